@@ -1,0 +1,96 @@
+import type { Duration } from "effect"
+
+/** The normalised configuration the pipeline runs on, whatever spelling the files used. */
+
+export type ProviderType = "OCI" | "DOCKER_HUB" | "GCR" | "ECR" | "STORE"
+
+export interface ProviderConfig {
+  readonly name: string
+  readonly type: ProviderType
+  /** How often this provider's images are listed. */
+  readonly interval: Duration.Duration
+  /** OCI: registry base URL, e.g. `http://127.0.0.1:5000`; otherwise `https://<image host>`. */
+  readonly address?: string
+  readonly insecure: boolean
+  readonly username?: string
+  readonly passwordFile?: string
+  /** STORE: directory of the tag store; default under `--data-dir`. */
+  readonly path?: string
+  /** GCR / ECR settings, kept for the providers that use them. */
+  readonly serviceAccountFile?: string
+  readonly region?: string
+  readonly registryId?: string
+  readonly credentialsFile?: string
+  readonly profile?: string
+  /** Where the provider was declared, for messages. */
+  readonly source: SourceLocation
+}
+
+export interface RepositoryConfig {
+  readonly repoId: string
+  readonly remote: string
+  readonly branch: string
+  readonly source: SourceLocation
+}
+
+export interface GitConfig {
+  readonly username: string
+  readonly email: string
+  readonly sshKeyFile?: string
+  readonly passwordFile?: string
+}
+
+export interface WatchedRepo {
+  readonly repoId: string
+  readonly commitMessage?: string
+  /** Watcher file names relative to `.pipe/` (a `.pipe/` prefix as the RFC writes it is removed). */
+  readonly includes: ReadonlyArray<string>
+  readonly excludes: ReadonlyArray<string>
+}
+
+export interface Pipeline {
+  /** `file` for a single-document file, `file#N` (N from 1) when a file holds several pipelines. */
+  readonly name: string
+  readonly file: string
+  readonly git: GitConfig
+  readonly repositories: ReadonlyArray<RepositoryConfig>
+  readonly providers: ReadonlyArray<ProviderConfig>
+  readonly checkInterval: Duration.Duration
+  /** Options per repository; a repository not listed here is watched with all its watcher files. */
+  readonly watchedRepos: ReadonlyArray<WatchedRepo>
+}
+
+export interface SourceLocation {
+  readonly file: string
+  readonly line: number
+}
+
+export type PolicySpec =
+  | { readonly _tag: "semver"; readonly range: string }
+  | { readonly _tag: "alphabetical"; readonly order: "asc" | "desc" }
+  | { readonly _tag: "numerical"; readonly order: "asc" | "desc" }
+  | { readonly _tag: "newest" }
+
+export type FieldFormat = "image" | "tag" | "digest"
+
+export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
+
+export interface Target {
+  readonly image: string
+  readonly provider: string
+  readonly filePath: string
+  readonly field: string
+  readonly policy: PolicySpec
+  readonly filterTags?: { readonly pattern: string; readonly extract: string }
+  readonly excludeTags: ReadonlyArray<string>
+  readonly allowDowngrade: boolean
+  readonly format: FieldFormat
+  /** Where the target was declared in its watcher file. */
+  readonly source: SourceLocation
+}
+
+export interface WatcherFile {
+  /** Path inside the repository, e.g. `.pipe/imagewatcher-dev.yaml`. */
+  readonly path: string
+  readonly targets: ReadonlyArray<Target>
+}

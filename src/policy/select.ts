@@ -1,0 +1,130 @@
+import { Data, Either } from "effect"
+import type { PolicySpec } from "../config/model.ts"
+import { isValidTag } from "../registry/ImageRef.ts"
+import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
+import { semverPolicy, validSemverRange } from "./semver.ts"
+import type { TagInfo, TagPolicy } from "./TagPolicy.ts"
+
+/** What tag selection concluded for one target. "Nothing to do" is a value, not an error. */
+export type Selection =
+  | { readonly _tag: "Update"; readonly tag: string; readonly listed: number; readonly kept: number }
+  | { readonly _tag: "UpToDate"; readonly tag: string; readonly listed: number; readonly kept: number }
+  /** The current tag ranks above every candidate and downgrades are not allowed. */
+  | { readonly _tag: "Ahead"; readonly tag: string; readonly best: string; readonly listed: number; readonly kept: number }
+
+export class NoCandidate extends Data.TaggedError("NoCandidate")<{ readonly listed: number; readonly policy: string }> {
+  override get message() {
+    return `no tag out of ${this.listed} listed matches ${this.policy}`
+  }
+}
+
+export interface SelectorSpec {
+  readonly policy: PolicySpec
+  readonly filterTags?: { readonly pattern: string; readonly extract: string }
+  readonly excludeTags: ReadonlyArray<string>
+  readonly allowDowngrade: boolean
+}
+
+export interface Selector {
+  readonly describe: string
+  readonly select: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Either.Either<Selection, NoCandidate>
+}
+
+/** Compiles an RE2/Go regular expression: `(?P<name>…)` groups and leading `(?flags)`. */
+export const compileRegex = (source: string): Either.Either<RegExp, string> => {
+  let body = source.replace(/\(\?P</g, "(?<")
+  let flags = ""
+  const lead = /^\(\?([imsU]+)\)/.exec(body)
+  if (lead !== null) {
+    const given = lead[1] ?? ""
+    if (given.includes("U")) return Either.left(`regex ${JSON.stringify(source)}: flag U is not supported`)
+    flags = given
+    body = body.slice(lead[0].length)
+  }
+  try {
+    return Either.right(new RegExp(body, flags))
+  } catch (e) {
+    return Either.left(`invalid regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** Expands `$1`, `$name`, `${name}` and `$$` in an extract template, as Go's Regexp.Expand does. */
+export const expandTemplate = (template: string, match: RegExpExecArray): string =>
+  template.replace(/\$(\$|\{(\w+)\}|(\w+))/g, (_all, whole: string, braced: string | undefined, bare: string | undefined) => {
+    if (whole === "$") return "$"
+    const name = braced ?? bare ?? ""
+    const value = /^\d+$/.test(name) ? match[Number(name)] : match.groups?.[name]
+    return value ?? ""
+  })
+
+/** Referrer fallback tags (`sha256-<hex>[.sig|.att|...]`) are artifacts, never images to deploy. */
+const referrerTag = /^sha256-[0-9a-f]{64}/
+
+interface Filters {
+  readonly excludes: ReadonlyArray<RegExp>
+  readonly valueOf: (tag: string) => string | undefined
+  readonly allowDowngrade: boolean
+}
+
+const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
+  const rankOf = (info: TagInfo): R | undefined => {
+    const value = filters.valueOf(info.tag)
+    return value === undefined ? undefined : policy.parse(value, info)
+  }
+  const select = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Either.Either<Selection, NoCandidate> => {
+    let best: { readonly info: TagInfo; readonly rank: R } | undefined
+    let kept = 0
+    for (const info of tags) {
+      if (!isValidTag(info.tag) || referrerTag.test(info.tag) || filters.excludes.some((re) => re.test(info.tag))) continue
+      const rank = rankOf(info)
+      if (rank === undefined || !policy.accepts(rank)) continue
+      kept++
+      if (best === undefined || policy.compare(rank, best.rank) > 0) best = { info, rank }
+    }
+    const listed = tags.length
+    if (best === undefined) return Either.left(new NoCandidate({ listed, policy: policy.name }))
+    if (current === best.info.tag) return Either.right({ _tag: "UpToDate", tag: current, listed, kept })
+    if (current !== undefined && !filters.allowDowngrade) {
+      const rank = rankOf(tags.find((t) => t.tag === current) ?? { tag: current })
+      if (rank !== undefined && policy.compare(rank, best.rank) > 0) {
+        return Either.right({ _tag: "Ahead", tag: current, best: best.info.tag, listed, kept })
+      }
+    }
+    return Either.right({ _tag: "Update", tag: best.info.tag, listed, kept })
+  }
+  return { describe: policy.name, select }
+}
+
+/** Checks every regex and range of a target before any registry is called. */
+export const compileSelector = (spec: SelectorSpec): Either.Either<Selector, string> =>
+  Either.gen(function* () {
+    const excludes: Array<RegExp> = []
+    for (const source of spec.excludeTags) excludes.push(yield* compileRegex(source))
+    const filter =
+      spec.filterTags !== undefined && spec.filterTags.pattern !== "" ? yield* compileRegex(spec.filterTags.pattern) : undefined
+    const extract = spec.filterTags?.extract ?? ""
+    const filters: Filters = {
+      excludes,
+      allowDowngrade: spec.allowDowngrade,
+      valueOf: (tag) => {
+        if (filter === undefined) return tag
+        const m = filter.exec(tag)
+        if (m === null) return undefined
+        return extract === "" ? tag : expandTemplate(extract, m)
+      }
+    }
+    const policy = spec.policy
+    switch (policy._tag) {
+      case "semver":
+        if (validSemverRange(policy.range) === undefined) {
+          return yield* Either.left(`invalid semver range ${JSON.stringify(policy.range)}`)
+        }
+        return selectorOf(semverPolicy(policy.range), filters)
+      case "alphabetical":
+        return selectorOf(alphabeticalPolicy(policy.order), filters)
+      case "numerical":
+        return selectorOf(numericalPolicy(policy.order), filters)
+      case "newest":
+        return selectorOf(newestPolicy, filters)
+    }
+  })

@@ -1,0 +1,67 @@
+import { Either } from "effect"
+
+/** A parsed image reference, normalised the way docker does, with the user's spelling kept. */
+export interface ImageRef {
+  /** Registry host, with port if given; `docker.io` for Docker Hub. */
+  readonly registry: string
+  /** Repository path inside the registry; `library/` added for Docker Hub names without `/`. */
+  readonly repository: string
+  readonly tag: string | undefined
+  readonly digest: string | undefined
+  /** The name (registry and repository) exactly as the user wrote it, without tag and digest. */
+  readonly written: string
+}
+
+export const DOCKER_HUB = "docker.io"
+
+const componentRe = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
+export const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
+const digestRe = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
+const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
+
+/** True when the tag fits the OCI distribution tag grammar. */
+export const isValidTag = (tag: string): boolean => tagRe.test(tag)
+
+/** Parses `[host[:port]/]path[:tag][@digest]`. */
+export const parseImageRef = (input: string): Either.Either<ImageRef, string> => {
+  const text = input.trim()
+  if (text === "") return Either.left("empty image reference")
+  let rest = text
+  let digest: string | undefined
+  const at = rest.indexOf("@")
+  if (at >= 0) {
+    digest = rest.slice(at + 1)
+    rest = rest.slice(0, at)
+    if (!digestRe.test(digest)) return Either.left(`invalid digest "${digest}" in "${text}"`)
+  }
+  let tag: string | undefined
+  const lastSlash = rest.lastIndexOf("/")
+  const colon = rest.lastIndexOf(":")
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1)
+    rest = rest.slice(0, colon)
+    if (!isValidTag(tag)) return Either.left(`invalid tag "${tag}" in "${text}"`)
+  }
+  const written = rest
+  const parts = rest.split("/")
+  let registry = DOCKER_HUB
+  const first = parts[0] ?? ""
+  if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["))) {
+    if (!hostRe.test(first)) return Either.left(`invalid registry host "${first}" in "${text}"`)
+    registry = first.toLowerCase()
+    parts.shift()
+  }
+  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB
+  if (parts.length === 0 || parts.some((p) => !componentRe.test(p))) {
+    return Either.left(`invalid repository name "${parts.join("/")}" in "${text}"`)
+  }
+  if (registry === DOCKER_HUB && parts.length === 1) parts.unshift("library")
+  return Either.right({ registry, repository: parts.join("/"), tag, digest, written })
+}
+
+/** `registry/repository`, the identity used to compare images. */
+export const imageName = (ref: Pick<ImageRef, "registry" | "repository">): string => `${ref.registry}/${ref.repository}`
+
+/** Writes a reference back in the user's spelling with a new tag and digest. */
+export const formatImageRef = (written: string, tag: string | undefined, digest: string | undefined): string =>
+  written + (tag === undefined ? "" : `:${tag}`) + (digest === undefined ? "" : `@${digest}`)
