@@ -1,0 +1,23 @@
+/**
+ * Builds the single executable: `bun build.ts` writes dist/runner for this machine.
+ * `bun build.ts --target bun-linux-arm64` (repeatable, or `--all`) cross-compiles to
+ * dist/runner-<target>.
+ */
+import { $ } from "bun"
+
+const CROSS = ["bun-linux-x64", "bun-linux-x64-baseline", "bun-linux-arm64", "bun-darwin-arm64", "bun-darwin-x64", "bun-windows-x64"]
+
+const args = process.argv.slice(2)
+const targets = args.includes("--all")
+  ? CROSS
+  : args.flatMap((a, i) => (a === "--target" && args[i + 1] !== undefined ? [args[i + 1] as string] : []))
+
+const build = async (target: string | undefined) => {
+  const outfile = target === undefined ? "dist/runner" : `dist/runner-${target.replace(/^bun-/, "")}`
+  const cross = target === undefined ? [] : [`--target=${target}`]
+  await $`bun build src/main.ts --compile --minify --bytecode ${cross} --outfile ${outfile}`.quiet()
+  console.log(`built ${outfile}`)
+}
+
+if (targets.length === 0) await build(undefined)
+for (const target of targets) await build(target)

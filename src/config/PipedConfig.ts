@@ -1,0 +1,262 @@
+import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
+import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
+import { decodeDocumentsOfKind, oneOf, schemaIssues, showValue } from "./ConfigError.ts"
+import { parseGoDuration } from "./duration.ts"
+import type { GitConfig, Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
+
+export const API_VERSION = "pipecd.dev/v1beta1"
+const DEFAULT_INTERVAL = Duration.minutes(5)
+const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
+
+const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+const Text = Schema.String
+const Name = Schema.NonEmptyString
+
+/** A positive Go duration ("5m"), as Piped writes intervals. */
+const Interval = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (input, _, ast) => {
+    if (typeof input !== "string") {
+      return ParseResult.fail(new ParseResult.Type(ast, input, `expected a duration such as "5m", got ${showValue(input)}`))
+    }
+    return Either.match(parseGoDuration(input), {
+      onLeft: (why) => ParseResult.fail(new ParseResult.Type(ast, input, why)),
+      onRight: (duration) =>
+        Duration.isZero(duration)
+          ? ParseResult.fail(new ParseResult.Type(ast, input, "an interval must be longer than 0"))
+          : ParseResult.succeed(duration)
+    })
+  },
+  encode: (duration, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, duration, "intervals are only decoded"))
+})
+
+/** An http(s) base URL without credentials (they belong in passwordFile); `bareHost` allows `gcr.io`. */
+const registryAddress = (bareHost: boolean) =>
+  Schema.transformOrFail(Schema.Unknown, Schema.String, {
+    strict: true,
+    decode: (input, _, ast) => {
+      const bad = (why: string) => ParseResult.fail(new ParseResult.Type(ast, input, why))
+      if (typeof input !== "string" || input === "") return bad("expected an http:// or https:// URL")
+      const text = bareHost && !input.includes("://") ? `https://${input}` : input
+      if (!URL.canParse(text)) return bad("expected an http:// or https:// URL")
+      const url = new URL(text)
+      if (url.protocol !== "http:" && url.protocol !== "https:") return bad("expected an http:// or https:// URL")
+      // Never echo the value here: it may hold a password.
+      if (url.username !== "" || url.password !== "") return bad("credentials are not allowed in the address; use username and passwordFile")
+      if (url.search !== "" || url.hash !== "") return bad("the address must not have a query or fragment")
+      return ParseResult.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+    },
+    encode: (address) => ParseResult.succeed(address)
+  })
+
+const providerTypes = ["DOCKER_HUB", "DOCKERHUB", "GCR", "ECR", "OCI", "STORE"] as const
+const ProviderTypeSchema = Schema.transform(oneOf(...providerTypes), Schema.Literal("DOCKER_HUB", "GCR", "ECR", "OCI", "STORE"), {
+  strict: true,
+  decode: (type) => (type === "DOCKERHUB" ? "DOCKER_HUB" : type),
+  encode: (type) => type
+})
+
+const providerConfigSchemas = {
+  OCI: Schema.Struct({ address: opt(registryAddress(false)), insecure: opt(Schema.Boolean), username: opt(Text), passwordFile: opt(Text) }),
+  DOCKER_HUB: Schema.Struct({ username: opt(Text), passwordFile: opt(Text) }),
+  GCR: Schema.Struct({ serviceAccountFile: opt(Text), address: opt(registryAddress(true)) }),
+  ECR: Schema.Struct({ region: opt(Text), registryId: opt(Text), credentialsFile: opt(Text), profile: opt(Text) }),
+  STORE: Schema.Struct({ path: opt(Text) })
+} satisfies Record<ProviderType, Schema.Schema.Any>
+
+type ProviderSettings = Omit<ProviderConfig, "name" | "type" | "interval" | "source">
+
+const decodeProviderSettings = (
+  type: ProviderType,
+  config: unknown,
+  options: SchemaAST.ParseOptions
+): Either.Either<ProviderSettings, ParseResult.ParseIssue> => {
+  const decode = <A extends Omit<ProviderSettings, "insecure"> & { readonly insecure?: boolean }, I>(schema: Schema.Schema<A, I>) =>
+    ParseResult.decodeUnknownEither(schema)(config ?? {}, options).pipe(
+      Either.map((settings): ProviderSettings => ({ ...settings, insecure: settings.insecure ?? false }))
+    )
+  switch (type) {
+    case "OCI":
+      return decode(providerConfigSchemas.OCI)
+    case "DOCKER_HUB":
+      return decode(providerConfigSchemas.DOCKER_HUB)
+    case "GCR":
+      return decode(providerConfigSchemas.GCR)
+    case "ECR":
+      return decode(providerConfigSchemas.ECR)
+    case "STORE":
+      return decode(providerConfigSchemas.STORE)
+  }
+}
+
+const ProviderSection = Schema.Struct({
+  name: Name,
+  type: ProviderTypeSchema,
+  // The RFC calls it interval, the shipped Piped pullInterval.
+  interval: opt(Interval),
+  pullInterval: opt(Interval),
+  config: opt(Schema.Unknown)
+}).pipe(
+  Schema.filter((provider, options) => {
+    const issues: Array<Schema.FilterOutput> = []
+    if (provider.interval !== undefined && provider.pullInterval !== undefined) {
+      issues.push({ path: ["pullInterval"], message: "give either interval or pullInterval, not both" })
+    }
+    const settings = decodeProviderSettings(provider.type, provider.config, options)
+    if (Either.isLeft(settings)) issues.push(new ParseResult.Pointer("config", provider.config, settings.left))
+    return issues
+  })
+)
+
+const GitSection = Schema.Struct({
+  username: opt(Text),
+  email: opt(Text),
+  sshKeyFile: opt(Text),
+  passwordFile: opt(Text),
+  // Piped's own git settings: accepted so that Piped's config file works unchanged, not used.
+  host: opt(Schema.Unknown),
+  hostName: opt(Schema.Unknown),
+  sshConfigFilePath: opt(Schema.Unknown)
+})
+
+const RepositorySection = Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) })
+
+const GitRepoSection = Schema.Struct({
+  repoId: Name,
+  commitMessage: opt(Text),
+  includes: opt(Schema.Array(Text)),
+  excludes: opt(Schema.Array(Text))
+})
+
+const WatcherMapSection = Schema.Struct({ checkInterval: opt(Interval), gitRepos: opt(Schema.Array(GitRepoSection)) })
+
+const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
+  Schema.Struct({
+    apiVersion: oneOf(API_VERSION),
+    kind: Schema.Literal("Piped"),
+    spec: Schema.Struct(
+      {
+        git: opt(GitSection),
+        repositories: opt(Schema.Array(RepositorySection)),
+        imageProviders: opt(Schema.Array(ProviderSection)),
+        imageWatcher: opt(imageWatcher)
+      },
+      // The rest of Piped's spec is none of our business.
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+  })
+
+// The shipped Piped writes imageWatcher as a map holding gitRepos, the RFC as a list of repos.
+// Picking the schema by shape keeps the errors about the form the user wrote.
+const ShippedDocument = pipedDocument(WatcherMapSection)
+const RfcDocument = pipedDocument(Schema.Array(GitRepoSection))
+
+interface PipedDocument {
+  readonly spec: Pick<typeof ShippedDocument.Type["spec"], "git" | "repositories" | "imageProviders">
+  readonly checkInterval: Duration.Duration | undefined
+  readonly gitRepos: ReadonlyArray<typeof GitRepoSection.Type>
+  readonly gitRepoPath: (index: number) => KeyPath
+}
+
+const isRfcForm = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && "spec" in value &&
+  typeof value.spec === "object" && value.spec !== null && "imageWatcher" in value.spec && Array.isArray(value.spec.imageWatcher)
+
+const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResult.ParseError> =>
+  isRfcForm(value)
+    ? Either.map(Schema.decodeUnknownEither(RfcDocument, decodeOptions)(value), ({ spec }) => ({
+      spec,
+      checkInterval: undefined,
+      gitRepos: spec.imageWatcher ?? [],
+      gitRepoPath: (index: number) => ["spec", "imageWatcher", index]
+    }))
+    : Either.map(Schema.decodeUnknownEither(ShippedDocument, decodeOptions)(value), ({ spec }) => ({
+      spec,
+      checkInterval: spec.imageWatcher?.checkInterval,
+      gitRepos: spec.imageWatcher?.gitRepos ?? [],
+      gitRepoPath: (index: number) => ["spec", "imageWatcher", "gitRepos", index]
+    }))
+
+const stripPipeDir = (name: string): string => name.replace(/^(\.\/)?\.pipe\//, "")
+
+const duplicates = <T>(
+  items: ReadonlyArray<T>,
+  key: (item: T) => string,
+  path: (index: number) => KeyPath,
+  what: string,
+  lineOf: (path: KeyPath) => number
+): Array<Issue> => {
+  const seen = new Map<string, number>()
+  return items.flatMap((item, index) => {
+    const earlier = seen.get(key(item))
+    if (earlier === undefined) {
+      seen.set(key(item), index)
+      return []
+    }
+    return [{ path: path(index), message: `duplicate ${what} "${key(item)}" (first declared on line ${lineOf(path(earlier))})` }]
+  })
+}
+
+type Decoded = Omit<Pipeline, "name">
+
+const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): Either.Either<Decoded, ReadonlyArray<Issue>> => {
+  const spec = parsed.spec
+  const git: GitConfig = {
+    username: spec.git?.username ?? "piped",
+    email: spec.git?.email ?? "pipecd.dev@gmail.com",
+    ...(spec.git?.sshKeyFile === undefined ? {} : { sshKeyFile: spec.git.sshKeyFile }),
+    ...(spec.git?.passwordFile === undefined ? {} : { passwordFile: spec.git.passwordFile })
+  }
+  const repositories: Array<RepositoryConfig> = (spec.repositories ?? []).map((repo, index) => ({
+    repoId: repo.repoId,
+    remote: repo.remote,
+    branch: repo.branch ?? "main",
+    source: { file, line: doc.lineOf(["spec", "repositories", index]) }
+  }))
+  const providers: Array<ProviderConfig> = (spec.imageProviders ?? []).map((provider, index) => {
+    // The filter on ProviderSection already accepted this config.
+    const settings = Either.getOrElse(decodeProviderSettings(provider.type, provider.config, decodeOptions), () => ({ insecure: false }))
+    return {
+      name: provider.name,
+      type: provider.type,
+      interval: provider.interval ?? provider.pullInterval ?? DEFAULT_INTERVAL,
+      ...settings,
+      source: { file, line: doc.lineOf(["spec", "imageProviders", index]) }
+    }
+  })
+  const { gitRepos, gitRepoPath } = parsed
+  const watchedRepos: Array<WatchedRepo> = gitRepos.map((repo) => ({
+    repoId: repo.repoId,
+    // The shipped config wrote commitMessage: "" for "use the default message".
+    ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
+    includes: (repo.includes ?? []).map(stripPipeDir),
+    excludes: (repo.excludes ?? []).map(stripPipeDir)
+  }))
+  const known = new Set(repositories.map((repo) => repo.repoId))
+  const issues: Array<Issue> = [
+    ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
+    ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
+    ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
+    ...watchedRepos.flatMap((repo, index) =>
+      known.has(repo.repoId)
+        ? []
+        : [{ path: [...gitRepoPath(index), "repoId"], message: `no repository "${repo.repoId}" in spec.repositories` }]
+    )
+  ]
+  if (issues.length > 0) return Either.left(issues)
+  const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL
+  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos })
+}
+
+const decodePipedDocument = (file: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>
+  decodeStructure(doc.value).pipe(
+    Either.mapLeft((error) => schemaIssues(error)),
+    Either.flatMap((parsed) => toPipeline(file, doc, parsed)),
+    Either.mapLeft(doc.errors)
+  )
+
+/** Decodes every `kind: Piped` document of a YAML text; other kinds are ignored. Collects all errors. */
+export const decodePipedConfigs = (file: string, text: string): Either.Either<ReadonlyArray<Pipeline>, ReadonlyArray<ConfigError>> =>
+  Either.map(decodeDocumentsOfKind(file, text, "Piped", decodePipedDocument(file)), (pipelines) =>
+    pipelines.map((pipeline, index) => ({ name: pipelines.length === 1 ? file : `${file}#${index + 1}`, ...pipeline }))
+  )

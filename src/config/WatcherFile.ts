@@ -1,0 +1,112 @@
+import { Either, ParseResult, Schema } from "effect"
+import { parseImageRef } from "../registry/ImageRef.ts"
+import type { ConfigError, SourceDocument } from "./ConfigError.ts"
+import { decodeDocumentsOfKind, oneOf, schemaIssues, showValue } from "./ConfigError.ts"
+import type { PolicySpec, Target, WatcherFile } from "./model.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "./model.ts"
+import { API_VERSION } from "./PipedConfig.ts"
+
+const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
+const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+const checked = (check: (text: string) => string | undefined) =>
+  Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
+
+/** A repository name without tag or digest: the policy picks the tag. */
+const ImageName = checked((text) =>
+  Either.match(parseImageRef(text), {
+    onLeft: (why) => why,
+    onRight: (ref) =>
+      ref.tag !== undefined || ref.digest !== undefined
+        ? `write the image without tag or digest (${showValue(text)}); the policy chooses the tag`
+        : undefined
+  })
+)
+
+/** Repository-relative, and never a way out of the work tree. */
+const normaliseRepoPath = (path: string): Either.Either<string, string> => {
+  if (path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:/.test(path)) {
+    return Either.left(`must be relative to the repository root, got ${showValue(path)}`)
+  }
+  const parts: Array<string> = []
+  for (const part of path.split(/[/\\]/)) {
+    if (part === "" || part === ".") continue
+    if (part === "..") {
+      if (parts.pop() === undefined) return Either.left(`must stay inside the repository, got ${showValue(path)}`)
+    } else {
+      parts.push(part)
+    }
+  }
+  return parts.length === 0 ? Either.left(`must name a file, got ${showValue(path)}`) : Either.right(parts.join("/"))
+}
+
+const RepoPath = checked((text) => Either.match(normaliseRepoPath(text), { onLeft: (why) => why, onRight: () => undefined }))
+
+const order = oneOf("asc", "desc")
+const policyKeys = ["semver", "alphabetical", "numerical", "newest"] as const
+
+const Policy = Schema.Struct({
+  semver: opt(Schema.NonEmptyString),
+  alphabetical: opt(order),
+  numerical: opt(order),
+  newest: opt(
+    Schema.Literal(true).annotations({
+      message: () => ({ message: "only `newest: true` is allowed; leave policy out for the default semver \"*\"", override: true })
+    })
+  )
+}).pipe(
+  Schema.filter((policy) => {
+    const given = policyKeys.filter((key) => policy[key] !== undefined)
+    return given.length === 1 ? undefined : `give exactly one of ${policyKeys.join(", ")}${given.length > 1 ? `, got ${given.join(" and ")}` : ""}`
+  })
+)
+
+const TargetSection = Schema.Struct({
+  image: ImageName,
+  provider: Schema.NonEmptyString,
+  filePath: RepoPath,
+  field: Schema.NonEmptyString,
+  policy: opt(Policy),
+  filterTags: opt(Schema.Struct({ pattern: opt(Schema.String), extract: opt(Schema.String) })),
+  excludeTags: opt(Schema.Array(Schema.String)),
+  allowDowngrade: opt(Schema.Boolean),
+  format: opt(oneOf("image", "tag", "digest"))
+})
+
+const WatcherDocument = Schema.Struct({
+  apiVersion: oneOf(API_VERSION),
+  kind: Schema.Literal("ImageWatcher"),
+  spec: Schema.Struct({ targets: opt(Schema.Array(TargetSection)) })
+})
+
+const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec => {
+  if (policy?.alphabetical !== undefined) return { _tag: "alphabetical", order: policy.alphabetical }
+  if (policy?.numerical !== undefined) return { _tag: "numerical", order: policy.numerical }
+  if (policy?.newest !== undefined) return { _tag: "newest" }
+  return { _tag: "semver", range: policy?.semver ?? "*" }
+}
+
+const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<ReadonlyArray<Target>, ReadonlyArray<ConfigError>> =>
+  Schema.decodeUnknownEither(WatcherDocument, decodeOptions)(doc.value).pipe(
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
+    Either.map(({ spec }) =>
+      (spec.targets ?? []).map((target, index): Target => ({
+        image: target.image.trim(),
+        provider: target.provider,
+        filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
+        field: target.field,
+        policy: toPolicy(target.policy),
+        ...(target.filterTags === undefined
+          ? {}
+          : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
+        excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
+        allowDowngrade: target.allowDowngrade ?? false,
+        format: target.format ?? "image",
+        source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
+      }))
+    )
+  )
+
+/** Decodes an ImageWatcher file: the targets of all its `kind: ImageWatcher` documents, in order. */
+export const decodeWatcherFile = (path: string, text: string): Either.Either<WatcherFile, ReadonlyArray<ConfigError>> =>
+  Either.map(decodeDocumentsOfKind(path, text, "ImageWatcher", decodeTargets(path)), (targets) => ({ path, targets: targets.flat() }))

@@ -1,0 +1,290 @@
+import { FileSystem } from "@effect/platform"
+import { Clock, Effect, Option, Redacted, Ref } from "effect"
+import git, { Errors, type TreeEntry } from "isomorphic-git"
+import http from "isomorphic-git/http/web"
+import * as fs from "node:fs"
+import {
+  type Checkout,
+  type FileChange,
+  GitError,
+  isRaceRejection,
+  networkTimeout,
+  type PushResult,
+  type RepoSpec,
+  scrub,
+  secretsOf,
+  stripUserinfo,
+  validPath
+} from "./GitRepo.ts"
+
+type Operation = GitError["operation"]
+
+const REMOTE = "origin"
+
+/** Username and password for `onAuth`: URL userinfo first, then the password file; "git" when only a password is known. */
+const credentialsOf = (spec: RepoSpec): Option.Option<{ readonly username: string; readonly password: string }> => {
+  const userinfo = /^https?:\/\/([^/@]*)@/i.exec(spec.remote)?.[1]
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      return s
+    }
+  }
+  const colon = userinfo?.indexOf(":") ?? -1
+  const urlUser = userinfo === undefined ? "" : decode(colon === -1 ? userinfo : userinfo.slice(0, colon))
+  const urlPassword = userinfo !== undefined && colon !== -1 ? decode(userinfo.slice(colon + 1)) : ""
+  const password = urlPassword !== ""
+    ? urlPassword
+    : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
+  if (password === "" && urlUser === "") return Option.none()
+  return Option.some({ username: urlUser === "" ? "git" : urlUser, password })
+}
+
+/**
+ * The isomorphic-git backend for http(s) remotes: a bare, shallow, single-branch clone in `dir`.
+ * isomorphic-git pushes from a shallow clone (it stops its object walk at the shallow boundary).
+ */
+export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, dir: string) {
+  const files = yield* FileSystem.FileSystem
+  const secrets = secretsOf(spec)
+  const url = stripUserinfo(spec.remote)
+  const branchRef = `refs/heads/${spec.branch}`
+  const remoteRef = `refs/remotes/${REMOTE}/${spec.branch}`
+  const cache = {}
+  const credentials = credentialsOf(spec)
+  const onAuth = Option.match(credentials, {
+    onNone: () => ({}),
+    onSome: (auth) => ({ onAuth: () => ({ username: auth.username, password: auth.password }) })
+  })
+
+  const fail = (operation: Operation, detail: string) =>
+    new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
+
+  const describe = (error: unknown): string => {
+    if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
+    if (error instanceof Error) return `${error.message} (${url})`
+    return `${String(error)} (${url})`
+  }
+
+  const attempt = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) =>
+    Effect.tryPromise({ try: run, catch: (error) => fail(operation, describe(error)) })
+
+  const overNetwork = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) =>
+    attempt(operation, run).pipe(
+      Effect.timeoutFail({
+        duration: networkTimeout,
+        onTimeout: () => fail(operation, `no answer from ${url} within 2 minutes`)
+      })
+    )
+
+  const isUsableClone = Effect.tryPromise(async () => {
+    if (!fs.existsSync(`${dir}/HEAD`) || !fs.existsSync(`${dir}/objects`)) return false
+    const configured = await git.getConfig({ fs, gitdir: dir, path: `remote.${REMOTE}.url` })
+    return configured === url
+  }).pipe(Effect.orElseSucceed(() => false))
+
+  const initialize = Effect.gen(function*() {
+    yield* files.remove(dir, { recursive: true, force: true })
+    yield* files.makeDirectory(dir, { recursive: true })
+    yield* attempt("clone", async () => {
+      await git.init({ fs, gitdir: dir, bare: true, defaultBranch: spec.branch })
+      await git.setConfig({ fs, gitdir: dir, path: `remote.${REMOTE}.url`, value: url })
+      await git.setConfig({
+        fs,
+        gitdir: dir,
+        path: `remote.${REMOTE}.fetch`,
+        value: `+refs/heads/*:refs/remotes/${REMOTE}/*`
+      })
+    })
+  }).pipe(
+    Effect.mapError((error) => error instanceof GitError ? error : fail("clone", `cannot prepare ${dir}: ${error.message}`))
+  )
+
+  const reused = yield* isUsableClone
+  if (!reused) {
+    yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: url }))
+    yield* initialize
+  }
+
+  const resolve = (ref: string) =>
+    Effect.tryPromise(() => git.resolveRef({ fs, gitdir: dir, ref })).pipe(Effect.option)
+
+  const head = yield* Ref.make(Option.getOrElse(yield* resolve(branchRef), () => ""))
+
+  const sync = Effect.gen(function*() {
+    // Only the first fetch is shallow; later ones send our shallow boundary and get just what is new.
+    const known = yield* resolve(remoteRef)
+    const operation: Operation = Option.isSome(known) ? "fetch" : "clone"
+    const fetched = yield* overNetwork(operation, () =>
+      git.fetch({
+        fs,
+        http,
+        cache,
+        gitdir: dir,
+        remote: REMOTE,
+        ref: spec.branch,
+        remoteRef: spec.branch,
+        singleBranch: true,
+        tags: false,
+        ...(Option.isNone(known) ? { depth: 1 } : {}),
+        ...onAuth
+      }))
+    const tip = fetched.fetchHead
+    if (tip === null) return yield* fail(operation, `branch "${spec.branch}" not found at ${url}`)
+    yield* attempt(operation, async () => {
+      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: tip, force: true })
+      await git.writeRef({ fs, gitdir: dir, ref: "HEAD", value: branchRef, symbolic: true, force: true })
+    })
+    yield* Ref.set(head, tip)
+    return tip
+  }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
+
+  const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
+    const oid = yield* Ref.get(head)
+    return yield* Effect.tryPromise({
+      try: async () => {
+        try {
+          const { blob } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
+          return Option.some(new TextDecoder().decode(blob))
+        } catch (error) {
+          // A directory at that path is no file either.
+          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()
+          throw error
+        }
+      },
+      catch: (error) => fail("read", `cannot read ${path}: ${describe(error)}`)
+    })
+  })
+
+  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
+    const oid = yield* Ref.get(head)
+    return yield* Effect.tryPromise({
+      try: async (): Promise<ReadonlyArray<string>> => {
+        try {
+          const { tree } = await git.readTree({
+            fs,
+            cache,
+            gitdir: dir,
+            oid,
+            ...(filepath.value === "" ? {} : { filepath: filepath.value })
+          })
+          return tree.filter((entry) => entry.type === "blob").map((entry) => entry.path)
+        } catch (error) {
+          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return []
+          throw error
+        }
+      },
+      catch: (error) => fail("read", `cannot list ${path}: ${describe(error)}`)
+    })
+  })
+
+  /** Writes the trees from `parts` up to the root with `blob` at the end; returns the new root tree. */
+  const withBlob = async (treeOid: string | undefined, parts: ReadonlyArray<string>, blob: string): Promise<string> => {
+    const [name, ...rest] = parts
+    if (name === undefined) throw new Error("empty path")
+    const entries: Array<TreeEntry> = treeOid === undefined
+      ? []
+      : (await git.readTree({ fs, cache, gitdir: dir, oid: treeOid })).tree
+    const index = entries.findIndex((entry) => entry.path === name)
+    const existing = index === -1 ? undefined : entries[index]
+    let entry: TreeEntry
+    if (rest.length === 0) {
+      const mode = existing?.type === "blob" ? existing.mode : "100644"
+      entry = { mode, path: name, oid: blob, type: "blob" }
+    } else {
+      const subtree = existing?.type === "tree" ? existing.oid : undefined
+      entry = { mode: "040000", path: name, oid: await withBlob(subtree, rest, blob), type: "tree" }
+    }
+    if (index === -1) entries.push(entry)
+    else entries[index] = entry
+    return git.writeTree({ fs, gitdir: dir, tree: entries })
+  }
+
+  const commit = Effect.fn("GitRepo.commit")(function*(input: {
+    readonly files: ReadonlyArray<FileChange>
+    readonly message: string
+    readonly author: { readonly name: string; readonly email: string }
+  }) {
+    const paths: Array<{ parts: ReadonlyArray<string>; content: string }> = []
+    for (const change of input.files) {
+      const path = validPath(change.path)
+      if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
+      paths.push({ parts: path.value.split("/"), content: change.content })
+    }
+    const parent = yield* Ref.get(head)
+    const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const signature = { name: input.author.name, email: input.author.email, timestamp: seconds, timezoneOffset: 0 }
+    const oid = yield* attempt("commit", async () => {
+      const { commit: parentCommit } = await git.readCommit({ fs, cache, gitdir: dir, oid: parent })
+      let tree = parentCommit.tree
+      for (const { parts, content } of paths) {
+        const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
+        tree = await withBlob(tree, parts, blob)
+      }
+      const oid = await git.writeCommit({
+        fs,
+        gitdir: dir,
+        commit: { message: input.message, tree, parent: [parent], author: signature, committer: signature }
+      })
+      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: oid, force: true })
+      return oid
+    })
+    yield* Ref.set(head, oid)
+    return oid
+  })
+
+  const push = Effect.gen(function*() {
+    const result = yield* Effect.tryPromise({
+      try: async (signal): Promise<PushResult> => {
+        try {
+          await git.push({
+            fs,
+            http,
+            cache,
+            gitdir: dir,
+            remote: REMOTE,
+            ref: branchRef,
+            remoteRef: branchRef,
+            force: false,
+            signal,
+            ...onAuth
+          })
+          return { _tag: "Pushed" }
+        } catch (error) {
+          if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
+          if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
+            return { _tag: "Rejected", reason: error.data.prettyDetails.trim() }
+          }
+          throw error
+        }
+      },
+      catch: (error) => fail("push", describe(error))
+    }).pipe(
+      Effect.timeoutFail({
+        duration: networkTimeout,
+        onTimeout: () => fail("push", `no answer from ${url} within 2 minutes`)
+      })
+    )
+    if (result._tag === "Rejected") {
+      yield* Effect.logInfo("push rejected").pipe(Effect.annotateLogs({ repoId: spec.repoId, reason: result.reason }))
+    }
+    return result
+  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } }))
+
+  const checkout: Checkout = {
+    repoId: spec.repoId,
+    sync,
+    head: Ref.get(head),
+    readFile,
+    listFiles,
+    commit,
+    push
+  }
+  yield* sync
+  return checkout
+})

@@ -1,0 +1,191 @@
+#!/usr/bin/env bun
+import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
+import { type Command, HELP, type LogFormat, type LogLevelName, type NotifyCommand, parseArgs, type RunCommand, type ValidateCommand } from "./args.ts"
+import type { ConfigError } from "./config/ConfigError.ts"
+import { loadPipelines } from "./config/load.ts"
+import { decodeWatcherFile } from "./config/WatcherFile.ts"
+import { GitRepo } from "./git/GitRepo.ts"
+import { parseFieldPath } from "./manifest/FieldPath.ts"
+import { TagCache } from "./pipeline/fetchTags.ts"
+import { formatReport, passFailed } from "./pipeline/report.ts"
+import { runForever, runOnce } from "./pipeline/run.ts"
+import { compileSelector } from "./policy/select.ts"
+import { isValidTag, parseImageRef } from "./registry/ImageRef.ts"
+import { RegistryClient } from "./registry/RegistryClient.ts"
+import { TagSource, storeDir } from "./registry/TagSource.ts"
+import { TagStore } from "./registry/TagStore.ts"
+import { VERSION } from "./version.ts"
+
+/** Exit codes of the contract. */
+const OK = 0
+const FAILED = 1
+const UNUSABLE = 2
+
+const out = (text: string) => Effect.sync(() => process.stdout.write(text))
+const err = (text: string) => Effect.sync(() => process.stderr.write(text.endsWith("\n") ? text : text + "\n"))
+
+const defaultDataDir = (): string => {
+  const cache = process.env["XDG_CACHE_HOME"] ?? `${process.env["HOME"] ?? "."}/.cache`
+  return `${cache}/runner`
+}
+
+const levels: Record<LogLevelName, LogLevel.LogLevel> = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  error: LogLevel.Error
+}
+
+/** Logs go to stderr, so stdout carries only the report and diffs. */
+const loggerLayer = (format: LogFormat, level: LogLevelName) =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)),
+    Logger.minimumLogLevel(levels[level])
+  )
+
+const showConfigErrors = (errors: ReadonlyArray<ConfigError>) =>
+  err(errors.map((e) => `config error: ${e.display}`).join("\n"))
+
+const run = (cmd: RunCommand) =>
+  Effect.gen(function* () {
+    if (cmd.listen !== undefined || cmd.apiTokenFile !== undefined) {
+      yield* err("runner: --listen and --api-token-file are not available in this version")
+      return UNUSABLE
+    }
+    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
+    if (Either.isLeft(loaded)) {
+      yield* showConfigErrors(loaded.left.errors)
+      return UNUSABLE
+    }
+    const dataDir = cmd.dataDir ?? defaultDataDir()
+    const options = { dryRun: cmd.dryRun, dataDir }
+    const services = TagCache.layer.pipe(
+      Layer.provideMerge(TagSource.layer(dataDir)),
+      Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer)),
+      Layer.provide(FetchHttpClient.layer)
+    )
+    if (!cmd.once) {
+      yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.right.length} pipeline(s)`)
+      yield* runForever(loaded.right, options).pipe(Effect.provide(services))
+      return OK
+    }
+    const report = yield* runOnce(loaded.right, options).pipe(Effect.provide(services))
+    for (const diff of report.diffs) yield* out(diff)
+    yield* out(formatReport(report))
+    return passFailed(report) ? FAILED : OK
+  }).pipe(Effect.provide(loggerLayer(cmd.logFormat, cmd.logLevel)))
+
+/** Static checks of config and watcher files: no registry, no repository. */
+const validate = (cmd: ValidateCommand) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const errors: Array<string> = []
+    if (cmd.configs.length > 0) {
+      const loaded = yield* Effect.either(loadPipelines(cmd.configs))
+      if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
+    }
+    for (const file of cmd.watcherFiles) {
+      const text = yield* Effect.either(fs.readFileString(file))
+      if (Either.isLeft(text)) {
+        errors.push(`${file}: cannot read: ${text.left.message}`)
+        continue
+      }
+      const decoded = decodeWatcherFile(file, text.right)
+      if (Either.isLeft(decoded)) {
+        errors.push(...decoded.left.map((e) => e.display))
+        continue
+      }
+      for (const target of decoded.right.targets) {
+        const at = `${target.source.file}:${target.source.line}`
+        const selector = compileSelector(target)
+        if (Either.isLeft(selector)) errors.push(`${at}: ${selector.left}`)
+        const field = parseFieldPath(target.field)
+        if (Either.isLeft(field)) errors.push(`${at}: field: ${field.left.message}`)
+      }
+    }
+    if (errors.length > 0) {
+      yield* err(errors.map((e) => `invalid: ${e}`).join("\n"))
+      return UNUSABLE
+    }
+    yield* out(`valid: ${[...cmd.configs, ...cmd.watcherFiles].join(", ")}\n`)
+    return OK
+  })
+
+/** `runner notify --config --provider`: writes straight into a STORE provider's tag store. */
+const notify = (cmd: NotifyCommand) =>
+  Effect.gen(function* () {
+    if (cmd.address !== undefined) {
+      yield* err("runner notify: --address is not available in this version; use --config and --provider")
+      return UNUSABLE
+    }
+    const image = parseImageRef(cmd.image)
+    if (Either.isLeft(image)) {
+      yield* err(`runner notify: --image: ${image.left}`)
+      return UNUSABLE
+    }
+    if (image.right.tag !== undefined || image.right.digest !== undefined) {
+      yield* err("runner notify: --image takes the repository without tag; give the tag with --tag")
+      return UNUSABLE
+    }
+    if (!isValidTag(cmd.tag)) {
+      yield* err(`runner notify: --tag ${JSON.stringify(cmd.tag)} is not a valid tag`)
+      return UNUSABLE
+    }
+    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
+    if (Either.isLeft(loaded)) {
+      yield* showConfigErrors(loaded.left.errors)
+      return UNUSABLE
+    }
+    const provider = loaded.right.flatMap((p) => p.providers).find((p) => p.name === cmd.provider)
+    if (provider === undefined || provider.type !== "STORE") {
+      yield* err(`runner notify: no provider ${JSON.stringify(cmd.provider)} of type STORE in ${cmd.configs.join(", ")}`)
+      return UNUSABLE
+    }
+    const path = yield* Path.Path
+    const store = yield* TagStore
+    const dir = storeDir(provider, cmd.dataDir ?? defaultDataDir(), path)
+    const registered = yield* Effect.either(
+      store.register(dir, image.right, { tag: cmd.tag, ...(cmd.digest === undefined ? {} : { digest: cmd.digest }) })
+    )
+    if (Either.isLeft(registered)) {
+      yield* err(`runner notify: ${registered.left.message}`)
+      return FAILED
+    }
+    yield* out(`registered ${cmd.image}:${cmd.tag} in provider ${provider.name}\n`)
+    return OK
+  }).pipe(Effect.provide(TagStore.layer))
+
+const dispatch = (command: Command) => {
+  switch (command._tag) {
+    case "Help":
+      return out(HELP).pipe(Effect.as(OK))
+    case "Version":
+      return out(`runner ${VERSION}\n`).pipe(Effect.as(OK))
+    case "Run":
+      return run(command)
+    case "Validate":
+      return validate(command)
+    case "Notify":
+      return notify(command)
+  }
+}
+
+const main = Effect.gen(function* () {
+  const parsed = parseArgs(process.argv.slice(2), process.env)
+  if (Either.isLeft(parsed)) {
+    yield* err(`runner: ${parsed.left.message}\nRun 'runner --help' for usage.`)
+    return UNUSABLE
+  }
+  return yield* dispatch(parsed.right)
+}).pipe(Effect.provide(NodeContext.layer))
+
+NodeRuntime.runMain(main, {
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) => {
+    // An interrupt (SIGINT/SIGTERM) is a clean stop; an unexpected defect is a failure.
+    if (Exit.isSuccess(exit)) onExit(typeof exit.value === "number" ? exit.value : OK)
+    else onExit(Exit.isInterrupted(exit) ? OK : FAILED)
+  }
+})

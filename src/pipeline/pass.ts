@@ -1,0 +1,261 @@
+import { FileSystem, Path } from "@effect/platform"
+import { createHash } from "node:crypto"
+import { Data, Effect, Either, Option, Redacted, Schedule } from "effect"
+import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
+import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
+import { spliceScalars } from "../manifest/patch.ts"
+import { compileSelector, type Selector } from "../policy/select.ts"
+import type { TagInfo } from "../policy/TagPolicy.ts"
+import { type ImageRef, parseImageRef } from "../registry/ImageRef.ts"
+import { planTarget, type TargetPlan } from "./diff.ts"
+import { TagCache } from "./fetchTags.ts"
+import { type PassReport, type TargetReport } from "./report.ts"
+import { unifiedDiff } from "./unifiedDiff.ts"
+import { loadWatcherFiles } from "./watchers.ts"
+
+export interface PassOptions {
+  readonly dryRun: boolean
+  readonly dataDir: string
+}
+
+class PushRejected extends Data.TaggedError("PushRejected")<{ readonly reason: string }> {}
+
+/** Another writer moved the branch: fetch, recompute, push again, a few times with growing pauses. */
+export const pushRetry = Schedule.exponential("250 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4)))
+
+const MAX_REGISTRY_CONCURRENCY = 8
+
+/** A target that passed the static checks, ready for the fetch stage. */
+interface Prepared {
+  readonly target: Target
+  readonly watcherFile: string
+  readonly image: ImageRef
+  readonly selector: Selector
+  readonly provider: Pipeline["providers"][number]
+}
+
+/** `a/../b` style paths that leave the repository, and absolute ones, never reach git. */
+const escapes = (filePath: string): boolean => {
+  if (filePath.startsWith("/") || filePath.includes("\\") || filePath === "") return true
+  let depth = 0
+  for (const part of filePath.split("/")) {
+    if (part === "..") depth--
+    else if (part !== "." && part !== "") depth++
+    if (depth < 0) return true
+  }
+  return depth === 0
+}
+
+const normalisePath = (filePath: string): string =>
+  filePath.split("/").filter((p) => p !== "." && p !== "").join("/")
+
+/** Fixed per directory name: one working copy per repository, remote and branch. */
+const workDir = (path: Path.Path, dataDir: string, repo: RepositoryConfig): string => {
+  const hash = createHash("sha256").update(`${repo.remote}\u0000${repo.branch}`).digest("hex").slice(0, 12)
+  return path.join(dataDir, "repos", `${repo.repoId.replace(/[^A-Za-z0-9._-]/g, "_")}-${hash}`)
+}
+
+const baseReport = (pipeline: Pipeline, repo: RepositoryConfig, watcherFile: string, target: Target) => ({
+  pipeline: pipeline.name,
+  repoId: repo.repoId,
+  watcherFile,
+  filePath: target.filePath,
+  field: target.field,
+  image: target.image
+})
+
+const failed = (
+  pipeline: Pipeline,
+  repo: RepositoryConfig,
+  watcherFile: string,
+  target: Target,
+  reason: string,
+  current?: string
+): TargetReport => ({
+  ...baseReport(pipeline, repo, watcherFile, target),
+  current,
+  chosen: undefined,
+  listed: undefined,
+  kept: undefined,
+  outcome: { _tag: "Failed", reason }
+})
+
+/**
+ * One attempt at a repository from the checkout's current head: the diff, patch and commit
+ * stages for every target, then the push. A rejected push fails with `PushRejected` so the
+ * caller can start over from the new tip.
+ */
+const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout, options: PassOptions) =>
+  Effect.gen(function* () {
+    const tags = yield* TagCache
+    const watchedRepo = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)
+    const watchers = yield* loadWatcherFiles(checkout, watchedRepo)
+    const reports: Array<TargetReport> = []
+    const failures = watchers.failures.map((f) => ({ pipeline: pipeline.name, scope: `${repo.repoId}/${f.path}`, reason: f.reason }))
+
+    // Static checks: everything that can be refused before a registry is called.
+    const prepared: Array<Prepared> = []
+    for (const file of watchers.files) {
+      for (const target of file.targets) {
+        const fail = (reason: string) => reports.push(failed(pipeline, repo, file.path, target, reason))
+        const provider = pipeline.providers.find((p) => p.name === target.provider)
+        const image = parseImageRef(target.image)
+        const selector = compileSelector(target)
+        if (provider === undefined) fail(`unknown provider ${JSON.stringify(target.provider)}`)
+        else if (Either.isLeft(image)) fail(image.left)
+        else if (Either.isLeft(selector)) fail(selector.left)
+        else if (escapes(target.filePath)) fail(`filePath ${JSON.stringify(target.filePath)} leaves the repository`)
+        else prepared.push({ target, watcherFile: file.path, image: image.right, selector: selector.right, provider })
+      }
+    }
+
+    // Fetch stage: every (provider, image) once, whatever the number of targets.
+    const listings = new Map<Prepared, Either.Either<ReadonlyArray<TagInfo>, string>>()
+    yield* Effect.forEach(
+      prepared,
+      (p) =>
+        tags.get(p.provider, p.image).pipe(
+          Effect.mapError((e) => `provider ${p.provider.name}: ${e.message}`),
+          Effect.either,
+          Effect.map((r) => listings.set(p, r))
+        ),
+      { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
+    )
+
+    // Diff and patch stages, file by file, so that several targets in one file build on each other.
+    const byFile = new Map<string, Array<Prepared>>()
+    for (const p of prepared) {
+      const key = normalisePath(p.target.filePath)
+      byFile.set(key, [...(byFile.get(key) ?? []), p])
+    }
+    const commits: Array<{ readonly change: FileChange; readonly message: string; readonly reports: Array<number> }> = []
+    const diffs: Array<string> = []
+    for (const [filePath, group] of byFile) {
+      const original = yield* checkout.readFile(filePath)
+      if (Option.isNone(original)) {
+        for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `file ${filePath} not found`))
+        continue
+      }
+      let text = original.value
+      for (const p of group) {
+        const listing = listings.get(p)
+        if (listing === undefined || Either.isLeft(listing)) {
+          reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
+          continue
+        }
+        const plan: Either.Either<TargetPlan, string> = planTarget(text, p.target, p.image, p.selector, listing.right)
+        if (Either.isLeft(plan)) {
+          reports.push(failed(pipeline, repo, p.watcherFile, p.target, plan.left))
+          continue
+        }
+        const { selection, current } = plan.right
+        const report = {
+          ...baseReport(pipeline, repo, p.watcherFile, p.target),
+          current,
+          chosen: selection.tag,
+          listed: selection.listed,
+          kept: selection.kept
+        }
+        if (plan.right.edits.length === 0) {
+          reports.push({
+            ...report,
+            outcome: selection._tag === "Ahead" ? { _tag: "Ahead", best: selection.best } : { _tag: "UpToDate" }
+          })
+          continue
+        }
+        const patched = spliceScalars(text, plan.right.edits)
+        if (Either.isLeft(patched)) {
+          reports.push(failed(pipeline, repo, p.watcherFile, p.target, patched.left.message, current))
+          continue
+        }
+        text = patched.right
+        const message =
+          watchedRepo?.commitMessage !== undefined && watchedRepo.commitMessage !== ""
+            ? watchedRepo.commitMessage
+            : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${selection.tag}`
+        reports.push({ ...report, outcome: { _tag: "WouldUpdate" } })
+        commits.push({ change: { path: filePath, content: text }, message, reports: [reports.length - 1] })
+      }
+      if (options.dryRun && text !== original.value) diffs.push(unifiedDiff(filePath, original.value, text))
+    }
+
+    if (options.dryRun || commits.length === 0) return { targets: reports, failures, diffs } satisfies PassReport
+
+    // Commit stage: one commit per changed target, then the push stage: one push for them all.
+    const author = { name: pipeline.git.username, email: pipeline.git.email }
+    const made: Array<{ readonly oid: string; readonly reports: Array<number> }> = []
+    for (const c of commits) {
+      const oid = yield* checkout.commit({ files: [c.change], message: c.message, author })
+      made.push({ oid, reports: c.reports })
+    }
+    const pushed = yield* checkout.push
+    if (pushed._tag === "Rejected") return yield* new PushRejected({ reason: pushed.reason })
+    for (const m of made) {
+      for (const i of m.reports) {
+        const r = reports[i]
+        if (r !== undefined) reports[i] = { ...r, outcome: { _tag: "Updated", commit: m.oid } }
+      }
+    }
+    yield* Effect.logInfo(`pushed ${made.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
+    return { targets: reports, failures, diffs } satisfies PassReport
+  })
+
+/** Reads a secret file into a `Redacted`, at the moment it is needed (so rotation needs no restart). */
+const readSecret = (file: string | undefined) =>
+  Effect.gen(function* () {
+    if (file === undefined) return Option.none<Redacted.Redacted<string>>()
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(file)
+    return Option.some(Redacted.make(text.trim()))
+  })
+
+/** The whole flow for one repository: sync, then diff → patch → commit → push, again from the new tip if the push is rejected. */
+export const repoPass = Effect.fn("pipeline.repoPass")(function* (
+  pipeline: Pipeline,
+  repo: RepositoryConfig,
+  options: PassOptions
+) {
+  const git = yield* GitRepo
+  const path = yield* Path.Path
+  const scopeFailure = (reason: string): PassReport => ({
+    targets: [],
+    failures: [{ pipeline: pipeline.name, scope: `repository ${repo.repoId}`, reason }],
+    diffs: []
+  })
+  const password = yield* readSecret(pipeline.git.passwordFile).pipe(
+    Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`),
+    Effect.either
+  )
+  if (Either.isLeft(password)) return scopeFailure(password.left)
+  const opened = yield* git
+    .open(
+      {
+        repoId: repo.repoId,
+        remote: repo.remote,
+        branch: repo.branch,
+        password: password.right,
+        sshKeyFile: Option.fromNullable(pipeline.git.sshKeyFile)
+      },
+      workDir(path, options.dataDir, repo)
+    )
+    .pipe(Effect.either)
+  if (Either.isLeft(opened)) return scopeFailure(opened.left.message)
+  const checkout = opened.right
+
+  let first = true
+  const run = Effect.suspend(() => {
+    const sync = first ? Effect.void : checkout.sync
+    first = false
+    return sync.pipe(Effect.zipRight(attempt(pipeline, repo, checkout, options)))
+  })
+  const result = yield* run.pipe(
+    Effect.tapErrorTag("PushRejected", (e) =>
+      Effect.logInfo(`push rejected (${e.reason}); fetching and recomputing`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
+    ),
+    Effect.retry({ schedule: pushRetry, while: (e) => e._tag === "PushRejected" }),
+    Effect.either
+  )
+  if (Either.isRight(result)) return result.right
+  const e = result.left
+  return scopeFailure(e._tag === "PushRejected" ? `push rejected ${5} times, the branch kept moving: ${e.reason}` : e.message)
+})

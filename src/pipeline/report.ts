@@ -1,0 +1,85 @@
+/** What a pass did, target by target: the `--once` report and the daemon's log lines. */
+
+export type Outcome =
+  | { readonly _tag: "Updated"; readonly commit: string }
+  | { readonly _tag: "WouldUpdate" }
+  | { readonly _tag: "UpToDate" }
+  /** The field's tag ranks above every candidate; downgrades are off. */
+  | { readonly _tag: "Ahead"; readonly best: string }
+  | { readonly _tag: "Failed"; readonly reason: string }
+
+export interface TargetReport {
+  readonly pipeline: string
+  readonly repoId: string
+  /** The watcher file that declared the target. */
+  readonly watcherFile: string
+  readonly filePath: string
+  readonly field: string
+  readonly image: string
+  readonly current: string | undefined
+  readonly chosen: string | undefined
+  readonly listed: number | undefined
+  readonly kept: number | undefined
+  readonly outcome: Outcome
+}
+
+/** A failure above the level of one target: a repository, a watcher file, a whole pipeline. */
+export interface ScopeFailure {
+  readonly pipeline: string
+  readonly scope: string
+  readonly reason: string
+}
+
+export interface PassReport {
+  readonly targets: ReadonlyArray<TargetReport>
+  readonly failures: ReadonlyArray<ScopeFailure>
+  /** Unified diffs of what would be committed (dry runs). */
+  readonly diffs: ReadonlyArray<string>
+}
+
+export const emptyReport: PassReport = { targets: [], failures: [], diffs: [] }
+
+export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => ({
+  targets: reports.flatMap((r) => r.targets),
+  failures: reports.flatMap((r) => r.failures),
+  diffs: reports.flatMap((r) => r.diffs)
+})
+
+export const passFailed = (report: PassReport): boolean =>
+  report.failures.length > 0 || report.targets.some((t) => t.outcome._tag === "Failed")
+
+const describe = (o: Outcome): string => {
+  switch (o._tag) {
+    case "Updated":
+      return `updated (${o.commit.slice(0, 7)})`
+    case "WouldUpdate":
+      return "would update (dry run)"
+    case "UpToDate":
+      return "up to date"
+    case "Ahead":
+      return `up to date (ahead of the best candidate ${o.best}; downgrades are off)`
+    case "Failed":
+      return `failed: ${o.reason}`
+  }
+}
+
+const tagCounts = (t: TargetReport): string =>
+  t.listed === undefined ? "" : `  [${t.listed} tags listed, ${t.kept ?? 0} kept]`
+
+/** The human report printed by `--once`. */
+export const formatReport = (report: PassReport): string => {
+  const lines: Array<string> = []
+  for (const t of report.targets) {
+    const move =
+      t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
+    lines.push(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`)
+  }
+  for (const f of report.failures) lines.push(`${f.scope}  failed: ${f.reason}`)
+  const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
+  const failed = count("Failed") + report.failures.length
+  lines.push(
+    `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
+      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed`
+  )
+  return lines.join("\n") + "\n"
+}

@@ -1,0 +1,48 @@
+import { Effect, Either } from "effect"
+import type { WatchedRepo, WatcherFile } from "../config/model.ts"
+import { decodeWatcherFile } from "../config/WatcherFile.ts"
+import type { Checkout, GitError } from "../git/GitRepo.ts"
+
+export const WATCHER_DIR = ".pipe"
+
+export interface WatcherFiles {
+  readonly files: ReadonlyArray<WatcherFile>
+  /** Watcher files that could not be read or decoded: each fails alone. */
+  readonly failures: ReadonlyArray<{ readonly path: string; readonly reason: string }>
+}
+
+const isYaml = (name: string) => /\.ya?ml$/i.test(name)
+
+/** Which watcher files a repository's options select: excludes win over includes, as Piped did. */
+export const selectWatcherFiles = (names: ReadonlyArray<string>, options: WatchedRepo | undefined) => {
+  const yaml = names.filter(isYaml)
+  if (options === undefined) return { use: yaml, missing: [] }
+  if (options.excludes.length > 0) return { use: yaml.filter((n) => !options.excludes.includes(n)), missing: [] }
+  if (options.includes.length > 0) {
+    return { use: options.includes.filter((n) => names.includes(n)), missing: options.includes.filter((n) => !names.includes(n)) }
+  }
+  return { use: yaml, missing: [] }
+}
+
+/** Reads the repository's ImageWatcher files at the checkout's head. */
+export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function* (
+  checkout: Checkout,
+  options: WatchedRepo | undefined
+): Effect.fn.Return<WatcherFiles, GitError> {
+  const names = yield* checkout.listFiles(WATCHER_DIR)
+  const { use, missing } = selectWatcherFiles(names, options)
+  const files: Array<WatcherFile> = []
+  const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
+  for (const name of use) {
+    const path = `${WATCHER_DIR}/${name}`
+    const text = yield* checkout.readFile(path)
+    if (text._tag === "None") {
+      failures.push({ path, reason: "not a readable file" })
+      continue
+    }
+    const decoded = decodeWatcherFile(path, text.value)
+    if (Either.isLeft(decoded)) failures.push({ path, reason: decoded.left.map((e) => e.display).join("; ") })
+    else files.push(decoded.right)
+  }
+  return { files, failures }
+})

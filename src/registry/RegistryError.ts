@@ -1,0 +1,28 @@
+import { Data } from "effect"
+
+export type RegistryErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Config"
+
+const reasonText: Record<RegistryErrorReason, string> = {
+  Auth: "authentication failed",
+  NotFound: "not found",
+  RateLimited: "rate limited",
+  Transport: "request failed",
+  Server: "server error",
+  Protocol: "unexpected response",
+  Config: "invalid configuration",
+}
+
+/** A failure talking to a container registry. `detail` never holds a password or token. */
+export class RegistryError extends Data.TaggedError("RegistryError")<{
+  readonly reason: RegistryErrorReason
+  /** host[:port] as in the image reference. */
+  readonly registry: string
+  readonly repository: string
+  readonly status?: number
+  readonly detail: string
+}> {
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (${this.status})`
+    return `registry ${this.registry}, repository ${this.repository}: ${reasonText[this.reason]}${status}: ${this.detail}`
+  }
+}

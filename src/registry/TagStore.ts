@@ -1,0 +1,86 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Clock, Context, Data, Effect, Layer, Schema } from "effect"
+import type { TagInfo } from "../policy/TagPolicy.ts"
+import { type ImageRef, imageName } from "./ImageRef.ts"
+
+/** The built-in tag store: tags that CI registered for an image, kept in one JSON file per image. */
+
+const StoredTag = Schema.Struct({
+  tag: Schema.String,
+  digest: Schema.optional(Schema.String),
+  created: Schema.String
+})
+const StoredImage = Schema.Struct({ image: Schema.String, tags: Schema.Array(StoredTag) })
+const StoredImageJson = Schema.parseJson(StoredImage)
+
+export class TagStoreError extends Data.TaggedError("TagStoreError")<{ readonly dir: string; readonly detail: string }> {
+  override get message() {
+    return `tag store ${this.dir}: ${this.detail}`
+  }
+}
+
+export interface Registration {
+  readonly tag: string
+  readonly digest?: string
+}
+
+/** File name for an image: readable, and safe whatever characters the name holds. */
+const fileFor = (image: ImageRef) => `${encodeURIComponent(imageName(image)).replace(/%2F/g, "_")}.json`
+
+export class TagStore extends Context.Tag("TagStore")<
+  TagStore,
+  {
+    readonly list: (dir: string, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagStoreError>
+    readonly register: (dir: string, image: ImageRef, registration: Registration) => Effect.Effect<void, TagStoreError>
+  }
+>() {
+  static readonly layer = Layer.effect(
+    TagStore,
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const fail = (dir: string) => (e: { readonly message: string }) => new TagStoreError({ dir, detail: e.message })
+
+      const read = (dir: string, image: ImageRef) =>
+        Effect.gen(function* () {
+          const file = path.join(dir, fileFor(image))
+          if (!(yield* fs.exists(file))) return []
+          const text = yield* fs.readFileString(file)
+          const stored = yield* Schema.decode(StoredImageJson)(text)
+          return stored.tags
+        }).pipe(Effect.mapError(fail(dir)))
+
+      const list = Effect.fn("TagStore.list")(function* (dir: string, image: ImageRef) {
+        const tags = yield* read(dir, image)
+        return tags.map((t): TagInfo => ({
+          tag: t.tag,
+          created: new Date(t.created),
+          ...(t.digest === undefined ? {} : { digest: t.digest })
+        }))
+      })
+
+      const register = Effect.fn("TagStore.register")(function* (dir: string, image: ImageRef, registration: Registration) {
+        const now = yield* Clock.currentTimeMillis
+        const tags = (yield* read(dir, image)).filter((t) => t.tag !== registration.tag)
+        const entry = {
+          tag: registration.tag,
+          created: new Date(now).toISOString(),
+          ...(registration.digest === undefined ? {} : { digest: registration.digest })
+        }
+        const text = yield* Schema.encode(StoredImageJson)({ image: imageName(image), tags: [...tags, entry] }).pipe(
+          Effect.mapError(fail(dir))
+        )
+        // Write then rename, so a reader never sees half a file and a crash leaves the old one.
+        const file = path.join(dir, fileFor(image))
+        const tmp = `${file}.${now}.${Math.random().toString(36).slice(2)}.tmp`
+        yield* fs.makeDirectory(dir, { recursive: true }).pipe(
+          Effect.zipRight(fs.writeFileString(tmp, text + "\n")),
+          Effect.zipRight(fs.rename(tmp, file)),
+          Effect.mapError(fail(dir))
+        )
+      })
+
+      return { list, register }
+    })
+  )
+}

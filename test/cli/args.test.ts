@@ -1,0 +1,43 @@
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { readFileSync } from "node:fs"
+import { parseArgs } from "../../src/args.ts"
+import { VERSION } from "../../src/version.ts"
+
+type Env = Record<string, string>
+
+const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, Env, Record<string, unknown> | string]> = [
+  ["once with two configs", ["--config", "a.yaml", "--config=b", "--once"], {}, { _tag: "Run", configs: ["a.yaml", "b"], once: true, dryRun: false }],
+  ["env fallbacks", [], { RUNNER_CONFIG: "a.yaml, b.yaml", RUNNER_ONCE: "true", RUNNER_DRY_RUN: "1", RUNNER_DATA_DIR: "/d", RUNNER_LOG_FORMAT: "json" }, { configs: ["a.yaml", "b.yaml"], once: true, dryRun: true, dataDir: "/d", logFormat: "json" }],
+  ["flags win over env", ["--config", "x", "--log-level", "debug"], { RUNNER_CONFIG: "y", RUNNER_LOG_LEVEL: "warn" }, { configs: ["x"], logLevel: "debug" }],
+  ["defaults", ["--config", "x"], {}, { once: false, dryRun: false, logFormat: "text", logLevel: "info", dataDir: undefined }],
+  ["help wins", ["--config", "x", "--help"], {}, { _tag: "Help" }],
+  ["version", ["--version"], {}, { _tag: "Version" }],
+  ["no config", ["--once"], {}, "no config given"],
+  ["unknown flag", ["--config", "x", "--frobnicate"], {}, "unknown option --frobnicate"],
+  ["missing value", ["--config"], {}, "--config needs a value"],
+  ["bad log format", ["--config", "x", "--log-format", "xml"], {}, "--log-format must be one of text, json"],
+  ["stray argument", ["--config", "x", "extra"], {}, "unexpected argument extra"],
+  ["data dir twice", ["--config", "x", "--data-dir", "a", "--data-dir", "b"], {}, "--data-dir given more than once"],
+  ["validate", ["validate", "--config", "p.yaml", "w.yaml"], {}, { _tag: "Validate", configs: ["p.yaml"], watcherFiles: ["w.yaml"] }],
+  ["validate nothing", ["validate"], {}, "validate needs"],
+  ["validate refuses --once", ["validate", "--config", "p", "--once"], {}, "--once does not apply to validate"],
+  ["notify offline", ["notify", "--config", "p", "--provider", "ci", "--image", "nginx", "--tag", "1"], {}, { _tag: "Notify", provider: "ci", image: "nginx", tag: "1", digest: undefined }],
+  ["notify needs a tag", ["notify", "--config", "p", "--provider", "ci", "--image", "nginx"], {}, "notify needs --image and --tag"],
+  ["notify needs a provider", ["notify", "--config", "p", "--image", "nginx", "--tag", "1"], {}, "notify needs --config FILE and --provider NAME"]
+]
+
+describe("parseArgs", () => {
+  test.each(cases)("%s", (_name, argv, env, expected) => {
+    const parsed = parseArgs(argv, env)
+    if (typeof expected === "string") {
+      expect(Either.isLeft(parsed) ? parsed.left.message : "parsed").toContain(expected)
+    } else {
+      expect(Either.getOrThrow(parsed)).toMatchObject(expected)
+    }
+  })
+})
+
+test("the version matches package.json", () => {
+  expect(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version).toBe(VERSION)
+})

@@ -1,0 +1,161 @@
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { readFileSync } from "node:fs"
+import type { Target } from "../../src/config/model.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../../src/config/model.ts"
+import { decodeWatcherFile } from "../../src/config/WatcherFile.ts"
+
+const FILE = ".pipe/imagewatcher-dev.yaml"
+const header = "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n"
+/** One target whose first key is on line 5; `extra` lines are indented as its keys. */
+const target = (extra: string, base = "image: gcr.io/pipecd/foo\n      provider: my-gcr\n      filePath: foo/deployment.yaml\n      field: spec.containers[0].image\n") =>
+  `${header}    - ${base}${extra.split("\n").filter((l) => l !== "").map((l) => `      ${l}\n`).join("")}`
+
+const decodeOne = (text: string): Target => {
+  const result = decodeWatcherFile(FILE, text)
+  if (Either.isLeft(result)) throw new Error(result.left.map((e) => e.display).join("\n"))
+  expect(result.right.path).toBe(FILE)
+  expect(result.right.targets).toHaveLength(1)
+  const [only] = result.right.targets
+  if (only === undefined) throw new Error("no target")
+  return only
+}
+
+describe("decodeWatcherFile: valid targets", () => {
+  test("the defaults", () => {
+    expect(decodeOne(target(""))).toEqual({
+      image: "gcr.io/pipecd/foo",
+      provider: "my-gcr",
+      filePath: "foo/deployment.yaml",
+      field: "spec.containers[0].image",
+      policy: { _tag: "semver", range: "*" },
+      excludeTags: DEFAULT_EXCLUDE_TAGS,
+      allowDowngrade: false,
+      format: "image",
+      source: { file: FILE, line: 5 }
+    })
+  })
+
+  const options: ReadonlyArray<readonly [string, string, Partial<Target>]> = [
+    ["RFC field spelling", "", { field: "spec.containers[0].image" }],
+    [
+      "$.-prefixed field spelling",
+      "",
+      { field: "$.spec.containers[0].image" }
+    ],
+    ["semver range", `policy: { semver: ">=1.0.0-0" }`, { policy: { _tag: "semver", range: ">=1.0.0-0" } }],
+    ["alphabetical", "policy: { alphabetical: desc }", { policy: { _tag: "alphabetical", order: "desc" } }],
+    ["numerical", "policy:\n  numerical: asc", { policy: { _tag: "numerical", order: "asc" } }],
+    ["newest", "policy: { newest: true }", { policy: { _tag: "newest" } }],
+    ["filterTags with defaults", "filterTags: { pattern: '^main-(\\d+)$' }", { filterTags: { pattern: "^main-(\\d+)$", extract: "" } }],
+    ["filterTags with extract", "filterTags: { pattern: '^v(?P<v>.*)$', extract: '$v' }", { filterTags: { pattern: "^v(?P<v>.*)$", extract: "$v" } }],
+    ["excludeTags replaces the default", "excludeTags: ['^dev-']", { excludeTags: ["^dev-"] }],
+    ["an empty excludeTags drops nothing", "excludeTags: []", { excludeTags: [] }],
+    ["allowDowngrade", "allowDowngrade: true", { allowDowngrade: true }],
+    ["format tag", "format: tag", { format: "tag" }],
+    ["format digest", "format: digest", { format: "digest" }],
+    ["docker hub short name", "", { image: "nginx" }],
+    ["registry with port", "", { image: "127.0.0.1:5000/team/app" }]
+  ]
+
+  test.each(options)("%s", (_, extra, expected) => {
+    const base = `image: ${expected.image ?? "gcr.io/pipecd/foo"}\n      provider: my-gcr\n      filePath: foo/deployment.yaml\n      field: ${expected.field ?? "spec.containers[0].image"}\n`
+    expect(decodeOne(target(extra, base))).toMatchObject(expected)
+  })
+
+  test.each([
+    ["foo/deployment.yaml", "foo/deployment.yaml"],
+    ["./foo/deployment.yaml", "foo/deployment.yaml"],
+    ["foo/../bar/x.yaml", "bar/x.yaml"],
+    ["a//b/./c.yaml", "a/b/c.yaml"]
+  ])("filePath %p is kept as %p", (written, normalised) => {
+    const base = `image: nginx\n      provider: hub\n      filePath: ${written}\n      field: image\n`
+    expect(decodeOne(target("", base)).filePath).toBe(normalised)
+  })
+
+  test("concatenates the targets of several ImageWatcher documents and skips other kinds", () => {
+    const text = `${target("")}---\napiVersion: pipecd.dev/v1beta1\nkind: KubernetesApp\nspec: {x: 1}\n---\n${header}    - image: nginx\n      provider: hub\n      filePath: b.yaml\n      field: a\n`
+    const result = decodeWatcherFile(FILE, text)
+    expect(Either.isRight(result) && result.right.targets.map((t) => [t.image, t.source.line])).toEqual([
+      ["gcr.io/pipecd/foo", 5],
+      ["nginx", 18]
+    ])
+  })
+
+  test.each([
+    ["an empty targets list", "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets: []\n"],
+    ["no targets key", "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec: {}\n"],
+    ["no ImageWatcher document", "apiVersion: pipecd.dev/v1beta1\nkind: KubernetesApp\nspec: {}\n"]
+  ])("%s gives no targets", (_, text) => {
+    expect(decodeWatcherFile(FILE, text)).toEqual(Either.right({ path: FILE, targets: [] }))
+  })
+
+  test("the example in pipelines/ decodes", () => {
+    const text = readFileSync(new URL("../../pipelines/imagewatcher-example.yaml", import.meta.url), "utf8")
+    const result = decodeWatcherFile(FILE, text)
+    expect(Either.isRight(result) && result.right.targets.map((t) => [t.provider, t.policy._tag, t.format])).toEqual([
+      ["my-gcr", "semver", "image"],
+      ["my-dockerhub", "numerical", "image"],
+      ["ghcr", "semver", "tag"]
+    ])
+  })
+})
+
+const invalid: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [number, string, string]>]> = [
+  ["a bad policy value", "policy: { alphabetical: up }", [[9, "spec.targets[0].policy.alphabetical", `expected one of asc, desc, got "up"`]]],
+  ["newest: false", "policy: { newest: false }", [[9, "spec.targets[0].policy.newest", "only `newest: true` is allowed"]]],
+  ["two policies", "policy: { semver: '*', numerical: asc }", [[9, "spec.targets[0].policy", "exactly one of semver, alphabetical, numerical, newest, got semver and numerical"]]],
+  ["no policy", "policy: {}", [[9, "spec.targets[0].policy", "exactly one of"]]],
+  ["an unknown policy", "policy: { latest: true }", [[9, "spec.targets[0].policy.latest", "unknown key"]]],
+  ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, provider"]]],
+  ["an unknown format", "format: name", [[9, "spec.targets[0].format", "expected one of image, tag, digest"]]],
+  ["allowDowngrade not a boolean", "allowDowngrade: yes", [[9, "spec.targets[0].allowDowngrade", "expected true or false"]]],
+  ["unknown key in filterTags", "filterTags: { regex: x }", [[9, "spec.targets[0].filterTags.regex", "unknown key"]]]
+]
+
+const invalidBase: ReadonlyArray<readonly [string, string, readonly [number, string, string]]> = [
+  ["an absolute filePath", "filePath: /etc/passwd", [7, "spec.targets[0].filePath", "must be relative"]],
+  ["a filePath leaving the repo", "filePath: foo/../../x.yaml", [7, "spec.targets[0].filePath", "must stay inside the repository"]],
+  ["a filePath naming the root", "filePath: ./", [7, "spec.targets[0].filePath", "must name a file"]],
+  ["a Windows path", "filePath: C:/x.yaml", [7, "spec.targets[0].filePath", "must be relative"]],
+  ["an empty filePath", "filePath: ''", [7, "spec.targets[0].filePath", "expected a non-empty string"]],
+  ["an image that does not parse", "image: Gcr.io/Foo", [5, "spec.targets[0].image", `invalid repository name "Foo" in "Gcr.io/Foo"`]],
+  ["an image with a tag", "image: gcr.io/pipecd/foo:1.0.0", [5, "spec.targets[0].image", "without tag or digest"]],
+  ["an image with a bad tag", "image: foo:-x", [5, "spec.targets[0].image", "invalid tag"]],
+  ["a provider without a value", "provider:", [6, "spec.targets[0].provider", "required key is missing"]]
+]
+
+describe("decodeWatcherFile: errors carry file, line and key path", () => {
+  const check = (text: string, expected: ReadonlyArray<readonly [number, string, string]>) => {
+    const result = decodeWatcherFile(FILE, text)
+    if (Either.isRight(result)) throw new Error("expected errors")
+    expect(result.left.map((e) => [e.file, e.line, e.path])).toEqual(expected.map(([line, path]) => [FILE, line, path]))
+    result.left.forEach((e, i) => expect(e.reason).toContain(expected[i]?.[2] ?? "?"))
+  }
+
+  test.each(invalid)("%s", (_, extra, expected) => check(target(extra), expected))
+
+  test.each(invalidBase)("%s", (_, replacement, expected) => {
+    const key = replacement.slice(0, replacement.indexOf(":"))
+    const base = "image: gcr.io/pipecd/foo\n      provider: my-gcr\n      filePath: foo/deployment.yaml\n      field: spec.containers[0].image\n"
+      .split("\n")
+      .map((line) => (line.trim().startsWith(`${key}:`) ? line.replace(/\S.*$/, replacement) : line))
+      .join("\n")
+    check(target("", base), [expected])
+  })
+
+  test("missing required keys, on the line of the target", () => {
+    check(`${header}    - image: nginx\n    - field: x\n`, [
+      [5, "spec.targets[0].provider", "required key is missing"],
+      [5, "spec.targets[0].filePath", "required key is missing"],
+      [5, "spec.targets[0].field", "required key is missing"],
+      [6, "spec.targets[1].image", "required key is missing"],
+      [6, "spec.targets[1].provider", "required key is missing"],
+      [6, "spec.targets[1].filePath", "required key is missing"]
+    ])
+  })
+
+  test("an unknown key in spec", () => {
+    check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets)"]])
+  })
+})

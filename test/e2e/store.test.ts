@@ -1,0 +1,125 @@
+/**
+ * The built-in tag store fed by `runner notify`, a repository reached through the system git
+ * (file:// remote), the same source under Deno, and the command line's other verbs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { resolve } from "node:path"
+import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { ensureBuilt, exec, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { VERSION } from "../../src/version.ts"
+
+let git: TestGitServer
+
+beforeAll(async () => {
+  ensureBuilt()
+  git = await startGitServer()
+}, 60_000)
+
+afterAll(async () => {
+  await git?.stop()
+})
+
+const WATCHER = `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - image: nginx
+      provider: ci
+      filePath: web.yaml
+      field: spec.containers[0].image
+`
+
+/** The RFC's spelling: imageWatcher as a list with .pipe/-prefixed includes. */
+const setup = async (name: string) => {
+  await git.createRepo(name, {
+    "web.yaml": "spec:\n  containers:\n    - image: nginx:1.25.0 # web\n",
+    ".pipe/imagewatcher-dev.yaml": WATCHER,
+    ".pipe/ignored.yaml": "not: [valid\n"
+  })
+  const dir = tempDir("runner-store-")
+  const config = writeFile(
+    dir,
+    "piped.yaml",
+    `apiVersion: pipecd.dev/v1beta1
+kind: Piped
+spec:
+  repositories:
+    - repoId: ${name}
+      remote: file://${git.root}/${name}.git
+      branch: main
+  imageProviders:
+    - name: ci
+      type: STORE
+      interval: 30s
+  imageWatcher:
+    - repoId: ${name}
+      includes:
+        - .pipe/imagewatcher-dev.yaml
+`
+  )
+  return { config, dataDir: `${dir}/data` }
+}
+
+describe("STORE provider and system git", () => {
+  test("tags registered with runner notify land through a file:// remote", async () => {
+    const { config, dataDir } = await setup("store1")
+    for (const tag of ["1.25.1", "1.26.0", "1.27.0-rc.1"]) {
+      const r = await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", tag, "--data-dir", dataDir])
+      expect(r.stderr).toBe("")
+      expect(r.code).toBe(0)
+    }
+    const result = await runRunner(["--once", "--config", config, "--data-dir", dataDir])
+    expect(result.code).toBe(0)
+    expect(await git.readFile("store1", "web.yaml")).toBe("spec:\n  containers:\n    - image: nginx:1.26.0 # web\n")
+    const [last] = await git.log("store1")
+    expect(last?.subject).toBe("Update nginx:1.25.0 in web.yaml to 1.26.0")
+    expect(last?.author).toBe("piped")
+    expect(last?.email).toBe("pipecd.dev@gmail.com")
+  }, 60_000)
+
+  test("notify refuses a provider that is not a tag store, and a bad tag", async () => {
+    const { config, dataDir } = await setup("store2")
+    const unknown = await runRunner(["notify", "--config", config, "--provider", "nope", "--image", "nginx", "--tag", "1.0.0", "--data-dir", dataDir])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('no provider "nope" of type STORE')
+    const badTag = await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "-bad", "--data-dir", dataDir])
+    expect(badTag.code).toBe(2)
+  })
+
+  test("the same source runs under Deno", async () => {
+    const { config, dataDir } = await setup("store3")
+    await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.25.2", "--data-dir", dataDir])
+    const root = resolve(import.meta.dir, "../..")
+    const deno = await exec(
+      resolve(root, "node_modules/.bin/deno"),
+      ["run", "--quiet", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-run", "--allow-sys", resolve(root, "src/main.ts"), "--once", "--config", config, "--data-dir", dataDir],
+      { timeoutMs: 120_000, env: { DENO_NO_UPDATE_CHECK: "1" } }
+    )
+    expect(deno.stderr).not.toContain("error:")
+    expect(deno.code).toBe(0)
+    expect(await git.readFile("store3", "web.yaml")).toContain("nginx:1.25.2")
+  }, 150_000)
+})
+
+describe("command line", () => {
+  test("--version and --help", async () => {
+    const version = await runRunner(["--version"])
+    expect(version.stdout).toBe(`runner ${VERSION}\n`)
+    const help = await runRunner(["--help"])
+    expect(help.code).toBe(0)
+    for (const word of ["--once", "--dry-run", "--data-dir", "validate", "notify", "Exit codes"]) expect(help.stdout).toContain(word)
+  })
+
+  test("validate checks config and watcher files without touching anything", async () => {
+    const dir = tempDir("runner-validate-")
+    const { config } = await setup("store4")
+    const good = writeFile(dir, "good.yaml", WATCHER)
+    const ok = await runRunner(["validate", "--config", config, good])
+    expect(ok.code).toBe(0)
+    const bad = writeFile(dir, "bad.yaml", WATCHER.replace("filePath: web.yaml", "filePath: web.yaml\n      policy: { semver: \"not a range\" }"))
+    const refused = await runRunner(["validate", bad])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`${bad}:5`)
+    expect(refused.stderr).toContain("invalid semver range")
+  })
+})

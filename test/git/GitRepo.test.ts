@@ -1,0 +1,357 @@
+import { NodeContext } from "@effect/platform-node"
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Effect, Either, Option, Redacted, TestClock, TestContext } from "effect"
+import { existsSync } from "node:fs"
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Checkout, GitError, GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
+import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
+
+const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
+
+const FILES = {
+  "apps/foo/deployment.yaml": "spec:\n  containers:\n    - image: gcr.io/pipecd/foo:1.0.0 # pinned\n",
+  ".pipe/imagewatcher-dev.yaml": "kind: ImageWatcher\n",
+  ".pipe/imagewatcher-prd.yaml": "kind: ImageWatcher\n",
+  ".pipe/nested/ignored.yaml": "nested: true\n",
+  "README.md": "# config\n"
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>): Promise<A> =>
+  Effect.runPromise(effect.pipe(Effect.provide(GitRepo.layer), Effect.provide(NodeContext.layer)))
+
+const open = (spec: RepoSpec, dir: string) => run(Effect.flatMap(GitRepo, (repo) => repo.open(spec, dir)))
+
+const openError = (spec: RepoSpec, dir: string) =>
+  run(Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(spec, dir))))
+
+const exec = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
+
+const specOf = (remote: string, extra: Partial<RepoSpec> = {}): RepoSpec => ({
+  repoId: "config",
+  remote,
+  branch: "main",
+  password: Option.none(),
+  sshKeyFile: Option.none(),
+  ...extra
+})
+
+let server: TestGitServer
+let authServer: TestGitServer
+let scratch: string
+let counter = 0
+
+beforeAll(async () => {
+  server = await startGitServer()
+  authServer = await startGitServer({ basicAuth: { username: "robot", password: "s3cr3t-t0ken" } })
+  scratch = await mkdtemp(join(tmpdir(), "gitrepo-test-"))
+})
+
+afterAll(async () => {
+  await server.stop()
+  await authServer.stop()
+  await rm(scratch, { recursive: true, force: true })
+})
+
+interface Ctx {
+  readonly name: string
+  readonly remote: string
+  readonly dir: string
+  readonly spec: RepoSpec
+}
+
+const backends: ReadonlyArray<{ readonly backend: string; readonly remoteOf: (name: string) => string }> = [
+  { backend: "isomorphic-git over http", remoteOf: (name) => `${server.url}/${name}.git` },
+  { backend: "system git over file://", remoteOf: (name) => `file://${server.root}/${name}.git` },
+  { backend: "system git over a bare path", remoteOf: (name) => `${server.root}/${name}.git` }
+]
+
+const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: Ctx) => Promise<void> }> = [
+  {
+    scenario: "clones shallow and reads a nested file at the branch tip",
+    run: async ({ name, dir, spec }) => {
+      const checkout = await open(spec, dir)
+      const [tip] = await server.log(name)
+      expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
+      expect(existsSync(join(dir, "shallow"))).toBe(true)
+      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(
+        Option.some(FILES["apps/foo/deployment.yaml"])
+      )
+      expect(await exec(checkout.readFile("apps/foo/missing.yaml"))).toEqual(Option.none())
+      expect(await exec(checkout.readFile("apps"))).toEqual(Option.none())
+      expect(Either.isLeft(await exec(Effect.either(checkout.readFile("../outside"))))).toBe(true)
+    }
+  },
+  {
+    scenario: "lists the files directly under a directory",
+    run: async ({ dir, spec }) => {
+      const checkout = await open(spec, dir)
+      const sorted = async (path: string) => [...(await exec(checkout.listFiles(path)))].sort()
+      expect(await sorted(".pipe/")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
+      expect(await sorted(".pipe")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
+      expect(await sorted("")).toEqual(["README.md"])
+      expect(await sorted("no/such/dir")).toEqual([])
+      expect(await sorted("README.md")).toEqual([])
+    }
+  },
+  {
+    scenario: "two commits then one push: the remote log has both, with author, messages and Clock time",
+    run: async ({ name, dir, spec }) => {
+      const checkout = await open(spec, dir)
+      const base = await exec(checkout.head)
+      const updated = FILES["apps/foo/deployment.yaml"].replace("1.0.0", "1.1.0")
+      const commits = await Effect.runPromise(
+        Effect.gen(function*() {
+          yield* TestClock.setTime(1_700_000_000_000)
+          const first = yield* checkout.commit({
+            files: [{ path: "apps/foo/deployment.yaml", content: updated }],
+            message: "Update gcr.io/pipecd/foo:1.0.0 in apps/foo/deployment.yaml to 1.1.0",
+            author: AUTHOR
+          })
+          yield* TestClock.adjust("1 minute")
+          const second = yield* checkout.commit({
+            files: [{ path: "apps/bar/new/service.yaml", content: "kind: Service\n" }, {
+              path: "README.md",
+              content: "# config, updated\n"
+            }],
+            message: "Add bar",
+            author: AUTHOR
+          })
+          return [first, second] as const
+        }).pipe(Effect.provide(TestContext.TestContext))
+      )
+      expect(await exec(checkout.head)).toBe(commits[1])
+      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(Option.some(updated))
+      expect(await server.log(name)).toHaveLength(1)
+
+      const receivePacks = server.stats.receivePacks
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      expect(server.stats.receivePacks - receivePacks).toBe(spec.remote.startsWith("http") ? 1 : 0)
+
+      const log = await server.log(name)
+      expect(log.map((entry) => entry.oid)).toEqual([commits[1], commits[0], base])
+      expect(log.slice(0, 2).map(({ author, email, subject }) => ({ author, email, subject }))).toEqual([
+        { author: AUTHOR.name, email: AUTHOR.email, subject: "Add bar" },
+        {
+          author: AUTHOR.name,
+          email: AUTHOR.email,
+          subject: "Update gcr.io/pipecd/foo:1.0.0 in apps/foo/deployment.yaml to 1.1.0"
+        }
+      ])
+      const times = await git(["log", "-2", "--format=%at %ct %cn <%ce>", "refs/heads/main"], {
+        cwd: join(server.root, `${name}.git`)
+      })
+      expect(times.trim().split("\n")).toEqual([
+        `1700000060 1700000060 ${AUTHOR.name} <${AUTHOR.email}>`,
+        `1700000000 1700000000 ${AUTHOR.name} <${AUTHOR.email}>`
+      ])
+      expect(await server.readFile(name, "apps/foo/deployment.yaml")).toBe(updated)
+      expect(await server.readFile(name, "apps/bar/new/service.yaml")).toBe("kind: Service\n")
+      expect(await server.readFile(name, ".pipe/nested/ignored.yaml")).toBe(FILES[".pipe/nested/ignored.yaml"])
+      await git(["fsck", "--strict"], { cwd: join(server.root, `${name}.git`) })
+    }
+  },
+  {
+    scenario: "reopening an existing clone fetches (no re-clone) and sees another writer's commit",
+    run: async ({ name, dir, spec }) => {
+      await open(spec, dir)
+      const marker = join(dir, "kept-between-passes")
+      await writeFile(marker, "")
+      const theirs = await server.commitAs(name, { ".pipe/imagewatcher-dev.yaml": "kind: Changed\n" }, "Change watcher")
+      const checkout = await open(spec, dir)
+      expect(existsSync(marker)).toBe(true)
+      expect(await exec(checkout.head)).toBe(theirs)
+      expect(await exec(checkout.readFile(".pipe/imagewatcher-dev.yaml"))).toEqual(Option.some("kind: Changed\n"))
+    }
+  },
+  {
+    scenario: "a corrupt clone directory is wiped and cloned again",
+    run: async ({ name, dir, spec }) => {
+      await open(spec, dir)
+      await rm(join(dir, "config"))
+      await rm(join(dir, "HEAD"))
+      const checkout = await open(spec, dir)
+      const [tip] = await server.log(name)
+      expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
+    }
+  },
+  {
+    scenario: "sync drops local commits that were never pushed",
+    run: async ({ name, dir, spec }) => {
+      const checkout = await open(spec, dir)
+      const base = await exec(checkout.head)
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
+      expect(await exec(checkout.sync)).toBe(base)
+      expect(await exec(checkout.head)).toBe(base)
+      expect(await exec(checkout.readFile("README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect(await server.log(name)).toHaveLength(1)
+    }
+  },
+  {
+    scenario: "another writer pushes between our sync and our push: Rejected, then sync + commit + push lands",
+    run: async ({ name, dir, spec }) => {
+      const checkout = await open(spec, dir)
+      await exec(
+        checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours, first try", author: AUTHOR })
+      )
+      const theirs = await server.commitAs(name, { "apps/other.yaml": "x: 1\n" }, "Theirs")
+      const result = await exec(checkout.push)
+      expect(result._tag).toBe("Rejected")
+      expect((await server.log(name))[0]?.oid).toBe(theirs)
+
+      expect(await exec(checkout.sync)).toBe(theirs)
+      const ours = await exec(
+        checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours, again", author: AUTHOR })
+      )
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      const log = await server.log(name)
+      expect(log.map((entry) => entry.subject)).toEqual(["Ours, again", "Theirs", "Initial commit"])
+      expect(log[0]?.oid).toBe(ours)
+      expect(log[1]).toMatchObject({ oid: theirs, author: OTHER_WRITER.name })
+      expect(await server.readFile(name, "apps/other.yaml")).toBe("x: 1\n")
+    }
+  },
+  {
+    scenario: "a server-side hook refusal is a push GitError, not a rejection",
+    run: async ({ name, dir, spec }) => {
+      const checkout = await open(spec, dir)
+      const hook = join(server.root, `${name}.git`, "hooks", "pre-receive")
+      await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+      await chmod(hook, 0o755)
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "x\n" }], message: "x", author: AUTHOR }))
+      const error = await exec(Effect.flip(checkout.push))
+      expect(error).toBeInstanceOf(GitError)
+      expect(error.operation).toBe("push")
+      expect(await server.log(name)).toHaveLength(1)
+    }
+  },
+  {
+    scenario: "a missing branch is a GitError naming the branch",
+    run: async ({ dir, spec }) => {
+      const error = await openError({ ...spec, branch: "no-such-branch" }, dir)
+      expect(error.operation).toBe("clone")
+      expect(error.message).toContain("config")
+      expect(error.message).toContain("no-such-branch")
+    }
+  }
+]
+
+for (const { backend, remoteOf } of backends) {
+  describe(`GitRepo with ${backend}`, () => {
+    test.each(scenarios.map((s) => [s.scenario, s] as const))("%s", async (_, { run }) => {
+      const name = `org/repo-${++counter}`
+      await server.createRepo(name, FILES)
+      const remote = remoteOf(name)
+      await run({ name, remote, dir: join(scratch, `clone-${counter}`), spec: specOf(remote) })
+    }, 30_000)
+  })
+}
+
+describe("GitRepo over http with credentials", () => {
+  const token = "s3cr3t-t0ken"
+  const cases: ReadonlyArray<{
+    readonly name: string
+    readonly spec: (url: string) => RepoSpec
+    readonly expectOk: boolean
+  }> = [
+    {
+      name: "token in the URL",
+      spec: (url) => specOf(url.replace("http://", `http://robot:${token}@`)),
+      expectOk: true
+    },
+    {
+      name: "user in the URL, password from the password file",
+      spec: (url) => specOf(url.replace("http://", "http://robot@"), { password: Option.some(Redacted.make(token)) }),
+      expectOk: true
+    },
+    {
+      name: "wrong password in the URL",
+      spec: (url) => specOf(url.replace("http://", "http://robot:wrong-pa55word@")),
+      expectOk: false
+    },
+    {
+      name: "wrong password from the password file",
+      spec: (url) => specOf(url, { password: Option.some(Redacted.make("wrong-pa55word")) }),
+      expectOk: false
+    },
+    {
+      name: "no credentials",
+      spec: (url) => specOf(url),
+      expectOk: false
+    },
+    {
+      name: "right token, missing branch",
+      spec: (url) => specOf(url.replace("http://", `http://robot:${token}@`), { branch: "gone" }),
+      expectOk: false
+    }
+  ]
+
+  test.each(cases.map((c) => [c.name, c] as const))("%s", async (_, { spec, expectOk }) => {
+    const name = `auth/repo-${++counter}`
+    const url = await authServer.createRepo(name, FILES)
+    const repoSpec = spec(url)
+    const dir = join(scratch, `clone-${counter}`)
+    if (expectOk) {
+      const checkout: Checkout = await open(repoSpec, dir)
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "y\n" }], message: "y", author: AUTHOR }))
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      expect((await authServer.log(name))[0]?.subject).toBe("y")
+      // A push to a branch with a hook refusal produces an error that must not leak the token either.
+      const hook = join(authServer.root, `${name}.git`, "hooks", "pre-receive")
+      await writeFile(hook, "#!/bin/sh\nexit 1\n")
+      await chmod(hook, 0o755)
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "z\n" }], message: "z", author: AUTHOR }))
+      const error = await exec(Effect.flip(checkout.push))
+      for (const text of [error.message, error.detail, JSON.stringify(error), String(error)]) {
+        expect(text).not.toContain(token)
+        expect(text).not.toContain("robot:")
+      }
+    } else {
+      const error = await openError(repoSpec, dir)
+      expect(error).toBeInstanceOf(GitError)
+      expect(error.repoId).toBe("config")
+      for (const text of [error.message, error.detail, JSON.stringify(error), String(error)]) {
+        expect(text).not.toContain(token)
+        expect(text).not.toContain("wrong-pa55word")
+        expect(text).not.toContain("robot:")
+        expect(text).not.toContain("robot@")
+      }
+    }
+  }, 30_000)
+})
+
+describe("TestGitServer", () => {
+  test("beforeNextPush runs another writer once, at the start of the next push", async () => {
+    const name = `race/repo-${++counter}`
+    const url = await server.createRepo(name, FILES)
+    const checkout = await open(specOf(url), join(scratch, `clone-${counter}`))
+    await exec(checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
+    let calls = 0
+    server.beforeNextPush(async () => {
+      calls++
+      await server.commitAs(name, { "README.md": "theirs\n" }, "Theirs")
+    })
+    expect((await exec(checkout.push))._tag).toBe("Rejected")
+    expect(calls).toBe(1)
+    expect((await server.log(name)).map((entry) => entry.subject)).toEqual(["Theirs", "Initial commit"])
+    await exec(checkout.sync)
+    await exec(checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
+    expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+    expect(calls).toBe(1)
+    expect((await server.log(name)).map((entry) => entry.subject)).toEqual(["Ours", "Theirs", "Initial commit"])
+  }, 30_000)
+
+  test("basic auth answers 401 with a challenge without credentials", async () => {
+    const name = `auth/plain-${++counter}`
+    await authServer.createRepo(name, FILES)
+    const response = await fetch(`${authServer.url}/${name}.git/info/refs?service=git-upload-pack`)
+    expect(response.status).toBe(401)
+    expect(response.headers.get("www-authenticate")).toContain("Basic realm=")
+    const authorized = await fetch(`${authServer.url}/${name}.git/info/refs?service=git-upload-pack`, {
+      headers: { Authorization: `Basic ${Buffer.from("robot:s3cr3t-t0ken").toString("base64")}` }
+    })
+    expect(authorized.status).toBe(200)
+    expect(authorized.headers.get("content-type")).toBe("application/x-git-upload-pack-advertisement")
+  })
+})

@@ -1,0 +1,134 @@
+import { describe, expect, test } from "bun:test"
+import { Duration, Either, Option, Redacted } from "effect"
+import type { ProviderConfig } from "../../src/config/model.ts"
+import { endpointFor } from "../../src/registry/endpoint.ts"
+import { parseImageRef } from "../../src/registry/ImageRef.ts"
+
+const provider = (fields: Partial<ProviderConfig>): ProviderConfig => ({
+  name: "p",
+  type: "OCI",
+  interval: Duration.minutes(5),
+  insecure: false,
+  source: { file: "piped.yaml", line: 1 },
+  ...fields,
+})
+
+const image = (text: string) => {
+  const ref = parseImageRef(text)
+  if (Either.isLeft(ref)) throw new Error(ref.left)
+  return ref.right
+}
+
+type Expected =
+  | { readonly baseUrl: string; readonly registry: string; readonly repository: string; readonly user?: string }
+  | { readonly error: string }
+
+describe("endpointFor", () => {
+  const secret = Option.some(Redacted.make("s3cret"))
+  const cases: ReadonlyArray<{
+    name: string
+    provider: ProviderConfig
+    image: string
+    password?: Option.Option<Redacted.Redacted<string>>
+    expected: Expected
+  }> = [
+    {
+      name: "DOCKER_HUB official image",
+      provider: provider({ type: "DOCKER_HUB" }),
+      image: "nginx",
+      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "library/nginx" },
+    },
+    {
+      name: "DOCKER_HUB with explicit docker.io and user",
+      provider: provider({ type: "DOCKER_HUB", username: "alice" }),
+      image: "docker.io/alice/app",
+      password: secret,
+      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "alice/app", user: "alice" },
+    },
+    {
+      name: "DOCKER_HUB with index.docker.io",
+      provider: provider({ type: "DOCKER_HUB" }),
+      image: "index.docker.io/library/redis",
+      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "library/redis" },
+    },
+    {
+      name: "DOCKER_HUB refuses a gcr.io image",
+      provider: provider({ type: "DOCKER_HUB" }),
+      image: "gcr.io/pipecd/foo",
+      expected: { error: "registry gcr.io, repository pipecd/foo: invalid configuration: provider p is DOCKER_HUB but image gcr.io/pipecd/foo is not on docker.io; use an OCI provider" },
+    },
+    {
+      name: "OCI without address uses the image host",
+      provider: provider({}),
+      image: "ghcr.io/org/app",
+      expected: { baseUrl: "https://ghcr.io", registry: "ghcr.io", repository: "org/app" },
+    },
+    {
+      name: "OCI without address keeps the port",
+      provider: provider({}),
+      image: "registry.local:5000/team/app",
+      expected: { baseUrl: "https://registry.local:5000", registry: "registry.local:5000", repository: "team/app" },
+    },
+    {
+      name: "OCI docker.io image goes to the Docker Hub API host",
+      provider: provider({}),
+      image: "nginx",
+      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "library/nginx" },
+    },
+    {
+      name: "OCI with address, trailing slash removed",
+      provider: provider({ address: "http://127.0.0.1:5000/" }),
+      image: "127.0.0.1:5000/foo/bar",
+      expected: { baseUrl: "http://127.0.0.1:5000", registry: "127.0.0.1:5000", repository: "foo/bar" },
+    },
+    {
+      name: "OCI with an address path prefix",
+      provider: provider({ address: "https://mirror.example/registry/" }),
+      image: "mirror.example/foo",
+      expected: { baseUrl: "https://mirror.example/registry", registry: "mirror.example", repository: "foo" },
+    },
+    {
+      name: "address with credentials is refused without echoing them",
+      provider: provider({ address: "https://bob:hunter2@example.com" }),
+      image: "example.com/foo",
+      expected: { error: "registry example.com, repository foo: invalid configuration: address of provider p must not contain credentials; use username and passwordFile" },
+    },
+    {
+      name: "address that is not http",
+      provider: provider({ address: "ftp://example.com" }),
+      image: "example.com/foo",
+      expected: { error: 'registry example.com, repository foo: invalid configuration: address "ftp://example.com" of provider p must be an http:// or https:// URL' },
+    },
+    {
+      name: "username without password",
+      provider: provider({ username: "alice" }),
+      image: "example.com/foo",
+      expected: { error: "registry example.com, repository foo: invalid configuration: provider p has a username but no password" },
+    },
+    {
+      name: "STORE is not a registry",
+      provider: provider({ type: "STORE" }),
+      image: "example.com/foo",
+      expected: { error: "registry example.com, repository foo: invalid configuration: provider p is a tag store, not a registry" },
+    },
+  ]
+  test.each(cases)("$name", ({ provider, image: text, password, expected }) => {
+    const result = endpointFor(provider, image(text), password ?? Option.none())
+    if ("error" in expected) {
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) {
+        expect(result.left.reason).toBe("Config")
+        expect(result.left.message).toBe(expected.error)
+      }
+      return
+    }
+    const endpoint = Either.getOrThrow(result)
+    expect({ baseUrl: endpoint.baseUrl, registry: endpoint.registry, repository: endpoint.repository }).toEqual({
+      baseUrl: expected.baseUrl,
+      registry: expected.registry,
+      repository: expected.repository,
+    })
+    expect(Option.getOrUndefined(Option.map(endpoint.credentials, (c) => c.username))).toBe(expected.user)
+    expect(endpoint.insecure).toBe(provider.insecure)
+  })
+})

@@ -1,0 +1,463 @@
+/**
+ * Real OCI registries on loopback for integration tests: the Debian `docker-registry` binary
+ * (distribution 2.8), plus a small proxy that pages tag lists and injects faults, because the real
+ * registry ignores `?n=` and never fails on demand.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { createHash, createPrivateKey, sign } from "node:crypto"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export interface TestRegistry {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string
+  /** `127.0.0.1:PORT` */
+  readonly host: string
+  /** Pushes a tiny OCI image (config blob + layer-less manifest) under repo:tag; returns the manifest digest. */
+  pushImage(repository: string, tag: string, options?: { created?: string }): Promise<string>
+  /** With `tokenAuth`: the path and query of every request the token service received, in order. */
+  readonly tokenRequests: ReadonlyArray<string>
+  stop(): Promise<void>
+}
+
+export interface RegistryOptions {
+  /** Protects the registry with HTTP Basic auth (bcrypt htpasswd file). */
+  readonly htpasswd?: { readonly username: string; readonly password: string }
+  /**
+   * Protects the registry with Bearer tokens (distribution's `auth.token`) issued by a token
+   * service started beside it. With a username and password the service demands them as Basic
+   * credentials; without, it hands out anonymous pull tokens.
+   */
+  readonly tokenAuth?: {
+    readonly username?: string
+    readonly password?: string
+    readonly expiresIn?: number
+    /** The first this many tokens handed out carry a bad signature, so the registry rejects them. */
+    readonly badTokens?: number
+  }
+}
+
+const TOKEN_ISSUER = "test-token-issuer"
+const TOKEN_SERVICE = "test-registry"
+
+interface TokenService {
+  readonly realm: string
+  readonly requests: ReadonlyArray<string>
+  /** A token granting `actions` on `repository`, as the service would issue it. */
+  mint(repository: string, actions: ReadonlyArray<string>): string
+  stop(): Promise<void>
+}
+
+const base64url = (data: string | Buffer) => Buffer.from(data).toString("base64url")
+
+/** A token service signing distribution-style JWTs (RS256, certificate in `x5c`). */
+const startTokenService = async (
+  dir: string,
+  options: NonNullable<RegistryOptions["tokenAuth"]>,
+): Promise<TokenService> => {
+  const keyPath = join(dir, "token.key")
+  const certPath = join(dir, "token.crt")
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=test-token"],
+    { stdio: "ignore" },
+  )
+  const key = createPrivateKey(readFileSync(keyPath))
+  const certDer = readFileSync(certPath, "utf8").replace(/-----[A-Z ]+-----|\s/g, "")
+  const expiresIn = options.expiresIn ?? 300
+  const requests: Array<string> = []
+  let badTokens = options.badTokens ?? 0
+
+  const mint = (repository: string, actions: ReadonlyArray<string>) => {
+    const now = Math.floor(Date.now() / 1000)
+    const header = base64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [certDer] }))
+    const claims = base64url(
+      JSON.stringify({
+        iss: TOKEN_ISSUER,
+        sub: options.username ?? "anonymous",
+        aud: TOKEN_SERVICE,
+        exp: now + expiresIn,
+        nbf: now - 10,
+        iat: now,
+        jti: `${now}-${Math.random()}`,
+        access: repository === "" ? [] : [{ type: "repository", name: repository, actions }],
+      }),
+    )
+    const signature = sign("RSA-SHA256", Buffer.from(`${header}.${claims}`), key).toString("base64url")
+    return `${header}.${claims}.${signature}`
+  }
+
+  const server = createServer((req, res) => {
+    const path = req.url ?? "/"
+    requests.push(path)
+    const url = new URL(path, "http://token.invalid")
+    if (options.username !== undefined) {
+      const expected = basicHeader(options.username, options.password ?? "")
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="token"' })
+        res.end(JSON.stringify({ details: "incorrect username or password" }))
+        return
+      }
+    }
+    // Scopes look like repository:<name>:<actions>; names may contain host:port.
+    const scope = url.searchParams.get("scope") ?? ""
+    const match = /^repository:(.+):([a-z,*]+)$/.exec(scope)
+    const repository = match?.[1] ?? ""
+    const requested = (match?.[2] ?? "").split(",")
+    const actions = options.username === undefined ? requested.filter((a) => a === "pull") : requested
+    const minted = mint(repository, actions)
+    const token = badTokens-- > 0 ? `${minted.slice(0, minted.lastIndexOf(".") + 1)}${base64url("forged")}` : minted
+    res.writeHead(200, { "content-type": "application/json" })
+    res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() }))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    realm: `http://127.0.0.1:${port}/token`,
+    requests,
+    mint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+const REGISTRY_BIN = "/usr/bin/docker-registry"
+const START_TIMEOUT_MS = 15_000
+
+// Children still running when the test process exits are killed, so a crashed or interrupted test
+// run does not leave registries listening.
+const running = new Set<ChildProcess>()
+let exitHookInstalled = false
+const installExitHook = () => {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  const killAll = () => {
+    for (const child of running) child.kill("SIGKILL")
+  }
+  process.on("exit", killAll)
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.exit(130)
+    })
+  }
+}
+
+/** A port that was free a moment ago. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const sha256 = (data: string | Uint8Array): string => `sha256:${createHash("sha256").update(data).digest("hex")}`
+
+const basicHeader = (username: string, password: string): string =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`
+
+const waitUntilReady = async (url: string, child: ChildProcess, stderr: () => string): Promise<void> => {
+  const deadline = performance.now() + START_TIMEOUT_MS
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`docker-registry exited early (${child.exitCode ?? child.signalCode}): ${stderr()}`)
+    }
+    try {
+      const res = await fetch(`${url}/v2/`)
+      await res.arrayBuffer()
+      if (res.status === 200 || res.status === 401) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(50)
+  }
+  throw new Error(`docker-registry did not answer on ${url} within ${START_TIMEOUT_MS} ms: ${stderr()}`)
+}
+
+const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
+  const dir = mkdtempSync(join(tmpdir(), "test-registry-"))
+  const port = await freePort()
+  const host = `127.0.0.1:${port}`
+  const url = `http://${host}`
+  const config = [
+    "version: 0.1",
+    "log:",
+    "  level: error",
+    "  accesslog:",
+    "    disabled: true",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${join(dir, "data")}`,
+    "  delete:",
+    "    enabled: true",
+    "http:",
+    `  addr: ${host}`,
+    "  secret: test-secret",
+  ]
+  if (options.htpasswd !== undefined) {
+    const line = execFileSync("htpasswd", ["-Bbn", options.htpasswd.username, options.htpasswd.password], {
+      encoding: "utf8",
+    })
+    writeFileSync(join(dir, "htpasswd"), line.trim() + "\n")
+    config.push("auth:", "  htpasswd:", "    realm: test-registry", `    path: ${join(dir, "htpasswd")}`)
+  }
+  const tokens = options.tokenAuth === undefined ? undefined : await startTokenService(dir, options.tokenAuth)
+  if (tokens !== undefined) {
+    config.push(
+      "auth:",
+      "  token:",
+      `    realm: ${tokens.realm}`,
+      `    service: ${TOKEN_SERVICE}`,
+      `    issuer: ${TOKEN_ISSUER}`,
+      `    rootcertbundle: ${join(dir, "token.crt")}`,
+    )
+  }
+  const configPath = join(dir, "config.yml")
+  writeFileSync(configPath, config.join("\n") + "\n")
+
+  installExitHook()
+  // setpriv's parent-death signal also covers a test process that is killed with SIGKILL.
+  const [command, args] = existsSync("/usr/bin/setpriv")
+    ? ["/usr/bin/setpriv", ["--pdeathsig", "KILL", "--", REGISTRY_BIN, "serve", configPath]]
+    : [REGISTRY_BIN, ["serve", configPath]]
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] })
+  running.add(child)
+  let stderr = ""
+  child.stderr?.setEncoding("utf8")
+  child.stderr?.on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000)
+  })
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  child.once("exit", () => running.delete(child))
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM")
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000)
+      await exited
+      clearTimeout(timer)
+    }
+    await tokens?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  try {
+    await waitUntilReady(url, child, () => stderr)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+
+  const authFor = (repository: string): Record<string, string> => {
+    if (options.htpasswd !== undefined) {
+      return { authorization: basicHeader(options.htpasswd.username, options.htpasswd.password) }
+    }
+    if (tokens !== undefined) return { authorization: `Bearer ${tokens.mint(repository, ["pull", "push"])}` }
+    return {}
+  }
+
+  const pushImage = async (repository: string, tag: string, pushOptions?: { created?: string }): Promise<string> => {
+    const auth = authFor(repository)
+    const config = JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      created: pushOptions?.created ?? new Date().toISOString(),
+      rootfs: { type: "layers", diff_ids: [] },
+    })
+    const configDigest = sha256(config)
+    const start = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: auth })
+    await start.arrayBuffer()
+    const location = start.headers.get("location")
+    if (start.status !== 202 || location === null) {
+      throw new Error(`blob upload to ${repository} not started: ${start.status}`)
+    }
+    const uploadUrl = new URL(location, url)
+    uploadUrl.searchParams.set("digest", configDigest)
+    const put = await fetch(uploadUrl, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      body: config,
+    })
+    const putBody = await put.text()
+    if (put.status !== 201) throw new Error(`config blob upload to ${repository} failed: ${put.status} ${putBody}`)
+
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: configDigest,
+        size: Buffer.byteLength(config),
+      },
+      layers: [],
+    })
+    const res = await fetch(`${url}/v2/${repository}/manifests/${tag}`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      body: manifest,
+    })
+    const resBody = await res.text()
+    if (res.status !== 201) throw new Error(`manifest ${repository}:${tag} not accepted: ${res.status} ${resBody}`)
+    return sha256(manifest)
+  }
+
+  return { url, host, pushImage, tokenRequests: tokens?.requests ?? [], stop }
+}
+
+/** Starts `docker-registry serve` on a free loopback port; retries if the port was taken meanwhile. */
+export const startRegistry = async (options: RegistryOptions = {}): Promise<TestRegistry> => {
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(options)
+    } catch (error) {
+      lastError = error
+    }
+  }
+  throw lastError
+}
+
+export interface PagingProxy {
+  readonly url: string
+  readonly host: string
+  /** Method and path (with query) of every request received, in order. */
+  readonly requests: ReadonlyArray<string>
+  stop(): Promise<void>
+}
+
+export interface PagingProxyOptions {
+  /**
+   * Statuses answered, one per request, to the first tag-list requests instead of forwarding them
+   * (e.g. `[503, 429]`). A 429 carries `Retry-After: <retryAfter>`.
+   */
+  readonly faults?: ReadonlyArray<number>
+  readonly retryAfter?: string
+  /** A fixed `Link` header sent with every tag-list page instead of the computed one. */
+  readonly link?: string
+}
+
+const readBody = (req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))))
+    req.on("error", reject)
+  })
+
+const forwardHeaders = (req: IncomingMessage): Headers => {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === "host" || name === "connection" || name === "content-length") continue
+    headers.set(name, Array.isArray(value) ? value.join(", ") : value)
+  }
+  return headers
+}
+
+const sendUpstream = (res: ServerResponse, upstream: Response, body: Uint8Array, extra: Record<string, string> = {}) => {
+  const headers: Record<string, string> = {}
+  upstream.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "content-encoding" && name !== "transfer-encoding" && name !== "connection") {
+      headers[name] = value
+    }
+  })
+  res.writeHead(upstream.status, { ...headers, ...extra, "content-length": String(body.byteLength) })
+  res.end(body)
+}
+
+const tagListPath = /^\/v2\/(.+)\/tags\/list$/
+
+/**
+ * A proxy in front of `target` that answers tag lists in pages of `pageSize` (tags sorted) with
+ * relative `Link: <...>; rel="next"` headers, and forwards everything else.
+ */
+export const startPagingProxy = async (
+  target: TestRegistry,
+  pageSize: number,
+  options: PagingProxyOptions = {},
+): Promise<PagingProxy> => {
+  const requests: Array<string> = []
+  const faults = [...(options.faults ?? [])]
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? "/"
+    requests.push(`${req.method ?? "GET"} ${path}`)
+    const incoming = new URL(path, "http://proxy.invalid")
+    const upstreamUrl = new URL(incoming.pathname, target.url)
+    const listing = tagListPath.exec(incoming.pathname)
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req)
+
+    if (listing !== null && req.method === "GET") {
+      const fault = faults.shift()
+      if (fault !== undefined) {
+        const payload = JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: `injected ${fault}` }] })
+        const extra: Record<string, string> = fault === 429 && options.retryAfter !== undefined ? { "retry-after": options.retryAfter } : {}
+        res.writeHead(fault, { "content-type": "application/json", ...extra })
+        res.end(payload)
+        return
+      }
+      const upstream = await fetch(upstreamUrl, { headers: forwardHeaders(req) })
+      const raw = new Uint8Array(await upstream.arrayBuffer())
+      if (upstream.status !== 200) return sendUpstream(res, upstream, raw)
+      const parsed: { name: string; tags: Array<string> | null } = JSON.parse(new TextDecoder().decode(raw))
+      // Pages follow the lexical order the distribution spec asks for, whatever order upstream used.
+      const all = [...(parsed.tags ?? [])].sort()
+      const last = incoming.searchParams.get("last")
+      const from = last === null ? 0 : all.indexOf(last) + 1
+      const page = all.slice(from, from + pageSize)
+      const extra: Record<string, string> = {}
+      const lastOfPage = page[page.length - 1]
+      if (options.link !== undefined) {
+        extra["link"] = options.link
+      } else if (from + pageSize < all.length && lastOfPage !== undefined) {
+        extra["link"] = `<${incoming.pathname}?last=${encodeURIComponent(lastOfPage)}&n=${pageSize}>; rel="next"`
+      }
+      return sendUpstream(res, upstream, new TextEncoder().encode(JSON.stringify({ name: parsed.name, tags: page })), extra)
+    }
+
+    upstreamUrl.search = incoming.search
+    const upstream = await fetch(upstreamUrl, {
+      method: req.method ?? "GET",
+      headers: forwardHeaders(req),
+      redirect: "manual",
+      ...(body === undefined ? {} : { body }),
+    })
+    sendUpstream(res, upstream, new Uint8Array(await upstream.arrayBuffer()))
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.writeHead(502, { "content-type": "text/plain" })
+      res.end(String(error))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
