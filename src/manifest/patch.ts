@@ -78,7 +78,7 @@ const resolve = (text: string, doc: Document.Parsed, path: ReadonlyArray<Segment
     if (isMap(node)) {
       const key = String(segment)
       const pair = node.items.find((item) => isPair(item) && keyMatches(text, item.key, key))
-      node = pair?.value ?? undefined
+      node = pair?.value
     } else if (isSeq(node) && typeof segment === "number") {
       node = node.items[segment]
     } else {

@@ -65,7 +65,7 @@ describe("anonymous registry", () => {
 
   test("manifestDigest returns the digest of the pushed manifest", async () => {
     const result = await run((c) => Effect.forEach(tags, (tag) => c.manifestDigest(endpoint(registry.url, "team/app"), tag)))
-    expect(Either.getOrThrow(result)).toEqual(tags.map((tag) => digests.get(tag)))
+    expect(Either.getOrThrow(result)).toEqual(tags.map((tag) => digests.get(tag) ?? "not pushed"))
   })
 
   test("manifestDigest of an unknown tag is NotFound", async () => {
@@ -281,5 +281,24 @@ describe("token registry (Bearer)", () => {
     test("no credentials is an Auth error", async () => {
       expectError(await run((c) => c.listTags(endpoint(registry.url, "private/paged"))), "Auth")
     })
+  })
+})
+
+describe("https registry with a self-signed certificate", () => {
+  let registry: TestRegistry
+  beforeAll(async () => {
+    registry = await startRegistry({ tls: true })
+    await registry.pushImage("secure/app", "1.0.0")
+  })
+  afterAll(() => registry.stop())
+
+  const cases = [
+    { name: "insecure: true skips verification", insecure: true, ok: true },
+    { name: "insecure: false refuses the certificate", insecure: false, ok: false },
+  ]
+  test.each(cases)("$name", async ({ insecure, ok }) => {
+    const result = await run((c) => c.listTags({ ...endpoint(registry.url, "secure/app"), insecure }))
+    if (ok) expect(Either.getOrThrow(result)).toEqual(["1.0.0"])
+    else expectError(result, "Transport")
   })
 })

@@ -24,6 +24,8 @@ export interface TestRegistry {
 }
 
 export interface RegistryOptions {
+  /** Serves https with a self-signed certificate for 127.0.0.1 (clients need to skip verification). */
+  readonly tls?: boolean
   /** Protects the registry with HTTP Basic auth (bcrypt htpasswd file). */
   readonly htpasswd?: { readonly username: string; readonly password: string }
   /**
@@ -164,6 +166,10 @@ export const freePort = (): Promise<number> =>
     })
   })
 
+// The harness talks to its own servers only, so certificate checks are off (TLS registries are self-signed).
+const localFetch = (input: string | URL, init: BunFetchRequestInit = {}) =>
+  fetch(input, { tls: { rejectUnauthorized: false }, ...init })
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const sha256 = (data: string | Uint8Array): string => `sha256:${createHash("sha256").update(data).digest("hex")}`
@@ -178,7 +184,7 @@ const waitUntilReady = async (url: string, child: ChildProcess, stderr: () => st
       throw new Error(`docker-registry exited early (${child.exitCode ?? child.signalCode}): ${stderr()}`)
     }
     try {
-      const res = await fetch(`${url}/v2/`)
+      const res = await localFetch(`${url}/v2/`)
       await res.arrayBuffer()
       if (res.status === 200 || res.status === 401) return
     } catch {
@@ -193,7 +199,7 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
   const dir = mkdtempSync(join(tmpdir(), "test-registry-"))
   const port = await freePort()
   const host = `127.0.0.1:${port}`
-  const url = `http://${host}`
+  const url = `${options.tls === true ? "https" : "http"}://${host}`
   const config = [
     "version: 0.1",
     "log:",
@@ -209,6 +215,16 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     `  addr: ${host}`,
     "  secret: test-secret",
   ]
+  if (options.tls === true) {
+    const [key, cert] = [join(dir, "tls.key"), join(dir, "tls.crt")]
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1"],
+      { stdio: "ignore" },
+    )
+    config.push("  tls:", `    certificate: ${cert}`, `    key: ${key}`)
+  }
   if (options.htpasswd !== undefined) {
     const line = execFileSync("htpasswd", ["-Bbn", options.htpasswd.username, options.htpasswd.password], {
       encoding: "utf8",
@@ -280,7 +296,7 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
       rootfs: { type: "layers", diff_ids: [] },
     })
     const configDigest = sha256(config)
-    const start = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: auth })
+    const start = await localFetch(`${url}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: auth })
     await start.arrayBuffer()
     const location = start.headers.get("location")
     if (start.status !== 202 || location === null) {
@@ -288,7 +304,7 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     }
     const uploadUrl = new URL(location, url)
     uploadUrl.searchParams.set("digest", configDigest)
-    const put = await fetch(uploadUrl, {
+    const put = await localFetch(uploadUrl, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/octet-stream" },
       body: config,
@@ -306,7 +322,7 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
       },
       layers: [],
     })
-    const res = await fetch(`${url}/v2/${repository}/manifests/${tag}`, {
+    const res = await localFetch(`${url}/v2/${repository}/manifests/${tag}`, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" },
       body: manifest,
@@ -410,7 +426,7 @@ export const startPagingProxy = async (
         res.end(payload)
         return
       }
-      const upstream = await fetch(upstreamUrl, { headers: forwardHeaders(req) })
+      const upstream = await localFetch(upstreamUrl, { headers: forwardHeaders(req) })
       const raw = new Uint8Array(await upstream.arrayBuffer())
       if (upstream.status !== 200) return sendUpstream(res, upstream, raw)
       const parsed: { name: string; tags: Array<string> | null } = JSON.parse(new TextDecoder().decode(raw))
@@ -430,7 +446,7 @@ export const startPagingProxy = async (
     }
 
     upstreamUrl.search = incoming.search
-    const upstream = await fetch(upstreamUrl, {
+    const upstream = await localFetch(upstreamUrl, {
       method: req.method ?? "GET",
       headers: forwardHeaders(req),
       redirect: "manual",
