@@ -32,8 +32,15 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
     pipelines.map((pipeline) =>
       Stream.fromSchedule(Schedule.spaced(pipeline.checkInterval)).pipe(
         Stream.prepend(Chunk.of(0)),
-        Stream.mapEffect(() => pipelinePass(pipeline, options)),
-        Stream.tap((report) => logPass(pipeline, report))
+        Stream.mapEffect(() =>
+          pipelinePass(pipeline, options).pipe(
+            Effect.flatMap((report) => logPass(pipeline, report)),
+            // One bad pass is logged and the next tick tries again; the service never dies of it.
+            Effect.catchAllCause((cause) =>
+              Effect.logError("pass failed", cause).pipe(Effect.annotateLogs({ pipeline: pipeline.name }))
+            )
+          )
+        )
       )
     ),
     { concurrency: "unbounded" }

@@ -3,9 +3,10 @@
  * (file:// remote), the same source under Deno, and the command line's other verbs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { ensureBuilt, exec, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { ensureBuilt, exec, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
 import { VERSION } from "../../src/version.ts"
 
 let git: TestGitServer
@@ -101,7 +102,36 @@ describe("STORE provider and system git", () => {
   }, 150_000)
 })
 
+describe("service mode", () => {
+  test("passes at start, keeps running, and stops cleanly on SIGTERM", async () => {
+    const { config, dataDir } = await setup("daemon1")
+    await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.25.3", "--data-dir", dataDir])
+    const child = spawn(RUNNER, ["--config", config, "--data-dir", dataDir, "--log-format", "json"], { stdio: ["ignore", "pipe", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    const exited = new Promise<number | null>((done) => child.on("close", done))
+    let landed = false
+    for (let i = 0; i < 100 && !landed; i++) {
+      await Bun.sleep(100)
+      landed = (await git.readFile("daemon1", "web.yaml")).includes("nginx:1.25.3")
+    }
+    expect(landed).toBe(true)
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    // Every log line is one JSON object.
+    for (const line of stderr.trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow()
+  }, 30_000)
+})
+
 describe("command line", () => {
+  test("every example in pipelines/ is valid", async () => {
+    const root = resolve(import.meta.dir, "../..")
+    const files = ["rfc-example.yaml", "sidecar.yaml", "vm.yaml"].flatMap((f) => ["--config", resolve(root, "pipelines", f)])
+    const result = await runRunner(["validate", ...files, resolve(root, "pipelines/imagewatcher-example.yaml")])
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+  })
+
   test("--version and --help", async () => {
     const version = await runRunner(["--version"])
     expect(version.stdout).toBe(`runner ${VERSION}\n`)
