@@ -20,8 +20,13 @@ export interface PassOptions {
 
 class PushRejected extends Data.TaggedError("PushRejected")<{ readonly reason: string }> {}
 
+const PUSH_ATTEMPTS = 5
+
 /** Another writer moved the branch: fetch, recompute, push again, a few times with growing pauses. */
-export const pushRetry = Schedule.exponential("250 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(4)))
+export const pushRetry = Schedule.exponential("250 millis").pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(PUSH_ATTEMPTS - 1))
+)
 
 const MAX_REGISTRY_CONCURRENCY = 8
 
@@ -34,21 +39,6 @@ interface Prepared {
   readonly provider: Pipeline["providers"][number]
 }
 
-/** `a/../b` style paths that leave the repository, and absolute ones, never reach git. */
-const escapes = (filePath: string): boolean => {
-  if (filePath.startsWith("/") || filePath.includes("\\") || filePath === "") return true
-  let depth = 0
-  for (const part of filePath.split("/")) {
-    if (part === "..") depth--
-    else if (part !== "." && part !== "") depth++
-    if (depth < 0) return true
-  }
-  return depth === 0
-}
-
-const normalisePath = (filePath: string): string =>
-  filePath.split("/").filter((p) => p !== "." && p !== "").join("/")
-
 /** Fixed per directory name: one working copy per repository, remote and branch. */
 const workDir = (path: Path.Path, dataDir: string, repo: RepositoryConfig): string => {
   const hash = createHash("sha256").update(`${repo.remote}\u0000${repo.branch}`).digest("hex").slice(0, 12)
@@ -59,6 +49,7 @@ const baseReport = (pipeline: Pipeline, repo: RepositoryConfig, watcherFile: str
   pipeline: pipeline.name,
   repoId: repo.repoId,
   watcherFile,
+  line: target.source.line,
   filePath: target.filePath,
   field: target.field,
   image: target.image
@@ -104,7 +95,6 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         if (provider === undefined) fail(`unknown provider ${JSON.stringify(target.provider)}`)
         else if (Either.isLeft(image)) fail(image.left)
         else if (Either.isLeft(selector)) fail(selector.left)
-        else if (escapes(target.filePath)) fail(`filePath ${JSON.stringify(target.filePath)} leaves the repository`)
         else prepared.push({ target, watcherFile: file.path, image: image.right, selector: selector.right, provider })
       }
     }
@@ -125,8 +115,8 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     // Diff and patch stages, file by file, so that several targets in one file build on each other.
     const byFile = new Map<string, Array<Prepared>>()
     for (const p of prepared) {
-      const key = normalisePath(p.target.filePath)
-      byFile.set(key, [...(byFile.get(key) ?? []), p])
+      // Watcher files are decoded with normalised paths (`./a//b` is `a/b`), and git refuses `..`.
+      byFile.set(p.target.filePath, [...(byFile.get(p.target.filePath) ?? []), p])
     }
     const commits: Array<{ readonly change: FileChange; readonly message: string; readonly reports: Array<number> }> = []
     const diffs: Array<string> = []
@@ -179,7 +169,9 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       if (options.dryRun && text !== original.value) diffs.push(unifiedDiff(filePath, original.value, text))
     }
 
-    if (options.dryRun || commits.length === 0) return { targets: reports, failures, diffs } satisfies PassReport
+    const inOrder = () =>
+      [...reports].sort((a, b) => (a.watcherFile < b.watcherFile ? -1 : a.watcherFile > b.watcherFile ? 1 : a.line - b.line))
+    if (options.dryRun || commits.length === 0) return { targets: inOrder(), failures, diffs } satisfies PassReport
 
     // Commit stage: one commit per changed target, then the push stage: one push for them all.
     const author = { name: pipeline.git.username, email: pipeline.git.email }
@@ -197,7 +189,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       }
     }
     yield* Effect.logInfo(`pushed ${made.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
-    return { targets: reports, failures, diffs } satisfies PassReport
+    return { targets: inOrder(), failures, diffs } satisfies PassReport
   })
 
 /** Reads a secret file into a `Redacted`, at the moment it is needed (so rotation needs no restart). */
@@ -257,5 +249,5 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   )
   if (Either.isRight(result)) return result.right
   const e = result.left
-  return scopeFailure(e._tag === "PushRejected" ? `push rejected ${5} times, the branch kept moving: ${e.reason}` : e.message)
+  return scopeFailure(e._tag === "PushRejected" ? `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` : e.message)
 })

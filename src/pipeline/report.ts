@@ -13,6 +13,8 @@ export interface TargetReport {
   readonly repoId: string
   /** The watcher file that declared the target. */
   readonly watcherFile: string
+  /** Line of the target in its watcher file: reports keep the order targets are declared in. */
+  readonly line: number
   readonly filePath: string
   readonly field: string
   readonly image: string

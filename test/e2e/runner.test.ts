@@ -242,6 +242,30 @@ spec:
     expect(await git.readFile(s.name, "a.yaml")).toBe(`image: ${s.image("race")}:1.1.0\n`)
   }, 60_000)
 
+  test("a branch that moves before every push is retried a bounded number of times, losing nothing", async () => {
+    const s = await scenario((image) => ({
+      "a.yaml": `image: ${image("busy")}:1.0.0\n`,
+      "log.txt": "0\n",
+      ".pipe/w.yaml": watcher([{ image: image("busy"), filePath: "a.yaml", field: "image" }])
+    }))
+    await push(`${s.name}/busy`, "1.0.0", "1.1.0")
+    let races = 0
+    const race = async () => {
+      races++
+      await git.commitAs(s.name, { "log.txt": `${races}\n` }, `Busy writer ${races}`)
+      // Exactly as many races as attempts: a sixth attempt would succeed and fail the test.
+      if (races < 5) git.beforeNextPush(race)
+    }
+    git.beforeNextPush(race)
+    const result = await s.run()
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain("push rejected 5 times")
+    expect(races).toBe(5)
+    const subjects = (await git.log(s.name)).map((c) => c.subject)
+    for (let i = 1; i <= 5; i++) expect(subjects).toContain(`Busy writer ${i}`)
+    expect(await git.readFile(s.name, "a.yaml")).toBe(`image: ${s.image("busy")}:1.0.0\n`)
+  }, 60_000)
+
   test("a change another writer already made upstream is not made twice", async () => {
     const s = await scenario((image) => ({
       "a.yaml": `image: ${image("same")}:1.0.0\n`,
