@@ -1,6 +1,7 @@
 import { Data, Either } from "effect"
 import type { PolicySpec } from "../config/model.ts"
 import { isValidTag } from "../registry/ImageRef.ts"
+import { compileRe2, expandTemplate } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
 import type { TagInfo, TagPolicy } from "./TagPolicy.ts"
@@ -29,33 +30,6 @@ export interface Selector {
   readonly describe: string
   readonly select: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Either.Either<Selection, NoCandidate>
 }
-
-/** Compiles an RE2/Go regular expression: `(?P<name>…)` groups and leading `(?flags)`. */
-export const compileRegex = (source: string): Either.Either<RegExp, string> => {
-  let body = source.replace(/\(\?P</g, "(?<")
-  let flags = ""
-  const lead = /^\(\?([imsU]+)\)/.exec(body)
-  if (lead !== null) {
-    const given = lead[1] ?? ""
-    if (given.includes("U")) return Either.left(`regex ${JSON.stringify(source)}: flag U is not supported`)
-    flags = given
-    body = body.slice(lead[0].length)
-  }
-  try {
-    return Either.right(new RegExp(body, flags))
-  } catch (e) {
-    return Either.left(`invalid regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}`)
-  }
-}
-
-/** Expands `$1`, `$name`, `${name}` and `$$` in an extract template, as Go's Regexp.Expand does. */
-export const expandTemplate = (template: string, match: RegExpExecArray): string =>
-  template.replace(/\$(\$|\{(\w+)\}|(\w+))/g, (_all, whole: string, braced: string | undefined, bare: string | undefined) => {
-    if (whole === "$") return "$"
-    const name = braced ?? bare ?? ""
-    const value = /^\d+$/.test(name) ? match[Number(name)] : match.groups?.[name]
-    return value ?? ""
-  })
 
 /** Referrer fallback tags (`sha256-<hex>[.sig|.att|...]`) are artifacts, never images to deploy. */
 const referrerTag = /^sha256-[0-9a-f]{64}/
@@ -99,9 +73,9 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
 export const compileSelector = (spec: SelectorSpec): Either.Either<Selector, string> =>
   Either.gen(function* () {
     const excludes: Array<RegExp> = []
-    for (const source of spec.excludeTags) excludes.push(yield* compileRegex(source))
+    for (const source of spec.excludeTags) excludes.push(yield* compileRe2(source))
     const filter =
-      spec.filterTags !== undefined && spec.filterTags.pattern !== "" ? yield* compileRegex(spec.filterTags.pattern) : undefined
+      spec.filterTags !== undefined && spec.filterTags.pattern !== "" ? yield* compileRe2(spec.filterTags.pattern) : undefined
     const extract = spec.filterTags?.extract ?? ""
     const filters: Filters = {
       excludes,
