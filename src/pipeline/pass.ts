@@ -88,7 +88,9 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const prepared: Array<Prepared> = []
     for (const file of watchers.files) {
       for (const target of file.targets) {
-        const fail = (reason: string) => reports.push(failed(pipeline, repo, file.path, target, reason))
+        // Config errors of a target name its watcher file and line, like config errors elsewhere.
+        const fail = (reason: string) =>
+          reports.push(failed(pipeline, repo, file.path, target, `${target.source.file}:${target.source.line}: ${reason}`))
         const provider = pipeline.providers.find((p) => p.name === target.provider)
         const image = parseImageRef(target.image)
         const selector = compileSelector(target)

@@ -29,7 +29,7 @@ interface Scenario {
   readonly run: (...extra: Array<string>) => Promise<RunResult>
 }
 
-const watcher = (targets: ReadonlyArray<Record<string, string>>) =>
+const watcher = (targets: ReadonlyArray<Record<string, unknown>>) =>
   `apiVersion: pipecd.dev/v1beta1
 kind: ImageWatcher
 spec:
@@ -290,7 +290,8 @@ spec:
       ".pipe/w.yaml": watcher([
         { image: image("good"), filePath: "ok.yaml", field: "image" },
         { image: image("good"), filePath: "bad.yaml", field: "spec.missing" },
-        { image: image("good"), filePath: "bad.yaml", field: "image" }
+        { image: image("good"), filePath: "bad.yaml", field: "image" },
+        { image: image("good"), filePath: "ok.yaml", field: "image", policy: { semver: "not a range" } }
       ]),
       ".pipe/escape.yaml": watcher([{ image: image("good"), filePath: "../outside.yaml", field: "image" }])
     }))
@@ -303,6 +304,7 @@ spec:
     expect(result.stdout).toMatch(/spec\.missing.*failed: field spec\.missing not found in bad\.yaml/)
     expect(result.stdout).toMatch(/bad\.yaml  image .*failed: line 1: the field holds .*unrelated:1\.0\.0, not the watched image/)
     expect(result.stdout).toMatch(/escape\.yaml.*failed: .*filePath.*outside\.yaml/)
+    expect(result.stdout).toMatch(/failed: \.pipe\/w\.yaml:\d+: invalid semver range "not a range"/)
     expect(result.stdout).toContain("1 updated")
   }, 60_000)
 })
