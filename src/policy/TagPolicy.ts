@@ -4,6 +4,8 @@
  */
 export interface TagPolicy<R = unknown> {
   readonly name: string
+  /** Ranks by push or creation time, which providers may have to look up tag by tag. */
+  readonly usesCreated: boolean
   readonly parse: (value: string, tag: TagInfo) => R | undefined
   readonly accepts: (rank: R) => boolean
   /** Positive when `a` ranks above `b`. Never 0 for two different tags, so the choice is stable. */

@@ -7,6 +7,7 @@ const directed = (order: Order, c: number): number => (order === "asc" ? c : -c)
 
 export const alphabeticalPolicy = (order: Order): TagPolicy<string> => ({
   name: `alphabetical ${order}`,
+  usesCreated: false,
   parse: (value) => value,
   accepts: () => true,
   compare: (a, b) => directed(order, byteOrder(a, b))
@@ -46,6 +47,7 @@ export const compareDecimal = (a: Decimal, b: Decimal): number => {
 
 export const numericalPolicy = (order: Order): TagPolicy<Decimal> => ({
   name: `numerical ${order}`,
+  usesCreated: false,
   parse: (value, info) => parseDecimal(value, info.tag),
   accepts: () => true,
   compare: (a, b) => directed(order, compareDecimal(a, b))
@@ -59,6 +61,7 @@ export interface Dated {
 /** Ranks by push or creation time; tags whose time is unknown are not candidates. */
 export const newestPolicy: TagPolicy<Dated> = {
   name: "newest",
+  usesCreated: true,
   parse: (_value, info) =>
     info.created === undefined || info.created.getTime() <= 0 ? undefined : { time: info.created.getTime(), tag: info.tag },
   accepts: () => true,

@@ -28,6 +28,10 @@ export interface SelectorSpec {
 
 export interface Selector {
   readonly describe: string
+  /** True when the policy ranks by creation time, which a provider may have to look up tag by tag. */
+  readonly needsCreated: boolean
+  /** The tags that pass the grammar, exclusions and filter: the only ones worth a lookup. */
+  readonly candidates: (tags: ReadonlyArray<TagInfo>) => ReadonlyArray<TagInfo>
   readonly select: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Either.Either<Selection, NoCandidate>
 }
 
@@ -45,11 +49,16 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     const value = filters.valueOf(info.tag)
     return value === undefined ? undefined : policy.parse(value, info)
   }
+  const passes = (info: TagInfo) =>
+    isValidTag(info.tag) &&
+    !referrerTag.test(info.tag) &&
+    !filters.excludes.some((re) => re.test(info.tag)) &&
+    filters.valueOf(info.tag) !== undefined
   const select = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Either.Either<Selection, NoCandidate> => {
     let best: { readonly info: TagInfo; readonly rank: R } | undefined
     let kept = 0
     for (const info of tags) {
-      if (!isValidTag(info.tag) || referrerTag.test(info.tag) || filters.excludes.some((re) => re.test(info.tag))) continue
+      if (!passes(info)) continue
       const rank = rankOf(info)
       if (rank === undefined || !policy.accepts(rank)) continue
       kept++
@@ -66,7 +75,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     }
     return Either.right({ _tag: "Update", tag: best.info.tag, listed, kept })
   }
-  return { describe: policy.name, select }
+  return { describe: policy.name, needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
 }
 
 /** Checks every regex and range of a target before any registry is called. */

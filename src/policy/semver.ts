@@ -89,6 +89,7 @@ export const semverPolicy = (range: string): TagPolicy<SemverRank> => {
   const any = r.range === "" || r.range === "*"
   return {
     name: `semver ${range}`,
+    usesCreated: false,
     parse: (value, info) => parseSemver(value, info.tag),
     accepts: (rank) => (includePrerelease || rank.prerelease.length === 0) && (any || r.test(rank.normalised)),
     compare: compareSemver
