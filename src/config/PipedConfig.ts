@@ -56,11 +56,34 @@ const ProviderTypeSchema = Schema.transform(oneOf(...providerTypes), Schema.Lite
   encode: (type) => type
 })
 
+/** `rateLimit: {rps, burst}`; burst defaults to one second's worth of requests. */
+const RateLimitSchema = Schema.transform(
+  Schema.Struct({ rps: Schema.Number.pipe(Schema.positive()), burst: opt(Schema.Int.pipe(Schema.positive())) }),
+  Schema.Struct({ rps: Schema.Number, burst: Schema.Number }),
+  { strict: true, decode: ({ rps, burst }) => ({ rps, burst: burst ?? Math.max(1, Math.ceil(rps)) }), encode: (limit) => limit }
+)
+
+const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean) }
+
 const providerConfigSchemas = {
-  OCI: Schema.Struct({ address: opt(registryAddress(false)), insecure: opt(Schema.Boolean), username: opt(Text), passwordFile: opt(Text) }),
-  DOCKER_HUB: Schema.Struct({ username: opt(Text), passwordFile: opt(Text) }),
-  GCR: Schema.Struct({ serviceAccountFile: opt(Text), address: opt(registryAddress(true)) }),
-  ECR: Schema.Struct({ region: opt(Text), registryId: opt(Text), credentialsFile: opt(Text), profile: opt(Text) }),
+  OCI: Schema.Struct({
+    address: opt(registryAddress(false)),
+    username: opt(Text),
+    passwordFile: opt(Text),
+    dockerConfigFile: opt(Text),
+    ...registrySettings
+  }),
+  DOCKER_HUB: Schema.Struct({ username: opt(Text), passwordFile: opt(Text), dockerConfigFile: opt(Text), rateLimit: opt(RateLimitSchema) }),
+  GCR: Schema.Struct({ serviceAccountFile: opt(Text), address: opt(registryAddress(true)), endpoint: opt(registryAddress(false)), ...registrySettings }),
+  ECR: Schema.Struct({
+    region: opt(Text),
+    registryId: opt(Text),
+    credentialsFile: opt(Text),
+    profile: opt(Text),
+    address: opt(registryAddress(true)),
+    endpoint: opt(registryAddress(false)),
+    ...registrySettings
+  }),
   STORE: Schema.Struct({ path: opt(Text) })
 } satisfies Record<ProviderType, Schema.Schema.Any>
 

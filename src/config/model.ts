@@ -22,6 +22,14 @@ export interface ProviderConfig {
   readonly registryId?: string
   readonly credentialsFile?: string
   readonly profile?: string
+  /** Requests per second and burst towards each registry host this provider talks to. */
+  readonly rateLimit?: { readonly rps: number; readonly burst: number }
+  /** PEM file of extra CA certificates trusted for the registry (a private CA). */
+  readonly caFile?: string
+  /** GCR: the metadata server; ECR: the ECR API. Overrides the cloud's own URL (private endpoints, tests). */
+  readonly endpoint?: string
+  /** A Docker `config.json` or a Kubernetes `.dockerconfigjson` file to take credentials from. */
+  readonly dockerConfigFile?: string
   /** Where the provider was declared, for messages. */
   readonly source: SourceLocation
 }

@@ -1,11 +1,8 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientError } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import {
   Chunk,
   Clock,
   Context,
-  Data,
-  Duration,
   Effect,
   Either,
   Encoding,
@@ -15,70 +12,49 @@ import {
   ParseResult,
   Redacted,
   Ref,
-  Schedule,
   Schema,
   Stream,
 } from "effect"
+import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
 import type { RegistryCredentials, RegistryEndpoint } from "./endpoint.ts"
 import { isValidTag } from "./ImageRef.ts"
 import { RegistryError } from "./RegistryError.ts"
+import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "./RegistryHttp.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
 export class RegistryClient extends Context.Tag("RegistryClient")<
   RegistryClient,
   {
-    /** All tags of the repository, following `Link: <...>; rel="next"` pages. Order as the registry returns it. */
-    readonly listTags: (endpoint: RegistryEndpoint) => Effect.Effect<ReadonlyArray<string>, RegistryError>
+    /**
+     * All tags of the repository, following `Link: <...>; rel="next"` pages, in the registry's
+     * order. Where the registry tells push times and digests with the list (GCR), they are kept.
+     */
+    readonly listTags: (endpoint: RegistryEndpoint) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
     /** The digest of the manifest (or index) a tag points to, as the registry computes it. */
     readonly manifestDigest: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<string, RegistryError>
+    /**
+     * When the image behind a tag was built: the `created` of its config blob (through an index,
+     * the linux/amd64 image, else the first). None when the image does not say (or says 1970).
+     */
+    readonly imageCreated: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<Option.Option<Date>, RegistryError>
   }
 >() {
-  static readonly layer: Layer.Layer<RegistryClient, never, HttpClient.HttpClient> = Layer.effect(
+  /** Also provides the RegistryHttp it uses, so cloud credential calls share its per-host limiters. */
+  static readonly layer: Layer.Layer<RegistryClient | RegistryHttp, never, HttpClient.HttpClient> = Layer.effect(
     RegistryClient,
     Effect.suspend(() => make),
-  )
+  ).pipe(Layer.provideMerge(RegistryHttp.layer))
 }
 
 const PAGE_SIZE = 1000
 const MAX_PAGES = 1000
-const REQUEST_TIMEOUT = Duration.seconds(30)
-const MAX_RETRY_AFTER = Duration.seconds(60)
 const MANIFEST_ACCEPT = [
   "application/vnd.oci.image.index.v1+json",
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.list.v2+json",
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ")
-
-/** A failure worth another attempt; turned into a RegistryError once the retries are spent. */
-class Transient extends Data.TaggedError("Transient")<{
-  readonly kind: "Transport" | "Server" | "RateLimited"
-  readonly status?: number
-  readonly detail: string
-  readonly retryAfter: Option.Option<Duration.Duration>
-}> {}
-
-/** Transport failures, timeouts and 5xx: exponential from 200 ms, jittered, four tries in all. */
-const transientRetry = Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
-
-/** Like transientRetry, but a 429 waits what its `Retry-After` asks (capped), or at least a second. */
-const requestRetry = transientRetry.pipe(
-  Schedule.intersect(Schedule.identity<Transient>()),
-  Schedule.modifyDelay(([, failure], delay) =>
-    failure.kind === "RateLimited"
-      ? Option.getOrElse(failure.retryAfter, () => Duration.max(delay, Duration.seconds(1)))
-      : delay,
-  ),
-)
-
-/** `Retry-After` in seconds or as an HTTP date, capped so a hostile value cannot stall a pass. */
-export const parseRetryAfter = (value: string | undefined, now: number): Option.Option<Duration.Duration> => {
-  if (value === undefined) return Option.none()
-  const text = value.trim()
-  const millis = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now
-  return Number.isFinite(millis) ? Option.some(Duration.min(Duration.millis(Math.max(0, millis)), MAX_RETRY_AFTER)) : Option.none()
-}
 
 /**
  * The `rel="next"` target of a `Link` header, resolved against the request URL. A next page on
@@ -105,48 +81,57 @@ export const parseNextLink = (header: string | undefined, requestUrl: string): E
   return Either.right(Option.none())
 }
 
-/** The URL as logged and put into messages: query values other than paging and scope are hidden. */
-export const safeUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (!["n", "last", "service", "scope"].includes(key)) parsed.searchParams.set(key, "xxx")
-    }
-    return parsed.href
-  } catch {
-    return "<invalid URL>"
-  }
-}
+/** GCR adds a `manifest` map (digest -> tags and upload time in epoch milliseconds, as a string). */
+const GcrManifest = Schema.Struct({
+  tag: Schema.optional(Schema.Array(Schema.String)),
+  timeUploadedMs: Schema.optional(Schema.String),
+})
 
 const TagList = Schema.Struct({
   name: Schema.String,
   tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  manifest: Schema.optional(Schema.Record({ key: Schema.String, value: GcrManifest })),
 })
 
-const ErrorBody = Schema.Struct({
-  errors: Schema.Array(Schema.Struct({ code: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })),
-})
-
-/** The registry's own explanation from `{"errors":[{code,message}]}`, if it sent one. */
-const registryMessage = (body: string): Option.Option<string> =>
-  Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))(body).pipe(
-    Option.flatMap((parsed) => Option.fromNullable(parsed.errors[0])),
-    Option.map((error) => [error.code, error.message].filter((part) => part !== undefined && part !== "").join(": ")),
-    Option.filter((text) => text !== ""),
-  )
-
-const describeHttpError = (error: HttpClientError.HttpClientError): string =>
-  error._tag === "RequestError" && error.cause instanceof Error ? error.cause.message : error.message
-
-interface Reply {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: Uint8Array<ArrayBuffer>
+/** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
+export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {
+  const known = new Map<string, { created?: Date; digest: string }>()
+  for (const [digest, entry] of Object.entries(list.manifest ?? {})) {
+    const millis = Number(entry.timeUploadedMs ?? "")
+    const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis) } : {}
+    for (const tag of entry.tag ?? []) known.set(tag, { ...created, digest })
+  }
+  return (list.tags ?? []).filter(isValidTag).map((tag): TagInfo => ({ tag, ...known.get(tag) }))
 }
 
-const text = (reply: Reply): string => new TextDecoder().decode(reply.body)
+const Descriptor = Schema.Struct({
+  digest: Schema.String,
+  platform: Schema.optional(Schema.Struct({ architecture: Schema.optional(Schema.String), os: Schema.optional(Schema.String) })),
+})
+
+/** Either an index (`manifests`) or an image manifest (`config`); both shapes share one decoder. */
+const Manifest = Schema.Struct({
+  manifests: Schema.optional(Schema.Array(Descriptor)),
+  config: Schema.optional(Schema.Struct({ digest: Schema.String })),
+})
+
+const ImageConfig = Schema.Struct({ created: Schema.optional(Schema.String) })
+
+const digestRe = /^sha256:[a-f0-9]{64}$/
+
+/** The platform an index resolves to: linux/amd64 when present, else the first entry. */
+export const pickPlatform = (manifests: ReadonlyArray<typeof Descriptor.Type>): Option.Option<string> =>
+  Option.orElse(
+    Option.fromNullable(manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64")),
+    () => Option.fromNullable(manifests[0]),
+  ).pipe(Option.map((m) => m.digest))
+
+/** An image's `created`, if it is a real date: builds that want reproducible images write 1970. */
+export const createdDate = (value: string | undefined): Option.Option<Date> => {
+  if (value === undefined) return Option.none()
+  const millis = Date.parse(value)
+  return Number.isFinite(millis) && millis > Date.UTC(1970, 0, 2) ? Option.some(new Date(millis)) : Option.none()
+}
 
 type Auth =
   | { readonly _tag: "Anonymous" }
@@ -156,103 +141,62 @@ type Auth =
 const basicAuthorization = (credentials: RegistryCredentials): string =>
   `Basic ${Encoding.encodeBase64(`${credentials.username}:${Redacted.value(credentials.password)}`)}`
 
-// Bun reads `tls` from the fetch init; other runtimes ignore it (http:// addresses need nothing).
-const insecureInit: BunFetchRequestInit = { tls: { rejectUnauthorized: false } }
+/** The state of one operation's conversation with a registry, carried from request to request. */
+interface Session {
+  readonly endpoint: RegistryEndpoint
+  readonly auth: Ref.Ref<Auth>
+  readonly credentials: Ref.Ref<Option.Option<RegistryCredentials>>
+  /** Whether `renewCredentials` has been used: once per operation, so a wrong password fails fast. */
+  readonly renewed: Ref.Ref<boolean>
+}
 
 const make = Effect.gen(function* () {
-  const client = yield* HttpClient.HttpClient
+  const http = yield* RegistryHttp
   const tokens = yield* makeTokenCache
 
   const fail = (endpoint: RegistryEndpoint, reason: RegistryError["reason"], detail: string, status?: number) =>
     new RegistryError({
       reason,
+      provider: endpoint.provider,
       registry: endpoint.registry,
       repository: endpoint.repository,
       detail,
       ...(status === undefined ? {} : { status }),
     })
 
-  /** One HTTP exchange with timeout and retries; statuses other than 429 and 5xx are the caller's. */
-  const send = (
-    endpoint: RegistryEndpoint,
-    method: "GET" | "HEAD",
-    url: string,
-    headers: Readonly<Record<string, string>>,
-  ): Effect.Effect<Reply, RegistryError> => {
-    const request = HttpClientRequest.make(method)(url).pipe(HttpClientRequest.setHeaders(headers))
-    const attempt = client.execute(request).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(response.arrayBuffer, (body): Reply => ({
-          status: response.status,
-          headers: response.headers,
-          body: new Uint8Array(body),
-        })),
-      ),
-      Effect.mapError(
-        (error) =>
-          new Transient({ kind: "Transport", detail: `${method} ${safeUrl(url)}: ${describeHttpError(error)}`, retryAfter: Option.none() }),
-      ),
-      Effect.timeoutFail({
-        duration: REQUEST_TIMEOUT,
-        onTimeout: () =>
-          new Transient({
-            kind: "Transport",
-            detail: `${method} ${safeUrl(url)}: no answer within ${Duration.format(REQUEST_TIMEOUT)}`,
-            retryAfter: Option.none(),
-          }),
-      }),
-      Effect.tap((reply) =>
-        Effect.logDebug("registry request").pipe(
-          Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }),
-        ),
-      ),
-      Effect.flatMap((reply) => {
-        if (reply.status === 429) {
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.fail(
-              new Transient({
-                kind: "RateLimited",
-                status: 429,
-                detail: Option.getOrElse(registryMessage(text(reply)), () => "too many requests"),
-                retryAfter: parseRetryAfter(reply.headers["retry-after"], now),
-              }),
-            ),
-          )
-        }
-        if (reply.status >= 500) {
-          return Effect.fail(
-            new Transient({
-              kind: "Server",
-              status: reply.status,
-              detail: Option.getOrElse(registryMessage(text(reply)), () => `${method} ${safeUrl(url)} failed`),
-              retryAfter: Option.none(),
-            }),
-          )
-        }
-        return Effect.succeed(reply)
-      }),
-    )
-    return attempt.pipe(
-      Effect.retry(requestRetry),
-      Effect.mapError((failure) => fail(endpoint, failure.kind, failure.detail, failure.status)),
-      endpoint.insecure ? Effect.provideService(FetchHttpClient.RequestInit, insecureInit) : (self) => self,
-    )
-  }
+  const session = (endpoint: RegistryEndpoint): Effect.Effect<Session> =>
+    Effect.all({
+      endpoint: Effect.succeed(endpoint),
+      auth: Ref.make<Auth>({ _tag: "Anonymous" }),
+      credentials: Ref.make(endpoint.credentials),
+      renewed: Ref.make(false),
+    })
 
-  const fetchToken = Effect.fn("RegistryClient.fetchToken")(function* (endpoint: RegistryEndpoint, challenge: Challenge) {
+  /** Swaps in fresh credentials after a rejection; false when there is nothing fresh to try. */
+  const renew = (s: Session): Effect.Effect<boolean, RegistryError> =>
+    Effect.gen(function* () {
+      if (Option.isNone(s.endpoint.renewCredentials) || (yield* Ref.get(s.renewed))) return false
+      yield* Ref.set(s.renewed, true)
+      const fresh = yield* s.endpoint.renewCredentials.value
+      yield* Ref.set(s.credentials, fresh)
+      return true
+    })
+
+  const who = (credentials: Option.Option<RegistryCredentials>, anonymous: string) =>
+    Option.match(credentials, { onNone: () => anonymous, onSome: (c) => `the credentials of user ${c.username}` })
+
+  const fetchToken = Effect.fn("RegistryClient.fetchToken")(function* (s: Session, challenge: Challenge) {
+    const endpoint = s.endpoint
     const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository), (detail) => fail(endpoint, "Protocol", detail))
+    const credentials = yield* Ref.get(s.credentials)
     // Credentials go to the token service the registry named, and to nothing else.
-    const headers: Record<string, string> = Option.match(endpoint.credentials, {
+    const headers: Record<string, string> = Option.match(credentials, {
       onNone: () => ({ accept: "application/json" }),
-      onSome: (credentials) => ({ accept: "application/json", authorization: basicAuthorization(credentials) }),
+      onSome: (c) => ({ accept: "application/json", authorization: basicAuthorization(c) }),
     })
-    const reply = yield* send(endpoint, "GET", url.href, headers)
-    const who = Option.match(endpoint.credentials, {
-      onNone: () => "anonymous access",
-      onSome: (credentials) => `the credentials of user ${credentials.username}`,
-    })
+    const reply = yield* http.send(endpoint, { method: "GET", url: url.href, headers })
     if (reply.status === 401 || reply.status === 403) {
-      return yield* fail(endpoint, "Auth", `token service ${url.host} refused ${who}`, reply.status)
+      return yield* fail(endpoint, "Auth", `token service ${url.host} refused ${who(credentials, "anonymous access")}`, reply.status)
     }
     if (reply.status !== 200) {
       return yield* fail(endpoint, "Protocol", `token service ${url.host} answered ${reply.status}`, reply.status)
@@ -263,88 +207,97 @@ const make = Effect.gen(function* () {
     )
   })
 
-  const username = (endpoint: RegistryEndpoint) => Option.map(endpoint.credentials, (credentials) => credentials.username)
+  const bearerKey = (s: Session, challenge: Challenge) =>
+    Effect.map(Ref.get(s.credentials), (credentials) =>
+      tokenKey(challenge, s.endpoint.repository, Option.map(credentials, (c) => c.username)),
+    )
 
-  const authorization = (endpoint: RegistryEndpoint, auth: Auth): Effect.Effect<Option.Option<string>, RegistryError> => {
+  const authorization = (s: Session, auth: Auth): Effect.Effect<Option.Option<string>, RegistryError> => {
     switch (auth._tag) {
       case "Anonymous":
         return Effect.succeedNone
       case "Basic":
         return Effect.succeed(Option.some(basicAuthorization(auth.credentials)))
-      case "Bearer": {
-        const key = tokenKey(auth.challenge, endpoint.repository, username(endpoint))
-        return tokens.get(key).pipe(
-          Effect.flatMap(
-            Option.match({
-              onSome: Effect.succeed,
-              onNone: () =>
-                fetchToken(endpoint, auth.challenge).pipe(
-                  Effect.tap((token) => tokens.set(key, token)),
-                  Effect.map((token) => token.token),
-                ),
-            }),
-          ),
-          Effect.map((token) => Option.some(`Bearer ${Redacted.value(token)}`)),
-        )
-      }
+      case "Bearer":
+        return Effect.gen(function* () {
+          const key = yield* bearerKey(s, auth.challenge)
+          const cached = yield* tokens.get(key)
+          if (Option.isSome(cached)) return Option.some(`Bearer ${Redacted.value(cached.value.token)}`)
+          const fresh = yield* fetchToken(s, auth.challenge).pipe(
+            // A token service refusing rotated-away credentials gets the fresh ones once.
+            Effect.catchIf(
+              (error) => error.reason === "Auth",
+              (error) => Effect.flatMap(renew(s), (renewed) => (renewed ? fetchToken(s, auth.challenge) : Effect.fail(error))),
+            ),
+          )
+          yield* tokens.set(yield* bearerKey(s, auth.challenge), fresh)
+          return Option.some(`Bearer ${Redacted.value(fresh.token)}`)
+        })
     }
   }
 
   /** How to answer a first 401: Bearer when offered (it is what registries mean), else Basic. */
-  const chooseAuth = (endpoint: RegistryEndpoint, challenges: ReadonlyArray<Challenge>): Either.Either<Auth, RegistryError> => {
-    const bearer = challenges.find((challenge) => challenge.scheme === "bearer")
-    if (bearer !== undefined) return Either.right({ _tag: "Bearer", challenge: bearer })
-    if (challenges.some((challenge) => challenge.scheme === "basic")) {
-      return Option.match(endpoint.credentials, {
-        onNone: () => Either.left(fail(endpoint, "Auth", "the registry requires a username and password, none are configured", 401)),
-        onSome: (credentials) => Either.right({ _tag: "Basic", credentials }),
-      })
-    }
-    const offered = challenges.map((challenge) => challenge.scheme).join(", ")
-    return Either.left(
-      fail(endpoint, "Auth", offered === "" ? "401 without a WWW-Authenticate challenge" : `unsupported auth scheme(s): ${offered}`, 401),
-    )
-  }
+  const chooseAuth = (s: Session, challenges: ReadonlyArray<Challenge>): Effect.Effect<Auth, RegistryError> =>
+    Effect.gen(function* () {
+      const bearer = challenges.find((challenge) => challenge.scheme === "bearer")
+      if (bearer !== undefined) return { _tag: "Bearer", challenge: bearer } as const
+      if (challenges.some((challenge) => challenge.scheme === "basic")) {
+        const credentials = yield* Ref.get(s.credentials)
+        if (Option.isSome(credentials)) return { _tag: "Basic", credentials: credentials.value } as const
+        return yield* fail(s.endpoint, "Auth", "the registry requires a username and password, none are configured", 401)
+      }
+      const offered = challenges.map((challenge) => challenge.scheme).join(", ")
+      return yield* fail(
+        s.endpoint,
+        "Auth",
+        offered === "" ? "401 without a WWW-Authenticate challenge" : `unsupported auth scheme(s): ${offered}`,
+        401,
+      )
+    })
 
   /**
    * A request that answers the registry's 401 challenges: anonymous first, then Basic or a Bearer
-   * token; a rejected token is fetched again once. `authRef` carries the outcome to later pages.
+   * token. A rejected token is dropped and fetched again once; rejected credentials are renewed
+   * once (a rotated file, an expired cloud token). The session carries the outcome to later requests.
    */
-  const authorizedRequest = (
-    endpoint: RegistryEndpoint,
-    authRef: Ref.Ref<Auth>,
-    method: "GET" | "HEAD",
-    url: string,
-    accept: string,
-  ): Effect.Effect<Reply, RegistryError> => {
+  const authorizedRequest = (s: Session, method: "GET" | "HEAD", url: string, accept: string): Effect.Effect<Reply, RegistryError> => {
+    const endpoint = s.endpoint
     const go = (tokenRetried: boolean): Effect.Effect<Reply, RegistryError> =>
       Effect.gen(function* () {
-        const auth = yield* Ref.get(authRef)
-        const header = yield* authorization(endpoint, auth)
+        const auth = yield* Ref.get(s.auth)
+        const header = yield* authorization(s, auth)
         const headers = Option.match(header, {
           onNone: () => ({ accept }),
           onSome: (value) => ({ accept, authorization: value }),
         })
-        const reply = yield* send(endpoint, method, url, headers)
+        const reply = yield* http.send(endpoint, { method, url, headers })
         if (reply.status !== 401) return reply
         const challenges = parseWwwAuthenticate(reply.headers["www-authenticate"] ?? "")
         switch (auth._tag) {
           case "Anonymous": {
-            yield* Ref.set(authRef, yield* chooseAuth(endpoint, challenges))
+            yield* Ref.set(s.auth, yield* chooseAuth(s, challenges))
             return yield* go(false)
           }
-          case "Basic":
+          case "Basic": {
+            if (yield* renew(s)) {
+              yield* Ref.set(s.auth, yield* chooseAuth(s, challenges))
+              return yield* go(false)
+            }
             return yield* fail(endpoint, "Auth", `the registry rejected the credentials of user ${auth.credentials.username}`, 401)
+          }
           case "Bearer": {
-            const who = Option.match(endpoint.credentials, {
-              onNone: () => "an anonymous token; configure a username and password",
-              onSome: (credentials) => `the token issued to user ${credentials.username}`,
-            })
-            if (tokenRetried) return yield* fail(endpoint, "Auth", `the registry rejected ${who}`, 401)
-            yield* tokens.invalidate(tokenKey(auth.challenge, endpoint.repository, username(endpoint)))
+            yield* tokens.invalidate(yield* bearerKey(s, auth.challenge))
+            if (tokenRetried) {
+              const credentials = yield* Ref.get(s.credentials)
+              const message = Option.match(credentials, {
+                onNone: () => "an anonymous token; configure a username and password",
+                onSome: (c) => `the token issued to user ${c.username}`,
+              })
+              if (!(yield* renew(s))) return yield* fail(endpoint, "Auth", `the registry rejected ${message}`, 401)
+            }
             // The new challenge may ask for a different scope (error="insufficient_scope").
             const fresh = challenges.find((challenge) => challenge.scheme === "bearer") ?? auth.challenge
-            yield* Ref.set(authRef, { _tag: "Bearer", challenge: fresh })
+            yield* Ref.set(s.auth, { _tag: "Bearer", challenge: fresh })
             return yield* go(true)
           }
         }
@@ -367,6 +320,14 @@ const make = Effect.gen(function* () {
     )
   }
 
+  const getChecked = (s: Session, method: "GET" | "HEAD", url: string, accept: string, what: string) =>
+    authorizedRequest(s, method, url, accept).pipe(Effect.flatMap((reply) => checkStatus(s.endpoint, reply, what)))
+
+  const decode = <A, I>(endpoint: RegistryEndpoint, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
+    Schema.decodeUnknownEither(Schema.parseJson(schema))(text(reply)).pipe(
+      Either.mapLeft((error) => fail(endpoint, "Protocol", `${what} is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
+    )
+
   interface PageState {
     readonly url: string
     readonly seen: HashSet.HashSet<string>
@@ -374,18 +335,12 @@ const make = Effect.gen(function* () {
   }
 
   const listTags = Effect.fn("RegistryClient.listTags")(function* (endpoint: RegistryEndpoint) {
-    const authRef = yield* Ref.make<Auth>({ _tag: "Anonymous" })
+    const s = yield* session(endpoint)
     const first = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
     const page = (state: PageState) =>
       Effect.gen(function* () {
-        const reply = yield* authorizedRequest(endpoint, authRef, "GET", state.url, "application/json").pipe(
-          Effect.flatMap((reply) => checkStatus(endpoint, reply, "the tag list")),
-        )
-        const list = yield* Schema.decodeUnknownEither(Schema.parseJson(TagList))(text(reply)).pipe(
-          Either.mapLeft((error) =>
-            fail(endpoint, "Protocol", `tag list is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`),
-          ),
-        )
+        const reply = yield* getChecked(s, "GET", state.url, "application/json", "the tag list")
+        const list = yield* decode(endpoint, TagList, reply, "tag list")
         const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], state.url), (detail) =>
           fail(endpoint, "Protocol", detail),
         )
@@ -401,30 +356,47 @@ const make = Effect.gen(function* () {
             return Effect.succeed(Option.some<PageState>({ url, seen: HashSet.add(state.seen, url), pages: state.pages + 1 }))
           },
         })
-        const tags = (list.tags ?? []).filter(isValidTag)
-        return [Chunk.fromIterable(tags), nextState] as const
+        return [Chunk.fromIterable(tagInfos(list)), nextState] as const
       })
     const tags = yield* Stream.runCollect(Stream.paginateChunkEffect({ url: first, seen: HashSet.make(first), pages: 1 }, page))
     return Chunk.toReadonlyArray(tags)
   })
 
+  const manifestUrl = (endpoint: RegistryEndpoint, reference: string) => `${endpoint.baseUrl}/v2/${endpoint.repository}/manifests/${reference}`
+
+  const checkTag = (endpoint: RegistryEndpoint, tag: string) =>
+    isValidTag(tag) ? Effect.void : Effect.fail(fail(endpoint, "Config", `"${tag}" is not a valid tag`))
+
   const manifestDigest = Effect.fn("RegistryClient.manifestDigest")(function* (endpoint: RegistryEndpoint, tag: string) {
-    if (!isValidTag(tag)) return yield* fail(endpoint, "Config", `"${tag}" is not a valid tag`)
-    const authRef = yield* Ref.make<Auth>({ _tag: "Anonymous" })
-    const url = `${endpoint.baseUrl}/v2/${endpoint.repository}/manifests/${tag}`
-    const what = `tag ${tag}`
-    const head = yield* authorizedRequest(endpoint, authRef, "HEAD", url, MANIFEST_ACCEPT).pipe(
-      Effect.flatMap((reply) => checkStatus(endpoint, reply, what)),
-    )
+    yield* checkTag(endpoint, tag)
+    const s = yield* session(endpoint)
+    const url = manifestUrl(endpoint, tag)
+    const head = yield* getChecked(s, "HEAD", url, MANIFEST_ACCEPT, `tag ${tag}`)
     const digest = head.headers["docker-content-digest"]
-    if (digest !== undefined && /^sha256:[a-f0-9]{64}$/.test(digest)) return digest
+    if (digest !== undefined && digestRe.test(digest)) return digest
     // Without the header the digest is the sha256 of the manifest exactly as served.
-    const get = yield* authorizedRequest(endpoint, authRef, "GET", url, MANIFEST_ACCEPT).pipe(
-      Effect.flatMap((reply) => checkStatus(endpoint, reply, what)),
-    )
+    const get = yield* getChecked(s, "GET", url, MANIFEST_ACCEPT, `tag ${tag}`)
     const hash = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", get.body))
     return `sha256:${Encoding.encodeHex(new Uint8Array(hash))}`
   })
 
-  return RegistryClient.of({ listTags, manifestDigest })
+  const imageCreated = Effect.fn("RegistryClient.imageCreated")(function* (endpoint: RegistryEndpoint, tag: string) {
+    yield* checkTag(endpoint, tag)
+    const s = yield* session(endpoint)
+    const what = `tag ${tag}`
+    const top = yield* decode(endpoint, Manifest, yield* getChecked(s, "GET", manifestUrl(endpoint, tag), MANIFEST_ACCEPT, what), `manifest of ${what}`)
+    const image = yield* Option.match(Option.fromNullable(top.manifests).pipe(Option.flatMap(pickPlatform)), {
+      onNone: () => Effect.succeed(top),
+      onSome: (digest) =>
+        Effect.flatMap(getChecked(s, "GET", manifestUrl(endpoint, digest), MANIFEST_ACCEPT, `manifest ${digest}`), (reply) =>
+          decode(endpoint, Manifest, reply, `manifest ${digest}`),
+        ),
+    })
+    if (image.config === undefined) return Option.none<Date>()
+    const blob = `${endpoint.baseUrl}/v2/${endpoint.repository}/blobs/${image.config.digest}`
+    const config = yield* decode(endpoint, ImageConfig, yield* getChecked(s, "GET", blob, "*/*", `config blob of ${what}`), `config blob of ${what}`)
+    return createdDate(config.created)
+  })
+
+  return RegistryClient.of({ listTags, manifestDigest, imageCreated })
 })

@@ -15,6 +15,8 @@ const reasonText: Record<RegistryErrorReason, string> = {
 /** A failure talking to a container registry. `detail` never holds a password or token. */
 export class RegistryError extends Data.TaggedError("RegistryError")<{
   readonly reason: RegistryErrorReason
+  /** The name of the image provider in the Piped config. */
+  readonly provider: string
   /** host[:port] as in the image reference. */
   readonly registry: string
   readonly repository: string
@@ -23,6 +25,6 @@ export class RegistryError extends Data.TaggedError("RegistryError")<{
 }> {
   override get message(): string {
     const status = this.status === undefined ? "" : ` (${this.status})`
-    return `registry ${this.registry}, repository ${this.repository}: ${reasonText[this.reason]}${status}: ${this.detail}`
+    return `provider ${this.provider}, registry ${this.registry}, repository ${this.repository}: ${reasonText[this.reason]}${status}: ${this.detail}`
   }
 }

@@ -1,9 +1,9 @@
-import { FileSystem, Path } from "@effect/platform"
-import { Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Path } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
-import { endpointFor } from "./endpoint.ts"
 import type { ImageRef } from "./ImageRef.ts"
+import { ProviderAuth } from "./ProviderAuth.ts"
 import { RegistryClient } from "./RegistryClient.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
@@ -17,33 +17,35 @@ export const storeDir = (provider: ProviderConfig, dataDir: string, path: Path.P
 /** Lists the tags of an image through the provider that watches it. */
 export class TagSource extends Context.Tag("TagSource")<
   TagSource,
-  { readonly list: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError> }
+  {
+    readonly list: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
+    /** The manifest digest a tag points at now, for fields that pin one. */
+    readonly digest: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<string, TagSourceError>
+  }
 >() {
   static readonly layer = (dataDir: string) =>
     Layer.effect(
       TagSource,
       Effect.gen(function* () {
-        const fs = yield* FileSystem.FileSystem
         const path = yield* Path.Path
+        const auth = yield* ProviderAuth
         const registry = yield* RegistryClient
         const store = yield* TagStore
 
-        // Read on every listing, so a rotated password is picked up without a restart.
-        const password = (provider: ProviderConfig, image: ImageRef) =>
-          provider.passwordFile === undefined
-            ? Effect.succeed(Option.none<Redacted.Redacted<string>>())
-            : fs.readFileString(provider.passwordFile).pipe(
-                Effect.map((text) => Option.some(Redacted.make(text.trim()))),
-                Effect.mapError(
-                  (e) =>
-                    new RegistryError({
-                      reason: "Config",
-                      registry: image.registry,
-                      repository: image.repository,
-                      detail: `provider ${provider.name}: cannot read passwordFile ${provider.passwordFile}: ${e.message}`
-                    })
-                )
-              )
+        const endpoint = auth.endpoint
+
+        const digest = Effect.fn("TagSource.digest")(function* (provider: ProviderConfig, image: ImageRef, tag: string) {
+          if (provider.type !== "STORE") return yield* registry.manifestDigest(yield* endpoint(provider, image), tag)
+          const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
+          if (registered?.digest !== undefined) return registered.digest
+          return yield* new RegistryError({
+            reason: "NotFound",
+            provider: provider.name,
+            registry: image.registry,
+            repository: image.repository,
+            detail: `provider ${provider.name} has no digest for tag ${tag}: register it with --digest`
+          })
+        })
 
         const list = Effect.fn("TagSource.list")(function* (provider: ProviderConfig, image: ImageRef) {
           yield* Effect.annotateCurrentSpan({ provider: provider.name, image: `${image.registry}/${image.repository}` })
@@ -52,22 +54,14 @@ export class TagSource extends Context.Tag("TagSource")<
               return yield* store.list(storeDir(provider, dataDir, path), image)
             case "OCI":
             case "DOCKER_HUB":
-            case "GCR": {
-              const endpoint = endpointFor(provider, image, yield* password(provider, image))
-              if (Either.isLeft(endpoint)) return yield* endpoint.left
-              const tags = yield* registry.listTags(endpoint.right)
-              return tags.map((tag): TagInfo => ({ tag }))
-            }
+            case "GCR":
+              return yield* registry.listTags(yield* endpoint(provider, image))
             case "ECR":
-              return yield* new RegistryError({
-                reason: "Config",
-                registry: image.registry,
-                repository: image.repository,
-                detail: `provider ${provider.name}: type ECR is not supported yet`
-              })
+              // DescribeImages lists tags with their push times, which the v2 tag list does not.
+              return yield* auth.ecrTags(provider, image)
           }
         })
-        return { list }
+        return { list, digest }
       })
-    )
+    ).pipe(Layer.provide(ProviderAuth.layer))
 }

@@ -144,28 +144,31 @@ export const tokenKey = (challenge: Challenge, repository: string, username: Opt
     Option.getOrElse(username, () => ""),
   ])
 
-/** Bearer tokens shared by all requests of a client, valid until shortly before they expire. */
-export interface TokenCache {
-  readonly get: (key: string) => Effect.Effect<Option.Option<Redacted.Redacted<string>>>
-  readonly set: (key: string, token: CachedToken) => Effect.Effect<void>
+/** Values kept until shortly before they expire: registry tokens, cloud tokens, temporary keys. */
+export interface ExpiringCache<A extends { readonly expiresAt: number }> {
+  readonly get: (key: string) => Effect.Effect<Option.Option<A>>
+  readonly set: (key: string, value: A) => Effect.Effect<void>
   readonly invalidate: (key: string) => Effect.Effect<void>
 }
 
-export const makeTokenCache: Effect.Effect<TokenCache> = Effect.map(
-  Ref.make(HashMap.empty<string, CachedToken>()),
-  (ref): TokenCache => ({
-    get: (key) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const entry = HashMap.get(yield* Ref.get(ref), key)
-        return Option.flatMap(entry, (cached) => (cached.expiresAt > now ? Option.some(cached.token) : Option.none()))
-      }),
-    set: (key, token) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        // Expired entries are pruned on write so the map stays as small as the set of live scopes.
-        yield* Ref.update(ref, (map) => HashMap.set(HashMap.filter(map, (cached) => cached.expiresAt > now), key, token))
-      }),
-    invalidate: (key) => Ref.update(ref, HashMap.remove(key)),
-  }),
-)
+export const makeExpiringCache = <A extends { readonly expiresAt: number }>(): Effect.Effect<ExpiringCache<A>> =>
+  Effect.map(
+    Ref.make(HashMap.empty<string, A>()),
+    (ref): ExpiringCache<A> => ({
+      get: (key) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          return Option.filter(HashMap.get(yield* Ref.get(ref), key), (cached) => cached.expiresAt > now)
+        }),
+      set: (key, value) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          // Expired entries are pruned on write so the map stays as small as the set of live keys.
+          yield* Ref.update(ref, (map) => HashMap.set(HashMap.filter(map, (cached) => cached.expiresAt > now), key, value))
+        }),
+      invalidate: (key) => Ref.update(ref, HashMap.remove(key)),
+    }),
+  )
+
+/** Bearer tokens shared by all requests of a client. */
+export const makeTokenCache: Effect.Effect<ExpiringCache<CachedToken>> = makeExpiringCache<CachedToken>()

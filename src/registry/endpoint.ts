@@ -1,7 +1,9 @@
-import { Either, Option, type Redacted } from "effect"
+import { type Effect, Either, Option, type Redacted } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import { DOCKER_HUB, type ImageRef } from "./ImageRef.ts"
+import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
 import { RegistryError } from "./RegistryError.ts"
+import type { Target } from "./RegistryHttp.ts"
 
 export interface RegistryCredentials {
   readonly username: string
@@ -9,16 +11,15 @@ export interface RegistryCredentials {
 }
 
 /** Where and how to reach one repository of a registry. */
-export interface RegistryEndpoint {
+export interface RegistryEndpoint extends Target {
   /** e.g. `https://registry-1.docker.io`, `http://127.0.0.1:5000` (no trailing slash). */
   readonly baseUrl: string
-  /** host[:port] as in the image reference, for messages. */
-  readonly registry: string
-  /** e.g. `library/nginx` */
-  readonly repository: string
   readonly credentials: Option.Option<RegistryCredentials>
-  /** Skip TLS certificate verification. */
-  readonly insecure: boolean
+  /**
+   * Fresh credentials once the registry rejected `credentials`: a rotated password file read
+   * again, a cloud token fetched anew. Absent when asking again cannot change the answer.
+   */
+  readonly renewCredentials: Option.Option<Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>>
 }
 
 /** `docker.io` is only the name in image references; its registry API lives elsewhere. */
@@ -47,33 +48,14 @@ const baseUrlFor = (provider: ProviderConfig, image: ImageRef): Either.Either<st
   return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
 
-const credentialsFor = (
-  provider: ProviderConfig,
-  password: Option.Option<Redacted.Redacted<string>>,
-): Either.Either<Option.Option<RegistryCredentials>, string> => {
-  const username = provider.username
-  if (username === undefined) {
-    return Option.isSome(password)
-      ? Either.left(`provider ${provider.name} has a password but no username`)
-      : Either.right(Option.none())
-  }
-  return Option.match(password, {
-    onNone: () => Either.left(`provider ${provider.name} has a username but no password`),
-    onSome: (value) => Either.right(Option.some({ username, password: value })),
-  })
-}
-
 /**
  * OCI (and GCR/ECR, which speak the same API): baseUrl = provider.address or `https://<image registry host>`;
- * DOCKER_HUB: https://registry-1.docker.io (the image must be a docker.io image).
+ * DOCKER_HUB: https://registry-1.docker.io (the image must be a docker.io image). Credentials are
+ * the caller's to add: they depend on the provider's kind and on files read at the time.
  */
-export const endpointFor = (
-  provider: ProviderConfig,
-  image: ImageRef,
-  password: Option.Option<Redacted.Redacted<string>>,
-): Either.Either<RegistryEndpoint, RegistryError> => {
+export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.Either<RegistryEndpoint, RegistryError> => {
   const configError = (detail: string) =>
-    new RegistryError({ reason: "Config", registry: image.registry, repository: image.repository, detail })
+    new RegistryError({ reason: "Config", provider: provider.name, registry: image.registry, repository: image.repository, detail })
   if (provider.type === "STORE") {
     return Either.left(configError(`provider ${provider.name} is a tag store, not a registry`))
   }
@@ -83,14 +65,18 @@ export const endpointFor = (
     )
   }
   const baseUrl = provider.type === "DOCKER_HUB" ? Either.right(DOCKER_HUB_API) : baseUrlFor(provider, image)
-  return Either.all([baseUrl, credentialsFor(provider, password)]).pipe(
+  return baseUrl.pipe(
     Either.mapLeft(configError),
-    Either.map(([baseUrl, credentials]) => ({
+    Either.map((baseUrl) => ({
       baseUrl,
+      provider: provider.name,
       registry: image.registry,
       repository: image.repository,
-      credentials,
+      credentials: Option.none(),
+      renewCredentials: Option.none(),
       insecure: provider.insecure,
+      caCert: Option.none(),
+      rateLimit: provider.rateLimit ?? DEFAULT_RATE_LIMIT,
     })),
   )
 }

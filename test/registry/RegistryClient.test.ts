@@ -25,13 +25,21 @@ const endpoint = (
   credentials?: { username: string; password: string },
 ): RegistryEndpoint => ({
   baseUrl: url,
+  provider: "test",
   registry: new URL(url).host,
   repository,
   credentials: credentials === undefined
     ? Option.none()
     : Option.some({ username: credentials.username, password: Redacted.make(credentials.password) }),
+  renewCredentials: Option.none(),
   insecure: false,
+  caCert: Option.none(),
+  rateLimit: { rps: 1000, burst: 1000 },
 })
+
+/** The tag names of a listing. */
+const listed = (client: RegistryClient["Type"], e: RegistryEndpoint) =>
+  Effect.map(client.listTags(e), (infos) => infos.map((info) => info.tag))
 
 const sorted = (tags: ReadonlyArray<string>) => [...tags].sort()
 
@@ -52,12 +60,12 @@ describe("anonymous registry", () => {
   afterAll(() => registry.stop())
 
   test("lists every pushed tag", async () => {
-    const result = await run((c) => c.listTags(endpoint(registry.url, "team/app")))
+    const result = await run((c) => listed(c, endpoint(registry.url, "team/app")))
     expect(sorted(Either.getOrThrow(result))).toEqual(sorted(tags))
   })
 
   test("an unknown repository is NotFound with the registry's message", async () => {
-    const error = expectError(await run((c) => c.listTags(endpoint(registry.url, "team/missing"))), "NotFound")
+    const error = expectError(await run((c) => listed(c, endpoint(registry.url, "team/missing"))), "NotFound")
     expect(error.status).toBe(404)
     expect(error.message).toContain(`registry ${registry.host}, repository team/missing`)
     expect(error.message).toContain("NAME_UNKNOWN")
@@ -81,10 +89,10 @@ describe("anonymous registry", () => {
     test("follows every page; the best tag sits on the last one", async () => {
       const proxy = await startPagingProxy(registry, 3)
       try {
-        const result = await run((c) => c.listTags(endpoint(proxy.url, "team/paged")))
-        const listed = Either.getOrThrow(result)
-        expect(listed).toEqual(sorted(many))
-        expect(listed[listed.length - 1]).toBe("9.9.9")
+        const result = await run((c) => listed(c, endpoint(proxy.url, "team/paged")))
+        const names = Either.getOrThrow(result)
+        expect(names).toEqual(sorted(many))
+        expect(names[names.length - 1]).toBe("9.9.9")
         expect(proxy.requests).toEqual([
           "GET /v2/team/paged/tags/list?n=1000",
           "GET /v2/team/paged/tags/list?last=0.2.0&n=3",
@@ -102,7 +110,7 @@ describe("anonymous registry", () => {
     test.each(protocolCases)("$name is a Protocol error", async ({ link, message }) => {
       const proxy = await startPagingProxy(registry, 3, { link })
       try {
-        const error = expectError(await run((c) => c.listTags(endpoint(proxy.url, "team/paged"))), "Protocol")
+        const error = expectError(await run((c) => listed(c, endpoint(proxy.url, "team/paged"))), "Protocol")
         expect(error.message).toContain(message)
         expect(proxy.requests.length).toBeLessThanOrEqual(3)
       } finally {
@@ -116,7 +124,7 @@ describe("anonymous registry", () => {
       const proxy = await startPagingProxy(registry, 100, { faults: [503, 429], retryAfter: "1" })
       try {
         const started = performance.now()
-        const result = await run((c) => c.listTags(endpoint(proxy.url, "team/app")))
+        const result = await run((c) => listed(c, endpoint(proxy.url, "team/app")))
         expect(sorted(Either.getOrThrow(result))).toEqual(sorted(tags))
         expect(performance.now() - started).toBeGreaterThanOrEqual(950)
         expect(proxy.requests.length).toBe(3)
@@ -128,7 +136,7 @@ describe("anonymous registry", () => {
     test("429 on every try ends as RateLimited after a bounded number of requests", async () => {
       const proxy = await startPagingProxy(registry, 100, { faults: Array(10).fill(429), retryAfter: "0" })
       try {
-        const error = expectError(await run((c) => c.listTags(endpoint(proxy.url, "team/app"))), "RateLimited")
+        const error = expectError(await run((c) => listed(c, endpoint(proxy.url, "team/app"))), "RateLimited")
         expect(error.status).toBe(429)
         expect(proxy.requests.length).toBe(4)
       } finally {
@@ -144,7 +152,7 @@ describe("anonymous registry", () => {
     test.each(notRetried)("$status is not retried", async ({ status, reason }) => {
       const proxy = await startPagingProxy(registry, 100, { faults: [status] })
       try {
-        const error = expectError(await run((c) => c.listTags(endpoint(proxy.url, "team/app"))), reason)
+        const error = expectError(await run((c) => listed(c, endpoint(proxy.url, "team/app"))), reason)
         expect(error.status).toBe(status)
         expect(proxy.requests.length).toBe(1)
       } finally {
@@ -154,7 +162,7 @@ describe("anonymous registry", () => {
 
     test("a closed port is a Transport error", async () => {
       const port = await freePort()
-      const error = expectError(await run((c) => c.listTags(endpoint(`http://127.0.0.1:${port}`, "team/app"))), "Transport")
+      const error = expectError(await run((c) => listed(c, endpoint(`http://127.0.0.1:${port}`, "team/app"))), "Transport")
       expect(error.message).toContain(`127.0.0.1:${port}`)
     })
   })
@@ -171,13 +179,13 @@ describe("htpasswd registry (Basic)", () => {
   afterAll(() => registry.stop())
 
   test("lists with the right credentials", async () => {
-    const result = await run((c) => c.listTags(endpoint(registry.url, "private/app", user)))
+    const result = await run((c) => listed(c, endpoint(registry.url, "private/app", user)))
     expect(sorted(Either.getOrThrow(result))).toEqual(["1.0.0", "1.2.0"])
   })
 
   test("a wrong password is an Auth error that does not show it", async () => {
     const wrong = { username: "alice", password: "Tr0ub4dor&3-secret" }
-    const error = expectError(await run((c) => c.listTags(endpoint(registry.url, "private/app", wrong))), "Auth")
+    const error = expectError(await run((c) => listed(c, endpoint(registry.url, "private/app", wrong))), "Auth")
     expect(error.status).toBe(401)
     expect(error.message).toContain("alice")
     expect(error.message).not.toContain(wrong.password)
@@ -186,7 +194,7 @@ describe("htpasswd registry (Basic)", () => {
   })
 
   test("no credentials is an Auth error saying they are needed", async () => {
-    const error = expectError(await run((c) => c.listTags(endpoint(registry.url, "private/app"))), "Auth")
+    const error = expectError(await run((c) => listed(c, endpoint(registry.url, "private/app"))), "Auth")
     expect(error.message).toContain("requires a username and password")
   })
 })
@@ -197,7 +205,7 @@ describe("token registry (Bearer)", () => {
     try {
       await registry.pushImage("public/app", "3.0.0")
       await registry.pushImage("public/app", "3.1.0")
-      const result = await runMany((c) => c.listTags(endpoint(registry.url, "public/app")), 3)
+      const result = await runMany((c) => listed(c, endpoint(registry.url, "public/app")), 3)
       expect(Either.getOrThrow(result).map(sorted)).toEqual([["3.0.0", "3.1.0"], ["3.0.0", "3.1.0"], ["3.0.0", "3.1.0"]])
       expect(registry.tokenRequests).toEqual(["/token?service=test-registry&scope=repository%3Apublic%2Fapp%3Apull"])
     } finally {
@@ -213,9 +221,9 @@ describe("token registry (Bearer)", () => {
       const result = await run((c) =>
         Effect.gen(function* () {
           const e = endpoint(registry.url, "public/app")
-          yield* c.listTags(e)
+          yield* listed(c, e)
           yield* Effect.sleep("1200 millis")
-          return yield* c.listTags(e)
+          return yield* listed(c, e)
         }),
       )
       expect(Either.getOrThrow(result)).toEqual(["1.0.0"])
@@ -233,7 +241,7 @@ describe("token registry (Bearer)", () => {
     const registry = await startRegistry({ tokenAuth: { badTokens } })
     try {
       await registry.pushImage("public/app", "1.0.0")
-      const result = await run((c) => c.listTags(endpoint(registry.url, "public/app")))
+      const result = await run((c) => listed(c, endpoint(registry.url, "public/app")))
       if (ok) expect(Either.getOrThrow(result)).toEqual(["1.0.0"])
       else expect(expectError(result, "Auth").message).toContain("rejected an anonymous token")
       expect(registry.tokenRequests.length).toBe(tokenRequests)
@@ -255,7 +263,7 @@ describe("token registry (Bearer)", () => {
       const proxy = await startPagingProxy(registry, 2)
       try {
         const before = registry.tokenRequests.length
-        const result = await run((c) => c.listTags(endpoint(proxy.url, "private/paged", user)))
+        const result = await run((c) => listed(c, endpoint(proxy.url, "private/paged", user)))
         expect(Either.getOrThrow(result)).toEqual(["a", "b", "c", "d", "e"])
         expect(registry.tokenRequests.length - before).toBe(1)
         // The first request is anonymous (401), then one per page with the token.
@@ -272,14 +280,14 @@ describe("token registry (Bearer)", () => {
 
     test("a wrong password is an Auth error from the token service that does not show it", async () => {
       const wrong = { username: "bob", password: "not-bobs-password-123" }
-      const error = expectError(await run((c) => c.listTags(endpoint(registry.url, "private/paged", wrong))), "Auth")
+      const error = expectError(await run((c) => listed(c, endpoint(registry.url, "private/paged", wrong))), "Auth")
       expect(error.message).toContain("token service")
       expect(error.message).not.toContain(wrong.password)
       expect(JSON.stringify(error)).not.toContain(wrong.password)
     })
 
     test("no credentials is an Auth error", async () => {
-      expectError(await run((c) => c.listTags(endpoint(registry.url, "private/paged"))), "Auth")
+      expectError(await run((c) => listed(c, endpoint(registry.url, "private/paged"))), "Auth")
     })
   })
 })
@@ -297,7 +305,7 @@ describe("https registry with a self-signed certificate", () => {
     { name: "insecure: false refuses the certificate", insecure: false, ok: false },
   ]
   test.each(cases)("$name", async ({ insecure, ok }) => {
-    const result = await run((c) => c.listTags({ ...endpoint(registry.url, "secure/app"), insecure }))
+    const result = await run((c) => listed(c, { ...endpoint(registry.url, "secure/app"), insecure }))
     if (ok) expect(Either.getOrThrow(result)).toEqual(["1.0.0"])
     else expectError(result, "Transport")
   })

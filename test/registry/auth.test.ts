@@ -174,7 +174,7 @@ describe("token cache", () => {
       const cache = yield* makeTokenCache
       yield* cache.set("k", { token: Redacted.make("t1"), expiresAt: 50_000 })
       const steps: Array<string> = []
-      const look = Effect.map(cache.get("k"), (o) => Option.getOrElse(Option.map(o, Redacted.value), () => "-"))
+      const look = Effect.map(cache.get("k"), (o) => Option.getOrElse(Option.map(o, (cached) => Redacted.value(cached.token)), () => "-"))
       steps.push(yield* look)
       yield* TestClock.adjust("49 seconds")
       steps.push(yield* look)

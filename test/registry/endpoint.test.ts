@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { Duration, Either, Option, Redacted } from "effect"
+import { Duration, Either, Option } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
 import { endpointFor } from "../../src/registry/endpoint.ts"
 import { parseImageRef } from "../../src/registry/ImageRef.ts"
@@ -20,16 +20,14 @@ const image = (text: string) => {
 }
 
 type Expected =
-  | { readonly baseUrl: string; readonly registry: string; readonly repository: string; readonly user?: string }
+  | { readonly baseUrl: string; readonly registry: string; readonly repository: string }
   | { readonly error: string }
 
 describe("endpointFor", () => {
-  const secret = Option.some(Redacted.make("s3cret"))
   const cases: ReadonlyArray<{
     name: string
     provider: ProviderConfig
     image: string
-    password?: Option.Option<Redacted.Redacted<string>>
     expected: Expected
   }> = [
     {
@@ -39,11 +37,10 @@ describe("endpointFor", () => {
       expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "library/nginx" },
     },
     {
-      name: "DOCKER_HUB with explicit docker.io and user",
-      provider: provider({ type: "DOCKER_HUB", username: "alice" }),
+      name: "DOCKER_HUB with explicit docker.io",
+      provider: provider({ type: "DOCKER_HUB" }),
       image: "docker.io/alice/app",
-      password: secret,
-      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "alice/app", user: "alice" },
+      expected: { baseUrl: "https://registry-1.docker.io", registry: "docker.io", repository: "alice/app" },
     },
     {
       name: "DOCKER_HUB with index.docker.io",
@@ -55,7 +52,7 @@ describe("endpointFor", () => {
       name: "DOCKER_HUB refuses a gcr.io image",
       provider: provider({ type: "DOCKER_HUB" }),
       image: "gcr.io/pipecd/foo",
-      expected: { error: "registry gcr.io, repository pipecd/foo: invalid configuration: provider p is DOCKER_HUB but image gcr.io/pipecd/foo is not on docker.io; use an OCI provider" },
+      expected: { error: "provider p, registry gcr.io, repository pipecd/foo: invalid configuration: provider p is DOCKER_HUB but image gcr.io/pipecd/foo is not on docker.io; use an OCI provider" },
     },
     {
       name: "OCI without address uses the image host",
@@ -91,29 +88,23 @@ describe("endpointFor", () => {
       name: "address with credentials is refused without echoing them",
       provider: provider({ address: "https://bob:hunter2@example.com" }),
       image: "example.com/foo",
-      expected: { error: "registry example.com, repository foo: invalid configuration: address of provider p must not contain credentials; use username and passwordFile" },
+      expected: { error: "provider p, registry example.com, repository foo: invalid configuration: address of provider p must not contain credentials; use username and passwordFile" },
     },
     {
       name: "address that is not http",
       provider: provider({ address: "ftp://example.com" }),
       image: "example.com/foo",
-      expected: { error: 'registry example.com, repository foo: invalid configuration: address "ftp://example.com" of provider p must be an http:// or https:// URL' },
-    },
-    {
-      name: "username without password",
-      provider: provider({ username: "alice" }),
-      image: "example.com/foo",
-      expected: { error: "registry example.com, repository foo: invalid configuration: provider p has a username but no password" },
+      expected: { error: 'provider p, registry example.com, repository foo: invalid configuration: address "ftp://example.com" of provider p must be an http:// or https:// URL' },
     },
     {
       name: "STORE is not a registry",
       provider: provider({ type: "STORE" }),
       image: "example.com/foo",
-      expected: { error: "registry example.com, repository foo: invalid configuration: provider p is a tag store, not a registry" },
+      expected: { error: "provider p, registry example.com, repository foo: invalid configuration: provider p is a tag store, not a registry" },
     },
   ]
-  test.each(cases)("$name", ({ provider, image: text, password, expected }) => {
-    const result = endpointFor(provider, image(text), password ?? Option.none())
+  test.each(cases)("$name", ({ provider, image: text, expected }) => {
+    const result = endpointFor(provider, image(text))
     if ("error" in expected) {
       expect(Either.isLeft(result)).toBe(true)
       if (Either.isLeft(result)) {
@@ -128,7 +119,8 @@ describe("endpointFor", () => {
       registry: expected.registry,
       repository: expected.repository,
     })
-    expect(Option.getOrUndefined(Option.map(endpoint.credentials, (c) => c.username))).toBe(expected.user)
+    expect(Option.isNone(endpoint.credentials)).toBe(true)
+    expect(endpoint.provider).toBe(provider.name)
     expect(endpoint.insecure).toBe(provider.insecure)
   })
 })

@@ -1,0 +1,129 @@
+import { Clock, Duration, Effect, Metric, Option, SynchronizedRef } from "effect"
+import { rateLimitWaitSeconds } from "../metrics.ts"
+
+/** Requests per second a registry host is sent on average, and how many may go at once after a quiet spell. */
+export interface RateLimit {
+  readonly rps: number
+  readonly burst: number
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { rps: 5, burst: 10 }
+
+/** The slowest a 429 can push a host: one request every ten seconds. */
+const MIN_RPS = 0.1
+/** After a 429 the rate grows back by this share of the configured rate per successful request. */
+const RECOVERY_STEP = 0.05
+/** Below this share of its quota left (`ratelimit-remaining`), a host is slowed to spread the rest over the window. */
+const LOW_QUOTA = 0.2
+
+interface State {
+  readonly config: RateLimit
+  /** The rate in force: the configured one, lowered by 429s and low quotas. */
+  readonly rps: number
+  /** Tokens in the bucket at `at`; negative when requests are queued behind each other. */
+  readonly tokens: number
+  readonly at: number
+  /** No request starts before this time (a `Retry-After`). */
+  readonly pausedUntil: number
+}
+
+/** What a response said about the host's limits. */
+export type Feedback =
+  | { readonly _tag: "Ok"; readonly quota: Option.Option<Quota> }
+  | { readonly _tag: "TooMany"; readonly retryAfter: Option.Option<Duration.Duration> }
+
+/** Docker Hub's `ratelimit-limit: 100;w=21600` with `ratelimit-remaining: 76;w=21600`. */
+export interface Quota {
+  readonly limit: number
+  readonly remaining: number
+  readonly windowSeconds: number
+}
+
+const QUOTA_RE = /^\s*(\d+)\s*(?:;\s*w\s*=\s*(\d+))?/
+
+/** Reads the `ratelimit-limit` / `ratelimit-remaining` pair; none when either is missing or garbled. */
+export const parseQuota = (headers: Readonly<Record<string, string>>): Option.Option<Quota> => {
+  const limit = QUOTA_RE.exec(headers["ratelimit-limit"] ?? "")
+  const remaining = QUOTA_RE.exec(headers["ratelimit-remaining"] ?? "")
+  if (limit === null || remaining === null) return Option.none()
+  const windowSeconds = Number(limit[2] ?? remaining[2] ?? "0")
+  const total = Number(limit[1])
+  return total > 0 && windowSeconds > 0
+    ? Option.some({ limit: total, remaining: Number(remaining[1]), windowSeconds })
+    : Option.none()
+}
+
+/** The rate after a response: halved on 429, a step back towards the configured rate on success. */
+export const nextRate = (config: RateLimit, rps: number, feedback: Feedback): number => {
+  if (feedback._tag === "TooMany") return Math.max(MIN_RPS, rps / 2)
+  const recovered = Math.min(config.rps, rps + config.rps * RECOVERY_STEP)
+  return Option.match(feedback.quota, {
+    onNone: () => recovered,
+    onSome: (quota) =>
+      quota.remaining >= quota.limit * LOW_QUOTA
+        ? recovered
+        : // Spread what is left over the window instead of running into the wall.
+          Math.min(recovered, Math.max(MIN_RPS / 10, quota.remaining / quota.windowSeconds)),
+  })
+}
+
+/**
+ * A token bucket for one registry host. `take` reserves a slot and sleeps until it comes, so
+ * concurrent callers queue fairly; `report` adapts the rate to what the host answered.
+ */
+export interface HostLimiter {
+  readonly take: Effect.Effect<void>
+  readonly report: (feedback: Feedback) => Effect.Effect<void>
+}
+
+export const makeHostLimiter = (config: RateLimit, provider: string): Effect.Effect<HostLimiter> =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const state = yield* SynchronizedRef.make<State>({ config, rps: config.rps, tokens: config.burst, at: now, pausedUntil: 0 })
+    const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
+
+    const take = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const wait = yield* SynchronizedRef.modify(state, (s): [number, State] => {
+        const start = Math.max(now, s.pausedUntil)
+        const refilled = Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
+        const tokens = refilled - 1
+        const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
+        return [delay, { ...s, tokens, at: start }]
+      })
+      if (wait > 0) {
+        yield* Metric.update(waited, wait / 1000)
+        yield* Effect.sleep(Duration.millis(wait))
+      }
+    })
+
+    const report = (feedback: Feedback) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        SynchronizedRef.update(state, (s) => {
+          const pausedUntil =
+            feedback._tag === "TooMany"
+              ? Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
+              : s.pausedUntil
+          return { ...s, rps: nextRate(s.config, s.rps, feedback), pausedUntil }
+        }),
+      )
+
+    return { take, report }
+  })
+
+/** One limiter per registry host, created on first use with the limits of the endpoint that used it first. */
+export interface RateLimiters {
+  readonly forHost: (host: string, config: RateLimit, provider: string) => Effect.Effect<HostLimiter>
+}
+
+export const makeRateLimiters: Effect.Effect<RateLimiters> = Effect.map(
+  SynchronizedRef.make(new Map<string, HostLimiter>()),
+  (ref) => ({
+    forHost: (host, config, provider) =>
+      SynchronizedRef.modifyEffect(ref, (limiters) => {
+        const existing = limiters.get(host)
+        if (existing !== undefined) return Effect.succeed([existing, limiters] as const)
+        return Effect.map(makeHostLimiter(config, provider), (limiter) => [limiter, new Map(limiters).set(host, limiter)] as const)
+      }),
+  }),
+)

@@ -1,0 +1,247 @@
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClientError } from "@effect/platform"
+import { Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { registryRequestsTotal } from "../metrics.ts"
+import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
+import { RegistryError } from "./RegistryError.ts"
+
+/** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
+export interface Target {
+  readonly provider: string
+  readonly registry: string
+  readonly repository: string
+  readonly rateLimit: RateLimit
+  /** Skip TLS certificate verification. */
+  readonly insecure: boolean
+  /** PEM certificates trusted besides the system's (a private CA). */
+  readonly caCert: Option.Option<string>
+}
+
+export interface Outgoing {
+  readonly method: "GET" | "HEAD" | "POST" | "PUT"
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+export interface Reply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array<ArrayBuffer>
+  /** The URL that answered, after redirects. */
+  readonly url: string
+}
+
+export const replyText = (reply: Reply): string => new TextDecoder().decode(reply.body)
+
+/**
+ * Every HTTP request to a registry, token service or cloud API goes through here: one rate limiter
+ * per host, a timeout per request, bounded jittered retries of what is transient, redirects
+ * followed without carrying credentials to another host, and a count per provider and status.
+ */
+export class RegistryHttp extends Context.Tag("RegistryHttp")<
+  RegistryHttp,
+  {
+    /** Statuses other than 429 and 5xx are the caller's to judge; those two fail once the retries are spent. */
+    readonly send: (target: Target, request: Outgoing) => Effect.Effect<Reply, RegistryError>
+  }
+>() {
+  static readonly layer: Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> = Layer.effect(
+    RegistryHttp,
+    Effect.suspend(() => make),
+  )
+}
+
+export const REQUEST_TIMEOUT = Duration.seconds(30)
+const MAX_RETRY_AFTER = Duration.seconds(60)
+const MAX_REDIRECTS = 5
+
+/** A failure worth another attempt; turned into a RegistryError once the retries are spent. */
+class Transient extends Data.TaggedError("Transient")<{
+  readonly kind: "Transport" | "Server" | "RateLimited"
+  readonly status?: number
+  readonly detail: string
+  readonly retryAfter: Option.Option<Duration.Duration>
+}> {}
+
+/** Transport failures, timeouts and 5xx: exponential from 200 ms, jittered, four tries in all. */
+const transientRetry = Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+
+/** Like transientRetry, but a 429 waits what its `Retry-After` asks (capped), or at least a second. */
+const requestRetry = transientRetry.pipe(
+  Schedule.intersect(Schedule.identity<Transient>()),
+  Schedule.modifyDelay(([, failure], delay) =>
+    failure.kind === "RateLimited"
+      ? Option.getOrElse(failure.retryAfter, () => Duration.max(delay, Duration.seconds(1)))
+      : delay,
+  ),
+)
+
+/** `Retry-After` in seconds or as an HTTP date, capped so a hostile value cannot stall a pass. */
+export const parseRetryAfter = (value: string | undefined, now: number): Option.Option<Duration.Duration> => {
+  if (value === undefined) return Option.none()
+  const text = value.trim()
+  const millis = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now
+  return Number.isFinite(millis) ? Option.some(Duration.min(Duration.millis(Math.max(0, millis)), MAX_RETRY_AFTER)) : Option.none()
+}
+
+/** The URL as logged and put into messages: query values other than paging and scope are hidden. */
+export const safeUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (!["n", "last", "service", "scope"].includes(key)) parsed.searchParams.set(key, "xxx")
+    }
+    return parsed.href
+  } catch {
+    return "<invalid URL>"
+  }
+}
+
+const ErrorBody = Schema.Struct({
+  errors: Schema.Array(Schema.Struct({ code: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })),
+})
+
+/** The registry's own explanation from `{"errors":[{code,message}]}`, if it sent one. */
+export const registryMessage = (body: string): Option.Option<string> =>
+  Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))(body).pipe(
+    Option.flatMap((parsed) => Option.fromNullable(parsed.errors[0])),
+    Option.map((error) => [error.code, error.message].filter((part) => part !== undefined && part !== "").join(": ")),
+    Option.filter((text) => text !== ""),
+  )
+
+const describeHttpError = (error: HttpClientError.HttpClientError): string =>
+  error._tag === "RequestError" && error.cause instanceof Error ? error.cause.message : error.message
+
+/** Where a redirect goes, and whether credentials may follow it (only to the same origin). */
+export const redirectTarget = (from: string, location: string): Option.Option<{ url: string; sameOrigin: boolean }> => {
+  try {
+    const next = new URL(location, from)
+    if (next.protocol !== "http:" && next.protocol !== "https:") return Option.none()
+    return Option.some({ url: next.href, sameOrigin: next.origin === new URL(from).origin })
+  } catch {
+    return Option.none()
+  }
+}
+
+const withoutAuthorization = (headers: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"))
+
+/** Bun reads `tls` from the fetch init; other runtimes ignore it (http:// addresses need nothing). */
+const fetchInit = (target: Target): BunFetchRequestInit => {
+  const tls = {
+    ...(target.insecure ? { rejectUnauthorized: false } : {}),
+    ...Option.match(target.caCert, { onNone: () => ({}), onSome: (ca) => ({ ca }) }),
+  }
+  return { redirect: "manual", ...(Object.keys(tls).length > 0 ? { tls } : {}) }
+}
+
+const make = Effect.gen(function* () {
+  const client = yield* HttpClient.HttpClient
+  const limiters = yield* makeRateLimiters
+
+  const count = (target: Target, code: string) =>
+    Metric.increment(Metric.tagged(Metric.tagged(registryRequestsTotal, "provider", target.provider), "code", code))
+
+  /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
+  const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>
+    Effect.gen(function* () {
+      const { method, url } = request
+      const host = new URL(url).host
+      const limiter = yield* limiters.forHost(host, target.rateLimit, target.provider)
+      yield* limiter.take
+      const base = HttpClientRequest.make(method)(url).pipe(HttpClientRequest.setHeaders(request.headers))
+      const outgoing = request.body === undefined ? base : HttpClientRequest.bodyText(base, request.body)
+      const reply = yield* client.execute(outgoing).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.arrayBuffer, (body): Reply => ({
+            status: response.status,
+            headers: response.headers,
+            body: new Uint8Array(body),
+            url,
+          })),
+        ),
+        Effect.mapError(
+          (error) =>
+            new Transient({ kind: "Transport", detail: `${method} ${safeUrl(url)}: ${describeHttpError(error)}`, retryAfter: Option.none() }),
+        ),
+        Effect.timeoutFail({
+          duration: REQUEST_TIMEOUT,
+          onTimeout: () =>
+            new Transient({
+              kind: "Transport",
+              detail: `${method} ${safeUrl(url)}: no answer within ${Duration.format(REQUEST_TIMEOUT)}`,
+              retryAfter: Option.none(),
+            }),
+        }),
+        Effect.tapError(() => count(target, "error")),
+        Effect.provideService(FetchHttpClient.RequestInit, fetchInit(target)),
+      )
+      yield* count(target, String(reply.status))
+      yield* Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }))
+      const now = yield* Clock.currentTimeMillis
+      const feedback: Feedback =
+        reply.status === 429
+          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], now) }
+          : { _tag: "Ok", quota: parseQuota(reply.headers) }
+      yield* limiter.report(feedback)
+      if (feedback._tag === "TooMany") {
+        return yield* new Transient({
+          kind: "RateLimited",
+          status: 429,
+          detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)}: too many requests`),
+          retryAfter: feedback.retryAfter,
+        })
+      }
+      if (reply.status >= 500) {
+        return yield* new Transient({
+          kind: "Server",
+          status: reply.status,
+          detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)} failed`),
+          retryAfter: Option.none(),
+        })
+      }
+      return reply
+    })
+
+  const send = (target: Target, request: Outgoing): Effect.Effect<Reply, RegistryError> => {
+    const fail = (reason: RegistryError["reason"], detail: string, status?: number) =>
+      new RegistryError({
+        reason,
+        provider: target.provider,
+        registry: target.registry,
+        repository: target.repository,
+        detail,
+        ...(status === undefined ? {} : { status }),
+      })
+    const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> =>
+      once(target, current).pipe(
+        Effect.retry(requestRetry),
+        Effect.mapError((failure) => fail(failure.kind, failure.detail, failure.status)),
+        Effect.flatMap((reply) => {
+          const location = reply.headers["location"]
+          if (reply.status < 300 || reply.status >= 400 || reply.status === 304 || location === undefined) return Effect.succeed(reply)
+          if (hops >= MAX_REDIRECTS) return Effect.fail(fail("Protocol", `more than ${MAX_REDIRECTS} redirects from ${safeUrl(request.url)}`))
+          return Option.match(redirectTarget(current.url, location), {
+            onNone: () => Effect.fail(fail("Protocol", `redirect from ${safeUrl(current.url)} to an invalid location`)),
+            onSome: ({ url, sameOrigin }) =>
+              // Blob storage (S3, GCS) lives on other hosts: our registry credentials must not go there.
+              follow(
+                {
+                  method: reply.status === 303 ? "GET" : current.method,
+                  url,
+                  headers: sameOrigin ? current.headers : withoutAuthorization(current.headers),
+                  ...(current.body === undefined || reply.status === 303 ? {} : { body: current.body }),
+                },
+                hops + 1,
+              ),
+          })
+        }),
+      )
+    return follow(request, 0)
+  }
+
+  return RegistryHttp.of({ send })
+})
