@@ -27,8 +27,8 @@ export interface NotifyCommand {
   readonly _tag: "Notify"
   readonly configs: ReadonlyArray<string>
   readonly provider: string | undefined
-  readonly address: string | undefined
-  readonly tokenFile: string | undefined
+  /** `--address` and `--token-file`: a running runner's API instead of the store files. */
+  readonly remote: { readonly address: string; readonly tokenFile: string } | undefined
   readonly image: string
   readonly tag: string
   readonly digest: string | undefined
@@ -50,9 +50,11 @@ repository's .pipe/ directory), patches the files that lag behind, commits and p
 
 Usage:
   runner [--config FILE|DIR]... [--once] [--dry-run] [--data-dir DIR]
+         [--listen ADDR [--api-token-file FILE]]
          [--log-format text|json] [--log-level debug|info|warn|error]
   runner validate --config FILE... [WATCHER_FILE...]
   runner notify --config FILE --provider NAME --image IMAGE --tag TAG [--digest DIGEST]
+  runner notify --address URL --token-file FILE --image IMAGE --tag TAG [--digest DIGEST]
   runner --help | --version
 
 Options:
@@ -62,6 +64,10 @@ Options:
   --dry-run           Everything but commit and push; print the unified diff instead.  [env RUNNER_DRY_RUN=true]
   --data-dir DIR      Working copies and the tag store, kept between runs.
                       Default: $XDG_CACHE_HOME/runner or ~/.cache/runner.           [env RUNNER_DATA_DIR]
+  --listen ADDR       Serve /healthz, /readyz and /metrics on HOST:PORT, :PORT or PORT
+                      (not with --once).                                            [env RUNNER_LISTEN]
+  --api-token-file F  Turn on the API (POST /api/v1/images, /api/v1/webhooks/KIND);
+                      requests carry this token as a Bearer token.           [env RUNNER_API_TOKEN_FILE]
   --log-format FMT    text (default) or json; logs go to stderr.                      [env RUNNER_LOG_FORMAT]
   --log-level LEVEL   debug, info (default), warn or error.                           [env RUNNER_LOG_LEVEL]
   -h, --help          This help.
@@ -71,7 +77,9 @@ Commands:
   validate            Check config files (and ImageWatcher files given as paths) without
                       touching any registry or repository. Exit 0 when all are valid, 2 otherwise.
   notify              Register a new tag of an image in a STORE provider's tag store
-                      (--config, --provider), for CI pipelines that push images.
+                      (--config, --provider), for CI pipelines that push images; or send
+                      it to a running runner's API (--address URL --token-file FILE), which
+                      also checks the repositories watching the image at once.
 
 Exit codes:
   0  every target processed (updated or already up to date)
@@ -177,16 +185,22 @@ export const parseArgs = (
       const tag = yield* single(flags, "--tag")
       if (image === undefined || tag === undefined) return yield* Either.left(new UsageError("notify needs --image and --tag"))
       const provider = yield* single(flags, "--provider")
-      const address = yield* single(flags, "--address")
+      const address = (yield* single(flags, "--address")) ?? env["RUNNER_ADDRESS"]
+      const tokenFile = (yield* single(flags, "--token-file")) ?? env["RUNNER_TOKEN_FILE"]
       if (address === undefined && (provider === undefined || configs.length === 0)) {
         return yield* Either.left(new UsageError("notify needs --config FILE and --provider NAME (or --address URL of a running runner)"))
+      }
+      if (address !== undefined && tokenFile === undefined) {
+        return yield* Either.left(new UsageError("notify --address needs --token-file FILE holding the runner's API token"))
+      }
+      if (address !== undefined && (provider !== undefined || flags.values.has("--config"))) {
+        return yield* Either.left(new UsageError("notify takes either --address (a running runner) or --config and --provider (its store files), not both"))
       }
       return {
         _tag: "Notify",
         configs,
         provider,
-        address,
-        tokenFile: yield* single(flags, "--token-file"),
+        remote: address === undefined || tokenFile === undefined ? undefined : { address, tokenFile },
         image,
         tag,
         digest: yield* single(flags, "--digest"),
@@ -196,16 +210,21 @@ export const parseArgs = (
     yield* allowOnly(flags, "runner", ["--config", "--once", "--dry-run", "--data-dir", "--listen", "--log-format", "--log-level", "--api-token-file"])
     if (flags.positional.length > 0) return yield* Either.left(new UsageError(`unexpected argument ${flags.positional[0]}`))
     if (configs.length === 0) return yield* Either.left(new UsageError("no config given: use --config FILE|DIR or RUNNER_CONFIG"))
+    const once = flags.switches.has("--once") || truthy(env["RUNNER_ONCE"])
+    const listen = (yield* single(flags, "--listen")) ?? env["RUNNER_LISTEN"]
+    const apiTokenFile = (yield* single(flags, "--api-token-file")) ?? env["RUNNER_API_TOKEN_FILE"]
+    if (once && listen !== undefined) return yield* Either.left(new UsageError("--listen serves a running daemon; it does not apply to --once"))
+    if (apiTokenFile !== undefined && listen === undefined) return yield* Either.left(new UsageError("--api-token-file needs --listen ADDR to serve the API on"))
     const logFormat = yield* oneOf("--log-format", (yield* single(flags, "--log-format")) ?? env["RUNNER_LOG_FORMAT"] ?? "text", ["text", "json"])
     const logLevel = yield* oneOf("--log-level", (yield* single(flags, "--log-level")) ?? env["RUNNER_LOG_LEVEL"] ?? "info", ["debug", "info", "warn", "error"])
     return {
       _tag: "Run",
       configs,
-      once: flags.switches.has("--once") || truthy(env["RUNNER_ONCE"]),
+      once,
       dryRun: flags.switches.has("--dry-run") || truthy(env["RUNNER_DRY_RUN"]),
       dataDir,
-      listen: (yield* single(flags, "--listen")) ?? env["RUNNER_LISTEN"],
-      apiTokenFile: (yield* single(flags, "--api-token-file")) ?? env["RUNNER_API_TOKEN_FILE"],
+      listen,
+      apiTokenFile,
       logFormat,
       logLevel
     } as const

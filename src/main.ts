@@ -1,21 +1,27 @@
 #!/usr/bin/env bun
 import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Either, Exit, Layer, Logger, LogLevel } from "effect"
+import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { type Command, HELP, type LogFormat, type LogLevelName, type NotifyCommand, parseArgs, type RunCommand, type ValidateCommand } from "./args.ts"
 import type { ConfigError } from "./config/ConfigError.ts"
 import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { GitRepo } from "./git/GitRepo.ts"
+import { jsonLinesLogger } from "./logging.ts"
 import { parseFieldPath } from "./manifest/FieldPath.ts"
 import { TagCache } from "./pipeline/fetchTags.ts"
 import { formatReport, passFailed } from "./pipeline/report.ts"
 import { runForever, runOnce } from "./pipeline/run.ts"
+import { Triggers } from "./pipeline/Triggers.ts"
+import { WatchIndex } from "./pipeline/WatchIndex.ts"
 import { compileSelector } from "./policy/select.ts"
 import { isValidTag, parseImageRef } from "./registry/ImageRef.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
+import { postImage } from "./server/client.ts"
+import { parseListen, serverLayer } from "./server/Http.ts"
+import { Notices } from "./server/Notices.ts"
 import { VERSION } from "./version.ts"
 
 /** Exit codes of the contract. */
@@ -41,17 +47,32 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
 /** Logs go to stderr, so stdout carries only the report and diffs. */
 const loggerLayer = (format: LogFormat, level: LogLevelName) =>
   Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)),
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? jsonLinesLogger : Logger.logfmtLogger)),
     Logger.minimumLogLevel(levels[level])
   )
 
 const showConfigErrors = (errors: ReadonlyArray<ConfigError>) =>
   err(errors.map((e) => `config error: ${e.display}`).join("\n"))
 
+/** A token file's content, trimmed, as a `Redacted`; a message that names the file (never the content) otherwise. */
+const readToken = (flag: string, file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `${flag} ${file}: cannot read: ${e.message}`))
+    const token = text.trim()
+    return token === "" ? yield* Effect.fail(`${flag} ${file}: the file is empty`) : Redacted.make(token)
+  })
+
 const run = (cmd: RunCommand) =>
   Effect.gen(function* () {
-    if (cmd.listen !== undefined || cmd.apiTokenFile !== undefined) {
-      yield* err("runner: --listen and --api-token-file are not available in this version")
+    const listen = cmd.listen === undefined ? undefined : parseListen(cmd.listen)
+    if (listen !== undefined && Either.isLeft(listen)) {
+      yield* err(`runner: ${listen.left}`)
+      return UNUSABLE
+    }
+    const token = cmd.apiTokenFile === undefined ? Either.right(undefined) : yield* Effect.either(readToken("--api-token-file", cmd.apiTokenFile))
+    if (Either.isLeft(token)) {
+      yield* err(`runner: ${token.left}`)
       return UNUSABLE
     }
     const loaded = yield* Effect.either(loadPipelines(cmd.configs))
@@ -63,12 +84,26 @@ const run = (cmd: RunCommand) =>
     const options = { dryRun: cmd.dryRun, dataDir }
     const services = TagCache.layer.pipe(
       Layer.provideMerge(TagSource.layer(dataDir)),
-      Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer)),
+      Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer)),
       Layer.provide(FetchHttpClient.layer)
     )
     if (!cmd.once) {
       yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.right.length} pipeline(s)`)
-      yield* runForever(loaded.right, options).pipe(Effect.provide(services))
+      const daemon = runForever(loaded.right, options)
+      if (listen === undefined) {
+        yield* daemon.pipe(Effect.provide(services))
+        return OK
+      }
+      const server = serverLayer({
+        ...listen.right,
+        token: Option.fromNullable(token.right),
+        pipelineCount: loaded.right.length
+      }).pipe(Layer.provide(Notices.layer(dataDir, loaded.right.length)), Layer.provideMerge(services))
+      const served = yield* daemon.pipe(Effect.provide(server), Effect.either)
+      if (Either.isLeft(served)) {
+        yield* err(`runner: cannot listen on ${cmd.listen}: ${served.left.message}`)
+        return UNUSABLE
+      }
       return OK
     }
     const report = yield* runOnce(loaded.right, options).pipe(Effect.provide(services))
@@ -113,13 +148,28 @@ const validate = (cmd: ValidateCommand) =>
     return OK
   })
 
+/** `runner notify --address`: asks a running runner to register the tag and check the image now. */
+const notifyRunner = (address: string, tokenFile: string, image: string, registration: { readonly tag: string; readonly digest?: string }) =>
+  Effect.gen(function* () {
+    const token = yield* Effect.either(readToken("--token-file", tokenFile))
+    if (Either.isLeft(token)) {
+      yield* err(`runner notify: ${token.left}`)
+      return UNUSABLE
+    }
+    const result = yield* Effect.either(postImage(address, token.right, image, registration))
+    if (Either.isLeft(result)) {
+      yield* err(`runner notify: ${result.left.message}`)
+      return FAILED
+    }
+    const { registered, checked } = result.right
+    const stores = registered.length === 0 ? "" : ` in provider(s) ${registered.join(", ")}`
+    yield* out(`registered ${image}:${registration.tag}${stores}; checking now: ${checked.join(", ")}\n`)
+    return OK
+  }).pipe(Effect.provide(FetchHttpClient.layer))
+
 /** `runner notify --config --provider`: writes straight into a STORE provider's tag store. */
 const notify = (cmd: NotifyCommand) =>
   Effect.gen(function* () {
-    if (cmd.address !== undefined) {
-      yield* err("runner notify: --address is not available in this version; use --config and --provider")
-      return UNUSABLE
-    }
     const image = parseImageRef(cmd.image)
     if (Either.isLeft(image)) {
       yield* err(`runner notify: --image: ${image.left}`)
@@ -133,6 +183,8 @@ const notify = (cmd: NotifyCommand) =>
       yield* err(`runner notify: --tag ${JSON.stringify(cmd.tag)} is not a valid tag`)
       return UNUSABLE
     }
+    const registration = { tag: cmd.tag, ...(cmd.digest === undefined ? {} : { digest: cmd.digest }) }
+    if (cmd.remote !== undefined) return yield* notifyRunner(cmd.remote.address, cmd.remote.tokenFile, cmd.image, registration)
     const loaded = yield* Effect.either(loadPipelines(cmd.configs))
     if (Either.isLeft(loaded)) {
       yield* showConfigErrors(loaded.left.errors)
@@ -147,7 +199,7 @@ const notify = (cmd: NotifyCommand) =>
     const store = yield* TagStore
     const dir = storeDir(provider, cmd.dataDir ?? defaultDataDir(), path)
     const registered = yield* Effect.either(
-      store.register(dir, image.right, { tag: cmd.tag, ...(cmd.digest === undefined ? {} : { digest: cmd.digest }) })
+      store.register(dir, image.right, registration)
     )
     if (Either.isLeft(registered)) {
       yield* err(`runner notify: ${registered.left.message}`)

@@ -1,16 +1,18 @@
 import { FileSystem, Path } from "@effect/platform"
 import { createHash } from "node:crypto"
-import { Data, Effect, Either, Option, Redacted, Schedule } from "effect"
+import { Data, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
 import { spliceScalars } from "../manifest/patch.ts"
 import { compileSelector, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
+import { targetUpdatesTotal } from "../metrics.ts"
 import { type ImageRef, parseImageRef } from "../registry/ImageRef.ts"
 import { planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
+import { WatchIndex } from "./WatchIndex.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
 export interface PassOptions {
@@ -101,6 +103,13 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       }
     }
 
+    // The daemon routes notifications of an image to the repositories that watch it.
+    yield* (yield* WatchIndex).record(
+      pipeline.name,
+      repo.repoId,
+      prepared.map((p) => ({ pipeline: pipeline.name, repoId: repo.repoId, provider: p.provider, image: p.image }))
+    )
+
     // Fetch stage: every (provider, image) once, whatever the number of targets.
     const listings = new Map<Prepared, Either.Either<ReadonlyArray<TagInfo>, string>>()
     yield* Effect.forEach(
@@ -177,11 +186,12 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
 
     // Commit stage: one commit per changed target, then the push stage: one push for them all.
     const author = { name: pipeline.git.username, email: pipeline.git.email }
-    const made: Array<{ readonly oid: string; readonly reports: Array<number> }> = []
-    for (const c of commits) {
-      const oid = yield* checkout.commit({ files: [c.change], message: c.message, author })
-      made.push({ oid, reports: c.reports })
-    }
+    // Not interruptible: a daemon told to stop must not leave a ref or a lock file half written.
+    const made = yield* Effect.uninterruptible(
+      Effect.forEach(commits, (c) =>
+        checkout.commit({ files: [c.change], message: c.message, author }).pipe(Effect.map((oid) => ({ oid, reports: c.reports })))
+      )
+    )
     const pushed = yield* checkout.push
     if (pushed._tag === "Rejected") return yield* new PushRejected({ reason: pushed.reason })
     for (const m of made) {
@@ -190,6 +200,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         if (r !== undefined) reports[i] = { ...r, outcome: { _tag: "Updated", commit: m.oid } }
       }
     }
+    yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), made.length)
     yield* Effect.logInfo(`pushed ${made.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
     return { targets: inOrder(), failures, diffs } satisfies PassReport
   })

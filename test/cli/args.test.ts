@@ -24,7 +24,16 @@ const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, Env, Record<
   ["validate refuses --once", ["validate", "--config", "p", "--once"], {}, "--once does not apply to validate"],
   ["notify offline", ["notify", "--config", "p", "--provider", "ci", "--image", "nginx", "--tag", "1"], {}, { _tag: "Notify", provider: "ci", image: "nginx", tag: "1", digest: undefined }],
   ["notify needs a tag", ["notify", "--config", "p", "--provider", "ci", "--image", "nginx"], {}, "notify needs --image and --tag"],
-  ["notify needs a provider", ["notify", "--config", "p", "--image", "nginx", "--tag", "1"], {}, "notify needs --config FILE and --provider NAME"]
+  ["notify needs a provider", ["notify", "--config", "p", "--image", "nginx", "--tag", "1"], {}, "notify needs --config FILE and --provider NAME"],
+  ["notify a running runner", ["notify", "--address", "http://r:8080", "--token-file", "t", "--image", "nginx", "--tag", "1"], {}, { _tag: "Notify", remote: { address: "http://r:8080", tokenFile: "t" }, provider: undefined }],
+  ["notify address from env", ["notify", "--image", "nginx", "--tag", "1"], { RUNNER_ADDRESS: "http://r", RUNNER_TOKEN_FILE: "t" }, { remote: { address: "http://r", tokenFile: "t" } }],
+  ["notify --address needs a token file", ["notify", "--address", "http://r", "--image", "nginx", "--tag", "1"], {}, "notify --address needs --token-file"],
+  ["notify takes one target", ["notify", "--address", "http://r", "--token-file", "t", "--config", "p", "--provider", "ci", "--image", "nginx", "--tag", "1"], {}, "either --address"],
+  ["offline notify has no remote", ["notify", "--config", "p", "--provider", "ci", "--image", "nginx", "--tag", "1"], {}, { remote: undefined }],
+  ["listen and api token", ["--config", "x", "--listen", ":8080", "--api-token-file", "/t"], {}, { listen: ":8080", apiTokenFile: "/t" }],
+  ["listen from env", ["--config", "x"], { RUNNER_LISTEN: ":9090", RUNNER_API_TOKEN_FILE: "/t" }, { listen: ":9090", apiTokenFile: "/t" }],
+  ["listen is for the daemon", ["--config", "x", "--once", "--listen", ":8080"], {}, "does not apply to --once"],
+  ["api token needs listen", ["--config", "x", "--api-token-file", "/t"], {}, "--api-token-file needs --listen"]
 ]
 
 describe("parseArgs", () => {

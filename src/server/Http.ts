@@ -1,0 +1,159 @@
+import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { createServer } from "node:http"
+import { Data, Effect, Either, Layer, Metric, Option, ParseResult, Redacted, Schema } from "effect"
+import { WatchIndex } from "../pipeline/WatchIndex.ts"
+import { isValidTag, parseImageRef } from "../registry/ImageRef.ts"
+import { Notices, type NoticeResult } from "./Notices.ts"
+import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
+import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS } from "./webhooks.ts"
+
+/** `--listen`: `HOST:PORT`, `:PORT` (every interface) or `PORT`; IPv6 hosts in brackets. */
+export const parseListen = (text: string): Either.Either<{ readonly host: string | undefined; readonly port: number }, string> => {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]*):)?(\d{1,5})$/.exec(text.trim())
+  const port = Number(match?.[2])
+  if (match === null || !(port >= 0 && port <= 65535)) return Either.left(`--listen ${JSON.stringify(text)}: expected HOST:PORT, :PORT or PORT`)
+  const host = match[1]?.replace(/^\[|\]$/g, "")
+  return Either.right({ host: host === undefined || host === "" ? undefined : host, port })
+}
+
+/** Request bodies beyond these sizes are refused before they are read whole. */
+const IMAGE_BODY_LIMIT = 16 * 1024
+const WEBHOOK_BODY_LIMIT = 1024 * 1024
+
+class ApiError extends Data.TaggedError("ApiError")<{ readonly status: number; readonly message: string }> {}
+
+const jsonResponse = (status: number, body: unknown) => HttpServerResponse.unsafeJson(body, { status })
+
+const digest = (text: string) => createHash("sha256").update(text).digest()
+
+/**
+ * Constant time whatever the guess: both sides are hashed first, so the buffers compared are of
+ * equal length and a wrong length reveals nothing either.
+ */
+export const tokenMatches = (expected: Redacted.Redacted<string>, given: string): boolean =>
+  timingSafeEqual(digest(Redacted.value(expected)), digest(given))
+
+/** `Authorization: Bearer <token>`, or `?token=` where the sender cannot set headers (webhooks). */
+const authorize = (token: Option.Option<Redacted.Redacted<string>>, allowQuery: boolean) =>
+  Effect.gen(function* () {
+    if (Option.isNone(token)) return yield* new ApiError({ status: 404, message: "the API is off: start the runner with --api-token-file" })
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers["authorization"] ?? "")?.[1]
+    const query = allowQuery ? (new URL(request.url, "http://runner.invalid").searchParams.get("token") ?? undefined) : undefined
+    const given = bearer ?? query
+    if (given === undefined || !tokenMatches(token.value, given)) {
+      return yield* new ApiError({ status: 401, message: "missing or wrong token" })
+    }
+  })
+
+const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const tooLarge = new ApiError({ status: 413, message: `request body larger than ${limit} bytes` })
+    if (Number(request.headers["content-length"] ?? "0") > limit) return yield* tooLarge
+    // Chunked bodies carry no length: the limit also applies while reading.
+    const text = yield* request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(limit)),
+      Effect.mapError(() => tooLarge)
+    )
+    return yield* Schema.decodeUnknown(Schema.parseJson(schema))(text).pipe(
+      Effect.mapError((e) => new ApiError({ status: 400, message: ParseResult.TreeFormatter.formatErrorSync(e) }))
+    )
+  })
+
+const ImageBody = Schema.Struct({
+  image: Schema.String.pipe(
+    Schema.filter((s) => {
+      const ref = parseImageRef(s)
+      if (Either.isLeft(ref)) return ref.left
+      return ref.right.tag === undefined && ref.right.digest === undefined ? true : "give the image without tag or digest"
+    })
+  ),
+  tag: Schema.String.pipe(Schema.filter((t) => isValidTag(t) || `${JSON.stringify(t)} is not a valid tag`)),
+  digest: Schema.optional(Schema.String.pipe(Schema.pattern(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/)))
+})
+
+const noticeError = (e: { readonly _tag: "NotWatched" | "TagStoreError"; readonly message: string }) =>
+  new ApiError({ status: e._tag === "NotWatched" ? 404 : 500, message: e.message })
+
+/** The image reference a request body or payload names; already validated or checked here. */
+const imageOf = (text: string) =>
+  parseImageRef(text).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+
+const images = Effect.gen(function* () {
+  const body = yield* readJson(ImageBody, IMAGE_BODY_LIMIT)
+  const image = yield* imageOf(body.image)
+  const notices = yield* Notices
+  const result = yield* notices
+    .register(image, { tag: body.tag, ...(body.digest === undefined ? {} : { digest: body.digest }) })
+    .pipe(Effect.mapError(noticeError))
+  return jsonResponse(200, result)
+})
+
+/** Every image a payload names is checked; images nobody watches are reported, not refused, so registries do not retry. */
+const webhook = Effect.gen(function* () {
+  const { kind } = yield* HttpRouter.params
+  if (kind === undefined || !isWebhookKind(kind)) {
+    return yield* new ApiError({ status: 404, message: `unknown webhook kind ${JSON.stringify(kind)}; expected one of ${WEBHOOK_KINDS.join(", ")}` })
+  }
+  const body = yield* readJson(Schema.Unknown, WEBHOOK_BODY_LIMIT)
+  const pushed = yield* decodeWebhook(kind, body).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+  const notices = yield* Notices
+  const checked: Array<NoticeResult> = []
+  const ignored: Array<string> = []
+  for (const name of new Set(pushed.map((p) => p.image))) {
+    const result = yield* imageOf(name).pipe(Effect.flatMap(notices.pushed), Effect.either)
+    if (Either.isRight(result)) checked.push(result.right)
+    else ignored.push(`${name}: ${result.left.message}`)
+  }
+  return jsonResponse(200, { checked, ignored })
+})
+
+const readyz = (pipelineCount: number) =>
+  Effect.gen(function* () {
+    const done = yield* (yield* WatchIndex).completedPipelines
+    return done >= pipelineCount
+      ? HttpServerResponse.text("ready\n")
+      : HttpServerResponse.text(`not ready: ${done} of ${pipelineCount} pipelines have completed a pass\n`, { status: 503 })
+  })
+
+/** The runner's own metrics; effect's runtime counters (fibers started, ...) say nothing to an operator. */
+const metrics = Metric.snapshot.pipe(
+  Effect.map((snapshot) =>
+    HttpServerResponse.text(renderPrometheus(snapshot.filter((m) => m.metricKey.name.startsWith("runner_"))), { contentType: CONTENT_TYPE })
+  )
+)
+
+export interface ServeOptions {
+  readonly host: string | undefined
+  readonly port: number
+  /** The API is off without a token. */
+  readonly token: Option.Option<Redacted.Redacted<string>>
+  readonly pipelineCount: number
+}
+
+const api = <R>(token: ServeOptions["token"], allowQuery: boolean, handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>) =>
+  authorize(token, allowQuery).pipe(
+    Effect.zipRight(handler),
+    Effect.catchTag("ApiError", (e) =>
+      Effect.logWarning(`API request refused: ${e.status} ${e.message}`).pipe(Effect.as(jsonResponse(e.status, { error: e.message })))
+    )
+  )
+
+export const router = (options: ServeOptions) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.get("/healthz", HttpServerResponse.text("ok\n")),
+    HttpRouter.get("/readyz", readyz(options.pipelineCount)),
+    HttpRouter.get("/metrics", metrics),
+    HttpRouter.post("/api/v1/images", api(options.token, false, images)),
+    HttpRouter.post("/api/v1/webhooks/:kind", api(options.token, true, webhook))
+  )
+
+/** Health, readiness, metrics and (with a token) the API, for as long as the layer lives. */
+export const serverLayer = (options: ServeOptions) =>
+  HttpServer.serve(router(options)).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
+  )
