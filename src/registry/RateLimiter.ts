@@ -100,11 +100,11 @@ export const makeHostLimiter = (config: RateLimit, provider: string): Effect.Eff
     const report = (feedback: Feedback) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         SynchronizedRef.update(state, (s) => {
-          const pausedUntil =
-            feedback._tag === "TooMany"
-              ? Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
-              : s.pausedUntil
-          return { ...s, rps: nextRate(s.config, s.rps, feedback), pausedUntil }
+          const rps = nextRate(s.config, s.rps, feedback)
+          if (feedback._tag === "Ok") return { ...s, rps }
+          const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
+          // No burst right after a 429: one request when the pause ends, then the lowered rate.
+          return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
         }),
       )
 

@@ -36,6 +36,8 @@ export const signV4 = (
       service: scope.service,
       region: scope.region,
       datetime: amzDate(now),
+      // aws4fetch leaves content-type unsigned by default; the AWS suite (and ECR's JSON protocol) sign it.
+      allHeaders: true,
     })
     const signed = await signer.sign()
     const headers: Record<string, string> = {}
