@@ -16,6 +16,7 @@ import { Triggers } from "./pipeline/Triggers.ts"
 import { WatchIndex } from "./pipeline/WatchIndex.ts"
 import { compileSelector } from "./policy/select.ts"
 import { isValidTag, parseImageRef } from "./registry/ImageRef.ts"
+import { checkProviderCredentials } from "./registry/ProviderAuth.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
@@ -117,9 +118,17 @@ const validate = (cmd: ValidateCommand) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const errors: Array<string> = []
+    const warnings: Array<string> = []
     if (cmd.configs.length > 0) {
       const loaded = yield* Effect.either(loadPipelines(cmd.configs))
       if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
+      else {
+        for (const provider of loaded.right.flatMap((pipeline) => pipeline.providers)) {
+          const checked = yield* checkProviderCredentials(provider)
+          errors.push(...checked.errors)
+          warnings.push(...checked.warnings)
+        }
+      }
     }
     for (const file of cmd.watcherFiles) {
       const text = yield* Effect.either(fs.readFileString(file))
@@ -144,6 +153,7 @@ const validate = (cmd: ValidateCommand) =>
       yield* err(errors.map((e) => `invalid: ${e}`).join("\n"))
       return UNUSABLE
     }
+    for (const warning of warnings) yield* out(`warning: ${warning}\n`)
     yield* out(`valid: ${[...cmd.configs, ...cmd.watcherFiles].join(", ")}\n`)
     return OK
   })
