@@ -3,7 +3,7 @@
  * local servers (the Debian `docker-registry`, `git http-backend`). Every figure is the median of
  * several runs of `dist/runner` beside the median of its lower bound measured in the same run.
  *
- *   bun bench/bench.ts [--quick] [--runs N] [--out FILE]
+ *   bun bench/bench.ts [--quick] [--runs N] [--out FILE] [--runner BINARY]
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir, totalmem } from "node:os"
@@ -33,6 +33,8 @@ const option = (name: string) => {
 const quick = argv.includes("--quick")
 const RUNS = Number(option("--runs") ?? (quick ? 2 : 3))
 const OUT = option("--out") ?? "dist/bench/figures.json"
+/** Another build of the runner, e.g. one made from a given commit, to compare. */
+const BINARY = option("--runner") ?? RUNNER
 
 /** The issue's scenario, or a quarter of it with `--quick`. */
 const SIZE = quick
@@ -80,7 +82,7 @@ const SUMMARY = /(\d+) targets: (\d+) updated, (\d+) would update, (\d+) up to d
 
 /** One `runner --once` pass under GNU time; the pass must end as `expect` says, or the figure would be about something else. */
 const runPass = async (config: string, dataDir: string, expect: { readonly updated: number; readonly upToDate: number }) => {
-  const sample = await measure(RUNNER, ["--once", "--config", config, "--data-dir", dataDir])
+  const sample = await measure(BINARY, ["--once", "--config", config, "--data-dir", dataDir])
   const summary = SUMMARY.exec(sample.stdout)
   if (summary === null || Number(summary[2]) !== expect.updated || Number(summary[4]) !== expect.upToDate) {
     throw new Error(`unexpected pass (wanted ${expect.updated} updated, ${expect.upToDate} up to date): ${sample.stdout.split("\n").slice(-3).join(" / ")}\n${sample.stderr.slice(-3000)}`)
@@ -119,7 +121,7 @@ const quietPasses = async (registry: TestRegistry, w: Watched, work: string, goa
       await shallowClone(w.remote, fresh(clone))
     }))
   })
-  record(`${w.name}: quiet pass, cold`, "tag lists 8 at a time + git clone --depth 1", goal.cold, cold, coldBound)
+  record(`${w.name}: quiet pass, cold`, "tag lists 8 at a time + git clone --depth 1 --no-checkout", goal.cold, cold, coldBound)
   const warm: Array<Sample> = []
   const warmBound: Array<number> = []
   await repeat(async () => {
@@ -226,7 +228,7 @@ const largeRepository = async (registry: TestRegistry, server: TestGitServer, wo
       await shallowClone(remote, fresh(clone))
     }))
   })
-  record(`large repository (${label}): clone`, "1 tag list + git clone --depth 1", "at most 3x", cold, coldBound)
+  record(`large repository (${label}): clone`, "1 tag list + git clone --depth 1 --no-checkout", "at most 3x", cold, coldBound)
   const warm: Array<Sample> = []
   const warmBound: Array<number> = []
   let commit = SIZE.largeCommits
@@ -251,7 +253,7 @@ const startup = async (work: string) => {
   const runner: Array<Sample> = []
   const bound: Array<Sample> = []
   for (let i = 0; i < SIZE.startups; i++) {
-    runner.push(await measure(RUNNER, ["--version"]))
+    runner.push(await measure(BINARY, ["--version"]))
     bound.push(await measure(empty, []))
   }
   record("runner --version (start-up)", "an empty program compiled with bun build --compile", "under 40 ms", runner, bound.map((s) => s.ms))
@@ -345,7 +347,7 @@ const table = (rows: ReadonlyArray<Figure>) => {
 
 const main = async () => {
   requireGnuTime()
-  ensureBuilt()
+  if (BINARY === RUNNER) ensureBuilt()
   const work = mkdtempSync(join(tmpdir(), "runner-bench-"))
   const [registry, server] = await Promise.all([startRegistry(), startGitServer()])
   const started = performance.now()
@@ -371,7 +373,7 @@ const main = async () => {
     log("request counts")
     const requests = await requestCounts(server, work)
 
-    const result = { machine: machine(), quick, runs: RUNS, emptyProgramRssMb: emptyRssMb, figures, requests }
+    const result = { machine: machine(), runner: BINARY, quick, runs: RUNS, emptyProgramRssMb: emptyRssMb, figures, requests }
     mkdirSync(dirname(OUT), { recursive: true })
     writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`)
     const m = result.machine

@@ -58,8 +58,12 @@ export const listTagsDirectly = (registryUrl: string, repositories: ReadonlyArra
     if (res.status !== 200) throw new Error(`tag list of ${repository}: ${res.status} ${JSON.stringify(body)}`)
   })
 
-/** `git clone --depth 1 --single-branch`, the issue's lower bound for a first pass. */
+/**
+ * `git clone --depth 1 --single-branch`, the issue's lower bound for a first pass, without the
+ * checkout: the runner reads files from git objects and never writes a working tree, so writing
+ * one would flatter the runner on large repositories.
+ */
 export const shallowClone = (remote: string, dir: string) =>
-  git(["clone", "--quiet", "--depth", "1", "--single-branch", "--branch", "main", remote, dir])
+  git(["clone", "--quiet", "--depth", "1", "--single-branch", "--no-checkout", "--branch", "main", remote, dir])
 
 export const fetchIn = (dir: string) => git(["fetch", "--quiet", "origin"], { cwd: dir })
