@@ -285,7 +285,7 @@ const invalid: ReadonlyArray<ErrorCase> = [
         username: u
         address: http://x
 `),
-    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile)"]]
+    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit)"]]
   },
   {
     name: "unknown provider type",
