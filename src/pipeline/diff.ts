@@ -13,15 +13,26 @@ export interface TargetPlan {
   readonly edits: ReadonlyArray<{ readonly hit: ScalarHit; readonly value: string }>
   /** The field's value before the change, for the commit message (`gcr.io/pipecd/foo:0.1.0`). */
   readonly oldImage: string
+  /** What the commit message says the field moves to: the tag, or `tag@digest` when only a digest moved. */
+  readonly newValue: string
 }
+
+/** A plan, or the tags whose digests must be looked up before one can be made. */
+export type PlanResult =
+  | { readonly _tag: "Planned"; readonly plan: TargetPlan }
+  | { readonly _tag: "NeedsDigest"; readonly tag: string }
 
 interface Occurrence {
   readonly hit: ScalarHit
+  /** The tag the field names; unknown for a bare digest. */
   readonly tag: string | undefined
+  /** The digest the field pins, if it pins one. */
+  readonly digest: string | undefined
   readonly rewrite: (tag: string, digest: string | undefined) => string
-  readonly pinsDigest: boolean
   readonly asImage: string
 }
+
+const digestRe = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 
 const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.Either<Occurrence, string> => {
   switch (target.format) {
@@ -29,12 +40,14 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
       return Either.right({
         hit,
         tag: hit.value,
+        digest: undefined,
         rewrite: (tag) => tag,
-        pinsDigest: false,
         asImage: `${target.image}:${hit.value}`
       })
     case "digest":
-      return Either.left("format digest is not supported yet")
+      return digestRe.test(hit.value)
+        ? Either.right({ hit, tag: undefined, digest: hit.value, rewrite: (_tag, digest) => digest ?? hit.value, asImage: `${target.image}@${hit.value}` })
+        : Either.left(`line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not a digest`)
     case "image":
       return parseImageRef(hit.value).pipe(
         Either.mapLeft((e) => `line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not an image reference (${e})`),
@@ -43,8 +56,8 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
             ? Either.right({
                 hit,
                 tag: ref.tag,
+                digest: ref.digest,
                 rewrite: (tag: string, digest: string | undefined) => formatImageRef(ref.written, tag, digest),
-                pinsDigest: ref.digest !== undefined,
                 asImage: hit.value
               })
             : Either.left(`line ${hit.line}: the field holds ${hit.value}, not the watched image ${target.image}`)
@@ -53,37 +66,53 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
   }
 }
 
-/** Plans one target against the current text of its file. Nothing here touches git or a registry. */
+/**
+ * Plans one target against the current text of its file. Nothing here touches git or a
+ * registry: when a pinned digest must be refreshed and `tags` does not carry the chosen tag's
+ * digest, it asks for it with `NeedsDigest`, and the caller plans again with the digest filled in.
+ */
 export const planTarget = (
   text: string,
   target: Target,
   watched: ImageRef,
   selector: Selector,
   tags: ReadonlyArray<TagInfo>
-): Either.Either<TargetPlan, string> =>
+): Either.Either<PlanResult, string> =>
   Either.gen(function* () {
     const path = yield* parseFieldPath(target.field).pipe(Either.mapLeft((e) => e.message))
     const hits = yield* findScalars(text, path).pipe(Either.mapLeft((e) => e.message))
-    if (hits.length === 0) return yield* Either.left(`field ${target.field} not found in ${target.filePath}`)
     const occurrences: Array<Occurrence> = []
     for (const hit of hits) occurrences.push(yield* occurrence(target, watched, hit))
+    const first = occurrences[0]
+    if (first === undefined) return yield* Either.left(`field ${target.field} not found in ${target.filePath}`)
 
     const edits: Array<{ hit: ScalarHit; value: string }> = []
     let selection: Selection | undefined
+    let newValue = ""
     for (const o of occurrences) {
       const s = yield* selector.select(tags, o.tag).pipe(Either.mapLeft((e) => e.message))
-      selection ??= s
-      if (s._tag !== "Update") continue
-      selection = s
-      let digest: string | undefined
-      if (o.pinsDigest) {
-        digest = tags.find((t) => t.tag === s.tag)?.digest
-        if (digest === undefined) return yield* Either.left(`the field pins a digest and the provider gave none for ${s.tag}`)
+      if (selection === undefined || s._tag === "Update") selection = s
+      if (o.digest === undefined) {
+        if (s._tag !== "Update") continue
+        edits.push({ hit: o.hit, value: o.rewrite(s.tag, undefined) })
+        newValue = s.tag
+        continue
+      }
+      // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
+      if (s._tag === "Ahead") continue
+      const digest = tags.find((t) => t.tag === s.tag)?.digest
+      if (digest === undefined) return { _tag: "NeedsDigest", tag: s.tag } as const
+      if (s._tag === "UpToDate" && digest === o.digest) continue
+      if (o.tag === undefined && digest === o.digest) {
+        // A bare digest already at the chosen tag's image.
+        selection = { _tag: "UpToDate", tag: s.tag, listed: s.listed, kept: s.kept }
+        continue
       }
       edits.push({ hit: o.hit, value: o.rewrite(s.tag, digest) })
+      selection = { _tag: "Update", tag: s.tag, listed: s.listed, kept: s.kept }
+      newValue = `${s.tag}@${digest}`
     }
-    const first = occurrences[0]
-    if (selection === undefined || first === undefined) return yield* Either.left(`field ${target.field} not found`)
-    const currents = [...new Set(occurrences.map((o) => o.tag ?? "(no tag)"))]
-    return { current: currents.join(","), selection, edits, oldImage: first.asImage }
+    const currents = [...new Set(occurrences.map((o) => o.tag ?? o.digest ?? "(no tag)"))]
+    if (selection === undefined) return yield* Either.left(`field ${target.field} not found`)
+    return { _tag: "Planned", plan: { current: currents.join(","), selection, edits, oldImage: first.asImage, newValue } } as const
   })

@@ -1,40 +1,60 @@
-import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer } from "effect"
+import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type ImageRef, imageName } from "../registry/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 
-/** A provider and an image; equal when they name the same provider declaration and repository. */
-class TagKey implements Equal.Equal {
+/** A provider, an image and maybe a tag; equal when they name the same provider declaration, repository and tag. */
+class Key implements Equal.Equal {
   readonly id: string
   constructor(
     readonly provider: ProviderConfig,
-    readonly image: ImageRef
+    readonly image: ImageRef,
+    readonly tag = ""
   ) {
-    this.id = `${provider.source.file}:${provider.source.line}:${provider.name}\u0000${imageName(image)}`
+    this.id = `${provider.source.file}:${provider.source.line}:${provider.name}\u0000${imageName(image)}\u0000${tag}`
   }
   [Equal.symbol](that: Equal.Equal): boolean {
-    return that instanceof TagKey && that.id === this.id
+    return that instanceof Key && that.id === this.id
   }
   [Hash.symbol](): number {
     return Hash.string(this.id)
   }
 }
 
-interface Listing {
-  readonly tags: ReadonlyArray<TagInfo>
+/** Per-tag lookups of one image at once; the registry client's rate limiter paces them per host. */
+const LOOKUP_CONCURRENCY = 4
+
+interface Timed<A> {
+  readonly value: A
   readonly interval: Duration.Duration
 }
+
+/** Keeps what a provider answered for its interval; a failure is not kept, so the next pass asks again. */
+const providerCache = <A>(lookup: (key: Key) => Effect.Effect<A, TagSourceError>) =>
+  Cache.makeWith({
+    capacity: 100_000,
+    lookup: (key: Key) => lookup(key).pipe(Effect.map((value): Timed<A> => ({ value, interval: key.provider.interval }))),
+    timeToLive: (exit) => (Exit.isSuccess(exit) ? exit.value.interval : Duration.zero)
+  })
 
 /**
  * The fetch stage. Each image is listed at most once per its provider's interval however many
  * targets, files and repositories watch it; concurrent requests for one image share one call.
- * A failed listing is not kept, so the next pass asks again.
+ * Digests of pinned tags are kept the same way.
  */
 export class TagCache extends Context.Tag("TagCache")<
   TagCache,
   {
     readonly get: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
+    readonly digest: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<string, TagSourceError>
+    /** The tags with their creation times filled in, looked up only for `wanted` tags that lack one. */
+    readonly withCreated: (
+      provider: ProviderConfig,
+      image: ImageRef,
+      tags: ReadonlyArray<TagInfo>,
+      wanted: ReadonlyArray<TagInfo>
+    ) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
     /** Forgets an image's listing so the next pass lists it again (a registry told us it changed). */
     readonly invalidate: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<void>
   }
@@ -43,15 +63,42 @@ export class TagCache extends Context.Tag("TagCache")<
     TagCache,
     Effect.gen(function* () {
       const source = yield* TagSource
-      const cache = yield* Cache.makeWith({
-        capacity: 100_000,
-        lookup: (key: TagKey) =>
-          source.list(key.provider, key.image).pipe(Effect.map((tags): Listing => ({ tags, interval: key.provider.interval }))),
-        timeToLive: (exit) => (Exit.isSuccess(exit) ? exit.value.interval : Duration.zero)
-      })
+      const listings = yield* providerCache((key) => source.list(key.provider, key.image))
+      const digests = yield* providerCache((key) => source.digest(key.provider, key.image, key.tag))
+      const times = yield* providerCache((key) => source.created(key.provider, key.image, key.tag))
+      const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
+        Effect.forEach(
+          wanted.filter((t) => t.created === undefined),
+          (t) => times.get(new Key(provider, image, t.tag)).pipe(Effect.map((c) => [t.tag, c.value] as const)),
+          { concurrency: LOOKUP_CONCURRENCY }
+        ).pipe(
+          Effect.map((found) => {
+            const known = new Map(found.flatMap(([tag, created]) => (Option.isSome(created) ? [[tag, created.value] as const] : [])))
+            return tags.map((t) => {
+              const created = known.get(t.tag)
+              return created === undefined ? t : { ...t, created }
+            })
+          })
+        )
       return {
-        get: (provider, image) => cache.get(new TagKey(provider, image)).pipe(Effect.map((l) => l.tags)),
-        invalidate: (provider, image) => cache.invalidate(new TagKey(provider, image))
+        withCreated,
+        get: (provider, image) => listings.get(new Key(provider, image)).pipe(Effect.map((t) => t.value)),
+        digest: (provider, image, tag) => digests.get(new Key(provider, image, tag)).pipe(Effect.map((t) => t.value)),
+        // A tag pushed again points at a new digest: forget those too.
+        invalidate: (provider, image) =>
+          listings.invalidate(new Key(provider, image)).pipe(
+            Effect.zipRight(
+              digests.keys.pipe(
+                Effect.flatMap((keys) =>
+                  Effect.forEach(
+                    keys.filter((k) => k.tag !== "" && k.id.startsWith(new Key(provider, image).id)),
+                    (k) => digests.invalidate(k),
+                    { discard: true }
+                  )
+                )
+              )
+            )
+          )
       }
     })
   )

@@ -8,7 +8,7 @@ import { compileSelector, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
 import { type ImageRef, parseImageRef } from "../registry/ImageRef.ts"
-import { planTarget, type TargetPlan } from "./diff.ts"
+import { planTarget } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
@@ -74,6 +74,26 @@ const failed = (
 })
 
 /**
+ * The diff stage for one target, with the registry lookups it may need: the digest of the
+ * chosen tag when the field pins one (looked up once per tag and provider interval).
+ */
+const planWithDigests = (text: string, p: Prepared, listed: ReadonlyArray<TagInfo>) =>
+  Effect.gen(function* () {
+    const cache = yield* TagCache
+    let tags = listed
+    for (;;) {
+      const result = planTarget(text, p.target, p.image, p.selector, tags)
+      if (Either.isLeft(result)) return Either.left(result.left)
+      const planned = result.right
+      if (planned._tag === "Planned") return Either.right(planned.plan)
+      if (tags.some((t) => t.tag === planned.tag && t.digest !== undefined)) return Either.left(`no digest for ${planned.tag}`)
+      const digest = yield* Effect.either(cache.digest(p.provider, p.image, planned.tag))
+      if (Either.isLeft(digest)) return Either.left(`provider ${p.provider.name}: ${digest.left.message}`)
+      tags = tags.map((t) => (t.tag === planned.tag ? { ...t, digest: digest.right } : t))
+    }
+  })
+
+/**
  * One attempt at a repository from the checkout's current head: the diff, patch and commit
  * stages for every target, then the push. A rejected push fails with `PushRejected` so the
  * caller can start over from the new tip.
@@ -116,6 +136,9 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       prepared,
       (p) =>
         tags.get(p.provider, p.image).pipe(
+          Effect.flatMap((listed) =>
+            p.selector.needsCreated ? tags.withCreated(p.provider, p.image, listed, p.selector.candidates(listed)) : Effect.succeed(listed)
+          ),
           Effect.mapError((e) => `provider ${p.provider.name}: ${e.message}`),
           Effect.either,
           Effect.map((r) => listings.set(p, r))
@@ -144,7 +167,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
           continue
         }
-        const plan: Either.Either<TargetPlan, string> = planTarget(text, p.target, p.image, p.selector, listing.right)
+        const plan = yield* planWithDigests(text, p, listing.right)
         if (Either.isLeft(plan)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, plan.left))
           continue
@@ -173,7 +196,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         const message =
           watchedRepo?.commitMessage !== undefined && watchedRepo.commitMessage !== ""
             ? watchedRepo.commitMessage
-            : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${selection.tag}`
+            : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${plan.right.newValue}`
         reports.push({ ...report, outcome: { _tag: "WouldUpdate" } })
         commits.push({ change: { path: filePath, content: text }, message, reports: [reports.length - 1] })
       }

@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import type { ImageRef } from "./ImageRef.ts"
@@ -21,6 +21,8 @@ export class TagSource extends Context.Tag("TagSource")<
     readonly list: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
     /** The manifest digest a tag points at now, for fields that pin one. */
     readonly digest: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<string, TagSourceError>
+    /** When the tag's image was created, for the `newest` policy where the listing did not say. */
+    readonly created: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<Option.Option<Date>, TagSourceError>
   }
 >() {
   static readonly layer = (dataDir: string) =>
@@ -47,6 +49,12 @@ export class TagSource extends Context.Tag("TagSource")<
           })
         })
 
+        const created = Effect.fn("TagSource.created")(function* (provider: ProviderConfig, image: ImageRef, tag: string) {
+          if (provider.type !== "STORE") return yield* registry.imageCreated(yield* endpoint(provider, image), tag)
+          const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
+          return Option.fromNullable(registered?.created)
+        })
+
         const list = Effect.fn("TagSource.list")(function* (provider: ProviderConfig, image: ImageRef) {
           yield* Effect.annotateCurrentSpan({ provider: provider.name, image: `${image.registry}/${image.repository}` })
           switch (provider.type) {
@@ -61,7 +69,7 @@ export class TagSource extends Context.Tag("TagSource")<
               return yield* auth.ecrTags(provider, image)
           }
         })
-        return { list, digest }
+        return { list, digest, created }
       })
     ).pipe(Layer.provide(ProviderAuth.layer))
 }

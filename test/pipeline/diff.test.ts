@@ -49,10 +49,49 @@ const cases: ReadonlyArray<Case> = [
     expect: `image: gcr.io/pipecd/foo:1.1.0@sha256:${"b".repeat(64)}\n`
   },
   {
-    name: "digest unknown",
+    name: "digest unknown: asks for it",
     text: `image: gcr.io/pipecd/foo:1.0.0@sha256:${"a".repeat(64)}\n`,
     tags: ["1.1.0"],
-    expect: "error: pins a digest"
+    expect: "needs digest 1.1.0"
+  },
+  {
+    name: "same tag pushed again: digest refreshed",
+    text: `image: gcr.io/pipecd/foo:1.1.0@sha256:${"a".repeat(64)}\n`,
+    tags: [{ tag: "1.1.0", digest: `sha256:${"b".repeat(64)}` }],
+    expect: `image: gcr.io/pipecd/foo:1.1.0@sha256:${"b".repeat(64)}\n`
+  },
+  {
+    name: "same tag, same digest",
+    text: `image: gcr.io/pipecd/foo:1.1.0@sha256:${"a".repeat(64)}\n`,
+    tags: [{ tag: "1.1.0", digest: `sha256:${"a".repeat(64)}` }],
+    expect: "same"
+  },
+  {
+    name: "digest-only field follows the best tag",
+    text: `digest: "sha256:${"a".repeat(64)}"\n`,
+    target: { field: "digest", format: "digest" },
+    tags: [{ tag: "1.0.0", digest: `sha256:${"a".repeat(64)}` }, { tag: "1.2.0", digest: `sha256:${"c".repeat(64)}` }],
+    expect: `digest: "sha256:${"c".repeat(64)}"\n`
+  },
+  {
+    name: "digest-only field already at the best tag",
+    text: `digest: sha256:${"c".repeat(64)}\n`,
+    target: { field: "digest", format: "digest" },
+    tags: [{ tag: "1.2.0", digest: `sha256:${"c".repeat(64)}` }],
+    expect: "same"
+  },
+  {
+    name: "digest-only field holding something else",
+    text: "digest: 1.2.0\n",
+    target: { field: "digest", format: "digest" },
+    tags: ["1.2.0"],
+    expect: "error: not a digest"
+  },
+  {
+    name: "ahead of the registry keeps its digest",
+    text: `image: gcr.io/pipecd/foo:9.0.0@sha256:${"a".repeat(64)}\n`,
+    tags: ["1.0.0"],
+    expect: "same"
   }
 ]
 
@@ -67,7 +106,13 @@ describe("planTarget", () => {
       expect(Either.isLeft(plan) ? plan.left : "no error").toContain(c.expect.slice(7))
       return
     }
-    const p = Either.getOrThrow(plan)
+    const result = Either.getOrThrow(plan)
+    if (c.expect.startsWith("needs digest ")) {
+      expect(result).toEqual({ _tag: "NeedsDigest", tag: c.expect.slice(13) })
+      return
+    }
+    if (result._tag !== "Planned") throw new Error(`asked for the digest of ${result.tag}`)
+    const p = result.plan
     if (c.expect === "same") {
       expect(p.edits.length).toBe(0)
       return
