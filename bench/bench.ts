@@ -107,30 +107,29 @@ interface Watched {
   readonly targets: number
 }
 
-/** Quiet passes, cold (empty data dir) and warm (kept working copy), each beside its lower bound. */
+/**
+ * Quiet passes, cold (empty data dir) and warm (the working copy the cold pass left), each beside
+ * its lower bound. Rounds interleave all four, so drift in a shared machine's load hits them alike.
+ */
 const quietPasses = async (registry: TestRegistry, w: Watched, work: string, goal: { readonly cold: string; readonly warm: string }) => {
   const dataDir = join(work, `${w.name}-data`)
   const clone = join(work, `${w.name}-clone`)
   const quiet = { updated: 0, upToDate: w.targets }
-  const cold: Array<Sample> = []
-  const coldBound: Array<number> = []
+  const [cold, warm]: [Array<Sample>, Array<Sample>] = [[], []]
+  const [coldBound, warmBound]: [Array<number>, Array<number>] = [[], []]
   await repeat(async () => {
     cold.push(await runPass(w.config, fresh(dataDir), quiet))
     coldBound.push(await elapsed(async () => {
       await listTagsDirectly(registry.url, w.repositories)
       await shallowClone(w.remote, fresh(clone))
     }))
-  })
-  record(`${w.name}: quiet pass, cold`, "tag lists 8 at a time + git clone --depth 1 --no-checkout", goal.cold, cold, coldBound)
-  const warm: Array<Sample> = []
-  const warmBound: Array<number> = []
-  await repeat(async () => {
     warm.push(await runPass(w.config, dataDir, quiet))
     warmBound.push(await elapsed(async () => {
       await listTagsDirectly(registry.url, w.repositories)
       await fetchIn(clone)
     }))
   })
+  record(`${w.name}: quiet pass, cold`, "tag lists 8 at a time + git clone --depth 1 --no-checkout", goal.cold, cold, coldBound)
   record(`${w.name}: quiet pass, warm`, "tag lists 8 at a time + git fetch", goal.warm, warm, warmBound)
 }
 
