@@ -1,4 +1,4 @@
-import { Chunk, Clock, Duration, Effect, Fiber, Metric, Schedule, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Fiber, Metric, Option, Ref, Schedule, Stream } from "effect"
 import type { Pipeline } from "../config/model.ts"
 import { lastPassSuccess, passDuration, passesTotal } from "../metrics.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
@@ -47,37 +47,43 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
 
 /** How long a stopping daemon waits for the pass in flight before abandoning it. */
 export const STOP_GRACE = Duration.seconds(20)
-
-/**
- * Runs `pass` so that an interruption (SIGTERM) first waits up to `grace` for it to finish, then
- * abandons it. Abandoning is safe: commits are only written into the local clone, which the next
- * pass resets to the remote tip, and a push either lands whole or not at all.
- */
-const finishOrAbandon = <A, E, R>(pass: Effect.Effect<A, E, R>, grace: Duration.Duration) =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function* () {
-      const fiber = yield* Effect.fork(restore(pass))
-      return yield* restore(Fiber.join(fiber)).pipe(
-        Effect.onInterrupt(() =>
-          Effect.logInfo(`stopping: letting the pass in flight finish (at most ${Duration.format(grace)})`).pipe(
-            Effect.zipRight(Fiber.await(fiber).pipe(Effect.timeout(grace), Effect.ignore)),
-            Effect.zipRight(Fiber.interrupt(fiber))
-          )
-        )
-      )
-    })
-  )
+const STOP_POLL = Duration.millis(100)
 
 /**
  * Service mode: the schedule stage. Each pipeline passes at once, then every `checkInterval`;
  * a notification (Triggers) passes over the repositories that watch the notified image at once.
  * Tag listings are refreshed at most once per provider interval by the fetch stage's cache.
  * Passes of one pipeline never overlap: they share its working copies.
+ *
+ * Interrupted (SIGTERM), it takes no more work and waits up to `grace` for the passes in flight,
+ * then abandons them. Abandoning is safe: commits are written whole into the local clone, which
+ * the next pass resets to the remote tip, and a push either lands whole or not at all. Passes run
+ * detached from the stream so that its interruption does not reach them before the grace period.
  */
 export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions, grace: Duration.Duration = STOP_GRACE) =>
   Effect.gen(function* () {
     const triggers = yield* Triggers
     const index = yield* WatchIndex
+    const inFlight = yield* Ref.make<ReadonlySet<Fiber.RuntimeFiber<void>>>(new Set())
+    const detached = <R>(pass: Effect.Effect<void, never, R>) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkDaemon(restore(pass))
+          yield* Ref.update(inFlight, (s) => new Set(s).add(fiber))
+          yield* restore(Fiber.join(fiber))
+          yield* Ref.update(inFlight, (s) => new Set([...s].filter((f) => f !== fiber)))
+        })
+      )
+    const drain = Effect.gen(function* () {
+      const fibers = [...(yield* Ref.get(inFlight))]
+      if (fibers.length === 0) return
+      yield* Effect.logInfo(`stopping: letting the pass in flight finish (at most ${Duration.format(grace)})`)
+      // Finalizers are not interruptible, so a timeout could not cut a wait short: poll instead.
+      const finished = Effect.forEach(fibers, Fiber.poll).pipe(Effect.map((polls) => polls.every(Option.isSome)))
+      yield* finished.pipe(Effect.repeat({ schedule: Schedule.spaced(STOP_POLL).pipe(Schedule.upTo(grace)), until: (done) => done }))
+      if (!(yield* finished)) yield* Effect.logWarning("stopping: abandoning the pass in flight; the next start begins again from the remote tip")
+      yield* Fiber.interruptAll(fibers)
+    })
     const perPipeline = (pipeline: Pipeline) => {
       const ticks = Stream.fromSchedule(Schedule.spaced(pipeline.checkInterval)).pipe(
         Stream.prepend(Chunk.of(0)),
@@ -85,7 +91,7 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
       )
       return Stream.merge(ticks, triggers.of(pipeline.name)).pipe(
         Stream.mapEffect((repoIds) =>
-          finishOrAbandon(
+          detached(
             pipelinePass(pipeline, options, repoIds).pipe(
               Effect.flatMap((report) => logPass(pipeline, report)),
               // One bad pass is logged and the next tick tries again; the service never dies of it.
@@ -95,11 +101,13 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
               // Ready means every pipeline has been through once, whatever its targets' fate:
               // a sidecar that never turned ready over one broken target would take Piped down with it.
               Effect.zipRight(index.passCompleted(pipeline.name))
-            ),
-            grace
+            )
           )
         )
       )
     }
-    yield* Stream.mergeAll(pipelines.map(perPipeline), { concurrency: "unbounded" }).pipe(Stream.runDrain)
+    yield* Stream.mergeAll(pipelines.map(perPipeline), { concurrency: "unbounded" }).pipe(
+      Stream.runDrain,
+      Effect.onInterrupt(() => drain)
+    )
   })

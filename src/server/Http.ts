@@ -153,7 +153,15 @@ export const router = (options: ServeOptions) =>
 
 /** Health, readiness, metrics and (with a token) the API, for as long as the layer lives. */
 export const serverLayer = (options: ServeOptions) =>
-  HttpServer.serve(router(options)).pipe(
-    HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
+  Layer.unwrapEffect(
+    Effect.sync(() => {
+      const server = createServer()
+      // Closing waits for every connection to end; kept-alive idle ones (probes, scrapers) would hold a stop for seconds.
+      const dropConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections())))
+      return HttpServer.serve(router(options)).pipe(
+        HttpServer.withLogAddress,
+        Layer.merge(dropConnections),
+        Layer.provide(NodeHttpServer.layer(() => server, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
+      )
+    })
   )

@@ -24,6 +24,8 @@ export interface TestRegistry {
 }
 
 export interface RegistryOptions {
+  /** The registry POSTs its `notifications` envelope (pushes, pulls) to this URL after each event. */
+  readonly notifications?: { readonly url: string }
   /** Serves https with a self-signed certificate for 127.0.0.1 (clients need to skip verification). */
   readonly tls?: boolean
   /** Protects the registry with HTTP Basic auth (bcrypt htpasswd file). */
@@ -215,6 +217,17 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     `  addr: ${host}`,
     "  secret: test-secret",
   ]
+  if (options.notifications !== undefined) {
+    config.push(
+      "notifications:",
+      "  endpoints:",
+      "    - name: test",
+      `      url: ${JSON.stringify(options.notifications.url)}`,
+      "      timeout: 2s",
+      "      threshold: 10",
+      "      backoff: 200ms",
+    )
+  }
   if (options.tls === true) {
     const [key, cert] = [join(dir, "tls.key"), join(dir, "tls.crt")]
     execFileSync(

@@ -1,0 +1,321 @@
+/**
+ * Service mode of the compiled binary against a real docker-registry and git http-backend:
+ * health and readiness, polling, `runner notify --address`, the registry's own notifications,
+ * tokens, metrics, JSON logs and stopping on SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer, type Server } from "node:net"
+import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts"
+import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+
+const API_TOKEN = "api-t0ken-7f3a9c1e5b"
+const REGISTRY_PASSWORD = "reg-pa55-d41d8cd98f"
+
+let git: TestGitServer
+let registry: TestRegistry
+/** A registry that tells the runner about each push; its address is only known once the runner's port is. */
+let notifying: TestRegistry
+let notifyingPort: number
+
+beforeAll(async () => {
+  ensureBuilt()
+  notifyingPort = await freePort()
+  ;[git, registry, notifying] = await Promise.all([
+    startGitServer(),
+    startRegistry(),
+    startRegistry({
+      htpasswd: { username: "ci", password: REGISTRY_PASSWORD },
+      notifications: { url: `http://127.0.0.1:${notifyingPort}/api/v1/webhooks/distribution?token=${API_TOKEN}` }
+    })
+  ])
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([git?.stop(), registry?.stop(), notifying?.stop()])
+})
+
+const watcher = (image: string, provider: string) => `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - image: ${image}
+      provider: ${provider}
+      filePath: app.yaml
+      field: spec.image
+`
+
+interface Setup {
+  readonly dir: string
+  readonly config: string
+  readonly dataDir: string
+  readonly tokenFile: string
+}
+
+const setup = async (name: string, options: { image: string; provider: string; providers: string; checkInterval: string; remote?: string }) => {
+  const remote = options.remote ?? (await git.createRepo(name, { "app.yaml": `spec:\n  image: ${options.image}:1.0.0\n`, ".pipe/w.yaml": watcher(options.image, options.provider) }))
+  const dir = tempDir("runner-service-")
+  const config = writeFile(
+    dir,
+    "piped.yaml",
+    `apiVersion: pipecd.dev/v1beta1
+kind: Piped
+spec:
+  repositories:
+    - repoId: ${name}
+      remote: ${remote}
+      branch: main
+  imageProviders:
+${options.providers}
+  imageWatcher:
+    checkInterval: ${options.checkInterval}
+`
+  )
+  return { dir, config, dataDir: `${dir}/data`, tokenFile: writeFile(dir, "token", `${API_TOKEN}\n`) } satisfies Setup
+}
+
+interface Daemon {
+  readonly url: string
+  readonly child: ChildProcess
+  readonly exited: Promise<number | null>
+  stderr(): string
+}
+
+const startDaemon = async (s: Setup, options: { port?: number; api?: boolean } = {}): Promise<Daemon> => {
+  const port = options.port ?? (await freePort())
+  const args = ["--config", s.config, "--data-dir", s.dataDir, "--listen", `127.0.0.1:${port}`, "--log-format", "json"]
+  if (options.api !== false) args.push("--api-token-file", s.tokenFile)
+  const child = spawn(RUNNER, args, { stdio: ["ignore", "pipe", "pipe"] })
+  let stderr = ""
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+  const exited = new Promise<number | null>((done) => child.on("close", done))
+  const url = `http://127.0.0.1:${port}`
+  await until(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 10_000)
+  return { url, child, exited, stderr: () => stderr }
+}
+
+const stop = async (daemon: Daemon) => {
+  daemon.child.kill("SIGTERM")
+  return daemon.exited
+}
+
+/** Polls until `check` holds; fails with the time waited. */
+const until = async (check: () => Promise<boolean>, timeoutMs: number) => {
+  const started = performance.now()
+  while (!(await check())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await Bun.sleep(50)
+  }
+  return performance.now() - started
+}
+
+const ready = (d: Daemon) => until(async () => (await fetch(`${d.url}/readyz`)).status === 200, 15_000)
+
+const fileHas = (name: string, text: string) => async () => (await git.readFile(name, "app.yaml")).includes(text)
+
+const metric = async (d: Daemon, line: RegExp) => {
+  const text = await (await fetch(`${d.url}/metrics`)).text()
+  return Number(line.exec(text)?.[1] ?? Number.NaN)
+}
+
+const postImage = (d: Daemon, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` }, query = "") =>
+  fetch(`${d.url}/api/v1/images${query}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
+
+/** Every log line is one JSON object with level, time and message; no secret appears anywhere. */
+const checkLogs = (stderr: string, secrets: ReadonlyArray<string>) => {
+  const lines = stderr.trim().split("\n")
+  for (const line of lines) {
+    const entry = JSON.parse(line)
+    expect(typeof entry.level).toBe("string")
+    expect(Number.isNaN(Date.parse(entry.time))).toBe(false)
+    expect(entry.message).toBeDefined()
+  }
+  for (const secret of secrets) expect(stderr).not.toContain(secret)
+  return lines.map((line) => JSON.parse(line))
+}
+
+const OCI = (name: string, address: string, interval: string, credentials = "") =>
+  `    - name: ${name}\n      type: OCI\n      interval: ${interval}\n      config:\n        address: ${address}${credentials}`
+
+describe("service mode", () => {
+  test("healthz, readyz and metrics; a tag pushed to the registry lands by polling", async () => {
+    const image = `${registry.host}/poll/app`
+    await registry.pushImage("poll/app", "1.0.0")
+    const s = await setup("poll", { image, provider: "reg", providers: OCI("reg", registry.url, "1s"), checkInterval: "1s" })
+    const d = await startDaemon(s, { api: false })
+    try {
+      await ready(d)
+      expect(await (await fetch(`${d.url}/healthz`)).text()).toBe("ok\n")
+      await registry.pushImage("poll/app", "1.1.0")
+      await until(fileHas("poll", `${image}:1.1.0`), 15_000)
+      const metrics = await (await fetch(`${d.url}/metrics`)).text()
+      expect(metrics).toContain("# TYPE runner_passes_total counter")
+      expect(await metric(d, /^runner_passes_total\{pipeline="[^"]*piped.yaml",result="success"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
+      expect(await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBe(1)
+      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
+      expect(await metric(d, /^runner_last_pass_success_timestamp_seconds\{pipeline="[^"]*piped.yaml"\} ([\d.]+)$/m)).toBeGreaterThan(Date.now() / 1000 - 60)
+      expect(metrics).toMatch(/^runner_pass_duration_seconds_count\{pipeline="[^"]*piped.yaml"\} \d+$/m)
+      // The API is off without a token file.
+      expect((await postImage(d, { image, tag: "1.1.0" })).status).toBe(404)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    const logs = checkLogs(d.stderr(), [])
+    expect(logs.some((l) => l.pipeline?.endsWith("piped.yaml") && l.message.includes("1.0.0 -> 1.1.0  updated"))).toBe(true)
+  }, 60_000)
+
+  test("a tag registered with runner notify --address lands within seconds, with a one hour interval", async () => {
+    const s = await setup("notify", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
+    const d = await startDaemon(s)
+    try {
+      await ready(d)
+      const notify = await runRunner(["notify", "--address", d.url, "--token-file", s.tokenFile, "--image", "nginx", "--tag", "1.2.0"])
+      expect(notify.stderr).toBe("")
+      expect(notify.code).toBe(0)
+      expect(notify.stdout).toBe(`registered nginx:1.2.0 in provider(s) ci; checking now: ${s.config}/notify\n`)
+      const waited = await until(fileHas("notify", "nginx:1.2.0"), 5_000)
+      expect(waited).toBeLessThan(5_000)
+      // An image nobody watches is refused with a reason, and notify says so.
+      const unknown = await runRunner(["notify", "--address", d.url, "--token-file", s.tokenFile, "--image", "redis", "--tag", "7.0.0"])
+      expect(unknown.code).toBe(1)
+      expect(unknown.stderr).toContain("refused (404): no pipeline watches image docker.io/library/redis")
+      // Bodies are validated.
+      const badTag = await postImage(d, { image: "nginx", tag: "-x" })
+      expect(badTag.status).toBe(400)
+      const withTag = await postImage(d, { image: "nginx:1.3.0", tag: "1.3.0" })
+      expect(withTag.status).toBe(400)
+      const huge = await postImage(d, { image: "nginx", tag: "1.3.0", padding: "x".repeat(100_000) })
+      expect(huge.status).toBe(413)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    checkLogs(d.stderr(), [API_TOKEN])
+  }, 60_000)
+
+  test("wrong or missing tokens get 401 and change nothing", async () => {
+    const s = await setup("tokens", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
+    const d = await startDaemon(s)
+    try {
+      await ready(d)
+      const body = { image: "nginx", tag: "9.9.9" }
+      const refused = [
+        await postImage(d, body, {}),
+        await postImage(d, body, { authorization: "Bearer wrong" }),
+        await postImage(d, body, { authorization: `Bearer ${API_TOKEN}x` }),
+        await postImage(d, body, { authorization: `Basic ${btoa(`x:${API_TOKEN}`)}` }),
+        // ?token= is for webhook senders only.
+        await postImage(d, body, {}, `?token=${API_TOKEN}`),
+        await fetch(`${d.url}/api/v1/webhooks/dockerhub?token=nope`, {
+          method: "POST",
+          body: JSON.stringify({ push_data: { tag: "9.9.9" }, repository: { repo_name: "library/nginx" } })
+        })
+      ]
+      for (const r of refused) {
+        expect(r.status).toBe(401)
+        expect(await r.json()).toEqual({ error: "missing or wrong token" })
+      }
+      const wrongFile = writeFile(s.dir, "wrong-token", "nope\n")
+      const notify = await runRunner(["notify", "--address", d.url, "--token-file", wrongFile, "--image", "nginx", "--tag", "9.9.9"])
+      expect(notify.code).toBe(1)
+      expect(notify.stderr).toContain("refused (401): missing or wrong token")
+      await Bun.sleep(500)
+      expect(await git.readFile("tokens", "app.yaml")).toContain("nginx:1.0.0")
+      expect((await git.log("tokens")).length).toBe(1)
+      expect(await metric(d, /^runner_passes_total\{pipeline="[^"]*piped.yaml",result="failure"\} (\d+)$/m)).toBe(1)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    // No pass ran after the refusals: no store file was written, and the next start sees the tag still missing.
+    const once = await runRunner(["--once", "--config", s.config, "--data-dir", s.dataDir])
+    expect(once.stdout).toContain("failed: no tag out of 0 listed")
+    checkLogs(d.stderr(), [API_TOKEN])
+  }, 60_000)
+
+  test("a real docker-registry's push notification triggers the update despite a one hour interval", async () => {
+    const image = `${notifying.host}/hooked/app`
+    await notifying.pushImage("hooked/app", "1.0.0")
+    const passwordFile = writeFile(tempDir("runner-pw-"), "password", REGISTRY_PASSWORD)
+    const s = await setup("hooked", {
+      image,
+      provider: "reg",
+      providers: OCI("reg", notifying.url, "1h", `\n        username: ci\n        passwordFile: ${passwordFile}`),
+      checkInterval: "1h"
+    })
+    const d = await startDaemon(s, { port: notifyingPort })
+    try {
+      await ready(d)
+      const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)
+      await notifying.pushImage("hooked/app", "1.1.0")
+      const waited = await until(fileHas("hooked", `${image}:1.1.0`), 10_000)
+      expect(waited).toBeLessThan(10_000)
+      const [last] = await git.log("hooked")
+      expect(last?.subject).toBe(`Update ${image}:1.0.0 in app.yaml to 1.1.0`)
+      // The notification, not the interval, made the runner list the tags again.
+      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThan(listed)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    const logs = checkLogs(d.stderr(), [API_TOKEN, REGISTRY_PASSWORD])
+    expect(logs.some((l) => l.image === `${notifying.host}/hooked/app` && l.message === "checking 1 repository now")).toBe(true)
+  }, 60_000)
+
+  test("SIGTERM during a push lets it finish, exits 0, and the next start finds a clean state", async () => {
+    const s = await setup("sigterm", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
+    const d = await startDaemon(s)
+    let signalled = false
+    try {
+      await ready(d)
+      git.beforeNextPush(async () => {
+        d.child.kill("SIGTERM")
+        signalled = true
+        await Bun.sleep(1_000)
+      })
+      expect((await postImage(d, { image: "nginx", tag: "1.4.0" })).status).toBe(200)
+      expect(await d.exited).toBe(0)
+    } finally {
+      d.child.kill("SIGKILL")
+    }
+    expect(signalled).toBe(true)
+    expect(await git.readFile("sigterm", "app.yaml")).toContain("nginx:1.4.0")
+    const logs = checkLogs(d.stderr(), [API_TOKEN])
+    expect(logs.some((l) => l.message.startsWith("stopping: letting the pass in flight finish"))).toBe(true)
+    const again = await runRunner(["--once", "--config", s.config, "--data-dir", s.dataDir])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain("1 targets: 0 updated, 0 would update, 1 up to date, 0 failed")
+  }, 60_000)
+
+  test("SIGTERM during a pass that hangs abandons it after the grace period and exits 0; not ready until then", async () => {
+    // A git server that accepts connections and never answers.
+    const silent: Server = createServer(() => {})
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done))
+    const address = silent.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    const s = await setup("hang", {
+      image: "nginx",
+      provider: "ci",
+      providers: "    - name: ci\n      type: STORE\n      interval: 1h",
+      checkInterval: "1h",
+      remote: `http://127.0.0.1:${port}/hang.git`
+    })
+    const d = await startDaemon(s)
+    try {
+      await Bun.sleep(500)
+      const readyz = await fetch(`${d.url}/readyz`)
+      expect(readyz.status).toBe(503)
+      expect(await readyz.text()).toBe("not ready: 0 of 1 pipelines have completed a pass\n")
+      // Before the first pass, the runner cannot tell which store an image goes to: retry later.
+      const early = await postImage(d, { image: "nginx", tag: "1.0.1" })
+      expect(early.status).toBe(404)
+      expect((await early.json()).error).toContain("not known yet")
+      const started = performance.now()
+      expect(await stop(d)).toBe(0)
+      expect(performance.now() - started).toBeLessThan(25_000)
+    } finally {
+      d.child.kill("SIGKILL")
+      silent.close()
+    }
+    const logs = checkLogs(d.stderr(), [API_TOKEN])
+    expect(logs.some((l) => l.message.startsWith("stopping: abandoning the pass in flight"))).toBe(true)
+  }, 60_000)
+})
