@@ -1,0 +1,91 @@
+/**
+ * Soak: the compiled daemon makes a few hundred passes (a 10 ms check interval, a file:// remote
+ * and the tag store, so each pass does the whole fetch, diff and git round) while its resident
+ * memory is sampled. A leak of anything kept per pass shows as growth from the first samples to
+ * the last; garbage collection only makes the samples wobble.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { freePort } from "../support/registry.ts"
+import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+
+const PASSES = 300
+const WARM_UP = 50
+/** Allowed growth of the peak RSS between the first and the last third of the run. */
+const MAX_GROWTH_MB = 24
+
+let git: TestGitServer
+
+beforeAll(async () => {
+  ensureBuilt()
+  git = await startGitServer()
+}, 60_000)
+
+afterAll(async () => {
+  await git?.stop()
+})
+
+const rssMb = (pid: number) => {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
+  return Number(kb) / 1024
+}
+
+test(`${PASSES} passes of the daemon keep memory flat`, async () => {
+  await git.createRepo("soak", {
+    "app.yaml": "image: nginx:1.25.0\n",
+    ".pipe/w.yaml": "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n    - image: nginx\n      provider: ci\n      filePath: app.yaml\n      field: image\n"
+  })
+  const dir = tempDir("runner-soak-")
+  const config = writeFile(
+    dir,
+    "piped.yaml",
+    `apiVersion: pipecd.dev/v1beta1
+kind: Piped
+spec:
+  repositories:
+    - repoId: soak
+      remote: file://${git.root}/soak.git
+      branch: main
+  imageProviders:
+    - name: ci
+      type: STORE
+      interval: 10ms
+  imageWatcher:
+    checkInterval: 10ms
+`
+  )
+  const dataDir = `${dir}/data`
+  await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.25.0", "--data-dir", dataDir])
+  const port = await freePort()
+  const child = spawn(RUNNER, ["--config", config, "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--log-level", "error"], {
+    stdio: ["ignore", "ignore", "pipe"]
+  })
+  let stderr = ""
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+  const exited = new Promise<number | null>((done) => child.on("close", done))
+  const passes = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text()
+    return Number(/^runner_passes_total\{pipeline="[^"]*",result="success"\} (\d+)$/m.exec(text ?? "")?.[1] ?? 0)
+  }
+  const samples: Array<{ passes: number; rss: number }> = []
+  try {
+    for (let n = 0; n < PASSES; n = await passes()) {
+      if (n >= WARM_UP) samples.push({ passes: n, rss: rssMb(child.pid ?? 0) })
+      await Bun.sleep(100)
+    }
+  } finally {
+    child.kill("SIGTERM")
+  }
+  expect(await exited).toBe(0)
+  expect(stderr).toBe("")
+  const third = Math.floor(samples.length / 3)
+  const peak = (s: ReadonlyArray<{ rss: number }>) => Math.max(...s.map((x) => x.rss))
+  const [early, late] = [peak(samples.slice(0, third)), peak(samples.slice(-third))]
+  console.log(`soak: ${samples.at(-1)?.passes} passes, peak RSS ${early.toFixed(1)} MB early, ${late.toFixed(1)} MB late`)
+  expect(third).toBeGreaterThan(5)
+  expect(late - early).toBeLessThan(MAX_GROWTH_MB)
+  // Nothing changed: every pass found the file up to date and pushed nothing.
+  expect((await git.log("soak")).length).toBe(1)
+}, 180_000)
