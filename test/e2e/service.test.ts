@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer, type Server } from "node:net"
+import { resolve } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
@@ -82,16 +83,21 @@ interface Daemon {
   stderr(): string
 }
 
-const startDaemon = async (s: Setup, options: { port?: number; api?: boolean } = {}): Promise<Daemon> => {
+const root = resolve(import.meta.dir, "../..")
+/** The same source under Deno instead of the compiled binary. */
+const DENO = [resolve(root, "node_modules/.bin/deno"), "run", "--quiet", "--allow-all", resolve(root, "src/main.ts")]
+
+const startDaemon = async (s: Setup, options: { port?: number; api?: boolean; command?: ReadonlyArray<string> } = {}): Promise<Daemon> => {
   const port = options.port ?? (await freePort())
   const args = ["--config", s.config, "--data-dir", s.dataDir, "--listen", `127.0.0.1:${port}`, "--log-format", "json"]
   if (options.api !== false) args.push("--api-token-file", s.tokenFile)
-  const child = spawn(RUNNER, args, { stdio: ["ignore", "pipe", "pipe"] })
+  const [command = RUNNER, ...prefix] = options.command ?? [RUNNER]
+  const child = spawn(command, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } })
   let stderr = ""
   child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
   const exited = new Promise<number | null>((done) => child.on("close", done))
   const url = `http://127.0.0.1:${port}`
-  await until(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 10_000)
+  await until(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 60_000)
   return { url, child, exited, stderr: () => stderr }
 }
 
@@ -318,4 +324,19 @@ describe("service mode", () => {
     const logs = checkLogs(d.stderr(), [API_TOKEN])
     expect(logs.some((l) => l.message.startsWith("stopping: abandoning the pass in flight"))).toBe(true)
   }, 60_000)
+
+  test("the same source serves under Deno: readiness, the API, a clean stop", async () => {
+    const s = await setup("deno", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
+    const d = await startDaemon(s, { command: DENO })
+    try {
+      await ready(d)
+      expect((await postImage(d, { image: "nginx", tag: "1.5.0" }, { authorization: "Bearer nope" })).status).toBe(401)
+      expect((await postImage(d, { image: "nginx", tag: "1.5.0" })).status).toBe(200)
+      await until(fileHas("deno", "nginx:1.5.0"), 10_000)
+      expect(await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBe(1)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    checkLogs(d.stderr(), [API_TOKEN])
+  }, 120_000)
 })
