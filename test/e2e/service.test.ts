@@ -4,12 +4,11 @@
  * tokens, metrics, JSON logs and stopping on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { type ChildProcess, spawn } from "node:child_process"
 import { createServer, type Server } from "node:net"
-import { resolve } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts"
-import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { type Daemon, DENO, metric, startDaemon, stopDaemon as stop, storeProvider, until, writePipedConfig } from "../support/daemon.ts"
+import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const API_TOKEN = "api-t0ken-7f3a9c1e5b"
 const REGISTRY_PASSWORD = "reg-pa55-d41d8cd98f"
@@ -57,73 +56,23 @@ interface Setup {
 const setup = async (name: string, options: { image: string; provider: string; providers: string; checkInterval: string; remote?: string }) => {
   const remote = options.remote ?? (await git.createRepo(name, { "app.yaml": `spec:\n  image: ${options.image}:1.0.0\n`, ".pipe/w.yaml": watcher(options.image, options.provider) }))
   const dir = tempDir("runner-service-")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  repositories:
-    - repoId: ${name}
-      remote: ${remote}
-      branch: main
-  imageProviders:
-${options.providers}
-  imageWatcher:
-    checkInterval: ${options.checkInterval}
-`
-  )
+  const config = writePipedConfig(dir, { repoId: name, remote, providers: options.providers, checkInterval: options.checkInterval })
   return { dir, config, dataDir: `${dir}/data`, tokenFile: writeFile(dir, "token", `${API_TOKEN}\n`) } satisfies Setup
 }
 
-interface Daemon {
-  readonly url: string
-  readonly child: ChildProcess
-  readonly exited: Promise<number | null>
-  stderr(): string
-}
+/** nginx watched through a tag store, checked hourly: only notifications make anything happen soon. */
+const storeSetup = (name: string, remote?: string) =>
+  setup(name, { image: "nginx", provider: "ci", providers: storeProvider("ci", "1h"), checkInterval: "1h", ...(remote === undefined ? {} : { remote }) })
 
-const root = resolve(import.meta.dir, "../..")
-/** The same source under Deno instead of the compiled binary. */
-const DENO = [resolve(root, "node_modules/.bin/deno"), "run", "--quiet", "--allow-all", resolve(root, "src/main.ts")]
-
-const startDaemon = async (s: Setup, options: { port?: number; api?: boolean; command?: ReadonlyArray<string> } = {}): Promise<Daemon> => {
-  const port = options.port ?? (await freePort())
-  const args = ["--config", s.config, "--data-dir", s.dataDir, "--listen", `127.0.0.1:${port}`, "--log-format", "json"]
-  if (options.api !== false) args.push("--api-token-file", s.tokenFile)
-  const [command = RUNNER, ...prefix] = options.command ?? [RUNNER]
-  const child = spawn(command, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } })
-  let stderr = ""
-  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
-  const exited = new Promise<number | null>((done) => child.on("close", done))
-  const url = `http://127.0.0.1:${port}`
-  await until(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 60_000)
-  return { url, child, exited, stderr: () => stderr }
-}
-
-const stop = async (daemon: Daemon) => {
-  daemon.child.kill("SIGTERM")
-  return daemon.exited
-}
-
-/** Polls until `check` holds; fails with the time waited. */
-const until = async (check: () => Promise<boolean>, timeoutMs: number) => {
-  const started = performance.now()
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await Bun.sleep(50)
-  }
-  return performance.now() - started
-}
+const start = (s: Setup, options: { port?: number; api?: boolean; command?: ReadonlyArray<string> } = {}) =>
+  startDaemon(
+    ["--config", s.config, "--data-dir", s.dataDir, "--log-format", "json", ...(options.api === false ? [] : ["--api-token-file", s.tokenFile])],
+    options
+  )
 
 const ready = (d: Daemon) => until(async () => (await fetch(`${d.url}/readyz`)).status === 200, 15_000)
 
 const fileHas = (name: string, text: string) => async () => (await git.readFile(name, "app.yaml")).includes(text)
-
-const metric = async (d: Daemon, line: RegExp) => {
-  const text = await (await fetch(`${d.url}/metrics`)).text()
-  return Number(line.exec(text)?.[1] ?? Number.NaN)
-}
 
 const postImage = (d: Daemon, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` }, query = "") =>
   fetch(`${d.url}/api/v1/images${query}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) })
@@ -149,7 +98,7 @@ describe("service mode", () => {
     const image = `${registry.host}/poll/app`
     await registry.pushImage("poll/app", "1.0.0")
     const s = await setup("poll", { image, provider: "reg", providers: OCI("reg", registry.url, "1s"), checkInterval: "1s" })
-    const d = await startDaemon(s, { api: false })
+    const d = await start(s, { api: false })
     try {
       await ready(d)
       expect(await (await fetch(`${d.url}/healthz`)).text()).toBe("ok\n")
@@ -172,8 +121,8 @@ describe("service mode", () => {
   }, 60_000)
 
   test("a tag registered with runner notify --address lands within seconds, with a one hour interval", async () => {
-    const s = await setup("notify", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
-    const d = await startDaemon(s)
+    const s = await storeSetup("notify")
+    const d = await start(s)
     try {
       await ready(d)
       const notify = await runRunner(["notify", "--address", d.url, "--token-file", s.tokenFile, "--image", "nginx", "--tag", "1.2.0"])
@@ -200,8 +149,8 @@ describe("service mode", () => {
   }, 60_000)
 
   test("wrong or missing tokens get 401 and change nothing", async () => {
-    const s = await setup("tokens", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
-    const d = await startDaemon(s)
+    const s = await storeSetup("tokens")
+    const d = await start(s)
     try {
       await ready(d)
       const body = { image: "nginx", tag: "9.9.9" }
@@ -248,7 +197,7 @@ describe("service mode", () => {
       providers: OCI("reg", notifying.url, "1h", `\n        username: ci\n        passwordFile: ${passwordFile}`),
       checkInterval: "1h"
     })
-    const d = await startDaemon(s, { port: notifyingPort })
+    const d = await start(s, { port: notifyingPort })
     try {
       await ready(d)
       const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)
@@ -267,8 +216,8 @@ describe("service mode", () => {
   }, 60_000)
 
   test("SIGTERM during a push lets it finish, exits 0, and the next start finds a clean state", async () => {
-    const s = await setup("sigterm", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
-    const d = await startDaemon(s)
+    const s = await storeSetup("sigterm")
+    const d = await start(s)
     let signalled = false
     try {
       await ready(d)
@@ -297,14 +246,8 @@ describe("service mode", () => {
     await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done))
     const address = silent.address()
     const port = typeof address === "object" && address !== null ? address.port : 0
-    const s = await setup("hang", {
-      image: "nginx",
-      provider: "ci",
-      providers: "    - name: ci\n      type: STORE\n      interval: 1h",
-      checkInterval: "1h",
-      remote: `http://127.0.0.1:${port}/hang.git`
-    })
-    const d = await startDaemon(s)
+    const s = await storeSetup("hang", `http://127.0.0.1:${port}/hang.git`)
+    const d = await start(s)
     try {
       await Bun.sleep(500)
       const readyz = await fetch(`${d.url}/readyz`)
@@ -326,8 +269,8 @@ describe("service mode", () => {
   }, 60_000)
 
   test("the same source serves under Deno: readiness, the API, a clean stop", async () => {
-    const s = await setup("deno", { image: "nginx", provider: "ci", providers: "    - name: ci\n      type: STORE\n      interval: 1h", checkInterval: "1h" })
-    const d = await startDaemon(s, { command: DENO })
+    const s = await storeSetup("deno")
+    const d = await start(s, { command: DENO })
     try {
       await ready(d)
       expect((await postImage(d, { image: "nginx", tag: "1.5.0" }, { authorization: "Bearer nope" })).status).toBe(401)

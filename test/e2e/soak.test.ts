@@ -5,11 +5,10 @@
  * the last; garbage collection only makes the samples wobble.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { metric, startDaemon, stopDaemon, storeProvider, writePipedConfig } from "../support/daemon.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { freePort } from "../support/registry.ts"
-import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
 
 const PASSES = 300
 const WARM_UP = 50
@@ -38,48 +37,21 @@ test(`${PASSES} passes of the daemon keep memory flat`, async () => {
     ".pipe/w.yaml": "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n    - image: nginx\n      provider: ci\n      filePath: app.yaml\n      field: image\n"
   })
   const dir = tempDir("runner-soak-")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  repositories:
-    - repoId: soak
-      remote: file://${git.root}/soak.git
-      branch: main
-  imageProviders:
-    - name: ci
-      type: STORE
-      interval: 10ms
-  imageWatcher:
-    checkInterval: 10ms
-`
-  )
+  const config = writePipedConfig(dir, { repoId: "soak", remote: `file://${git.root}/soak.git`, providers: storeProvider("ci", "10ms"), checkInterval: "10ms" })
   const dataDir = `${dir}/data`
   await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.25.0", "--data-dir", dataDir])
-  const port = await freePort()
-  const child = spawn(RUNNER, ["--config", config, "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--log-level", "error"], {
-    stdio: ["ignore", "ignore", "pipe"]
-  })
-  let stderr = ""
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
-  const exited = new Promise<number | null>((done) => child.on("close", done))
-  const passes = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text()
-    return Number(/^runner_passes_total\{pipeline="[^"]*",result="success"\} (\d+)$/m.exec(text ?? "")?.[1] ?? 0)
-  }
+  const daemon = await startDaemon(["--config", config, "--data-dir", dataDir, "--log-level", "error"])
+  const passes = () => metric(daemon, /^runner_passes_total\{pipeline="[^"]*",result="success"\} (\d+)$/m).then((n) => (Number.isNaN(n) ? 0 : n))
   const samples: Array<{ passes: number; rss: number }> = []
   try {
     for (let n = 0; n < PASSES; n = await passes()) {
-      if (n >= WARM_UP) samples.push({ passes: n, rss: rssMb(child.pid ?? 0) })
+      if (n >= WARM_UP) samples.push({ passes: n, rss: rssMb(daemon.child.pid ?? 0) })
       await Bun.sleep(100)
     }
   } finally {
-    child.kill("SIGTERM")
+    expect(await stopDaemon(daemon)).toBe(0)
   }
-  expect(await exited).toBe(0)
-  expect(stderr).toBe("")
+  expect(daemon.stderr()).toBe("")
   const third = Math.floor(samples.length / 3)
   const peak = (s: ReadonlyArray<{ rss: number }>) => Math.max(...s.map((x) => x.rss))
   const [early, late] = [peak(samples.slice(0, third)), peak(samples.slice(-third))]
