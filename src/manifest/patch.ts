@@ -36,12 +36,14 @@ export class PatchError extends Data.TaggedError("PatchError")<{
   readonly line?: number
 }> {}
 
-interface Parsed {
+/** A YAML file parsed once: search it for every target, and splice it, without parsing again. */
+export interface Manifest {
+  readonly text: string
   readonly documents: ReadonlyArray<Document.Parsed>
   readonly lines: LineCounter
 }
 
-const parseText = (text: string): Either.Either<Parsed, PatchError> => {
+export const parseManifest = (text: string): Either.Either<Manifest, PatchError> => {
   const lines = new LineCounter()
   const documents = parseAllDocuments(text, { keepSourceTokens: true, lineCounter: lines, prettyErrors: false })
   // An empty stream comes back as a non-array object: it simply holds no documents.
@@ -55,7 +57,7 @@ const parseText = (text: string): Either.Either<Parsed, PatchError> => {
       )
     }
   }
-  return Either.right({ documents: list, lines })
+  return Either.right({ text, documents: list, lines })
 }
 
 const keyMatches = (text: string, key: unknown, segment: string): boolean => {
@@ -102,8 +104,12 @@ const hitOf = (text: string, document: number, lines: LineCounter, scalar: Scala
 export const findScalars = (
   text: string,
   path: ReadonlyArray<Segment>
-): Either.Either<ReadonlyArray<ScalarHit>, PatchError> =>
-  Either.flatMap(parseText(text), ({ documents, lines }) => {
+): Either.Either<ReadonlyArray<ScalarHit>, PatchError> => Either.flatMap(parseManifest(text), (m) => findScalarsIn(m, path))
+
+export const findScalarsIn = (
+  { text, documents, lines }: Manifest,
+  path: ReadonlyArray<Segment>
+): Either.Either<ReadonlyArray<ScalarHit>, PatchError> => {
     const hits: Array<ScalarHit> = []
     for (const [index, doc] of documents.entries()) {
       const node = resolve(text, doc, path)
@@ -122,7 +128,7 @@ export const findScalars = (
       if (hit !== undefined) hits.push(hit)
     }
     return Either.right(hits)
-  })
+}
 
 // Scalars that YAML 1.1 readers (Go's yaml.v2, as used by many Kubernetes tools) or 1.2 readers
 // would not read back as this exact string must not be written plain.
@@ -217,7 +223,7 @@ const locate = (doc: Document.Parsed | undefined, start: number): Located | unde
   return found
 }
 
-interface Edit {
+export interface Edit {
   readonly hit: ScalarHit
   readonly value: string
 }
@@ -231,8 +237,15 @@ interface Replacement {
 
 /** Replaces the given scalars' values, touching only their characters. */
 export const spliceScalars = (text: string, edits: ReadonlyArray<Edit>): Either.Either<string, PatchError> =>
+  parseManifest(text).pipe(
+    Either.flatMap((m) => spliceManifest(m, edits)),
+    Either.map((m) => m.text)
+  )
+
+/** `spliceScalars` on a parsed file; the result comes parsed too (it was, to check it). */
+export const spliceManifest = (original: Manifest, edits: ReadonlyArray<Edit>): Either.Either<Manifest, PatchError> =>
   Either.gen(function*() {
-    const original = yield* parseText(text)
+    const text = original.text
     const unique = yield* dedupe(edits)
     const ordered = [...unique].sort((a, b) => a.hit.start - b.hit.start)
 
@@ -260,8 +273,7 @@ export const spliceScalars = (text: string, edits: ReadonlyArray<Edit>): Either.
       result = result.slice(0, edit.hit.start) + encoded + result.slice(edit.hit.end)
     }
 
-    yield* verify(result, original.documents.length, replacements)
-    return result
+    return yield* verify(result, original.documents.length, replacements)
   })
 
 const dedupe = (edits: ReadonlyArray<Edit>): Either.Either<ReadonlyArray<Edit>, PatchError> => {
@@ -287,8 +299,8 @@ const verify = (
   result: string,
   documentCount: number,
   replacements: ReadonlyArray<Replacement>
-): Either.Either<void, PatchError> => {
-  const reparsed = parseText(result)
+): Either.Either<Manifest, PatchError> => {
+  const reparsed = parseManifest(result)
   if (Either.isLeft(reparsed)) {
     return Either.left(
       new PatchError({
@@ -318,5 +330,5 @@ const verify = (
       )
     }
   }
-  return Either.right(undefined)
+  return Either.right(reparsed.right)
 }

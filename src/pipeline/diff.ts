@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import type { Target } from "../config/model.ts"
 import { parseFieldPath } from "../manifest/FieldPath.ts"
-import { findScalars, type ScalarHit } from "../manifest/patch.ts"
+import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import type { Selection, Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
@@ -67,12 +67,12 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
 }
 
 /**
- * Plans one target against the current text of its file. Nothing here touches git or a
+ * Plans one target against the current text of its file, parsed. Nothing here touches git or a
  * registry: when a pinned digest must be refreshed and `tags` does not carry the chosen tag's
  * digest, it asks for it with `NeedsDigest`, and the caller plans again with the digest filled in.
  */
 export const planTarget = (
-  text: string,
+  manifest: Manifest,
   target: Target,
   watched: ImageRef,
   selector: Selector,
@@ -80,7 +80,7 @@ export const planTarget = (
 ): Either.Either<PlanResult, string> =>
   Either.gen(function* () {
     const path = yield* parseFieldPath(target.field).pipe(Either.mapLeft((e) => e.message))
-    const hits = yield* findScalars(text, path).pipe(Either.mapLeft((e) => e.message))
+    const hits = yield* findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
     const occurrences: Array<Occurrence> = []
     for (const hit of hits) occurrences.push(yield* occurrence(target, watched, hit))
     const first = occurrences[0]

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import { Data, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
-import { spliceScalars } from "../manifest/patch.ts"
+import { type Manifest, parseManifest, spliceManifest } from "../manifest/patch.ts"
 import { compileSelector, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
@@ -77,12 +77,12 @@ const failed = (
  * The diff stage for one target, with the registry lookups it may need: the digest of the
  * chosen tag when the field pins one (looked up once per tag and provider interval).
  */
-const planWithDigests = (text: string, p: Prepared, listed: ReadonlyArray<TagInfo>) =>
+const planWithDigests = (manifest: Manifest, p: Prepared, listed: ReadonlyArray<TagInfo>) =>
   Effect.gen(function* () {
     const cache = yield* TagCache
     let tags = listed
     for (;;) {
-      const result = planTarget(text, p.target, p.image, p.selector, tags)
+      const result = planTarget(manifest, p.target, p.image, p.selector, tags)
       if (Either.isLeft(result)) return Either.left(result.left)
       const planned = result.right
       if (planned._tag === "Planned") return Either.right(planned.plan)
@@ -160,14 +160,20 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `file ${filePath} not found`))
         continue
       }
-      let text = original.value
+      // Parsed once per file; each change comes back parsed from the check of the patch.
+      const parsed = parseManifest(original.value)
+      if (Either.isLeft(parsed)) {
+        for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `${filePath}: ${parsed.left.message}`))
+        continue
+      }
+      let manifest = parsed.right
       for (const p of group) {
         const listing = listings.get(p)
         if (listing === undefined || Either.isLeft(listing)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
           continue
         }
-        const plan = yield* planWithDigests(text, p, listing.right)
+        const plan = yield* planWithDigests(manifest, p, listing.right)
         if (Either.isLeft(plan)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, plan.left))
           continue
@@ -187,20 +193,20 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
           })
           continue
         }
-        const patched = spliceScalars(text, plan.right.edits)
+        const patched = spliceManifest(manifest, plan.right.edits)
         if (Either.isLeft(patched)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, patched.left.message, current))
           continue
         }
-        text = patched.right
+        manifest = patched.right
         const message =
           watchedRepo?.commitMessage !== undefined && watchedRepo.commitMessage !== ""
             ? watchedRepo.commitMessage
             : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${plan.right.newValue}`
         reports.push({ ...report, outcome: { _tag: "WouldUpdate" } })
-        commits.push({ change: { path: filePath, content: text }, message, reports: [reports.length - 1] })
+        commits.push({ change: { path: filePath, content: manifest.text }, message, reports: [reports.length - 1] })
       }
-      if (options.dryRun && text !== original.value) diffs.push(unifiedDiff(filePath, original.value, text))
+      if (options.dryRun && manifest.text !== original.value) diffs.push(unifiedDiff(filePath, original.value, manifest.text))
     }
 
     const inOrder = () =>

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
-import { spliceScalars } from "../../src/manifest/patch.ts"
+import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { planTarget } from "../../src/pipeline/diff.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
@@ -101,7 +101,8 @@ describe("planTarget", () => {
     const selector = Either.getOrThrow(compileSelector(t))
     const watched = Either.getOrThrow(parseImageRef(t.image))
     const tags = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
-    const plan = planTarget(c.text, t, watched, selector, tags)
+    const manifest = Either.getOrThrow(parseManifest(c.text))
+    const plan = planTarget(manifest, t, watched, selector, tags)
     if (c.expect.startsWith("error: ")) {
       expect(Either.isLeft(plan) ? plan.left : "no error").toContain(c.expect.slice(7))
       return
