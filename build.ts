@@ -15,7 +15,7 @@ const targets = args.includes("--all")
 const build = async (target: string | undefined) => {
   const outfile = target === undefined ? "dist/runner" : `dist/runner-${target.replace(/^bun-/, "")}`
   const cross = target === undefined ? [] : [`--target=${target}`]
-  await $`bun build src/main.ts --compile --minify --bytecode ${cross} --outfile ${outfile}`.quiet()
+  await $`bun build src/cli.ts --compile --minify --bytecode ${cross} --outfile ${outfile}`.quiet()
   console.log(`built ${outfile}`)
 }
 

@@ -42,50 +42,6 @@ export type Command =
   | { readonly _tag: "Help" }
   | { readonly _tag: "Version" }
 
-export const HELP = `runner: keeps container image tags in git up to date.
-
-It lists the tags of watched images in container registries, compares them with the image
-references in YAML files of git repositories (declared by ImageWatcher files in each
-repository's .pipe/ directory), patches the files that lag behind, commits and pushes.
-
-Usage:
-  runner [--config FILE|DIR]... [--once] [--dry-run] [--data-dir DIR]
-         [--listen ADDR [--api-token-file FILE]]
-         [--log-format text|json] [--log-level debug|info|warn|error]
-  runner validate --config FILE... [WATCHER_FILE...]
-  runner notify --config FILE --provider NAME --image IMAGE --tag TAG [--digest DIGEST]
-  runner notify --address URL --token-file FILE --image IMAGE --tag TAG [--digest DIGEST]
-  runner --help | --version
-
-Options:
-  --config FILE|DIR   Piped config file (kind: Piped), or a directory of them; repeatable.
-                      Each kind: Piped document is one pipeline.        [env RUNNER_CONFIG, comma-separated]
-  --once              One pass over every pipeline, print a report on stdout, exit. [env RUNNER_ONCE=true]
-  --dry-run           Everything but commit and push; print the unified diff instead.  [env RUNNER_DRY_RUN=true]
-  --data-dir DIR      Working copies and the tag store, kept between runs.
-                      Default: $XDG_CACHE_HOME/runner or ~/.cache/runner.           [env RUNNER_DATA_DIR]
-  --listen ADDR       Serve /healthz, /readyz and /metrics on HOST:PORT, :PORT or PORT
-                      (not with --once).                                            [env RUNNER_LISTEN]
-  --api-token-file F  Turn on the API (POST /api/v1/images, /api/v1/webhooks/KIND);
-                      requests carry this token as a Bearer token.           [env RUNNER_API_TOKEN_FILE]
-  --log-format FMT    text (default) or json; logs go to stderr.                      [env RUNNER_LOG_FORMAT]
-  --log-level LEVEL   debug, info (default), warn or error.                           [env RUNNER_LOG_LEVEL]
-  -h, --help          This help.
-  --version           Print the version.
-
-Commands:
-  validate            Check config files (and ImageWatcher files given as paths) without
-                      touching any registry or repository. Exit 0 when all are valid, 2 otherwise.
-  notify              Register a new tag of an image in a STORE provider's tag store
-                      (--config, --provider), for CI pipelines that push images; or send
-                      it to a running runner's API (--address URL --token-file FILE), which
-                      also checks the repositories watching the image at once.
-
-Exit codes:
-  0  every target processed (updated or already up to date)
-  1  a target, watcher file, provider or repository failed (the rest still ran)
-  2  unusable config or arguments; nothing was done
-`
 
 export class UsageError {
   readonly _tag = "UsageError"

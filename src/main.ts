@@ -2,7 +2,7 @@
 import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
-import { type Command, HELP, type LogFormat, type LogLevelName, type NotifyCommand, parseArgs, type RunCommand, type ValidateCommand } from "./args.ts"
+import { type Command, type LogFormat, type LogLevelName, type NotifyCommand, parseArgs, type RunCommand, type ValidateCommand } from "./args.ts"
 import type { ConfigError } from "./config/ConfigError.ts"
 import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
@@ -23,6 +23,7 @@ import { TagStore } from "./registry/TagStore.ts"
 import { postImage } from "./server/client.ts"
 import { parseListen, serverLayer } from "./server/Http.ts"
 import { Notices } from "./server/Notices.ts"
+import { HELP } from "./help.ts"
 import { VERSION } from "./version.ts"
 
 /** Exit codes of the contract. */
