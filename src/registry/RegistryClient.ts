@@ -138,6 +138,9 @@ type Auth =
   | { readonly _tag: "Basic"; readonly credentials: RegistryCredentials }
   | { readonly _tag: "Bearer"; readonly challenge: Challenge }
 
+const withoutScope = (params: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(params).filter(([name]) => name !== "scope" && name !== "error"))
+
 const basicAuthorization = (credentials: RegistryCredentials): string =>
   `Basic ${Encoding.encodeBase64(`${credentials.username}:${Redacted.value(credentials.password)}`)}`
 
@@ -164,10 +167,25 @@ const make = Effect.gen(function* () {
       ...(status === undefined ? {} : { status }),
     })
 
+  // How each registry asked to authenticate, so that a session for another repository starts
+  // with a token instead of paying an anonymous request and its 401 first.
+  const schemes = yield* Ref.make(new Map<string, Auth>())
+  const schemeKey = (endpoint: RegistryEndpoint) =>
+    `${endpoint.baseUrl}\u0000${Option.match(endpoint.credentials, { onNone: () => "", onSome: (c) => c.username })}`
+  const remember = (s: Session, auth: Auth) =>
+    Ref.update(schemes, (known) => {
+      // A Bearer challenge's scope names one repository; later repositories ask for their own.
+      const general: Auth =
+        auth._tag === "Bearer"
+          ? { _tag: "Bearer", challenge: { scheme: auth.challenge.scheme, params: withoutScope(auth.challenge.params) } }
+          : auth
+      return new Map(known).set(schemeKey(s.endpoint), general)
+    }).pipe(Effect.zipRight(Ref.set(s.auth, auth)))
+
   const session = (endpoint: RegistryEndpoint): Effect.Effect<Session> =>
     Effect.all({
       endpoint: Effect.succeed(endpoint),
-      auth: Ref.make<Auth>({ _tag: "Anonymous" }),
+      auth: Effect.flatMap(Ref.get(schemes), (known) => Ref.make<Auth>(known.get(schemeKey(endpoint)) ?? { _tag: "Anonymous" })),
       credentials: Ref.make(endpoint.credentials),
       renewed: Ref.make(false),
     })
@@ -275,12 +293,12 @@ const make = Effect.gen(function* () {
         const challenges = parseWwwAuthenticate(reply.headers["www-authenticate"] ?? "")
         switch (auth._tag) {
           case "Anonymous": {
-            yield* Ref.set(s.auth, yield* chooseAuth(s, challenges))
+            yield* remember(s, yield* chooseAuth(s, challenges))
             return yield* go(false)
           }
           case "Basic": {
             if (yield* renew(s)) {
-              yield* Ref.set(s.auth, yield* chooseAuth(s, challenges))
+              yield* remember(s, yield* chooseAuth(s, challenges))
               return yield* go(false)
             }
             return yield* fail(endpoint, "Auth", `the registry rejected the credentials of user ${auth.credentials.username}`, 401)
@@ -297,7 +315,7 @@ const make = Effect.gen(function* () {
             }
             // The new challenge may ask for a different scope (error="insufficient_scope").
             const fresh = challenges.find((challenge) => challenge.scheme === "bearer") ?? auth.challenge
-            yield* Ref.set(s.auth, { _tag: "Bearer", challenge: fresh })
+            yield* remember(s, { _tag: "Bearer", challenge: fresh })
             return yield* go(true)
           }
         }

@@ -280,6 +280,25 @@ describe("token registry (Bearer)", () => {
       }
     })
 
+    test("a second repository on the same registry starts with its token: no anonymous 401 first", async () => {
+      await registry.pushImage("private/other", "x")
+      const proxy = await startPagingProxy(registry, 2)
+      try {
+        const result = await run((c) =>
+          Effect.gen(function* () {
+            yield* listed(c, endpoint(proxy.url, "private/paged", user))
+            return yield* listed(c, endpoint(proxy.url, "private/other", user))
+          }),
+        )
+        expect(Either.getOrThrow(result)).toEqual(["x"])
+        // 1 anonymous + 3 pages for the first repository, then 1 page for the second.
+        expect(proxy.requests.length).toBe(5)
+        expect(proxy.requests[4]).toContain("/v2/private/other/tags/list")
+      } finally {
+        await proxy.stop()
+      }
+    })
+
     test("manifestDigest works with a token", async () => {
       const result = await run((c) => c.manifestDigest(endpoint(registry.url, "private/paged", user), "a"))
       expect(Either.getOrThrow(result)).toMatch(/^sha256:[a-f0-9]{64}$/)
