@@ -78,7 +78,7 @@ const ImageBody = Schema.Struct({
 const noticeError = (e: { readonly _tag: "NotWatched" | "TagStoreError"; readonly message: string }) =>
   new ApiError({ status: e._tag === "NotWatched" ? 404 : 500, message: e.message })
 
-/** The image reference a request body or payload names; already validated or checked here. */
+/** The image a body or payload names, parsed; 400 when it is no image reference. */
 const imageOf = (text: string) =>
   parseImageRef(text).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
 
@@ -104,6 +104,8 @@ const webhook = Effect.gen(function* () {
   const checked: Array<NoticeResult> = []
   const ignored: Array<string> = []
   for (const name of new Set(pushed.map((p) => p.image))) {
+    const tags = pushed.flatMap((p) => (p.image === name && p.tag !== undefined ? [p.tag] : []))
+    yield* Effect.logInfo(`${kind} webhook: pushed ${tags.length === 0 ? "(no tag given)" : tags.join(", ")}`).pipe(Effect.annotateLogs({ image: name }))
     const result = yield* imageOf(name).pipe(Effect.flatMap(notices.pushed), Effect.either)
     if (Either.isRight(result)) checked.push(result.right)
     else ignored.push(`${name}: ${result.left.message}`)

@@ -212,6 +212,7 @@ describe("service mode", () => {
       expect(await stop(d)).toBe(0)
     }
     const logs = checkLogs(d.stderr(), [API_TOKEN, REGISTRY_PASSWORD])
+    expect(logs.some((l) => l.image === `${notifying.host}/hooked/app` && l.message === "distribution webhook: pushed 1.1.0")).toBe(true)
     expect(logs.some((l) => l.image === `${notifying.host}/hooked/app` && l.message === "checking 1 repository now")).toBe(true)
   }, 60_000)
 
