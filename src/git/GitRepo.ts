@@ -1,6 +1,5 @@
-import type { CommandExecutor } from "@effect/platform"
-import { FileSystem } from "@effect/platform"
-import { Context, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
+import { Config, Context, Data, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import { openIsoGit } from "./isoGit.ts"
 import { openSystemGit } from "./systemGit.ts"
 
@@ -38,6 +37,12 @@ export interface FileChange {
   readonly content: string
 }
 
+export interface CommitInput {
+  readonly files: ReadonlyArray<FileChange>
+  readonly message: string
+  readonly author: Author
+}
+
 /** A local clone of one branch, kept in a directory between passes. */
 export interface Checkout {
   readonly repoId: string
@@ -50,21 +55,88 @@ export interface Checkout {
   /** Names of the files directly under `dir` at head; [] if there is no such directory. */
   readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<string>, GitError>
   /** A new commit on top of head with these files changed; head advances to it. */
-  readonly commit: (input: {
-    readonly files: ReadonlyArray<FileChange>
-    readonly message: string
-    readonly author: Author
-  }) => Effect.Effect<string, GitError>
+  readonly commit: (input: CommitInput) => Effect.Effect<string, GitError>
+  /**
+   * The commits one on top of the other, from head; head advances to the last. Returns their oids
+   * in order. Much cheaper than as many `commit`s. On failure head stays where it was.
+   */
+  readonly commitAll: (inputs: ReadonlyArray<CommitInput>) => Effect.Effect<ReadonlyArray<string>, GitError>
   /** Pushes head to the remote branch. Never forced: a non-fast-forward is `Rejected`, not an error. */
   readonly push: Effect.Effect<PushResult, GitError>
 }
 
+/** `commit` as a batch of one. */
+export const commitOne = (commitAll: Checkout["commitAll"]): Checkout["commit"] => (input) =>
+  commitAll([input]).pipe(Effect.map((oids) => oids[0] ?? ""))
+
 /** Bound on every operation that talks to the remote. */
 export const networkTimeout = Duration.minutes(2)
 
-/** isomorphic-git speaks only http(s); everything else goes to the system `git`. */
-export const backendFor = (remote: string): "isomorphic-git" | "system-git" =>
-  /^https?:\/\//i.test(remote) ? "isomorphic-git" : "system-git"
+/** Only http(s) remotes have a choice of backend: isomorphic-git speaks nothing else. */
+export const isHttpRemote = (remote: string): boolean => /^https?:\/\//i.test(remote)
+
+/** The backend for http(s) remotes: isomorphic-git (built in) or the system `git`. */
+export type HttpBackend = "builtin" | "system"
+
+/** The oldest system git used over http(s): credentials go through `GIT_CONFIG_COUNT` (2.31). */
+export const MINIMUM_GIT: readonly [number, number] = [2, 31]
+
+/** Major and minor of `git --version` output ("git version 2.39.5"). */
+export const parseGitVersion = (output: string): Option.Option<readonly [number, number]> => {
+  const match = /^git version (\d+)\.(\d+)/.exec(output.trim())
+  return match?.[1] === undefined || match[2] === undefined
+    ? Option.none()
+    : Option.some([Number(match[1]), Number(match[2])] as const)
+}
+
+/**
+ * System git when it is recent enough (it clones, fetches and writes commits several times faster),
+ * else the built-in client, which the compiled binary always has. `wanted` is `RUNNER_GIT_BACKEND`.
+ */
+export const chooseHttpBackend = (
+  wanted: Option.Option<HttpBackend>,
+  version: Option.Option<readonly [number, number]>
+): Either.Either<HttpBackend, string> => {
+  const usable = Option.exists(
+    version,
+    ([major, minor]) => major > MINIMUM_GIT[0] || (major === MINIMUM_GIT[0] && minor >= MINIMUM_GIT[1])
+  )
+  if (Option.isSome(wanted) && wanted.value === "builtin") return Either.right("builtin")
+  if (usable) return Either.right("system")
+  if (Option.isNone(wanted)) return Either.right("builtin")
+  const found = Option.match(version, { onNone: () => "none was found", onSome: ([a, b]) => `found ${a}.${b}` })
+  return Either.left(`RUNNER_GIT_BACKEND=system needs git ${MINIMUM_GIT.join(".")} or newer on PATH; ${found}`)
+}
+
+/** `git --version` of the system git, None when there is none that runs. */
+const probeGit: Effect.Effect<Option.Option<readonly [number, number]>, never, CommandExecutor.CommandExecutor> =
+  Command.string(Command.make("git", "--version")).pipe(
+    Effect.timeout(Duration.seconds(10)),
+    Effect.map(parseGitVersion),
+    Effect.orElseSucceed(() => Option.none())
+  )
+
+/** Username and password for http(s): URL userinfo first, then the password file; "git" when only a password is known. */
+export const credentialsOf = (
+  spec: RepoSpec
+): Option.Option<{ readonly username: string; readonly password: string }> => {
+  const userinfo = /^https?:\/\/([^/@]*)@/i.exec(spec.remote)?.[1]
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      return s
+    }
+  }
+  const colon = userinfo?.indexOf(":") ?? -1
+  const urlUser = userinfo === undefined ? "" : decode(colon === -1 ? userinfo : userinfo.slice(0, colon))
+  const urlPassword = userinfo !== undefined && colon !== -1 ? decode(userinfo.slice(colon + 1)) : ""
+  const password = urlPassword !== ""
+    ? urlPassword
+    : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
+  if (password === "" && urlUser === "") return Option.none()
+  return Option.some({ username: urlUser === "" ? "git" : urlUser, password })
+}
 
 /** The URL with any `user:password@` removed, safe to print. */
 export const stripUserinfo = (remote: string): string => remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
@@ -118,19 +190,34 @@ export class GitRepo extends Context.Tag("GitRepo")<
   }
 >() {
   /**
-   * Needs a `CommandExecutor` (system git for ssh/file remotes) and a `FileSystem` (the clone directory);
-   * isomorphic-git itself works on `node:fs`.
+   * Needs a `CommandExecutor` (system git) and a `FileSystem` (the clone directory); isomorphic-git
+   * itself works on `node:fs`. The backend for http(s) remotes is chosen once, at the first such
+   * remote: `RUNNER_GIT_BACKEND=builtin|system`, by default system git when there is a usable one.
    */
   static readonly layer: Layer.Layer<GitRepo, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem> =
     Layer.effect(
       GitRepo,
       Effect.gen(function*() {
         const context = yield* Effect.context<CommandExecutor.CommandExecutor | FileSystem.FileSystem>()
+        const httpBackend = yield* Effect.cached(
+          Effect.gen(function*() {
+            const wanted = yield* Config.option(Config.literal("builtin", "system")("RUNNER_GIT_BACKEND")).pipe(
+              Effect.mapError(() => "RUNNER_GIT_BACKEND must be builtin or system")
+            )
+            // Asked for the built-in client: no need to look for git at all.
+            const version = Option.contains(wanted, "builtin") ? Option.none() : yield* probeGit
+            const backend = yield* chooseHttpBackend(wanted, version)
+            yield* Effect.logDebug(`git backend for http(s) remotes: ${backend}`)
+            return backend
+          }).pipe(Effect.provide(context))
+        )
         const open = Effect.fn("GitRepo.open")(function*(spec: RepoSpec, dir: string) {
           yield* Effect.annotateCurrentSpan({ repoId: spec.repoId, remote: stripUserinfo(spec.remote), dir })
-          return backendFor(spec.remote) === "isomorphic-git"
-            ? yield* openIsoGit(spec, dir)
-            : yield* openSystemGit(spec, dir)
+          if (!isHttpRemote(spec.remote)) return yield* openSystemGit(spec, dir)
+          const backend = yield* httpBackend.pipe(
+            Effect.mapError((detail) => new GitError({ repoId: spec.repoId, operation: "clone", detail }))
+          )
+          return backend === "builtin" ? yield* openIsoGit(spec, dir) : yield* openSystemGit(spec, dir)
         }, Effect.provide(context))
         return GitRepo.of({ open })
       })

@@ -1,11 +1,13 @@
 import { FileSystem } from "@effect/platform"
-import { Clock, Effect, Option, Redacted, Ref } from "effect"
+import { Clock, Effect, Option, Ref } from "effect"
 import git, { Errors, type TreeEntry } from "isomorphic-git"
 import http from "isomorphic-git/http/web"
 import * as fs from "node:fs"
 import {
   type Checkout,
-  type FileChange,
+  type CommitInput,
+  commitOne,
+  credentialsOf,
   GitError,
   isRaceRejection,
   networkTimeout,
@@ -20,26 +22,6 @@ import {
 type Operation = GitError["operation"]
 
 const REMOTE = "origin"
-
-/** Username and password for `onAuth`: URL userinfo first, then the password file; "git" when only a password is known. */
-const credentialsOf = (spec: RepoSpec): Option.Option<{ readonly username: string; readonly password: string }> => {
-  const userinfo = /^https?:\/\/([^/@]*)@/i.exec(spec.remote)?.[1]
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s)
-    } catch {
-      return s
-    }
-  }
-  const colon = userinfo?.indexOf(":") ?? -1
-  const urlUser = userinfo === undefined ? "" : decode(colon === -1 ? userinfo : userinfo.slice(0, colon))
-  const urlPassword = userinfo !== undefined && colon !== -1 ? decode(userinfo.slice(colon + 1)) : ""
-  const password = urlPassword !== ""
-    ? urlPassword
-    : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
-  if (password === "" && urlUser === "") return Option.none()
-  return Option.some({ username: urlUser === "" ? "git" : urlUser, password })
-}
 
 /**
  * The isomorphic-git backend for http(s) remotes: a bare, shallow, single-branch clone in `dir`.
@@ -183,13 +165,22 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     })
   })
 
+  /** Trees by oid, as read or written: a batch of commits rewrites the same few trees again and again. */
+  const trees = new Map<string, ReadonlyArray<TreeEntry>>()
+
+  const treeEntries = async (oid: string): Promise<ReadonlyArray<TreeEntry>> => {
+    const known = trees.get(oid)
+    if (known !== undefined) return known
+    const { tree } = await git.readTree({ fs, cache, gitdir: dir, oid })
+    trees.set(oid, tree)
+    return tree
+  }
+
   /** Writes the trees from `parts` up to the root with `blob` at the end; returns the new root tree. */
   const withBlob = async (treeOid: string | undefined, parts: ReadonlyArray<string>, blob: string): Promise<string> => {
     const [name, ...rest] = parts
     if (name === undefined) throw new Error("empty path")
-    const entries: Array<TreeEntry> = treeOid === undefined
-      ? []
-      : (await git.readTree({ fs, cache, gitdir: dir, oid: treeOid })).tree
+    const entries = treeOid === undefined ? [] : [...(await treeEntries(treeOid))]
     const index = entries.findIndex((entry) => entry.path === name)
     const existing = index === -1 ? undefined : entries[index]
     let entry: TreeEntry
@@ -202,40 +193,48 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     }
     if (index === -1) entries.push(entry)
     else entries[index] = entry
-    return git.writeTree({ fs, gitdir: dir, tree: entries })
+    const oid = await git.writeTree({ fs, gitdir: dir, tree: entries })
+    trees.set(oid, entries)
+    return oid
   }
 
-  const commit = Effect.fn("GitRepo.commit")(function*(input: {
-    readonly files: ReadonlyArray<FileChange>
-    readonly message: string
-    readonly author: { readonly name: string; readonly email: string }
-  }) {
-    const paths: Array<{ parts: ReadonlyArray<string>; content: string }> = []
-    for (const change of input.files) {
-      const path = validPath(change.path)
-      if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
-      paths.push({ parts: path.value.split("/"), content: change.content })
+  const commitAll = Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
+    const batch: Array<{ readonly input: CommitInput; readonly paths: Array<{ parts: ReadonlyArray<string>; content: string }> }> = []
+    for (const input of inputs) {
+      const paths: Array<{ parts: ReadonlyArray<string>; content: string }> = []
+      for (const change of input.files) {
+        const path = validPath(change.path)
+        if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
+        paths.push({ parts: path.value.split("/"), content: change.content })
+      }
+      batch.push({ input, paths })
     }
+    if (batch.length === 0) return []
     const parent = yield* Ref.get(head)
-    const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    const signature = { name: input.author.name, email: input.author.email, timestamp: seconds, timezoneOffset: 0 }
-    const oid = yield* attempt("commit", async () => {
+    const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const oids = yield* attempt("commit", async () => {
       const { commit: parentCommit } = await git.readCommit({ fs, cache, gitdir: dir, oid: parent })
       let tree = parentCommit.tree
-      for (const { parts, content } of paths) {
-        const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
-        tree = await withBlob(tree, parts, blob)
+      let tip = parent
+      const made: Array<string> = []
+      for (const { input, paths } of batch) {
+        for (const { parts, content } of paths) {
+          const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
+          tree = await withBlob(tree, parts, blob)
+        }
+        const signature = { name: input.author.name, email: input.author.email, timestamp, timezoneOffset: 0 }
+        tip = await git.writeCommit({
+          fs,
+          gitdir: dir,
+          commit: { message: input.message, tree, parent: [tip], author: signature, committer: signature }
+        })
+        made.push(tip)
       }
-      const oid = await git.writeCommit({
-        fs,
-        gitdir: dir,
-        commit: { message: input.message, tree, parent: [parent], author: signature, committer: signature }
-      })
-      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: oid, force: true })
-      return oid
+      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: tip, force: true })
+      return made
     })
-    yield* Ref.set(head, oid)
-    return oid
+    yield* Ref.set(head, oids[oids.length - 1] ?? parent)
+    return oids
   })
 
   const push = Effect.gen(function*() {
@@ -282,7 +281,8 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     head: Ref.get(head),
     readFile,
     listFiles,
-    commit,
+    commit: commitOne(commitAll),
+    commitAll,
     push
   }
   yield* sync

@@ -1,15 +1,19 @@
 import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
-import { Clock, Effect, Option, Ref, Stream } from "effect"
+import { Clock, Effect, Encoding, Option, Ref, Stream } from "effect"
 import {
   type Checkout,
-  type FileChange,
+  type CommitInput,
+  commitOne,
+  credentialsOf,
   GitError,
+  isHttpRemote,
   isRaceRejection,
   networkTimeout,
   type PushResult,
   type RepoSpec,
   scrub,
   secretsOf,
+  stripUserinfo,
   validPath
 } from "./GitRepo.ts"
 
@@ -37,15 +41,31 @@ const parseLsTree = (output: string) =>
         : []
     })
 
+/** A path as fast-import reads it: C-quoted, so that spaces, quotes and newlines survive. */
+const fastImportPath = (path: string) => `"${path.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n")}"`
+
+/** An identity line's name or email: git would refuse these characters there. */
+const identPart = (text: string) => text.replace(/[<>\n]/g, "")
+
+const byteLength = (text: string) => new TextEncoder().encode(text).length
+
+const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
+
 /**
- * The system `git` backend for ssh, scp-like, file:// and path remotes: a bare, shallow,
- * single-branch clone in `dir`. git pushes from a shallow clone as long as the server has the
- * shallow boundary commit, which it always does for a branch that was not rewritten.
+ * The system `git` backend: a bare, shallow, single-branch clone in `dir`. git pushes from a
+ * shallow clone as long as the server has the shallow boundary commit, which it always does for a
+ * branch that was not rewritten. Over http(s) the remote URL is kept without its userinfo, and the
+ * credentials reach git only through its environment (never a command line, a file or a message).
  */
 export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec, dir: string) {
   const files = yield* FileSystem.FileSystem
   const executor = yield* Effect.context<CommandExecutor.CommandExecutor>()
-  const secrets = secretsOf(spec)
+  const http = isHttpRemote(spec.remote)
+  const url = http ? stripUserinfo(spec.remote) : spec.remote
+  const basicAuth = http
+    ? Option.map(credentialsOf(spec), ({ password, username }) => Encoding.encodeBase64(`${username}:${password}`))
+    : Option.none<string>()
+  const secrets = [...secretsOf(spec), ...Option.toArray(basicAuth)]
   const remote = scrub(spec.remote, secrets)
   const branchRef = `refs/heads/${spec.branch}`
   const remoteRef = `refs/remotes/${REMOTE}/${spec.branch}`
@@ -54,6 +74,17 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     GIT_TERMINAL_PROMPT: "0",
     // Messages are matched (rejections), so they must not be translated.
     LC_ALL: "C",
+    // Pathspecs are file paths from watcher files, not patterns.
+    GIT_LITERAL_PATHSPECS: "1",
+    ...Option.match(basicAuth, {
+      onNone: () => ({}),
+      // Sent with every request to this remote, so git never needs to ask for a password.
+      onSome: (value) => ({
+        GIT_CONFIG_COUNT: "1",
+        GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${value}`
+      })
+    }),
     ...Option.match(spec.sshKeyFile, {
       onNone: () => ({}),
       onSome: (key) => ({
@@ -123,8 +154,8 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     if (!(yield* files.exists(dir))) return false
     const bare = yield* exec("read", [`--git-dir=${dir}`, "rev-parse", "--is-bare-repository"])
     if (bare.exitCode !== 0 || bare.stdout.trim() !== "true") return false
-    const url = yield* exec("read", [`--git-dir=${dir}`, "config", "--get", `remote.${REMOTE}.url`])
-    return url.exitCode === 0 && url.stdout.trim() === spec.remote
+    const configured = yield* exec("read", [`--git-dir=${dir}`, "config", "--get", `remote.${REMOTE}.url`])
+    return configured.exitCode === 0 && configured.stdout.trim() === url
   }).pipe(Effect.orElseSucceed(() => false))
 
   const initialize = Effect.gen(function*() {
@@ -133,7 +164,7 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     )
     const init = yield* exec("clone", ["init", "--bare", "--quiet", dir])
     if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
-    yield* gitIn("clone", ["config", `remote.${REMOTE}.url`, spec.remote])
+    yield* gitIn("clone", ["config", `remote.${REMOTE}.url`, url])
   })
 
   if (!(yield* isUsableClone)) {
@@ -166,17 +197,14 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     return tip.value
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
 
-  const entryAt = (commit: string, path: string) =>
-    gitIn("read", ["ls-tree", "-z", commit, "--", path]).pipe(
-      Effect.map((out) => Option.fromNullable(parseLsTree(out).find((entry) => entry.path === path)))
-    )
-
   const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
     const filepath = validPath(path)
     if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
-    const entry = yield* entryAt(yield* Ref.get(head), filepath.value)
-    if (Option.isNone(entry) || entry.value.type !== "blob") return Option.none<string>()
-    return Option.some(yield* gitIn("read", ["cat-file", "blob", entry.value.oid]))
+    const out = yield* exec("read", [`--git-dir=${dir}`, "cat-file", "blob", `${yield* Ref.get(head)}:${filepath.value}`])
+    if (out.exitCode === 0) return Option.some(out.stdout)
+    // No such path, or a directory there: no file either.
+    if (/does not exist in|: bad file$/m.test(out.stderr)) return Option.none<string>()
+    return yield* fail("read", `cannot read ${filepath.value}: ${out.stderr.trim()}`)
   })
 
   const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
@@ -189,50 +217,54 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
       .map((entry) => entry.path.slice(prefix.length)) satisfies ReadonlyArray<string>
   })
 
-  const commit = Effect.fn("GitRepo.commit")(function*(input: {
-    readonly files: ReadonlyArray<FileChange>
-    readonly message: string
-    readonly author: { readonly name: string; readonly email: string }
-  }) {
-    const changes: Array<FileChange> = []
-    for (const change of input.files) {
-      const path = validPath(change.path)
-      if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
-      changes.push({ path: path.value, content: change.content })
+  /** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */
+  const blobModes = (commit: string, paths: ReadonlyArray<string>) =>
+    gitIn("commit", ["ls-tree", "-z", commit, "--", ...paths]).pipe(
+      Effect.map((out) =>
+        new Map(parseLsTree(out).filter((entry) => entry.type === "blob").map((entry) => [entry.path, entry.mode]))
+      )
+    )
+
+  // One fast-import for the whole batch: one process and one pack, instead of several processes and
+  // loose objects per commit.
+  const commitAll = Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
+    const batch: Array<{ readonly input: CommitInput; readonly changes: ReadonlyArray<{ path: string; content: string }> }> = []
+    for (const input of inputs) {
+      const changes: Array<{ path: string; content: string }> = []
+      for (const change of input.files) {
+        const path = validPath(change.path)
+        if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
+        changes.push({ path: path.value, content: change.content })
+      }
+      batch.push({ input, changes })
     }
+    if (batch.length === 0) return []
     const parent = yield* Ref.get(head)
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    // A private index, so the bare clone never needs a work tree and nothing else sees half a commit.
-    const oid = yield* Effect.scoped(Effect.gen(function*() {
-      const scratch = yield* files.makeTempDirectoryScoped({ prefix: "runner-index-" }).pipe(
-        Effect.mapError((error) => fail("commit", `cannot create a temporary index: ${error.message}`))
-      )
-      const env = { GIT_INDEX_FILE: `${scratch}/index` }
-      yield* gitIn("commit", ["read-tree", parent], { env })
-      for (const change of changes) {
-        const existing = yield* entryAt(parent, change.path)
-        const mode = Option.isSome(existing) && existing.value.type === "blob" ? existing.value.mode : "100644"
-        const blob = (yield* gitIn("commit", ["hash-object", "-w", "--stdin"], { stdin: change.content })).trim()
-        yield* gitIn("commit", ["update-index", "--add", "--cacheinfo", `${mode},${blob},${change.path}`], { env })
-      }
-      const tree = (yield* gitIn("commit", ["write-tree"], { env })).trim()
-      const date = `@${seconds} +0000`
+    const modes = yield* blobModes(parent, [...new Set(batch.flatMap(({ changes }) => changes.map((c) => c.path)))])
+    const stream = batch.map(({ changes, input }, i) => {
+      const ident = `${identPart(input.author.name)} <${identPart(input.author.email)}> ${seconds} +0000`
       const message = input.message.endsWith("\n") ? input.message : `${input.message}\n`
-      return (yield* gitIn("commit", ["commit-tree", tree, "-p", parent, "-F", "-"], {
-        stdin: message,
-        env: {
-          GIT_AUTHOR_NAME: input.author.name,
-          GIT_AUTHOR_EMAIL: input.author.email,
-          GIT_AUTHOR_DATE: date,
-          GIT_COMMITTER_NAME: input.author.name,
-          GIT_COMMITTER_EMAIL: input.author.email,
-          GIT_COMMITTER_DATE: date
-        }
-      })).trim()
-    }))
-    yield* gitIn("commit", ["update-ref", branchRef, oid, parent])
-    yield* Ref.set(head, oid)
-    return oid
+      return [
+        `commit ${branchRef}\nmark :${i + 1}\nauthor ${ident}\ncommitter ${ident}\n${fastImportData(message)}`,
+        i === 0 ? `from ${parent}\n` : "",
+        ...changes.map(({ content, path }) =>
+          `M ${modes.get(path) ?? "100644"} inline ${fastImportPath(path)}\n${fastImportData(content)}`
+        ),
+        "\n"
+      ].join("")
+    })
+    const marks = batch.map((_, i) => `get-mark :${i + 1}\n`)
+    const out = yield* gitIn("commit", ["fast-import", "--quiet", "--done"], {
+      stdin: [...stream, ...marks, "done\n"].join("")
+    })
+    const oids = out.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line))
+    const tip = oids[oids.length - 1]
+    if (oids.length !== batch.length || tip === undefined) {
+      return yield* fail("commit", `git fast-import returned ${oids.length} commits for ${batch.length}`)
+    }
+    yield* Ref.set(head, tip)
+    return oids
   })
 
   const push = Effect.gen(function*() {
@@ -258,7 +290,8 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     head: Ref.get(head),
     readFile,
     listFiles,
-    commit,
+    commit: commitOne(commitAll),
+    commitAll,
     push
   } satisfies Checkout
 })

@@ -1,11 +1,11 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { Effect, Either, Option, Redacted, TestClock, TestContext } from "effect"
+import { ConfigProvider, Effect, Either, Option, Redacted, TestClock, TestContext } from "effect"
 import { existsSync } from "node:fs"
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type Checkout, GitError, GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
+import { type Checkout, GitError, GitRepo, type HttpBackend, type RepoSpec } from "../../src/git/GitRepo.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
 
 const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
@@ -18,13 +18,25 @@ const FILES = {
   "README.md": "# config\n"
 }
 
-const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>): Promise<A> =>
-  Effect.runPromise(effect.pipe(Effect.provide(GitRepo.layer), Effect.provide(NodeContext.layer)))
+/** Runs with `RUNNER_GIT_BACKEND` set to `backend` (or unset), as the environment would set it. */
+const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>, backend?: HttpBackend): Promise<A> =>
+  Effect.runPromise(
+    effect.pipe(
+      Effect.provide(GitRepo.layer),
+      Effect.provide(NodeContext.layer),
+      Effect.withConfigProvider(
+        ConfigProvider.fromMap(new Map(backend === undefined ? [] : [["RUNNER_GIT_BACKEND", backend]]))
+      )
+    )
+  )
 
-const open = (spec: RepoSpec, dir: string) => run(Effect.flatMap(GitRepo, (repo) => repo.open(spec, dir)))
+const opener = (backend?: HttpBackend) => ({
+  open: (spec: RepoSpec, dir: string) => run(Effect.flatMap(GitRepo, (repo) => repo.open(spec, dir)), backend),
+  openError: (spec: RepoSpec, dir: string) =>
+    run(Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(spec, dir))), backend)
+})
 
-const openError = (spec: RepoSpec, dir: string) =>
-  run(Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(spec, dir))))
+const { open } = opener()
 
 const exec = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 
@@ -54,15 +66,20 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-interface Ctx {
+interface Ctx extends ReturnType<typeof opener> {
   readonly name: string
   readonly remote: string
   readonly dir: string
   readonly spec: RepoSpec
 }
 
-const backends: ReadonlyArray<{ readonly backend: string; readonly remoteOf: (name: string) => string }> = [
-  { backend: "isomorphic-git over http", remoteOf: (name) => `${server.url}/${name}.git` },
+const backends: ReadonlyArray<{
+  readonly backend: string
+  readonly http?: HttpBackend
+  readonly remoteOf: (name: string) => string
+}> = [
+  { backend: "isomorphic-git over http", http: "builtin", remoteOf: (name) => `${server.url}/${name}.git` },
+  { backend: "system git over http", http: "system", remoteOf: (name) => `${server.url}/${name}.git` },
   { backend: "system git over file://", remoteOf: (name) => `file://${server.root}/${name}.git` },
   { backend: "system git over a bare path", remoteOf: (name) => `${server.root}/${name}.git` }
 ]
@@ -70,7 +87,7 @@ const backends: ReadonlyArray<{ readonly backend: string; readonly remoteOf: (na
 const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: Ctx) => Promise<void> }> = [
   {
     scenario: "clones shallow and reads a nested file at the branch tip",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const [tip] = await server.log(name)
       expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
@@ -85,7 +102,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "lists the files directly under a directory",
-    run: async ({ dir, spec }) => {
+    run: async ({ dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const sorted = async (path: string) => [...(await exec(checkout.listFiles(path)))].sort()
       expect(await sorted(".pipe/")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
@@ -97,7 +114,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "two commits then one push: the remote log has both, with author, messages and Clock time",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const base = await exec(checkout.head)
       const updated = FILES["apps/foo/deployment.yaml"].replace("1.0.0", "1.1.0")
@@ -154,7 +171,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "reopening an existing clone fetches (no re-clone) and sees another writer's commit",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       await open(spec, dir)
       const marker = join(dir, "kept-between-passes")
       await writeFile(marker, "")
@@ -167,7 +184,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "a corrupt clone directory is wiped and cloned again",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       await open(spec, dir)
       await rm(join(dir, "config"))
       await rm(join(dir, "HEAD"))
@@ -178,7 +195,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "sync drops local commits that were never pushed",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const base = await exec(checkout.head)
       await exec(checkout.commit({ files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
@@ -190,7 +207,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "another writer pushes between our sync and our push: Rejected, then sync + commit + push lands",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       await exec(
         checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours, first try", author: AUTHOR })
@@ -214,7 +231,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "a server-side hook refusal is a push GitError, not a rejection",
-    run: async ({ name, dir, spec }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const hook = join(server.root, `${name}.git`, "hooks", "pre-receive")
       await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
@@ -228,7 +245,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "a missing branch is a GitError naming the branch",
-    run: async ({ dir, spec }) => {
+    run: async ({ dir, spec, openError }) => {
       const error = await openError({ ...spec, branch: "no-such-branch" }, dir)
       expect(error.operation).toBe("clone")
       expect(error.message).toContain("config")
@@ -237,18 +254,19 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   }
 ]
 
-for (const { backend, remoteOf } of backends) {
+for (const { backend, http, remoteOf } of backends) {
   describe(`GitRepo with ${backend}`, () => {
     test.each(scenarios.map((s) => [s.scenario, s] as const))("%s", async (_, { run }) => {
       const name = `org/repo-${++counter}`
       await server.createRepo(name, FILES)
       const remote = remoteOf(name)
-      await run({ name, remote, dir: join(scratch, `clone-${counter}`), spec: specOf(remote) })
+      await run({ name, remote, dir: join(scratch, `clone-${counter}`), spec: specOf(remote), ...opener(http) })
     }, 30_000)
   })
 }
 
-describe("GitRepo over http with credentials", () => {
+describe.each(["builtin", "system"] as const)("GitRepo over http with credentials, %s backend", (backend) => {
+  const { open, openError } = opener(backend)
   const token = "s3cr3t-t0ken"
   const cases: ReadonlyArray<{
     readonly name: string
