@@ -216,11 +216,10 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     // Commit stage: one commit per changed target, then the push stage: one push for them all.
     const author = { name: pipeline.git.username, email: pipeline.git.email }
     // Not interruptible: a daemon told to stop must not leave a ref or a lock file half written.
-    const made = yield* Effect.uninterruptible(
-      Effect.forEach(commits, (c) =>
-        checkout.commit({ files: [c.change], message: c.message, author }).pipe(Effect.map((oid) => ({ oid, reports: c.reports })))
-      )
+    const oids = yield* Effect.uninterruptible(
+      checkout.commitAll(commits.map((c) => ({ files: [c.change], message: c.message, author })))
     )
+    const made = commits.map((c, i) => ({ oid: oids[i] ?? "", reports: c.reports }))
     const pushed = yield* checkout.push
     if (pushed._tag === "Rejected") return yield* new PushRejected({ reason: pushed.reason })
     for (const m of made) {
