@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
+import { ociProvider, shippedWatcher, watcherFile, writePipedConfig } from "../support/config.ts"
 import { ensureBuilt, type RunResult, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 let registry: TestRegistry
@@ -29,19 +30,8 @@ interface Scenario {
   readonly run: (...extra: Array<string>) => Promise<RunResult>
 }
 
-const watcher = (targets: ReadonlyArray<Record<string, unknown>>) =>
-  `apiVersion: pipecd.dev/v1beta1
-kind: ImageWatcher
-spec:
-  targets:
-${targets
-  .map((t) =>
-    Object.entries({ provider: "local", ...t })
-      .map(([k, v], i) => `${i === 0 ? "    - " : "      "}${k}: ${JSON.stringify(v)}`)
-      .join("\n")
-  )
-  .join("\n")}
-`
+/** Targets of this file's tests use the provider `local`. */
+const watcher = (targets: ReadonlyArray<Record<string, unknown>>) => watcherFile(targets.map((t) => ({ provider: "local", ...t })))
 
 /** A fresh repository holding `files`, and a Piped config (shipped spelling) that watches it. */
 const scenario = async (files: (image: (repo: string) => string) => Record<string, string>, configExtra = ""): Promise<Scenario> => {
@@ -49,32 +39,14 @@ const scenario = async (files: (image: (repo: string) => string) => Record<strin
   const image = (repo: string) => `${registry.host}/${name}/${repo}`
   const remote = await git.createRepo(name, files(image))
   const dir = tempDir("runner-e2e-")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  projectID: ignored
-  pipedID: ignored
-  git:
-    username: image-bot
-    email: image-bot@example.com
-  repositories:
-    - repoId: ${name}
-      remote: ${remote}
-      branch: main
-  imageProviders:
-    - name: local
-      type: OCI
-      config:
-        address: ${registry.url}
-  imageWatcher:
-    checkInterval: 1m
-    gitRepos:
-      - repoId: ${name}
-${configExtra}`
-  )
+  const config = writePipedConfig(dir, {
+    repoId: name,
+    remote,
+    spec: "  projectID: ignored\n  pipedID: ignored\n",
+    git: "    username: image-bot\n    email: image-bot@example.com\n",
+    providers: ociProvider("local", registry.url),
+    imageWatcher: shippedWatcher(name, "1m") + configExtra
+  })
   const dataDir = `${dir}/data`
   return { name, remote, image, config, dataDir, run: (...extra) => runRunner(["--once", "--config", config, "--data-dir", dataDir, ...extra]) }
 }

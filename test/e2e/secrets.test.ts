@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
+import { ociProvider, writePipedConfig } from "../support/config.ts"
 import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const REGISTRY_PASSWORD = "reg-s3cret-Pa55word"
@@ -42,26 +43,12 @@ spec:
   const registryPasswordFile = writeFile(dir, "registry-pass", options.registryPassword + "\n")
   const gitPasswordFile = writeFile(dir, "git-pass", options.gitToken + "\n")
   const remote = options.tokenInUrl ? url.replace("http://", `http://bot:${options.gitToken}@`) : url.replace("http://", "http://bot@")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  git:
-${options.tokenInUrl ? "" : `    passwordFile: ${gitPasswordFile}\n`}  repositories:
-    - repoId: ${name}
-      remote: ${remote}
-      branch: main
-  imageProviders:
-    - name: private
-      type: OCI
-      config:
-        address: ${registry.url}
-        username: ci
-        passwordFile: ${registryPasswordFile}
-`
-  )
+  const config = writePipedConfig(dir, {
+    repoId: name,
+    remote,
+    ...(options.tokenInUrl ? {} : { git: `    passwordFile: ${gitPasswordFile}\n` }),
+    providers: ociProvider("private", registry.url, { config: ["username: ci", `passwordFile: ${registryPasswordFile}`] })
+  })
   const result = await runRunner(["--once", "--config", config, "--data-dir", `${dir}/data`, "--log-level", "debug"])
   return { result, image, name }
 }

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
-import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { ociProvider, writePipedConfig } from "../support/config.ts"
+import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
 
 let registry: TestRegistry
 let git: TestGitServer
@@ -27,23 +28,7 @@ spec:
 ${target}`
   })
   const dir = tempDir("runner-select-")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  repositories:
-    - repoId: ${name}
-      remote: ${git.url}/${name}.git
-      branch: main
-  imageProviders:
-    - name: local
-      type: OCI
-      config:
-        address: ${registry.url}
-`
-  )
+  const config = writePipedConfig(dir, { repoId: name, remote: `${git.url}/${name}.git`, providers: ociProvider("local", registry.url) })
   return runRunner(["--once", "--config", config, "--data-dir", `${dir}/data`, ...extra])
 }
 

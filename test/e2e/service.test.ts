@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { createServer, type Server } from "node:net"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts"
-import { type Daemon, DENO, metric, startDaemon, stopDaemon as stop, storeProvider, until, writePipedConfig } from "../support/daemon.ts"
+import { type Daemon, DENO, metric, startDaemon, stopDaemon as stop, until } from "../support/daemon.ts"
+import { checkEvery, ociProvider, storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const API_TOKEN = "api-t0ken-7f3a9c1e5b"
@@ -36,15 +37,7 @@ afterAll(async () => {
   await Promise.all([git?.stop(), registry?.stop(), notifying?.stop()])
 })
 
-const watcher = (image: string, provider: string) => `apiVersion: pipecd.dev/v1beta1
-kind: ImageWatcher
-spec:
-  targets:
-    - image: ${image}
-      provider: ${provider}
-      filePath: app.yaml
-      field: spec.image
-`
+const watcher = (image: string, provider: string) => watcherFile([{ image, provider, filePath: "app.yaml", field: "spec.image" }])
 
 interface Setup {
   readonly dir: string
@@ -56,7 +49,7 @@ interface Setup {
 const setup = async (name: string, options: { image: string; provider: string; providers: string; checkInterval: string; remote?: string }) => {
   const remote = options.remote ?? (await git.createRepo(name, { "app.yaml": `spec:\n  image: ${options.image}:1.0.0\n`, ".pipe/w.yaml": watcher(options.image, options.provider) }))
   const dir = tempDir("runner-service-")
-  const config = writePipedConfig(dir, { repoId: name, remote, providers: options.providers, checkInterval: options.checkInterval })
+  const config = writePipedConfig(dir, { repoId: name, remote, providers: options.providers, imageWatcher: checkEvery(options.checkInterval) })
   return { dir, config, dataDir: `${dir}/data`, tokenFile: writeFile(dir, "token", `${API_TOKEN}\n`) } satisfies Setup
 }
 
@@ -90,14 +83,11 @@ const checkLogs = (stderr: string, secrets: ReadonlyArray<string>) => {
   return lines.map((line) => JSON.parse(line))
 }
 
-const OCI = (name: string, address: string, interval: string, credentials = "") =>
-  `    - name: ${name}\n      type: OCI\n      interval: ${interval}\n      config:\n        address: ${address}${credentials}`
-
 describe("service mode", () => {
   test("healthz, readyz and metrics; a tag pushed to the registry lands by polling", async () => {
     const image = `${registry.host}/poll/app`
     await registry.pushImage("poll/app", "1.0.0")
-    const s = await setup("poll", { image, provider: "reg", providers: OCI("reg", registry.url, "1s"), checkInterval: "1s" })
+    const s = await setup("poll", { image, provider: "reg", providers: ociProvider("reg", registry.url, { interval: "1s" }), checkInterval: "1s" })
     const d = await start(s, { api: false })
     try {
       await ready(d)
@@ -194,7 +184,7 @@ describe("service mode", () => {
     const s = await setup("hooked", {
       image,
       provider: "reg",
-      providers: OCI("reg", notifying.url, "1h", `\n        username: ci\n        passwordFile: ${passwordFile}`),
+      providers: ociProvider("reg", notifying.url, { interval: "1h", config: ["username: ci", `passwordFile: ${passwordFile}`] }),
       checkInterval: "1h"
     })
     const d = await start(s, { port: notifyingPort })

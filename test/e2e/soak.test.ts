@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
-import { metric, startDaemon, stopDaemon, storeProvider, writePipedConfig } from "../support/daemon.ts"
+import { checkEvery, storeProvider, writePipedConfig } from "../support/config.ts"
+import { metric, startDaemon, stopDaemon } from "../support/daemon.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
 
@@ -37,7 +38,7 @@ test(`${PASSES} passes of the daemon keep memory flat`, async () => {
     ".pipe/w.yaml": "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n    - image: nginx\n      provider: ci\n      filePath: app.yaml\n      field: image\n"
   })
   const dir = tempDir("runner-soak-")
-  const config = writePipedConfig(dir, { repoId: "soak", remote: `file://${git.root}/soak.git`, providers: storeProvider("ci", "10ms"), checkInterval: "10ms" })
+  const config = writePipedConfig(dir, { repoId: "soak", remote: `file://${git.root}/soak.git`, providers: storeProvider("ci", "10ms"), imageWatcher: checkEvery("10ms") })
   const dataDir = `${dir}/data`
   await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.25.0", "--data-dir", dataDir])
   const daemon = await startDaemon(["--config", config, "--data-dir", dataDir, "--log-level", "error"])

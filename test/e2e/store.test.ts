@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { storeProvider, writePipedConfig } from "../support/config.ts"
 import { ensureBuilt, exec, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
 import { VERSION } from "../../src/version.ts"
 
@@ -38,26 +39,12 @@ const setup = async (name: string) => {
     ".pipe/ignored.yaml": "not: [valid\n"
   })
   const dir = tempDir("runner-store-")
-  const config = writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  repositories:
-    - repoId: ${name}
-      remote: file://${git.root}/${name}.git
-      branch: main
-  imageProviders:
-    - name: ci
-      type: STORE
-      interval: 30s
-  imageWatcher:
-    - repoId: ${name}
-      includes:
-        - .pipe/imagewatcher-dev.yaml
-`
-  )
+  const config = writePipedConfig(dir, {
+    repoId: name,
+    remote: `file://${git.root}/${name}.git`,
+    providers: storeProvider("ci", "30s"),
+    imageWatcher: `  imageWatcher:\n    - repoId: ${name}\n      includes:\n        - .pipe/imagewatcher-dev.yaml\n`
+  })
   return { config, dataDir: `${dir}/data` }
 }
 

@@ -2,32 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { freePort } from "./registry.ts"
-import { RUNNER, writeFile } from "./runner.ts"
-
-/** A `kind: Piped` config of one repository; `providers` is the YAML list under imageProviders. */
-export const writePipedConfig = (
-  dir: string,
-  options: { readonly repoId: string; readonly remote: string; readonly providers: string; readonly checkInterval: string }
-) =>
-  writeFile(
-    dir,
-    "piped.yaml",
-    `apiVersion: pipecd.dev/v1beta1
-kind: Piped
-spec:
-  repositories:
-    - repoId: ${options.repoId}
-      remote: ${options.remote}
-      branch: main
-  imageProviders:
-${options.providers}
-  imageWatcher:
-    checkInterval: ${options.checkInterval}
-`
-  )
-
-/** The `imageProviders` entry of a tag store. */
-export const storeProvider = (name: string, interval: string) => `    - name: ${name}\n      type: STORE\n      interval: ${interval}`
+import { RUNNER } from "./runner.ts"
 
 /** The same source under Deno instead of the compiled binary. */
 export const DENO = (() => {
