@@ -3,7 +3,7 @@
  * so the bench counts what the runner really sent: tag lists, auth challenges, manifest calls.
  */
 import { createServer, type IncomingMessage } from "node:http"
-import type { AddressInfo } from "node:net"
+import { listenOnLoopback } from "../test/support/listen.ts"
 
 export interface Exchange {
   readonly method: string
@@ -50,18 +50,10 @@ export const startCountingProxy = async (upstream: string): Promise<CountingProx
         res.end(String(error))
       })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
+  const { url, stop } = await listenOnLoopback(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     exchanges,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
+    stop,
   }
 }

@@ -5,7 +5,7 @@
  * answers them all on loopback and records what it was asked.
  */
 import { createServer, type IncomingMessage } from "node:http"
-import type { AddressInfo } from "node:net"
+import { listenOnLoopback } from "./listen.ts"
 
 export interface FakeRequest {
   readonly method: string
@@ -127,18 +127,10 @@ export const startCloudFake = async (options: CloudFakeOptions = {}): Promise<Cl
       res.end(reply.body)
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
+  const { url, stop } = await listenOnLoopback(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    stop,
   }
 }
