@@ -65,6 +65,9 @@ export interface Checkout {
   readonly push: Effect.Effect<PushResult, GitError>
 }
 
+/** A commit author's name or email as git accepts it in an identity line: without `<`, `>` or newlines. */
+export const identPart = (text: string): string => text.replace(/[<>\n]/g, "")
+
 /** `commit` as a batch of one. */
 export const commitOne = (commitAll: Checkout["commitAll"]): Checkout["commit"] => (input) =>
   commitAll([input]).pipe(Effect.map((oids) => oids[0] ?? ""))

@@ -9,6 +9,7 @@ import {
   commitOne,
   credentialsOf,
   GitError,
+  identPart,
   isRaceRejection,
   networkTimeout,
   type PushResult,
@@ -222,7 +223,12 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
           const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
           tree = await withBlob(tree, parts, blob)
         }
-        const signature = { name: input.author.name, email: input.author.email, timestamp, timezoneOffset: 0 }
+        const signature = {
+          name: identPart(input.author.name),
+          email: identPart(input.author.email),
+          timestamp,
+          timezoneOffset: 0
+        }
         tip = await git.writeCommit({
           fs,
           gitdir: dir,

@@ -6,6 +6,7 @@ import {
   commitOne,
   credentialsOf,
   GitError,
+  identPart,
   isHttpRemote,
   isRaceRejection,
   networkTimeout,
@@ -44,9 +45,6 @@ const parseLsTree = (output: string) =>
 /** A path as fast-import reads it: C-quoted, so that spaces, quotes and newlines survive. */
 const fastImportPath = (path: string) => `"${path.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n")}"`
 
-/** An identity line's name or email: git would refuse these characters there. */
-const identPart = (text: string) => text.replace(/[<>\n]/g, "")
-
 const byteLength = (text: string) => new TextEncoder().encode(text).length
 
 const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
@@ -68,7 +66,6 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
   const secrets = [...secretsOf(spec), ...Option.toArray(basicAuth)]
   const remote = scrub(spec.remote, secrets)
   const branchRef = `refs/heads/${spec.branch}`
-  const remoteRef = `refs/remotes/${REMOTE}/${spec.branch}`
 
   const baseEnv: Record<string, string> = {
     GIT_TERMINAL_PROMPT: "0",
@@ -152,17 +149,25 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
 
   const isUsableClone = Effect.gen(function*() {
     if (!(yield* files.exists(dir))) return false
-    const bare = yield* exec("read", [`--git-dir=${dir}`, "rev-parse", "--is-bare-repository"])
-    if (bare.exitCode !== 0 || bare.stdout.trim() !== "true") return false
-    const configured = yield* exec("read", [`--git-dir=${dir}`, "config", "--get", `remote.${REMOTE}.url`])
-    return configured.exitCode === 0 && configured.stdout.trim() === url
+    const out = yield* exec("read", [
+      `--git-dir=${dir}`,
+      "config",
+      "--null",
+      "--get-regexp",
+      `^(core\\.bare|remote\\.${REMOTE}\\.url)$`
+    ])
+    const config = new Map(out.stdout.split("\0").map((record) => {
+      const newline = record.indexOf("\n")
+      return [record.slice(0, newline), record.slice(newline + 1)] as const
+    }))
+    return out.exitCode === 0 && config.get("core.bare") === "true" && config.get(`remote.${REMOTE}.url`) === url
   }).pipe(Effect.orElseSucceed(() => false))
 
   const initialize = Effect.gen(function*() {
     yield* files.remove(dir, { recursive: true, force: true }).pipe(
       Effect.mapError((error) => fail("clone", `cannot clear ${dir}: ${error.message}`))
     )
-    const init = yield* exec("clone", ["init", "--bare", "--quiet", dir])
+    const init = yield* exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", dir])
     if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
     yield* gitIn("clone", ["config", `remote.${REMOTE}.url`, url])
   })
@@ -172,27 +177,33 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     yield* initialize
   }
 
-  const head = yield* Ref.make(Option.getOrElse(yield* resolve(branchRef), () => ""))
+  const head = yield* Ref.make("")
 
   const sync = Effect.gen(function*() {
-    // Only the first fetch is shallow; later ones send our shallow boundary and get just what is new.
-    const known = yield* resolve(remoteRef)
-    const operation: Operation = Option.isSome(known) ? "fetch" : "clone"
-    yield* overNetwork(
+    // Only the first fetch is shallow (it leaves a `shallow` file); later ones send our shallow
+    // boundary and get just what is new.
+    const fetched = yield* files.exists(`${dir}/shallow`).pipe(Effect.orElseSucceed(() => false))
+    const operation: Operation = fetched ? "fetch" : "clone"
+    // Straight into the local branch: a forced update drops local commits that were never pushed.
+    const out = yield* overNetwork(
       operation,
-      gitIn(operation, [
+      exec(operation, [
+        `--git-dir=${dir}`,
         "fetch",
         "--quiet",
         "--no-tags",
-        ...(Option.isNone(known) ? ["--depth=1"] : []),
+        "--no-write-fetch-head",
+        ...(fetched ? [] : ["--depth=1"]),
         REMOTE,
-        `+${branchRef}:${remoteRef}`
+        `+${branchRef}:${branchRef}`
       ])
     )
-    const tip = yield* resolve(remoteRef)
+    if (/couldn't find remote ref/.test(out.stderr)) {
+      return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
+    }
+    if (out.exitCode !== 0) return yield* fail(operation, `git fetch failed for ${remote}: ${out.stderr.trim()}`)
+    const tip = yield* resolve(branchRef)
     if (Option.isNone(tip)) return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
-    yield* gitIn(operation, ["update-ref", branchRef, tip.value])
-    yield* gitIn(operation, ["symbolic-ref", "HEAD", branchRef])
     yield* Ref.set(head, tip.value)
     return tip.value
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))

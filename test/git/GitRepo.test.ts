@@ -2,10 +2,18 @@ import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { ConfigProvider, Effect, Either, Option, Redacted, TestClock, TestContext } from "effect"
 import { existsSync } from "node:fs"
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type Checkout, GitError, GitRepo, type HttpBackend, type RepoSpec } from "../../src/git/GitRepo.ts"
+import {
+  type Checkout,
+  chooseHttpBackend,
+  GitError,
+  GitRepo,
+  type HttpBackend,
+  parseGitVersion,
+  type RepoSpec
+} from "../../src/git/GitRepo.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
 
 const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
@@ -167,6 +175,45 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       expect(await server.readFile(name, "apps/bar/new/service.yaml")).toBe("kind: Service\n")
       expect(await server.readFile(name, ".pipe/nested/ignored.yaml")).toBe(FILES[".pipe/nested/ignored.yaml"])
       await git(["fsck", "--strict"], { cwd: join(server.root, `${name}.git`) })
+    }
+  },
+  {
+    scenario: "commitAll writes a batch of commits on top of head, one push sends them all",
+    run: async ({ name, dir, spec, open }) => {
+      const checkout = await open(spec, dir)
+      const base = await exec(checkout.head)
+      expect(await exec(checkout.commitAll([]))).toEqual([])
+      const deployment = (tag: string) => FILES["apps/foo/deployment.yaml"].replace("1.0.0", tag)
+      const oids = await exec(checkout.commitAll([
+        { files: [{ path: "apps/foo/deployment.yaml", content: deployment("1.1.0") }], message: "One", author: AUTHOR },
+        { files: [{ path: "apps/foo/deployment.yaml", content: deployment("1.2.0") }], message: "Two\n", author: AUTHOR },
+        {
+          files: [{ path: "apps/with space/\"quoted\" ü.yaml", content: "kind: Ünïcode\n" }, {
+            path: "./README.md",
+            content: ""
+          }],
+          message: "Three\n\nwith a body",
+          author: { name: "Name <with> brackets", email: AUTHOR.email }
+        }
+      ]))
+      expect(oids).toHaveLength(3)
+      expect(await exec(checkout.head)).toBe(oids[2] ?? "missing")
+      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(Option.some(deployment("1.2.0")))
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      const log = await server.log(name)
+      expect(log.map((entry) => entry.oid)).toEqual([...oids].reverse().concat(base))
+      expect(log.map((entry) => entry.subject)).toEqual(["Three", "Two", "One", "Initial commit"])
+      expect(await server.readFile(name, "apps/with space/\"quoted\" ü.yaml")).toBe("kind: Ünïcode\n")
+      expect(await server.readFile(name, "README.md")).toBe("")
+      const bare = join(server.root, `${name}.git`)
+      expect(await git(["show", "-s", "--format=%B", oids[2] ?? "missing"], { cwd: bare })).toBe("Three\n\nwith a body\n\n")
+      await git(["fsck", "--strict"], { cwd: bare })
+      const invalid = await exec(Effect.flip(checkout.commitAll([
+        { files: [{ path: "README.md", content: "x\n" }], message: "fine", author: AUTHOR },
+        { files: [{ path: "../outside", content: "x\n" }], message: "bad", author: AUTHOR }
+      ])))
+      expect(invalid.operation).toBe("commit")
+      expect(await exec(checkout.head)).toBe(oids[2] ?? "missing")
     }
   },
   {
@@ -337,6 +384,143 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
       }
     }
   }, 30_000)
+})
+
+describe("http backend choice", () => {
+  const version = (major: number, minor: number) => Option.some([major, minor] as const)
+  test.each([
+    ["git version 2.39.5", version(2, 39)],
+    ["git version 2.31.0.windows.1\n", version(2, 31)],
+    ["git version 10.0", version(10, 0)],
+    ["git: command not found", Option.none()],
+    ["", Option.none()]
+  ] as const)("parseGitVersion(%j)", (output, expected) => {
+    expect(parseGitVersion(output)).toEqual(expected)
+  })
+
+  const wanted: Record<string, Option.Option<HttpBackend>> = {
+    unset: Option.none(),
+    builtin: Option.some("builtin"),
+    system: Option.some("system")
+  }
+  const cases: ReadonlyArray<
+    readonly [string, Option.Option<readonly [number, number]>, Either.Either<HttpBackend, string>]
+  > = [
+    ["unset", version(2, 39), Either.right("system")],
+    ["unset", version(2, 31), Either.right("system")],
+    ["unset", version(3, 0), Either.right("system")],
+    ["unset", version(2, 30), Either.right("builtin")],
+    ["unset", Option.none(), Either.right("builtin")],
+    ["builtin", version(2, 39), Either.right("builtin")],
+    ["builtin", Option.none(), Either.right("builtin")],
+    ["system", version(2, 39), Either.right("system")],
+    ["system", version(2, 30), Either.left("RUNNER_GIT_BACKEND=system needs git 2.31 or newer on PATH; found 2.30")],
+    ["system", Option.none(), Either.left("RUNNER_GIT_BACKEND=system needs git 2.31 or newer on PATH; none was found")]
+  ]
+  test.each(cases)("RUNNER_GIT_BACKEND %s, git %j", (choice, found, expected) => {
+    expect(chooseHttpBackend(wanted[choice] ?? Option.none(), found)).toEqual(expected)
+  })
+})
+
+/**
+ * Puts a `git` first on PATH that logs every command line to `log` and then runs the real git,
+ * answering `--version` with `version` when given.
+ */
+const withGitOnPath = async <A>(options: { readonly version?: string }, body: (log: string) => Promise<A>) => {
+  const bin = await mkdtemp(join(tmpdir(), "git-wrapper-"))
+  const log = join(bin, "commands.log")
+  const real = Bun.which("git") ?? "/usr/bin/git"
+  const version = options.version === undefined
+    ? ""
+    : `[ "$1" = "--version" ] && { echo 'git version ${options.version}'; exit 0; }\n`
+  await writeFile(join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\n${version}exec '${real}' "$@"\n`)
+  await chmod(join(bin, "git"), 0o755)
+  await writeFile(log, "")
+  const path = process.env.PATH
+  process.env.PATH = `${bin}:${path ?? ""}`
+  try {
+    return await body(log)
+  } finally {
+    process.env.PATH = path
+    await rm(bin, { recursive: true, force: true })
+  }
+}
+
+/** The logged git commands but the test server's own `git http-backend`. */
+const clientCommands = async (log: string) =>
+  (await readFile(log, "utf8")).split("\n").filter((line) => line !== "" && line !== "http-backend")
+
+/** Every file under `dir`, as text. */
+const allText = async (dir: string): Promise<string> => {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  const texts = await Promise.all(
+    entries.filter((entry) => entry.isFile()).map((entry) => readFile(join(entry.parentPath, entry.name), "latin1"))
+  )
+  return texts.join("\n")
+}
+
+describe("system git over http", () => {
+  const token = "s3cr3t-t0ken"
+
+  test("credentials reach git through its environment only: no command line, no file of the clone", async () => {
+    const name = `auth/env-${++counter}`
+    const url = await authServer.createRepo(name, FILES)
+    const dir = join(scratch, `clone-${counter}`)
+    const spec = specOf(url.replace("http://", "http://robot@"), { password: Option.some(Redacted.make(token)) })
+    const commands = await withGitOnPath({}, async (log) => {
+      const checkout = await opener().open(spec, dir)
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "env\n" }], message: "env", author: AUTHOR }))
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      await exec(checkout.sync)
+      return readFile(log, "utf8")
+    })
+    expect((await authServer.log(name))[0]?.subject).toBe("env")
+    // System git did the work, by default.
+    expect(commands).toContain("fetch")
+    expect(commands).toContain("fast-import")
+    expect(commands).toContain("push")
+    const basic = Buffer.from(`robot:${token}`).toString("base64")
+    for (const text of [commands, await allText(dir)]) {
+      expect(text).not.toContain(token)
+      expect(text).not.toContain(basic)
+      expect(text).not.toContain("robot@")
+    }
+  }, 30_000)
+
+  test("a git older than 2.31 leaves http remotes to the built-in client, unless system git is asked for", async () => {
+    const name = `org/old-git-${++counter}`
+    const url = await server.createRepo(name, FILES)
+    await withGitOnPath({ version: "2.30.9" }, async (log) => {
+      const checkout = await opener().open(specOf(url), join(scratch, `clone-${counter}`))
+      expect(await exec(checkout.readFile("README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect(await clientCommands(log)).toEqual(["--version"])
+
+      const error = await opener("system").openError(specOf(url), join(scratch, `clone-${++counter}`))
+      expect(error.operation).toBe("clone")
+      expect(error.message).toContain("RUNNER_GIT_BACKEND=system needs git 2.31 or newer on PATH; found 2.30")
+    })
+  }, 30_000)
+
+  test("RUNNER_GIT_BACKEND=builtin never runs git", async () => {
+    const name = `org/builtin-${++counter}`
+    const url = await server.createRepo(name, FILES)
+    await withGitOnPath({}, async (log) => {
+      const checkout = await opener("builtin").open(specOf(url), join(scratch, `clone-${counter}`))
+      await exec(checkout.commit({ files: [{ path: "README.md", content: "b\n" }], message: "b", author: AUTHOR }))
+      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+      expect(await clientCommands(log)).toEqual([])
+    })
+  }, 30_000)
+
+  test("an unknown RUNNER_GIT_BACKEND is an error naming the choices", async () => {
+    const url = await server.createRepo(`org/unknown-${++counter}`, FILES)
+    const error = await run(
+      Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(specOf(url), join(scratch, `clone-${counter}`)))).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["RUNNER_GIT_BACKEND", "libgit2"]])))
+      )
+    )
+    expect(error.message).toContain("RUNNER_GIT_BACKEND must be builtin or system")
+  })
 })
 
 describe("TestGitServer", () => {
