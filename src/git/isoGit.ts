@@ -24,6 +24,80 @@ type Operation = GitError["operation"]
 
 const REMOTE = "origin"
 
+/** Whether `dir` holds a bare clone of `url` to reuse (either backend's), read in process. */
+export const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
+  Effect.tryPromise(async () => {
+    if (!fs.existsSync(`${dir}/HEAD`) || !fs.existsSync(`${dir}/objects`)) return false
+    const bare: unknown = await git.getConfig({ fs, gitdir: dir, path: "core.bare" })
+    const configured: unknown = await git.getConfig({ fs, gitdir: dir, path: `remote.${REMOTE}.url` })
+    return bare === true && configured === url
+  }).pipe(Effect.orElseSucceed(() => false))
+
+/** The commit a ref points at, read in process; None if there is no such ref. */
+export const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Option<string>> =>
+  Effect.tryPromise(() => git.resolveRef({ fs, gitdir: dir, ref })).pipe(Effect.option)
+
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
+
+/**
+ * Reading at the commit `head` holds, in this process. The system git backend reads this way too:
+ * a git process per file read would cost more than the pass's whole fetch.
+ */
+export const inProcessReads = (options: {
+  readonly dir: string
+  readonly head: Ref.Ref<string>
+  /** isomorphic-git's object cache, kept as long as the checkout. */
+  readonly cache: object
+  readonly fail: (detail: string) => GitError
+}): Pick<Checkout, "readFile" | "listFiles"> => {
+  const { cache, dir, fail, head } = options
+
+  const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath) || filepath.value === "") return yield* fail(`invalid file path "${path}"`)
+    const oid = yield* Ref.get(head)
+    return yield* Effect.tryPromise({
+      try: async () => {
+        try {
+          const { blob } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
+          return Option.some(new TextDecoder().decode(blob))
+        } catch (error) {
+          // A directory at that path is no file either.
+          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()
+          throw error
+        }
+      },
+      catch: (error) => fail(`cannot read ${path}: ${messageOf(error)}`)
+    })
+  })
+
+  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath)) return yield* fail(`invalid directory path "${path}"`)
+    const oid = yield* Ref.get(head)
+    return yield* Effect.tryPromise({
+      try: async (): Promise<ReadonlyArray<string>> => {
+        try {
+          const { tree } = await git.readTree({
+            fs,
+            cache,
+            gitdir: dir,
+            oid,
+            ...(filepath.value === "" ? {} : { filepath: filepath.value })
+          })
+          return tree.filter((entry) => entry.type === "blob").map((entry) => entry.path)
+        } catch (error) {
+          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return []
+          throw error
+        }
+      },
+      catch: (error) => fail(`cannot list ${path}: ${messageOf(error)}`)
+    })
+  })
+
+  return { readFile, listFiles }
+}
+
 /**
  * The isomorphic-git backend for http(s) remotes: a bare, shallow, single-branch clone in `dir`.
  * isomorphic-git pushes from a shallow clone (it stops its object walk at the shallow boundary).
@@ -61,12 +135,6 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
       })
     )
 
-  const isUsableClone = Effect.tryPromise(async () => {
-    if (!fs.existsSync(`${dir}/HEAD`) || !fs.existsSync(`${dir}/objects`)) return false
-    const configured = await git.getConfig({ fs, gitdir: dir, path: `remote.${REMOTE}.url` })
-    return configured === url
-  }).pipe(Effect.orElseSucceed(() => false))
-
   const initialize = Effect.gen(function*() {
     yield* files.remove(dir, { recursive: true, force: true })
     yield* files.makeDirectory(dir, { recursive: true })
@@ -84,20 +152,17 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     Effect.mapError((error) => error instanceof GitError ? error : fail("clone", `cannot prepare ${dir}: ${error.message}`))
   )
 
-  const reused = yield* isUsableClone
+  const reused = yield* isBareCloneOf(dir, url)
   if (!reused) {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: url }))
     yield* initialize
   }
 
-  const resolve = (ref: string) =>
-    Effect.tryPromise(() => git.resolveRef({ fs, gitdir: dir, ref })).pipe(Effect.option)
-
-  const head = yield* Ref.make(Option.getOrElse(yield* resolve(branchRef), () => ""))
+  const head = yield* Ref.make(Option.getOrElse(yield* resolveRef(dir, branchRef), () => ""))
 
   const sync = Effect.gen(function*() {
     // Only the first fetch is shallow; later ones send our shallow boundary and get just what is new.
-    const known = yield* resolve(remoteRef)
+    const known = yield* resolveRef(dir, remoteRef)
     const operation: Operation = Option.isSome(known) ? "fetch" : "clone"
     const fetched = yield* overNetwork(operation, () =>
       git.fetch({
@@ -123,48 +188,7 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     return tip
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
 
-  const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
-    const filepath = validPath(path)
-    if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
-    const oid = yield* Ref.get(head)
-    return yield* Effect.tryPromise({
-      try: async () => {
-        try {
-          const { blob } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
-          return Option.some(new TextDecoder().decode(blob))
-        } catch (error) {
-          // A directory at that path is no file either.
-          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()
-          throw error
-        }
-      },
-      catch: (error) => fail("read", `cannot read ${path}: ${describe(error)}`)
-    })
-  })
-
-  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
-    const filepath = validPath(path)
-    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
-    const oid = yield* Ref.get(head)
-    return yield* Effect.tryPromise({
-      try: async (): Promise<ReadonlyArray<string>> => {
-        try {
-          const { tree } = await git.readTree({
-            fs,
-            cache,
-            gitdir: dir,
-            oid,
-            ...(filepath.value === "" ? {} : { filepath: filepath.value })
-          })
-          return tree.filter((entry) => entry.type === "blob").map((entry) => entry.path)
-        } catch (error) {
-          if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return []
-          throw error
-        }
-      },
-      catch: (error) => fail("read", `cannot list ${path}: ${describe(error)}`)
-    })
-  })
+  const { listFiles, readFile } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
 
   /** Trees by oid, as read or written: a batch of commits rewrites the same few trees again and again. */
   const trees = new Map<string, ReadonlyArray<TreeEntry>>()

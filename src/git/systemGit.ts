@@ -17,6 +17,7 @@ import {
   stripUserinfo,
   validPath
 } from "./GitRepo.ts"
+import { inProcessReads, isBareCloneOf, resolveRef } from "./isoGit.ts"
 
 type Operation = GitError["operation"]
 
@@ -54,6 +55,7 @@ const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
  * shallow clone as long as the server has the shallow boundary commit, which it always does for a
  * branch that was not rewritten. Over http(s) the remote URL is kept without its userinfo, and the
  * credentials reach git only through its environment (never a command line, a file or a message).
+ * Files are read in process (isomorphic-git reads what git wrote); git runs for the network and commits.
  */
 export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec, dir: string) {
   const files = yield* FileSystem.FileSystem
@@ -142,27 +144,6 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
       })
     )
 
-  const resolve = (ref: string) =>
-    exec("read", [`--git-dir=${dir}`, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).pipe(
-      Effect.map((out) => out.exitCode === 0 ? Option.some(out.stdout.trim()) : Option.none<string>())
-    )
-
-  const isUsableClone = Effect.gen(function*() {
-    if (!(yield* files.exists(dir))) return false
-    const out = yield* exec("read", [
-      `--git-dir=${dir}`,
-      "config",
-      "--null",
-      "--get-regexp",
-      `^(core\\.bare|remote\\.${REMOTE}\\.url)$`
-    ])
-    const config = new Map(out.stdout.split("\0").map((record) => {
-      const newline = record.indexOf("\n")
-      return [record.slice(0, newline), record.slice(newline + 1)] as const
-    }))
-    return out.exitCode === 0 && config.get("core.bare") === "true" && config.get(`remote.${REMOTE}.url`) === url
-  }).pipe(Effect.orElseSucceed(() => false))
-
   const initialize = Effect.gen(function*() {
     yield* files.remove(dir, { recursive: true, force: true }).pipe(
       Effect.mapError((error) => fail("clone", `cannot clear ${dir}: ${error.message}`))
@@ -172,7 +153,7 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     yield* gitIn("clone", ["config", `remote.${REMOTE}.url`, url])
   })
 
-  if (!(yield* isUsableClone)) {
+  if (!(yield* isBareCloneOf(dir, url))) {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote }))
     yield* initialize
   }
@@ -189,6 +170,9 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
       operation,
       exec(operation, [
         `--git-dir=${dir}`,
+        // Housekeeping that the fetch may start ends before the fetch does, so it never races our reads.
+        "-c",
+        "gc.autoDetach=false",
         "fetch",
         "--quiet",
         "--no-tags",
@@ -202,31 +186,13 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
       return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
     }
     if (out.exitCode !== 0) return yield* fail(operation, `git fetch failed for ${remote}: ${out.stderr.trim()}`)
-    const tip = yield* resolve(branchRef)
+    const tip = yield* resolveRef(dir, branchRef)
     if (Option.isNone(tip)) return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
     yield* Ref.set(head, tip.value)
     return tip.value
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
 
-  const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
-    const filepath = validPath(path)
-    if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
-    const out = yield* exec("read", [`--git-dir=${dir}`, "cat-file", "blob", `${yield* Ref.get(head)}:${filepath.value}`])
-    if (out.exitCode === 0) return Option.some(out.stdout)
-    // No such path, or a directory there: no file either.
-    if (/does not exist in|: bad file$/m.test(out.stderr)) return Option.none<string>()
-    return yield* fail("read", `cannot read ${filepath.value}: ${out.stderr.trim()}`)
-  })
-
-  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
-    const filepath = validPath(path)
-    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
-    const prefix = filepath.value === "" ? "" : `${filepath.value}/`
-    const out = yield* gitIn("read", ["ls-tree", "-z", yield* Ref.get(head), "--", ...(prefix === "" ? [] : [prefix])])
-    return parseLsTree(out)
-      .filter((entry) => entry.type === "blob" && entry.path.startsWith(prefix))
-      .map((entry) => entry.path.slice(prefix.length)) satisfies ReadonlyArray<string>
-  })
+  const { listFiles, readFile } = inProcessReads({ dir, head, cache: {}, fail: (detail) => fail("read", detail) })
 
   /** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */
   const blobModes = (commit: string, paths: ReadonlyArray<string>) =>
