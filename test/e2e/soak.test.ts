@@ -11,8 +11,9 @@ import { metric, startDaemon, stopDaemon } from "../support/daemon.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
 
-const PASSES = 300
-const WARM_UP = 50
+const PASSES = 600
+// The heap grows to its working size over the first couple of hundred passes, then stays.
+const WARM_UP = 250
 /** Allowed growth of the peak RSS between the first and the last third of the run. */
 const MAX_GROWTH_MB = 24
 
