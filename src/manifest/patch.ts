@@ -45,7 +45,7 @@ export interface Manifest {
 
 export const parseManifest = (text: string): Either.Either<Manifest, PatchError> => {
   const lines = new LineCounter()
-  const documents = parseAllDocuments(text, { keepSourceTokens: true, lineCounter: lines, prettyErrors: false })
+  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })
   // An empty stream comes back as a non-array object: it simply holds no documents.
   const list = Array.isArray(documents) ? documents : []
   for (const [index, doc] of list.entries()) {
