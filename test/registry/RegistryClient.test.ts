@@ -4,7 +4,7 @@ import { Effect, Either, Option, Redacted } from "effect"
 import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import type { RegistryError } from "../../src/registry/RegistryError.ts"
-import { freePort, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
+import { freePort, RESET, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
 
 const run = <A>(f: (client: RegistryClient["Type"]) => Effect.Effect<A, RegistryError>) =>
   Effect.runPromise(
@@ -135,6 +135,27 @@ describe("anonymous registry", () => {
         expect(sorted(Either.getOrThrow(result))).toEqual(sorted(tags))
         expect(performance.now() - started).toBeGreaterThanOrEqual(950)
         expect(proxy.requests.length).toBe(3)
+      } finally {
+        await proxy.stop()
+      }
+    })
+
+    test("connection resets are retried with backoff", async () => {
+      const proxy = await startPagingProxy(registry, 100, { faults: [RESET, RESET] })
+      try {
+        const result = await run((c) => listed(c, endpoint(proxy.url, "team/app")))
+        expect(sorted(Either.getOrThrow(result))).toEqual(sorted(tags))
+        expect(proxy.requests.length).toBe(3)
+      } finally {
+        await proxy.stop()
+      }
+    })
+
+    test("connection resets on every try end as a Transport error after a bounded number of requests", async () => {
+      const proxy = await startPagingProxy(registry, 100, { faults: Array(10).fill(RESET) })
+      try {
+        expectError(await run((c) => listed(c, endpoint(proxy.url, "team/app"))), "Transport")
+        expect(proxy.requests.length).toBe(4)
       } finally {
         await proxy.stop()
       }

@@ -362,10 +362,14 @@ export interface PagingProxy {
   stop(): Promise<void>
 }
 
+/** A fault that closes the connection instead of answering. */
+export const RESET = 0
+
 export interface PagingProxyOptions {
   /**
    * Statuses answered, one per request, to the first tag-list requests instead of forwarding them
-   * (e.g. `[503, 429]`). A 429 carries `Retry-After: <retryAfter>`.
+   * (e.g. `[503, 429]`). A 429 carries `Retry-After: <retryAfter>`; `RESET` drops the connection
+   * without an answer.
    */
   readonly faults?: ReadonlyArray<number>
   readonly retryAfter?: string
@@ -425,6 +429,10 @@ export const startPagingProxy = async (
 
     if (listing !== null && req.method === "GET") {
       const fault = faults.shift()
+      if (fault === RESET) {
+        req.socket.destroy()
+        return
+      }
       if (fault !== undefined) {
         const payload = JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: `injected ${fault}` }] })
         const extra: Record<string, string> = fault === 429 && options.retryAfter !== undefined ? { "retry-after": options.retryAfter } : {}
