@@ -7,8 +7,8 @@ import { type Manifest, parseManifest, spliceManifest } from "../manifest/patch.
 import { compileSelector, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
-import { type ImageRef, parseImageRef } from "../registry/ImageRef.ts"
-import { planTarget } from "./diff.ts"
+import { type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
+import { planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
@@ -77,8 +77,16 @@ const failed = (
  * The diff stage for one target, with the registry lookups it may need: the digest of the
  * chosen tag when the field pins one (looked up once per tag and provider interval).
  */
-const planWithDigests = (manifest: Manifest, p: Prepared, listed: ReadonlyArray<TagInfo>) =>
-  Effect.gen(function* () {
+const planWithDigests = (
+  manifest: Manifest,
+  p: Prepared,
+  listed: ReadonlyArray<TagInfo>
+): Effect.Effect<Either.Either<TargetPlan, string>, never, TagCache> => {
+  // Most targets need no look-up: answer without running an effect for each.
+  const first = planTarget(manifest, p.target, p.image, p.selector, listed)
+  if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
+  if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
+  return Effect.gen(function* () {
     const cache = yield* TagCache
     let tags = listed
     for (;;) {
@@ -92,6 +100,7 @@ const planWithDigests = (manifest: Manifest, p: Prepared, listed: ReadonlyArray<
       tags = tags.map((t) => (t.tag === planned.tag ? { ...t, digest: digest.right } : t))
     }
   })
+}
 
 /**
  * One attempt at a repository from the checkout's current head: the diff, patch and commit
@@ -131,20 +140,39 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     )
 
     // Fetch stage: every (provider, image) once, whatever the number of targets.
-    const listings = new Map<Prepared, Either.Either<ReadonlyArray<TagInfo>, string>>()
+    const listingKey = (p: Prepared) => `${p.provider.source.file}:${p.provider.source.line}\u0000${imageName(p.image)}`
+    const images = new Map(prepared.map((p) => [listingKey(p), p] as const))
+    const listed = new Map<string, Either.Either<ReadonlyArray<TagInfo>, string>>()
     yield* Effect.forEach(
-      prepared,
-      (p) =>
+      images,
+      ([key, p]) =>
         tags.get(p.provider, p.image).pipe(
-          Effect.flatMap((listed) =>
-            p.selector.needsCreated ? tags.withCreated(p.provider, p.image, listed, p.selector.candidates(listed)) : Effect.succeed(listed)
-          ),
           Effect.mapError((e) => `provider ${p.provider.name}: ${e.message}`),
           Effect.either,
-          Effect.map((r) => listings.set(p, r))
+          Effect.map((r) => listed.set(key, r))
         ),
       { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
     )
+    // `newest` needs creation times, looked up for the tags its filters keep.
+    const dated = new Map<Prepared, Either.Either<ReadonlyArray<TagInfo>, string>>()
+    yield* Effect.forEach(
+      prepared.filter((p) => p.selector.needsCreated),
+      (p) =>
+        Effect.gen(function* () {
+          const tagList = listed.get(listingKey(p))
+          if (tagList === undefined || Either.isLeft(tagList)) return
+          const withTimes = tags.withCreated(p.provider, p.image, tagList.right, p.selector.candidates(tagList.right))
+          dated.set(
+            p,
+            yield* withTimes.pipe(
+              Effect.mapError((e) => `provider ${p.provider.name}: ${e.message}`),
+              Effect.either
+            )
+          )
+        }),
+      { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
+    )
+    const listingOf = (p: Prepared) => dated.get(p) ?? listed.get(listingKey(p))
 
     // Diff and patch stages, file by file, so that several targets in one file build on each other.
     const byFile = new Map<string, Array<Prepared>>()
@@ -168,7 +196,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       }
       let manifest = parsed.right
       for (const p of group) {
-        const listing = listings.get(p)
+        const listing = listingOf(p)
         if (listing === undefined || Either.isLeft(listing)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
           continue
