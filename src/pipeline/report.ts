@@ -39,8 +39,6 @@ export interface PassReport {
   readonly diffs: ReadonlyArray<string>
 }
 
-export const emptyReport: PassReport = { targets: [], failures: [], diffs: [] }
-
 export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => ({
   targets: reports.flatMap((r) => r.targets),
   failures: reports.flatMap((r) => r.failures),

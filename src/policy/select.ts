@@ -27,7 +27,6 @@ export interface SelectorSpec {
 }
 
 export interface Selector {
-  readonly describe: string
   /** True when the policy ranks by creation time, which a provider may have to look up tag by tag. */
   readonly needsCreated: boolean
   /** The tags that pass the grammar, exclusions and filter: the only ones worth a lookup. */
@@ -75,7 +74,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     }
     return Either.right({ _tag: "Update", tag: best.info.tag, listed, kept })
   }
-  return { describe: policy.name, needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
+  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
 }
 
 /** Checks every regex and range of a target before any registry is called. */

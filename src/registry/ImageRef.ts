@@ -15,7 +15,7 @@ export interface ImageRef {
 export const DOCKER_HUB = "docker.io"
 
 const componentRe = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
-export const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
+const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
 const digestRe = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
 
