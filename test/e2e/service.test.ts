@@ -94,10 +94,11 @@ describe("service mode", () => {
       expect(await (await fetch(`${d.url}/healthz`)).text()).toBe("ok\n")
       await registry.pushImage("poll/app", "1.1.0")
       await until(fileHas("poll", `${image}:1.1.0`), 15_000)
+      // The push lands before the pass counts it: wait for the count rather than race it.
+      await until(async () => (await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)) === 1, 5_000)
+      await until(async () => (await metric(d, /^runner_passes_total\{pipeline="[^"]*piped.yaml",result="success"\} (\d+)$/m)) >= 2, 5_000)
       const metrics = await (await fetch(`${d.url}/metrics`)).text()
       expect(metrics).toContain("# TYPE runner_passes_total counter")
-      expect(await metric(d, /^runner_passes_total\{pipeline="[^"]*piped.yaml",result="success"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
-      expect(await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBe(1)
       expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
       expect(await metric(d, /^runner_last_pass_success_timestamp_seconds\{pipeline="[^"]*piped.yaml"\} ([\d.]+)$/m)).toBeGreaterThan(Date.now() / 1000 - 60)
       expect(metrics).toMatch(/^runner_pass_duration_seconds_count\{pipeline="[^"]*piped.yaml"\} \d+$/m)
@@ -267,7 +268,8 @@ describe("service mode", () => {
       expect((await postImage(d, { image: "nginx", tag: "1.5.0" }, { authorization: "Bearer nope" })).status).toBe(401)
       expect((await postImage(d, { image: "nginx", tag: "1.5.0" })).status).toBe(200)
       await until(fileHas("deno", "nginx:1.5.0"), 10_000)
-      expect(await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBe(1)
+      // The push lands before the pass counts it: wait for the count rather than race it.
+      await until(async () => (await metric(d, /^runner_target_updates_total\{pipeline="[^"]*piped.yaml"\} (\d+)$/m)) === 1, 5_000)
     } finally {
       expect(await stop(d)).toBe(0)
     }
