@@ -73,10 +73,11 @@ const TargetSection = Schema.Struct({
   format: opt(oneOf("image", "tag", "digest"))
 })
 
+// Targets are decoded one by one, so that one bad target does not take its neighbours with it.
 const WatcherDocument = Schema.Struct({
   apiVersion: oneOf(API_VERSION),
   kind: Schema.Literal("ImageWatcher"),
-  spec: Schema.Struct({ targets: opt(Schema.Array(TargetSection)) })
+  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)) })
 })
 
 const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec => {
@@ -86,27 +87,60 @@ const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec => {
   return { _tag: "semver", range: policy?.semver ?? "*" }
 }
 
-const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<ReadonlyArray<Target>, ReadonlyArray<ConfigError>> =>
-  Schema.decodeUnknownEither(WatcherDocument, decodeOptions)(doc.value).pipe(
-    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
-    Either.map(({ spec }) =>
-      (spec.targets ?? []).map((target, index): Target => ({
-        image: target.image.trim(),
-        provider: target.provider,
-        filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
-        field: target.field,
-        policy: toPolicy(target.policy),
-        ...(target.filterTags === undefined
-          ? {}
-          : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
-        excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
-        allowDowngrade: target.allowDowngrade ?? false,
-        format: target.format ?? "image",
-        source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
-      }))
-    )
+interface Decoded {
+  readonly targets: ReadonlyArray<Target>
+  readonly rejected: ReadonlyArray<ConfigError>
+}
+
+const decodeTarget = (path: string, doc: SourceDocument, raw: unknown, index: number): Either.Either<Target, ReadonlyArray<ConfigError>> =>
+  Schema.decodeUnknownEither(TargetSection, decodeOptions)(raw).pipe(
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error, ["spec", "targets", index]))),
+    Either.map((target): Target => ({
+      image: target.image.trim(),
+      provider: target.provider,
+      filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
+      field: target.field,
+      policy: toPolicy(target.policy),
+      ...(target.filterTags === undefined
+        ? {}
+        : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
+      excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
+      allowDowngrade: target.allowDowngrade ?? false,
+      format: target.format ?? "image",
+      source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
+    }))
   )
 
-/** Decodes an ImageWatcher file: the targets of all its `kind: ImageWatcher` documents, in order. */
+const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>
+  Schema.decodeUnknownEither(WatcherDocument, decodeOptions)(doc.value).pipe(
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
+    Either.map(({ spec }) => {
+      const decoded = (spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, raw, index))
+      return {
+        targets: decoded.flatMap((d) => (Either.isRight(d) ? [d.right] : [])),
+        rejected: decoded.flatMap((d) => (Either.isLeft(d) ? d.left : []))
+      }
+    })
+  )
+
+/** A watcher file whose valid targets can run although others were rejected. */
+export interface PartialWatcherFile extends WatcherFile {
+  readonly rejected: ReadonlyArray<ConfigError>
+}
+
+/**
+ * Decodes an ImageWatcher file, keeping its valid targets: the pipeline runs those and reports
+ * each rejected one. A file that is not valid YAML, or not an ImageWatcher, is an error whole.
+ */
+export const decodeWatcherTargets = (path: string, text: string): Either.Either<PartialWatcherFile, ReadonlyArray<ConfigError>> =>
+  Either.map(decodeDocumentsOfKind(path, text, "ImageWatcher", decodeTargets(path)), (docs) => ({
+    path,
+    targets: docs.flatMap((d) => d.targets),
+    rejected: docs.flatMap((d) => d.rejected)
+  }))
+
+/** Decodes an ImageWatcher file strictly: the targets of all its `kind: ImageWatcher` documents, or every error. */
 export const decodeWatcherFile = (path: string, text: string): Either.Either<WatcherFile, ReadonlyArray<ConfigError>> =>
-  Either.map(decodeDocumentsOfKind(path, text, "ImageWatcher", decodeTargets(path)), (targets) => ({ path, targets: targets.flat() }))
+  Either.flatMap(decodeWatcherTargets(path, text), (file) =>
+    file.rejected.length > 0 ? Either.left(file.rejected) : Either.right({ path, targets: file.targets })
+  )

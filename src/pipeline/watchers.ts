@@ -1,13 +1,13 @@
 import { Effect, Either } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
-import { decodeWatcherFile } from "../config/WatcherFile.ts"
+import { decodeWatcherTargets } from "../config/WatcherFile.ts"
 import type { Checkout, GitError } from "../git/GitRepo.ts"
 
 export const WATCHER_DIR = ".pipe"
 
 export interface WatcherFiles {
   readonly files: ReadonlyArray<WatcherFile>
-  /** Watcher files that could not be read or decoded: each fails alone. */
+  /** Watcher files that could not be read or decoded, and rejected targets: each fails alone. */
   readonly failures: ReadonlyArray<{ readonly path: string; readonly reason: string }>
 }
 
@@ -40,9 +40,14 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
       failures.push({ path, reason: "not a readable file" })
       continue
     }
-    const decoded = decodeWatcherFile(path, text.value)
-    if (Either.isLeft(decoded)) failures.push({ path, reason: decoded.left.map((e) => e.display).join("; ") })
-    else files.push(decoded.right)
+    const decoded = decodeWatcherTargets(path, text.value)
+    if (Either.isLeft(decoded)) {
+      failures.push({ path, reason: decoded.left.map((e) => e.display).join("; ") })
+      continue
+    }
+    // A rejected target fails alone; the file's other targets still run.
+    for (const e of decoded.right.rejected) failures.push({ path, reason: e.display })
+    files.push(decoded.right)
   }
   return { files, failures }
 })

@@ -3,7 +3,7 @@ import { Either } from "effect"
 import { readFileSync } from "node:fs"
 import type { Target } from "../../src/config/model.ts"
 import { DEFAULT_EXCLUDE_TAGS } from "../../src/config/model.ts"
-import { decodeWatcherFile } from "../../src/config/WatcherFile.ts"
+import { decodeWatcherFile, decodeWatcherTargets } from "../../src/config/WatcherFile.ts"
 
 const FILE = ".pipe/imagewatcher-dev.yaml"
 const header = "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n"
@@ -157,5 +157,39 @@ describe("decodeWatcherFile: errors carry file, line and key path", () => {
 
   test("an unknown key in spec", () => {
     check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets)"]])
+  })
+})
+
+describe("decodeWatcherTargets: a bad target fails alone", () => {
+  const text = `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - image: gcr.io/a/good
+      provider: p
+      filePath: good.yaml
+      field: image
+    - image: gcr.io/a/bad
+      provider: p
+      filePath: ../outside.yaml
+      field: image
+    - image: gcr.io/a/also-good
+      provider: p
+      filePath: also.yaml
+      field: image
+      colour: blue
+`
+  test("keeps the valid targets and rejects the others, each with its file, line and key", () => {
+    const file = Either.getOrThrow(decodeWatcherTargets("w.yaml", text))
+    expect(file.targets.map((t) => t.image)).toEqual(["gcr.io/a/good"])
+    expect(file.rejected.map((e) => [e.line, e.path])).toEqual([
+      [11, "spec.targets[1].filePath"],
+      [17, "spec.targets[2].colour"]
+    ])
+  })
+
+  test("the strict decoder refuses the whole file", () => {
+    const decoded = decodeWatcherFile("w.yaml", text)
+    expect(Either.isLeft(decoded) ? decoded.left.length : 0).toBe(2)
   })
 })

@@ -263,9 +263,9 @@ spec:
         { image: image("good"), filePath: "ok.yaml", field: "image" },
         { image: image("good"), filePath: "bad.yaml", field: "spec.missing" },
         { image: image("good"), filePath: "bad.yaml", field: "image" },
-        { image: image("good"), filePath: "ok.yaml", field: "image", policy: { semver: "not a range" } }
-      ]),
-      ".pipe/escape.yaml": watcher([{ image: image("good"), filePath: "../outside.yaml", field: "image" }])
+        { image: image("good"), filePath: "ok.yaml", field: "image", policy: { semver: "not a range" } },
+        { image: image("good"), filePath: "../outside.yaml", field: "image" }
+      ])
     }))
     await push(`${s.name}/good`, "1.0.0", "1.0.1")
     const result = await s.run()
@@ -275,7 +275,7 @@ spec:
     expect(result.stdout).toMatch(/\.pipe\/broken\.yaml  failed: \.pipe\/broken\.yaml:\d+: invalid YAML/)
     expect(result.stdout).toMatch(/spec\.missing.*failed: field spec\.missing not found in bad\.yaml/)
     expect(result.stdout).toMatch(/bad\.yaml  image .*failed: line 1: the field holds .*unrelated:1\.0\.0, not the watched image/)
-    expect(result.stdout).toMatch(/escape\.yaml.*failed: .*filePath.*outside\.yaml/)
+    expect(result.stdout).toMatch(/\.pipe\/w\.yaml  failed: \.pipe\/w\.yaml:\d+: spec\.targets\[4\]\.filePath: .*outside\.yaml/)
     expect(result.stdout).toMatch(/failed: \.pipe\/w\.yaml:\d+: invalid semver range "not a range"/)
     expect(result.stdout).toContain("1 updated")
   }, 60_000)
