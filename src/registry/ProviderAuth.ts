@@ -1,6 +1,6 @@
 import { Command, FileSystem } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { makeExpiringCache } from "./auth.ts"
@@ -26,6 +26,7 @@ import type { ImageRef } from "./ImageRef.ts"
 import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { type Outgoing, type Reply, RegistryHttp, replyText, type Target } from "./RegistryHttp.ts"
+import { decodeJsonText } from "./json.ts"
 
 /**
  * Turns a provider's configuration into a ready endpoint: credentials from files (read on every
@@ -88,9 +89,7 @@ const make = Effect.gen(function* () {
     )
 
   const decodeJson = <A, I>(schema: Schema.Schema<A, I>, text: string, what: string): Either.Either<A, string> =>
-    Schema.decodeUnknownEither(Schema.parseJson(schema))(text).pipe(
-      Either.mapLeft((error) => `${what} is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`),
-    )
+    Either.mapLeft(decodeJsonText(schema, text), (why) => `${what} is not valid: ${why}`)
 
   /** A cloud call that must answer 200 with JSON of the given shape. */
   const cloudJson = <A, I>(target: Target, request: Outgoing, schema: Schema.Schema<A, I>, what: string) =>

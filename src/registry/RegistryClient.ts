@@ -9,7 +9,6 @@ import {
   HashSet,
   Layer,
   Option,
-  ParseResult,
   Redacted,
   Ref,
   Schema,
@@ -21,6 +20,7 @@ import type { RegistryCredentials, RegistryEndpoint } from "./endpoint.ts"
 import { isValidTag } from "./ImageRef.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "./RegistryHttp.ts"
+import { decodeJsonText } from "./json.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
 export class RegistryClient extends Context.Tag("RegistryClient")<
@@ -342,9 +342,7 @@ const make = Effect.gen(function* () {
     authorizedRequest(s, method, url, accept).pipe(Effect.flatMap((reply) => checkStatus(s.endpoint, reply, what)))
 
   const decode = <A, I>(endpoint: RegistryEndpoint, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
-    Schema.decodeUnknownEither(Schema.parseJson(schema))(text(reply)).pipe(
-      Either.mapLeft((error) => fail(endpoint, "Protocol", `${what} is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
-    )
+    decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(endpoint, "Protocol", `${what} is not valid: ${why}`)))
 
   interface PageState {
     readonly url: string
