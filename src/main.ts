@@ -8,13 +8,12 @@ import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { jsonLinesLogger } from "./logging.ts"
-import { parseFieldPath } from "./manifest/FieldPath.ts"
+import { compileTarget } from "./pipeline/diff.ts"
 import { TagCache } from "./pipeline/fetchTags.ts"
 import { formatReport, passFailed } from "./pipeline/report.ts"
 import { runForever, runOnce } from "./pipeline/run.ts"
 import { Triggers } from "./pipeline/Triggers.ts"
 import { WatchIndex } from "./pipeline/WatchIndex.ts"
-import { compileSelector } from "./policy/select.ts"
 import { isValidTag, parseImageRef } from "./registry/ImageRef.ts"
 import { checkProviderCredentials } from "./registry/ProviderAuth.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
@@ -143,11 +142,8 @@ const validate = (cmd: ValidateCommand) =>
         continue
       }
       for (const target of decoded.right.targets) {
-        const at = `${target.source.file}:${target.source.line}`
-        const selector = compileSelector(target)
-        if (Either.isLeft(selector)) errors.push(`${at}: ${selector.left}`)
-        const field = parseFieldPath(target.field)
-        if (Either.isLeft(field)) errors.push(`${at}: field: ${field.left.message}`)
+        const compiled = compileTarget(target)
+        if (Either.isLeft(compiled)) errors.push(`${target.source.file}:${target.source.line}: ${compiled.left}`)
       }
     }
     if (errors.length > 0) {

@@ -1,8 +1,8 @@
-import { Either } from "effect"
+import { Either, Option } from "effect"
 import type { Target } from "../config/model.ts"
-import { parseFieldPath } from "../manifest/FieldPath.ts"
+import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
-import type { Selection, Selector } from "../policy/select.ts"
+import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
 
@@ -66,6 +66,25 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
   }
 }
 
+/** A target's image, field path and selector, checked once before any registry is called. */
+export interface CompiledTarget {
+  readonly image: ImageRef
+  readonly path: ReadonlyArray<Segment>
+  readonly selector: Selector
+}
+
+/** The static checks of a target, shared by the pipeline and `runner validate`. */
+export const compileTarget = (target: Target): Either.Either<CompiledTarget, string> => {
+  const image = parseImageRef(target.image)
+  const path = parseFieldPath(target.field).pipe(Either.mapLeft((e) => `field: ${e.message}`))
+  const selector = compileSelector(target)
+  // Every problem at once, so that one run of `validate` shows them all.
+  const problems = [Either.getLeft(image), Either.getLeft(path), Either.getLeft(selector)].flatMap(Option.toArray)
+  return Either.isRight(image) && Either.isRight(path) && Either.isRight(selector)
+    ? Either.right({ image: image.right, path: path.right, selector: selector.right })
+    : Either.left(problems.join("; "))
+}
+
 /**
  * Plans one target against the current text of its file, parsed. Nothing here touches git or a
  * registry: when a pinned digest must be refreshed and `tags` does not carry the chosen tag's
@@ -74,12 +93,10 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
 export const planTarget = (
   manifest: Manifest,
   target: Target,
-  watched: ImageRef,
-  selector: Selector,
+  { image: watched, path, selector }: CompiledTarget,
   tags: ReadonlyArray<TagInfo>
 ): Either.Either<PlanResult, string> =>
   Either.gen(function* () {
-    const path = yield* parseFieldPath(target.field).pipe(Either.mapLeft((e) => e.message))
     const hits = yield* findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
     const occurrences: Array<Occurrence> = []
     for (const hit of hits) occurrences.push(yield* occurrence(target, watched, hit))

@@ -4,11 +4,10 @@ import { Data, Effect, Either, Metric, Option, Redacted, Schedule } from "effect
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
 import { type Manifest, parseManifest, spliceManifest } from "../manifest/patch.ts"
-import { compileSelector, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
-import { type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
-import { planTarget, type TargetPlan } from "./diff.ts"
+import { imageName } from "../registry/ImageRef.ts"
+import { type CompiledTarget, compileTarget, planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
@@ -33,11 +32,9 @@ export const pushRetry = Schedule.exponential("250 millis").pipe(
 const MAX_REGISTRY_CONCURRENCY = 8
 
 /** A target that passed the static checks, ready for the fetch stage. */
-interface Prepared {
+interface Prepared extends CompiledTarget {
   readonly target: Target
   readonly watcherFile: string
-  readonly image: ImageRef
-  readonly selector: Selector
   readonly provider: Pipeline["providers"][number]
 }
 
@@ -83,14 +80,14 @@ const planWithDigests = (
   listed: ReadonlyArray<TagInfo>
 ): Effect.Effect<Either.Either<TargetPlan, string>, never, TagCache> => {
   // Most targets need no look-up: answer without running an effect for each.
-  const first = planTarget(manifest, p.target, p.image, p.selector, listed)
+  const first = planTarget(manifest, p.target, p, listed)
   if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
   if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
   return Effect.gen(function* () {
     const cache = yield* TagCache
     let tags = listed
     for (;;) {
-      const result = planTarget(manifest, p.target, p.image, p.selector, tags)
+      const result = planTarget(manifest, p.target, p, tags)
       if (Either.isLeft(result)) return Either.left(result.left)
       const planned = result.right
       if (planned._tag === "Planned") return Either.right(planned.plan)
@@ -123,12 +120,10 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         const fail = (reason: string) =>
           reports.push(failed(pipeline, repo, file.path, target, `${target.source.file}:${target.source.line}: ${reason}`))
         const provider = pipeline.providers.find((p) => p.name === target.provider)
-        const image = parseImageRef(target.image)
-        const selector = compileSelector(target)
+        const compiled = compileTarget(target)
         if (provider === undefined) fail(`unknown provider ${JSON.stringify(target.provider)}`)
-        else if (Either.isLeft(image)) fail(image.left)
-        else if (Either.isLeft(selector)) fail(selector.left)
-        else prepared.push({ target, watcherFile: file.path, image: image.right, selector: selector.right, provider })
+        else if (Either.isLeft(compiled)) fail(compiled.left)
+        else prepared.push({ ...compiled.right, target, watcherFile: file.path, provider })
       }
     }
 

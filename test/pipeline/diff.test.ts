@@ -2,11 +2,9 @@ import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
-import { planTarget } from "../../src/pipeline/diff.ts"
+import { compileTarget, planTarget } from "../../src/pipeline/diff.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
-import { compileSelector } from "../../src/policy/select.ts"
-import { parseImageRef } from "../../src/registry/ImageRef.ts"
 
 const target = (over: Partial<Target>): Target => ({
   image: "gcr.io/pipecd/foo",
@@ -98,11 +96,10 @@ const cases: ReadonlyArray<Case> = [
 describe("planTarget", () => {
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const t = target(c.target ?? {})
-    const selector = Either.getOrThrow(compileSelector(t))
-    const watched = Either.getOrThrow(parseImageRef(t.image))
+    const compiled = Either.getOrThrow(compileTarget(t))
     const tags = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
     const manifest = Either.getOrThrow(parseManifest(c.text))
-    const plan = planTarget(manifest, t, watched, selector, tags)
+    const plan = planTarget(manifest, t, compiled, tags)
     if (c.expect.startsWith("error: ")) {
       expect(Either.isLeft(plan) ? plan.left : "no error").toContain(c.expect.slice(7))
       return
