@@ -54,11 +54,9 @@ export interface Checkout {
   readonly readFile: (path: string) => Effect.Effect<Option.Option<string>, GitError>
   /** Names of the files directly under `dir` at head; [] if there is no such directory. */
   readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<string>, GitError>
-  /** A new commit on top of head with these files changed; head advances to it. */
-  readonly commit: (input: CommitInput) => Effect.Effect<string, GitError>
   /**
    * The commits one on top of the other, from head; head advances to the last. Returns their oids
-   * in order. Much cheaper than as many `commit`s. On failure head stays where it was.
+   * in order. On failure head stays where it was.
    */
   readonly commitAll: (inputs: ReadonlyArray<CommitInput>) => Effect.Effect<ReadonlyArray<string>, GitError>
   /** Pushes head to the remote branch. Never forced: a non-fast-forward is `Rejected`, not an error. */
@@ -67,10 +65,6 @@ export interface Checkout {
 
 /** A commit author's name or email as git accepts it in an identity line: without `<`, `>` or newlines. */
 export const identPart = (text: string): string => text.replace(/[<>\n]/g, "")
-
-/** `commit` as a batch of one. */
-export const commitOne = (commitAll: Checkout["commitAll"]): Checkout["commit"] => (input) =>
-  commitAll([input]).pipe(Effect.map((oids) => oids[0] ?? ""))
 
 /** Bound on every operation that talks to the remote. */
 export const networkTimeout = Duration.minutes(2)
@@ -119,21 +113,30 @@ const probeGit: Effect.Effect<Option.Option<readonly [number, number]>, never, C
     Effect.orElseSucceed(() => Option.none())
   )
 
+/** The `user[:password]` of a URL, split but still percent-encoded; undefined when it has none. */
+const userinfoOf = (remote: string): { readonly user: string; readonly password?: string } | undefined => {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(remote)?.[1]
+  if (userinfo === undefined) return undefined
+  const colon = userinfo.indexOf(":")
+  return colon === -1 ? { user: userinfo } : { user: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) }
+}
+
+/** Percent-decoding that leaves a malformed escape as it is. */
+const percentDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
 /** Username and password for http(s): URL userinfo first, then the password file; "git" when only a password is known. */
 export const credentialsOf = (
   spec: RepoSpec
 ): Option.Option<{ readonly username: string; readonly password: string }> => {
-  const userinfo = /^https?:\/\/([^/@]*)@/i.exec(spec.remote)?.[1]
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s)
-    } catch {
-      return s
-    }
-  }
-  const colon = userinfo?.indexOf(":") ?? -1
-  const urlUser = userinfo === undefined ? "" : decode(colon === -1 ? userinfo : userinfo.slice(0, colon))
-  const urlPassword = userinfo !== undefined && colon !== -1 ? decode(userinfo.slice(colon + 1)) : ""
+  const userinfo = /^https?:/i.test(spec.remote) ? userinfoOf(spec.remote) : undefined
+  const urlUser = percentDecode(userinfo?.user ?? "")
+  const urlPassword = percentDecode(userinfo?.password ?? "")
   const password = urlPassword !== ""
     ? urlPassword
     : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
@@ -153,23 +156,12 @@ export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   return out
 }
 
-/** Every secret a remote spec carries: the password and the URL userinfo parts (decoded and raw). */
+/** Every secret a remote spec carries: the password and the URL's password (decoded and raw). */
 export const secretsOf = (spec: RepoSpec): ReadonlyArray<string> => {
   const secrets: Array<string> = []
   if (Option.isSome(spec.password)) secrets.push(Redacted.value(spec.password.value))
-  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(spec.remote)?.[1]
-  if (userinfo !== undefined) {
-    const colon = userinfo.indexOf(":")
-    if (colon !== -1) {
-      const raw = userinfo.slice(colon + 1)
-      secrets.push(raw)
-      try {
-        secrets.push(decodeURIComponent(raw))
-      } catch {
-        // A malformed escape is still covered by the raw form.
-      }
-    }
-  }
+  const raw = userinfoOf(spec.remote)?.password
+  if (raw !== undefined) secrets.push(raw, percentDecode(raw))
   return secrets
 }
 

@@ -6,7 +6,6 @@ import * as fs from "node:fs"
 import {
   type Checkout,
   type CommitInput,
-  commitOne,
   credentialsOf,
   GitError,
   identPart,
@@ -267,43 +266,38 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     return oids
   })
 
-  const push = Effect.gen(function*() {
-    const result = yield* Effect.tryPromise({
-      try: async (signal): Promise<PushResult> => {
-        try {
-          await git.push({
-            fs,
-            http,
-            cache,
-            gitdir: dir,
-            remote: REMOTE,
-            ref: branchRef,
-            remoteRef: branchRef,
-            force: false,
-            signal,
-            ...onAuth
-          })
-          return { _tag: "Pushed" }
-        } catch (error) {
-          if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
-          if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
-            return { _tag: "Rejected", reason: error.data.prettyDetails.trim() }
-          }
-          throw error
+  const push = Effect.tryPromise({
+    try: async (signal): Promise<PushResult> => {
+      try {
+        await git.push({
+          fs,
+          http,
+          cache,
+          gitdir: dir,
+          remote: REMOTE,
+          ref: branchRef,
+          remoteRef: branchRef,
+          force: false,
+          signal,
+          ...onAuth
+        })
+        return { _tag: "Pushed" }
+      } catch (error) {
+        if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
+        if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
+          return { _tag: "Rejected", reason: scrub(error.data.prettyDetails.trim(), secrets) }
         }
-      },
-      catch: (error) => fail("push", describe(error))
-    }).pipe(
-      Effect.timeoutFail({
-        duration: networkTimeout,
-        onTimeout: () => fail("push", `no answer from ${url} within 2 minutes`)
-      })
-    )
-    if (result._tag === "Rejected") {
-      yield* Effect.logInfo("push rejected").pipe(Effect.annotateLogs({ repoId: spec.repoId, reason: result.reason }))
-    }
-    return result
-  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } }))
+        throw error
+      }
+    },
+    catch: (error) => fail("push", describe(error))
+  }).pipe(
+    Effect.timeoutFail({
+      duration: networkTimeout,
+      onTimeout: () => fail("push", `no answer from ${url} within 2 minutes`)
+    }),
+    Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } })
+  )
 
   const checkout: Checkout = {
     repoId: spec.repoId,
@@ -311,7 +305,6 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     head: Ref.get(head),
     readFile,
     listFiles,
-    commit: commitOne(commitAll),
     commitAll,
     push
   }

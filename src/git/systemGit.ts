@@ -3,7 +3,6 @@ import { Clock, Effect, Encoding, Option, Ref, Stream } from "effect"
 import {
   type Checkout,
   type CommitInput,
-  commitOne,
   credentialsOf,
   GitError,
   identPart,
@@ -254,7 +253,6 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     const refLine = out.stdout.split("\n").find((line) => line.startsWith("!")) ?? ""
     if (refLine.includes("[rejected]") || isRaceRejection(refLine)) {
       const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
-      yield* Effect.logInfo("push rejected").pipe(Effect.annotateLogs({ repoId: spec.repoId, reason }))
       return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
     }
     return yield* fail("push", `git push to ${remote} failed: ${report.trim()}`)
@@ -267,7 +265,6 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     head: Ref.get(head),
     readFile,
     listFiles,
-    commit: commitOne(commitAll),
     commitAll,
     push
   } satisfies Checkout

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import {
   type Checkout,
   chooseHttpBackend,
+  type CommitInput,
   GitError,
   GitRepo,
   type HttpBackend,
@@ -17,6 +18,10 @@ import {
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
 
 const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
+
+/** One commit on top of head, as a batch of one. */
+const commitOne = (checkout: Checkout, input: CommitInput) =>
+  checkout.commitAll([input]).pipe(Effect.map((oids) => oids[0] ?? ""))
 
 const FILES = {
   "apps/foo/deployment.yaml": "spec:\n  containers:\n    - image: gcr.io/pipecd/foo:1.0.0 # pinned\n",
@@ -129,13 +134,13 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       const commits = await Effect.runPromise(
         Effect.gen(function*() {
           yield* TestClock.setTime(1_700_000_000_000)
-          const first = yield* checkout.commit({
+          const first = yield* commitOne(checkout, {
             files: [{ path: "apps/foo/deployment.yaml", content: updated }],
             message: "Update gcr.io/pipecd/foo:1.0.0 in apps/foo/deployment.yaml to 1.1.0",
             author: AUTHOR
           })
           yield* TestClock.adjust("1 minute")
-          const second = yield* checkout.commit({
+          const second = yield* commitOne(checkout, {
             files: [{ path: "apps/bar/new/service.yaml", content: "kind: Service\n" }, {
               path: "README.md",
               content: "# config, updated\n"
@@ -245,7 +250,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
     run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const base = await exec(checkout.head)
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
       expect(await exec(checkout.sync)).toBe(base)
       expect(await exec(checkout.head)).toBe(base)
       expect(await exec(checkout.readFile("README.md"))).toEqual(Option.some(FILES["README.md"]))
@@ -257,7 +262,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
     run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       await exec(
-        checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours, first try", author: AUTHOR })
+        commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours, first try", author: AUTHOR })
       )
       const theirs = await server.commitAs(name, { "apps/other.yaml": "x: 1\n" }, "Theirs")
       const result = await exec(checkout.push)
@@ -266,7 +271,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
 
       expect(await exec(checkout.sync)).toBe(theirs)
       const ours = await exec(
-        checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours, again", author: AUTHOR })
+        commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours, again", author: AUTHOR })
       )
       expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
       const log = await server.log(name)
@@ -283,7 +288,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       const hook = join(server.root, `${name}.git`, "hooks", "pre-receive")
       await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
       await chmod(hook, 0o755)
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "x\n" }], message: "x", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "x\n" }], message: "x", author: AUTHOR }))
       const error = await exec(Effect.flip(checkout.push))
       expect(error).toBeInstanceOf(GitError)
       expect(error.operation).toBe("push")
@@ -359,14 +364,14 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
     const dir = join(scratch, `clone-${counter}`)
     if (expectOk) {
       const checkout: Checkout = await open(repoSpec, dir)
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "y\n" }], message: "y", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "y\n" }], message: "y", author: AUTHOR }))
       expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
       expect((await authServer.log(name))[0]?.subject).toBe("y")
       // A push to a branch with a hook refusal produces an error that must not leak the token either.
       const hook = join(authServer.root, `${name}.git`, "hooks", "pre-receive")
       await writeFile(hook, "#!/bin/sh\nexit 1\n")
       await chmod(hook, 0o755)
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "z\n" }], message: "z", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "z\n" }], message: "z", author: AUTHOR }))
       const error = await exec(Effect.flip(checkout.push))
       for (const text of [error.message, error.detail, JSON.stringify(error), String(error)]) {
         expect(text).not.toContain(token)
@@ -469,7 +474,7 @@ describe("system git over http", () => {
     const spec = specOf(url.replace("http://", "http://robot@"), { password: Option.some(Redacted.make(token)) })
     const commands = await withGitOnPath({}, async (log) => {
       const checkout = await opener().open(spec, dir)
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "env\n" }], message: "env", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "env\n" }], message: "env", author: AUTHOR }))
       expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
       await exec(checkout.sync)
       return readFile(log, "utf8")
@@ -506,7 +511,7 @@ describe("system git over http", () => {
     const url = await server.createRepo(name, FILES)
     await withGitOnPath({}, async (log) => {
       const checkout = await opener("builtin").open(specOf(url), join(scratch, `clone-${counter}`))
-      await exec(checkout.commit({ files: [{ path: "README.md", content: "b\n" }], message: "b", author: AUTHOR }))
+      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "b\n" }], message: "b", author: AUTHOR }))
       expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
       expect(await clientCommands(log)).toEqual([])
     })
@@ -528,7 +533,7 @@ describe("TestGitServer", () => {
     const name = `race/repo-${++counter}`
     const url = await server.createRepo(name, FILES)
     const checkout = await open(specOf(url), join(scratch, `clone-${counter}`))
-    await exec(checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
+    await exec(commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
     let calls = 0
     server.beforeNextPush(async () => {
       calls++
@@ -538,7 +543,7 @@ describe("TestGitServer", () => {
     expect(calls).toBe(1)
     expect((await server.log(name)).map((entry) => entry.subject)).toEqual(["Theirs", "Initial commit"])
     await exec(checkout.sync)
-    await exec(checkout.commit({ files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
+    await exec(commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours", author: AUTHOR }))
     expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
     expect(calls).toBe(1)
     expect((await server.log(name)).map((entry) => entry.subject)).toEqual(["Ours", "Theirs", "Initial commit"])
