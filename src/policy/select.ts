@@ -77,8 +77,23 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
   return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
 }
 
+/** Selectors already compiled: targets by the thousand share a handful of specs. */
+const compiled = new Map<string, Either.Either<Selector, string>>()
+const MAX_COMPILED = 1_000
+
 /** Checks every regex and range of a target before any registry is called. */
-export const compileSelector = (spec: SelectorSpec): Either.Either<Selector, string> =>
+export const compileSelector = (spec: SelectorSpec): Either.Either<Selector, string> => {
+  const key = JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade])
+  const known = compiled.get(key)
+  if (known !== undefined) return known
+  // Watcher files change over a daemon's life: forget old specs rather than grow without end.
+  if (compiled.size >= MAX_COMPILED) compiled.clear()
+  const selector = compile(spec)
+  compiled.set(key, selector)
+  return selector
+}
+
+const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
   Either.gen(function* () {
     const excludes: Array<RegExp> = []
     for (const source of spec.excludeTags) excludes.push(yield* compileRe2(source))

@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Metric, Option, SynchronizedRef } from "effect"
+import { Clock, Duration, Effect, Metric, Option, Ref } from "effect"
 import { rateLimitWaitSeconds } from "../metrics.ts"
 
 /** Requests per second a registry host is sent on average, and how many may go at once after a quiet spell. */
@@ -81,53 +81,59 @@ export interface HostLimiter {
 }
 
 export const makeHostLimiter = (config: RateLimit, provider: string): Effect.Effect<HostLimiter> =>
-  Effect.gen(function* () {
+  Effect.sync(() => hostLimiter(config, provider))
+
+/** The bucket starts full: its first `take` finds `at` at minus infinity. */
+const hostLimiter = (config: RateLimit, provider: string): HostLimiter => {
+  // Updates are pure functions of the state, so a plain Ref keeps them atomic.
+  const state = Ref.unsafeMake<State>({ config, rps: config.rps, tokens: config.burst, at: -Infinity, pausedUntil: 0 })
+  const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
+
+  const take = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
-    const state = yield* SynchronizedRef.make<State>({ config, rps: config.rps, tokens: config.burst, at: now, pausedUntil: 0 })
-    const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
-
-    const take = Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const wait = yield* SynchronizedRef.modify(state, (s): [number, State] => {
-        const start = Math.max(now, s.pausedUntil)
-        const refilled = Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
-        const tokens = refilled - 1
-        const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
-        return [delay, { ...s, tokens, at: start }]
-      })
-      if (wait > 0) {
-        yield* Metric.update(waited, wait / 1000)
-        yield* Effect.sleep(Duration.millis(wait))
-      }
+    const wait = yield* Ref.modify(state, (s): [number, State] => {
+      const start = Math.max(now, s.pausedUntil)
+      const refilled = s.at === -Infinity ? s.config.burst : Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
+      const tokens = refilled - 1
+      const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
+      return [delay, { ...s, tokens, at: start }]
     })
-
-    const report = (feedback: Feedback) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        SynchronizedRef.update(state, (s) => {
-          const rps = nextRate(s.config, s.rps, feedback)
-          if (feedback._tag === "Ok") return { ...s, rps }
-          const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
-          // No burst right after a 429: one request when the pause ends, then the lowered rate.
-          return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
-        }),
-      )
-
-    return { take, report }
+    if (wait > 0) {
+      yield* Metric.update(waited, wait / 1000)
+      yield* Effect.sleep(Duration.millis(wait))
+    }
   })
+
+  const report = (feedback: Feedback) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.update(state, (s) => {
+        const rps = nextRate(s.config, s.rps, feedback)
+        if (feedback._tag === "Ok") return { ...s, rps }
+        const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
+        // No burst right after a 429: one request when the pause ends, then the lowered rate.
+        return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
+      }),
+    )
+
+  return { take, report }
+}
 
 /** One limiter per registry host, created on first use with the limits of the endpoint that used it first. */
 export interface RateLimiters {
   readonly forHost: (host: string, config: RateLimit, provider: string) => Effect.Effect<HostLimiter>
 }
 
-export const makeRateLimiters: Effect.Effect<RateLimiters> = Effect.map(
-  SynchronizedRef.make(new Map<string, HostLimiter>()),
-  (ref) => ({
+export const makeRateLimiters: Effect.Effect<RateLimiters> = Effect.sync(() => {
+  const limiters = new Map<string, HostLimiter>()
+  return {
     forHost: (host, config, provider) =>
-      SynchronizedRef.modifyEffect(ref, (limiters) => {
+      Effect.suspend(() => {
         const existing = limiters.get(host)
-        if (existing !== undefined) return Effect.succeed([existing, limiters] as const)
-        return Effect.map(makeHostLimiter(config, provider), (limiter) => [limiter, new Map(limiters).set(host, limiter)] as const)
+        if (existing !== undefined) return Effect.succeed(existing)
+        // Made synchronously, so two first requests to a host cannot make two limiters.
+        const limiter = hostLimiter(config, provider)
+        limiters.set(host, limiter)
+        return Effect.succeed(limiter)
       }),
-  }),
-)
+  }
+})

@@ -183,12 +183,12 @@ const make = Effect.gen(function* () {
     }).pipe(Effect.zipRight(Ref.set(s.auth, auth)))
 
   const session = (endpoint: RegistryEndpoint): Effect.Effect<Session> =>
-    Effect.all({
-      endpoint: Effect.succeed(endpoint),
-      auth: Effect.flatMap(Ref.get(schemes), (known) => Ref.make<Auth>(known.get(schemeKey(endpoint)) ?? { _tag: "Anonymous" })),
-      credentials: Ref.make(endpoint.credentials),
-      renewed: Ref.make(false),
-    })
+    Effect.map(Ref.get(schemes), (known) => ({
+      endpoint,
+      auth: Ref.unsafeMake<Auth>(known.get(schemeKey(endpoint)) ?? { _tag: "Anonymous" }),
+      credentials: Ref.unsafeMake(endpoint.credentials),
+      renewed: Ref.unsafeMake(false),
+    }))
 
   /** Swaps in fresh credentials after a rejection; false when there is nothing fresh to try. */
   const renew = (s: Session): Effect.Effect<boolean, RegistryError> =>
@@ -344,38 +344,22 @@ const make = Effect.gen(function* () {
   const decode = <A, I>(endpoint: RegistryEndpoint, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
     decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(endpoint, "Protocol", `${what} is not valid: ${why}`)))
 
-  interface PageState {
-    readonly url: string
-    readonly seen: HashSet.HashSet<string>
-    readonly pages: number
-  }
-
   const listTags = Effect.fn("RegistryClient.listTags")(function* (endpoint: RegistryEndpoint) {
     const s = yield* session(endpoint)
-    const first = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
-    const page = (state: PageState) =>
-      Effect.gen(function* () {
-        const reply = yield* getChecked(s, "GET", state.url, "application/json", "the tag list")
-        const list = yield* decode(endpoint, TagList, reply, "tag list")
-        const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], state.url), (detail) =>
-          fail(endpoint, "Protocol", detail),
-        )
-        const nextState = yield* Option.match(next, {
-          onNone: () => Effect.succeedNone,
-          onSome: (url) => {
-            if (HashSet.has(state.seen, url)) {
-              return Effect.fail(fail(endpoint, "Protocol", `tag list pages loop back to ${safeUrl(url)}`))
-            }
-            if (state.pages >= MAX_PAGES) {
-              return Effect.fail(fail(endpoint, "Protocol", `tag list has more than ${MAX_PAGES} pages`))
-            }
-            return Effect.succeed(Option.some<PageState>({ url, seen: HashSet.add(state.seen, url), pages: state.pages + 1 }))
-          },
-        })
-        return [Chunk.fromIterable(tagInfos(list)), nextState] as const
-      })
-    const tags = yield* Stream.runCollect(Stream.paginateChunkEffect({ url: first, seen: HashSet.make(first), pages: 1 }, page))
-    return Chunk.toReadonlyArray(tags)
+    const tags: Array<TagInfo> = []
+    let url = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
+    const seen = new Set([url])
+    for (;;) {
+      const reply = yield* getChecked(s, "GET", url, "application/json", "the tag list")
+      const list = yield* decode(endpoint, TagList, reply, "tag list")
+      tags.push(...tagInfos(list))
+      const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(endpoint, "Protocol", detail))
+      if (Option.isNone(next)) return tags
+      if (seen.has(next.value)) return yield* fail(endpoint, "Protocol", `tag list pages loop back to ${safeUrl(next.value)}`)
+      if (seen.size >= MAX_PAGES) return yield* fail(endpoint, "Protocol", `tag list has more than ${MAX_PAGES} pages`)
+      seen.add(next.value)
+      url = next.value
+    }
   })
 
   const manifestUrl = (endpoint: RegistryEndpoint, reference: string) => `${endpoint.baseUrl}/v2/${endpoint.repository}/manifests/${reference}`

@@ -139,11 +139,25 @@ const fetchInit = (target: Target): BunFetchRequestInit => {
 }
 
 const make = Effect.gen(function* () {
-  const client = yield* HttpClient.HttpClient
+  // No trace context goes to registries, and no span is kept per request: nothing exports them.
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.withTracerPropagation(false),
+    HttpClient.withTracerDisabledWhen(() => true),
+  )
   const limiters = yield* makeRateLimiters
 
+  // One counter per provider and status, made once: tagging a metric anew costs on every request.
+  const counters = new Map<string, Metric.Metric.Counter<number>>()
   const count = (target: Target, code: string) =>
-    Metric.increment(Metric.tagged(Metric.tagged(registryRequestsTotal, "provider", target.provider), "code", code))
+    Effect.suspend(() => {
+      const key = `${target.provider}\u0000${code}`
+      let counter = counters.get(key)
+      if (counter === undefined) {
+        counter = Metric.tagged(Metric.tagged(registryRequestsTotal, "provider", target.provider), "code", code)
+        counters.set(key, counter)
+      }
+      return Metric.increment(counter)
+    })
 
   /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
   const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>
