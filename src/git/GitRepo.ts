@@ -50,8 +50,8 @@ export interface Checkout {
   readonly sync: Effect.Effect<string, GitError>
   /** The commit the checkout is at now (the tip after sync, then each new commit). */
   readonly head: Effect.Effect<string>
-  /** UTF-8 content of the file at head; None if there is no such file. */
-  readonly readFile: (path: string) => Effect.Effect<Option.Option<string>, GitError>
+  /** UTF-8 content of each file at head, in the order asked; None where there is no such file. */
+  readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<string>>, GitError>
   /** Names of the files directly under `dir` at head; [] if there is no such directory. */
   readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<string>, GitError>
   /**
@@ -169,10 +169,14 @@ export const secretsOf = (spec: RepoSpec): ReadonlyArray<string> => {
 export const isRaceRejection = (text: string): boolean =>
   /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to lock/i.test(text)
 
-/** A tree path normalised ("" is the root), or None if it could leave the tree. */
+/**
+ * A tree path normalised ("" is the root), or None if it could leave the tree, or holds a line
+ * break or NUL (git's batch commands take one path per line).
+ */
 export const validPath = (path: string): Option.Option<string> => {
   const trimmed = path.replace(/^\.\//, "").replace(/\/+$/, "")
   if (trimmed === "" || trimmed === ".") return Option.some("")
+  if (/[\n\r\0]/.test(trimmed)) return Option.none()
   const parts = trimmed.split("/")
   return parts.some((part) => part === "" || part === "." || part === "..") ? Option.none() : Option.some(trimmed)
 }

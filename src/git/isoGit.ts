@@ -38,20 +38,17 @@ export const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Optio
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
-/**
- * Reading at the commit `head` holds, in this process. The system git backend reads this way too:
- * a git process per file read would cost more than the pass's whole fetch.
- */
-export const inProcessReads = (options: {
+/** Reading at the commit `head` holds, in this process. */
+const inProcessReads = (options: {
   readonly dir: string
   readonly head: Ref.Ref<string>
   /** isomorphic-git's object cache, kept as long as the checkout. */
   readonly cache: object
   readonly fail: (detail: string) => GitError
-}): Pick<Checkout, "readFile" | "listFiles"> => {
+}): Pick<Checkout, "readFiles" | "listFiles"> => {
   const { cache, dir, fail, head } = options
 
-  const readFile = Effect.fn("GitRepo.readFile")(function*(path: string) {
+  const readFile = (path: string) => Effect.gen(function*() {
     const filepath = validPath(path)
     if (Option.isNone(filepath) || filepath.value === "") return yield* fail(`invalid file path "${path}"`)
     const oid = yield* Ref.get(head)
@@ -94,7 +91,9 @@ export const inProcessReads = (options: {
     })
   })
 
-  return { readFile, listFiles }
+  const readFiles = Effect.fn("GitRepo.readFiles")((paths: ReadonlyArray<string>) => Effect.forEach(paths, readFile))
+
+  return { readFiles, listFiles }
 }
 
 /**
@@ -187,7 +186,7 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     return tip
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
 
-  const { listFiles, readFile } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
+  const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
 
   /** Trees by oid, as read or written: a batch of commits rewrites the same few trees again and again. */
   const trees = new Map<string, ReadonlyArray<TreeEntry>>()
@@ -303,7 +302,7 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     repoId: spec.repoId,
     sync,
     head: Ref.get(head),
-    readFile,
+    readFiles,
     listFiles,
     commitAll,
     push

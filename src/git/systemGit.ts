@@ -16,12 +16,14 @@ import {
   stripUserinfo,
   validPath
 } from "./GitRepo.ts"
-import { inProcessReads, isBareCloneOf, resolveRef } from "./isoGit.ts"
+import { isBareCloneOf, resolveRef } from "./isoGit.ts"
 
 type Operation = GitError["operation"]
 
 interface Output {
   readonly stdout: string
+  /** stdout as the bytes git wrote (file contents are counted in bytes). */
+  readonly raw: Uint8Array
   readonly stderr: string
   readonly exitCode: number
 }
@@ -47,6 +49,34 @@ const fastImportPath = (path: string) => `"${path.replace(/[\\"]/g, "\\$&").repl
 
 const byteLength = (text: string) => new TextEncoder().encode(text).length
 
+const utf8 = new TextDecoder()
+
+/**
+ * The answers of `git cat-file --batch` to `count` requests, in order: a blob's text, or None
+ * for a missing path or one that names a tree. Undefined if the output is cut short.
+ */
+export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray<Option.Option<string>> | undefined => {
+  const answers: Array<Option.Option<string>> = []
+  let at = 0
+  while (answers.length < count) {
+    const eol = out.indexOf(10, at)
+    if (eol === -1) return undefined
+    const header = /^[0-9a-f]+ (\w+) (\d+)$/.exec(utf8.decode(out.subarray(at, eol)))
+    if (header === null) {
+      // "<request> missing" or "<request> ambiguous": no such file.
+      answers.push(Option.none())
+      at = eol + 1
+      continue
+    }
+    const end = eol + 1 + Number(header[2])
+    if (end > out.length) return undefined
+    answers.push(header[1] === "blob" ? Option.some(utf8.decode(out.subarray(eol + 1, end))) : Option.none())
+    // Each object is followed by a newline.
+    at = end + 1
+  }
+  return answers
+}
+
 const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
 
 /**
@@ -54,7 +84,7 @@ const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
  * shallow clone as long as the server has the shallow boundary commit, which it always does for a
  * branch that was not rewritten. Over http(s) the remote URL is kept without its userinfo, and the
  * credentials reach git only through its environment (never a command line, a file or a message).
- * Files are read in process (isomorphic-git reads what git wrote); git runs for the network and commits.
+ * Files are read in batches, one git process for many files.
  */
 export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec, dir: string) {
   const files = yield* FileSystem.FileSystem
@@ -96,7 +126,13 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
   const fail = (operation: Operation, detail: string) =>
     new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
 
-  const collect = <E>(stream: Stream.Stream<Uint8Array, E>) => stream.pipe(Stream.decodeText(), Stream.mkString)
+  const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+    Stream.runFold(stream, new Uint8Array(0), (all: Uint8Array, chunk: Uint8Array) => {
+      const joined = new Uint8Array(all.length + chunk.length)
+      joined.set(all)
+      joined.set(chunk, all.length)
+      return joined
+    })
 
   /** Runs git (an argument array, never a shell line) and returns its output whatever the exit code. */
   const exec = (
@@ -109,11 +145,11 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     return Effect.scoped(
       Effect.gen(function*() {
         const process = yield* Command.start(command)
-        const [stdout, stderr, exitCode] = yield* Effect.all(
+        const [raw, stderr, exitCode] = yield* Effect.all(
           [collect(process.stdout), collect(process.stderr), process.exitCode],
           { concurrency: "unbounded" }
         )
-        return { stdout, stderr, exitCode: Number(exitCode) }
+        return { stdout: utf8.decode(raw), raw, stderr: utf8.decode(stderr), exitCode: Number(exitCode) }
       })
     ).pipe(
       Effect.mapError((error) => fail(operation, `cannot run git: ${error.message}`)),
@@ -191,7 +227,33 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     return tip.value
   }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
 
-  const { listFiles, readFile } = inProcessReads({ dir, head, cache: {}, fail: (detail) => fail("read", detail) })
+  /** All the files from one `git cat-file --batch`: one process however many files. */
+  const readFiles = Effect.fn("GitRepo.readFiles")(function*(paths: ReadonlyArray<string>) {
+    const valid: Array<string> = []
+    for (const path of paths) {
+      const filepath = validPath(path)
+      if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
+      valid.push(filepath.value)
+    }
+    if (valid.length === 0) return []
+    const oid = yield* Ref.get(head)
+    const out = yield* exec("read", [`--git-dir=${dir}`, "cat-file", "--batch"], {
+      stdin: valid.map((path) => `${oid}:${path}\n`).join("")
+    })
+    const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length) : undefined
+    if (answers === undefined) return yield* fail("read", `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
+    return answers
+  })
+
+  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
+    const oid = yield* Ref.get(head)
+    // "dir/" lists what is in the directory, and nothing for a file or a missing path.
+    const prefix = filepath.value === "" ? "" : `${filepath.value}/`
+    const out = yield* gitIn("read", ["ls-tree", "-z", oid, ...(prefix === "" ? [] : ["--", prefix])])
+    return parseLsTree(out).filter((entry) => entry.type === "blob").map((entry) => entry.path.slice(prefix.length))
+  })
 
   /** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */
   const blobModes = (commit: string, paths: ReadonlyArray<string>) =>
@@ -263,7 +325,7 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     repoId: spec.repoId,
     sync,
     head: Ref.get(head),
-    readFile,
+    readFiles,
     listFiles,
     commitAll,
     push

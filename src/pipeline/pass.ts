@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { createHash } from "node:crypto"
-import { Data, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
+import { Clock, Data, Duration, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
 import { type Manifest, parseManifest, spliceManifest } from "../manifest/patch.ts"
@@ -99,6 +99,21 @@ const planWithDigests = (
   })
 }
 
+/** Milliseconds spent in each stage of an attempt, logged at debug level to show where a pass goes. */
+const stageClock = Effect.map(Clock.currentTimeMillis, (start) => {
+  const spent: Array<string> = []
+  let last = start
+  return {
+    mark: (stage: string) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        spent.push(`${stage}=${now - last}ms`)
+        last = now
+      }),
+    log: (repo: RepositoryConfig) =>
+      Effect.logDebug(`stages ${spent.join(" ")}`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
+  }
+})
+
 /**
  * One attempt at a repository from the checkout's current head: the diff, patch and commit
  * stages for every target, then the push. A rejected push fails with `PushRejected` so the
@@ -106,10 +121,12 @@ const planWithDigests = (
  */
 const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout, options: PassOptions) =>
   Effect.gen(function* () {
+    const stages = yield* stageClock
     const tags = yield* TagCache
     const watchedRepo = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)
     const watchers = yield* loadWatcherFiles(checkout, watchedRepo)
     const reports: Array<TargetReport> = []
+    yield* stages.mark("watchers")
     const failures = watchers.failures.map((f) => ({ pipeline: pipeline.name, scope: `${repo.repoId}/${f.path}`, reason: f.reason }))
 
     // Static checks: everything that can be refused before a registry is called.
@@ -168,6 +185,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
     )
     const listingOf = (p: Prepared) => dated.get(p) ?? listed.get(listingKey(p))
+    yield* stages.mark("fetch")
 
     // Diff and patch stages, file by file, so that several targets in one file build on each other.
     const byFile = new Map<string, Array<Prepared>>()
@@ -177,8 +195,10 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     }
     const commits: Array<{ readonly change: FileChange; readonly message: string; readonly reports: Array<number> }> = []
     const diffs: Array<string> = []
-    for (const [filePath, group] of byFile) {
-      const original = yield* checkout.readFile(filePath)
+    // Every file in one read: with system git, one process for them all.
+    const texts = yield* checkout.readFiles([...byFile.keys()])
+    for (const [i, [filePath, group]] of [...byFile].entries()) {
+      const original = texts[i] ?? Option.none()
       if (Option.isNone(original)) {
         for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `file ${filePath} not found`))
         continue
@@ -232,9 +252,13 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       if (options.dryRun && manifest.text !== original.value) diffs.push(unifiedDiff(filePath, original.value, manifest.text))
     }
 
+    yield* stages.mark("plan")
     const inOrder = () =>
       [...reports].sort((a, b) => (a.watcherFile < b.watcherFile ? -1 : a.watcherFile > b.watcherFile ? 1 : a.line - b.line))
-    if (options.dryRun || commits.length === 0) return { targets: inOrder(), failures, diffs } satisfies PassReport
+    if (options.dryRun || commits.length === 0) {
+      yield* stages.log(repo)
+      return { targets: inOrder(), failures, diffs } satisfies PassReport
+    }
 
     // Commit stage: one commit per changed target, then the push stage: one push for them all.
     const author = { name: pipeline.git.username, email: pipeline.git.email }
@@ -243,7 +267,10 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       checkout.commitAll(commits.map((c) => ({ files: [c.change], message: c.message, author })))
     )
     const made = commits.map((c, i) => ({ oid: oids[i] ?? "", reports: c.reports }))
+    yield* stages.mark("commit")
     const pushed = yield* checkout.push
+    yield* stages.mark("push")
+    yield* stages.log(repo)
     if (pushed._tag === "Rejected") return yield* new PushRejected({ reason: pushed.reason })
     for (const m of made) {
       for (const i of m.reports) {
@@ -294,9 +321,10 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
       },
       workDir(path, options.dataDir, repo)
     )
-    .pipe(Effect.either)
+    .pipe(Effect.timed, Effect.either)
   if (Either.isLeft(opened)) return scopeFailure(opened.left.message)
-  const checkout = opened.right
+  const [openedIn, checkout] = opened.right
+  yield* Effect.logDebug(`clone or fetch took ${Math.round(Duration.toMillis(openedIn))}ms`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
 
   let first = true
   const run = Effect.suspend(() => {

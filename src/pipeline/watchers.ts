@@ -1,4 +1,4 @@
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
 import { decodeWatcherTargets } from "../config/WatcherFile.ts"
 import type { Checkout, GitError } from "../git/GitRepo.ts"
@@ -33,10 +33,11 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
   const { use, missing } = selectWatcherFiles(names, options)
   const files: Array<WatcherFile> = []
   const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
-  for (const name of use) {
-    const path = `${WATCHER_DIR}/${name}`
-    const text = yield* checkout.readFile(path)
-    if (text._tag === "None") {
+  const paths = use.map((name) => `${WATCHER_DIR}/${name}`)
+  const texts = yield* checkout.readFiles(paths)
+  for (const [i, path] of paths.entries()) {
+    const text = texts[i] ?? Option.none()
+    if (Option.isNone(text)) {
       failures.push({ path, reason: "not a readable file" })
       continue
     }

@@ -15,9 +15,14 @@ import {
   parseGitVersion,
   type RepoSpec
 } from "../../src/git/GitRepo.ts"
+import { parseCatFileBatch } from "../../src/git/systemGit.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
 
 const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
+
+/** One file at head, as a batch of one. */
+const readAtHead = (checkout: Checkout, path: string) =>
+  checkout.readFiles([path]).pipe(Effect.map((texts) => texts[0] ?? Option.none()))
 
 /** One commit on top of head, as a batch of one. */
 const commitOne = (checkout: Checkout, input: CommitInput) =>
@@ -105,12 +110,31 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       const [tip] = await server.log(name)
       expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
       expect(existsSync(join(dir, "shallow"))).toBe(true)
-      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(
+      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(
         Option.some(FILES["apps/foo/deployment.yaml"])
       )
-      expect(await exec(checkout.readFile("apps/foo/missing.yaml"))).toEqual(Option.none())
-      expect(await exec(checkout.readFile("apps"))).toEqual(Option.none())
-      expect(Either.isLeft(await exec(Effect.either(checkout.readFile("../outside"))))).toBe(true)
+      expect(await exec(readAtHead(checkout, "apps/foo/missing.yaml"))).toEqual(Option.none())
+      expect(await exec(readAtHead(checkout, "apps"))).toEqual(Option.none())
+      expect(Either.isLeft(await exec(Effect.either(readAtHead(checkout, "../outside"))))).toBe(true)
+    }
+  },
+  {
+    scenario: "reads a batch of files in the order asked, with None for what is no file",
+    run: async ({ dir, spec, open }) => {
+      const checkout = await open(spec, dir)
+      const batch = ["README.md", "apps/foo/missing.yaml", "apps", "./apps/foo/deployment.yaml", ".pipe/nested/ignored.yaml", "README.md"]
+      expect(await exec(checkout.readFiles(batch))).toEqual([
+        Option.some(FILES["README.md"]),
+        Option.none(),
+        Option.none(),
+        Option.some(FILES["apps/foo/deployment.yaml"]),
+        Option.some(FILES[".pipe/nested/ignored.yaml"]),
+        Option.some(FILES["README.md"])
+      ])
+      expect(await exec(checkout.readFiles([]))).toEqual([])
+      for (const bad of ["a/../../b", "line\nbreak.yaml", ""]) {
+        expect(Either.isLeft(await exec(Effect.either(checkout.readFiles(["README.md", bad]))))).toBe(true)
+      }
     }
   },
   {
@@ -152,7 +176,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
         }).pipe(Effect.provide(TestContext.TestContext))
       )
       expect(await exec(checkout.head)).toBe(commits[1])
-      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(Option.some(updated))
+      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(Option.some(updated))
       expect(await server.log(name)).toHaveLength(1)
 
       const receivePacks = server.stats.receivePacks
@@ -203,7 +227,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       ]))
       expect(oids).toHaveLength(3)
       expect(await exec(checkout.head)).toBe(oids[2] ?? "missing")
-      expect(await exec(checkout.readFile("apps/foo/deployment.yaml"))).toEqual(Option.some(deployment("1.2.0")))
+      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(Option.some(deployment("1.2.0")))
       expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
       const log = await server.log(name)
       expect(log.map((entry) => entry.oid)).toEqual([...oids].reverse().concat(base))
@@ -231,7 +255,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       const checkout = await open(spec, dir)
       expect(existsSync(marker)).toBe(true)
       expect(await exec(checkout.head)).toBe(theirs)
-      expect(await exec(checkout.readFile(".pipe/imagewatcher-dev.yaml"))).toEqual(Option.some("kind: Changed\n"))
+      expect(await exec(readAtHead(checkout, ".pipe/imagewatcher-dev.yaml"))).toEqual(Option.some("kind: Changed\n"))
     }
   },
   {
@@ -253,7 +277,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       await exec(commitOne(checkout, { files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
       expect(await exec(checkout.sync)).toBe(base)
       expect(await exec(checkout.head)).toBe(base)
-      expect(await exec(checkout.readFile("README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect(await exec(readAtHead(checkout, "README.md"))).toEqual(Option.some(FILES["README.md"]))
       expect(await server.log(name)).toHaveLength(1)
     }
   },
@@ -391,6 +415,22 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
   }, 30_000)
 })
 
+describe("parseCatFileBatch", () => {
+  const oid = "a".repeat(40)
+  const bytes = (text: string) => new TextEncoder().encode(text)
+  test.each([
+    ["a blob, sized in bytes", `${oid} blob 6\nü: 1\n\n`, 1, [Option.some("ü: 1\n")]],
+    ["an empty blob", `${oid} blob 0\n\n`, 1, [Option.some("")]],
+    ["missing, then a blob", `${oid}:x missing\n${oid} blob 2\nok\n`, 2, [Option.none(), Option.some("ok")]],
+    ["a tree is no file", `${oid} tree 3\nabc\n${oid} blob 1\n\n\n`, 2, [Option.none(), Option.some("\n")]],
+    ["an ambiguous name is no file", `HEAD:x ambiguous\n`, 1, [Option.none()]],
+    ["cut short in a header", `${oid} blob 2\nok\n${oid} blo`, 2, undefined],
+    ["cut short in a body", `${oid} blob 20\nok\n`, 1, undefined]
+  ] as const)("%s", (_name, out, count, expected) => {
+    expect(parseCatFileBatch(bytes(out), count)).toEqual(expected)
+  })
+})
+
 describe("http backend choice", () => {
   const version = (major: number, minor: number) => Option.some([major, minor] as const)
   test.each([
@@ -497,7 +537,7 @@ describe("system git over http", () => {
     const url = await server.createRepo(name, FILES)
     await withGitOnPath({ version: "2.30.9" }, async (log) => {
       const checkout = await opener().open(specOf(url), join(scratch, `clone-${counter}`))
-      expect(await exec(checkout.readFile("README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect(await exec(readAtHead(checkout, "README.md"))).toEqual(Option.some(FILES["README.md"]))
       expect(await clientCommands(log)).toEqual(["--version"])
 
       const error = await opener("system").openError(specOf(url), join(scratch, `clone-${++counter}`))
