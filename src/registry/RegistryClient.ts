@@ -1,18 +1,15 @@
 import type { HttpClient } from "@effect/platform"
 import {
-  Chunk,
   Clock,
   Context,
   Effect,
   Either,
   Encoding,
-  HashSet,
   Layer,
   Option,
   Redacted,
   Ref,
   Schema,
-  Stream,
 } from "effect"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
