@@ -334,7 +334,7 @@ const make = Effect.gen(function* () {
       return Option.some(credentials)
     })
 
-  const ecrTags = Effect.fn("ProviderAuth.ecrTags")(function* (provider: ProviderConfig, image: ImageRef) {
+  const ecrTags = (provider: ProviderConfig, image: ImageRef) => Effect.gen(function* () {
     const scope = yield* ecrScope(provider, image)
     const tags: Array<TagInfo> = []
     let nextToken: string | undefined
@@ -378,7 +378,7 @@ const make = Effect.gen(function* () {
     }
   }
 
-  const endpoint = Effect.fn("ProviderAuth.endpoint")(function* (provider: ProviderConfig, image: ImageRef) {
+  const endpoint = (provider: ProviderConfig, image: ImageRef) => Effect.gen(function* () {
     const base = yield* endpointFor(provider, image)
     const caCert = provider.caFile === undefined ? Option.none<string>() : Option.some(yield* readFile(provider, image, "caFile", provider.caFile))
     const current = yield* credentials(provider, image, false)

@@ -341,7 +341,7 @@ const make = Effect.gen(function* () {
   const decode = <A, I>(endpoint: RegistryEndpoint, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
     decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(endpoint, "Protocol", `${what} is not valid: ${why}`)))
 
-  const listTags = Effect.fn("RegistryClient.listTags")(function* (endpoint: RegistryEndpoint) {
+  const listTags = (endpoint: RegistryEndpoint) => Effect.gen(function* () {
     const s = yield* session(endpoint)
     const tags: Array<TagInfo> = []
     let url = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
@@ -364,7 +364,7 @@ const make = Effect.gen(function* () {
   const checkTag = (endpoint: RegistryEndpoint, tag: string) =>
     isValidTag(tag) ? Effect.void : Effect.fail(fail(endpoint, "Config", `"${tag}" is not a valid tag`))
 
-  const manifestDigest = Effect.fn("RegistryClient.manifestDigest")(function* (endpoint: RegistryEndpoint, tag: string) {
+  const manifestDigest = (endpoint: RegistryEndpoint, tag: string) => Effect.gen(function* () {
     yield* checkTag(endpoint, tag)
     const s = yield* session(endpoint)
     const url = manifestUrl(endpoint, tag)
@@ -377,7 +377,7 @@ const make = Effect.gen(function* () {
     return `sha256:${Encoding.encodeHex(new Uint8Array(hash))}`
   })
 
-  const imageCreated = Effect.fn("RegistryClient.imageCreated")(function* (endpoint: RegistryEndpoint, tag: string) {
+  const imageCreated = (endpoint: RegistryEndpoint, tag: string) => Effect.gen(function* () {
     yield* checkTag(endpoint, tag)
     const s = yield* session(endpoint)
     const what = `tag ${tag}`

@@ -14,7 +14,11 @@ export type TagSourceError = RegistryError | TagStoreError
 export const storeDir = (provider: ProviderConfig, dataDir: string, path: Path.Path): string =>
   provider.path ?? path.join(dataDir, "store", provider.name)
 
-/** Lists the tags of an image through the provider that watches it. */
+/**
+ * Lists the tags of an image through the provider that watches it. The functions on this path run
+ * once per image or tag, by the thousand in a pass: they are plain functions rather than
+ * `Effect.fn` spans, whose cost per call would show in the pass's time and which nothing exports.
+ */
 export class TagSource extends Context.Tag("TagSource")<
   TagSource,
   {
@@ -36,7 +40,7 @@ export class TagSource extends Context.Tag("TagSource")<
 
         const endpoint = auth.endpoint
 
-        const digest = Effect.fn("TagSource.digest")(function* (provider: ProviderConfig, image: ImageRef, tag: string) {
+        const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
           if (provider.type !== "STORE") return yield* registry.manifestDigest(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           if (registered?.digest !== undefined) return registered.digest
@@ -49,14 +53,13 @@ export class TagSource extends Context.Tag("TagSource")<
           })
         })
 
-        const created = Effect.fn("TagSource.created")(function* (provider: ProviderConfig, image: ImageRef, tag: string) {
+        const created = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
           if (provider.type !== "STORE") return yield* registry.imageCreated(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           return Option.fromNullable(registered?.created)
         })
 
-        const list = Effect.fn("TagSource.list")(function* (provider: ProviderConfig, image: ImageRef) {
-          yield* Effect.annotateCurrentSpan({ provider: provider.name, image: `${image.registry}/${image.repository}` })
+        const list = (provider: ProviderConfig, image: ImageRef) => Effect.gen(function* () {
           switch (provider.type) {
             case "STORE":
               return yield* store.list(storeDir(provider, dataDir, path), image)

@@ -50,7 +50,7 @@ export class TagStore extends Context.Tag("TagStore")<
           return stored.tags
         }).pipe(Effect.mapError(fail(dir)))
 
-      const list = Effect.fn("TagStore.list")(function* (dir: string, image: ImageRef) {
+      const list = (dir: string, image: ImageRef) => Effect.gen(function* () {
         const tags = yield* read(dir, image)
         return tags.map((t): TagInfo => ({
           tag: t.tag,
