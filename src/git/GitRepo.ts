@@ -32,6 +32,12 @@ export class GitError extends Data.TaggedError("GitError")<{
 
 export type PushResult = { readonly _tag: "Pushed" } | { readonly _tag: "Rejected"; readonly reason: string }
 
+/** A file's content as UTF-8 text, with the id of its blob (which changes exactly when the content does). */
+export interface Blob {
+  readonly oid: string
+  readonly text: string
+}
+
 export interface FileChange {
   readonly path: string
   readonly content: string
@@ -50,8 +56,8 @@ export interface Checkout {
   readonly sync: Effect.Effect<string, GitError>
   /** The commit the checkout is at now (the tip after sync, then each new commit). */
   readonly head: Effect.Effect<string>
-  /** UTF-8 content of each file at head, in the order asked; None where there is no such file. */
-  readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<string>>, GitError>
+  /** Each file at head, in the order asked; None where there is no such file. */
+  readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<Blob>>, GitError>
   /** Names of the files directly under `dir` at head; [] if there is no such directory. */
   readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<string>, GitError>
   /**

@@ -55,8 +55,8 @@ const inProcessReads = (options: {
     return yield* Effect.tryPromise({
       try: async () => {
         try {
-          const { blob } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
-          return Option.some(new TextDecoder().decode(blob))
+          const { blob, oid: blobOid } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
+          return Option.some({ oid: blobOid, text: new TextDecoder().decode(blob) })
         } catch (error) {
           // A directory at that path is no file either.
           if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()

@@ -1,6 +1,7 @@
 import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
 import { Clock, Effect, Encoding, Option, Ref, Stream } from "effect"
 import {
+  type Blob,
   type Checkout,
   type CommitInput,
   credentialsOf,
@@ -52,25 +53,26 @@ const byteLength = (text: string) => new TextEncoder().encode(text).length
 const utf8 = new TextDecoder()
 
 /**
- * The answers of `git cat-file --batch` to `count` requests, in order: a blob's text, or None
- * for a missing path or one that names a tree. Undefined if the output is cut short.
+ * The answers of `git cat-file --batch` to `count` requests, in order: a blob, or None for a
+ * missing path or one that names a tree. Undefined if the output is cut short.
  */
-export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray<Option.Option<string>> | undefined => {
-  const answers: Array<Option.Option<string>> = []
+export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray<Option.Option<Blob>> | undefined => {
+  const answers: Array<Option.Option<Blob>> = []
   let at = 0
   while (answers.length < count) {
     const eol = out.indexOf(10, at)
     if (eol === -1) return undefined
-    const header = /^[0-9a-f]+ (\w+) (\d+)$/.exec(utf8.decode(out.subarray(at, eol)))
+    const header = /^([0-9a-f]+) (\w+) (\d+)$/.exec(utf8.decode(out.subarray(at, eol)))
     if (header === null) {
       // "<request> missing" or "<request> ambiguous": no such file.
       answers.push(Option.none())
       at = eol + 1
       continue
     }
-    const end = eol + 1 + Number(header[2])
+    const end = eol + 1 + Number(header[3])
     if (end > out.length) return undefined
-    answers.push(header[1] === "blob" ? Option.some(utf8.decode(out.subarray(eol + 1, end))) : Option.none())
+    const oid = header[1] ?? ""
+    answers.push(header[2] === "blob" ? Option.some({ oid, text: utf8.decode(out.subarray(eol + 1, end)) }) : Option.none())
     // Each object is followed by a newline.
     at = end + 1
   }

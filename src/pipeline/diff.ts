@@ -85,19 +85,23 @@ export const compileTarget = (target: Target): Either.Either<CompiledTarget, str
     : Either.left(problems.join("; "))
 }
 
+/** The scalars a target's field path finds in its file, parsed; the failure as a report says it. */
+export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, string> =>
+  findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
+
 /**
- * Plans one target against the current text of its file, parsed. Nothing here touches git or a
- * registry: when a pinned digest must be refreshed and `tags` does not carry the chosen tag's
- * digest, it asks for it with `NeedsDigest`, and the caller plans again with the digest filled in.
+ * Plans one target from the scalars its field path finds in the current text of its file. Nothing
+ * here touches git or a registry: when a pinned digest must be refreshed and `tags` does not carry
+ * the chosen tag's digest, it asks for it with `NeedsDigest`, and the caller plans again with the
+ * digest filled in.
  */
 export const planTarget = (
-  manifest: Manifest,
+  hits: ReadonlyArray<ScalarHit>,
   target: Target,
-  { image: watched, path, selector }: CompiledTarget,
+  { image: watched, selector }: CompiledTarget,
   tags: ReadonlyArray<TagInfo>
 ): Either.Either<PlanResult, string> =>
   Either.gen(function* () {
-    const hits = yield* findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
     const occurrences: Array<Occurrence> = []
     for (const hit of hits) occurrences.push(yield* occurrence(target, watched, hit))
     const first = occurrences[0]

@@ -3,15 +3,16 @@ import { createHash } from "node:crypto"
 import { Clock, Data, Duration, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
-import { type Manifest, parseManifest, spliceManifest } from "../manifest/patch.ts"
+import { type Manifest, parseManifest, type PatchError, type ScalarHit, spliceManifest } from "../manifest/patch.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
 import { imageName } from "../registry/ImageRef.ts"
-import { type CompiledTarget, compileTarget, planTarget, type TargetPlan } from "./diff.ts"
+import { type CompiledTarget, compileTarget, fieldHits, planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
 import { WatchIndex } from "./WatchIndex.ts"
+import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
 export interface PassOptions {
@@ -75,19 +76,19 @@ const failed = (
  * chosen tag when the field pins one (looked up once per tag and provider interval).
  */
 const planWithDigests = (
-  manifest: Manifest,
+  hits: ReadonlyArray<ScalarHit>,
   p: Prepared,
   listed: ReadonlyArray<TagInfo>
 ): Effect.Effect<Either.Either<TargetPlan, string>, never, TagCache> => {
   // Most targets need no look-up: answer without running an effect for each.
-  const first = planTarget(manifest, p.target, p, listed)
+  const first = planTarget(hits, p.target, p, listed)
   if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
   if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
   return Effect.gen(function* () {
     const cache = yield* TagCache
     let tags = listed
     for (;;) {
-      const result = planTarget(manifest, p.target, p, tags)
+      const result = planTarget(hits, p.target, p, tags)
       if (Either.isLeft(result)) return Either.left(result.left)
       const planned = result.right
       if (planned._tag === "Planned") return Either.right(planned.plan)
@@ -119,12 +120,12 @@ const stageClock = Effect.map(Clock.currentTimeMillis, (start) => {
  * stages for every target, then the push. A rejected push fails with `PushRejected` so the
  * caller can start over from the new tip.
  */
-const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout, options: PassOptions) =>
+const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout, cache: ParseCache, options: PassOptions) =>
   Effect.gen(function* () {
     const stages = yield* stageClock
     const tags = yield* TagCache
     const watchedRepo = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)
-    const watchers = yield* loadWatcherFiles(checkout, watchedRepo)
+    const watchers = yield* loadWatcherFiles(checkout, watchedRepo, cache)
     const reports: Array<TargetReport> = []
     yield* stages.mark("watchers")
     const failures = watchers.failures.map((f) => ({ pipeline: pipeline.name, scope: `${repo.repoId}/${f.path}`, reason: f.reason }))
@@ -196,27 +197,38 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const commits: Array<{ readonly change: FileChange; readonly message: string; readonly reports: Array<number> }> = []
     const diffs: Array<string> = []
     // Every file in one read: with system git, one process for them all.
-    const texts = yield* checkout.readFiles([...byFile.keys()])
+    const blobs = yield* checkout.readFiles([...byFile.keys()])
     for (const [i, [filePath, group]] of [...byFile].entries()) {
-      const original = texts[i] ?? Option.none()
-      if (Option.isNone(original)) {
+      const blob = blobs[i] ?? Option.none()
+      if (Option.isNone(blob)) {
         for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `file ${filePath} not found`))
         continue
       }
-      // Parsed once per file; each change comes back parsed from the check of the patch.
-      const parsed = parseManifest(original.value)
-      if (Either.isLeft(parsed)) {
-        for (const p of group) reports.push(failed(pipeline, repo, p.watcherFile, p.target, `${filePath}: ${parsed.left.message}`))
-        continue
+      const { oid, text: original } = blob.value
+      // Parsed at most once, and only when the cache does not know what a field holds; each change
+      // comes back parsed from the check of the patch.
+      let manifest: Either.Either<Manifest, PatchError> | undefined
+      let changed = false
+      const parsed = () => (manifest ??= parseManifest(original)).pipe(Either.mapLeft((e) => `${filePath}: ${e.message}`))
+      const hitsOf = (p: Prepared) => {
+        const known = changed ? undefined : cache.hits(oid, p.target.field)
+        if (known !== undefined) return Either.right(known)
+        const hits = Either.flatMap(parsed(), (m) => fieldHits(m, p))
+        if (!changed && Either.isRight(hits)) cache.keepHits(oid, p.target.field, hits.right)
+        return hits
       }
-      let manifest = parsed.right
       for (const p of group) {
+        const hits = hitsOf(p)
+        if (Either.isLeft(hits)) {
+          reports.push(failed(pipeline, repo, p.watcherFile, p.target, hits.left))
+          continue
+        }
         const listing = listingOf(p)
         if (listing === undefined || Either.isLeft(listing)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
           continue
         }
-        const plan = yield* planWithDigests(manifest, p, listing.right)
+        const plan = yield* planWithDigests(hits.right, p, listing.right)
         if (Either.isLeft(plan)) {
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, plan.left))
           continue
@@ -236,20 +248,23 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
           })
           continue
         }
-        const patched = spliceManifest(manifest, plan.right.edits)
+        const patched = Either.flatMap(parsed(), (m) => spliceManifest(m, plan.right.edits).pipe(Either.mapLeft((e) => e.message)))
         if (Either.isLeft(patched)) {
-          reports.push(failed(pipeline, repo, p.watcherFile, p.target, patched.left.message, current))
+          reports.push(failed(pipeline, repo, p.watcherFile, p.target, patched.left, current))
           continue
         }
-        manifest = patched.right
+        manifest = Either.right(patched.right)
+        changed = true
         const message =
           watchedRepo?.commitMessage !== undefined && watchedRepo.commitMessage !== ""
             ? watchedRepo.commitMessage
             : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${plan.right.newValue}`
         reports.push({ ...report, outcome: { _tag: "WouldUpdate" } })
-        commits.push({ change: { path: filePath, content: manifest.text }, message, reports: [reports.length - 1] })
+        commits.push({ change: { path: filePath, content: patched.right.text }, message, reports: [reports.length - 1] })
       }
-      if (options.dryRun && manifest.text !== original.value) diffs.push(unifiedDiff(filePath, original.value, manifest.text))
+      if (options.dryRun && manifest !== undefined && Either.isRight(manifest) && manifest.right.text !== original) {
+        diffs.push(unifiedDiff(filePath, original, manifest.right.text))
+      }
     }
 
     yield* stages.mark("plan")
@@ -310,6 +325,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
     Effect.either
   )
   if (Either.isLeft(password)) return scopeFailure(password.left)
+  const dir = workDir(path, options.dataDir, repo)
   const opened = yield* git
     .open(
       {
@@ -319,18 +335,21 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
         password: password.right,
         sshKeyFile: Option.fromNullable(pipeline.git.sshKeyFile)
       },
-      workDir(path, options.dataDir, repo)
+      dir
     )
     .pipe(Effect.timed, Effect.either)
   if (Either.isLeft(opened)) return scopeFailure(opened.left.message)
   const [openedIn, checkout] = opened.right
   yield* Effect.logDebug(`clone or fetch took ${Math.round(Duration.toMillis(openedIn))}ms`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
 
+  // Beside the working copy, which a new clone replaces: the parses of its blobs stay true.
+  const cacheFile = `${dir}.parsed.json`
+  const cache = yield* loadParseCache(cacheFile)
   let first = true
   const run = Effect.suspend(() => {
     const sync = first ? Effect.void : checkout.sync
     first = false
-    return sync.pipe(Effect.zipRight(attempt(pipeline, repo, checkout, options)))
+    return sync.pipe(Effect.zipRight(attempt(pipeline, repo, checkout, cache, options)))
   })
   const result = yield* run.pipe(
     Effect.tapErrorTag("PushRejected", (e) =>
@@ -339,6 +358,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
     Effect.retry({ schedule: pushRetry, while: (e) => e._tag === "PushRejected" }),
     Effect.either
   )
+  yield* saveParseCache(cacheFile, cache)
   if (Either.isRight(result)) return result.right
   const e = result.left
   return scopeFailure(e._tag === "PushRejected" ? `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` : e.message)

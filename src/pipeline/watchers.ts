@@ -2,6 +2,7 @@ import { Effect, Either, Option } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
 import { decodeWatcherTargets } from "../config/WatcherFile.ts"
 import type { Checkout, GitError } from "../git/GitRepo.ts"
+import type { ParseCache } from "./ParseCache.ts"
 
 export const WATCHER_DIR = ".pipe"
 
@@ -24,30 +25,38 @@ export const selectWatcherFiles = (names: ReadonlyArray<string>, options: Watche
   return { use: yaml, missing: [] }
 }
 
-/** Reads the repository's ImageWatcher files at the checkout's head. */
+/** Reads the repository's ImageWatcher files at the checkout's head; files the cache knows are not parsed again. */
 export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function* (
   checkout: Checkout,
-  options: WatchedRepo | undefined
+  options: WatchedRepo | undefined,
+  cache: ParseCache
 ): Effect.fn.Return<WatcherFiles, GitError> {
   const names = yield* checkout.listFiles(WATCHER_DIR)
   const { use, missing } = selectWatcherFiles(names, options)
   const files: Array<WatcherFile> = []
   const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
   const paths = use.map((name) => `${WATCHER_DIR}/${name}`)
-  const texts = yield* checkout.readFiles(paths)
+  const blobs = yield* checkout.readFiles(paths)
   for (const [i, path] of paths.entries()) {
-    const text = texts[i] ?? Option.none()
-    if (Option.isNone(text)) {
+    const blob = blobs[i] ?? Option.none()
+    if (Option.isNone(blob)) {
       failures.push({ path, reason: "not a readable file" })
       continue
     }
-    const decoded = decodeWatcherTargets(path, text.value)
+    const known = cache.watcherTargets(path, blob.value.oid)
+    if (known !== undefined) {
+      files.push({ path, targets: known })
+      continue
+    }
+    const decoded = decodeWatcherTargets(path, blob.value.text)
     if (Either.isLeft(decoded)) {
       failures.push({ path, reason: decoded.left.map((e) => e.display).join("; ") })
       continue
     }
     // A rejected target fails alone; the file's other targets still run.
     for (const e of decoded.right.rejected) failures.push({ path, reason: e.display })
+    // Only a file without rejections is kept: its targets are then all there is to know of it.
+    if (decoded.right.rejected.length === 0) cache.keepWatcherTargets(path, blob.value.oid, decoded.right.targets)
     files.push(decoded.right)
   }
   return { files, failures }

@@ -3,6 +3,7 @@
  * loopback: the contract's flows end to end.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { readdirSync, writeFileSync } from "node:fs"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, shippedWatcher, watcherFile, writePipedConfig } from "../support/config.ts"
@@ -252,6 +253,33 @@ spec:
     const log = await git.log(s.name)
     expect(log[0]?.subject).toBe("Bump by hand")
     expect(log.length).toBe(2)
+  }, 60_000)
+
+  test("a kept data dir sees what changed upstream since its last pass, and shrugs off a damaged parse cache", async () => {
+    const s = await scenario((image) => ({
+      "a.yaml": `image: ${image("kept")}:1.1.0\n`,
+      "b.yaml": `image: ${image("kept")}:1.0.0\n`,
+      ".pipe/w.yaml": watcher([{ image: image("kept"), filePath: "a.yaml", field: "image" }])
+    }))
+    await push(`${s.name}/kept`, "1.0.0", "1.1.0")
+    expect((await s.run()).stdout).toContain("1 targets: 0 updated, 0 would update, 1 up to date")
+    // A file moved back by hand, and a new target in the watcher file.
+    await git.commitAs(s.name, {
+      "a.yaml": `image: ${s.image("kept")}:1.0.0\n`,
+      ".pipe/w.yaml": watcher([
+        { image: s.image("kept"), filePath: "a.yaml", field: "image" },
+        { image: s.image("kept"), filePath: "b.yaml", field: "image" }
+      ])
+    }, "By hand")
+    expect((await s.run()).stdout).toContain("2 targets: 2 updated")
+    const [cacheFile] = readdirSync(`${s.dataDir}/repos`).filter((f) => f.endsWith(".parsed.json"))
+    expect(cacheFile).toBeDefined()
+    writeFileSync(`${s.dataDir}/repos/${cacheFile}`, "{\"version\": [")
+    await git.commitAs(s.name, { "b.yaml": `image: ${s.image("kept")}:1.0.0\n` }, "By hand again")
+    const last = await s.run()
+    expect(last.code).toBe(0)
+    expect(last.stdout).toContain("2 targets: 1 updated, 0 would update, 1 up to date")
+    expect(await git.readFile(s.name, "b.yaml")).toBe(`image: ${s.image("kept")}:1.1.0\n`)
   }, 60_000)
 
   test("broken watcher file, missing field, other image and escaping path each fail alone; the rest lands", async () => {

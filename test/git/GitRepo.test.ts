@@ -22,7 +22,7 @@ const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
 
 /** One file at head, as a batch of one. */
 const readAtHead = (checkout: Checkout, path: string) =>
-  checkout.readFiles([path]).pipe(Effect.map((texts) => texts[0] ?? Option.none()))
+  checkout.readFiles([path]).pipe(Effect.map((blobs) => Option.map(blobs[0] ?? Option.none(), (blob) => blob.text)))
 
 /** One commit on top of head, as a batch of one. */
 const commitOne = (checkout: Checkout, input: CommitInput) =>
@@ -120,10 +120,11 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
   },
   {
     scenario: "reads a batch of files in the order asked, with None for what is no file",
-    run: async ({ dir, spec, open }) => {
+    run: async ({ name, dir, spec, open }) => {
       const checkout = await open(spec, dir)
       const batch = ["README.md", "apps/foo/missing.yaml", "apps", "./apps/foo/deployment.yaml", ".pipe/nested/ignored.yaml", "README.md"]
-      expect(await exec(checkout.readFiles(batch))).toEqual([
+      const blobs = await exec(checkout.readFiles(batch))
+      expect(blobs.map(Option.map((blob) => blob.text))).toEqual([
         Option.some(FILES["README.md"]),
         Option.none(),
         Option.none(),
@@ -131,6 +132,9 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
         Option.some(FILES[".pipe/nested/ignored.yaml"]),
         Option.some(FILES["README.md"])
       ])
+      // The blob ids are git's own.
+      const readme = (await git(["rev-parse", `main:README.md`], { cwd: join(server.root, `${name}.git`) })).trim()
+      expect(blobs.map(Option.map((blob) => blob.oid))[0]).toEqual(Option.some(readme))
       expect(await exec(checkout.readFiles([]))).toEqual([])
       for (const bad of ["a/../../b", "line\nbreak.yaml", ""]) {
         expect(Either.isLeft(await exec(Effect.either(checkout.readFiles(["README.md", bad]))))).toBe(true)
@@ -418,11 +422,12 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
 describe("parseCatFileBatch", () => {
   const oid = "a".repeat(40)
   const bytes = (text: string) => new TextEncoder().encode(text)
+  const blob = (text: string) => Option.some({ oid, text })
   test.each([
-    ["a blob, sized in bytes", `${oid} blob 6\nü: 1\n\n`, 1, [Option.some("ü: 1\n")]],
-    ["an empty blob", `${oid} blob 0\n\n`, 1, [Option.some("")]],
-    ["missing, then a blob", `${oid}:x missing\n${oid} blob 2\nok\n`, 2, [Option.none(), Option.some("ok")]],
-    ["a tree is no file", `${oid} tree 3\nabc\n${oid} blob 1\n\n\n`, 2, [Option.none(), Option.some("\n")]],
+    ["a blob, sized in bytes", `${oid} blob 6\nü: 1\n\n`, 1, [blob("ü: 1\n")]],
+    ["an empty blob", `${oid} blob 0\n\n`, 1, [blob("")]],
+    ["missing, then a blob", `${oid}:x missing\n${oid} blob 2\nok\n`, 2, [Option.none(), blob("ok")]],
+    ["a tree is no file", `${oid} tree 3\nabc\n${oid} blob 1\n\n\n`, 2, [Option.none(), blob("\n")]],
     ["an ambiguous name is no file", `HEAD:x ambiguous\n`, 1, [Option.none()]],
     ["cut short in a header", `${oid} blob 2\nok\n${oid} blo`, 2, undefined],
     ["cut short in a body", `${oid} blob 20\nok\n`, 1, undefined]

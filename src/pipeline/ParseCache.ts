@@ -1,0 +1,86 @@
+import { FileSystem } from "@effect/platform"
+import { Effect } from "effect"
+import type { Target } from "../config/model.ts"
+import type { ScalarHit } from "../manifest/patch.ts"
+import { VERSION } from "../version.ts"
+
+/**
+ * What parsing a file gave, kept by blob id from one pass to the next: parsing YAML is most of
+ * what a quiet pass costs besides its requests, and a blob's parse never changes. Watcher files
+ * are kept by path and blob (targets carry their file's path); the scalars a field path finds in
+ * a file, by blob and path. Each pass keeps only what it used, so entries of blobs that left the
+ * branch are dropped. The file is tied to the runner's version and the cache's format: another
+ * version parses afresh.
+ */
+export interface ParseCache {
+  readonly watcherTargets: (path: string, oid: string) => ReadonlyArray<Target> | undefined
+  readonly keepWatcherTargets: (path: string, oid: string, targets: ReadonlyArray<Target>) => void
+  readonly hits: (oid: string, field: string) => ReadonlyArray<ScalarHit> | undefined
+  readonly keepHits: (oid: string, field: string, hits: ReadonlyArray<ScalarHit>) => void
+  /** What this pass used and learned, as the text to save. */
+  readonly save: () => string
+}
+
+/** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
+const FORMAT = 1
+const KEY = `${VERSION}/${FORMAT}`
+
+interface Saved {
+  readonly version: string
+  readonly watchers: Record<string, ReadonlyArray<Target>>
+  readonly hits: Record<string, ReadonlyArray<ScalarHit>>
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The entries of a saved cache, or none when it is missing, unreadable or from another version. */
+const entriesOf = (text: string | undefined): Saved | undefined => {
+  if (text === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(value) || value["version"] !== KEY || !isRecord(value["watchers"]) || !isRecord(value["hits"])) return undefined
+  // Written by this version of this program, whole (it is replaced by rename): its shape is ours.
+  return value as unknown as Saved
+}
+
+export const parseCache = (text: string | undefined): ParseCache => {
+  const saved = entriesOf(text)
+  const watchers = new Map<string, ReadonlyArray<Target>>()
+  const hits = new Map<string, ReadonlyArray<ScalarHit>>()
+  const lookUp = <A>(from: Record<string, A> | undefined, into: Map<string, A>, key: string): A | undefined => {
+    const found = into.get(key) ?? (from !== undefined && Object.hasOwn(from, key) ? from[key] : undefined)
+    if (found !== undefined) into.set(key, found)
+    return found
+  }
+  return {
+    watcherTargets: (path, oid) => lookUp(saved?.watchers, watchers, `${path}\u0000${oid}`),
+    keepWatcherTargets: (path, oid, targets) => void watchers.set(`${path}\u0000${oid}`, targets),
+    hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
+    keepHits: (oid, field, found) => void hits.set(`${oid}\u0000${field}`, found),
+    save: () =>
+      JSON.stringify({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) } satisfies Saved)
+  }
+}
+
+/** Reads the cache kept at `file`; a missing or unreadable one is an empty cache. */
+export const loadParseCache = (file: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    fs.readFileString(file).pipe(
+      Effect.map((text) => parseCache(text)),
+      Effect.orElseSucceed(() => parseCache(undefined))
+    )
+  )
+
+/** Writes the cache whole (temporary file, then rename); a failure costs only a parse next pass. */
+export const saveParseCache = (file: string, cache: ParseCache) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => {
+    const temporary = `${file}.tmp`
+    return fs.writeFileString(temporary, cache.save()).pipe(
+      Effect.zipRight(fs.rename(temporary, file)),
+      Effect.catchAll((error) => Effect.logDebug(`cannot keep the parse cache: ${error.message}`))
+    )
+  })
