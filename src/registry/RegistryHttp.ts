@@ -48,8 +48,12 @@ export class RegistryHttp extends Context.Tag("RegistryHttp")<
 >() {
   static readonly layer: Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> = Layer.effect(
     RegistryHttp,
-    Effect.suspend(() => make),
+    Effect.suspend(() => make(REQUEST_TIMEOUT)),
   )
+
+  /** The same with another deadline per request (tests wait for it to pass). */
+  static readonly layerWithTimeout = (timeout: Duration.Duration): Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> =>
+    Layer.effect(RegistryHttp, make(timeout))
 }
 
 export const REQUEST_TIMEOUT = Duration.seconds(30)
@@ -112,8 +116,11 @@ export const registryMessage = (body: string): Option.Option<string> =>
     Option.filter((text) => text !== ""),
   )
 
-const describeHttpError = (error: HttpClientError.HttpClientError): string =>
-  error._tag === "RequestError" && error.cause instanceof Error ? error.cause.message : error.message
+const describeHttpError = (error: HttpClientError.HttpClientError, timeout: Duration.Duration): string => {
+  const cause: unknown = error._tag === "RequestError" ? error.cause : undefined
+  if (cause instanceof Error && cause.name === "TimeoutError") return `no answer within ${Duration.format(timeout)}`
+  return cause instanceof Error ? cause.message : error.message
+}
 
 /** Where a redirect goes, and whether credentials may follow it (only to the same origin). */
 export const redirectTarget = (from: string, location: string): Option.Option<{ url: string; sameOrigin: boolean }> => {
@@ -129,16 +136,26 @@ export const redirectTarget = (from: string, location: string): Option.Option<{ 
 const withoutAuthorization = (headers: Readonly<Record<string, string>>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"))
 
-/** Bun reads `tls` from the fetch init; other runtimes ignore it (http:// addresses need nothing). */
-const fetchInit = (target: Target): BunFetchRequestInit => {
+/**
+ * The fetch a request to `target` goes through: redirects are ours to follow, the request is
+ * aborted at its deadline (a timer, not a fiber racing the request), and TLS options are set.
+ * Bun reads `tls` from the fetch init; other runtimes ignore it (http:// addresses need nothing).
+ */
+const fetchFor = (target: Target, timeout: Duration.Duration): typeof globalThis.fetch => {
   const tls = {
     ...(target.insecure ? { rejectUnauthorized: false } : {}),
     ...Option.match(target.caCert, { onNone: () => ({}), onSome: (ca) => ({ ca }) }),
   }
-  return { redirect: "manual", ...(Object.keys(tls).length > 0 ? { tls } : {}) }
+  const init: BunFetchRequestInit = { redirect: "manual", ...(Object.keys(tls).length > 0 ? { tls } : {}) }
+  const fetchWithDeadline = (input: string | URL | Request, options?: RequestInit) => {
+    const deadline = AbortSignal.timeout(Duration.toMillis(timeout))
+    const signal = options?.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+    return globalThis.fetch(input, { ...options, ...init, signal })
+  }
+  return Object.assign(fetchWithDeadline, { preconnect: globalThis.fetch.preconnect })
 }
 
-const make = Effect.gen(function* () {
+const make = (timeout: Duration.Duration) => Effect.gen(function* () {
   // No trace context goes to registries, and no span is kept per request: nothing exports them.
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.withTracerPropagation(false),
@@ -179,19 +196,14 @@ const make = Effect.gen(function* () {
         ),
         Effect.mapError(
           (error) =>
-            new Transient({ kind: "Transport", detail: `${method} ${safeUrl(url)}: ${describeHttpError(error)}`, retryAfter: Option.none() }),
-        ),
-        Effect.timeoutFail({
-          duration: REQUEST_TIMEOUT,
-          onTimeout: () =>
             new Transient({
               kind: "Transport",
-              detail: `${method} ${safeUrl(url)}: no answer within ${Duration.format(REQUEST_TIMEOUT)}`,
+              detail: `${method} ${safeUrl(url)}: ${describeHttpError(error, timeout)}`,
               retryAfter: Option.none(),
             }),
-        }),
+        ),
         Effect.tapError(() => count(target, "error")),
-        Effect.provideService(FetchHttpClient.RequestInit, fetchInit(target)),
+        Effect.provideService(FetchHttpClient.Fetch, fetchFor(target, timeout)),
       )
       yield* count(target, String(reply.status))
       yield* Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }))

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { FetchHttpClient } from "@effect/platform"
-import { Effect, Either, Option, Redacted } from "effect"
+import { Duration, Effect, Either, Option, Redacted } from "effect"
+import { createServer } from "node:http"
 import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import type { RegistryError } from "../../src/registry/RegistryError.ts"
+import { RegistryHttp } from "../../src/registry/RegistryHttp.ts"
+import { listenOnLoopback } from "../support/listen.ts"
 import { freePort, RESET, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
 
 const run = <A>(f: (client: RegistryClient["Type"]) => Effect.Effect<A, RegistryError>) =>
@@ -187,6 +190,29 @@ describe("anonymous registry", () => {
         await proxy.stop()
       }
     })
+
+    test("a registry that never answers is cut off at the deadline of each try, then a Transport error", async () => {
+      const requests: Array<string> = []
+      const silent = await listenOnLoopback(createServer((req) => void requests.push(req.url ?? "")))
+      try {
+        const started = performance.now()
+        const result = await Effect.runPromise(
+          RegistryHttp.pipe(
+            Effect.flatMap((http) =>
+              Effect.either(http.send(endpoint(silent.url, "team/app"), { method: "GET", url: `${silent.url}/v2/`, headers: {} })),
+            ),
+            Effect.provide(RegistryHttp.layerWithTimeout(Duration.millis(300))),
+            Effect.provide(FetchHttpClient.layer),
+          ),
+        )
+        const error = expectError(result, "Transport")
+        expect(error.message).toContain("no answer within 300ms")
+        expect(requests.length).toBe(4)
+        expect(performance.now() - started).toBeGreaterThanOrEqual(4 * 300)
+      } finally {
+        await silent.stop()
+      }
+    }, 15_000)
 
     test("a closed port is a Transport error", async () => {
       const port = await freePort()
