@@ -137,22 +137,30 @@ const withoutAuthorization = (headers: Readonly<Record<string, string>>): Record
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"))
 
 /**
- * The fetch a request to `target` goes through: redirects are ours to follow, the request is
- * aborted at its deadline (a timer, not a fiber racing the request), and TLS options are set.
- * Bun reads `tls` from the fetch init; other runtimes ignore it (http:// addresses need nothing).
+ * One exchange with `target`: the fetch its request goes through, and the body of the answer.
+ * Redirects are ours to follow; the request is aborted at its deadline (a timer, not a fiber
+ * racing the request), body included; TLS options are set (Bun reads `tls` from the fetch init,
+ * other runtimes ignore it, and http:// addresses need nothing). The body is read here, with the
+ * answer: reading it through HttpClientResponse starts a runtime of its own on every call.
  */
-const fetchFor = (target: Target, timeout: Duration.Duration): typeof globalThis.fetch => {
+const exchangeWith = (target: Target, timeout: Duration.Duration) => {
   const tls = {
     ...(target.insecure ? { rejectUnauthorized: false } : {}),
     ...Option.match(target.caCert, { onNone: () => ({}), onSome: (ca) => ({ ca }) }),
   }
   const init: BunFetchRequestInit = { redirect: "manual", ...(Object.keys(tls).length > 0 ? { tls } : {}) }
-  const fetchWithDeadline = (input: string | URL | Request, options?: RequestInit) => {
+  let body = new Uint8Array(0)
+  const fetchWithDeadline = async (input: string | URL | Request, options?: RequestInit) => {
     const deadline = AbortSignal.timeout(Duration.toMillis(timeout))
     const signal = options?.signal ? AbortSignal.any([options.signal, deadline]) : deadline
-    return globalThis.fetch(input, { ...options, ...init, signal })
+    const response = await globalThis.fetch(input, { ...options, ...init, signal })
+    body = new Uint8Array(await response.arrayBuffer())
+    return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
-  return Object.assign(fetchWithDeadline, { preconnect: globalThis.fetch.preconnect })
+  return {
+    fetch: Object.assign(fetchWithDeadline, { preconnect: globalThis.fetch.preconnect }),
+    body: () => body,
+  }
 }
 
 const make = (timeout: Duration.Duration) => Effect.gen(function* () {
@@ -185,15 +193,9 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
       yield* limiter.take
       const base = HttpClientRequest.make(method)(url).pipe(HttpClientRequest.setHeaders(request.headers))
       const outgoing = request.body === undefined ? base : HttpClientRequest.bodyText(base, request.body)
+      const exchange = exchangeWith(target, timeout)
       const reply = yield* client.execute(outgoing).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.arrayBuffer, (body): Reply => ({
-            status: response.status,
-            headers: response.headers,
-            body: new Uint8Array(body),
-            url,
-          })),
-        ),
+        Effect.map((response): Reply => ({ status: response.status, headers: response.headers, body: exchange.body(), url })),
         Effect.mapError(
           (error) =>
             new Transient({
@@ -203,7 +205,7 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
             }),
         ),
         Effect.tapError(() => count(target, "error")),
-        Effect.provideService(FetchHttpClient.Fetch, fetchFor(target, timeout)),
+        Effect.provideService(FetchHttpClient.Fetch, exchange.fetch),
       )
       yield* count(target, String(reply.status))
       yield* Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }))
