@@ -1,4 +1,5 @@
 import { Data, Either } from "effect"
+import { memoizeString } from "../memo.ts"
 
 /** A map key or a sequence index. */
 export type Segment = string | number
@@ -16,7 +17,7 @@ const PLAIN_KEY = /^[^.[\]'"\s$][^.[\]'"\s]*$/
  * Parses `spec.containers[0].image`, `$.spec.containers[0].image` or
  * `$.metadata.annotations['example.com/image']` into segments.
  */
-export const parseFieldPath = (path: string): Either.Either<ReadonlyArray<Segment>, FieldPathError> => {
+export const parseFieldPath: (path: string) => Either.Either<ReadonlyArray<Segment>, FieldPathError> = memoizeString((path) => {
   const fail = (message: string, at: number) =>
     Either.left(new FieldPathError({ path, message: `${message} at column ${at + 1} of field path "${path}"` }))
 
@@ -62,7 +63,7 @@ export const parseFieldPath = (path: string): Either.Either<ReadonlyArray<Segmen
     first = false
   }
   return Either.right(segments)
-}
+})
 
 interface BracketProblem {
   readonly message: string

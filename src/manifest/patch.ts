@@ -13,6 +13,7 @@ import {
   type Scalar,
   visit
 } from "yaml"
+import { memoizeString } from "../memo.ts"
 import { formatFieldPath, type Segment } from "./FieldPath.ts"
 
 export interface ScalarHit {
@@ -131,25 +132,18 @@ export const findScalarsIn = (
 }
 
 // Scalars that YAML 1.1 readers (Go's yaml.v2, as used by many Kubernetes tools) or 1.2 readers
-// would not read back as this exact string must not be written plain.
-const readsBackAsString = (value: string): boolean => {
-  const known = plainReadings.get(value)
-  if (known !== undefined) return known
-  let asString = true
+// would not read back as this exact string must not be written plain. Checked once per value: an
+// update pass writes each new image reference into every field that holds it.
+const readsBackAsString = memoizeString((value: string): boolean => {
   for (const version of ["1.2", "1.1"] as const) {
     try {
-      if (parse(value, { version }) !== value) asString = false
+      if (parse(value, { version }) !== value) return false
     } catch {
-      asString = false
+      return false
     }
   }
-  // An update pass writes each new image reference into every field that holds it.
-  if (plainReadings.size >= 10_000) plainReadings.clear()
-  plainReadings.set(value, asString)
-  return asString
-}
-
-const plainReadings = new Map<string, boolean>()
+  return true
+})
 
 const plainIsSafe = (value: string, inFlow: boolean): boolean =>
   value !== "" &&

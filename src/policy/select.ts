@@ -1,6 +1,7 @@
 import { Data, Either } from "effect"
 import type { PolicySpec } from "../config/model.ts"
 import { isValidTag } from "../registry/ImageRef.ts"
+import { memoize } from "../memo.ts"
 import { compileRe2, expandTemplate } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
@@ -53,7 +54,11 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     !referrerTag.test(info.tag) &&
     !filters.excludes.some((re) => re.test(info.tag)) &&
     filters.valueOf(info.tag) !== undefined
-  const select = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Either.Either<Selection, NoCandidate> => {
+  // Every target of an image ranks the same listing: rank it once, whatever the field holds.
+  const rankings = new WeakMap<ReadonlyArray<TagInfo>, { readonly best: { readonly info: TagInfo; readonly rank: R } | undefined; readonly kept: number }>()
+  const ranking = (tags: ReadonlyArray<TagInfo>) => {
+    const known = rankings.get(tags)
+    if (known !== undefined) return known
     let best: { readonly info: TagInfo; readonly rank: R } | undefined
     let kept = 0
     for (const info of tags) {
@@ -63,6 +68,11 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
       kept++
       if (best === undefined || policy.compare(rank, best.rank) > 0) best = { info, rank }
     }
+    rankings.set(tags, { best, kept })
+    return { best, kept }
+  }
+  const select = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Either.Either<Selection, NoCandidate> => {
+    const { best, kept } = ranking(tags)
     const listed = tags.length
     if (best === undefined) return Either.left(new NoCandidate({ listed, policy: policy.name }))
     if (current === best.info.tag) return Either.right({ _tag: "UpToDate", tag: current, listed, kept })
@@ -77,21 +87,12 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
   return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
 }
 
-/** Selectors already compiled: targets by the thousand share a handful of specs. */
-const compiled = new Map<string, Either.Either<Selector, string>>()
-const MAX_COMPILED = 1_000
-
-/** Checks every regex and range of a target before any registry is called. */
-export const compileSelector = (spec: SelectorSpec): Either.Either<Selector, string> => {
-  const key = JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade])
-  const known = compiled.get(key)
-  if (known !== undefined) return known
-  // Watcher files change over a daemon's life: forget old specs rather than grow without end.
-  if (compiled.size >= MAX_COMPILED) compiled.clear()
-  const selector = compile(spec)
-  compiled.set(key, selector)
-  return selector
-}
+/** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */
+export const compileSelector: (spec: SelectorSpec) => Either.Either<Selector, string> = memoize(
+  (spec) => compile(spec),
+  (spec) => JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade]),
+  1_000
+)
 
 const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
   Either.gen(function* () {

@@ -1,4 +1,5 @@
 import { Either } from "effect"
+import { memoizeString } from "../memo.ts"
 
 /** A parsed image reference, normalised the way docker does, with the user's spelling kept. */
 export interface ImageRef {
@@ -23,7 +24,7 @@ const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9]
 export const isValidTag = (tag: string): boolean => tagRe.test(tag)
 
 /** Parses `[host[:port]/]path[:tag][@digest]`. */
-export const parseImageRef = (input: string): Either.Either<ImageRef, string> => {
+export const parseImageRef: (input: string) => Either.Either<ImageRef, string> = memoizeString((input) => {
   const text = input.trim()
   if (text === "") return Either.left("empty image reference")
   let rest = text
@@ -57,7 +58,7 @@ export const parseImageRef = (input: string): Either.Either<ImageRef, string> =>
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift("library")
   return Either.right({ registry, repository: parts.join("/"), tag, digest, written })
-}
+})
 
 /** `registry/repository`, the identity used to compare images. */
 export const imageName = (ref: Pick<ImageRef, "registry" | "repository">): string => `${ref.registry}/${ref.repository}`

@@ -208,7 +208,13 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
         Effect.provideService(FetchHttpClient.Fetch, exchange.fetch),
       )
       yield* count(target, String(reply.status))
-      yield* Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }))
+      // Only built when someone reads it: this runs for every request.
+      yield* Effect.whenLogLevel(
+        Effect.suspend(() =>
+          Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status })),
+        ),
+        "Debug",
+      )
       const now = yield* Clock.currentTimeMillis
       const feedback: Feedback =
         reply.status === 429
