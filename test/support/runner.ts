@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 
 /** The compiled binary is what the integration tests exercise. */
@@ -41,7 +40,7 @@ export const exec = (command: string, args: ReadonlyArray<string>, options: { en
 export const runRunner = (args: ReadonlyArray<string>, options: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
   exec(RUNNER, args, options)
 
-export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix))
+export { tempDir } from "./tempDirs.ts"
 
 export const writeFile = (dir: string, name: string, text: string): string => {
   const path = join(dir, name)
