@@ -1,4 +1,5 @@
-import { Metric, MetricBoundaries } from "effect"
+import { Metric, MetricBoundaries, MetricKey, MetricLabel } from "effect"
+import { memoize } from "./memo.ts"
 
 /**
  * The runner's metrics, as effect `Metric`s: code anywhere increments them, and the service
@@ -13,10 +14,21 @@ export const targetUpdatesTotal = Metric.counter("runner_target_updates_total", 
   description: "Targets updated and pushed."
 })
 
-/** Registry HTTP requests, tagged `provider` and `code` (HTTP status, or `error` when none came back). */
-export const registryRequestsTotal = Metric.counter("runner_registry_requests_total", {
-  description: "HTTP requests sent to registries."
-})
+/**
+ * Registry HTTP requests of a provider that got `code` (HTTP status, or `error` when none came
+ * back). Counted on every request, so each pair gets a metric with its tags in its key: a metric
+ * tagged with `Metric.tagged` looks its counter up in the registry on every update.
+ */
+export const registryRequests: (labels: { readonly provider: string; readonly code: string }) => Metric.Metric.Counter<number> =
+  memoize(
+    ({ code, provider }) =>
+      Metric.fromMetricKey(
+        MetricKey.counter("runner_registry_requests_total", { description: "HTTP requests sent to registries." }).pipe(
+          MetricKey.taggedWithLabels([MetricLabel.make("provider", provider), MetricLabel.make("code", code)])
+        )
+      ),
+    ({ code, provider }) => `${provider}\u0000${code}`
+  )
 
 /** Unix time of the last pass that had no failure. */
 export const lastPassSuccess = Metric.gauge("runner_last_pass_success_timestamp_seconds", {

@@ -89,31 +89,31 @@ const hostLimiter = (config: RateLimit, provider: string): HostLimiter => {
   const state = Ref.unsafeMake<State>({ config, rps: config.rps, tokens: config.burst, at: -Infinity, pausedUntil: 0 })
   const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
 
-  const take = Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis
-    const wait = yield* Ref.modify(state, (s): [number, State] => {
-      const start = Math.max(now, s.pausedUntil)
-      const refilled = s.at === -Infinity ? s.config.burst : Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
-      const tokens = refilled - 1
-      const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
-      return [delay, { ...s, tokens, at: start }]
-    })
-    if (wait > 0) {
-      yield* Metric.update(waited, wait / 1000)
-      yield* Effect.sleep(Duration.millis(wait))
-    }
-  })
+  // Runs before every request: a plain chain of effects, not a generator.
+  const take = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(
+      Ref.modify(state, (s): [number, State] => {
+        const start = Math.max(now, s.pausedUntil)
+        const refilled = s.at === -Infinity ? s.config.burst : Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
+        const tokens = refilled - 1
+        const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
+        return [delay, { ...s, tokens, at: start }]
+      }),
+      (wait) => (wait > 0 ? Effect.zipRight(Metric.update(waited, wait / 1000), Effect.sleep(Duration.millis(wait))) : Effect.void)
+    )
+  )
 
   const report = (feedback: Feedback) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.update(state, (s) => {
-        const rps = nextRate(s.config, s.rps, feedback)
-        if (feedback._tag === "Ok") return { ...s, rps }
-        const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
-        // No burst right after a 429: one request when the pause ends, then the lowered rate.
-        return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
-      }),
-    )
+    feedback._tag === "Ok"
+      ? Ref.update(state, (s) => ({ ...s, rps: nextRate(s.config, s.rps, feedback) }))
+      : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.update(state, (s) => {
+            const rps = nextRate(s.config, s.rps, feedback)
+            const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
+            // No burst right after a 429: one request when the pause ends, then the lowered rate.
+            return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
+          }),
+        )
 
   return { take, report }
 }

@@ -1,7 +1,7 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
-import { registryRequestsTotal } from "../metrics.ts"
+import { registryRequests } from "../metrics.ts"
 import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
 import { RegistryError } from "./RegistryError.ts"
 
@@ -171,18 +171,7 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
   )
   const limiters = yield* makeRateLimiters
 
-  // One counter per provider and status, made once: tagging a metric anew costs on every request.
-  const counters = new Map<string, Metric.Metric.Counter<number>>()
-  const count = (target: Target, code: string) =>
-    Effect.suspend(() => {
-      const key = `${target.provider}\u0000${code}`
-      let counter = counters.get(key)
-      if (counter === undefined) {
-        counter = Metric.tagged(Metric.tagged(registryRequestsTotal, "provider", target.provider), "code", code)
-        counters.set(key, counter)
-      }
-      return Metric.increment(counter)
-    })
+  const count = (target: Target, code: string) => Metric.increment(registryRequests({ provider: target.provider, code }))
 
   /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
   const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>
@@ -215,10 +204,9 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
         ),
         "Debug",
       )
-      const now = yield* Clock.currentTimeMillis
       const feedback: Feedback =
         reply.status === 429
-          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], now) }
+          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], yield* Clock.currentTimeMillis) }
           : { _tag: "Ok", quota: parseQuota(reply.headers) }
       yield* limiter.report(feedback)
       if (feedback._tag === "TooMany") {
