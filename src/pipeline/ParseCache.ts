@@ -17,8 +17,8 @@ export interface ParseCache {
   readonly keepWatcherTargets: (path: string, oid: string, targets: ReadonlyArray<Target>) => void
   readonly hits: (oid: string, field: string) => ReadonlyArray<ScalarHit> | undefined
   readonly keepHits: (oid: string, field: string, hits: ReadonlyArray<ScalarHit>) => void
-  /** What this pass used and learned, as the text to save. */
-  readonly save: () => string
+  /** What this pass used and learned, as the text to save; undefined when that is what was loaded. */
+  readonly save: () => string | undefined
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
@@ -51,6 +51,7 @@ export const parseCache = (text: string | undefined): ParseCache => {
   const saved = entriesOf(text)
   const watchers = new Map<string, ReadonlyArray<Target>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
+  let learned = false
   const lookUp = <A>(from: Record<string, A> | undefined, into: Map<string, A>, key: string): A | undefined => {
     const found = into.get(key) ?? (from !== undefined && Object.hasOwn(from, key) ? from[key] : undefined)
     if (found !== undefined) into.set(key, found)
@@ -58,11 +59,22 @@ export const parseCache = (text: string | undefined): ParseCache => {
   }
   return {
     watcherTargets: (path, oid) => lookUp(saved?.watchers, watchers, `${path}\u0000${oid}`),
-    keepWatcherTargets: (path, oid, targets) => void watchers.set(`${path}\u0000${oid}`, targets),
+    keepWatcherTargets: (path, oid, targets) => {
+      learned = true
+      watchers.set(`${path}\u0000${oid}`, targets)
+    },
     hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
-    keepHits: (oid, field, found) => void hits.set(`${oid}\u0000${field}`, found),
-    save: () =>
-      JSON.stringify({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) } satisfies Saved)
+    keepHits: (oid, field, found) => {
+      learned = true
+      hits.set(`${oid}\u0000${field}`, found)
+    },
+    save: () => {
+      const unchanged = !learned && saved !== undefined &&
+        watchers.size === Object.keys(saved.watchers).length && hits.size === Object.keys(saved.hits).length
+      return unchanged
+        ? undefined
+        : JSON.stringify({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) } satisfies Saved)
+    }
   }
 }
 
@@ -75,11 +87,13 @@ export const loadParseCache = (file: string) =>
     )
   )
 
-/** Writes the cache whole (temporary file, then rename); a failure costs only a parse next pass. */
+/** Writes the cache whole (temporary file, then rename), if it changed; a failure costs only a parse next pass. */
 export const saveParseCache = (file: string, cache: ParseCache) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => {
+    const text = cache.save()
+    if (text === undefined) return Effect.void
     const temporary = `${file}.tmp`
-    return fs.writeFileString(temporary, cache.save()).pipe(
+    return fs.writeFileString(temporary, text).pipe(
       Effect.zipRight(fs.rename(temporary, file)),
       Effect.catchAll((error) => Effect.logDebug(`cannot keep the parse cache: ${error.message}`))
     )

@@ -54,6 +54,14 @@ describe("ParseCache", () => {
     expect(third.hits("old", "$.a")).toBeUndefined()
   })
 
+  test("a pass that used all it found and learned nothing has nothing to save", () => {
+    const second = reloaded((c) => c.keepHits("b", "$.a", [hit]))
+    expect(second.hits("b", "$.a")).toEqual([hit])
+    expect(second.save()).toBeUndefined()
+    const first = parseCache(undefined)
+    expect(first.save()).toBeDefined()
+  })
+
   test.each([
     ["no file", undefined],
     ["not JSON", "{\"version\": "],
