@@ -9,10 +9,10 @@ import { targetUpdatesTotal } from "../metrics.ts"
 import { imageName } from "../registry/ImageRef.ts"
 import { type CompiledTarget, compileTarget, fieldHits, planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
+import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
 import { WatchIndex } from "./WatchIndex.ts"
-import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
 export interface PassOptions {
