@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import type { Target } from "../config/model.ts"
+import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import { VERSION } from "../version.ts"
 
@@ -87,14 +88,12 @@ export const loadParseCache = (file: string) =>
     )
   )
 
-/** Writes the cache whole (temporary file, then rename), if it changed; a failure costs only a parse next pass. */
+/** Writes the cache whole, if it changed; a failure costs only a parse next pass. */
 export const saveParseCache = (file: string, cache: ParseCache) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => {
     const text = cache.save()
     if (text === undefined) return Effect.void
-    const temporary = `${file}.tmp`
-    return fs.writeFileString(temporary, text).pipe(
-      Effect.zipRight(fs.rename(temporary, file)),
+    return writeFileWhole(fs, file, text).pipe(
       Effect.catchAll((error) => Effect.logDebug(`cannot keep the parse cache: ${error.message}`))
     )
   })

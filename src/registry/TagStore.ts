@@ -1,5 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Data, Effect, Layer, Schema } from "effect"
+import { writeFileWhole } from "../files.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type ImageRef, imageName } from "./ImageRef.ts"
 
@@ -70,12 +71,8 @@ export class TagStore extends Context.Tag("TagStore")<
         const text = yield* Schema.encode(StoredImageJson)({ image: imageName(image), tags: [...tags, entry] }).pipe(
           Effect.mapError(fail(dir))
         )
-        // Write then rename, so a reader never sees half a file and a crash leaves the old one.
-        const file = path.join(dir, fileFor(image))
-        const tmp = `${file}.${now}.${Math.random().toString(36).slice(2)}.tmp`
         yield* fs.makeDirectory(dir, { recursive: true }).pipe(
-          Effect.zipRight(fs.writeFileString(tmp, text + "\n")),
-          Effect.zipRight(fs.rename(tmp, file)),
+          Effect.zipRight(writeFileWhole(fs, path.join(dir, fileFor(image)), text + "\n")),
           Effect.mapError(fail(dir))
         )
       })
