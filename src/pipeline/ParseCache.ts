@@ -1,8 +1,9 @@
 import { FileSystem } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { Target } from "../config/model.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
+import { decodeJsonText } from "../registry/json.ts"
 import { VERSION } from "../version.ts"
 
 /**
@@ -26,27 +27,47 @@ export interface ParseCache {
 const FORMAT = 1
 const KEY = `${VERSION}/${FORMAT}`
 
-interface Saved {
-  readonly version: string
-  readonly watchers: Record<string, ReadonlyArray<Target>>
-  readonly hits: Record<string, ReadonlyArray<ScalarHit>>
-}
+const Order = Schema.Literal("asc", "desc")
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+/** What the pipeline keeps of a target, checked against the model so that the two cannot drift apart. */
+const StoredTarget: Schema.Schema<Target> = Schema.Struct({
+  image: Schema.String,
+  provider: Schema.String,
+  filePath: Schema.String,
+  field: Schema.String,
+  policy: Schema.Union(
+    Schema.Struct({ _tag: Schema.Literal("semver"), range: Schema.String }),
+    Schema.Struct({ _tag: Schema.Literal("alphabetical"), order: Order }),
+    Schema.Struct({ _tag: Schema.Literal("numerical"), order: Order }),
+    Schema.Struct({ _tag: Schema.Literal("newest") })
+  ),
+  filterTags: Schema.optionalWith(Schema.Struct({ pattern: Schema.String, extract: Schema.String }), { exact: true }),
+  excludeTags: Schema.Array(Schema.String),
+  allowDowngrade: Schema.Boolean,
+  format: Schema.Literal("image", "tag", "digest"),
+  source: Schema.Struct({ file: Schema.String, line: Schema.Number })
+})
 
-/** The entries of a saved cache, or none when it is missing, unreadable or from another version. */
-const entriesOf = (text: string | undefined): Saved | undefined => {
-  if (text === undefined) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (!isRecord(value) || value["version"] !== KEY || !isRecord(value["watchers"]) || !isRecord(value["hits"])) return undefined
-  // Written by this version of this program, whole (it is replaced by rename): its shape is ours.
-  return value as unknown as Saved
-}
+const StoredHit: Schema.Schema<ScalarHit> = Schema.Struct({
+  document: Schema.Number,
+  line: Schema.Number,
+  value: Schema.String,
+  source: Schema.String,
+  start: Schema.Number,
+  end: Schema.Number,
+  style: Schema.Literal("PLAIN", "QUOTE_SINGLE", "QUOTE_DOUBLE", "BLOCK_LITERAL", "BLOCK_FOLDED")
+})
+
+const Saved = Schema.Struct({
+  version: Schema.Literal(KEY),
+  watchers: Schema.Record({ key: Schema.String, value: Schema.Array(StoredTarget) }),
+  hits: Schema.Record({ key: Schema.String, value: Schema.Array(StoredHit) })
+})
+type Saved = typeof Saved.Type
+
+/** The entries of a saved cache, or none when it is missing, unreadable, from another version or not ours. */
+const entriesOf = (text: string | undefined): Saved | undefined =>
+  text === undefined ? undefined : Either.getOrUndefined(decodeJsonText(Saved, text))
 
 export const parseCache = (text: string | undefined): ParseCache => {
   const saved = entriesOf(text)
