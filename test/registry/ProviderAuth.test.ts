@@ -4,7 +4,7 @@ import { NodeContext } from "@effect/platform-node"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ConfigProvider, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
 import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { parseImageRef } from "../../src/registry/ImageRef.ts"
@@ -12,6 +12,7 @@ import { ProviderAuth } from "../../src/registry/ProviderAuth.ts"
 import type { RegistryError } from "../../src/registry/RegistryError.ts"
 import { RegistryHttp } from "../../src/registry/RegistryHttp.ts"
 import { type CloudFake, startCloudFake } from "../support/cloudFakes.ts"
+import { providerConfig } from "../support/config.ts"
 
 const layer = ProviderAuth.layer.pipe(Layer.provide(RegistryHttp.layer), Layer.provide(FetchHttpClient.layer), Layer.provide(NodeContext.layer))
 
@@ -25,14 +26,7 @@ const run = <A>(env: Record<string, string>, f: (auth: ProviderAuth["Type"]) => 
     ),
   )
 
-const provider = (fields: Partial<ProviderConfig>): ProviderConfig => ({
-  name: "p",
-  type: "OCI",
-  interval: Duration.minutes(5),
-  insecure: false,
-  source: { file: "piped.yaml", line: 1 },
-  ...fields,
-})
+const provider = providerConfig
 
 const image = (text: string) => Either.getOrThrow(Either.mapLeft(parseImageRef(text), (e) => new Error(e)))
 

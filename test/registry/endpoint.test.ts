@@ -1,17 +1,11 @@
 import { describe, expect, test } from "bun:test"
-import { Duration, Either, Option } from "effect"
+import { Either, Option } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
 import { endpointFor } from "../../src/registry/endpoint.ts"
 import { parseImageRef } from "../../src/registry/ImageRef.ts"
+import { providerConfig } from "../support/config.ts"
 
-const provider = (fields: Partial<ProviderConfig>): ProviderConfig => ({
-  name: "p",
-  type: "OCI",
-  interval: Duration.minutes(5),
-  insecure: false,
-  source: { file: "piped.yaml", line: 1 },
-  ...fields,
-})
+const provider = providerConfig
 
 const image = (text: string) => {
   const ref = parseImageRef(text)

@@ -1,4 +1,6 @@
-/** Piped configs and ImageWatcher files for integration tests, written the way users write them. */
+/** Piped configs and ImageWatcher files for integration tests, written the way users write them, and decoded pieces of them. */
+import { Duration } from "effect"
+import type { ProviderConfig } from "../../src/config/model.ts"
 import { writeFile } from "./runner.ts"
 
 export interface PipedOptions {
@@ -69,3 +71,13 @@ ${targets
   )
   .join("\n")}
 `
+
+/** A decoded OCI provider as the pipeline sees it, with `fields` changed. */
+export const providerConfig = (fields: Partial<ProviderConfig>): ProviderConfig => ({
+  name: "p",
+  type: "OCI",
+  interval: Duration.minutes(5),
+  insecure: false,
+  source: { file: "piped.yaml", line: 1 },
+  ...fields
+})
