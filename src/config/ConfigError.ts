@@ -1,4 +1,4 @@
-import { Data, Either, ParseResult, Schema } from "effect"
+import { Array as Arr, Data, Either, ParseResult, Schema } from "effect"
 import type { Document, ParsedNode } from "yaml"
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
 
@@ -88,7 +88,7 @@ const locate = (doc: Document.Parsed<ParsedNode>, counter: LineCounter) => (path
 const byLine = (a: ConfigError, b: ConfigError) => (a.line ?? 0) - (b.line ?? 0)
 
 /** Parses every non-empty YAML document of `text`; syntax errors are reported with their lines. */
-export const readYamlDocuments = (
+const readYamlDocuments = (
   file: string,
   text: string
 ): Either.Either<ReadonlyArray<SourceDocument>, ReadonlyArray<ConfigError>> => {
@@ -164,6 +164,12 @@ export const showValue = (value: unknown): string => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
+/** How config documents are decoded: every problem at once, and unknown keys refused. */
+export const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
+
+/** An optional key that, when present, must hold a value (no explicit `undefined`). */
+export const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
 /** A literal set whose error lists every accepted value. */
 export const oneOf = <const L extends ReadonlyArray<string>>(...values: L) =>
   Schema.Literal(...values).annotations({
@@ -184,8 +190,7 @@ export const decodeDocumentsOfKind = <A>(
   decode: (doc: SourceDocument) => Either.Either<A, ReadonlyArray<ConfigError>>
 ): Either.Either<ReadonlyArray<A>, ReadonlyArray<ConfigError>> =>
   Either.flatMap(readYamlDocuments(file, text), (docs) => {
-    const decoded = docs.filter((doc) => isKind(doc.value, kind)).map(decode)
-    const errors = decoded.flatMap((result) => (Either.isLeft(result) ? result.left : []))
-    return errors.length > 0 ? Either.left(errors) : Either.right(decoded.flatMap((result) => (Either.isRight(result) ? [result.right] : [])))
+    const [errors, values] = Arr.separate(docs.filter((doc) => isKind(doc.value, kind)).map(decode))
+    return errors.length > 0 ? Either.left(errors.flat()) : Either.right(values)
   })
 

@@ -1,14 +1,12 @@
 import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
-import { decodeDocumentsOfKind, oneOf, schemaIssues, showValue } from "./ConfigError.ts"
+import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
 import type { GitConfig, Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
 const DEFAULT_INTERVAL = Duration.minutes(5)
-const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
 
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 const Text = Schema.String
 const Name = Schema.NonEmptyString
 

@@ -1,13 +1,11 @@
-import { Either, ParseResult, Schema } from "effect"
+import { Array as Arr, Either, ParseResult, Schema } from "effect"
 import { parseImageRef } from "../registry/ImageRef.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
-import { decodeDocumentsOfKind, oneOf, schemaIssues, showValue } from "./ConfigError.ts"
+import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec, Target, WatcherFile } from "./model.ts"
 import { DEFAULT_EXCLUDE_TAGS } from "./model.ts"
 import { API_VERSION } from "./PipedConfig.ts"
 
-const decodeOptions = { errors: "all", onExcessProperty: "error" } as const
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 const checked = (check: (text: string) => string | undefined) =>
   Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
@@ -115,11 +113,8 @@ const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<Dec
   Schema.decodeUnknownEither(WatcherDocument, decodeOptions)(doc.value).pipe(
     Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
     Either.map(({ spec }) => {
-      const decoded = (spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, raw, index))
-      return {
-        targets: decoded.flatMap((d) => (Either.isRight(d) ? [d.right] : [])),
-        rejected: decoded.flatMap((d) => (Either.isLeft(d) ? d.left : []))
-      }
+      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, raw, index)))
+      return { targets, rejected: rejected.flat() }
     })
   )
 

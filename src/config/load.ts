@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Data, Effect, Either } from "effect"
+import { Array as Arr, Data, Effect, Either } from "effect"
 import { ConfigError } from "./ConfigError.ts"
 import type { Pipeline } from "./model.ts"
 import { decodePipedConfigs } from "./PipedConfig.ts"
@@ -57,8 +57,9 @@ export const loadPipelines: (
     }
     for (const file of files.right) results.push(yield* loadFile(fs, file))
   }
-  const errors = results.flatMap((result) => (Either.isLeft(result) ? result.left : []))
-  const pipelines = results.flatMap((result) => (Either.isRight(result) ? result.right : []))
+  const [failed, loaded] = Arr.separate(results)
+  const errors = failed.flat()
+  const pipelines = loaded.flat()
   if (errors.length > 0) return yield* new ConfigErrors({ errors })
   if (pipelines.length === 0) {
     return yield* new ConfigErrors({

@@ -4,7 +4,7 @@ import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
-import { formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
+import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
 
 /** The diff stage: what one target's field holds, what it should hold, and the edits that get it there. */
 export interface TargetPlan {
@@ -32,8 +32,6 @@ interface Occurrence {
   readonly asImage: string
 }
 
-const digestRe = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
-
 const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.Either<Occurrence, string> => {
   switch (target.format) {
     case "tag":
@@ -45,7 +43,7 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
         asImage: `${target.image}:${hit.value}`
       })
     case "digest":
-      return digestRe.test(hit.value)
+      return digestPattern.test(hit.value)
         ? Either.right({ hit, tag: undefined, digest: hit.value, rewrite: (_tag, digest) => digest ?? hit.value, asImage: `${target.image}@${hit.value}` })
         : Either.left(`line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not a digest`)
     case "image":

@@ -24,7 +24,7 @@ export interface Decimal {
 const numberRe = /^([+-]?)(\d+)(?:\.(\d+))?$/
 
 /** Parses a plain decimal exactly: no float rounding, any size. */
-export const parseDecimal = (value: string, tag: string = value): Decimal | undefined => {
+const parseDecimal = (value: string, tag: string): Decimal | undefined => {
   const m = numberRe.exec(value)
   if (m === null) return undefined
   const frac = (m[3] ?? "").replace(/0+$/, "")
@@ -38,7 +38,7 @@ const compareMagnitude = (a: Decimal, b: Decimal): number => {
   return byteOrder(a.frac.padEnd(n, "0"), b.frac.padEnd(n, "0"))
 }
 
-export const compareDecimal = (a: Decimal, b: Decimal): number => {
+const compareDecimal = (a: Decimal, b: Decimal): number => {
   if (a.negative !== b.negative) return a.negative ? -1 : 1
   const c = a.negative ? -compareMagnitude(a, b) : compareMagnitude(a, b)
   // Equal numbers spelled differently (`1.0`, `1`, `01`): keep the choice stable.

@@ -49,11 +49,9 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     const value = filters.valueOf(info.tag)
     return value === undefined ? undefined : policy.parse(value, info)
   }
-  const passes = (info: TagInfo) =>
-    isValidTag(info.tag) &&
-    !referrerTag.test(info.tag) &&
-    !filters.excludes.some((re) => re.test(info.tag)) &&
-    filters.valueOf(info.tag) !== undefined
+  const eligible = (info: TagInfo) =>
+    isValidTag(info.tag) && !referrerTag.test(info.tag) && !filters.excludes.some((re) => re.test(info.tag))
+  const passes = (info: TagInfo) => eligible(info) && filters.valueOf(info.tag) !== undefined
   // Every target of an image ranks the same listing: rank it once, whatever the field holds.
   const rankings = new WeakMap<ReadonlyArray<TagInfo>, { readonly best: { readonly info: TagInfo; readonly rank: R } | undefined; readonly kept: number }>()
   const ranking = (tags: ReadonlyArray<TagInfo>) => {
@@ -62,7 +60,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     let best: { readonly info: TagInfo; readonly rank: R } | undefined
     let kept = 0
     for (const info of tags) {
-      if (!passes(info)) continue
+      if (!eligible(info)) continue
       const rank = rankOf(info)
       if (rank === undefined || !policy.accepts(rank)) continue
       kept++

@@ -17,7 +17,7 @@ const versionRe =
   /^[vV]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/
 
 /** Parses `v?MAJOR[.MINOR[.PATCH]][-pre][+build]`; missing parts are 0. */
-export const parseSemver = (value: string, tag: string = value): SemverRank | undefined => {
+const parseSemver = (value: string, tag: string): SemverRank | undefined => {
   const m = versionRe.exec(value)
   if (m === null) return undefined
   const [, major = "0", minor, patch, pre] = m
@@ -56,7 +56,7 @@ const compareIdentifier = (a: string, b: string): number => {
   return ca.length - cb.length
 }
 
-export const compareSemver = (a: SemverRank, b: SemverRank): number => {
+const compareSemver = (a: SemverRank, b: SemverRank): number => {
   const core = cmpBig(a.major, b.major) || cmpBig(a.minor, b.minor) || cmpBig(a.patch, b.patch)
   if (core !== 0) return core
   // A release ranks above its pre-releases.

@@ -17,7 +17,8 @@ export const DOCKER_HUB = "docker.io"
 
 const componentRe = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
 const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
-const digestRe = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
+/** The OCI digest grammar: `algorithm:encoded`. */
+export const digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
 
 /** True when the tag fits the OCI distribution tag grammar. */
@@ -33,7 +34,7 @@ export const parseImageRef: (input: string) => Either.Either<ImageRef, string> =
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!digestRe.test(digest)) return Either.left(`invalid digest "${digest}" in "${text}"`)
+    if (!digestPattern.test(digest)) return Either.left(`invalid digest "${digest}" in "${text}"`)
   }
   let tag: string | undefined
   const lastSlash = rest.lastIndexOf("/")

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import { Data, Effect, Either, Layer, Metric, Option, ParseResult, Redacted, Schema } from "effect"
 import { WatchIndex } from "../pipeline/WatchIndex.ts"
-import { isValidTag, parseImageRef } from "../registry/ImageRef.ts"
+import { digestPattern, isValidTag, parseImageRef } from "../registry/ImageRef.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
 import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS } from "./webhooks.ts"
@@ -72,7 +72,7 @@ const ImageBody = Schema.Struct({
     })
   ),
   tag: Schema.String.pipe(Schema.filter((t) => isValidTag(t) || `${JSON.stringify(t)} is not a valid tag`)),
-  digest: Schema.optional(Schema.String.pipe(Schema.pattern(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/)))
+  digest: Schema.optional(Schema.String.pipe(Schema.pattern(digestPattern)))
 })
 
 const noticeError = (e: { readonly _tag: "NotWatched" | "TagStoreError"; readonly message: string }) =>
@@ -144,7 +144,7 @@ const api = <R>(token: ServeOptions["token"], allowQuery: boolean, handler: Effe
     )
   )
 
-export const router = (options: ServeOptions) =>
+const router = (options: ServeOptions) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", HttpServerResponse.text("ok\n")),
     HttpRouter.get("/readyz", readyz(options.pipelineCount)),
