@@ -14,6 +14,8 @@ export interface ImageRef {
 }
 
 export const DOCKER_HUB = "docker.io"
+/** Other names of Docker Hub's registry that image references and Docker configs use. */
+export const DOCKER_HUB_ALIASES: ReadonlyArray<string> = ["index.docker.io", "registry-1.docker.io"]
 
 const componentRe = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
 const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
@@ -53,7 +55,7 @@ export const parseImageRef: (input: string) => Either.Either<ImageRef, string> =
     registry = first.toLowerCase()
     parts.shift()
   }
-  if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = DOCKER_HUB
+  if (DOCKER_HUB_ALIASES.includes(registry)) registry = DOCKER_HUB
   if (parts.length === 0 || parts.some((p) => !componentRe.test(p))) {
     return Either.left(`invalid repository name "${parts.join("/")}" in "${text}"`)
   }

@@ -24,7 +24,7 @@ import { isHelperName, lookupDockerConfig, parseDockerConfig, parseHelperAnswer 
 import { endpointFor, type RegistryCredentials, type RegistryEndpoint } from "./endpoint.ts"
 import type { ImageRef } from "./ImageRef.ts"
 import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
-import { RegistryError } from "./RegistryError.ts"
+import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
 import { type Outgoing, type Reply, RegistryHttp, replyText, type Target } from "./RegistryHttp.ts"
 import { decodeJsonText } from "./json.ts"
 
@@ -58,6 +58,8 @@ const DESCRIBE_PAGE = 1000
 const MAX_DESCRIBE_PAGES = 1000
 
 const ServiceAccountKey = Schema.Struct({ type: Schema.optional(Schema.String), client_email: Schema.String })
+const decodeServiceAccountKey = Schema.decodeUnknownEither(Schema.parseJson(ServiceAccountKey))
+const decodeAwsErrorBody = Schema.decodeUnknownOption(Schema.parseJson(AwsErrorBody))
 const AccessToken = Schema.Struct({ access_token: Schema.String, expires_in: Schema.optional(Schema.Number) })
 
 interface Expiring<A> {
@@ -73,15 +75,7 @@ const make = Effect.gen(function* () {
   const ecrTokens = yield* makeExpiringCache<Expiring<RegistryCredentials>>()
   const awsKeys = yield* makeExpiringCache<Expiring<AwsCredentials>>()
 
-  const errorFor = (provider: ProviderConfig, image: ImageRef) => (reason: RegistryError["reason"], detail: string, status?: number) =>
-    new RegistryError({
-      reason,
-      provider: provider.name,
-      registry: image.registry,
-      repository: image.repository,
-      detail,
-      ...(status === undefined ? {} : { status }),
-    })
+  const errorFor = (provider: ProviderConfig, image: ImageRef) => registryError(scopeOf(provider, image))
 
   const readFile = (provider: ProviderConfig, image: ImageRef, key: string, file: string) =>
     fs.readFileString(file).pipe(
@@ -94,11 +88,10 @@ const make = Effect.gen(function* () {
   /** A cloud call that must answer 200 with JSON of the given shape. */
   const cloudJson = <A, I>(target: Target, request: Outgoing, schema: Schema.Schema<A, I>, what: string) =>
     Effect.gen(function* () {
-      const fail = (reason: RegistryError["reason"], detail: string, status?: number) =>
-        new RegistryError({ reason, provider: target.provider, registry: target.registry, repository: target.repository, detail, ...(status === undefined ? {} : { status }) })
+      const fail = registryError(target)
       const reply: Reply = yield* http.send(target, request)
       if (reply.status !== 200) {
-        const body = Option.getOrUndefined(Schema.decodeUnknownOption(Schema.parseJson(AwsErrorBody))(replyText(reply)))
+        const body = Option.getOrUndefined(decodeAwsErrorBody(replyText(reply)))
         const because = [body?.__type?.replace(/^.*#/, ""), body?.message].filter((part) => part !== undefined).join(": ")
         const reason = reply.status === 401 || reply.status === 403 ? "Auth" : reply.status === 400 && /NotFound/.test(because) ? "NotFound" : "Protocol"
         return yield* fail(reason, `${what} answered ${reply.status}${because === "" ? "" : `: ${because}`}`, reply.status)
@@ -294,12 +287,12 @@ const make = Effect.gen(function* () {
   const ecrCall = <A, I>(
     provider: ProviderConfig,
     image: ImageRef,
+    scope: Effect.Effect.Success<ReturnType<typeof ecrScope>>,
     action: "GetAuthorizationToken" | "DescribeImages",
     body: unknown,
     schema: Schema.Schema<A, I>,
   ) =>
     Effect.gen(function* () {
-      const scope = yield* ecrScope(provider, image)
       const now = yield* Clock.currentTimeMillis
       const request = yield* signV4(
         {
@@ -322,7 +315,7 @@ const make = Effect.gen(function* () {
       if (fresh) yield* ecrTokens.invalidate(key)
       const cached = yield* ecrTokens.get(key)
       if (Option.isSome(cached)) return Option.some(cached.value.value)
-      const answer = yield* ecrCall(provider, image, "GetAuthorizationToken", scope.registryId === undefined ? {} : { registryIds: [scope.registryId] }, AuthorizationData)
+      const answer = yield* ecrCall(provider, image, scope, "GetAuthorizationToken", scope.registryId === undefined ? {} : { registryIds: [scope.registryId] }, AuthorizationData)
       const fail = errorFor(provider, image)
       const data = answer.authorizationData[0]
       if (data === undefined) return yield* fail("Protocol", "ECR GetAuthorizationToken answered without authorizationData")
@@ -335,13 +328,15 @@ const make = Effect.gen(function* () {
     })
 
   const ecrTags = (provider: ProviderConfig, image: ImageRef) => Effect.gen(function* () {
-    const scope = yield* ecrScope(provider, image)
     const tags: Array<TagInfo> = []
     let nextToken: string | undefined
     for (let page = 0; page < MAX_DESCRIBE_PAGES; page++) {
+      // Per page: temporary keys may be renewed during a long listing.
+      const scope = yield* ecrScope(provider, image)
       const answer = yield* ecrCall(
         provider,
         image,
+        scope,
         "DescribeImages",
         {
           repositoryName: image.repository,
@@ -427,7 +422,7 @@ export const checkProviderCredentials = (
       if (key === "dockerConfigFile" && Either.isLeft(parseDockerConfig(text.right))) {
         errors.push(`${at}: ${key} ${file} is not a Docker config.json or .dockerconfigjson`)
       }
-      if (key === "serviceAccountFile" && Either.isLeft(Schema.decodeUnknownEither(Schema.parseJson(ServiceAccountKey))(text.right))) {
+      if (key === "serviceAccountFile" && Either.isLeft(decodeServiceAccountKey(text.right))) {
         errors.push(`${at}: ${key} ${file} is not a service account key (JSON with client_email)`)
       }
       if (key === "credentialsFile" && Either.isLeft(parseCredentialsFile(text.right, provider.profile ?? "default"))) {

@@ -21,7 +21,6 @@ const RECOVERY_STEP = 0.05
 const LOW_QUOTA = 0.2
 
 interface State {
-  readonly config: RateLimit
   /** The rate in force: the configured one, lowered by 429s and low quotas. */
   readonly rps: number
   /** Tokens in the bucket at `at`; negative when requests are queued behind each other. */
@@ -86,7 +85,7 @@ export const makeHostLimiter = (config: RateLimit, provider: string): Effect.Eff
 /** The bucket starts full: its first `take` finds `at` at minus infinity. */
 const hostLimiter = (config: RateLimit, provider: string): HostLimiter => {
   // Updates are pure functions of the state, so a plain Ref keeps them atomic.
-  const state = Ref.unsafeMake<State>({ config, rps: config.rps, tokens: config.burst, at: -Infinity, pausedUntil: 0 })
+  const state = Ref.unsafeMake<State>({ rps: config.rps, tokens: config.burst, at: -Infinity, pausedUntil: 0 })
   const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
 
   // Runs before every request: a plain chain of effects, not a generator.
@@ -94,7 +93,7 @@ const hostLimiter = (config: RateLimit, provider: string): HostLimiter => {
     Effect.flatMap(
       Ref.modify(state, (s): [number, State] => {
         const start = Math.max(now, s.pausedUntil)
-        const refilled = s.at === -Infinity ? s.config.burst : Math.min(s.config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
+        const refilled = s.at === -Infinity ? config.burst : Math.min(config.burst, s.tokens + ((start - s.at) / 1000) * s.rps)
         const tokens = refilled - 1
         const delay = start - now + (tokens >= 0 ? 0 : (-tokens / s.rps) * 1000)
         return [delay, { ...s, tokens, at: start }]
@@ -105,10 +104,10 @@ const hostLimiter = (config: RateLimit, provider: string): HostLimiter => {
 
   const report = (feedback: Feedback) =>
     feedback._tag === "Ok"
-      ? Ref.update(state, (s) => ({ ...s, rps: nextRate(s.config, s.rps, feedback) }))
+      ? Ref.update(state, (s) => ({ ...s, rps: nextRate(config, s.rps, feedback) }))
       : Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Ref.update(state, (s) => {
-            const rps = nextRate(s.config, s.rps, feedback)
+            const rps = nextRate(config, s.rps, feedback)
             const pausedUntil = Math.max(s.pausedUntil, now + Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis }))
             // No burst right after a 429: one request when the pause ends, then the lowered rate.
             return { ...s, rps, pausedUntil, tokens: 1, at: Math.max(s.at, pausedUntil) }
@@ -127,13 +126,13 @@ export const makeRateLimiters: Effect.Effect<RateLimiters> = Effect.sync(() => {
   const limiters = new Map<string, HostLimiter>()
   return {
     forHost: (host, config, provider) =>
-      Effect.suspend(() => {
+      Effect.sync(() => {
         const existing = limiters.get(host)
-        if (existing !== undefined) return Effect.succeed(existing)
+        if (existing !== undefined) return existing
         // Made synchronously, so two first requests to a host cannot make two limiters.
         const limiter = hostLimiter(config, provider)
         limiters.set(host, limiter)
-        return Effect.succeed(limiter)
+        return limiter
       }),
   }
 })

@@ -15,7 +15,7 @@ import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
 import type { RegistryCredentials, RegistryEndpoint } from "./endpoint.ts"
 import { isValidTag } from "./ImageRef.ts"
-import { RegistryError } from "./RegistryError.ts"
+import { type RegistryError, registryError } from "./RegistryError.ts"
 import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "./RegistryHttp.ts"
 import { decodeJsonText } from "./json.ts"
 
@@ -155,14 +155,7 @@ const make = Effect.gen(function* () {
   const tokens = yield* makeTokenCache
 
   const fail = (endpoint: RegistryEndpoint, reason: RegistryError["reason"], detail: string, status?: number) =>
-    new RegistryError({
-      reason,
-      provider: endpoint.provider,
-      registry: endpoint.registry,
-      repository: endpoint.repository,
-      detail,
-      ...(status === undefined ? {} : { status }),
-    })
+    registryError(endpoint)(reason, detail, status)
 
   // How each registry asked to authenticate, so that a session for another repository starts
   // with a token instead of paying an anonymous request and its 401 first.

@@ -28,3 +28,23 @@ export class RegistryError extends Data.TaggedError("RegistryError")<{
     return `provider ${this.provider}, registry ${this.registry}, repository ${this.repository}: ${reasonText[this.reason]}${status}: ${this.detail}`
   }
 }
+
+/** Whom a registry failure concerns: a provider's view of one repository. */
+export interface RegistryScope {
+  readonly provider: string
+  readonly registry: string
+  readonly repository: string
+}
+
+/** The scope of a provider (by its configured name) and an image. */
+export const scopeOf = (provider: { readonly name: string }, image: { readonly registry: string; readonly repository: string }): RegistryScope => ({
+  provider: provider.name,
+  registry: image.registry,
+  repository: image.repository,
+})
+
+/** Makes the errors of one scope: `fail(reason, detail, status?)`. */
+export const registryError =
+  ({ provider, registry, repository }: RegistryScope) =>
+  (reason: RegistryErrorReason, detail: string, status?: number): RegistryError =>
+    new RegistryError({ reason, provider, registry, repository, detail, ...(status === undefined ? {} : { status }) })

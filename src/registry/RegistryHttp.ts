@@ -3,7 +3,7 @@ import type { HttpClientError } from "@effect/platform"
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { registryRequests } from "../metrics.ts"
 import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
-import { RegistryError } from "./RegistryError.ts"
+import { type RegistryError, registryError } from "./RegistryError.ts"
 
 /** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
 export interface Target {
@@ -34,6 +34,8 @@ export interface Reply {
 
 export const replyText = (reply: Reply): string => new TextDecoder().decode(reply.body)
 
+export const REQUEST_TIMEOUT = Duration.seconds(30)
+
 /**
  * Every HTTP request to a registry, token service or cloud API goes through here: one rate limiter
  * per host, a timeout per request, bounded jittered retries of what is transient, redirects
@@ -46,17 +48,13 @@ export class RegistryHttp extends Context.Tag("RegistryHttp")<
     readonly send: (target: Target, request: Outgoing) => Effect.Effect<Reply, RegistryError>
   }
 >() {
-  static readonly layer: Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> = Layer.effect(
-    RegistryHttp,
-    Effect.suspend(() => make(REQUEST_TIMEOUT)),
-  )
-
-  /** The same with another deadline per request (tests wait for it to pass). */
+  /** With another deadline per request than REQUEST_TIMEOUT (tests wait for it to pass). */
   static readonly layerWithTimeout = (timeout: Duration.Duration): Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> =>
-    Layer.effect(RegistryHttp, make(timeout))
+    Layer.effect(RegistryHttp, Effect.suspend(() => make(timeout)))
+
+  static readonly layer: Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> = RegistryHttp.layerWithTimeout(REQUEST_TIMEOUT)
 }
 
-export const REQUEST_TIMEOUT = Duration.seconds(30)
 const MAX_RETRY_AFTER = Duration.seconds(60)
 const MAX_REDIRECTS = 5
 
@@ -108,9 +106,11 @@ const ErrorBody = Schema.Struct({
   errors: Schema.Array(Schema.Struct({ code: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })),
 })
 
+const decodeErrorBody = Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))
+
 /** The registry's own explanation from `{"errors":[{code,message}]}`, if it sent one. */
 export const registryMessage = (body: string): Option.Option<string> =>
-  Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))(body).pipe(
+  decodeErrorBody(body).pipe(
     Option.flatMap((parsed) => Option.fromNullable(parsed.errors[0])),
     Option.map((error) => [error.code, error.message].filter((part) => part !== undefined && part !== "").join(": ")),
     Option.filter((text) => text !== ""),
@@ -229,15 +229,7 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
     })
 
   const send = (target: Target, request: Outgoing): Effect.Effect<Reply, RegistryError> => {
-    const fail = (reason: RegistryError["reason"], detail: string, status?: number) =>
-      new RegistryError({
-        reason,
-        provider: target.provider,
-        registry: target.registry,
-        repository: target.repository,
-        detail,
-        ...(status === undefined ? {} : { status }),
-      })
+    const fail = registryError(target)
     const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> =>
       once(target, current).pipe(
         Effect.retry(requestRetry),

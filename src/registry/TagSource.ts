@@ -5,7 +5,7 @@ import type { TagInfo } from "../policy/TagPolicy.ts"
 import type { ImageRef } from "./ImageRef.ts"
 import { ProviderAuth } from "./ProviderAuth.ts"
 import { RegistryClient } from "./RegistryClient.ts"
-import { RegistryError } from "./RegistryError.ts"
+import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
 
 export type TagSourceError = RegistryError | TagStoreError
@@ -44,13 +44,10 @@ export class TagSource extends Context.Tag("TagSource")<
           if (provider.type !== "STORE") return yield* registry.manifestDigest(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           if (registered?.digest !== undefined) return registered.digest
-          return yield* new RegistryError({
-            reason: "NotFound",
-            provider: provider.name,
-            registry: image.registry,
-            repository: image.repository,
-            detail: `provider ${provider.name} has no digest for tag ${tag}: register it with --digest`
-          })
+          return yield* registryError(scopeOf(provider, image))(
+            "NotFound",
+            `provider ${provider.name} has no digest for tag ${tag}: register it with --digest`
+          )
         })
 
         const created = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {

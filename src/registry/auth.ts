@@ -123,9 +123,11 @@ export const tokenExpiry = (now: number, expiresIn: number | undefined, issuedAt
   return start + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 5)
 }
 
+const decodeTokenResponse = Schema.decodeUnknownEither(Schema.parseJson(TokenResponse))
+
 /** Reads `token` (or `access_token`) from a token service answer. */
 export const parseTokenResponse = (body: string, now: number): Either.Either<CachedToken, string> =>
-  Schema.decodeUnknownEither(Schema.parseJson(TokenResponse))(body).pipe(
+  decodeTokenResponse(body).pipe(
     Either.mapLeft((error) => `token response is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`),
     Either.flatMap((answer) => {
       const token = answer.token !== undefined && answer.token !== "" ? answer.token : answer.access_token

@@ -1,6 +1,5 @@
 import { AwsV4Signer } from "aws4fetch"
 import { Config, Effect, Either, Encoding, Option, ParseResult, Redacted, Schema } from "effect"
-import { RegistryError } from "./RegistryError.ts"
 import type { Outgoing } from "./RegistryHttp.ts"
 
 /** Keys of an AWS principal; temporary ones carry a session token and an expiry. */
@@ -164,6 +163,3 @@ export const decodeEcrToken = (token: string): Either.Either<{ username: string;
     ? Either.left("the ECR authorization token is not base64 of user:password")
     : Either.right({ username: text.slice(0, colon), password: Redacted.make(text.slice(colon + 1)) })
 }
-
-export const awsError = (provider: string, registry: string, repository: string, reason: RegistryError["reason"], detail: string, status?: number) =>
-  new RegistryError({ reason, provider, registry, repository, detail, ...(status === undefined ? {} : { status }) })

@@ -1,6 +1,6 @@
 import { Either, Encoding, Option, ParseResult, Redacted, Schema } from "effect"
 import type { RegistryCredentials } from "./endpoint.ts"
-import { DOCKER_HUB } from "./ImageRef.ts"
+import { DOCKER_HUB, DOCKER_HUB_ALIASES } from "./ImageRef.ts"
 
 /**
  * Docker's `config.json` and a Kubernetes `.dockerconfigjson` pull secret: both hold an `auths`
@@ -22,14 +22,16 @@ const DockerConfig = Schema.Struct({
 })
 export type DockerConfig = typeof DockerConfig.Type
 
+const decodeDockerConfig = Schema.decodeUnknownEither(Schema.parseJson(DockerConfig))
+
 export const parseDockerConfig = (text: string): Either.Either<DockerConfig, string> =>
-  Schema.decodeUnknownEither(Schema.parseJson(DockerConfig))(text).pipe(
+  decodeDockerConfig(text).pipe(
     Either.mapLeft((error) => `not a Docker config: ${ParseResult.TreeFormatter.formatErrorSync(error)}`),
   )
 
 /** Docker Hub is keyed by its legacy index URL in every config docker writes. */
 const hostAliases = (registry: string): ReadonlyArray<string> =>
-  registry === DOCKER_HUB ? [DOCKER_HUB, "index.docker.io", "registry-1.docker.io"] : [registry]
+  registry === DOCKER_HUB ? [DOCKER_HUB, ...DOCKER_HUB_ALIASES] : [registry]
 
 /** `https://index.docker.io/v1/` -> `index.docker.io`; a bare `host:port` stays as it is. */
 const keyHost = (key: string): string => key.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").toLowerCase()
@@ -72,8 +74,10 @@ export const lookupDockerConfig = (config: DockerConfig, registry: string): Eith
 /** The answer of `docker-credential-<helper> get`. */
 const HelperAnswer = Schema.Struct({ Username: Schema.String, Secret: Schema.String })
 
+const decodeHelperAnswer = Schema.decodeUnknownEither(Schema.parseJson(HelperAnswer))
+
 export const parseHelperAnswer = (text: string): Either.Either<RegistryCredentials, string> =>
-  Schema.decodeUnknownEither(Schema.parseJson(HelperAnswer))(text).pipe(
+  decodeHelperAnswer(text).pipe(
     Either.mapLeft(() => "the credential helper did not answer with {Username, Secret}"),
     Either.map((answer) => ({ username: answer.Username, password: Redacted.make(answer.Secret) })),
   )

@@ -2,7 +2,7 @@ import { type Effect, Either, Option, type Redacted } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import { DOCKER_HUB, type ImageRef } from "./ImageRef.ts"
 import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
-import { RegistryError } from "./RegistryError.ts"
+import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
 import type { Target } from "./RegistryHttp.ts"
 
 export interface RegistryCredentials {
@@ -54,8 +54,7 @@ const baseUrlFor = (provider: ProviderConfig, image: ImageRef): Either.Either<st
  * the caller's to add: they depend on the provider's kind and on files read at the time.
  */
 export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.Either<RegistryEndpoint, RegistryError> => {
-  const configError = (detail: string) =>
-    new RegistryError({ reason: "Config", provider: provider.name, registry: image.registry, repository: image.repository, detail })
+  const configError = (detail: string) => registryError(scopeOf(provider, image))("Config", detail)
   if (provider.type === "STORE") {
     return Either.left(configError(`provider ${provider.name} is a tag store, not a registry`))
   }
