@@ -32,6 +32,12 @@ export class GitError extends Data.TaggedError("GitError")<{
 
 export type PushResult = { readonly _tag: "Pushed" } | { readonly _tag: "Rejected"; readonly reason: string }
 
+/** A file directly under a directory, by name, with its blob id. */
+export interface Listed {
+  readonly name: string
+  readonly oid: string
+}
+
 /** A file's content as UTF-8 text, with the id of its blob (which changes exactly when the content does). */
 export interface Blob {
   readonly oid: string
@@ -58,8 +64,8 @@ export interface Checkout {
   readonly head: Effect.Effect<string>
   /** Each file at head, in the order asked; None where there is no such file. */
   readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<Blob>>, GitError>
-  /** Names of the files directly under `dir` at head; [] if there is no such directory. */
-  readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<string>, GitError>
+  /** The files directly under `dir` at head, with their blob ids; [] if there is no such directory. */
+  readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<Listed>, GitError>
   /**
    * The commits one on top of the other, from head; head advances to the last. Returns their oids
    * in order. On failure head stays where it was.
@@ -73,7 +79,16 @@ export interface Checkout {
 export const identPart = (text: string): string => text.replace(/[<>\n]/g, "")
 
 /** Bound on every operation that talks to the remote. */
-export const networkTimeout = Duration.minutes(2)
+const networkTimeout = Duration.minutes(2)
+
+/** Bounds the operations that talk to `remote` (as it may be printed); past the bound they fail through `fail`. */
+export const networkBound =
+  (remote: string, fail: (operation: GitError["operation"], detail: string) => GitError) =>
+  <A, R>(operation: GitError["operation"], effect: Effect.Effect<A, GitError, R>): Effect.Effect<A, GitError, R> =>
+    Effect.timeoutFail(effect, {
+      duration: networkTimeout,
+      onTimeout: () => fail(operation, `no answer from ${remote} within 2 minutes`)
+    })
 
 /** Only http(s) remotes have a choice of backend: isomorphic-git speaks nothing else. */
 export const isHttpRemote = (remote: string): boolean => /^https?:\/\//i.test(remote)
@@ -136,11 +151,15 @@ const percentDecode = (s: string): string => {
   }
 }
 
-/** Username and password for http(s): URL userinfo first, then the password file; "git" when only a password is known. */
+/**
+ * Username and password for http(s): URL userinfo first, then the password file; "git" when only
+ * a password is known. None for other remotes, whose credentials are ssh's.
+ */
 export const credentialsOf = (
   spec: RepoSpec
 ): Option.Option<{ readonly username: string; readonly password: string }> => {
-  const userinfo = /^https?:/i.test(spec.remote) ? userinfoOf(spec.remote) : undefined
+  if (!isHttpRemote(spec.remote)) return Option.none()
+  const userinfo = userinfoOf(spec.remote)
   const urlUser = percentDecode(userinfo?.user ?? "")
   const urlPassword = percentDecode(userinfo?.password ?? "")
   const password = urlPassword !== ""

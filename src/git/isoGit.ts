@@ -5,12 +5,13 @@ import http from "isomorphic-git/http/web"
 import * as fs from "node:fs"
 import {
   type Checkout,
+  type Listed,
   type CommitInput,
   credentialsOf,
   GitError,
   identPart,
   isRaceRejection,
-  networkTimeout,
+  networkBound,
   type PushResult,
   type RepoSpec,
   scrub,
@@ -38,6 +39,8 @@ export const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Optio
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
+const utf8 = new TextDecoder()
+
 /** Reading at the commit `head` holds, in this process. */
 const inProcessReads = (options: {
   readonly dir: string
@@ -48,15 +51,14 @@ const inProcessReads = (options: {
 }): Pick<Checkout, "readFiles" | "listFiles"> => {
   const { cache, dir, fail, head } = options
 
-  const readFile = (path: string) => Effect.gen(function*() {
+  const readFile = (oid: string, path: string) => Effect.gen(function*() {
     const filepath = validPath(path)
     if (Option.isNone(filepath) || filepath.value === "") return yield* fail(`invalid file path "${path}"`)
-    const oid = yield* Ref.get(head)
     return yield* Effect.tryPromise({
       try: async () => {
         try {
           const { blob, oid: blobOid } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
-          return Option.some({ oid: blobOid, text: new TextDecoder().decode(blob) })
+          return Option.some({ oid: blobOid, text: utf8.decode(blob) })
         } catch (error) {
           // A directory at that path is no file either.
           if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()
@@ -72,7 +74,7 @@ const inProcessReads = (options: {
     if (Option.isNone(filepath)) return yield* fail(`invalid directory path "${path}"`)
     const oid = yield* Ref.get(head)
     return yield* Effect.tryPromise({
-      try: async (): Promise<ReadonlyArray<string>> => {
+      try: async (): Promise<ReadonlyArray<Listed>> => {
         try {
           const { tree } = await git.readTree({
             fs,
@@ -81,7 +83,7 @@ const inProcessReads = (options: {
             oid,
             ...(filepath.value === "" ? {} : { filepath: filepath.value })
           })
-          return tree.filter((entry) => entry.type === "blob").map((entry) => entry.path)
+          return tree.filter((entry) => entry.type === "blob").map((entry) => ({ name: entry.path, oid: entry.oid }))
         } catch (error) {
           if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return []
           throw error
@@ -91,7 +93,9 @@ const inProcessReads = (options: {
     })
   })
 
-  const readFiles = Effect.fn("GitRepo.readFiles")((paths: ReadonlyArray<string>) => Effect.forEach(paths, readFile))
+  const readFiles = Effect.fn("GitRepo.readFiles")((paths: ReadonlyArray<string>) =>
+    Effect.flatMap(Ref.get(head), (oid) => Effect.forEach(paths, (path) => readFile(oid, path)))
+  )
 
   return { readFiles, listFiles }
 }
@@ -125,13 +129,8 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
   const attempt = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) =>
     Effect.tryPromise({ try: run, catch: (error) => fail(operation, describe(error)) })
 
-  const overNetwork = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) =>
-    attempt(operation, run).pipe(
-      Effect.timeoutFail({
-        duration: networkTimeout,
-        onTimeout: () => fail(operation, `no answer from ${url} within 2 minutes`)
-      })
-    )
+  const bounded = networkBound(url, fail)
+  const overNetwork = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) => bounded(operation, attempt(operation, run))
 
   const initialize = Effect.gen(function*() {
     yield* files.remove(dir, { recursive: true, force: true })
@@ -156,7 +155,8 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     yield* initialize
   }
 
-  const head = yield* Ref.make(Option.getOrElse(yield* resolveRef(dir, branchRef), () => ""))
+  // Set by the sync that `open` runs before it returns the checkout.
+  const head = yield* Ref.make("")
 
   const sync = Effect.gen(function*() {
     // Only the first fetch is shallow; later ones send our shallow boundary and get just what is new.
@@ -265,38 +265,29 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
     return oids
   })
 
-  const push = Effect.tryPromise({
-    try: async (signal): Promise<PushResult> => {
-      try {
-        await git.push({
-          fs,
-          http,
-          cache,
-          gitdir: dir,
-          remote: REMOTE,
-          ref: branchRef,
-          remoteRef: branchRef,
-          force: false,
-          signal,
-          ...onAuth
-        })
-        return { _tag: "Pushed" }
-      } catch (error) {
-        if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
-        if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
-          return { _tag: "Rejected", reason: scrub(error.data.prettyDetails.trim(), secrets) }
-        }
-        throw error
+  const push = overNetwork("push", async (signal): Promise<PushResult> => {
+    try {
+      await git.push({
+        fs,
+        http,
+        cache,
+        gitdir: dir,
+        remote: REMOTE,
+        ref: branchRef,
+        remoteRef: branchRef,
+        force: false,
+        signal,
+        ...onAuth
+      })
+      return { _tag: "Pushed" }
+    } catch (error) {
+      if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
+      if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
+        return { _tag: "Rejected", reason: scrub(error.data.prettyDetails.trim(), secrets) }
       }
-    },
-    catch: (error) => fail("push", describe(error))
-  }).pipe(
-    Effect.timeoutFail({
-      duration: networkTimeout,
-      onTimeout: () => fail("push", `no answer from ${url} within 2 minutes`)
-    }),
-    Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } })
-  )
+      throw error
+    }
+  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } }))
 
   const checkout: Checkout = {
     repoId: spec.repoId,

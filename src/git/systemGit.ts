@@ -1,5 +1,5 @@
 import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
-import { Clock, Effect, Encoding, Option, Ref, Stream } from "effect"
+import { Chunk, Clock, Effect, Encoding, Option, Ref, Stream } from "effect"
 import {
   type Blob,
   type Checkout,
@@ -9,7 +9,7 @@ import {
   identPart,
   isHttpRemote,
   isRaceRejection,
-  networkTimeout,
+  networkBound,
   type PushResult,
   type RepoSpec,
   scrub,
@@ -93,9 +93,7 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
   const executor = yield* Effect.context<CommandExecutor.CommandExecutor>()
   const http = isHttpRemote(spec.remote)
   const url = http ? stripUserinfo(spec.remote) : spec.remote
-  const basicAuth = http
-    ? Option.map(credentialsOf(spec), ({ password, username }) => Encoding.encodeBase64(`${username}:${password}`))
-    : Option.none<string>()
+  const basicAuth = Option.map(credentialsOf(spec), ({ password, username }) => Encoding.encodeBase64(`${username}:${password}`))
   const secrets = [...secretsOf(spec), ...Option.toArray(basicAuth)]
   const remote = scrub(spec.remote, secrets)
   const branchRef = `refs/heads/${spec.branch}`
@@ -128,12 +126,12 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
   const fail = (operation: Operation, detail: string) =>
     new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
 
+  // The chunks are joined once at the end: joining as they come would copy the output again per chunk.
   const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-    Stream.runFold(stream, new Uint8Array(0), (all: Uint8Array, chunk: Uint8Array) => {
-      const joined = new Uint8Array(all.length + chunk.length)
-      joined.set(all)
-      joined.set(chunk, all.length)
-      return joined
+    Effect.map(Stream.runCollect(stream), (chunks) => {
+      const all = new Uint8Array(Chunk.reduce(chunks, 0, (n, chunk) => n + chunk.length))
+      Chunk.reduce(chunks, 0, (at, chunk) => (all.set(chunk, at), at + chunk.length))
+      return all
     })
 
   /** Runs git (an argument array, never a shell line) and returns its output whatever the exit code. */
@@ -173,13 +171,7 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
       )
     )
 
-  const overNetwork = <A, R>(operation: Operation, effect: Effect.Effect<A, GitError, R>) =>
-    effect.pipe(
-      Effect.timeoutFail({
-        duration: networkTimeout,
-        onTimeout: () => fail(operation, `no answer from ${remote} within 2 minutes`)
-      })
-    )
+  const overNetwork = networkBound(remote, fail)
 
   const initialize = Effect.gen(function*() {
     yield* files.remove(dir, { recursive: true, force: true }).pipe(
@@ -254,7 +246,9 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     // "dir/" lists what is in the directory, and nothing for a file or a missing path.
     const prefix = filepath.value === "" ? "" : `${filepath.value}/`
     const out = yield* gitIn("read", ["ls-tree", "-z", oid, ...(prefix === "" ? [] : ["--", prefix])])
-    return parseLsTree(out).filter((entry) => entry.type === "blob").map((entry) => entry.path.slice(prefix.length))
+    return parseLsTree(out)
+      .filter((entry) => entry.type === "blob")
+      .map((entry) => ({ name: entry.path.slice(prefix.length), oid: entry.oid }))
   })
 
   /** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */

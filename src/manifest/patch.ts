@@ -145,10 +145,15 @@ const readsBackAsString = memoizeString((value: string): boolean => {
   return true
 })
 
+/** Characters a YAML scalar cannot hold as they are: controls, line and paragraph separators, BOM. */
+const UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufeff"
+const unprintable = new RegExp(`[${UNPRINTABLE}]`)
+const toEscape = new RegExp(`[\\\\"${UNPRINTABLE}]`, "g")
+
 const plainIsSafe = (value: string, inFlow: boolean): boolean =>
   value !== "" &&
   value.trim() === value &&
-  !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(value) &&
+  !unprintable.test(value) &&
   !/^[*&!|>'"%@`#,[\]{}]/.test(value) &&
   !/^[-?:](\s|$)/.test(value) &&
   !value.includes(": ") &&
@@ -158,7 +163,7 @@ const plainIsSafe = (value: string, inFlow: boolean): boolean =>
   readsBackAsString(value)
 
 const escapeDouble = (value: string): string =>
-  value.replace(/[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => {
+  value.replace(toEscape, (c) => {
     switch (c) {
       case "\\":
         return "\\\\"
@@ -184,7 +189,7 @@ const encode = (hit: ScalarHit, value: string, inFlow: boolean): Either.Either<s
     case "QUOTE_SINGLE":
       // Single quotes cannot carry line breaks or escapes; double quotes can.
       return Either.right(
-        /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/.test(value)
+        unprintable.test(value)
           ? doubleQuoted(value)
           : `'${value.replace(/'/g, "''")}'`
       )

@@ -84,18 +84,20 @@ const planWithDigests = (
   const first = planTarget(hits, p.target, p, listed)
   if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
   if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
+  let planned = first.right
   return Effect.gen(function* () {
     const cache = yield* TagCache
     let tags = listed
     for (;;) {
+      const tag = planned.tag
+      if (tags.some((t) => t.tag === tag && t.digest !== undefined)) return Either.left(`no digest for ${tag}`)
+      const digest = yield* Effect.either(cache.digest(p.provider, p.image, tag))
+      if (Either.isLeft(digest)) return Either.left(`provider ${p.provider.name}: ${digest.left.message}`)
+      tags = tags.map((t) => (t.tag === tag ? { ...t, digest: digest.right } : t))
       const result = planTarget(hits, p.target, p, tags)
       if (Either.isLeft(result)) return Either.left(result.left)
-      const planned = result.right
-      if (planned._tag === "Planned") return Either.right(planned.plan)
-      if (tags.some((t) => t.tag === planned.tag && t.digest !== undefined)) return Either.left(`no digest for ${planned.tag}`)
-      const digest = yield* Effect.either(cache.digest(p.provider, p.image, planned.tag))
-      if (Either.isLeft(digest)) return Either.left(`provider ${p.provider.name}: ${digest.left.message}`)
-      tags = tags.map((t) => (t.tag === planned.tag ? { ...t, digest: digest.right } : t))
+      if (result.right._tag === "Planned") return Either.right(result.right.plan)
+      planned = result.right
     }
   })
 }
@@ -192,9 +194,12 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const byFile = new Map<string, Array<Prepared>>()
     for (const p of prepared) {
       // Watcher files are decoded with normalised paths (`./a//b` is `a/b`), and git refuses `..`.
-      byFile.set(p.target.filePath, [...(byFile.get(p.target.filePath) ?? []), p])
+      const group = byFile.get(p.target.filePath)
+      if (group === undefined) byFile.set(p.target.filePath, [p])
+      else group.push(p)
     }
-    const commits: Array<{ readonly change: FileChange; readonly message: string; readonly reports: Array<number> }> = []
+    /** One commit per changed target, with the index of that target's report. */
+    const commits: Array<{ readonly change: FileChange; readonly message: string; readonly report: number }> = []
     const diffs: Array<string> = []
     // Every file in one read: with system git, one process for them all.
     const blobs = yield* checkout.readFiles([...byFile.keys()])
@@ -260,7 +265,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
             ? watchedRepo.commitMessage
             : `Update ${plan.right.oldImage} in ${p.target.filePath} to ${plan.right.newValue}`
         reports.push({ ...report, outcome: { _tag: "WouldUpdate" } })
-        commits.push({ change: { path: filePath, content: patched.right.text }, message, reports: [reports.length - 1] })
+        commits.push({ change: { path: filePath, content: patched.right.text }, message, report: reports.length - 1 })
       }
       if (options.dryRun && manifest !== undefined && Either.isRight(manifest) && manifest.right.text !== original) {
         diffs.push(unifiedDiff(filePath, original, manifest.right.text))
@@ -281,20 +286,17 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const oids = yield* Effect.uninterruptible(
       checkout.commitAll(commits.map((c) => ({ files: [c.change], message: c.message, author })))
     )
-    const made = commits.map((c, i) => ({ oid: oids[i] ?? "", reports: c.reports }))
     yield* stages.mark("commit")
     const pushed = yield* checkout.push
     yield* stages.mark("push")
     yield* stages.log(repo)
     if (pushed._tag === "Rejected") return yield* new PushRejected({ reason: pushed.reason })
-    for (const m of made) {
-      for (const i of m.reports) {
-        const r = reports[i]
-        if (r !== undefined) reports[i] = { ...r, outcome: { _tag: "Updated", commit: m.oid } }
-      }
+    for (const [i, c] of commits.entries()) {
+      const r = reports[c.report]
+      if (r !== undefined) reports[c.report] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "" } }
     }
-    yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), made.length)
-    yield* Effect.logInfo(`pushed ${made.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
+    yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), commits.length)
+    yield* Effect.logInfo(`pushed ${commits.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
     return { targets: inOrder(), failures, diffs } satisfies PassReport
   })
 

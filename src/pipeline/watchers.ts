@@ -31,21 +31,25 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
   options: WatchedRepo | undefined,
   cache: ParseCache
 ): Effect.fn.Return<WatcherFiles, GitError> {
-  const names = yield* checkout.listFiles(WATCHER_DIR)
-  const { use, missing } = selectWatcherFiles(names, options)
+  const listed = yield* checkout.listFiles(WATCHER_DIR)
+  const { use, missing } = selectWatcherFiles(listed.map((file) => file.name), options)
   const files: Array<WatcherFile> = []
   const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
+  const oids = new Map(listed.map((file) => [`${WATCHER_DIR}/${file.name}`, file.oid]))
+  const known = (path: string) => cache.watcherTargets(path, oids.get(path) ?? "")
   const paths = use.map((name) => `${WATCHER_DIR}/${name}`)
-  const blobs = yield* checkout.readFiles(paths)
-  for (const [i, path] of paths.entries()) {
-    const blob = blobs[i] ?? Option.none()
-    if (Option.isNone(blob)) {
-      failures.push({ path, reason: "not a readable file" })
+  // Only the files the cache does not know by their blob id are read.
+  const unknown = paths.filter((path) => known(path) === undefined)
+  const read = new Map((yield* checkout.readFiles(unknown)).map((blob, i) => [unknown[i] ?? "", blob] as const))
+  for (const path of paths) {
+    const targets = known(path)
+    if (targets !== undefined) {
+      files.push({ path, targets })
       continue
     }
-    const known = cache.watcherTargets(path, blob.value.oid)
-    if (known !== undefined) {
-      files.push({ path, targets: known })
+    const blob = read.get(path) ?? Option.none()
+    if (Option.isNone(blob)) {
+      failures.push({ path, reason: "not a readable file" })
       continue
     }
     const decoded = decodeWatcherTargets(path, blob.value.text)

@@ -145,7 +145,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
     scenario: "lists the files directly under a directory",
     run: async ({ dir, spec, open }) => {
       const checkout = await open(spec, dir)
-      const sorted = async (path: string) => [...(await exec(checkout.listFiles(path)))].sort()
+      const sorted = async (path: string) => (await exec(checkout.listFiles(path))).map((file) => file.name).sort()
       expect(await sorted(".pipe/")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
       expect(await sorted(".pipe")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
       expect(await sorted("")).toEqual(["README.md"])
