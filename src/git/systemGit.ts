@@ -309,7 +309,9 @@ export const openSystemGit = Effect.fn("GitRepo.openSystemGit")(function*(spec: 
     if (out.exitCode === 0) return { _tag: "Pushed" } satisfies PushResult
     const report = `${out.stdout}\n${out.stderr}`
     const refLine = out.stdout.split("\n").find((line) => line.startsWith("!")) ?? ""
-    if (refLine.includes("[rejected]") || isRaceRejection(refLine)) {
+    // A ref the server could not move because another push moved it first ("cannot lock ref ...
+    // but expected ...", said on stderr) is a race like a non-fast-forward: fetch and try again.
+    if (refLine.includes("[rejected]") || isRaceRejection(refLine) || (refLine !== "" && isRaceRejection(out.stderr))) {
       const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
       return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
     }

@@ -39,9 +39,10 @@ interface Prepared extends CompiledTarget {
   readonly provider: Pipeline["providers"][number]
 }
 
-/** Fixed per directory name: one working copy per repository, remote and branch. */
-const workDir = (path: Path.Path, dataDir: string, repo: RepositoryConfig): string => {
-  const hash = createHash("sha256").update(`${repo.remote}\u0000${repo.branch}`).digest("hex").slice(0, 12)
+/** Fixed per directory name: one working copy per pipeline, repository, remote and branch. */
+const workDir = (path: Path.Path, dataDir: string, pipeline: Pipeline, repo: RepositoryConfig): string => {
+  // Per pipeline too: pipelines run at once, and two passes must never share a clone.
+  const hash = createHash("sha256").update(`${pipeline.name}\u0000${repo.remote}\u0000${repo.branch}`).digest("hex").slice(0, 12)
   return path.join(dataDir, "repos", `${repo.repoId.replace(/[^A-Za-z0-9._-]/g, "_")}-${hash}`)
 }
 
@@ -327,7 +328,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
     Effect.either
   )
   if (Either.isLeft(password)) return scopeFailure(password.left)
-  const dir = workDir(path, options.dataDir, repo)
+  const dir = workDir(path, options.dataDir, pipeline, repo)
   const opened = yield* git
     .open(
       {

@@ -3,7 +3,7 @@
  * loopback: the contract's flows end to end.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { readdirSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, shippedWatcher, watcherFile, writePipedConfig } from "../support/config.ts"
@@ -280,6 +280,21 @@ spec:
     expect(last.code).toBe(0)
     expect(last.stdout).toContain("2 targets: 1 updated, 0 would update, 1 up to date")
     expect(await git.readFile(s.name, "b.yaml")).toBe(`image: ${s.image("kept")}:1.1.0\n`)
+  }, 60_000)
+
+  test("two pipelines watching one repository each work in a clone of their own; the change lands once", async () => {
+    const s = await scenario((image) => ({
+      "a.yaml": `image: ${image("shared")}:1.0.0\n`,
+      ".pipe/w.yaml": watcher([{ image: image("shared"), filePath: "a.yaml", field: "image" }])
+    }))
+    await push(`${s.name}/shared`, "1.0.0", "1.1.0")
+    const second = writeFile(tempDir("runner-e2e-"), "second.yaml", readFileSync(s.config, "utf8"))
+    const result = await runRunner(["--once", "--config", s.config, "--config", second, "--data-dir", s.dataDir])
+    expect(result.code).toBe(0)
+    expect(readdirSync(`${s.dataDir}/repos`).filter((f) => !f.endsWith(".json")).length).toBe(2)
+    const updates = (await git.log(s.name)).filter((c) => c.subject.startsWith("Update "))
+    expect(updates.length).toBe(1)
+    expect(await git.readFile(s.name, "a.yaml")).toBe(`image: ${s.image("shared")}:1.1.0\n`)
   }, 60_000)
 
   test("broken watcher file, missing field, other image and escaping path each fail alone; the rest lands", async () => {
