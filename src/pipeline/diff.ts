@@ -13,7 +13,7 @@ export interface TargetPlan {
   readonly edits: ReadonlyArray<{ readonly hit: ScalarHit; readonly value: string }>
   /** The field's value before the change, for the commit message (`gcr.io/pipecd/foo:0.1.0`). */
   readonly oldImage: string
-  /** What the commit message says the field moves to: the tag, or `tag@digest` when only a digest moved. */
+  /** What the commit message says the field moves to: the tag, or `tag@digest` when the field pins a digest. */
   readonly newValue: string
 }
 

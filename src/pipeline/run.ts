@@ -40,9 +40,10 @@ export const runOnce = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions
   Effect.forEach(pipelines, (p) => pipelinePass(p, options), { concurrency: "unbounded" }).pipe(Effect.map(mergeReports))
 
 const logPass = (pipeline: Pipeline, report: PassReport) => {
-  const summary = formatReport(report).trimEnd().split("\n")
+  // With --dry-run, the diffs a pass would have committed come first, as with --once.
+  const lines = [...report.diffs.flatMap((diff) => diff.trimEnd().split("\n")), ...formatReport(report).trimEnd().split("\n")]
   const log = passFailed(report) ? Effect.logWarning : Effect.logInfo
-  return Effect.forEach(summary, (line) => log(line), { discard: true }).pipe(Effect.annotateLogs({ pipeline: pipeline.name }))
+  return Effect.forEach(lines, (line) => log(line), { discard: true }).pipe(Effect.annotateLogs({ pipeline: pipeline.name }))
 }
 
 /** How long a stopping daemon waits for the pass in flight before abandoning it. */

@@ -111,6 +111,22 @@ describe("service mode", () => {
     expect(logs.some((l) => l.pipeline?.endsWith("piped.yaml") && l.message.includes("1.0.0 -> 1.1.0  updated"))).toBe(true)
   }, 60_000)
 
+  test("--dry-run logs the diff each pass would commit, and commits nothing", async () => {
+    const s = await storeSetup("dryrun")
+    const notify = await runRunner(["notify", "--config", s.config, "--provider", "ci", "--image", "nginx", "--tag", "1.1.0", "--data-dir", s.dataDir])
+    expect(notify.code).toBe(0)
+    const d = await startDaemon(["--config", s.config, "--data-dir", s.dataDir, "--log-format", "json", "--dry-run"])
+    try {
+      await ready(d)
+      await until(async () => d.stderr().includes("+  image: nginx:1.1.0"), 5_000)
+      expect(await git.readFile("dryrun", "app.yaml")).toContain("nginx:1.0.0")
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+    const logs = checkLogs(d.stderr(), [])
+    expect(logs.some((l) => l.message === "-  image: nginx:1.0.0")).toBe(true)
+  }, 60_000)
+
   test("a tag registered with runner notify --address lands within seconds, with a one hour interval", async () => {
     const s = await storeSetup("notify")
     const d = await start(s)
