@@ -44,9 +44,11 @@ export class TagStore extends Context.Tag("TagStore")<
 
       const read = (dir: string, image: ImageRef) =>
         Effect.gen(function* () {
-          const file = path.join(dir, fileFor(image))
-          if (!(yield* fs.exists(file))) return []
-          const text = yield* fs.readFileString(file)
+          // No file yet is no tag yet; one read rather than a look and then a read.
+          const text = yield* fs.readFileString(path.join(dir, fileFor(image))).pipe(
+            Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "NotFound", () => Effect.succeed(undefined))
+          )
+          if (text === undefined) return []
           const stored = yield* Schema.decode(StoredImageJson)(text)
           return stored.tags
         }).pipe(Effect.mapError(fail(dir)))

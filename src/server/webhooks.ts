@@ -57,6 +57,11 @@ const orUndefined = (s: string | null | undefined) => (s === null || s === undef
 /** The host part of a Harbor `resource_url` (`harbor.example.com/library/app:1.0`). */
 const hostOf = (url: string) => url.slice(0, Math.max(url.indexOf("/"), 0))
 
+/** The payloads understood; `decoders` must have exactly these keys, which the compiler checks. */
+export const WEBHOOK_KINDS = ["distribution", "dockerhub", "github", "harbor", "quay"] as const
+
+export type WebhookKind = (typeof WEBHOOK_KINDS)[number]
+
 const decoders = {
   distribution: (body: unknown) =>
     Schema.decodeUnknownEither(Distribution)(body).pipe(
@@ -101,11 +106,9 @@ const decoders = {
         d.updated_tags.length === 0 ? [{ image: d.docker_url, tag: undefined }] : d.updated_tags.map((tag) => ({ image: d.docker_url, tag }))
       )
     )
-} satisfies Record<string, (body: unknown) => Either.Either<ReadonlyArray<PushedImage>, ParseResult.ParseError>>
+} satisfies Record<WebhookKind, (body: unknown) => Either.Either<ReadonlyArray<PushedImage>, ParseResult.ParseError>>
 
-export type WebhookKind = keyof typeof decoders
 
-export const WEBHOOK_KINDS: ReadonlyArray<WebhookKind> = ["distribution", "dockerhub", "github", "harbor", "quay"]
 
 export const isWebhookKind = (kind: string): kind is WebhookKind => WEBHOOK_KINDS.some((k) => k === kind)
 
