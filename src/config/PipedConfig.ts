@@ -1,4 +1,4 @@
-import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
+import { Duration, Either, Encoding, ParseResult, Redacted, Schema, type SchemaAST } from "effect"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
@@ -129,11 +129,29 @@ const ProviderSection = Schema.Struct({
   })
 )
 
+/**
+ * A secret Piped writes base64-encoded in its config (`sshKeyData`, `password`), decoded. Line
+ * breaks are allowed, as `base64` wraps its output; errors never show the value.
+ */
+const Base64Secret = Schema.transformOrFail(Schema.String, Schema.RedactedFromSelf(Schema.String), {
+  strict: true,
+  decode: (input, _, ast) =>
+    Either.match(Encoding.decodeBase64String(input.replace(/\s+/g, "")), {
+      onLeft: () => ParseResult.fail(new ParseResult.Type(ast, "<hidden>", "expected base64 (the value is not shown)")),
+      onRight: (decoded) =>
+        decoded === "" ? ParseResult.fail(new ParseResult.Type(ast, "<hidden>", "the decoded value is empty")) : ParseResult.succeed(Redacted.make(decoded))
+    }),
+  encode: (secret, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, secret, "secrets are only decoded"))
+})
+
 const GitSection = Schema.Struct({
   username: opt(Text),
   email: opt(Text),
   sshKeyFile: opt(Text),
   passwordFile: opt(Text),
+  // Piped's inline secrets, base64-encoded: the key for ssh remotes, the password for https ones.
+  sshKeyData: opt(Base64Secret),
+  password: opt(Base64Secret),
   // Piped's own git settings: accepted so that Piped's config file works unchanged, not used.
   host: opt(Schema.Unknown),
   hostName: opt(Schema.Unknown),
@@ -226,7 +244,9 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     username: spec.git?.username ?? "piped",
     email: spec.git?.email ?? "pipecd.dev@gmail.com",
     ...(spec.git?.sshKeyFile === undefined ? {} : { sshKeyFile: spec.git.sshKeyFile }),
-    ...(spec.git?.passwordFile === undefined ? {} : { passwordFile: spec.git.passwordFile })
+    ...(spec.git?.passwordFile === undefined ? {} : { passwordFile: spec.git.passwordFile }),
+    ...(spec.git?.sshKeyData === undefined ? {} : { sshKey: spec.git.sshKeyData }),
+    ...(spec.git?.password === undefined ? {} : { password: spec.git.password })
   }
   const repositories: Array<RepositoryConfig> = (spec.repositories ?? []).map((repo, index) => ({
     repoId: repo.repoId,
@@ -254,7 +274,13 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     excludes: (repo.excludes ?? []).map(stripPipeDir)
   }))
   const known = new Set(repositories.map((repo) => repo.repoId))
+  const exclusive = (file: "sshKeyFile" | "passwordFile", inline: "sshKeyData" | "password"): Array<Issue> =>
+    spec.git?.[file] !== undefined && spec.git[inline] !== undefined
+      ? [{ path: ["spec", "git", inline], message: `${file} and ${inline} are exclusive; set one of them` }]
+      : []
   const issues: Array<Issue> = [
+    ...exclusive("sshKeyFile", "sshKeyData"),
+    ...exclusive("passwordFile", "password"),
     ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
     ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),

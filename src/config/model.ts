@@ -1,4 +1,4 @@
-import type { Duration } from "effect"
+import type { Duration, Redacted } from "effect"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
 
@@ -46,6 +46,10 @@ export interface GitConfig {
   readonly email: string
   readonly sshKeyFile?: string
   readonly passwordFile?: string
+  /** Piped's `sshKeyData`, decoded: the private key itself. */
+  readonly sshKey?: Redacted.Redacted<string>
+  /** Piped's `password`, decoded. */
+  readonly password?: Redacted.Redacted<string>
 }
 
 export interface WatchedRepo {

@@ -8,8 +8,10 @@ export interface RepoSpec {
   /** https://host/org/repo.git (maybe with user:token@), git@host:org/repo.git, ssh://..., file:///path, /abs/path */
   readonly remote: string
   readonly branch: string
-  /** https token/password (spec.git.passwordFile) */
+  /** https token/password (spec.git.passwordFile, or Piped's spec.git.password) */
   readonly password: Option.Option<Redacted.Redacted<string>>
+  /** Who the password is for when the remote URL names nobody ("git" if unset). */
+  readonly username: Option.Option<string>
   /** ssh private key (spec.git.sshKeyFile) */
   readonly sshKeyFile: Option.Option<string>
 }
@@ -166,7 +168,7 @@ export const credentialsOf = (
     ? urlPassword
     : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
   if (password === "" && urlUser === "") return Option.none()
-  return Option.some({ username: urlUser === "" ? "git" : urlUser, password })
+  return Option.some({ username: urlUser !== "" ? urlUser : Option.getOrElse(spec.username, () => "git"), password })
 }
 
 /** The URL with any `user:password@` removed, safe to print. */

@@ -2,6 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { createHash } from "node:crypto"
 import { Clock, Data, Duration, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
+import { writeFileWhole } from "../files.ts"
 import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
 import { type Manifest, parseManifest, type PatchError, type ScalarHit, spliceManifest } from "../manifest/patch.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
@@ -310,6 +311,24 @@ const readSecret = (file: string | undefined) =>
     return Option.some(Redacted.make(text.trim()))
   })
 
+/**
+ * The ssh key file for system git: spec.git.sshKeyFile, or Piped's inline sshKeyData written to
+ * the data dir, readable by its owner only, under a name taken from its content.
+ */
+const sshKeyFileOf = (git: Pipeline["git"], dataDir: string) =>
+  Effect.gen(function* () {
+    if (git.sshKey === undefined) return Option.fromNullable(git.sshKeyFile)
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const key = Redacted.value(git.sshKey)
+    const dir = path.join(dataDir, "keys")
+    const file = path.join(dir, createHash("sha256").update(key).digest("hex").slice(0, 16))
+    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
+    // OpenSSH refuses a key whose last line has no line break.
+    yield* writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })
+    return Option.some(file)
+  })
+
 /** The whole flow for one repository: sync, then diff → patch → commit → push, again from the new tip if the push is rejected. */
 export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   pipeline: Pipeline,
@@ -328,6 +347,11 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
     Effect.either
   )
   if (Either.isLeft(password)) return scopeFailure(password.left)
+  const sshKeyFile = yield* sshKeyFileOf(pipeline.git, options.dataDir).pipe(
+    Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`),
+    Effect.either
+  )
+  if (Either.isLeft(sshKeyFile)) return scopeFailure(sshKeyFile.left)
   const dir = workDir(path, options.dataDir, pipeline, repo)
   const opened = yield* git
     .open(
@@ -335,8 +359,10 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
         repoId: repo.repoId,
         remote: repo.remote,
         branch: repo.branch,
-        password: password.right,
-        sshKeyFile: Option.fromNullable(pipeline.git.sshKeyFile)
+        // Piped's inline password goes with the configured username, as Piped sends it.
+        password: Option.orElse(password.right, () => Option.fromNullable(pipeline.git.password)),
+        username: pipeline.git.password === undefined ? Option.none() : Option.some(pipeline.git.username),
+        sshKeyFile: sshKeyFile.right
       },
       dir
     )

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { Duration, Either } from "effect"
+import { Duration, Either, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 import type { Pipeline } from "../../src/config/model.ts"
 import { decodePipedConfigs } from "../../src/config/PipedConfig.ts"
@@ -213,6 +213,17 @@ const valid: ReadonlyArray<Case> = [
 `),
     check: (p) => {
       expect(p.git).toEqual({ username: "bot", email: "bot@example.com", sshKeyFile: "/etc/ssh-key", passwordFile: "/etc/token" })
+    }
+  },
+  {
+    name: "Piped's inline sshKeyData and password, base64-encoded (line breaks allowed), are decoded",
+    text: piped(`  git:
+    sshKeyData: ${btoa("-----BEGIN KEY-----\nabc\n-----END KEY-----\n").replace(/(.{20})/, "$1\n      ")}
+    password: ${btoa("t0ken")}
+`),
+    check: (p) => {
+      expect(p.git.sshKey === undefined ? undefined : Redacted.value(p.git.sshKey)).toBe("-----BEGIN KEY-----\nabc\n-----END KEY-----\n")
+      expect(p.git.password === undefined ? undefined : Redacted.value(p.git.password)).toBe("t0ken")
     }
   },
   {
@@ -439,6 +450,19 @@ const invalid: ReadonlyArray<ErrorCase> = [
     errors: [[6, "", "invalid YAML"]]
   },
   {
+    name: "Piped's password that is not base64",
+    text: piped("  git:\n    password: not*base64-s3cret\n"),
+    errors: [[5, "spec.git.password", "expected base64 (the value is not shown)"]]
+  },
+  {
+    name: "a key both inline and from a file, a password both inline and from a file",
+    text: piped(`  git:\n    sshKeyFile: /k\n    sshKeyData: ${btoa("key")}\n    passwordFile: /p\n    password: ${btoa("pw")}\n`),
+    errors: [
+      [6, "spec.git.sshKeyData", "sshKeyFile and sshKeyData are exclusive"],
+      [8, "spec.git.password", "passwordFile and password are exclusive"]
+    ]
+  },
+  {
     name: "errors of several documents are all reported",
     text: `${piped("  git: {user: x}\n")}---\n${piped("  repositories: [{remote: r}]\n")}`,
     errors: [
@@ -458,6 +482,12 @@ describe("decodePipedConfigs: errors carry file, line and key path", () => {
       expect(error.reason).toContain(part ?? "")
       expect(error.message).toBe(["conf/piped.yaml:" + String(line), path, error.reason].filter((s) => s !== "").join(": "))
     })
+  })
+
+  test("a password that is not base64 never reaches the message", () => {
+    const result = decodePipedConfigs("p.yaml", invalid.find((c) => c.name.endsWith("not base64"))?.text ?? "")
+    expect(Either.isLeft(result)).toBe(true)
+    expect(Either.isLeft(result) && result.left.some((e) => e.message.includes("s3cret"))).toBe(false)
   })
 
   test("secrets in an address never reach the message", () => {

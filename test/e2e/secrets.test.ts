@@ -1,5 +1,7 @@
 /** No password or token ever appears in any output, whether the credentials work or not. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { chmodSync, mkdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, writePipedConfig } from "../support/config.ts"
@@ -23,7 +25,7 @@ afterAll(async () => {
   await Promise.all([registry?.stop(), git?.stop()])
 })
 
-const setup = async (name: string, options: { registryPassword: string; gitToken: string; tokenInUrl: boolean }) => {
+const setup = async (name: string, options: { registryPassword: string; gitToken: string; gitSecret: "passwordFile" | "url" | "inline" }) => {
   const image = `${registry.host}/${name}/app`
   await registry.pushImage(`${name}/app`, "1.0.0")
   await registry.pushImage(`${name}/app`, "1.1.0")
@@ -42,11 +44,21 @@ spec:
   const dir = tempDir("runner-secret-")
   const registryPasswordFile = writeFile(dir, "registry-pass", options.registryPassword + "\n")
   const gitPasswordFile = writeFile(dir, "git-pass", options.gitToken + "\n")
-  const remote = options.tokenInUrl ? url.replace("http://", `http://bot:${options.gitToken}@`) : url.replace("http://", "http://bot@")
+  // Inline, as Piped writes it: base64, for the configured username.
+  const remote = {
+    url: url.replace("http://", `http://bot:${options.gitToken}@`),
+    passwordFile: url.replace("http://", "http://bot@"),
+    inline: url
+  }[options.gitSecret]
+  const gitSection = {
+    url: undefined,
+    passwordFile: `    passwordFile: ${gitPasswordFile}\n`,
+    inline: `    username: bot\n    password: ${btoa(options.gitToken)}\n`
+  }[options.gitSecret]
   const config = writePipedConfig(dir, {
     repoId: name,
     remote,
-    ...(options.tokenInUrl ? {} : { git: `    passwordFile: ${gitPasswordFile}\n` }),
+    ...(gitSection === undefined ? {} : { git: gitSection }),
     providers: ociProvider("private", registry.url, { config: ["username: ci", `passwordFile: ${registryPasswordFile}`] })
   })
   const result = await runRunner(["--once", "--config", config, "--data-dir", `${dir}/data`, "--log-level", "debug"])
@@ -59,22 +71,29 @@ const expectNoSecrets = (text: string, ...secrets: Array<string>) => {
 
 describe("secrets", () => {
   test("right credentials from password files: the change lands and no secret is printed", async () => {
-    const { result, image, name } = await setup("s1", { registryPassword: REGISTRY_PASSWORD, gitToken: GIT_TOKEN, tokenInUrl: false })
+    const { result, image, name } = await setup("s1", { registryPassword: REGISTRY_PASSWORD, gitToken: GIT_TOKEN, gitSecret: "passwordFile" })
     expect(result.code).toBe(0)
     expect(await git.readFile(name, "app.yaml")).toBe(`image: ${image}:1.1.0\n`)
     expectNoSecrets(result.stdout + result.stderr, REGISTRY_PASSWORD, GIT_TOKEN)
   }, 60_000)
 
   test("a token in the remote URL works and is never printed", async () => {
-    const { result, name, image } = await setup("s2", { registryPassword: REGISTRY_PASSWORD, gitToken: GIT_TOKEN, tokenInUrl: true })
+    const { result, name, image } = await setup("s2", { registryPassword: REGISTRY_PASSWORD, gitToken: GIT_TOKEN, gitSecret: "url" })
     expect(result.code).toBe(0)
     expect(await git.readFile(name, "app.yaml")).toBe(`image: ${image}:1.1.0\n`)
     expectNoSecrets(result.stdout + result.stderr, GIT_TOKEN, REGISTRY_PASSWORD)
   }, 60_000)
 
+  test("Piped's inline password (base64) goes with the configured username, and is never printed", async () => {
+    const { result, name, image } = await setup("s6", { registryPassword: REGISTRY_PASSWORD, gitToken: GIT_TOKEN, gitSecret: "inline" })
+    expect(result.code).toBe(0)
+    expect(await git.readFile(name, "app.yaml")).toBe(`image: ${image}:1.1.0\n`)
+    expectNoSecrets(result.stdout + result.stderr, GIT_TOKEN, btoa(GIT_TOKEN), REGISTRY_PASSWORD)
+  }, 60_000)
+
   test("a wrong registry password is an auth failure that does not print the password", async () => {
     const wrong = "wrong-Pa55-for-registry"
-    const { result } = await setup("s3", { registryPassword: wrong, gitToken: GIT_TOKEN, tokenInUrl: false })
+    const { result } = await setup("s3", { registryPassword: wrong, gitToken: GIT_TOKEN, gitSecret: "passwordFile" })
     expect(result.code).toBe(1)
     expect(result.stdout).toMatch(/failed: .*auth/i)
     expectNoSecrets(result.stdout + result.stderr, wrong, REGISTRY_PASSWORD, GIT_TOKEN)
@@ -82,11 +101,40 @@ describe("secrets", () => {
 
   test("a wrong git token fails the repository without printing the token", async () => {
     const wrong = "wrong-git-t0ken-999"
-    for (const tokenInUrl of [false, true]) {
-      const { result } = await setup(tokenInUrl ? "s5" : "s4", { registryPassword: REGISTRY_PASSWORD, gitToken: wrong, tokenInUrl })
+    for (const [name, gitSecret] of [["s4", "passwordFile"], ["s5", "url"], ["s7", "inline"]] as const) {
+      const { result } = await setup(name, { registryPassword: REGISTRY_PASSWORD, gitToken: wrong, gitSecret })
       expect(result.code).toBe(1)
       expect(result.stdout).toContain("failed")
       expectNoSecrets(result.stdout + result.stderr, wrong, GIT_TOKEN, REGISTRY_PASSWORD)
     }
+  }, 60_000)
+})
+
+describe("Piped's inline ssh key", () => {
+  test("is written for ssh, readable by its owner only, and never printed", async () => {
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-s3cret\n-----END OPENSSH PRIVATE KEY-----"
+    const dir = tempDir("runner-sshkey-")
+    const log = join(dir, "ssh.log")
+    // Stands in for ssh, which git runs through GIT_SSH_COMMAND: records the key it was given, then fails.
+    const bin = join(dir, "bin")
+    mkdirSync(bin)
+    writeFile(
+      bin,
+      "ssh",
+      `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = -i ]; then stat -c %a "$2" > '${log}'; cat "$2" >> '${log}'; fi; shift; done\nexit 255\n`
+    )
+    chmodSync(join(bin, "ssh"), 0o755)
+    const config = writePipedConfig(dir, {
+      repoId: "viassh",
+      remote: "git@git.example.com:org/config.git",
+      git: `    sshKeyData: ${btoa(key)}\n`,
+      providers: ociProvider("private", registry.url)
+    })
+    const result = await runRunner(["--once", "--config", config, "--data-dir", join(dir, "data")], {
+      env: { PATH: `${bin}:${process.env.PATH ?? ""}` }
+    })
+    expect(result.code).toBe(1)
+    expect(readFileSync(log, "utf8")).toBe(`600\n${key}\n`)
+    expect(result.stdout + result.stderr).not.toContain("s3cret")
   }, 60_000)
 })

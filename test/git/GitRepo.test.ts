@@ -63,6 +63,7 @@ const specOf = (remote: string, extra: Partial<RepoSpec> = {}): RepoSpec => ({
   remote,
   branch: "main",
   password: Option.none(),
+  username: Option.none(),
   sshKeyFile: Option.none(),
   ...extra
 })
@@ -361,6 +362,17 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
     {
       name: "user in the URL, password from the password file",
       spec: (url) => specOf(url.replace("http://", "http://robot@"), { password: Option.some(Redacted.make(token)) }),
+      expectOk: true
+    },
+    {
+      name: "no user in the URL, password for the configured username",
+      spec: (url) => specOf(url, { password: Option.some(Redacted.make(token)), username: Option.some("robot") }),
+      expectOk: true
+    },
+    {
+      name: "the user in the URL wins over the configured username",
+      spec: (url) =>
+        specOf(url.replace("http://", "http://robot@"), { password: Option.some(Redacted.make(token)), username: Option.some("someone") }),
       expectOk: true
     },
     {
