@@ -42,4 +42,6 @@ Exit codes:
   0  every target processed (updated or already up to date)
   1  a target, watcher file, provider or repository failed (the rest still ran)
   2  unusable config or arguments; nothing was done
+  130  interrupted (SIGINT/SIGTERM) before every target was processed; a service
+       stopped that way exits 0
 `

@@ -29,6 +29,8 @@ import { VERSION } from "./version.ts"
 const OK = 0
 const FAILED = 1
 const UNUSABLE = 2
+/** Stopped by SIGINT or SIGTERM before the work was done (128 + SIGINT, as shells report it). */
+const INTERRUPTED = 130
 
 const out = (text: string) => Effect.sync(() => process.stdout.write(text))
 const err = (text: string) => Effect.sync(() => process.stderr.write(text.endsWith("\n") ? text : text + "\n"))
@@ -231,6 +233,11 @@ const dispatch = (command: Command) => {
   }
 }
 
+const isService = () => {
+  const parsed = parseArgs(process.argv.slice(2), process.env)
+  return Either.isRight(parsed) && parsed.right._tag === "Run" && !parsed.right.once
+}
+
 const main = Effect.gen(function* () {
   const parsed = parseArgs(process.argv.slice(2), process.env)
   if (Either.isLeft(parsed)) {
@@ -243,8 +250,10 @@ const main = Effect.gen(function* () {
 NodeRuntime.runMain(main, {
   disablePrettyLogger: true,
   teardown: (exit, onExit) => {
-    // An interrupt (SIGINT/SIGTERM) is a clean stop; an unexpected defect is a failure.
     if (Exit.isSuccess(exit)) onExit(typeof exit.value === "number" ? exit.value : OK)
-    else onExit(Exit.isInterrupted(exit) ? OK : FAILED)
+    // An interrupt (SIGINT/SIGTERM) ends a service cleanly, but leaves a `--once` pass, a
+    // validation or a registration unfinished; an unexpected defect is a failure.
+    else if (Exit.isInterrupted(exit)) onExit(isService() ? OK : INTERRUPTED)
+    else onExit(FAILED)
   }
 })

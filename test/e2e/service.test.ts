@@ -4,12 +4,13 @@
  * tokens, metrics, JSON logs and stopping on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { spawn } from "node:child_process"
 import { createServer, type Server } from "node:net"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts"
 import { type Daemon, DENO, metric, startDaemon, stopDaemon as stop, until } from "../support/daemon.ts"
 import { checkEvery, ociProvider, storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { ensureBuilt, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const API_TOKEN = "api-t0ken-7f3a9c1e5b"
 const REGISTRY_PASSWORD = "reg-pa55-d41d8cd98f"
@@ -62,6 +63,14 @@ const start = (s: Setup, options: { port?: number; api?: boolean; command?: Read
     ["--config", s.config, "--data-dir", s.dataDir, "--log-format", "json", ...(options.api === false ? [] : ["--api-token-file", s.tokenFile])],
     options
   )
+
+/** A git server that accepts connections and never answers. */
+const silentServer = async () => {
+  const silent: Server = createServer(() => {})
+  await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done))
+  const address = silent.address()
+  return { silent, port: typeof address === "object" && address !== null ? address.port : 0 }
+}
 
 const ready = (d: Daemon) => until(async () => (await fetch(`${d.url}/readyz`)).status === 200, 15_000)
 
@@ -249,11 +258,7 @@ describe("service mode", () => {
   }, 60_000)
 
   test("SIGTERM during a pass that hangs abandons it after the grace period and exits 0; not ready until then", async () => {
-    // A git server that accepts connections and never answers.
-    const silent: Server = createServer(() => {})
-    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done))
-    const address = silent.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
+    const { silent, port } = await silentServer()
     const s = await storeSetup("hang", `http://127.0.0.1:${port}/hang.git`)
     const d = await start(s)
     try {
@@ -274,6 +279,22 @@ describe("service mode", () => {
     }
     const logs = checkLogs(d.stderr(), [API_TOKEN])
     expect(logs.some((l) => l.message.startsWith("stopping: abandoning the pass in flight"))).toBe(true)
+  }, 60_000)
+
+  test("SIGINT or SIGTERM during --once leaves the pass unfinished: exit 130, not 0", async () => {
+    const { silent, port } = await silentServer()
+    try {
+      const s = await storeSetup("hang-once", `http://127.0.0.1:${port}/hang.git`)
+      for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        const child = spawn(RUNNER, ["--once", "--config", s.config, "--data-dir", s.dataDir], { stdio: "ignore" })
+        const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)))
+        await Bun.sleep(500)
+        child.kill(signal)
+        expect(await exited).toBe(130)
+      }
+    } finally {
+      silent.close()
+    }
   }, 60_000)
 
   test("the same source serves under Deno: readiness, the API, a clean stop", async () => {
