@@ -1,6 +1,7 @@
 import { AwsV4Signer } from "aws4fetch"
-import { Config, Effect, Either, Encoding, Option, ParseResult, Redacted, Schema } from "effect"
+import { Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import type { Outgoing } from "./RegistryHttp.ts"
+import { decodeBasicPair, type RegistryCredentials } from "./endpoint.ts"
 
 /** Keys of an AWS principal; temporary ones carry a session token and an expiry. */
 export interface AwsCredentials {
@@ -156,10 +157,8 @@ export const DescribeImagesPage = Schema.Struct({
 export const AwsErrorBody = Schema.Struct({ __type: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })
 
 /** ECR's authorization token is base64 of `AWS:<password>`, used as Basic credentials. */
-export const decodeEcrToken = (token: string): Either.Either<{ username: string; password: Redacted.Redacted<string> }, string> => {
-  const text = Either.getOrElse(Encoding.decodeBase64String(token), () => "")
-  const colon = text.indexOf(":")
-  return colon <= 0
-    ? Either.left("the ECR authorization token is not base64 of user:password")
-    : Either.right({ username: text.slice(0, colon), password: Redacted.make(text.slice(colon + 1)) })
-}
+export const decodeEcrToken = (token: string): Either.Either<RegistryCredentials, string> =>
+  Either.fromOption(
+    Option.filter(decodeBasicPair(token), (c) => c.username !== ""),
+    () => "the ECR authorization token is not base64 of user:password",
+  )

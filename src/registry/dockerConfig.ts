@@ -1,5 +1,5 @@
-import { Either, Encoding, Option, ParseResult, Redacted, Schema } from "effect"
-import type { RegistryCredentials } from "./endpoint.ts"
+import { Either, Option, ParseResult, Redacted, Schema } from "effect"
+import { decodeBasicPair, type RegistryCredentials } from "./endpoint.ts"
 import { DOCKER_HUB, DOCKER_HUB_ALIASES } from "./ImageRef.ts"
 
 /**
@@ -51,15 +51,10 @@ export const lookupDockerConfig = (config: DockerConfig, registry: string): Eith
   if (stored !== undefined) {
     const [key, entry] = stored
     if (entry.auth !== undefined && entry.auth !== "") {
-      const decoded = Encoding.decodeBase64String(entry.auth)
-      const colon = Either.isRight(decoded) ? decoded.right.indexOf(":") : -1
-      if (Either.isLeft(decoded) || colon < 0) return Either.left(`auths["${key}"].auth is not base64 of user:password`)
-      return Either.right(
-        Option.some({
-          _tag: "Stored",
-          credentials: { username: decoded.right.slice(0, colon), password: Redacted.make(decoded.right.slice(colon + 1)) },
-        }),
-      )
+      return Option.match(decodeBasicPair(entry.auth), {
+        onNone: () => Either.left(`auths["${key}"].auth is not base64 of user:password`),
+        onSome: (credentials) => Either.right(Option.some({ _tag: "Stored", credentials })),
+      })
     }
     if (entry.username !== undefined && entry.password !== undefined) {
       return Either.right(Option.some({ _tag: "Stored", credentials: { username: entry.username, password: Redacted.make(entry.password) } }))

@@ -1,4 +1,4 @@
-import { type Effect, Either, Option, type Redacted } from "effect"
+import { type Effect, Either, Encoding, Option, Redacted } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import { DOCKER_HUB, type ImageRef } from "./ImageRef.ts"
 import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
@@ -9,6 +9,15 @@ export interface RegistryCredentials {
   readonly username: string
   readonly password: Redacted.Redacted<string>
 }
+
+/** `user:password` in base64, as Docker config `auth` entries and ECR tokens carry it; none unless it decodes and holds a colon. */
+export const decodeBasicPair = (encoded: string): Option.Option<RegistryCredentials> =>
+  Either.getRight(Encoding.decodeBase64String(encoded)).pipe(
+    Option.flatMap((text) => {
+      const colon = text.indexOf(":")
+      return colon < 0 ? Option.none() : Option.some({ username: text.slice(0, colon), password: Redacted.make(text.slice(colon + 1)) })
+    })
+  )
 
 /** Where and how to reach one repository of a registry. */
 export interface RegistryEndpoint extends Target {
