@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import { Clock, Data, Duration, Effect, Either, Metric, Option, Redacted, Schedule } from "effect"
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { writeFileWhole } from "../files.ts"
-import { type Checkout, type FileChange, GitRepo } from "../git/GitRepo.ts"
+import { type Checkout, type FileChange, GitRepo, type RepoSpec } from "../git/GitRepo.ts"
 import { type Manifest, parseManifest, type PatchError, type ScalarHit, spliceManifest } from "../manifest/patch.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
@@ -302,38 +302,45 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     return { targets: inOrder(), failures, diffs } satisfies PassReport
   })
 
-/** Reads a secret file into a `Redacted`, at the moment it is needed (so rotation needs no restart). */
-const readSecret = (file: string | undefined) =>
-  Effect.gen(function* () {
-    if (file === undefined) return Option.none<Redacted.Redacted<string>>()
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file)
-    return Option.some(Redacted.make(text.trim()))
-  })
+/** How a pipeline's repositories are reached, as `GitRepo.open` takes it. */
+export type GitAccess = Pick<RepoSpec, "password" | "username" | "sshKeyFile">
 
 /**
- * The ssh key file for system git: spec.git.sshKeyFile, or Piped's inline sshKeyData written to
- * the data dir, readable by its owner only, under a name taken from its content.
+ * The git credentials of a pipeline, once per pass for all its repositories: the password file
+ * read then (so rotation needs no restart), Piped's inline password with the configured username
+ * (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
+ * only, under a name taken from its content. A failure is the reason each repository fails with.
  */
-const sshKeyFileOf = (git: Pipeline["git"], dataDir: string) =>
+export const gitAccess = (
+  git: Pipeline["git"],
+  dataDir: string
+): Effect.Effect<Either.Either<GitAccess, string>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    if (git.sshKey === undefined) return Option.fromNullable(git.sshKeyFile)
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const fromFile = git.passwordFile === undefined
+      ? undefined
+      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
+    const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
+    const username = git.password === undefined ? Option.none() : Option.some(git.username)
+    if (git.sshKey === undefined) return { password, username, sshKeyFile: Option.fromNullable(git.sshKeyFile) }
     const key = Redacted.value(git.sshKey)
     const dir = path.join(dataDir, "keys")
     const file = path.join(dir, createHash("sha256").update(key).digest("hex").slice(0, 16))
-    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
     // OpenSSH refuses a key whose last line has no line break.
-    yield* writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })
-    return Option.some(file)
-  })
+    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 }).pipe(
+      Effect.zipRight(writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })),
+      Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`)
+    )
+    return { password, username, sshKeyFile: Option.some(file) }
+  }).pipe(Effect.either)
 
 /** The whole flow for one repository: sync, then diff → patch → commit → push, again from the new tip if the push is rejected. */
 export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   pipeline: Pipeline,
   repo: RepositoryConfig,
-  options: PassOptions
+  options: PassOptions,
+  access: Either.Either<GitAccess, string>
 ) {
   const git = yield* GitRepo
   const path = yield* Path.Path
@@ -342,16 +349,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
     failures: [{ pipeline: pipeline.name, scope: `repository ${repo.repoId}`, reason }],
     diffs: []
   })
-  const password = yield* readSecret(pipeline.git.passwordFile).pipe(
-    Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`),
-    Effect.either
-  )
-  if (Either.isLeft(password)) return scopeFailure(password.left)
-  const sshKeyFile = yield* sshKeyFileOf(pipeline.git, options.dataDir).pipe(
-    Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`),
-    Effect.either
-  )
-  if (Either.isLeft(sshKeyFile)) return scopeFailure(sshKeyFile.left)
+  if (Either.isLeft(access)) return scopeFailure(access.left)
   const dir = workDir(path, options.dataDir, pipeline, repo)
   const opened = yield* git
     .open(
@@ -359,10 +357,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
         repoId: repo.repoId,
         remote: repo.remote,
         branch: repo.branch,
-        // Piped's inline password goes with the configured username, as Piped sends it.
-        password: Option.orElse(password.right, () => Option.fromNullable(pipeline.git.password)),
-        username: pipeline.git.password === undefined ? Option.none() : Option.some(pipeline.git.username),
-        sshKeyFile: sshKeyFile.right
+        ...access.right
       },
       dir
     )

@@ -1,7 +1,7 @@
 import { Chunk, Clock, Duration, Effect, Fiber, Metric, Option, Ref, Schedule, Stream } from "effect"
 import type { Pipeline } from "../config/model.ts"
 import { lastPassSuccess, passDuration, passesTotal } from "../metrics.ts"
-import { repoPass, type PassOptions } from "./pass.ts"
+import { gitAccess, repoPass, type PassOptions } from "./pass.ts"
 import { formatReport, mergeReports, passFailed, type PassReport } from "./report.ts"
 import { Triggers } from "./Triggers.ts"
 import { WatchIndex } from "./WatchIndex.ts"
@@ -19,14 +19,16 @@ const recordPass = (pipeline: Pipeline, report: PassReport, took: Duration.Durat
   })
 
 /**
- * One pass over the repositories of a pipeline (all of them, or only those named in `repoIds`).
- * A failing repository never stops the others.
+ * One pass over the repositories of a pipeline (all of them, or only those named in `repoIds`),
+ * with the pipeline's git credentials read once for them all. A failing repository never stops the others.
  */
 export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?: ReadonlySet<string>) =>
-  Effect.forEach(
-    pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)),
-    (repo) => repoPass(pipeline, repo, options),
-    { concurrency: REPO_CONCURRENCY }
+  Effect.flatMap(gitAccess(pipeline.git, options.dataDir), (access) =>
+    Effect.forEach(
+      pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)),
+      (repo) => repoPass(pipeline, repo, options, access),
+      { concurrency: REPO_CONCURRENCY }
+    )
   ).pipe(
     Effect.map(mergeReports),
     Effect.timed,
