@@ -35,8 +35,21 @@ export interface NotifyCommand {
   readonly dataDir: string | undefined
 }
 
+/** `runner explain`: a dry pass that shows, for the targets of one image, how its tags were read. */
+export interface ExplainCommand {
+  readonly _tag: "Explain"
+  readonly configs: ReadonlyArray<string>
+  readonly dataDir: string | undefined
+  readonly image: string
+  /** Only the targets whose `filePath` is this. */
+  readonly file: string | undefined
+  readonly logFormat: LogFormat
+  readonly logLevel: LogLevelName
+}
+
 export type Command =
   | RunCommand
+  | ExplainCommand
   | ValidateCommand
   | NotifyCommand
   | { readonly _tag: "Help" }
@@ -119,7 +132,7 @@ export const parseArgs = (
   env: Readonly<Record<string, string | undefined>>
 ): Either.Either<Command, UsageError> =>
   Either.gen(function* () {
-    const sub = argv[0] === "validate" || argv[0] === "notify" ? argv[0] : undefined
+    const sub = argv[0] === "validate" || argv[0] === "notify" || argv[0] === "explain" ? argv[0] : undefined
     const flags = yield* scan(sub === undefined ? argv : argv.slice(1))
     if (flags.switches.has("--help") || flags.switches.has("-h")) return { _tag: "Help" } as const
     if (flags.switches.has("--version")) return { _tag: "Version" } as const
@@ -163,6 +176,16 @@ export const parseArgs = (
         dataDir
       } as const
     }
+    const logFormat = yield* oneOf("--log-format", (yield* single(flags, "--log-format")) ?? env["RUNNER_LOG_FORMAT"] ?? "text", ["text", "json"])
+    const logLevel = yield* oneOf("--log-level", (yield* single(flags, "--log-level")) ?? env["RUNNER_LOG_LEVEL"] ?? "info", ["debug", "info", "warn", "error"])
+    if (sub === "explain") {
+      yield* allowOnly(flags, "explain", ["--config", "--data-dir", "--log-format", "--log-level"])
+      const [image, file, extra] = flags.positional
+      if (image === undefined) return yield* Either.left(new UsageError("explain needs the IMAGE whose targets to explain"))
+      if (extra !== undefined) return yield* Either.left(new UsageError(`unexpected argument ${extra}`))
+      if (configs.length === 0) return yield* Either.left(new UsageError("no config given: use --config FILE|DIR or RUNNER_CONFIG"))
+      return { _tag: "Explain", configs, dataDir, image, file, logFormat, logLevel } as const
+    }
     yield* allowOnly(flags, "runner", ["--config", "--once", "--dry-run", "--data-dir", "--listen", "--log-format", "--log-level", "--api-token-file"])
     if (flags.positional.length > 0) return yield* Either.left(new UsageError(`unexpected argument ${flags.positional[0]}`))
     if (configs.length === 0) return yield* Either.left(new UsageError("no config given: use --config FILE|DIR or RUNNER_CONFIG"))
@@ -171,8 +194,6 @@ export const parseArgs = (
     const apiTokenFile = (yield* single(flags, "--api-token-file")) ?? env["RUNNER_API_TOKEN_FILE"]
     if (once && listen !== undefined) return yield* Either.left(new UsageError("--listen serves a running daemon; it does not apply to --once"))
     if (apiTokenFile !== undefined && listen === undefined) return yield* Either.left(new UsageError("--api-token-file needs --listen ADDR to serve the API on"))
-    const logFormat = yield* oneOf("--log-format", (yield* single(flags, "--log-format")) ?? env["RUNNER_LOG_FORMAT"] ?? "text", ["text", "json"])
-    const logLevel = yield* oneOf("--log-level", (yield* single(flags, "--log-level")) ?? env["RUNNER_LOG_LEVEL"] ?? "info", ["debug", "info", "warn", "error"])
     return {
       _tag: "Run",
       configs,

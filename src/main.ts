@@ -2,19 +2,29 @@
 import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
-import { type Command, type LogFormat, type LogLevelName, type NotifyCommand, parseArgs, type RunCommand, type ValidateCommand } from "./args.ts"
+import {
+  type Command,
+  type ExplainCommand,
+  type LogFormat,
+  type LogLevelName,
+  type NotifyCommand,
+  parseArgs,
+  type RunCommand,
+  type ValidateCommand
+} from "./args.ts"
 import type { ConfigError } from "./config/ConfigError.ts"
+import type { Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { jsonLinesLogger } from "./logging.ts"
 import { compileTarget } from "./pipeline/diff.ts"
 import { TagCache } from "./pipeline/fetchTags.ts"
-import { formatReport, passFailed } from "./pipeline/report.ts"
+import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
 import { runForever, runOnce } from "./pipeline/run.ts"
 import { Triggers } from "./pipeline/Triggers.ts"
 import { WatchIndex } from "./pipeline/WatchIndex.ts"
-import { isValidTag, parseImageRef } from "./registry/ImageRef.ts"
+import { imageName, isValidTag, parseImageRef } from "./registry/ImageRef.ts"
 import { checkProviderCredentials } from "./registry/ProviderAuth.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
@@ -66,6 +76,14 @@ const readToken = (flag: string, file: string) =>
     return token === "" ? yield* Effect.fail(`${flag} ${file}: the file is empty`) : Redacted.make(token)
   })
 
+/** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications. */
+const passServices = (dataDir: string) =>
+  TagCache.layer.pipe(
+    Layer.provideMerge(TagSource.layer(dataDir)),
+    Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer)),
+    Layer.provide(FetchHttpClient.layer)
+  )
+
 const run = (cmd: RunCommand) =>
   Effect.gen(function* () {
     const listen = cmd.listen === undefined ? undefined : parseListen(cmd.listen)
@@ -85,11 +103,7 @@ const run = (cmd: RunCommand) =>
     }
     const dataDir = cmd.dataDir ?? defaultDataDir()
     const options = { dryRun: cmd.dryRun, dataDir }
-    const services = TagCache.layer.pipe(
-      Layer.provideMerge(TagSource.layer(dataDir)),
-      Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer)),
-      Layer.provide(FetchHttpClient.layer)
-    )
+    const services = passServices(dataDir)
     if (!cmd.once) {
       yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.right.length} pipeline(s)`)
       const daemon = runForever(loaded.right, options)
@@ -113,6 +127,36 @@ const run = (cmd: RunCommand) =>
     for (const diff of report.diffs) yield* out(diff)
     yield* out(formatReport(report))
     return passFailed(report) ? FAILED : OK
+  }).pipe(Effect.provide(loggerLayer(cmd.logFormat, cmd.logLevel)))
+
+/** A dry pass that reports, for every target of one image, how its tags were read and why the choice fell as it did. */
+const explain = (cmd: ExplainCommand) =>
+  Effect.gen(function* () {
+    const image = parseImageRef(cmd.image)
+    if (Either.isLeft(image) || image.right.tag !== undefined || image.right.digest !== undefined) {
+      yield* err(`runner explain: ${Either.isLeft(image) ? image.left : "give the image without tag or digest"}`)
+      return UNUSABLE
+    }
+    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
+    if (Either.isLeft(loaded)) {
+      yield* showConfigErrors(loaded.left.errors)
+      return UNUSABLE
+    }
+    const wanted = imageName(image.right)
+    const asked = (target: Pick<Target, "image" | "filePath">) =>
+      (cmd.file === undefined || target.filePath === cmd.file) &&
+      Either.match(parseImageRef(target.image), { onLeft: () => false, onRight: (ref) => imageName(ref) === wanted })
+    const dataDir = cmd.dataDir ?? defaultDataDir()
+    const report = yield* runOnce(loaded.right, { dryRun: true, dataDir, explain: asked }).pipe(Effect.provide(passServices(dataDir)))
+    const targets = report.targets.filter(asked)
+    if (targets.length === 0) {
+      yield* err(`runner explain: no target watches ${cmd.image}${cmd.file === undefined ? "" : ` in ${cmd.file}`} (${report.targets.length} targets read)`)
+      return FAILED
+    }
+    const mine = { ...report, targets }
+    yield* out(formatExplanations(mine))
+    yield* out(formatReport({ ...mine, diffs: [] }))
+    return passFailed(mine) ? FAILED : OK
   }).pipe(Effect.provide(loggerLayer(cmd.logFormat, cmd.logLevel)))
 
 /** Static checks of config and watcher files: no registry, no repository. */
@@ -228,6 +272,8 @@ const dispatch = (command: Command) => {
       return run(command)
     case "Validate":
       return validate(command)
+    case "Explain":
+      return explain(command)
     case "Notify":
       return notify(command)
   }

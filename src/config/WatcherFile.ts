@@ -3,7 +3,7 @@ import { parseImageRef } from "../registry/ImageRef.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec, Target, WatcherFile } from "./model.ts"
-import { DEFAULT_EXCLUDE_TAGS } from "./model.ts"
+import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY } from "./model.ts"
 import { API_VERSION } from "./PipedConfig.ts"
 
 
@@ -41,15 +41,16 @@ const normaliseRepoPath = (path: string): Either.Either<string, string> => {
 const RepoPath = checked((text) => Either.match(normaliseRepoPath(text), { onLeft: (why) => why, onRight: () => undefined }))
 
 const order = oneOf("asc", "desc")
-const policyKeys = ["semver", "alphabetical", "numerical", "newest"] as const
+const policyKeys = ["version", "semver", "alphabetical", "numerical", "newest"] as const
 
 const Policy = Schema.Struct({
+  version: opt(Schema.NonEmptyString),
   semver: opt(Schema.NonEmptyString),
   alphabetical: opt(order),
   numerical: opt(order),
   newest: opt(
     Schema.Literal(true).annotations({
-      message: () => ({ message: "only `newest: true` is allowed; leave policy out for the default semver \"*\"", override: true })
+      message: () => ({ message: "only `newest: true` is allowed; leave policy out for the default version \"^\"", override: true })
     })
   )
 }).pipe(
@@ -82,7 +83,9 @@ const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec => {
   if (policy?.alphabetical !== undefined) return { _tag: "alphabetical", order: policy.alphabetical }
   if (policy?.numerical !== undefined) return { _tag: "numerical", order: policy.numerical }
   if (policy?.newest !== undefined) return { _tag: "newest" }
-  return { _tag: "semver", range: policy?.semver ?? "*" }
+  if (policy?.semver !== undefined) return { _tag: "semver", range: policy.semver }
+  if (policy?.version !== undefined) return { _tag: "version", range: policy.version }
+  return DEFAULT_POLICY
 }
 
 interface Decoded {

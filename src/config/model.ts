@@ -78,12 +78,16 @@ export interface SourceLocation {
 }
 
 export type PolicySpec =
+  | { readonly _tag: "version"; readonly range: string }
   | { readonly _tag: "semver"; readonly range: string }
   | { readonly _tag: "alphabetical"; readonly order: "asc" | "desc" }
   | { readonly _tag: "numerical"; readonly order: "asc" | "desc" }
   | { readonly _tag: "newest" }
 
 export type FieldFormat = "image" | "tag" | "digest"
+
+/** What a target that names no policy gets. */
+export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "^" }
 
 export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
 

@@ -24,7 +24,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 1
+const FORMAT = 2
 const KEY = `${VERSION}/${FORMAT}`
 
 const Order = Schema.Literal("asc", "desc")
@@ -36,7 +36,7 @@ const StoredTarget: Schema.Schema<Target> = Schema.Struct({
   filePath: Schema.String,
   field: Schema.String,
   policy: Schema.Union(
-    Schema.Struct({ _tag: Schema.Literal("semver"), range: Schema.String }),
+    Schema.Struct({ _tag: Schema.Literal("version", "semver"), range: Schema.String }),
     Schema.Struct({ _tag: Schema.Literal("alphabetical"), order: Order }),
     Schema.Struct({ _tag: Schema.Literal("numerical"), order: Order }),
     Schema.Struct({ _tag: Schema.Literal("newest") })

@@ -83,6 +83,15 @@ export const compileTarget = (target: Target): Either.Either<CompiledTarget, str
     : Either.left(problems.join("; "))
 }
 
+/** The tags the field names where the target finds it (undefined for a field without tag), for `runner explain`. */
+export const currentTags = (
+  hits: ReadonlyArray<ScalarHit>,
+  target: Target,
+  { image }: CompiledTarget
+): ReadonlyArray<string | undefined> => [
+  ...new Set(hits.flatMap((hit) => Either.match(occurrence(target, image, hit), { onLeft: () => [], onRight: (o) => [o.tag] })))
+]
+
 /** The scalars a target's field path finds in its file, parsed; the failure as a report says it. */
 export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, string> =>
   findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
@@ -118,7 +127,7 @@ export const planTarget = (
         continue
       }
       // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
-      if (s._tag === "Ahead") continue
+      if (s._tag === "Ahead" || s._tag === "Unranked") continue
       const digest = tags.find((t) => t.tag === s.tag)?.digest
       if (digest === undefined) return { _tag: "NeedsDigest", tag: s.tag } as const
       if (s._tag === "UpToDate" && digest === o.digest) continue

@@ -8,7 +8,8 @@ import { type Manifest, parseManifest, type PatchError, type ScalarHit, spliceMa
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { targetUpdatesTotal } from "../metrics.ts"
 import { imageName } from "../registry/ImageRef.ts"
-import { type CompiledTarget, compileTarget, fieldHits, planTarget, type TargetPlan } from "./diff.ts"
+import { unrankedReason } from "../policy/explain.ts"
+import { type CompiledTarget, compileTarget, currentTags, fieldHits, planTarget, type TargetPlan } from "./diff.ts"
 import { TagCache } from "./fetchTags.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { type PassReport, type TargetReport } from "./report.ts"
@@ -19,6 +20,8 @@ import { loadWatcherFiles } from "./watchers.ts"
 export interface PassOptions {
   readonly dryRun: boolean
   readonly dataDir: string
+  /** `runner explain`: the targets whose reports carry how their tags were read. */
+  readonly explain?: (target: Target) => boolean
 }
 
 class PushRejected extends Data.TaggedError("PushRejected")<{ readonly reason: string }> {}
@@ -235,9 +238,13 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
           reports.push(failed(pipeline, repo, p.watcherFile, p.target, listing?.left ?? "no tags"))
           continue
         }
+        const explained =
+          options.explain?.(p.target) === true
+            ? { explanations: currentTags(hits.right, p.target, p).map((tag) => p.selector.explain(listing.right, tag)) }
+            : {}
         const plan = yield* planWithDigests(hits.right, p, listing.right)
         if (Either.isLeft(plan)) {
-          reports.push(failed(pipeline, repo, p.watcherFile, p.target, plan.left))
+          reports.push({ ...failed(pipeline, repo, p.watcherFile, p.target, plan.left), ...explained })
           continue
         }
         const { selection, current } = plan.right
@@ -246,12 +253,18 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
           current,
           chosen: selection.tag,
           listed: selection.listed,
-          kept: selection.kept
+          kept: selection.kept,
+          ...explained
         }
         if (plan.right.edits.length === 0) {
           reports.push({
             ...report,
-            outcome: selection._tag === "Ahead" ? { _tag: "Ahead", best: selection.best } : { _tag: "UpToDate" }
+            outcome:
+              selection._tag === "Ahead"
+                ? { _tag: "Ahead", best: selection.best }
+                : selection._tag === "Unranked"
+                  ? { _tag: "LeftAlone", reason: unrankedReason(selection) }
+                  : { _tag: "UpToDate" }
           })
           continue
         }

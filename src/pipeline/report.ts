@@ -1,4 +1,5 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
+import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
 export type Outcome =
   | { readonly _tag: "Updated"; readonly commit: string }
@@ -6,6 +7,8 @@ export type Outcome =
   | { readonly _tag: "UpToDate" }
   /** The field's tag ranks above every candidate; downgrades are off. */
   | { readonly _tag: "Ahead"; readonly best: string }
+  /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
+  | { readonly _tag: "LeftAlone"; readonly reason: string }
   | { readonly _tag: "Failed"; readonly reason: string }
 
 export interface TargetReport {
@@ -23,6 +26,8 @@ export interface TargetReport {
   readonly listed: number | undefined
   readonly kept: number | undefined
   readonly outcome: Outcome
+  /** How the tags were read for each tag the field holds: only for targets `runner explain` asked about. */
+  readonly explanations?: ReadonlyArray<Explanation>
 }
 
 /** A failure above the level of one target: a repository, a watcher file, a whole pipeline. */
@@ -58,6 +63,8 @@ const describe = (o: Outcome): string => {
       return "up to date"
     case "Ahead":
       return `up to date (ahead of the best candidate ${o.best}; downgrades are off)`
+    case "LeftAlone":
+      return o.reason
     case "Failed":
       return `failed: ${o.reason}`
   }
@@ -77,9 +84,18 @@ export const formatReport = (report: PassReport): string => {
   for (const f of report.failures) lines.push(`${f.scope}  failed: ${f.reason}`)
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
+  const leftAlone = count("LeftAlone")
   lines.push(
     `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
-      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed`
+      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${leftAlone === 0 ? "" : `, ${leftAlone} left alone`}`
   )
   return lines.join("\n") + "\n"
 }
+
+/** `runner explain`: for each target asked about, how its tags were read and why the choice fell as it did. */
+export const formatExplanations = (report: PassReport): string =>
+  report.targets
+    .flatMap((t) =>
+      (t.explanations ?? []).map((e) => formatExplanation(`${t.image} in ${t.repoId}/${t.filePath} ${t.field}`, e))
+    )
+    .join("\n")

@@ -1,17 +1,26 @@
-import { byteOrder, type TagPolicy } from "./TagPolicy.ts"
+import { byteOrder, fixedLine, type TagPolicy } from "./TagPolicy.ts"
 
 type Order = "asc" | "desc"
 
 /** `asc` picks the last value in order, `desc` the first: the same meaning as Flux's policies. */
 const directed = (order: Order, c: number): number => (order === "asc" ? c : -c)
 
-export const alphabeticalPolicy = (order: Order): TagPolicy<string> => ({
-  name: `alphabetical ${order}`,
-  usesCreated: false,
-  parse: (value) => value,
-  accepts: () => true,
-  compare: (a, b) => directed(order, byteOrder(a, b))
-})
+const everyTag = () => undefined
+
+/** A policy that ranks every tag it reads alike, whatever the current tag. */
+const ordered = <R>(
+  name: string,
+  usesCreated: boolean,
+  parse: TagPolicy<R>["parse"],
+  describe: TagPolicy<R>["describe"],
+  compare: (a: R, b: R) => number
+): TagPolicy<R> => {
+  const line = fixedLine(everyTag, compare)
+  return { name, usesCreated, floating: false, parse, describe, lineOf: () => line }
+}
+
+export const alphabeticalPolicy = (order: Order): TagPolicy<string> =>
+  ordered(`alphabetical ${order}`, false, (value) => value, (value) => `text ${value}`, (a, b) => directed(order, byteOrder(a, b)))
 
 export interface Decimal {
   readonly negative: boolean
@@ -45,13 +54,14 @@ const compareDecimal = (a: Decimal, b: Decimal): number => {
   return c || byteOrder(b.tag, a.tag)
 }
 
-export const numericalPolicy = (order: Order): TagPolicy<Decimal> => ({
-  name: `numerical ${order}`,
-  usesCreated: false,
-  parse: (value, info) => parseDecimal(value, info.tag),
-  accepts: () => true,
-  compare: (a, b) => directed(order, compareDecimal(a, b))
-})
+export const numericalPolicy = (order: Order): TagPolicy<Decimal> =>
+  ordered(
+    `numerical ${order}`,
+    false,
+    (value, info) => parseDecimal(value, info.tag),
+    (d) => `number ${d.negative ? "-" : ""}${d.int}${d.frac === "" ? "" : `.${d.frac}`}`,
+    (a, b) => directed(order, compareDecimal(a, b))
+  )
 
 export interface Dated {
   readonly time: number
@@ -59,11 +69,11 @@ export interface Dated {
 }
 
 /** Ranks by push or creation time; tags whose time is unknown are not candidates. */
-export const newestPolicy: TagPolicy<Dated> = {
-  name: "newest",
-  usesCreated: true,
-  parse: (_value, info) =>
+export const newestPolicy: TagPolicy<Dated> = ordered(
+  "newest",
+  true,
+  (_value, info) =>
     info.created === undefined || info.created.getTime() <= 0 ? undefined : { time: info.created.getTime(), tag: info.tag },
-  accepts: () => true,
-  compare: (a, b) => a.time - b.time || byteOrder(a.tag, b.tag)
-}
+  (d) => `created ${new Date(d.time).toISOString()}`,
+  (a, b) => a.time - b.time || byteOrder(a.tag, b.tag)
+)

@@ -2,21 +2,40 @@ import { Data, Either } from "effect"
 import type { PolicySpec } from "../config/model.ts"
 import { isValidTag } from "../registry/ImageRef.ts"
 import { memoize } from "../memo.ts"
+import type { Explanation } from "./explain.ts"
 import { compileRe2, expandTemplate } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
-import type { TagInfo, TagPolicy } from "./TagPolicy.ts"
+import type { Line, TagInfo, TagPolicy } from "./TagPolicy.ts"
+import { validVersionRange, versionPolicy } from "./version.ts"
+
+interface Counts {
+  readonly listed: number
+  readonly kept: number
+}
 
 /** What tag selection concluded for one target. "Nothing to do" is a value, not an error. */
 export type Selection =
-  | { readonly _tag: "Update"; readonly tag: string; readonly listed: number; readonly kept: number }
-  | { readonly _tag: "UpToDate"; readonly tag: string; readonly listed: number; readonly kept: number }
+  | ({ readonly _tag: "Update"; readonly tag: string } & Counts)
+  | ({ readonly _tag: "UpToDate"; readonly tag: string } & Counts)
   /** The current tag ranks above every candidate and downgrades are not allowed. */
-  | { readonly _tag: "Ahead"; readonly tag: string; readonly best: string; readonly listed: number; readonly kept: number }
+  | ({ readonly _tag: "Ahead"; readonly tag: string; readonly best: string } & Counts)
+  /**
+   * The policy cannot rank the current tag, which is left alone unless downgrades are allowed:
+   * a floating tag (`latest`, `stable`) under `version`, a value outside the policy otherwise.
+   */
+  | ({ readonly _tag: "Unranked"; readonly tag: string; readonly floating: boolean; readonly policy: string } & Counts)
 
-export class NoCandidate extends Data.TaggedError("NoCandidate")<{ readonly listed: number; readonly policy: string }> {
+export class NoCandidate extends Data.TaggedError("NoCandidate")<{
+  readonly listed: number
+  readonly policy: string
+  /** What the candidates would have had in common, for policies that follow the current tag. */
+  readonly scope: string
+  readonly current: string | undefined
+}> {
   override get message() {
-    return `no tag out of ${this.listed} listed matches ${this.policy}`
+    const line = this.scope === "" ? "" : ` for ${this.current ?? "a field without tag"} (${this.scope})`
+    return `no tag out of ${this.listed} listed matches ${this.policy}${line}`
   }
 }
 
@@ -33,6 +52,8 @@ export interface Selector {
   /** The tags that pass the grammar, exclusions and filter: the only ones worth a lookup. */
   readonly candidates: (tags: ReadonlyArray<TagInfo>) => ReadonlyArray<TagInfo>
   readonly select: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Either.Either<Selection, NoCandidate>
+  /** How every tag was read and judged for this current tag, and why the choice fell as it did. */
+  readonly explain: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Explanation
 }
 
 /** Referrer fallback tags (`sha256-<hex>[.sig|.att|...]`) are artifacts, never images to deploy. */
@@ -40,8 +61,23 @@ const referrerTag = /^sha256-[0-9a-f]{64}/
 
 interface Filters {
   readonly excludes: ReadonlyArray<RegExp>
+  readonly filter: RegExp | undefined
   readonly valueOf: (tag: string) => string | undefined
   readonly allowDowngrade: boolean
+}
+
+interface Ranked<R> {
+  readonly info: TagInfo
+  readonly rank: R
+}
+
+/** Why a tag is dropped before any policy reads it, or undefined when it is not. */
+const dropped = (filters: Filters, tag: string): string | undefined => {
+  if (!isValidTag(tag)) return "not a valid tag"
+  if (referrerTag.test(tag)) return "a signature or attestation"
+  const excluded = filters.excludes.find((re) => re.test(tag))
+  if (excluded !== undefined) return `excluded by ${excluded.source}`
+  return filters.valueOf(tag) === undefined ? `not matched by filterTags ${filters.filter?.source ?? ""}` : undefined
 }
 
 const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
@@ -52,37 +88,92 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
   const eligible = (info: TagInfo) =>
     isValidTag(info.tag) && !referrerTag.test(info.tag) && !filters.excludes.some((re) => re.test(info.tag))
   const passes = (info: TagInfo) => eligible(info) && filters.valueOf(info.tag) !== undefined
-  // Every target of an image ranks the same listing: rank it once, whatever the field holds.
-  const rankings = new WeakMap<ReadonlyArray<TagInfo>, { readonly best: { readonly info: TagInfo; readonly rank: R } | undefined; readonly kept: number }>()
-  const ranking = (tags: ReadonlyArray<TagInfo>) => {
-    const known = rankings.get(tags)
+  // Every target of an image ranks the same listing: rank it once per line, whatever the field holds.
+  const rankings = new WeakMap<ReadonlyArray<TagInfo>, Map<string, { readonly best: Ranked<R> | undefined; readonly kept: number }>>()
+  const ranking = (tags: ReadonlyArray<TagInfo>, line: Line<R>) => {
+    let byLine = rankings.get(tags)
+    if (byLine === undefined) rankings.set(tags, (byLine = new Map()))
+    const known = byLine.get(line.key)
     if (known !== undefined) return known
-    let best: { readonly info: TagInfo; readonly rank: R } | undefined
+    let best: Ranked<R> | undefined
     let kept = 0
     for (const info of tags) {
       if (!eligible(info)) continue
       const rank = rankOf(info)
-      if (rank === undefined || !policy.accepts(rank)) continue
+      if (rank === undefined || line.reject(rank) !== undefined) continue
       kept++
-      if (best === undefined || policy.compare(rank, best.rank) > 0) best = { info, rank }
+      if (best === undefined || line.compare(rank, best.rank) > 0) best = { info, rank }
     }
-    rankings.set(tags, { best, kept })
-    return { best, kept }
+    const result = { best, kept }
+    byLine.set(line.key, result)
+    return result
   }
+  /** The current tag as the policy reads it; `null` when it cannot. */
+  const currentRank = (tags: ReadonlyArray<TagInfo>, current: string | undefined): R | undefined | null =>
+    current === undefined ? undefined : rankOf(tags.find((t) => t.tag === current) ?? { tag: current }) ?? null
+  const lineFor = (rank: R | undefined | null) => policy.lineOf(rank ?? undefined)
+
   const select = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Either.Either<Selection, NoCandidate> => {
-    const { best, kept } = ranking(tags)
     const listed = tags.length
-    if (best === undefined) return Either.left(new NoCandidate({ listed, policy: policy.name }))
+    const rank = currentRank(tags, current)
+    const line = lineFor(rank)
+    const { best, kept } = ranking(tags, line)
+    // A tag the policy cannot rank is never replaced by a "best" one it cannot be compared with.
+    if (current !== undefined && rank === null && !filters.allowDowngrade) {
+      return Either.right({ _tag: "Unranked", tag: current, floating: policy.floating, policy: policy.name, listed, kept })
+    }
+    if (best === undefined) {
+      const above = line.unbounded === undefined || rank == null ? undefined : ranking(tags, line.unbounded).best
+      if (current !== undefined && rank != null && above !== undefined && !filters.allowDowngrade && line.compare(rank, above.rank) > 0) {
+        return Either.right({ _tag: "Ahead", tag: current, best: above.info.tag, listed, kept })
+      }
+      return Either.left(new NoCandidate({ listed, policy: policy.name, scope: line.scope, current }))
+    }
     if (current === best.info.tag) return Either.right({ _tag: "UpToDate", tag: current, listed, kept })
-    if (current !== undefined && !filters.allowDowngrade) {
-      const rank = rankOf(tags.find((t) => t.tag === current) ?? { tag: current })
-      if (rank !== undefined && policy.compare(rank, best.rank) > 0) {
+    if (current !== undefined && rank != null) {
+      if (line.same(rank, best.rank)) return Either.right({ _tag: "UpToDate", tag: current, listed, kept })
+      if (!filters.allowDowngrade && line.compare(rank, best.rank) > 0) {
         return Either.right({ _tag: "Ahead", tag: current, best: best.info.tag, listed, kept })
       }
     }
     return Either.right({ _tag: "Update", tag: best.info.tag, listed, kept })
   }
-  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select }
+
+  const explain = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Explanation => {
+    const rank = currentRank(tags, current)
+    const line = lineFor(rank)
+    const candidates: Array<Ranked<R>> = []
+    const passedOver = new Map<string, Array<{ readonly tag: string; readonly reading: string | undefined }>>()
+    const pass = (reason: string, tag: string, reading?: string) => {
+      const group = passedOver.get(reason) ?? []
+      if (group.length === 0) passedOver.set(reason, group)
+      group.push({ tag, reading })
+    }
+    for (const info of tags) {
+      const drop = dropped(filters, info.tag)
+      const r = drop === undefined ? rankOf(info) : undefined
+      if (drop !== undefined) pass(drop, info.tag)
+      else if (r === undefined) pass(`not read by ${policy.name}`, info.tag)
+      else {
+        const reason = line.reject(r)
+        if (reason === undefined) candidates.push({ info, rank: r })
+        else pass(reason, info.tag, policy.describe(r))
+      }
+    }
+    candidates.sort((a, b) => line.compare(b.rank, a.rank))
+    return {
+      policy: policy.name,
+      current,
+      currentReading: current === undefined ? undefined : rank == null ? `not read by ${policy.name}` : policy.describe(rank),
+      scope: line.scope,
+      listed: tags.length,
+      candidates: candidates.map((c) => ({ tag: c.info.tag, reading: policy.describe(c.rank) })),
+      passedOver: [...passedOver].map(([reason, group]) => ({ reason, tags: group })),
+      selection: select(tags, current)
+    }
+  }
+
+  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, explain }
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */
@@ -91,6 +182,25 @@ export const compileSelector: (spec: SelectorSpec) => Either.Either<Selector, st
   (spec) => JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade]),
   1_000
 )
+
+const selectorFor = (policy: PolicySpec, filters: Filters): Either.Either<Selector, string> => {
+  switch (policy._tag) {
+    case "version":
+      return validVersionRange(policy.range)
+        ? Either.right(selectorOf(versionPolicy(policy.range), filters))
+        : Either.left(`invalid version range ${JSON.stringify(policy.range)}: use "^", "*" or a semver range`)
+    case "semver":
+      return validSemverRange(policy.range) === undefined
+        ? Either.left(`invalid semver range ${JSON.stringify(policy.range)}`)
+        : Either.right(selectorOf(semverPolicy(policy.range), filters))
+    case "alphabetical":
+      return Either.right(selectorOf(alphabeticalPolicy(policy.order), filters))
+    case "numerical":
+      return Either.right(selectorOf(numericalPolicy(policy.order), filters))
+    case "newest":
+      return Either.right(selectorOf(newestPolicy, filters))
+  }
+}
 
 const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
   Either.gen(function* () {
@@ -101,6 +211,7 @@ const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
     const extract = spec.filterTags?.extract ?? ""
     const filters: Filters = {
       excludes,
+      filter,
       allowDowngrade: spec.allowDowngrade,
       valueOf: (tag) => {
         if (filter === undefined) return tag
@@ -109,18 +220,5 @@ const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
         return extract === "" ? tag : expandTemplate(extract, m)
       }
     }
-    const policy = spec.policy
-    switch (policy._tag) {
-      case "semver":
-        if (validSemverRange(policy.range) === undefined) {
-          return yield* Either.left(`invalid semver range ${JSON.stringify(policy.range)}`)
-        }
-        return selectorOf(semverPolicy(policy.range), filters)
-      case "alphabetical":
-        return selectorOf(alphabeticalPolicy(policy.order), filters)
-      case "numerical":
-        return selectorOf(numericalPolicy(policy.order), filters)
-      case "newest":
-        return selectorOf(newestPolicy, filters)
-    }
+    return yield* selectorFor(spec.policy, filters)
   })

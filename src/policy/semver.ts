@@ -1,5 +1,5 @@
 import * as semver from "semver"
-import { byteOrder, type TagPolicy } from "./TagPolicy.ts"
+import { byteOrder, fixedLine, type TagPolicy } from "./TagPolicy.ts"
 
 export interface SemverRank {
   readonly major: bigint
@@ -87,11 +87,19 @@ export const semverPolicy = (range: string): TagPolicy<SemverRank> => {
   const r = new semver.Range(range, { includePrerelease })
   // `*` takes every release, even versions too large for the range matcher's integers.
   const any = r.range === "" || r.range === "*"
+  const line = fixedLine<SemverRank>(
+    (rank) =>
+      !includePrerelease && rank.prerelease.length > 0
+        ? "a pre-release (the range names none)"
+        : any || r.test(rank.normalised) ? undefined : `outside ${range}`,
+    compareSemver
+  )
   return {
     name: `semver ${range}`,
     usesCreated: false,
+    floating: false,
     parse: (value, info) => parseSemver(value, info.tag),
-    accepts: (rank) => (includePrerelease || rank.prerelease.length === 0) && (any || r.test(rank.normalised)),
-    compare: compareSemver
+    describe: (rank) => `semver ${rank.normalised}`,
+    lineOf: () => line
   }
 }

@@ -28,7 +28,7 @@ describe("decodeWatcherFile: valid targets", () => {
       provider: "my-gcr",
       filePath: "foo/deployment.yaml",
       field: "spec.containers[0].image",
-      policy: { _tag: "semver", range: "*" },
+      policy: { _tag: "version", range: "^" },
       excludeTags: DEFAULT_EXCLUDE_TAGS,
       allowDowngrade: false,
       format: "image",
@@ -44,6 +44,8 @@ describe("decodeWatcherFile: valid targets", () => {
       { field: "$.spec.containers[0].image" }
     ],
     ["semver range", `policy: { semver: ">=1.0.0-0" }`, { policy: { _tag: "semver", range: ">=1.0.0-0" } }],
+    ["version across majors", `policy: { version: "*" }`, { policy: { _tag: "version", range: "*" } }],
+    ["version range", `policy: { version: ">=1.2 <3" }`, { policy: { _tag: "version", range: ">=1.2 <3" } }],
     ["alphabetical", "policy: { alphabetical: desc }", { policy: { _tag: "alphabetical", order: "desc" } }],
     ["numerical", "policy:\n  numerical: asc", { policy: { _tag: "numerical", order: "asc" } }],
     ["newest", "policy: { newest: true }", { policy: { _tag: "newest" } }],
@@ -94,7 +96,7 @@ describe("decodeWatcherFile: valid targets", () => {
     const text = readFileSync(new URL("../../pipelines/imagewatcher-example.yaml", import.meta.url), "utf8")
     const result = decodeWatcherFile(FILE, text)
     expect(Either.isRight(result) && result.right.targets.map((t) => [t.provider, t.policy._tag, t.format])).toEqual([
-      ["my-gcr", "semver", "image"],
+      ["my-gcr", "version", "image"],
       ["my-dockerhub", "numerical", "image"],
       ["ghcr", "semver", "tag"]
     ])
@@ -104,7 +106,7 @@ describe("decodeWatcherFile: valid targets", () => {
 const invalid: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [number, string, string]>]> = [
   ["a bad policy value", "policy: { alphabetical: up }", [[9, "spec.targets[0].policy.alphabetical", `expected one of asc, desc, got "up"`]]],
   ["newest: false", "policy: { newest: false }", [[9, "spec.targets[0].policy.newest", "only `newest: true` is allowed"]]],
-  ["two policies", "policy: { semver: '*', numerical: asc }", [[9, "spec.targets[0].policy", "exactly one of semver, alphabetical, numerical, newest, got semver and numerical"]]],
+  ["two policies", "policy: { semver: '*', numerical: asc }", [[9, "spec.targets[0].policy", "exactly one of version, semver, alphabetical, numerical, newest, got semver and numerical"]]],
   ["no policy", "policy: {}", [[9, "spec.targets[0].policy", "exactly one of"]]],
   ["an unknown policy", "policy: { latest: true }", [[9, "spec.targets[0].policy.latest", "unknown key"]]],
   ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, provider"]]],

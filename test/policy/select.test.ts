@@ -11,7 +11,7 @@ interface Case {
   readonly filterTags?: { pattern: string; extract: string }
   readonly excludeTags?: ReadonlyArray<string>
   readonly allowDowngrade?: boolean
-  /** `update X`, `uptodate X`, `ahead X`, or `none`. */
+  /** `update X`, `uptodate X`, `ahead X`, `unranked X`, or `none`. */
   readonly expect: string
 }
 
@@ -34,7 +34,9 @@ const cases: ReadonlyArray<Case> = [
   { name: "no downgrade", tags: ["1.0.0", "1.1.0"], current: "2.0.0", expect: "ahead 2.0.0" },
   { name: "downgrade allowed", tags: ["1.0.0", "1.1.0"], current: "2.0.0", allowDowngrade: true, expect: "update 1.1.0" },
   { name: "no candidate", tags: ["latest", "main"], current: "1.0.0", expect: "none" },
-  { name: "current not a version", tags: ["1.0.0"], current: "latest", expect: "update 1.0.0" },
+  { name: "current not a version", tags: ["1.0.0"], current: "latest", allowDowngrade: true, expect: "update 1.0.0" },
+  { name: "current not a version is left alone", tags: ["1.0.0"], current: "latest", expect: "unranked latest" },
+  { name: "current not a version, no candidate either: left alone", tags: ["main"], current: "latest", expect: "unranked latest" },
   { name: "signature tags excluded by default", tags: ["1.0.0", "2.0.0.sig"], current: "1.0.0", expect: "uptodate 1.0.0" },
   { name: "exclusion list replaces default", tags: ["1.0.0", "1.1.0", "2.0.0"], excludeTags: ["^2\\."], current: "1.0.0", expect: "update 1.1.0" },
   { name: "huge numbers", tags: ["9007199254740993.0.0", "9007199254740992.0.0"], current: "1.0.0", expect: "update 9007199254740993.0.0" },
@@ -99,7 +101,9 @@ const cases: ReadonlyArray<Case> = [
   { name: "suffix tags are pre-releases to semver", tags: ["1.0.0", "2.0.0-alpine", "1.5.0-alpine"], filterTags: { pattern: "-alpine$", extract: "" }, current: "1.5.0-alpine", expect: "none" },
   { name: "filter and extract the version before a suffix", tags: ["1.0.0", "2.0.0-alpine", "1.5.0-alpine"], filterTags: { pattern: "^(?P<v>.*)-alpine$", extract: "$v" }, current: "1.5.0-alpine", expect: "update 2.0.0-alpine" },
   { name: "filter with extract ranks the extracted version", tags: ["app-1.9.0", "app-1.10.0", "other-9.0.0"], filterTags: { pattern: "^app-(.*)$", extract: "$1" }, current: "app-1.9.0", expect: "update app-1.10.0" },
-  { name: "current not matching the filter moves onto it", tags: ["1.0.0-alpine", "1.1.0-alpine"], filterTags: { pattern: "^(.*)-alpine$", extract: "$1" }, current: "1.0.0", expect: "update 1.1.0-alpine" },
+  { name: "current not matching the filter moves onto it", tags: ["1.0.0-alpine", "1.1.0-alpine"], filterTags: { pattern: "^(.*)-alpine$", extract: "$1" }, current: "1.0.0", allowDowngrade: true, expect: "update 1.1.0-alpine" },
+  { name: "current not matching the filter is left alone", tags: ["1.0.0-alpine", "1.1.0-alpine"], filterTags: { pattern: "^(.*)-alpine$", extract: "$1" }, current: "1.0.0", expect: "unranked 1.0.0" },
+  { name: "numerical: a current tag that is not a number is left alone", policy: { _tag: "numerical", order: "asc" }, tags: ["1", "2"], current: "stable", expect: "unranked stable" },
   { name: "RE2 case-insensitive flag", policy: { _tag: "alphabetical", order: "asc" }, tags: ["REL-a", "rel-b", "x"], filterTags: { pattern: "(?i)^rel-", extract: "" }, current: "REL-a", expect: "update rel-b" },
   { name: "RE2 POSIX class", policy: { _tag: "numerical", order: "asc" }, tags: ["b1", "b22", "bx"], filterTags: { pattern: "^b([[:digit:]]+)$", extract: "$1" }, current: "b1", expect: "update b22" },
   { name: "several exclusions", tags: ["1.0.0", "1.1.0-debug", "1.2.0", "1.3.0"], excludeTags: ["-debug$", "^1\\.3\\."], current: "1.0.0", expect: "update 1.2.0" },
@@ -121,7 +125,7 @@ const run = (c: Case): string => {
   const result = selector.select(c.tags.map((tag) => ({ tag })), c.current)
   if (Either.isLeft(result)) return "none"
   const s = result.right
-  return `${s._tag === "Update" ? "update" : s._tag === "UpToDate" ? "uptodate" : "ahead"} ${s.tag}`
+  return `${s._tag.toLowerCase()} ${s.tag}`
 }
 
 describe("tag selection", () => {

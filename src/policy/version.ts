@@ -1,0 +1,237 @@
+import * as semver from "semver"
+import { byteOrder, type Line, type TagPolicy } from "./TagPolicy.ts"
+
+/** A pre-release marker: its word's place among pre-release words, and the numbers that follow it. */
+export interface PreRelease {
+  readonly word: string
+  readonly order: number
+  readonly numbers: ReadonlyArray<string>
+}
+
+/** A tag read as `[v]NUMBERS[build][-variant]`. Numbers keep their digits as written. */
+export interface VersionRank {
+  readonly tag: string
+  readonly prefix: string
+  readonly numbers: ReadonlyArray<string>
+  readonly build: string | undefined
+  readonly pre: PreRelease | undefined
+  /** Everything after `-` that is neither a pre-release word nor a revision; `""` for none. */
+  readonly variant: string
+  /** The first number is a year, or the tag is an 8-digit date: such lines move across "majors". */
+  readonly calendar: boolean
+}
+
+// Development builds first, release candidates last: the order in which a release's pre-releases come out.
+const PRE_WORDS: Record<string, number> = {
+  dev: 0, snapshot: 0, nightly: 0, canary: 0,
+  a: 1, alpha: 1,
+  b: 2, beta: 2,
+  pre: 3, preview: 3,
+  rc: 4
+}
+
+const headRe = /^([vV]?)(\d+(?:\.\d+){0,3})/
+// Glued to the last number, as Python and Home Assistant write them: `2024.1.0b3`, `3.13.0rc1`.
+const gluedPreRe = /^(alpha|beta|rc|a|b)(\d*)/i
+const buildRe = /^[_+](\d+)/
+// A word of its own: `rc.10`, `beta2`, `SNAPSHOT`, `preview.7`.
+const preWordRe = /^(alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary)\.?((?:\d+)(?:\.\d+)*)?$/i
+const revisionRe = /^r(\d+)$/
+const yearRe = /^(?:19|20)\d\d$/
+const dateRe = /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/
+
+const preRelease = (word: string, digits: string | undefined): PreRelease => ({
+  word: word.toLowerCase(),
+  order: PRE_WORDS[word.toLowerCase()] ?? 0,
+  numbers: digits === undefined || digits === "" ? [] : digits.split(".")
+})
+
+/** Reads a tag as a version, or returns undefined for tags that are not one (`latest`, `sha-1a2b3c4`, `1.2.3.4.5`). */
+export const parseVersion = (value: string, tag: string = value): VersionRank | undefined => {
+  const head = headRe.exec(value)
+  if (head === null) return undefined
+  const [whole, prefix = "", digits = ""] = head
+  const numbers = digits.split(".")
+  let rest = value.slice(whole.length)
+  let pre: PreRelease | undefined
+  let build: string | undefined
+  const glued = gluedPreRe.exec(rest)
+  if (glued !== null) {
+    pre = preRelease(glued[1] ?? "", glued[2])
+    rest = rest.slice(glued[0].length)
+  }
+  const built = buildRe.exec(rest)
+  if (built !== null) {
+    build = built[1]
+    rest = rest.slice(built[0].length)
+  }
+  if (rest !== "" && !rest.startsWith("-")) return undefined
+  const words = rest === "" ? [] : rest.slice(1).split("-")
+  if (words.some((w) => w === "")) return undefined
+  if (pre === undefined) {
+    const at = words.findIndex((w) => preWordRe.test(w))
+    const word = words[at]
+    if (word !== undefined) {
+      const m = preWordRe.exec(word)
+      pre = preRelease(m?.[1] ?? word, m?.[2])
+      words.splice(at, 1)
+    }
+  }
+  const last = words[words.length - 1]
+  const revision = last === undefined ? null : revisionRe.exec(last)
+  if (build === undefined && revision !== null) {
+    build = revision[1]
+    words.pop()
+  } else if (build === undefined && words.length === 1 && /^\d+$/.test(last ?? "")) {
+    // `1.25.3-2`: a package revision, not a variant.
+    build = last
+    words.pop()
+  }
+  const first = numbers[0] ?? ""
+  return {
+    tag,
+    prefix,
+    numbers,
+    build,
+    pre,
+    variant: words.join("-"),
+    calendar: (numbers.length > 1 && yearRe.test(first)) || (numbers.length === 1 && dateRe.test(first))
+  }
+}
+
+/** Compares decimal digit strings by value, leading zeros and size notwithstanding. */
+export const compareNumber = (a: string, b: string): number => {
+  const x = a.replace(/^0+(?=\d)/, "")
+  const y = b.replace(/^0+(?=\d)/, "")
+  return x.length - y.length || byteOrder(x, y)
+}
+
+/** Part by part; a missing part ranks below any number (`rc` < `rc.1`, `1.2` < `1.2.0` when precision decides). */
+const compareParts = (a: ReadonlyArray<string>, b: ReadonlyArray<string>, missing: string | undefined): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? missing
+    const y = b[i] ?? missing
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? -1 : 1
+    const c = compareNumber(x, y)
+    if (c !== 0) return c
+  }
+  return 0
+}
+
+const comparePre = (a: PreRelease | undefined, b: PreRelease | undefined): number => {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1
+  return a.order - b.order || compareParts(a.numbers, b.numbers, undefined) || byteOrder(a.word, b.word)
+}
+
+/** The version a tag stands for: numbers (missing parts are 0), then release above pre-release, then build. */
+export const compareVersions = (a: VersionRank, b: VersionRank): number =>
+  compareParts(a.numbers, b.numbers, "0") ||
+  comparePre(a.pre, b.pre) ||
+  compareParts(a.build === undefined ? [] : [a.build], b.build === undefined ? [] : [b.build], undefined)
+
+const widths = (r: VersionRank): string => r.numbers.map((n) => n.length).join(".")
+const padded = (r: VersionRank): boolean => r.numbers.some((n) => n.length > 1 && n.startsWith("0"))
+
+/**
+ * On equal versions: the current tag's spelling (its prefix, then its digit widths, then whether
+ * it pads with zeros), then the more precise, then any stable order.
+ */
+const tieBreak = (current: VersionRank | undefined) => (a: VersionRank, b: VersionRank): number => {
+  if (current !== undefined) {
+    const like = (r: VersionRank) => [r.prefix === current.prefix, widths(r) === widths(current), padded(r) === padded(current)]
+    const x = like(a)
+    const y = like(b)
+    for (let i = 0; i < x.length; i++) {
+      const c = Number(x[i]) - Number(y[i])
+      if (c !== 0) return c
+    }
+  }
+  return a.numbers.length - b.numbers.length || byteOrder(b.tag, a.tag)
+}
+
+const sameNumbers = (a: VersionRank, b: VersionRank) => compareParts(a.numbers, b.numbers, "0") === 0
+
+/** The `MAJOR.MINOR.PATCH[-pre]` a range is checked against, or undefined when too large for one. */
+const asSemver = (r: VersionRank): string | undefined => {
+  const core = [0, 1, 2].map((i) => (r.numbers[i] ?? "0").replace(/^0+(?=\d)/, ""))
+  if (core.some((n) => n.length > 15)) return undefined
+  const pre = r.pre === undefined ? "" : `-${[r.pre.word, ...r.pre.numbers.map((n) => n.replace(/^0+(?=\d)/, ""))].join(".")}`
+  return `${core.join(".")}${pre}`
+}
+
+/** How a tag was read, for `runner explain`. */
+export const describeVersion = (r: VersionRank): string =>
+  [
+    `version ${r.numbers.join(".")}`,
+    r.pre === undefined ? undefined : `pre-release ${[r.pre.word, ...r.pre.numbers].join(".")}`,
+    r.build === undefined ? undefined : `build ${r.build}`,
+    r.variant === "" ? undefined : `variant ${r.variant}`,
+    r.calendar ? "calendar" : undefined
+  ]
+    .filter((part) => part !== undefined)
+    .join(", ")
+
+const parts = (n: number) => (n === 1 ? "1 number" : `${n} numbers`)
+
+/** Checks a `version` range: `^` (the default), `*`, or any semver range. */
+export const validVersionRange = (range: string): boolean =>
+  range === "^" || range === "*" || semver.validRange(range) !== null
+
+/**
+ * The default policy. A target keeps its current tag's variant and number of parts; `^` keeps its
+ * major version too, except for calendar versions and single numbers; pre-releases are candidates
+ * only on the current tag's own pre-release track, or when the range names one.
+ */
+export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
+  const namesPre = /\d-[0-9A-Za-z]/.test(range)
+  const custom = range !== "^" && range !== "*"
+  const matcher = custom ? new semver.Range(range, { includePrerelease: namesPre }) : undefined
+  // The current tag's own pre-release track is followed whatever the range says of pre-releases.
+  const trackMatcher = custom ? new semver.Range(range, { includePrerelease: true }) : undefined
+  const inRange = (r: VersionRank, onTrack: boolean) => {
+    const m = onTrack ? trackMatcher : matcher
+    if (m === undefined) return true
+    const v = asSemver(r)
+    return v !== undefined && m.test(v)
+  }
+  /** `bounded`: within the range (and `^`'s major); otherwise any version, for telling "ahead" from "no candidate". */
+  const lineOf = (current: VersionRank | undefined, bounded = true): Line<VersionRank> => {
+    const keepMajor = bounded && range === "^" && current !== undefined && !current.calendar && current.numbers.length > 1
+    const major = current?.numbers[0] ?? ""
+    const variant = current?.variant ?? ""
+    const track = current?.pre === undefined ? undefined : current
+    const reject = (r: VersionRank): string | undefined => {
+      if (r.variant !== variant) return "another variant"
+      if (current !== undefined && r.numbers.length !== current.numbers.length) return "another number of parts"
+      if (keepMajor && compareNumber(r.numbers[0] ?? "", major) !== 0) return `another major version (${range} keeps ${major})`
+      const onTrack = r.pre !== undefined && track !== undefined && sameNumbers(r, track)
+      if (r.pre !== undefined && !namesPre && !onTrack) return "a pre-release of another line"
+      if (bounded && !inRange(r, onTrack)) return `outside ${range}`
+      return undefined
+    }
+    const spelling = tieBreak(current)
+    return {
+      key: current === undefined ? "" : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
+      scope: [
+        variant === "" ? "no variant" : `variant ${variant}`,
+        current === undefined ? undefined : parts(current.numbers.length),
+        keepMajor ? `major ${major}` : undefined,
+        namesPre ? undefined : track === undefined ? "releases" : `releases and pre-releases of ${track.numbers.join(".")}`
+      ]
+        .filter((s) => s !== undefined)
+        .join(", "),
+      reject,
+      compare: (a, b) => compareVersions(a, b) || spelling(a, b),
+      same: (a, b) => compareVersions(a, b) === 0,
+      ...(bounded && (keepMajor || custom) ? { unbounded: lineOf(current, false) } : {})
+    }
+  }
+  return {
+    name: `version ${range}`,
+    usesCreated: false,
+    floating: true,
+    parse: (value, info) => parseVersion(value, info.tag),
+    describe: describeVersion,
+    lineOf: (current) => lineOf(current)
+  }
+}
