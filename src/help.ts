@@ -10,6 +10,7 @@ Usage:
          [--listen ADDR [--api-token-file FILE]]
          [--log-format text|json] [--log-level debug|info|warn|error]
   runner validate --config FILE... [WATCHER_FILE...]
+  runner explain --config FILE|DIR... [--data-dir DIR] IMAGE [FILE]
   runner notify --config FILE --provider NAME --image IMAGE --tag TAG [--digest DIGEST]
   runner notify --address URL --token-file FILE --image IMAGE --tag TAG [--digest DIGEST]
   runner --help | --version
@@ -33,13 +34,26 @@ Options:
 Commands:
   validate            Check config files (and ImageWatcher files given as paths) without
                       touching any registry or repository. Exit 0 when all are valid, 2 otherwise.
+  explain             For the targets of IMAGE (in FILE only, if given): a dry pass that
+                      shows how each listed tag was read (version, build, variant,
+                      pre-release), which were candidates, which were passed over and why,
+                      and why the chosen tag won or nothing moved. Nothing is committed.
   notify              Register a new tag of an image in a STORE provider's tag store
                       (--config, --provider), for CI pipelines that push images; or send
                       it to a running runner's API (--address URL --token-file FILE), which
                       also checks the repositories watching the image at once.
 
+Tag policies (in each ImageWatcher target; the default is version: "^"):
+  version: RANGE      tags as people write them, [v]NUMBERS[build][-variant]: keeps the current
+                      tag's variant, number of parts and spelling; "^" keeps its major version
+                      (calendar versions and single numbers move to the highest), "*" allows
+                      majors, any other semver range bounds it. Floating tags (latest, stable,
+                      sha-...) are left alone: name a policy to manage them.
+  semver: RANGE       strict SemVer, as Flux reads it.
+  alphabetical: asc|desc, numerical: asc|desc, newest: true
+
 Exit codes:
-  0  every target processed (updated or already up to date)
+  0  every target processed (updated, up to date, or a floating tag left alone)
   1  a target, watcher file, provider or repository failed (the rest still ran)
   2  unusable config or arguments; nothing was done
   130  interrupted (SIGINT/SIGTERM) before every target was processed; a service

@@ -33,6 +33,13 @@ const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, Env, Record<
   ["listen and api token", ["--config", "x", "--listen", ":8080", "--api-token-file", "/t"], {}, { listen: ":8080", apiTokenFile: "/t" }],
   ["listen from env", ["--config", "x"], { RUNNER_LISTEN: ":9090", RUNNER_API_TOKEN_FILE: "/t" }, { listen: ":9090", apiTokenFile: "/t" }],
   ["listen is for the daemon", ["--config", "x", "--once", "--listen", ":8080"], {}, "does not apply to --once"],
+  ["explain an image", ["explain", "--config", "p", "nginx"], {}, { _tag: "Explain", configs: ["p"], image: "nginx", file: undefined, logLevel: "info" }],
+  ["explain an image in one file", ["explain", "--config", "p", "--data-dir", "d", "nginx", "app.yaml"], {}, { _tag: "Explain", image: "nginx", file: "app.yaml", dataDir: "d" }],
+  ["explain config from env", ["explain", "nginx"], { RUNNER_CONFIG: "p" }, { _tag: "Explain", configs: ["p"] }],
+  ["explain needs an image", ["explain", "--config", "p"], {}, "explain needs the IMAGE"],
+  ["explain needs a config", ["explain", "nginx"], {}, "no config given"],
+  ["explain takes one file", ["explain", "--config", "p", "nginx", "a.yaml", "b.yaml"], {}, "unexpected argument b.yaml"],
+  ["explain never commits", ["explain", "--config", "p", "--once", "nginx"], {}, "--once does not apply to explain"],
   ["api token needs listen", ["--config", "x", "--api-token-file", "/t"], {}, "--api-token-file needs --listen"]
 ]
 

@@ -137,6 +137,7 @@ describe("tag selection", () => {
 describe("invalid selectors are refused before any registry call", () => {
   test.each([
     ["bad range", { policy: semver("not a range!"), excludeTags: [], allowDowngrade: false }],
+    ["bad version range", { policy: { _tag: "version", range: "^^" }, excludeTags: [], allowDowngrade: false }],
     ["bad exclude regex", { policy: semver("*"), excludeTags: ["("], allowDowngrade: false }],
     ["bad filter regex", { policy: semver("*"), excludeTags: [], allowDowngrade: false, filterTags: { pattern: "[", extract: "" } }]
   ] as const)("%s", (_name, spec) => {

@@ -1,6 +1,7 @@
 /** The default policy, `version`: how tags are read, and what each realistic tag scheme moves to. */
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
+import { readFileSync } from "node:fs"
 import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY, type PolicySpec } from "../../src/config/model.ts"
 import { formatExplanation } from "../../src/policy/explain.ts"
 import { compileSelector } from "../../src/policy/select.ts"
@@ -321,5 +322,30 @@ describe("explain", () => {
     const text = formatExplanation("h", selectorFor({}).explain([{ tag: "1.0.0" }, { tag: "latest" }], "latest"))
     expect(text).toContain("current: latest (not read by version ^)")
     expect(text).toContain("result: latest stays: floating tag: name a policy to manage it")
+  })
+})
+
+describe("the README's table of tag schemes is what the default does", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
+  const lines = readme.slice(readme.indexOf("| image | tags listed |")).split("\n").slice(2)
+  const end = lines.findIndex((line) => !line.startsWith("| "))
+  const rows = lines.slice(0, end).map((line) => line.split(" | "))
+  const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? "")
+  let previous: ReadonlyArray<string> = []
+  const cases = rows.map(([image = "", listed = "", current = "", outcome = ""]) => {
+    const tags = listed === "same" ? previous : ticked(listed)
+    previous = tags
+    const [now = ""] = ticked(current)
+    const [next] = ticked(outcome)
+    const expected = outcome.startsWith("stays: floating") ? `unranked ${now}` : outcome.startsWith("stays") ? `uptodate ${now}` : `update ${next}`
+    return [`${image.replace(/^\| /, "")}: ${now}`, [...new Set([...tags, now])], now, expected] as const
+  })
+
+  test("it has a row per scheme", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(15)
+  })
+
+  test.each(cases)("%s", (_name, tags, current, expected) => {
+    expect(run({ name: "", tags, current, expect: "" })).toBe(expected)
   })
 })
