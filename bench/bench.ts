@@ -43,7 +43,8 @@ const SIZE = quick
 const TARGETS_PER_IMAGE = 5
 const TAGS = Array.from({ length: 10 }, (_, i) => `1.${i}.0`)
 const CURRENT = TAGS[TAGS.length - 1] as string
-const NEW_TAG = "2.0.0"
+// A minor release: the default policy keeps each target on its major version.
+const NEW_TAG = "1.10.0"
 const SCALE_TAGS = ["1.0.0", "1.1.0", "1.2.0"]
 /** Tags per page the paging proxy serves when counting requests: 10 tags are 3 pages. */
 const PAGE_SIZE = 4

@@ -71,13 +71,12 @@ interface Ranked<R> {
   readonly rank: R
 }
 
-/** Why a tag is dropped before any policy reads it, or undefined when it is not. */
+/** Why a tag is dropped before its value is even extracted, or undefined when it is not. */
 const dropped = (filters: Filters, tag: string): string | undefined => {
   if (!isValidTag(tag)) return "not a valid tag"
   if (referrerTag.test(tag)) return "a signature or attestation"
   const excluded = filters.excludes.find((re) => re.test(tag))
-  if (excluded !== undefined) return `excluded by ${excluded.source}`
-  return filters.valueOf(tag) === undefined ? `not matched by filterTags ${filters.filter?.source ?? ""}` : undefined
+  return excluded === undefined ? undefined : `excluded by ${excluded.source}`
 }
 
 const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
@@ -85,10 +84,22 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     const value = filters.valueOf(info.tag)
     return value === undefined ? undefined : policy.parse(value, info)
   }
-  const eligible = (info: TagInfo) =>
-    isValidTag(info.tag) && !referrerTag.test(info.tag) && !filters.excludes.some((re) => re.test(info.tag))
+  const eligible = (info: TagInfo) => dropped(filters, info.tag) === undefined
   const passes = (info: TagInfo) => eligible(info) && filters.valueOf(info.tag) !== undefined
-  // Every target of an image ranks the same listing: rank it once per line, whatever the field holds.
+  // Every target of an image reads the same listing: read each tag once, rank once per line.
+  const readings = new WeakMap<ReadonlyArray<TagInfo>, ReadonlyArray<Ranked<R>>>()
+  const read = (tags: ReadonlyArray<TagInfo>) => {
+    let known = readings.get(tags)
+    if (known === undefined) {
+      const ranked: Array<Ranked<R>> = []
+      for (const info of tags) {
+        const rank = eligible(info) ? rankOf(info) : undefined
+        if (rank !== undefined) ranked.push({ info, rank })
+      }
+      readings.set(tags, (known = ranked))
+    }
+    return known
+  }
   const rankings = new WeakMap<ReadonlyArray<TagInfo>, Map<string, { readonly best: Ranked<R> | undefined; readonly kept: number }>>()
   const ranking = (tags: ReadonlyArray<TagInfo>, line: Line<R>) => {
     let byLine = rankings.get(tags)
@@ -97,12 +108,10 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     if (known !== undefined) return known
     let best: Ranked<R> | undefined
     let kept = 0
-    for (const info of tags) {
-      if (!eligible(info)) continue
-      const rank = rankOf(info)
-      if (rank === undefined || line.reject(rank) !== undefined) continue
+    for (const r of read(tags)) {
+      if (line.reject(r.rank) !== undefined) continue
       kept++
-      if (best === undefined || line.compare(rank, best.rank) > 0) best = { info, rank }
+      if (best === undefined || line.compare(r.rank, best.rank) > 0) best = r
     }
     const result = { best, kept }
     byLine.set(line.key, result)
@@ -153,6 +162,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
       const drop = dropped(filters, info.tag)
       const r = drop === undefined ? rankOf(info) : undefined
       if (drop !== undefined) pass(drop, info.tag)
+      else if (filters.valueOf(info.tag) === undefined) pass(`not matched by filterTags ${filters.filter?.source ?? ""}`, info.tag)
       else if (r === undefined) pass(`not read by ${policy.name}`, info.tag)
       else {
         const reason = line.reject(r)

@@ -211,7 +211,7 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
     }
     const spelling = tieBreak(current)
     return {
-      key: current === undefined ? "" : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
+      key: current === undefined ? `${bounded}` : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
       scope: [
         variant === "" ? "no variant" : `variant ${variant}`,
         current === undefined ? undefined : parts(current.numbers.length),

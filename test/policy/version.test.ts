@@ -318,6 +318,15 @@ describe("explain", () => {
     )
   })
 
+  test("tags outside filterTags and invalid tags are named as such", () => {
+    const selector = selectorFor({ filterTags: { pattern: "^app-(.*)$", extract: "$1" } })
+    const text = formatExplanation("h", selector.explain(["app-1.0.0", "app-1.1.0", "other-2.0.0", "-bad"].map((tag) => ({ tag })), "app-1.0.0"))
+    expect(text).toContain("  current: app-1.0.0 (version 1.0.0)\n")
+    expect(text).toContain("  passed over, not matched by filterTags ^app-(.*)$ (1):\n    other-2.0.0\n")
+    expect(text).toContain("  passed over, not a valid tag (1):\n    -bad\n")
+    expect(text).toContain("  result: app-1.0.0 -> app-1.1.0: the highest candidate\n")
+  })
+
   test("a floating tag says why it stays", () => {
     const text = formatExplanation("h", selectorFor({}).explain([{ tag: "1.0.0" }, { tag: "latest" }], "latest"))
     expect(text).toContain("current: latest (not read by version ^)")
