@@ -45,3 +45,18 @@ export const passDuration = Metric.histogram(
 export const rateLimitWaitSeconds = Metric.counter("runner_rate_limit_wait_seconds_total", {
   description: "Seconds spent waiting on registry rate limits."
 })
+
+/**
+ * Failures of a pass, counted per target (and per repository or watcher file that failed whole),
+ * by family: `reason` is one short word such as `registry_auth`, `no_candidate` or `push`.
+ */
+export const targetFailures: (labels: { readonly pipeline: string; readonly repo: string; readonly reason: string }) => Metric.Metric.Counter<number> =
+  memoize(
+    ({ pipeline, repo, reason }) =>
+      Metric.fromMetricKey(
+        MetricKey.counter("runner_target_failures_total", { description: "Targets that failed in a pass, by failure family." }).pipe(
+          MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("repo", repo), MetricLabel.make("reason", reason)])
+        )
+      ),
+    ({ pipeline, repo, reason }) => `${pipeline}\u0000${repo}\u0000${reason}`
+  )

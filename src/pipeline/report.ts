@@ -1,4 +1,6 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
+import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
+import type { ScopeFailureCause, TargetFailure } from "../domain/failures.ts"
 import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
 export type Outcome =
@@ -9,7 +11,7 @@ export type Outcome =
   | { readonly _tag: "Ahead"; readonly best: string }
   /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
   | { readonly _tag: "LeftAlone"; readonly reason: string }
-  | { readonly _tag: "Failed"; readonly reason: string }
+  | { readonly _tag: "Failed"; readonly failure: TargetFailure }
 
 export interface TargetReport {
   readonly pipeline: string
@@ -34,7 +36,7 @@ export interface TargetReport {
 export interface ScopeFailure {
   readonly pipeline: string
   readonly scope: string
-  readonly reason: string
+  readonly failure: ScopeFailureCause
 }
 
 export interface PassReport {
@@ -43,6 +45,39 @@ export interface PassReport {
   /** Unified diffs of what would be committed (dry runs). */
   readonly diffs: ReadonlyArray<string>
 }
+
+/** Where a target's report comes from: its pipeline, repository and watcher file. */
+export interface TargetOrigin {
+  readonly pipeline: Pipeline
+  readonly repo: RepositoryConfig
+  readonly watcherFile: string
+  readonly target: Target
+}
+
+/** The parts of a target's report that say which target it is. */
+export const reportOf = ({ pipeline, repo, watcherFile, target }: TargetOrigin) => ({
+  pipeline: pipeline.name,
+  repoId: repo.repoId,
+  watcherFile,
+  line: target.source.line,
+  filePath: target.filePath,
+  field: target.field,
+  image: target.image
+})
+
+/** The report of a target that failed before a tag was chosen. */
+export const failedReport = (origin: TargetOrigin, failure: TargetFailure, current?: string): TargetReport => ({
+  ...reportOf(origin),
+  current,
+  chosen: undefined,
+  listed: undefined,
+  kept: undefined,
+  outcome: { _tag: "Failed", failure }
+})
+
+/** Reports in the order their targets are declared: by watcher file, then line. */
+export const inDeclarationOrder = (reports: ReadonlyArray<TargetReport>): ReadonlyArray<TargetReport> =>
+  [...reports].sort((a, b) => (a.watcherFile < b.watcherFile ? -1 : a.watcherFile > b.watcherFile ? 1 : a.line - b.line))
 
 export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => ({
   targets: reports.flatMap((r) => r.targets),
@@ -66,7 +101,7 @@ const describe = (o: Outcome): string => {
     case "LeftAlone":
       return o.reason
     case "Failed":
-      return `failed: ${o.reason}`
+      return `failed: ${o.failure.message}`
   }
 }
 
@@ -81,7 +116,7 @@ export const formatReport = (report: PassReport): string => {
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
     lines.push(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`)
   }
-  for (const f of report.failures) lines.push(`${f.scope}  failed: ${f.reason}`)
+  for (const f of report.failures) lines.push(`${f.scope}  failed: ${f.failure.message}`)
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const leftAlone = count("LeftAlone")

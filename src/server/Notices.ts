@@ -1,6 +1,6 @@
 import { Path } from "@effect/platform"
 import { Context, Data, Effect, Layer } from "effect"
-import { TagCache } from "../pipeline/fetchTags.ts"
+import { TagCache } from "../pipeline/TagCache.ts"
 import { Triggers } from "../pipeline/Triggers.ts"
 import { type Watch, WatchIndex } from "../pipeline/WatchIndex.ts"
 import { type ImageRef, imageName } from "../registry/ImageRef.ts"

@@ -1,12 +1,13 @@
-import { Either, Option } from "effect"
-import type { Target } from "../config/model.ts"
+import { Effect, Either, Option } from "effect"
+import type { ProviderConfig, Target } from "../config/model.ts"
+import { ManifestFailure, NoCandidateFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
 import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
 
-/** The diff stage: what one target's field holds, what it should hold, and the edits that get it there. */
+/** The plan stage: what one target's field holds, what it should hold, and the edits that get it there. */
 export interface TargetPlan {
   readonly current: string | undefined
   readonly selection: Selection
@@ -92,9 +93,9 @@ export const currentTags = (
   ...new Set(hits.flatMap((hit) => Either.match(occurrence(target, image, hit), { onLeft: () => [], onRight: (o) => [o.tag] })))
 ]
 
-/** The scalars a target's field path finds in its file, parsed; the failure as a report says it. */
-export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, string> =>
-  findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => e.message))
+/** The scalars a target's field path finds in its file, parsed. */
+export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, ManifestFailure> =>
+  findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => new ManifestFailure({ detail: e.message })))
 
 /**
  * Plans one target from the scalars its field path finds in the current text of its file. Nothing
@@ -107,18 +108,20 @@ export const planTarget = (
   target: Target,
   { image: watched, selector }: CompiledTarget,
   tags: ReadonlyArray<TagInfo>
-): Either.Either<PlanResult, string> =>
+): Either.Either<PlanResult, TargetFailure> =>
   Either.gen(function* () {
     const occurrences: Array<Occurrence> = []
-    for (const hit of hits) occurrences.push(yield* occurrence(target, watched, hit))
+    for (const hit of hits) {
+      occurrences.push(yield* occurrence(target, watched, hit).pipe(Either.mapLeft((detail) => new ManifestFailure({ detail }))))
+    }
     const first = occurrences[0]
-    if (first === undefined) return yield* Either.left(`field ${target.field} not found in ${target.filePath}`)
+    if (first === undefined) return yield* Either.left(new ManifestFailure({ detail: `field ${target.field} not found in ${target.filePath}` }))
 
     const edits: Array<{ hit: ScalarHit; value: string }> = []
     let selection: Selection | undefined
     let newValue = ""
     for (const o of occurrences) {
-      const s = yield* selector.select(tags, o.tag).pipe(Either.mapLeft((e) => e.message))
+      const s = yield* selector.select(tags, o.tag).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message })))
       if (selection === undefined || s._tag === "Update") selection = s
       if (o.digest === undefined) {
         if (s._tag !== "Update") continue
@@ -141,6 +144,40 @@ export const planTarget = (
       newValue = `${s.tag}@${digest}`
     }
     const currents = [...new Set(occurrences.map((o) => o.tag ?? o.digest ?? "(no tag)"))]
-    if (selection === undefined) return yield* Either.left(`field ${target.field} not found`)
+    if (selection === undefined) return yield* Either.left(new ManifestFailure({ detail: `field ${target.field} not found` }))
     return { _tag: "Planned", plan: { current: currents.join(","), selection, edits, oldImage: first.asImage, newValue } } as const
   })
+
+/**
+ * Plans one target with the registry lookups it may need: the digest of the chosen tag when the
+ * field pins one. Most targets need none, and are answered without running an effect.
+ */
+export const planWithDigests = <R>(
+  hits: ReadonlyArray<ScalarHit>,
+  target: Target,
+  compiled: CompiledTarget,
+  provider: ProviderConfig,
+  listed: ReadonlyArray<TagInfo>,
+  digestOf: (tag: string) => Effect.Effect<string, RegistryFailure, R>
+): Effect.Effect<Either.Either<TargetPlan, TargetFailure>, never, R> => {
+  const first = planTarget(hits, target, compiled, listed)
+  if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
+  if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
+  let planned = first.right
+  return Effect.gen(function* () {
+    let tags = listed
+    for (;;) {
+      const tag = planned.tag
+      if (tags.some((t) => t.tag === tag && t.digest !== undefined)) {
+        return Either.left(new RegistryFailure({ provider: provider.name, cause: { _tag: "RegistryError", message: `no digest for ${tag}` } }))
+      }
+      const digest = yield* Effect.either(digestOf(tag))
+      if (Either.isLeft(digest)) return Either.left(digest.left)
+      tags = tags.map((t) => (t.tag === tag ? { ...t, digest: digest.right } : t))
+      const result = planTarget(hits, target, compiled, tags)
+      if (Either.isLeft(result)) return Either.left(result.left)
+      if (result.right._tag === "Planned") return Either.right(result.right.plan)
+      planned = result.right
+    }
+  })
+}

@@ -4,6 +4,10 @@ import type { TagInfo } from "../policy/TagPolicy.ts"
 import { type ImageRef, imageName } from "../registry/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 
+/** One listing: the same provider declaration and repository, whatever spelling the targets use. */
+export const listingKey = (provider: ProviderConfig, image: ImageRef): string =>
+  `${provider.source.file}:${provider.source.line}:${provider.name}\u0000${imageName(image)}`
+
 /** A provider, an image and maybe a tag; equal when they name the same provider declaration, repository and tag. */
 class Key implements Equal.Equal {
   readonly id: string
@@ -12,7 +16,7 @@ class Key implements Equal.Equal {
     readonly image: ImageRef,
     readonly tag = ""
   ) {
-    this.id = `${provider.source.file}:${provider.source.line}:${provider.name}\u0000${imageName(image)}\u0000${tag}`
+    this.id = `${listingKey(provider, image)}\u0000${tag}`
   }
   [Equal.symbol](that: Equal.Equal): boolean {
     return that instanceof Key && that.id === this.id

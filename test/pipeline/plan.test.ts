@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
-import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/diff.ts"
+import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
 
@@ -101,7 +101,7 @@ describe("planTarget", () => {
     const manifest = Either.getOrThrow(parseManifest(c.text))
     const plan = Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled, tags))
     if (c.expect.startsWith("error: ")) {
-      expect(Either.isLeft(plan) ? plan.left : "no error").toContain(c.expect.slice(7))
+      expect(Either.isLeft(plan) ? plan.left.message : "no error").toContain(c.expect.slice(7))
       return
     }
     const result = Either.getOrThrow(plan)

@@ -1,0 +1,111 @@
+import { Data } from "effect"
+
+/**
+ * Why a target, a watcher file or a repository failed: one short word per family, as metrics
+ * (`runner_target_failures_total{reason}`) and logs count them.
+ */
+export type FailureReason =
+  | "config"
+  | "registry_auth"
+  | "rate_limited"
+  | "not_found"
+  | "registry"
+  | "no_candidate"
+  | "gate"
+  | "manifest"
+  | "patch"
+  | "git_auth"
+  | "git"
+  | "push"
+
+/** What a registry or tag store said, as much of it as the pipeline needs. */
+export interface RegistryCause {
+  readonly _tag: "RegistryError" | "TagStoreError"
+  readonly reason?: string
+  readonly message: string
+}
+
+/** A target, watcher file or provider declared wrongly: fixed by editing a file, never by waiting. */
+export class ConfigFailure extends Data.TaggedError("ConfigFailure")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** A provider could not list or look up the image's tags. */
+export class RegistryFailure extends Data.TaggedError("RegistryFailure")<{ readonly provider: string; readonly cause: RegistryCause }> {
+  override get message() {
+    return `provider ${this.provider}: ${this.cause.message}`
+  }
+}
+
+/** No listed tag is a candidate for the target. */
+export class NoCandidateFailure extends Data.TaggedError("NoCandidateFailure")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** The target's file or field is not what the target says: missing, not YAML, another image. */
+export class ManifestFailure extends Data.TaggedError("ManifestFailure")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** The new value could not be written into the file as the patch rules demand. */
+export class PatchFailure extends Data.TaggedError("PatchFailure")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** Git refused or failed: cloning, fetching, reading, committing or pushing. */
+export class GitFailure extends Data.TaggedError("GitFailure")<{
+  readonly operation: "clone" | "fetch" | "read" | "commit" | "push" | "credentials"
+  readonly detail: string
+}> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** A target's failure, from the edge where it happened to the report, the metrics and the logs. */
+export type TargetFailure = ConfigFailure | RegistryFailure | NoCandidateFailure | ManifestFailure | PatchFailure | GitFailure
+
+/** A failure above one target: a watcher file, a repository, its credentials. */
+export type ScopeFailureCause = ConfigFailure | GitFailure
+
+const registryReasons: Record<string, FailureReason> = { Auth: "registry_auth", RateLimited: "rate_limited", NotFound: "not_found" }
+
+const authFailed = /authentication|could not read username|permission denied|\b401\b|\b403\b|unauthori[sz]ed|forbidden/i
+
+/** The family a failure counts under. */
+export const failureReason = (failure: TargetFailure): FailureReason => {
+  switch (failure._tag) {
+    case "ConfigFailure":
+      return "config"
+    case "RegistryFailure":
+      return registryReasons[failure.cause.reason ?? ""] ?? "registry"
+    case "NoCandidateFailure":
+      return "no_candidate"
+    case "ManifestFailure":
+      return "manifest"
+    case "PatchFailure":
+      return "patch"
+    case "GitFailure":
+      return failure.operation === "push" ? "push" : authFailed.test(failure.detail) ? "git_auth" : "git"
+  }
+}
+
+/** Whether the next pass may succeed without anyone changing a file: the daemon retries these quietly. */
+export const isTransient = (failure: TargetFailure): boolean => {
+  switch (failure._tag) {
+    case "RegistryFailure":
+      return ["RateLimited", "Transport", "Server"].includes(failure.cause.reason ?? "")
+    case "GitFailure":
+      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials"
+    default:
+      return false
+  }
+}

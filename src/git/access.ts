@@ -1,0 +1,50 @@
+import { FileSystem, Path } from "@effect/platform"
+import { createHash } from "node:crypto"
+import { Effect, Either, Option, Redacted } from "effect"
+import type { Pipeline, RepositoryConfig } from "../config/model.ts"
+import { GitFailure } from "../domain/failures.ts"
+import { writeFileWhole } from "../files.ts"
+import type { RepoSpec } from "./GitRepo.ts"
+
+/** How a pipeline's repositories are reached, as `GitRepo.open` takes it. */
+export type GitAccess = Pick<RepoSpec, "password" | "username" | "sshKeyFile">
+
+/**
+ * The git credentials of a pipeline, once per pass for all its repositories: the password file
+ * read then (so rotation needs no restart), Piped's inline password with the configured username
+ * (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
+ * only, under a name taken from its content. A failure is what each repository fails with.
+ */
+export const gitAccess = (
+  git: Pipeline["git"],
+  dataDir: string
+): Effect.Effect<Either.Either<GitAccess, GitFailure>, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const fromFile = git.passwordFile === undefined
+      ? undefined
+      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
+    const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
+    const username = git.password === undefined ? Option.none() : Option.some(git.username)
+    if (git.sshKey === undefined) return { password, username, sshKeyFile: Option.fromNullable(git.sshKeyFile) }
+    const key = Redacted.value(git.sshKey)
+    const dir = path.join(dataDir, "keys")
+    const file = path.join(dir, createHash("sha256").update(key).digest("hex").slice(0, 16))
+    // OpenSSH refuses a key whose last line has no line break.
+    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 }).pipe(
+      Effect.zipRight(writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })),
+      Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`)
+    )
+    return { password, username, sshKeyFile: Option.some(file) }
+  }).pipe(
+    Effect.mapError((detail) => new GitFailure({ operation: "credentials", detail })),
+    Effect.either
+  )
+
+/** Fixed per directory name: one working copy per pipeline, repository, remote and branch. */
+export const workDir = (path: Path.Path, dataDir: string, pipeline: Pipeline, repo: RepositoryConfig): string => {
+  // Per pipeline too: pipelines run at once, and two passes must never share a clone.
+  const hash = createHash("sha256").update(`${pipeline.name}\u0000${repo.remote}\u0000${repo.branch}`).digest("hex").slice(0, 12)
+  return path.join(dataDir, "repos", `${repo.repoId.replace(/[^A-Za-z0-9._-]/g, "_")}-${hash}`)
+}

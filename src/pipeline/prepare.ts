@@ -1,0 +1,38 @@
+import { Either } from "effect"
+import type { Pipeline, ProviderConfig, RepositoryConfig, WatcherFile } from "../config/model.ts"
+import { ConfigFailure } from "../domain/failures.ts"
+import { type CompiledTarget, compileTarget } from "./plan.ts"
+import { failedReport, type TargetOrigin, type TargetReport } from "./report.ts"
+
+/** A target that passed the static checks, ready for the fetch stage. */
+export interface Prepared extends CompiledTarget, TargetOrigin {
+  readonly provider: ProviderConfig
+}
+
+/**
+ * The preparation of targets: everything that can be refused before a registry is called. A
+ * refused target fails alone, naming its watcher file and line like config errors elsewhere.
+ */
+export const prepareTargets = (
+  pipeline: Pipeline,
+  repo: RepositoryConfig,
+  files: ReadonlyArray<WatcherFile>
+): { readonly prepared: ReadonlyArray<Prepared>; readonly refused: ReadonlyArray<TargetReport> } => {
+  const prepared: Array<Prepared> = []
+  const refused: Array<TargetReport> = []
+  for (const file of files) {
+    for (const target of file.targets) {
+      const origin = { pipeline, repo, watcherFile: file.path, target }
+      const provider = pipeline.providers.find((p) => p.name === target.provider)
+      const compiled = compileTarget(target)
+      const problem =
+        provider === undefined ? `unknown provider ${JSON.stringify(target.provider)}` : Either.isLeft(compiled) ? compiled.left : undefined
+      if (provider !== undefined && Either.isRight(compiled)) prepared.push({ ...compiled.right, ...origin, provider })
+      else {
+        const detail = `${target.source.file}:${target.source.line}: ${problem ?? ""}`
+        refused.push(failedReport(origin, new ConfigFailure({ detail })))
+      }
+    }
+  }
+  return { prepared, refused }
+}
