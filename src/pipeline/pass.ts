@@ -129,7 +129,7 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   const cache = yield* loadParseCache(cacheFile)
   let first = true
   const run = Effect.suspend(() => {
-    const sync = first ? Effect.void : checkout.sync
+    const sync: Effect.Effect<unknown, GitError> = first ? Effect.void : checkout.sync
     first = false
     return sync.pipe(Effect.zipRight(attempt(pipeline, repo, checkout, cache, options)))
   })

@@ -1,40 +1,30 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { ConfigProvider, Effect, Either, Option, Redacted, TestClock, TestContext } from "effect"
-import { existsSync } from "node:fs"
+import { ConfigProvider, Effect, Either, type Layer, Option, Redacted } from "effect"
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
   type Checkout,
-  chooseHttpBackend,
-  type CommitInput,
   GitError,
   GitRepo,
-  type HttpBackend,
-  parseGitVersion,
   type RepoSpec
 } from "../../src/git/GitRepo.ts"
-import { parseCatFileBatch } from "../../src/git/systemGit.ts"
+import { chooseHttpBackend, type HttpBackend, parseGitVersion } from "../../src/git/remote.ts"
+import * as IsoGit from "../../src/git/IsoGit.ts"
+import { parseCatFileBatch } from "../../src/git/plumbing.ts"
+import * as SystemGit from "../../src/git/SystemGit.ts"
+import {
+  AUTHOR,
+  checkoutContract,
+  commitOne,
+  type ContractRemotes,
+  exec,
+  FILES,
+  readAtHead,
+  specOf
+} from "../support/gitContract.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
-
-const AUTHOR = { name: "piped", email: "pipecd.dev@gmail.com" }
-
-/** One file at head, as a batch of one. */
-const readAtHead = (checkout: Checkout, path: string) =>
-  checkout.readFiles([path]).pipe(Effect.map((blobs) => Option.map(blobs[0] ?? Option.none(), (blob) => blob.text)))
-
-/** One commit on top of head, as a batch of one. */
-const commitOne = (checkout: Checkout, input: CommitInput) =>
-  checkout.commitAll([input]).pipe(Effect.map((oids) => oids[0] ?? ""))
-
-const FILES = {
-  "apps/foo/deployment.yaml": "spec:\n  containers:\n    - image: gcr.io/pipecd/foo:1.0.0 # pinned\n",
-  ".pipe/imagewatcher-dev.yaml": "kind: ImageWatcher\n",
-  ".pipe/imagewatcher-prd.yaml": "kind: ImageWatcher\n",
-  ".pipe/nested/ignored.yaml": "nested: true\n",
-  "README.md": "# config\n"
-}
 
 /** Runs with `RUNNER_GIT_BACKEND` set to `backend` (or unset), as the environment would set it. */
 const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>, backend?: HttpBackend): Promise<A> =>
@@ -56,18 +46,6 @@ const opener = (backend?: HttpBackend) => ({
 
 const { open } = opener()
 
-const exec = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
-
-const specOf = (remote: string, extra: Partial<RepoSpec> = {}): RepoSpec => ({
-  repoId: "config",
-  remote,
-  branch: "main",
-  password: Option.none(),
-  username: Option.none(),
-  sshKeyFile: Option.none(),
-  ...extra
-})
-
 let server: TestGitServer
 let authServer: TestGitServer
 let scratch: string
@@ -85,12 +63,30 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-interface Ctx extends ReturnType<typeof opener> {
-  readonly name: string
-  readonly remote: string
-  readonly dir: string
-  readonly spec: RepoSpec
-}
+const bare = (name: string) => join(server.root, `${name}.git`)
+
+/** The test server's repositories, reached through `remoteOf`. */
+const serverRemotes = (remoteOf: (name: string) => string): ContractRemotes => ({
+  otherWriter: OTHER_WRITER,
+  create: async (name, files) => {
+    await server.createRepo(name, files)
+    return remoteOf(name)
+  },
+  commitAs: (name, files, message) => server.commitAs(name, files, message),
+  readFile: (name, path) => server.readFile(name, path),
+  log: async (name) => {
+    const times = await git(["log", "--format=%at %ct %cn <%ce>", "refs/heads/main"], { cwd: bare(name) })
+    const lines = times.trim().split("\n")
+    return (await server.log(name)).map((entry, i) => ({ ...entry, times: lines[i] ?? "" }))
+  },
+  body: (name, oid) => git(["show", "-s", "--format=%B", oid], { cwd: bare(name) }),
+  blobOid: async (name, path) => (await git(["rev-parse", `main:${path}`], { cwd: bare(name) })).trim(),
+  refusePushes: async (name) => {
+    const hook = join(bare(name), "hooks", "pre-receive")
+    await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+    await chmod(hook, 0o755)
+  }
+})
 
 const backends: ReadonlyArray<{
   readonly backend: string
@@ -103,245 +99,32 @@ const backends: ReadonlyArray<{
   { backend: "system git over a bare path", remoteOf: (name) => `${server.root}/${name}.git` }
 ]
 
-const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: Ctx) => Promise<void> }> = [
-  {
-    scenario: "clones shallow and reads a nested file at the branch tip",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const [tip] = await server.log(name)
-      expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
-      expect(existsSync(join(dir, "shallow"))).toBe(true)
-      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(
-        Option.some(FILES["apps/foo/deployment.yaml"])
-      )
-      expect(await exec(readAtHead(checkout, "apps/foo/missing.yaml"))).toEqual(Option.none())
-      expect(await exec(readAtHead(checkout, "apps"))).toEqual(Option.none())
-      expect(Either.isLeft(await exec(Effect.either(readAtHead(checkout, "../outside"))))).toBe(true)
-    }
-  },
-  {
-    scenario: "reads a batch of files in the order asked, with None for what is no file",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const batch = ["README.md", "apps/foo/missing.yaml", "apps", "./apps/foo/deployment.yaml", ".pipe/nested/ignored.yaml", "README.md"]
-      const blobs = await exec(checkout.readFiles(batch))
-      expect(blobs.map(Option.map((blob) => blob.text))).toEqual([
-        Option.some(FILES["README.md"]),
-        Option.none(),
-        Option.none(),
-        Option.some(FILES["apps/foo/deployment.yaml"]),
-        Option.some(FILES[".pipe/nested/ignored.yaml"]),
-        Option.some(FILES["README.md"])
-      ])
-      // The blob ids are git's own.
-      const readme = (await git(["rev-parse", `main:README.md`], { cwd: join(server.root, `${name}.git`) })).trim()
-      expect(blobs.map(Option.map((blob) => blob.oid))[0]).toEqual(Option.some(readme))
-      expect(await exec(checkout.readFiles([]))).toEqual([])
-      for (const bad of ["a/../../b", "line\nbreak.yaml", ""]) {
-        expect(Either.isLeft(await exec(Effect.either(checkout.readFiles(["README.md", bad]))))).toBe(true)
+for (const { backend, http, remoteOf } of backends) {
+  checkoutContract(`GitRepo with ${backend}`, {
+    ...opener(http),
+    remotes: serverRemotes(remoteOf),
+    newDir: () => join(scratch, `clone-${++counter}`),
+    onDisk: {
+      receivePacks: () => server.stats.receivePacks,
+      fsck: async (name) => {
+        await git(["fsck", "--strict"], { cwd: bare(name) })
       }
     }
-  },
-  {
-    scenario: "lists the files directly under a directory",
-    run: async ({ dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const sorted = async (path: string) => (await exec(checkout.listFiles(path))).map((file) => file.name).sort()
-      expect(await sorted(".pipe/")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
-      expect(await sorted(".pipe")).toEqual(["imagewatcher-dev.yaml", "imagewatcher-prd.yaml"])
-      expect(await sorted("")).toEqual(["README.md"])
-      expect(await sorted("no/such/dir")).toEqual([])
-      expect(await sorted("README.md")).toEqual([])
-    }
-  },
-  {
-    scenario: "two commits then one push: the remote log has both, with author, messages and Clock time",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const base = await exec(checkout.head)
-      const updated = FILES["apps/foo/deployment.yaml"].replace("1.0.0", "1.1.0")
-      const commits = await Effect.runPromise(
-        Effect.gen(function*() {
-          yield* TestClock.setTime(1_700_000_000_000)
-          const first = yield* commitOne(checkout, {
-            files: [{ path: "apps/foo/deployment.yaml", content: updated }],
-            message: "Update gcr.io/pipecd/foo:1.0.0 in apps/foo/deployment.yaml to 1.1.0",
-            author: AUTHOR
-          })
-          yield* TestClock.adjust("1 minute")
-          const second = yield* commitOne(checkout, {
-            files: [{ path: "apps/bar/new/service.yaml", content: "kind: Service\n" }, {
-              path: "README.md",
-              content: "# config, updated\n"
-            }],
-            message: "Add bar",
-            author: AUTHOR
-          })
-          return [first, second] as const
-        }).pipe(Effect.provide(TestContext.TestContext))
-      )
-      expect(await exec(checkout.head)).toBe(commits[1])
-      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(Option.some(updated))
-      expect(await server.log(name)).toHaveLength(1)
+  })
 
-      const receivePacks = server.stats.receivePacks
-      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
-      expect(server.stats.receivePacks - receivePacks).toBe(spec.remote.startsWith("http") ? 1 : 0)
-
-      const log = await server.log(name)
-      expect(log.map((entry) => entry.oid)).toEqual([commits[1], commits[0], base])
-      expect(log.slice(0, 2).map(({ author, email, subject }) => ({ author, email, subject }))).toEqual([
-        { author: AUTHOR.name, email: AUTHOR.email, subject: "Add bar" },
-        {
-          author: AUTHOR.name,
-          email: AUTHOR.email,
-          subject: "Update gcr.io/pipecd/foo:1.0.0 in apps/foo/deployment.yaml to 1.1.0"
-        }
-      ])
-      const times = await git(["log", "-2", "--format=%at %ct %cn <%ce>", "refs/heads/main"], {
-        cwd: join(server.root, `${name}.git`)
-      })
-      expect(times.trim().split("\n")).toEqual([
-        `1700000060 1700000060 ${AUTHOR.name} <${AUTHOR.email}>`,
-        `1700000000 1700000000 ${AUTHOR.name} <${AUTHOR.email}>`
-      ])
-      expect(await server.readFile(name, "apps/foo/deployment.yaml")).toBe(updated)
-      expect(await server.readFile(name, "apps/bar/new/service.yaml")).toBe("kind: Service\n")
-      expect(await server.readFile(name, ".pipe/nested/ignored.yaml")).toBe(FILES[".pipe/nested/ignored.yaml"])
-      await git(["fsck", "--strict"], { cwd: join(server.root, `${name}.git`) })
-    }
-  },
-  {
-    scenario: "commitAll writes a batch of commits on top of head, one push sends them all",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const base = await exec(checkout.head)
-      expect(await exec(checkout.commitAll([]))).toEqual([])
-      const deployment = (tag: string) => FILES["apps/foo/deployment.yaml"].replace("1.0.0", tag)
-      const oids = await exec(checkout.commitAll([
-        { files: [{ path: "apps/foo/deployment.yaml", content: deployment("1.1.0") }], message: "One", author: AUTHOR },
-        { files: [{ path: "apps/foo/deployment.yaml", content: deployment("1.2.0") }], message: "Two\n", author: AUTHOR },
-        {
-          files: [{ path: "apps/with space/\"quoted\" ü.yaml", content: "kind: Ünïcode\n" }, {
-            path: "./README.md",
-            content: ""
-          }],
-          message: "Three\n\nwith a body",
-          author: { name: "Name <with> brackets", email: AUTHOR.email }
-        }
-      ]))
-      expect(oids).toHaveLength(3)
-      expect(await exec(checkout.head)).toBe(oids[2] ?? "missing")
-      expect(await exec(readAtHead(checkout, "apps/foo/deployment.yaml"))).toEqual(Option.some(deployment("1.2.0")))
-      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
-      const log = await server.log(name)
-      expect(log.map((entry) => entry.oid)).toEqual([...oids].reverse().concat(base))
-      expect(log.map((entry) => entry.subject)).toEqual(["Three", "Two", "One", "Initial commit"])
-      expect(await server.readFile(name, "apps/with space/\"quoted\" ü.yaml")).toBe("kind: Ünïcode\n")
-      expect(await server.readFile(name, "README.md")).toBe("")
-      const bare = join(server.root, `${name}.git`)
-      expect(await git(["show", "-s", "--format=%B", oids[2] ?? "missing"], { cwd: bare })).toBe("Three\n\nwith a body\n\n")
-      await git(["fsck", "--strict"], { cwd: bare })
-      const invalid = await exec(Effect.flip(checkout.commitAll([
-        { files: [{ path: "README.md", content: "x\n" }], message: "fine", author: AUTHOR },
-        { files: [{ path: "../outside", content: "x\n" }], message: "bad", author: AUTHOR }
-      ])))
-      expect(invalid.operation).toBe("commit")
-      expect(await exec(checkout.head)).toBe(oids[2] ?? "missing")
-    }
-  },
-  {
-    scenario: "reopening an existing clone fetches (no re-clone) and sees another writer's commit",
-    run: async ({ name, dir, spec, open }) => {
-      await open(spec, dir)
-      const marker = join(dir, "kept-between-passes")
-      await writeFile(marker, "")
-      const theirs = await server.commitAs(name, { ".pipe/imagewatcher-dev.yaml": "kind: Changed\n" }, "Change watcher")
-      const checkout = await open(spec, dir)
-      expect(existsSync(marker)).toBe(true)
-      expect(await exec(checkout.head)).toBe(theirs)
-      expect(await exec(readAtHead(checkout, ".pipe/imagewatcher-dev.yaml"))).toEqual(Option.some("kind: Changed\n"))
-    }
-  },
-  {
-    scenario: "a corrupt clone directory is wiped and cloned again",
-    run: async ({ name, dir, spec, open }) => {
+  describe(`GitRepo with ${backend}`, () => {
+    test("a corrupt clone directory is wiped and cloned again", async () => {
+      const name = `org/repo-${++counter}`
+      await server.createRepo(name, FILES)
+      const dir = join(scratch, `clone-${counter}`)
+      const spec = specOf(remoteOf(name))
+      const { open } = opener(http)
       await open(spec, dir)
       await rm(join(dir, "config"))
       await rm(join(dir, "HEAD"))
       const checkout = await open(spec, dir)
       const [tip] = await server.log(name)
       expect(await exec(checkout.head)).toBe(tip?.oid ?? "missing")
-    }
-  },
-  {
-    scenario: "sync drops local commits that were never pushed",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const base = await exec(checkout.head)
-      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "local\n" }], message: "local", author: AUTHOR }))
-      expect(await exec(checkout.sync)).toBe(base)
-      expect(await exec(checkout.head)).toBe(base)
-      expect(await exec(readAtHead(checkout, "README.md"))).toEqual(Option.some(FILES["README.md"]))
-      expect(await server.log(name)).toHaveLength(1)
-    }
-  },
-  {
-    scenario: "another writer pushes between our sync and our push: Rejected, then sync + commit + push lands",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      await exec(
-        commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours, first try", author: AUTHOR })
-      )
-      const theirs = await server.commitAs(name, { "apps/other.yaml": "x: 1\n" }, "Theirs")
-      const result = await exec(checkout.push)
-      expect(result._tag).toBe("Rejected")
-      expect((await server.log(name))[0]?.oid).toBe(theirs)
-
-      expect(await exec(checkout.sync)).toBe(theirs)
-      const ours = await exec(
-        commitOne(checkout, { files: [{ path: "README.md", content: "ours\n" }], message: "Ours, again", author: AUTHOR })
-      )
-      expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
-      const log = await server.log(name)
-      expect(log.map((entry) => entry.subject)).toEqual(["Ours, again", "Theirs", "Initial commit"])
-      expect(log[0]?.oid).toBe(ours)
-      expect(log[1]).toMatchObject({ oid: theirs, author: OTHER_WRITER.name })
-      expect(await server.readFile(name, "apps/other.yaml")).toBe("x: 1\n")
-    }
-  },
-  {
-    scenario: "a server-side hook refusal is a push GitError, not a rejection",
-    run: async ({ name, dir, spec, open }) => {
-      const checkout = await open(spec, dir)
-      const hook = join(server.root, `${name}.git`, "hooks", "pre-receive")
-      await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
-      await chmod(hook, 0o755)
-      await exec(commitOne(checkout, { files: [{ path: "README.md", content: "x\n" }], message: "x", author: AUTHOR }))
-      const error = await exec(Effect.flip(checkout.push))
-      expect(error).toBeInstanceOf(GitError)
-      expect(error.operation).toBe("push")
-      expect(await server.log(name)).toHaveLength(1)
-    }
-  },
-  {
-    scenario: "a missing branch is a GitError naming the branch",
-    run: async ({ dir, spec, openError }) => {
-      const error = await openError({ ...spec, branch: "no-such-branch" }, dir)
-      expect(error.operation).toBe("clone")
-      expect(error.message).toContain("config")
-      expect(error.message).toContain("no-such-branch")
-    }
-  }
-]
-
-for (const { backend, http, remoteOf } of backends) {
-  describe(`GitRepo with ${backend}`, () => {
-    test.each(scenarios.map((s) => [s.scenario, s] as const))("%s", async (_, { run }) => {
-      const name = `org/repo-${++counter}`
-      await server.createRepo(name, FILES)
-      const remote = remoteOf(name)
-      await run({ name, remote, dir: join(scratch, `clone-${counter}`), spec: specOf(remote), ...opener(http) })
     }, 30_000)
   })
 }
@@ -583,6 +366,37 @@ describe("system git over http", () => {
     )
     expect(error.message).toContain("RUNNER_GIT_BACKEND must be builtin or system")
   })
+})
+
+describe("IsoGit.layer and SystemGit.layer", () => {
+  const openWith = <E>(layer: Layer.Layer<GitRepo, E, NodeContext.NodeContext>, spec: RepoSpec) =>
+    Effect.runPromise(
+      Effect.flatMap(GitRepo, (repo) => Effect.either(repo.open(spec, join(scratch, `clone-${++counter}`)))).pipe(
+        Effect.provide(layer),
+        Effect.provide(NodeContext.layer)
+      )
+    )
+
+  test("each provides GitRepo with its own backend alone", async () => {
+    const name = `org/layers-${++counter}`
+    const url = await server.createRepo(name, FILES)
+    await withGitOnPath({}, async (log) => {
+      const viaIso = await openWith(IsoGit.layer, specOf(url))
+      if (Either.isLeft(viaIso)) throw viaIso.left
+      expect(await exec(readAtHead(viaIso.right, "README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect(await clientCommands(log)).toEqual([])
+
+      const notHttp = await openWith(IsoGit.layer, specOf(`${server.root}/${name}.git`))
+      const refused = Either.getLeft(notHttp)
+      expect(Option.map(refused, (error) => error.operation)).toEqual(Option.some("clone"))
+      expect(Option.getOrElse(Option.map(refused, (error) => error.message), () => "")).toContain("only http(s)")
+
+      const viaSystem = await openWith(SystemGit.layer, specOf(url))
+      if (Either.isLeft(viaSystem)) throw viaSystem.left
+      expect(await exec(readAtHead(viaSystem.right, "README.md"))).toEqual(Option.some(FILES["README.md"]))
+      expect((await clientCommands(log)).some((line) => / fetch /.test(line))).toBe(true)
+    })
+  }, 30_000)
 })
 
 describe("TestGitServer", () => {

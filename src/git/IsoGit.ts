@@ -1,31 +1,30 @@
 import { FileSystem } from "@effect/platform"
-import { Clock, Effect, Option, Ref } from "effect"
+import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
 import git, { Errors, type TreeEntry } from "isomorphic-git"
 import http from "isomorphic-git/http/web"
 import * as fs from "node:fs"
+import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
+import { GitError } from "./GitError.ts"
+import { GitRepoTag } from "./GitRepoTag.ts"
 import {
-  type Checkout,
-  type Listed,
-  type CommitInput,
   credentialsOf,
-  GitError,
   identPart,
+  isHttpRemote,
   isRaceRejection,
   networkBound,
-  type PushResult,
-  type RepoSpec,
   scrub,
   secretsOf,
+  stageBatch,
   stripUserinfo,
   validPath
-} from "./GitRepo.ts"
+} from "./remote.ts"
 
 type Operation = GitError["operation"]
 
 const REMOTE = "origin"
 
 /** Whether `dir` holds a bare clone of `url` to reuse (either backend's), read in process. */
-export const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
+const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
   Effect.tryPromise(async () => {
     if (!fs.existsSync(`${dir}/HEAD`) || !fs.existsSync(`${dir}/objects`)) return false
     const bare: unknown = await git.getConfig({ fs, gitdir: dir, path: "core.bare" })
@@ -34,7 +33,7 @@ export const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> 
   }).pipe(Effect.orElseSucceed(() => false))
 
 /** The commit a ref points at, read in process; None if there is no such ref. */
-export const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Option<string>> =>
+const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Option<string>> =>
   Effect.tryPromise(() => git.resolveRef({ fs, gitdir: dir, ref })).pipe(Effect.option)
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
@@ -104,7 +103,7 @@ const inProcessReads = (options: {
  * The isomorphic-git backend for http(s) remotes: a bare, shallow, single-branch clone in `dir`.
  * isomorphic-git pushes from a shallow clone (it stops its object walk at the shallow boundary).
  */
-export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, dir: string) {
+export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, dir: string) {
   const files = yield* FileSystem.FileSystem
   const secrets = secretsOf(spec)
   const url = stripUserinfo(spec.remote)
@@ -119,6 +118,8 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
 
   const fail = (operation: Operation, detail: string) =>
     new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
+
+  if (!isHttpRemote(spec.remote)) return yield* fail("clone", `isomorphic-git speaks only http(s), not ${url}`)
 
   const describe = (error: unknown): string => {
     if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
@@ -222,16 +223,9 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
   }
 
   const commitAll = Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
-    const batch: Array<{ readonly input: CommitInput; readonly paths: Array<{ parts: ReadonlyArray<string>; content: string }> }> = []
-    for (const input of inputs) {
-      const paths: Array<{ parts: ReadonlyArray<string>; content: string }> = []
-      for (const change of input.files) {
-        const path = validPath(change.path)
-        if (Option.isNone(path) || path.value === "") return yield* fail("commit", `invalid file path "${change.path}"`)
-        paths.push({ parts: path.value.split("/"), content: change.content })
-      }
-      batch.push({ input, paths })
-    }
+    const staged = stageBatch(inputs)
+    if (Either.isLeft(staged)) return yield* fail("commit", `invalid file path "${staged.left}"`)
+    const batch = staged.right
     if (batch.length === 0) return []
     const parent = yield* Ref.get(head)
     const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
@@ -240,10 +234,10 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
       let tree = parentCommit.tree
       let tip = parent
       const made: Array<string> = []
-      for (const { input, paths } of batch) {
-        for (const { parts, content } of paths) {
+      for (const { changes, input } of batch) {
+        for (const { content, path } of changes) {
           const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
-          tree = await withBlob(tree, parts, blob)
+          tree = await withBlob(tree, path.split("/"), blob)
         }
         const signature = {
           name: identPart(input.author.name),
@@ -301,3 +295,10 @@ export const openIsoGit = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSp
   yield* sync
   return checkout
 })
+
+/** `GitRepo` on isomorphic-git alone: http(s) remotes only, any other fails to clone. */
+export const layer: Layer.Layer<GitRepo, never, FileSystem.FileSystem> = Layer.effect(
+  GitRepoTag,
+  Effect.map(Effect.context<FileSystem.FileSystem>(), (context) =>
+    GitRepoTag.of({ open: (spec, dir) => open(spec, dir).pipe(Effect.provide(context)) }))
+)

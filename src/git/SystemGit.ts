@@ -1,0 +1,315 @@
+import { Command, CommandExecutor, FileSystem } from "@effect/platform"
+import { Chunk, Clock, Effect, Either, Encoding, Layer, Option, Ref, Stream } from "effect"
+import type { Checkout, CommitInput, GitRepo, PushResult, RepoSpec } from "./GitRepo.ts"
+import { GitError } from "./GitError.ts"
+import { GitRepoTag } from "./GitRepoTag.ts"
+import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
+import {
+  credentialsOf,
+  isHttpRemote,
+  isRaceRejection,
+  networkBound,
+  scrub,
+  secretsOf,
+  stageBatch,
+  stripUserinfo,
+  validPath
+} from "./remote.ts"
+
+type Operation = GitError["operation"]
+
+interface Output {
+  readonly stdout: string
+  /** stdout as the bytes git wrote (file contents are counted in bytes). */
+  readonly raw: Uint8Array
+  readonly stderr: string
+  readonly exitCode: number
+}
+
+interface RunOptions {
+  readonly stdin?: string
+  readonly env?: Record<string, string>
+}
+
+/** How one checkout runs git: its clone, its remote and its credentials, bound once. */
+interface Git {
+  readonly spec: RepoSpec
+  readonly dir: string
+  /** The URL the clone is configured with: without userinfo over http(s). */
+  readonly url: string
+  /** The remote as it may be printed. */
+  readonly remote: string
+  readonly branchRef: string
+  readonly secrets: ReadonlyArray<string>
+  readonly fail: (operation: Operation, detail: string) => GitError
+  /** Runs git (an argument array, never a shell line) and returns its output whatever the exit code. */
+  readonly exec: (operation: Operation, args: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<Output, GitError>
+  /** Runs git in the clone and fails on a non-zero exit with git's own message. */
+  readonly gitIn: (operation: Operation, args: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<string, GitError>
+}
+
+const REMOTE = "origin"
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+
+const utf8 = new TextDecoder()
+
+// The chunks are joined once at the end: joining as they come would copy the output again per chunk.
+const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  Effect.map(Stream.runCollect(stream), (chunks) => {
+    const all = new Uint8Array(Chunk.reduce(chunks, 0, (n, chunk) => n + chunk.length))
+    Chunk.reduce(chunks, 0, (at, chunk) => (all.set(chunk, at), at + chunk.length))
+    return all
+  })
+
+/** The environment of every git this checkout runs. */
+const environment = (spec: RepoSpec, url: string, basicAuth: Option.Option<string>): Record<string, string> => ({
+  GIT_TERMINAL_PROMPT: "0",
+  // Messages are matched (rejections), so they must not be translated.
+  LC_ALL: "C",
+  // Pathspecs are file paths from watcher files, not patterns.
+  GIT_LITERAL_PATHSPECS: "1",
+  ...Option.match(basicAuth, {
+    onNone: () => ({}),
+    // Sent with every request to this remote, so git never needs to ask for a password.
+    onSome: (value) => ({
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${value}`
+    })
+  }),
+  ...Option.match(spec.sshKeyFile, {
+    onNone: () => ({}),
+    onSome: (key) => ({
+      GIT_SSH_COMMAND: `ssh -i ${shellQuote(key)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes`
+    })
+  })
+})
+
+const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExecutor): Git => {
+  const http = isHttpRemote(spec.remote)
+  const url = http ? stripUserinfo(spec.remote) : spec.remote
+  const basicAuth = Option.map(credentialsOf(spec), ({ password, username }) => Encoding.encodeBase64(`${username}:${password}`))
+  const secrets = [...secretsOf(spec), ...Option.toArray(basicAuth)]
+  const remote = scrub(spec.remote, secrets)
+  const baseEnv = environment(spec, url, basicAuth)
+
+  const fail = (operation: Operation, detail: string) =>
+    new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
+
+  const exec: Git["exec"] = (operation, args, options = {}) => {
+    const base = Command.make("git", ...args).pipe(Command.env({ ...baseEnv, ...options.env }))
+    const command = options.stdin === undefined ? base : Command.feed(base, options.stdin)
+    return Effect.scoped(
+      Effect.gen(function*() {
+        const process = yield* Command.start(command)
+        const [raw, stderr, exitCode] = yield* Effect.all(
+          [collect(process.stdout), collect(process.stderr), process.exitCode],
+          { concurrency: "unbounded" }
+        )
+        return { stdout: utf8.decode(raw), raw, stderr: utf8.decode(stderr), exitCode: Number(exitCode) }
+      })
+    ).pipe(
+      Effect.mapError((error) => fail(operation, `cannot run git: ${error.message}`)),
+      Effect.provideService(CommandExecutor.CommandExecutor, executor)
+    )
+  }
+
+  const gitIn: Git["gitIn"] = (operation, args, options = {}) =>
+    exec(operation, [`--git-dir=${dir}`, ...args], options).pipe(
+      Effect.flatMap((out) =>
+        out.exitCode === 0
+          ? Effect.succeed(out.stdout)
+          : Effect.fail(fail(operation, `git ${args[0] ?? ""} failed for ${remote}: ${out.stderr.trim()}`))
+      )
+    )
+
+  return { spec, dir, url, remote, branchRef: `refs/heads/${spec.branch}`, secrets, fail, exec, gitIn }
+}
+
+/** Whether the directory holds a bare clone of the URL to reuse (either backend's), as git reads it. */
+const isBareClone = (git: Git, files: FileSystem.FileSystem): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const exists = (path: string) => files.exists(path).pipe(Effect.orElseSucceed(() => false))
+    if (!(yield* exists(`${git.dir}/HEAD`)) || !(yield* exists(`${git.dir}/objects`))) return false
+    const bare = yield* git.exec("clone", [`--git-dir=${git.dir}`, "rev-parse", "--is-bare-repository"])
+    if (bare.exitCode !== 0 || bare.stdout.trim() !== "true") return false
+    const configured = yield* git.exec("clone", [`--git-dir=${git.dir}`, "config", "--local", "--get", `remote.${REMOTE}.url`])
+    return configured.exitCode === 0 && configured.stdout.replace(/\n$/, "") === git.url
+  }).pipe(Effect.orElseSucceed(() => false))
+
+/** A new bare repository in the directory, in place of whatever was there. */
+const initialize = (git: Git, files: FileSystem.FileSystem) =>
+  Effect.gen(function*() {
+    const { dir, fail, spec } = git
+    yield* files.remove(dir, { recursive: true, force: true }).pipe(
+      Effect.mapError((error) => fail("clone", `cannot clear ${dir}: ${error.message}`))
+    )
+    const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", dir])
+    if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
+    yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
+  })
+
+/** The commit a ref points at, as git reads it; None if there is no such ref. */
+const resolveRef = (git: Git, operation: Operation, ref: string) =>
+  git.exec(operation, [`--git-dir=${git.dir}`, "rev-parse", "--verify", "--quiet", ref]).pipe(
+    Effect.map((out) => out.exitCode === 0 && out.stdout.trim() !== "" ? Option.some(out.stdout.trim()) : Option.none())
+  )
+
+const syncOf = (git: Git, files: FileSystem.FileSystem, head: Ref.Ref<string>, overNetwork: ReturnType<typeof networkBound>) =>
+  Effect.gen(function*() {
+    const { branchRef, dir, fail, remote, spec } = git
+    // Only the first fetch is shallow (it leaves a `shallow` file); later ones send our shallow
+    // boundary and get just what is new.
+    const fetched = yield* files.exists(`${dir}/shallow`).pipe(Effect.orElseSucceed(() => false))
+    const operation: Operation = fetched ? "fetch" : "clone"
+    // Straight into the local branch: a forced update drops local commits that were never pushed.
+    const out = yield* overNetwork(
+      operation,
+      git.exec(operation, [
+        `--git-dir=${dir}`,
+        // Housekeeping that the fetch may start ends before the fetch does, so it never races our reads.
+        "-c",
+        "gc.autoDetach=false",
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        ...(fetched ? [] : ["--depth=1"]),
+        REMOTE,
+        `+${branchRef}:${branchRef}`
+      ])
+    )
+    if (/couldn't find remote ref/.test(out.stderr)) {
+      return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
+    }
+    if (out.exitCode !== 0) return yield* fail(operation, `git fetch failed for ${remote}: ${out.stderr.trim()}`)
+    const tip = yield* resolveRef(git, operation, branchRef)
+    if (Option.isNone(tip)) return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
+    yield* Ref.set(head, tip.value)
+    return tip.value
+  }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: git.spec.repoId } }))
+
+/** Reading at the commit `head` holds. */
+const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | "listFiles"> => {
+  const { dir, fail } = git
+
+  /** All the files from one `git cat-file --batch`: one process however many files. */
+  const readFiles = Effect.fn("GitRepo.readFiles")(function*(paths: ReadonlyArray<string>) {
+    const valid: Array<string> = []
+    for (const path of paths) {
+      const filepath = validPath(path)
+      if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
+      valid.push(filepath.value)
+    }
+    if (valid.length === 0) return []
+    const oid = yield* Ref.get(head)
+    const out = yield* git.exec("read", [`--git-dir=${dir}`, "cat-file", "--batch"], {
+      stdin: valid.map((path) => `${oid}:${path}\n`).join("")
+    })
+    const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length) : undefined
+    if (answers === undefined) return yield* fail("read", `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
+    return answers
+  })
+
+  const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
+    const filepath = validPath(path)
+    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
+    const oid = yield* Ref.get(head)
+    // "dir/" lists what is in the directory, and nothing for a file or a missing path.
+    const prefix = filepath.value === "" ? "" : `${filepath.value}/`
+    const out = yield* git.gitIn("read", ["ls-tree", "-z", oid, ...(prefix === "" ? [] : ["--", prefix])])
+    return parseLsTree(out)
+      .filter((entry) => entry.type === "blob")
+      .map((entry) => ({ name: entry.path.slice(prefix.length), oid: entry.oid }))
+  })
+
+  return { readFiles, listFiles }
+}
+
+/** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */
+const blobModes = (git: Git, commit: string, paths: ReadonlyArray<string>) =>
+  git.gitIn("commit", ["ls-tree", "-z", commit, "--", ...paths]).pipe(
+    Effect.map((out) =>
+      new Map(parseLsTree(out).filter((entry) => entry.type === "blob").map((entry) => [entry.path, entry.mode]))
+    )
+  )
+
+// One fast-import for the whole batch: one process and one pack, instead of several processes and
+// loose objects per commit.
+const commitsOf = (git: Git, head: Ref.Ref<string>): Checkout["commitAll"] =>
+  Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
+    const staged = stageBatch(inputs)
+    if (Either.isLeft(staged)) return yield* git.fail("commit", `invalid file path "${staged.left}"`)
+    const batch = staged.right
+    if (batch.length === 0) return []
+    const parent = yield* Ref.get(head)
+    const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    const modes = yield* blobModes(git, parent, [...new Set(batch.flatMap(({ changes }) => changes.map((c) => c.path)))])
+    const out = yield* git.gitIn("commit", ["fast-import", "--quiet", "--done"], {
+      stdin: fastImportScript({ branchRef: git.branchRef, parent, seconds, batch, modes })
+    })
+    const oids = out.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line))
+    const tip = oids[oids.length - 1]
+    if (oids.length !== batch.length || tip === undefined) {
+      return yield* git.fail("commit", `git fast-import returned ${oids.length} commits for ${batch.length}`)
+    }
+    yield* Ref.set(head, tip)
+    return oids
+  })
+
+const pushOf = (git: Git, overNetwork: ReturnType<typeof networkBound>): Checkout["push"] =>
+  Effect.gen(function*() {
+    const { branchRef, remote, secrets } = git
+    const out = yield* overNetwork(
+      "push",
+      git.exec("push", [`--git-dir=${git.dir}`, "push", "--porcelain", REMOTE, `${branchRef}:${branchRef}`])
+    )
+    if (out.exitCode === 0) return { _tag: "Pushed" } satisfies PushResult
+    const report = `${out.stdout}\n${out.stderr}`
+    const refLine = out.stdout.split("\n").find((line) => line.startsWith("!")) ?? ""
+    // A ref the server could not move because another push moved it first ("cannot lock ref ...
+    // but expected ...", said on stderr) is a race like a non-fast-forward: fetch and try again.
+    if (refLine.includes("[rejected]") || isRaceRejection(refLine) || (refLine !== "" && isRaceRejection(out.stderr))) {
+      const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
+      return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
+    }
+    return yield* git.fail("push", `git push to ${remote} failed: ${report.trim()}`)
+  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: git.spec.repoId } }))
+
+/**
+ * The system `git` backend: a bare, shallow, single-branch clone in `dir`. git pushes from a
+ * shallow clone as long as the server has the shallow boundary commit, which it always does for a
+ * branch that was not rewritten. Over http(s) the remote URL is kept without its userinfo, and the
+ * credentials reach git only through its environment (never a command line, a file or a message).
+ * Files are read in batches, one git process for many files.
+ */
+export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec, dir: string) {
+  const files = yield* FileSystem.FileSystem
+  const git = gitOf(spec, dir, yield* CommandExecutor.CommandExecutor)
+  const overNetwork = networkBound(git.remote, git.fail)
+
+  if (!(yield* isBareClone(git, files))) {
+    yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: git.remote }))
+    yield* initialize(git, files)
+  }
+
+  const head = yield* Ref.make("")
+  const sync = syncOf(git, files, head, overNetwork)
+  yield* sync
+  return {
+    repoId: spec.repoId,
+    sync,
+    head: Ref.get(head),
+    ...readsOf(git, head),
+    commitAll: commitsOf(git, head),
+    push: pushOf(git, overNetwork)
+  } satisfies Checkout
+})
+
+/** `GitRepo` on the system git alone, for every remote. */
+export const layer: Layer.Layer<GitRepo, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem> = Layer.effect(
+  GitRepoTag,
+  Effect.map(Effect.context<CommandExecutor.CommandExecutor | FileSystem.FileSystem>(), (context) =>
+    GitRepoTag.of({ open: (spec, dir) => open(spec, dir).pipe(Effect.provide(context)) }))
+)

@@ -1,0 +1,79 @@
+import { Option } from "effect"
+import type { Blob } from "./GitRepo.ts"
+import { identPart, type Staged } from "./remote.ts"
+
+const utf8 = new TextDecoder()
+
+/** One `ls-tree -z` record: "<mode> <type> <oid>\t<path>". */
+export const parseLsTree = (output: string) =>
+  output
+    .split("\0")
+    .filter((record) => record.length > 0)
+    .flatMap((record) => {
+      const match = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(record)
+      return match?.[1] !== undefined && match[2] !== undefined && match[3] !== undefined && match[4] !== undefined
+        ? [{ mode: match[1], type: match[2], oid: match[3], path: match[4] }]
+        : []
+    })
+
+/**
+ * The answers of `git cat-file --batch` to `count` requests, in order: a blob, or None for a
+ * missing path or one that names a tree. Undefined if the output is cut short.
+ */
+export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray<Option.Option<Blob>> | undefined => {
+  const answers: Array<Option.Option<Blob>> = []
+  let at = 0
+  while (answers.length < count) {
+    const eol = out.indexOf(10, at)
+    if (eol === -1) return undefined
+    const header = /^([0-9a-f]+) (\w+) (\d+)$/.exec(utf8.decode(out.subarray(at, eol)))
+    if (header === null) {
+      // "<request> missing" or "<request> ambiguous": no such file.
+      answers.push(Option.none())
+      at = eol + 1
+      continue
+    }
+    const end = eol + 1 + Number(header[3])
+    if (end > out.length) return undefined
+    const oid = header[1] ?? ""
+    answers.push(header[2] === "blob" ? Option.some({ oid, text: utf8.decode(out.subarray(eol + 1, end)) }) : Option.none())
+    // Each object is followed by a newline.
+    at = end + 1
+  }
+  return answers
+}
+
+/** A path as fast-import reads it: C-quoted, so that spaces, quotes and newlines survive. */
+const fastImportPath = (path: string) => `"${path.replace(/[\\"]/g, "\\$&").replace(/\n/g, "\\n")}"`
+
+const byteLength = (text: string) => new TextEncoder().encode(text).length
+
+const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
+
+/**
+ * The `git fast-import` input that writes `batch` on `branchRef`, one commit on another from
+ * `parent`, and then prints their oids in order. `modes` keeps the mode of a file it rewrites.
+ */
+export const fastImportScript = (options: {
+  readonly branchRef: string
+  readonly parent: string
+  readonly seconds: number
+  readonly batch: ReadonlyArray<Staged>
+  readonly modes: ReadonlyMap<string, string>
+}): string => {
+  const { batch, branchRef, modes, parent, seconds } = options
+  const commits = batch.map(({ changes, input }, i) => {
+    const ident = `${identPart(input.author.name)} <${identPart(input.author.email)}> ${seconds} +0000`
+    const message = input.message.endsWith("\n") ? input.message : `${input.message}\n`
+    return [
+      `commit ${branchRef}\nmark :${i + 1}\nauthor ${ident}\ncommitter ${ident}\n${fastImportData(message)}`,
+      i === 0 ? `from ${parent}\n` : "",
+      ...changes.map(({ content, path }) =>
+        `M ${modes.get(path) ?? "100644"} inline ${fastImportPath(path)}\n${fastImportData(content)}`
+      ),
+      "\n"
+    ].join("")
+  })
+  const marks = batch.map((_, i) => `get-mark :${i + 1}\n`)
+  return [...commits, ...marks, "done\n"].join("")
+}

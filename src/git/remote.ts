@@ -1,0 +1,146 @@
+import { Duration, Effect, Either, Option, Redacted } from "effect"
+import type { CommitInput, GitError, RepoSpec } from "./GitRepo.ts"
+
+/** A commit author's name or email as git accepts it in an identity line: without `<`, `>` or newlines. */
+export const identPart = (text: string): string => text.replace(/[<>\n]/g, "")
+
+/** Bound on every operation that talks to the remote. */
+const networkTimeout = Duration.minutes(2)
+
+/** Bounds the operations that talk to `remote` (as it may be printed); past the bound they fail through `fail`. */
+export const networkBound =
+  (remote: string, fail: (operation: GitError["operation"], detail: string) => GitError) =>
+  <A, R>(operation: GitError["operation"], effect: Effect.Effect<A, GitError, R>): Effect.Effect<A, GitError, R> =>
+    Effect.timeoutFail(effect, {
+      duration: networkTimeout,
+      onTimeout: () => fail(operation, `no answer from ${remote} within 2 minutes`)
+    })
+
+/** Only http(s) remotes have a choice of backend: isomorphic-git speaks nothing else. */
+export const isHttpRemote = (remote: string): boolean => /^https?:\/\//i.test(remote)
+
+/** The backend for http(s) remotes: isomorphic-git (built in) or the system `git`. */
+export type HttpBackend = "builtin" | "system"
+
+/** The oldest system git used over http(s): credentials go through `GIT_CONFIG_COUNT` (2.31). */
+export const MINIMUM_GIT: readonly [number, number] = [2, 31]
+
+/** Major and minor of `git --version` output ("git version 2.39.5"). */
+export const parseGitVersion = (output: string): Option.Option<readonly [number, number]> => {
+  const match = /^git version (\d+)\.(\d+)/.exec(output.trim())
+  return match?.[1] === undefined || match[2] === undefined
+    ? Option.none()
+    : Option.some([Number(match[1]), Number(match[2])] as const)
+}
+
+/**
+ * System git when it is recent enough (it clones, fetches and writes commits several times faster),
+ * else the built-in client, which the compiled binary always has. `wanted` is `RUNNER_GIT_BACKEND`.
+ */
+export const chooseHttpBackend = (
+  wanted: Option.Option<HttpBackend>,
+  version: Option.Option<readonly [number, number]>
+): Either.Either<HttpBackend, string> => {
+  const usable = Option.exists(
+    version,
+    ([major, minor]) => major > MINIMUM_GIT[0] || (major === MINIMUM_GIT[0] && minor >= MINIMUM_GIT[1])
+  )
+  if (Option.isSome(wanted) && wanted.value === "builtin") return Either.right("builtin")
+  if (usable) return Either.right("system")
+  if (Option.isNone(wanted)) return Either.right("builtin")
+  const found = Option.match(version, { onNone: () => "none was found", onSome: ([a, b]) => `found ${a}.${b}` })
+  return Either.left(`RUNNER_GIT_BACKEND=system needs git ${MINIMUM_GIT.join(".")} or newer on PATH; ${found}`)
+}
+
+/** The `user[:password]` of a URL, split but still percent-encoded; undefined when it has none. */
+const userinfoOf = (remote: string): { readonly user: string; readonly password?: string } | undefined => {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(remote)?.[1]
+  if (userinfo === undefined) return undefined
+  const colon = userinfo.indexOf(":")
+  return colon === -1 ? { user: userinfo } : { user: userinfo.slice(0, colon), password: userinfo.slice(colon + 1) }
+}
+
+/** Percent-decoding that leaves a malformed escape as it is. */
+const percentDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/**
+ * Username and password for http(s): URL userinfo first, then the password file; "git" when only
+ * a password is known. None for other remotes, whose credentials are ssh's.
+ */
+export const credentialsOf = (
+  spec: RepoSpec
+): Option.Option<{ readonly username: string; readonly password: string }> => {
+  if (!isHttpRemote(spec.remote)) return Option.none()
+  const userinfo = userinfoOf(spec.remote)
+  const urlUser = percentDecode(userinfo?.user ?? "")
+  const urlPassword = percentDecode(userinfo?.password ?? "")
+  const password = urlPassword !== ""
+    ? urlPassword
+    : Option.match(spec.password, { onNone: () => "", onSome: Redacted.value })
+  if (password === "" && urlUser === "") return Option.none()
+  return Option.some({ username: urlUser !== "" ? urlUser : Option.getOrElse(spec.username, () => "git"), password })
+}
+
+/** The URL with any `user:password@` removed, safe to print. */
+export const stripUserinfo = (remote: string): string => remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
+
+/** Removes URL credentials and the given secret values from text that may reach a user. */
+export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@'"]*@/gi, "$1")
+  for (const secret of secrets) {
+    if (secret.length > 0) out = out.split(secret).join("***")
+  }
+  return out
+}
+
+/** Every secret a remote spec carries: the password and the URL's password (decoded and raw). */
+export const secretsOf = (spec: RepoSpec): ReadonlyArray<string> => {
+  const secrets: Array<string> = []
+  if (Option.isSome(spec.password)) secrets.push(Redacted.value(spec.password.value))
+  const raw = userinfoOf(spec.remote)?.password
+  if (raw !== undefined) secrets.push(raw, percentDecode(raw))
+  return secrets
+}
+
+/** Rejections that mean "the remote moved on" (fetch, rebuild and try again), as opposed to a refusal. */
+export const isRaceRejection = (text: string): boolean =>
+  /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to lock/i.test(text)
+
+/**
+ * A tree path normalised ("" is the root), or None if it could leave the tree, or holds a line
+ * break or NUL (git's batch commands take one path per line).
+ */
+export const validPath = (path: string): Option.Option<string> => {
+  const trimmed = path.replace(/^\.\//, "").replace(/\/+$/, "")
+  if (trimmed === "" || trimmed === ".") return Option.some("")
+  if (/[\n\r\0]/.test(trimmed)) return Option.none()
+  const parts = trimmed.split("/")
+  return parts.some((part) => part === "" || part === "." || part === "..") ? Option.none() : Option.some(trimmed)
+}
+
+/** One commit of a batch, its paths checked and normalised with `validPath`. */
+export interface Staged {
+  readonly input: CommitInput
+  readonly changes: ReadonlyArray<{ readonly path: string; readonly content: string }>
+}
+
+/** The batch with its file paths normalised, or the first path that names no file in the tree. */
+export const stageBatch = (inputs: ReadonlyArray<CommitInput>): Either.Either<ReadonlyArray<Staged>, string> => {
+  const batch: Array<Staged> = []
+  for (const input of inputs) {
+    const changes: Array<{ path: string; content: string }> = []
+    for (const change of input.files) {
+      const path = validPath(change.path)
+      if (Option.isNone(path) || path.value === "") return Either.left(change.path)
+      changes.push({ path: path.value, content: change.content })
+    }
+    batch.push({ input, changes })
+  }
+  return Either.right(batch)
+}
