@@ -2,7 +2,7 @@ import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../policy/TagPolicy.ts"
-import type { ImageRef } from "./ImageRef.ts"
+import { type ImageRef, imageName } from "./ImageRef.ts"
 import { ProviderAuth } from "./ProviderAuth.ts"
 import { RegistryClient } from "./RegistryClient.ts"
 import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
@@ -72,4 +72,31 @@ export class TagSource extends Context.Tag("TagSource")<
         return { list, digest, created }
       })
     ).pipe(Layer.provide(ProviderAuth.layer))
+
+  /**
+   * An in-memory registry for tests that need no network: the tags of each image by its
+   * normalised name (`docker.io/library/nginx`), read at every call, so a test can push a tag
+   * between passes. An image it does not know is not found, as a registry answers.
+   */
+  static readonly layerTest = (images: Map<string, ReadonlyArray<TagInfo>>) => {
+    const lookup = (provider: ProviderConfig, image: ImageRef) => {
+      const tags = images.get(imageName(image))
+      return tags === undefined
+        ? registryError(scopeOf(provider, image))("NotFound", "repository unknown to the registry", 404)
+        : Effect.succeed(tags)
+    }
+    const tagOf = (provider: ProviderConfig, image: ImageRef, tag: string) =>
+      Effect.flatMap(lookup(provider, image), (tags) => {
+        const found = tags.find((t) => t.tag === tag)
+        return found === undefined ? registryError(scopeOf(provider, image))("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
+      })
+    return Layer.succeed(TagSource, {
+      list: (provider, image) => Effect.map(lookup(provider, image), (tags) => tags.map(({ tag }) => ({ tag }))),
+      digest: (provider, image, tag) =>
+        Effect.flatMap(tagOf(provider, image, tag), (t) =>
+          t.digest === undefined ? registryError(scopeOf(provider, image))("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
+        ),
+      created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created))
+    })
+  }
 }

@@ -1,0 +1,45 @@
+/**
+ * The pipeline in process, on fake services: an in-memory git remote and an in-memory registry.
+ * No binary, no server, no network; the data dir is a temporary directory.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Duration, Layer, Logger, LogLevel } from "effect"
+import type { Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
+import * as FakeGit from "../../src/git/FakeGit.ts"
+import type { PassOptions } from "../../src/pipeline/pass.ts"
+import { TagCache } from "../../src/pipeline/TagCache.ts"
+import { Triggers } from "../../src/pipeline/Triggers.ts"
+import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import type { TagInfo } from "../../src/policy/TagPolicy.ts"
+import { TagSource } from "../../src/registry/TagSource.ts"
+import { providerConfig } from "./config.ts"
+import { tempDir } from "./tempDirs.ts"
+
+export const REMOTE = "https://git.test/org/config.git"
+
+/** One pipeline watching one repository (`config` on `REMOTE`, branch `main`) through these providers. */
+export const pipelineOf = (
+  options: { readonly providers?: ReadonlyArray<ProviderConfig>; readonly watchedRepos?: ReadonlyArray<WatchedRepo>; readonly checkInterval?: Duration.Duration } = {}
+): Pipeline => ({
+  name: "piped.yaml",
+  file: "piped.yaml",
+  git: { username: "piped", email: "pipecd.dev@gmail.com" },
+  repositories: [{ repoId: "config", remote: REMOTE, branch: "main", source: { file: "piped.yaml", line: 5 } }],
+  providers: options.providers ?? [providerConfig({ name: "registry" })],
+  checkInterval: options.checkInterval ?? Duration.minutes(5),
+  watchedRepos: options.watchedRepos ?? []
+})
+
+/** A fresh world: the remotes, the registry's images, and the layers that serve them to the pipeline. */
+export const fakeWorld = () => {
+  const remotes = new FakeGit.Remotes()
+  const images = new Map<string, ReadonlyArray<TagInfo>>()
+  const layer = TagCache.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), FakeGit.layer(remotes), WatchIndex.layer, Triggers.layer)),
+    Layer.provideMerge(NodeContext.layer),
+    // What a pass logs is the daemon's business; a test reads the report.
+    Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+  const options: PassOptions = { dryRun: false, dataDir: tempDir("runner-inprocess-") }
+  return { remotes, images, layer, options }
+}
