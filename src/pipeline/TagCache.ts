@@ -34,12 +34,21 @@ interface Timed<A> {
   readonly interval: Duration.Duration
 }
 
+/**
+ * How long an answer is kept: its provider's interval, less a twentieth (at most 30 s). An answer
+ * is fetched some way into a pass, so one kept for the whole interval would still be fresh when
+ * the pass that starts one interval later (the default check interval equals the provider's)
+ * asks, and new tags would wait two intervals.
+ */
+const keptFor = (interval: Duration.Duration): Duration.Duration =>
+  Duration.subtract(interval, Duration.min(Duration.times(interval, 0.05), Duration.seconds(30)))
+
 /** Keeps what a provider answered for its interval; a failure is not kept, so the next pass asks again. */
 const providerCache = <A>(lookup: (key: Key) => Effect.Effect<A, TagSourceError>) =>
   Cache.makeWith({
     capacity: 100_000,
     lookup: (key: Key) => lookup(key).pipe(Effect.map((value): Timed<A> => ({ value, interval: key.provider.interval }))),
-    timeToLive: (exit) => (Exit.isSuccess(exit) ? exit.value.interval : Duration.zero)
+    timeToLive: (exit) => (Exit.isSuccess(exit) ? keptFor(exit.value.interval) : Duration.zero)
   })
 
 /**

@@ -17,6 +17,14 @@ import { tempDir } from "./tempDirs.ts"
 
 export const REMOTE = "https://git.test/org/config.git"
 
+/** One target, `image` in `app.yaml`'s `image` field, through the provider `registry`. */
+export const WATCHER = `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - {image: gcr.io/org/app, provider: registry, filePath: app.yaml, field: image}
+`
+
 /** One pipeline watching one repository (`config` on `REMOTE`, branch `main`) through these providers. */
 export const pipelineOf = (
   options: { readonly providers?: ReadonlyArray<ProviderConfig>; readonly watchedRepos?: ReadonlyArray<WatchedRepo>; readonly checkInterval?: Duration.Duration } = {}
@@ -30,12 +38,15 @@ export const pipelineOf = (
   watchedRepos: options.watchedRepos ?? []
 })
 
-/** A fresh world: the remotes, the registry's images, and the layers that serve them to the pipeline. */
-export const fakeWorld = () => {
+/**
+ * A fresh world: the remotes, the registry's images, and the layers that serve them to the
+ * pipeline. `tags` replaces the in-memory registry (a registry that hangs, for instance).
+ */
+export const fakeWorld = (tags?: Layer.Layer<TagSource>) => {
   const remotes = new FakeGit.Remotes()
   const images = new Map<string, ReadonlyArray<TagInfo>>()
   const layer = TagCache.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), FakeGit.layer(remotes), WatchIndex.layer, Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), WatchIndex.layer, Triggers.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))

@@ -1,0 +1,87 @@
+/** A repository's pass in process, on the fake git remote and registry: races, refusals, dry runs, typed failures. */
+import { describe, expect, test } from "bun:test"
+import { Effect } from "effect"
+import { failureReason } from "../../src/domain/failures.ts"
+import { formatReport, type PassReport } from "../../src/pipeline/report.ts"
+import { runOnce } from "../../src/pipeline/run.ts"
+import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+
+const IMAGE = "gcr.io/org/app"
+
+/** A world whose repository holds `app.yaml` at `current`, and whose registry lists `tags`. */
+const world = (current: string, tags: ReadonlyArray<string>) => {
+  const w = fakeWorld()
+  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:${current}\n`, "other.yaml": "x: 1\n", ".pipe/w.yaml": WATCHER })
+  w.images.set(IMAGE, tags.map((tag) => ({ tag })))
+  return w
+}
+
+const pass = (w: ReturnType<typeof fakeWorld>, options: Partial<typeof w.options> = {}): Promise<PassReport> =>
+  Effect.runPromise(runOnce([pipelineOf()], { ...w.options, ...options }).pipe(Effect.provide(w.layer)))
+
+describe("a repository's pass, in process", () => {
+  test("another writer pushes first: their commit stays, ours lands on top", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    w.remotes.beforeNextPush(() => w.remotes.commitAs(REMOTE, { "other.yaml": "x: 2\n" }, "Another change"))
+    const report = await pass(w)
+    expect(report.targets.map((t) => t.outcome._tag)).toEqual(["Updated"])
+    expect(w.remotes.log(REMOTE).map((c) => c.subject)).toEqual([
+      `Update ${IMAGE}:1.0.0 in app.yaml to 1.1.0`,
+      "Another change",
+      "Initial commit"
+    ])
+    expect(w.remotes.readFile(REMOTE, "other.yaml")).toBe("x: 2\n")
+    expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.1.0\n`)
+  })
+
+  test("another writer already made the change: it is not made twice", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    w.remotes.beforeNextPush(() => w.remotes.commitAs(REMOTE, { "app.yaml": `image: ${IMAGE}:1.1.0\n` }, "Bump by hand"))
+    const report = await pass(w)
+    expect(report.targets.map((t) => t.outcome._tag)).toEqual(["UpToDate"])
+    expect(w.remotes.log(REMOTE).map((c) => c.subject)).toEqual(["Bump by hand", "Initial commit"])
+  })
+
+  test("a push the server refuses fails the repository as a push failure, and nothing lands", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    w.remotes.refusePushes(REMOTE, "pre-receive hook declined")
+    const report = await pass(w)
+    const [failure] = report.failures
+    expect(failure === undefined ? undefined : failureReason(failure.failure)).toBe("push")
+    expect(formatReport(report)).toContain("repository config  failed: git push of repository \"config\" failed:")
+    expect(w.remotes.log(REMOTE).length).toBe(1)
+  })
+
+  test("a dry run reports and diffs, and commits nothing", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const report = await pass(w, { dryRun: true })
+    expect(report.targets.map((t) => t.outcome._tag)).toEqual(["WouldUpdate"])
+    expect(report.diffs.join("")).toContain(`-image: ${IMAGE}:1.0.0\n+image: ${IMAGE}:1.1.0\n`)
+    expect(w.remotes.log(REMOTE).length).toBe(1)
+  })
+
+  test("failures are typed to the report: an image the registry does not know is not_found", async () => {
+    const w = world("1.0.0", [])
+    w.images.delete(IMAGE)
+    const report = await pass(w)
+    const outcome = report.targets[0]?.outcome
+    expect(outcome?._tag === "Failed" ? failureReason(outcome.failure) : outcome?._tag).toBe("not_found")
+  })
+
+  test("no candidate is its own family", async () => {
+    const w = world("1.0.0", ["latest"])
+    const outcome = (await pass(w)).targets[0]?.outcome
+    expect(outcome?._tag === "Failed" ? [failureReason(outcome.failure), outcome.failure.message] : outcome?._tag).toEqual([
+      "no_candidate",
+      "no tag out of 1 listed matches version ^ for 1.0.0 (no variant, 3 numbers, major 1, releases)"
+    ])
+  })
+
+  test("explain attaches how the tags were read to the targets asked about", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0", "2.0.0"])
+    const report = await pass(w, { dryRun: true, explain: (target) => target.image === IMAGE })
+    const [explanation] = report.targets[0]?.explanations ?? []
+    expect(explanation?.candidates.map((c) => c.tag)).toEqual(["1.1.0", "1.0.0"])
+    expect(explanation?.passedOver.map((g) => g.reason)).toEqual(["another major version (^ keeps 1)"])
+  })
+})

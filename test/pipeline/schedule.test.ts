@@ -1,0 +1,83 @@
+/**
+ * The schedule stage on a virtual clock: passes every `checkInterval`, and on SIGTERM a grace
+ * period for the pass in flight, with `TestClock` standing in for time and fakes for git and the
+ * registry. Real time passes only while a pass does its (in-memory) work.
+ */
+import { describe, expect, test } from "bun:test"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
+import { runForever } from "../../src/pipeline/run.ts"
+import { TagSource } from "../../src/registry/TagSource.ts"
+import { providerConfig } from "../support/config.ts"
+import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+
+const IMAGE = "gcr.io/org/app"
+const MINUTE = Duration.minutes(1)
+
+/** Waits in real time (the virtual clock stands still) until `done` holds; fails after two seconds. */
+const until = (done: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 200 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    if (!done()) return yield* Effect.dieMessage("timed out waiting")
+  })
+
+const seeded = (w: ReturnType<typeof fakeWorld>) => {
+  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
+  w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+}
+
+// The defaults' shape: the provider's interval equals the check interval.
+const pipeline = pipelineOf({ checkInterval: MINUTE, providers: [providerConfig({ name: "registry", interval: MINUTE })] })
+
+const run = <A, E>(w: ReturnType<typeof fakeWorld>, program: Effect.Effect<A, E, Layer.Layer.Success<typeof w.layer>>) =>
+  Effect.runPromise(program.pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext)))
+
+describe("runForever on a virtual clock", () => {
+  test("passes at once, then every checkInterval and not before, listing afresh each time", async () => {
+    const w = fakeWorld()
+    seeded(w)
+    const commits = () => w.remotes.log(REMOTE).length
+    await run(
+      w,
+      Effect.gen(function* () {
+        const daemon = yield* Effect.fork(runForever([pipeline], w.options))
+        yield* until(() => commits() === 2)
+        w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }, { tag: "1.2.0" }])
+        // Just short of the interval: no pass yet.
+        yield* TestClock.adjust(Duration.seconds(59))
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+        expect(commits()).toBe(2)
+        yield* TestClock.adjust(Duration.seconds(1))
+        yield* until(() => commits() === 3)
+        expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.2.0\n`)
+        yield* Fiber.interrupt(daemon)
+      })
+    )
+  })
+
+  test("stopping waits up to the grace period for the pass in flight, then abandons it", async () => {
+    const listing = Effect.runSync(Deferred.make<void>())
+    // A registry that never answers: the pass hangs in its fetch stage.
+    const hanging = Layer.succeed(TagSource, {
+      list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
+      digest: () => Effect.never,
+      created: () => Effect.never
+    })
+    const w = fakeWorld(hanging)
+    seeded(w)
+    await run(
+      w,
+      Effect.gen(function* () {
+        const daemon = yield* Effect.fork(runForever([pipeline], w.options, Duration.seconds(20)))
+        yield* Deferred.await(listing)
+        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
+        yield* TestClock.adjust(Duration.seconds(19))
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+        expect(Option.isNone(yield* Fiber.poll(stopping))).toBe(true)
+        yield* TestClock.adjust(Duration.seconds(2))
+        yield* Fiber.join(stopping)
+        // Abandoned: nothing was committed.
+        expect(w.remotes.log(REMOTE).length).toBe(1)
+      })
+    )
+  })
+})
