@@ -1,6 +1,6 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
-import type { ScopeFailureCause, TargetFailure } from "../domain/failures.ts"
+import { type FailureReason, failureReason, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
 export type Outcome =
@@ -108,24 +108,36 @@ const describe = (o: Outcome): string => {
 const tagCounts = (t: TargetReport): string =>
   t.listed === undefined ? "" : `  [${t.listed} tags listed, ${t.kept ?? 0} kept]`
 
-/** The human report printed by `--once`. */
-export const formatReport = (report: PassReport): string => {
-  const lines: Array<string> = []
+/** A line of the report, with the family of the failure it tells of, so that logs can carry it as a field. */
+export interface ReportLine {
+  readonly text: string
+  readonly reason?: FailureReason
+}
+
+/** The report line by line: one per target, one per failed watcher file or repository, then the counts. */
+export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
+  const lines: Array<ReportLine> = []
   for (const t of report.targets) {
     const move =
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
-    lines.push(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`)
+    const text = `${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`
+    lines.push(t.outcome._tag === "Failed" ? { text, reason: failureReason(t.outcome.failure) } : { text })
   }
-  for (const f of report.failures) lines.push(`${f.scope}  failed: ${f.failure.message}`)
+  for (const f of report.failures) lines.push({ text: `${f.scope}  failed: ${f.failure.message}`, reason: failureReason(f.failure) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const leftAlone = count("LeftAlone")
-  lines.push(
-    `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
+  lines.push({
+    text:
+      `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
       `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${leftAlone === 0 ? "" : `, ${leftAlone} left alone`}`
-  )
-  return lines.join("\n") + "\n"
+  })
+  return lines
 }
+
+/** The human report printed by `--once`. */
+export const formatReport = (report: PassReport): string =>
+  reportLines(report).map((line) => line.text).join("\n") + "\n"
 
 /** `runner explain`: for each target asked about, how its tags were read and why the choice fell as it did. */
 export const formatExplanations = (report: PassReport): string =>

@@ -3,7 +3,7 @@ import type { Pipeline } from "../config/model.ts"
 import { lastPassSuccess, passDuration, passesTotal } from "../metrics.ts"
 import { gitAccess } from "../git/access.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
-import { formatReport, mergeReports, passFailed, type PassReport } from "./report.ts"
+import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
 import { Triggers } from "./Triggers.ts"
 import { WatchIndex } from "./WatchIndex.ts"
 
@@ -44,9 +44,19 @@ export const runOnce = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions
 
 const logPass = (pipeline: Pipeline, report: PassReport) => {
   // With --dry-run, the diffs a pass would have committed come first, as with --once.
-  const lines = [...report.diffs.flatMap((diff) => diff.trimEnd().split("\n")), ...formatReport(report).trimEnd().split("\n")]
+  const diffs = report.diffs.flatMap((diff) => diff.trimEnd().split("\n"))
   const log = passFailed(report) ? Effect.logWarning : Effect.logInfo
-  return Effect.forEach(lines, (line) => log(line), { discard: true }).pipe(Effect.annotateLogs({ pipeline: pipeline.name }))
+  return Effect.forEach(diffs, (line) => log(line), { discard: true }).pipe(
+    Effect.zipRight(
+      Effect.forEach(
+        reportLines(report),
+        // A failed target's line carries its failure family, for log queries as for metrics.
+        ({ reason, text }) => (reason === undefined ? log(text) : log(text).pipe(Effect.annotateLogs({ reason }))),
+        { discard: true }
+      )
+    ),
+    Effect.annotateLogs({ pipeline: pipeline.name })
+  )
 }
 
 /** How long a stopping daemon waits for the pass in flight before abandoning it. */

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { failureReason } from "../../src/domain/failures.ts"
-import { formatReport, type PassReport } from "../../src/pipeline/report.ts"
+import { formatReport, type PassReport, reportLines } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
 
@@ -66,6 +66,8 @@ describe("a repository's pass, in process", () => {
     const report = await pass(w)
     const outcome = report.targets[0]?.outcome
     expect(outcome?._tag === "Failed" ? failureReason(outcome.failure) : outcome?._tag).toBe("not_found")
+    // The daemon logs the line with its family as a field.
+    expect(reportLines(report)[0]?.reason).toBe("not_found")
   })
 
   test("no candidate is its own family", async () => {
