@@ -104,7 +104,8 @@ export const isTransient = (failure: TargetFailure): boolean => {
     case "RegistryFailure":
       return ["RateLimited", "Transport", "Server"].includes(failure.cause.reason ?? "")
     case "GitFailure":
-      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials"
+      // A server that declines the push (a hook, a protected branch) declines the next one too.
+      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials" && !/declined|protected|denied/i.test(failure.detail)
     default:
       return false
   }

@@ -1,6 +1,6 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
-import { type FailureReason, failureReason, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
+import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
 export type Outcome =
@@ -111,8 +111,10 @@ const tagCounts = (t: TargetReport): string =>
 /** A line of the report, with the family of the failure it tells of, so that logs can carry it as a field. */
 export interface ReportLine {
   readonly text: string
-  readonly reason?: FailureReason
+  readonly failure?: { readonly reason: FailureReason; readonly transient: boolean }
 }
+
+const familyOf = (failure: TargetFailure) => ({ reason: failureReason(failure), transient: isTransient(failure) })
 
 /** The report line by line: one per target, one per failed watcher file or repository, then the counts. */
 export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
@@ -121,9 +123,9 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
     const move =
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
     const text = `${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`
-    lines.push(t.outcome._tag === "Failed" ? { text, reason: failureReason(t.outcome.failure) } : { text })
+    lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
-  for (const f of report.failures) lines.push({ text: `${f.scope}  failed: ${f.failure.message}`, reason: failureReason(f.failure) })
+  for (const f of report.failures) lines.push({ text: `${f.scope}  failed: ${f.failure.message}`, failure: familyOf(f.failure) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const leftAlone = count("LeftAlone")

@@ -50,8 +50,10 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
     Effect.zipRight(
       Effect.forEach(
         reportLines(report),
-        // A failed target's line carries its failure family, for log queries as for metrics.
-        ({ reason, text }) => (reason === undefined ? log(text) : log(text).pipe(Effect.annotateLogs({ reason }))),
+        // A failed target's line carries its failure family, for log queries as for metrics, and
+        // whether the next pass may succeed by itself (rate limits, timeouts) or needs a person.
+        ({ failure, text }) =>
+          failure === undefined ? log(text) : log(text).pipe(Effect.annotateLogs({ reason: failure.reason, transient: failure.transient })),
         { discard: true }
       )
     ),

@@ -67,7 +67,7 @@ describe("a repository's pass, in process", () => {
     const outcome = report.targets[0]?.outcome
     expect(outcome?._tag === "Failed" ? failureReason(outcome.failure) : outcome?._tag).toBe("not_found")
     // The daemon logs the line with its family as a field.
-    expect(reportLines(report)[0]?.reason).toBe("not_found")
+    expect(reportLines(report)[0]?.failure).toEqual({ reason: "not_found", transient: false })
   })
 
   test("no candidate is its own family", async () => {
