@@ -1,4 +1,5 @@
 import { Duration, Either, Encoding, ParseResult, Redacted, Schema, type SchemaAST } from "effect"
+import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
@@ -28,6 +29,14 @@ const Interval = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf,
   encode: (duration, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, duration, "intervals are only decoded"))
 })
 
+/** Never the value itself: it may hold a password. */
+const addressProblems: Record<AddressProblem, string> = {
+  NotUrl: "expected an http:// or https:// URL",
+  NotHttp: "expected an http:// or https:// URL",
+  Credentials: "credentials are not allowed in the address; use username and passwordFile",
+  QueryOrFragment: "the address must not have a query or fragment"
+}
+
 /** An http(s) base URL without credentials (they belong in passwordFile); `bareHost` allows `gcr.io`. */
 const registryAddress = (bareHost: boolean) =>
   Schema.transformOrFail(Schema.Unknown, Schema.String, {
@@ -36,13 +45,7 @@ const registryAddress = (bareHost: boolean) =>
       const bad = (why: string) => ParseResult.fail(new ParseResult.Type(ast, input, why))
       if (typeof input !== "string" || input === "") return bad("expected an http:// or https:// URL")
       const text = bareHost && !input.includes("://") ? `https://${input}` : input
-      if (!URL.canParse(text)) return bad("expected an http:// or https:// URL")
-      const url = new URL(text)
-      if (url.protocol !== "http:" && url.protocol !== "https:") return bad("expected an http:// or https:// URL")
-      // Never echo the value here: it may hold a password.
-      if (url.username !== "" || url.password !== "") return bad("credentials are not allowed in the address; use username and passwordFile")
-      if (url.search !== "" || url.hash !== "") return bad("the address must not have a query or fragment")
-      return ParseResult.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+      return Either.match(parseRegistryAddress(text), { onLeft: (problem) => bad(addressProblems[problem]), onRight: ParseResult.succeed })
     },
     encode: (address) => ParseResult.succeed(address)
   })

@@ -1,5 +1,5 @@
 import { Array as Arr, Either, ParseResult, Schema } from "effect"
-import { parseImageRef } from "../registry/ImageRef.ts"
+import { parseImageRef } from "../domain/ImageRef.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec, Target, WatcherFile } from "./model.ts"

@@ -3,7 +3,7 @@ import { Effect, Either, Schema } from "effect"
 import type { Target } from "../config/model.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
-import { decodeJsonText } from "../registry/json.ts"
+import { decodeJsonText } from "../json.ts"
 import { VERSION } from "../version.ts"
 
 /**

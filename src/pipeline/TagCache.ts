@@ -1,7 +1,7 @@
 import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
-import type { TagInfo } from "../policy/TagPolicy.ts"
-import { type ImageRef, imageName } from "../registry/ImageRef.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 
 /** One listing: the same provider declaration and repository, whatever spelling the targets use. */

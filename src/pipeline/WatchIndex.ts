@@ -1,6 +1,6 @@
 import { Context, Effect, Layer, Ref } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
-import { type ImageRef, imageName } from "../registry/ImageRef.ts"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 
 /** A repository of a pipeline that watches an image through a provider. */
 export interface Watch {

@@ -1,6 +1,6 @@
 import { Effect, Either } from "effect"
 import { RegistryFailure, type TargetFailure } from "../domain/failures.ts"
-import type { TagInfo } from "../policy/TagPolicy.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
 import type { Prepared } from "./prepare.ts"
 import { listingKey, TagCache } from "./TagCache.ts"
 

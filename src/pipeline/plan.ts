@@ -4,8 +4,8 @@ import { ManifestFailure, NoCandidateFailure, RegistryFailure, type TargetFailur
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
-import type { TagInfo } from "../policy/TagPolicy.ts"
-import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../registry/ImageRef.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../domain/ImageRef.ts"
 
 /** The plan stage: what one target's field holds, what it should hold, and the edits that get it there. */
 export interface TargetPlan {

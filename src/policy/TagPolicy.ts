@@ -1,3 +1,5 @@
+import type { TagInfo } from "../domain/TagInfo.ts"
+
 /**
  * A tag policy reads the values extracted from tags (`parse`: undefined for a value that is not a
  * version under this policy) and, for a target's current tag, says which of them are candidates
@@ -37,13 +39,6 @@ export interface Line<R> {
 /** The line of a policy that ranks every tag alike, whatever the current tag. */
 export const fixedLine = <R>(reject: (rank: R) => string | undefined, compare: (a: R, b: R) => number): Line<R> =>
   ({ key: "", scope: "", reject, compare, same: () => false })
-
-/** A tag as a provider lists it. `created` is known only where the provider gives it cheaply. */
-export interface TagInfo {
-  readonly tag: string
-  readonly created?: Date
-  readonly digest?: string
-}
 
 /** Compares strings by code unit, which is byte order for the ASCII that tags are made of. */
 export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

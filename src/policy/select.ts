@@ -1,12 +1,13 @@
 import { Data, Either } from "effect"
 import type { PolicySpec } from "../config/model.ts"
-import { isValidTag } from "../registry/ImageRef.ts"
+import { isValidTag } from "../domain/ImageRef.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
 import type { Explanation } from "./explain.ts"
 import { compileRe2, expandTemplate } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
-import type { Line, TagInfo, TagPolicy } from "./TagPolicy.ts"
+import type { Line, TagPolicy } from "./TagPolicy.ts"
 import { validVersionRange, versionPolicy } from "./version.ts"
 
 interface Counts {

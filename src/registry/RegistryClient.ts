@@ -1,23 +1,14 @@
 import type { HttpClient } from "@effect/platform"
-import {
-  Clock,
-  Context,
-  Effect,
-  Either,
-  Encoding,
-  Layer,
-  Option,
-  Redacted,
-  Ref,
-  Schema,
-} from "effect"
-import type { TagInfo } from "../policy/TagPolicy.ts"
+import { Clock, Context, Effect, Either, Encoding, Layer, Option, Redacted, Ref, type Schema } from "effect"
+import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
+import { isValidTag, sha256DigestPattern } from "../domain/ImageRef.ts"
+import { type RegistryError, registryError } from "../domain/RegistryError.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "../http/RegistryHttp.ts"
+import { decodeJsonText } from "../json.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
-import type { RegistryCredentials, RegistryEndpoint } from "./endpoint.ts"
-import { isValidTag } from "./ImageRef.ts"
-import { type RegistryError, registryError } from "./RegistryError.ts"
-import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "./RegistryHttp.ts"
-import { decodeJsonText } from "./json.ts"
+import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, parseNextLink, pickPlatform, TagList, tagInfos } from "./distribution.ts"
+import type { RegistryEndpoint } from "./endpoint.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
 export class RegistryClient extends Context.Tag("RegistryClient")<
@@ -46,89 +37,6 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
 
 const PAGE_SIZE = 1000
 const MAX_PAGES = 1000
-const MANIFEST_ACCEPT = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-].join(", ")
-
-/**
- * The `rel="next"` target of a `Link` header, resolved against the request URL. A next page on
- * another origin is refused: following it would send our credentials there.
- */
-export const parseNextLink = (header: string | undefined, requestUrl: string): Either.Either<Option.Option<string>, string> => {
-  if (header === undefined) return Either.right(Option.none())
-  for (const [, target = "", params = ""] of header.matchAll(/<([^>]*)>([^<]*)/g)) {
-    const rel = /(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params)
-    const relations = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/)
-    if (!relations.includes("next")) continue
-    let next: URL
-    try {
-      next = new URL(target, requestUrl)
-    } catch {
-      return Either.left(`Link header has an invalid next URL "${target}"`)
-    }
-    const base = new URL(requestUrl)
-    if (next.origin !== base.origin) {
-      return Either.left(`Link header points the next page to another host (${next.origin}), refused`)
-    }
-    return Either.right(Option.some(next.href))
-  }
-  return Either.right(Option.none())
-}
-
-/** GCR adds a `manifest` map (digest -> tags and upload time in epoch milliseconds, as a string). */
-const GcrManifest = Schema.Struct({
-  tag: Schema.optional(Schema.Array(Schema.String)),
-  timeUploadedMs: Schema.optional(Schema.String),
-})
-
-const TagList = Schema.Struct({
-  name: Schema.String,
-  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  manifest: Schema.optional(Schema.Record({ key: Schema.String, value: GcrManifest })),
-})
-
-/** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
-export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {
-  const known = new Map<string, { created?: Date; digest: string }>()
-  for (const [digest, entry] of Object.entries(list.manifest ?? {})) {
-    const millis = Number(entry.timeUploadedMs ?? "")
-    const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis) } : {}
-    for (const tag of entry.tag ?? []) known.set(tag, { ...created, digest })
-  }
-  return (list.tags ?? []).filter(isValidTag).map((tag): TagInfo => ({ tag, ...known.get(tag) }))
-}
-
-const Descriptor = Schema.Struct({
-  digest: Schema.String,
-  platform: Schema.optional(Schema.Struct({ architecture: Schema.optional(Schema.String), os: Schema.optional(Schema.String) })),
-})
-
-/** Either an index (`manifests`) or an image manifest (`config`); both shapes share one decoder. */
-const Manifest = Schema.Struct({
-  manifests: Schema.optional(Schema.Array(Descriptor)),
-  config: Schema.optional(Schema.Struct({ digest: Schema.String })),
-})
-
-const ImageConfig = Schema.Struct({ created: Schema.optional(Schema.String) })
-
-const digestRe = /^sha256:[a-f0-9]{64}$/
-
-/** The platform an index resolves to: linux/amd64 when present, else the first entry. */
-export const pickPlatform = (manifests: ReadonlyArray<typeof Descriptor.Type>): Option.Option<string> =>
-  Option.orElse(
-    Option.fromNullable(manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64")),
-    () => Option.fromNullable(manifests[0]),
-  ).pipe(Option.map((m) => m.digest))
-
-/** An image's `created`, if it is a real date: builds that want reproducible images write 1970. */
-export const createdDate = (value: string | undefined): Option.Option<Date> => {
-  if (value === undefined) return Option.none()
-  const millis = Date.parse(value)
-  return Number.isFinite(millis) && millis > Date.UTC(1970, 0, 2) ? Option.some(new Date(millis)) : Option.none()
-}
 
 type Auth =
   | { readonly _tag: "Anonymous" }
@@ -363,7 +271,7 @@ const make = Effect.gen(function* () {
     const url = manifestUrl(endpoint, tag)
     const head = yield* getChecked(s, "HEAD", url, MANIFEST_ACCEPT, `tag ${tag}`)
     const digest = head.headers["docker-content-digest"]
-    if (digest !== undefined && digestRe.test(digest)) return digest
+    if (digest !== undefined && sha256DigestPattern.test(digest)) return digest
     // Without the header the digest is the sha256 of the manifest exactly as served.
     const get = yield* getChecked(s, "GET", url, MANIFEST_ACCEPT, `tag ${tag}`)
     const hash = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", get.body))

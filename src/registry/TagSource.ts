@@ -1,14 +1,19 @@
 import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
-import type { TagInfo } from "../policy/TagPolicy.ts"
-import { type ImageRef, imageName } from "./ImageRef.ts"
-import { ProviderAuth } from "./ProviderAuth.ts"
+import type { ProviderConfig, ProviderType } from "../config/model.ts"
+import { Credentials } from "../credentials/Credentials.ts"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
+import { providerError, type RegistryError } from "../domain/RegistryError.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { listEcrTags } from "./EcrTags.ts"
+import { resolveEndpoint } from "./endpoint.ts"
 import { RegistryClient } from "./RegistryClient.ts"
-import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
 
 export type TagSourceError = RegistryError | TagStoreError
+
+/** The tags of an image as one kind of provider lists them. */
+type Lister = (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
 
 /** Where a STORE provider keeps its tags. */
 export const storeDir = (provider: ProviderConfig, dataDir: string, path: Path.Path): string =>
@@ -34,17 +39,17 @@ export class TagSource extends Context.Tag("TagSource")<
       TagSource,
       Effect.gen(function* () {
         const path = yield* Path.Path
-        const auth = yield* ProviderAuth
+        const credentials = yield* Credentials
         const registry = yield* RegistryClient
         const store = yield* TagStore
 
-        const endpoint = auth.endpoint
+        const endpoint = (provider: ProviderConfig, image: ImageRef) => resolveEndpoint(credentials, provider, image)
 
         const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
           if (provider.type !== "STORE") return yield* registry.manifestDigest(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           if (registered?.digest !== undefined) return registered.digest
-          return yield* registryError(scopeOf(provider, image))(
+          return yield* providerError(provider, image)(
             "NotFound",
             `provider ${provider.name} has no digest for tag ${tag}: register it with --digest`
           )
@@ -56,22 +61,19 @@ export class TagSource extends Context.Tag("TagSource")<
           return Option.fromNullable(registered?.created)
         })
 
-        const list = (provider: ProviderConfig, image: ImageRef) => Effect.gen(function* () {
-          switch (provider.type) {
-            case "STORE":
-              return yield* store.list(storeDir(provider, dataDir, path), image)
-            case "OCI":
-            case "DOCKER_HUB":
-            case "GCR":
-              return yield* registry.listTags(yield* endpoint(provider, image))
-            case "ECR":
-              // DescribeImages lists tags with their push times, which the v2 tag list does not.
-              return yield* auth.ecrTags(provider, image)
-          }
-        })
+        const distribution: Lister = (provider, image) => Effect.flatMap(endpoint(provider, image), registry.listTags)
+        const listers: Record<ProviderType, Lister> = {
+          STORE: (provider, image) => store.list(storeDir(provider, dataDir, path), image),
+          OCI: distribution,
+          DOCKER_HUB: distribution,
+          GCR: distribution,
+          // DescribeImages lists tags with their push times, which the v2 tag list does not.
+          ECR: (provider, image) => listEcrTags(credentials, provider, image)
+        }
+        const list = (provider: ProviderConfig, image: ImageRef) => listers[provider.type](provider, image)
         return { list, digest, created }
       })
-    ).pipe(Layer.provide(ProviderAuth.layer))
+    ).pipe(Layer.provide(Credentials.layer))
 
   /**
    * An in-memory registry for tests that need no network: the tags of each image by its
@@ -82,19 +84,19 @@ export class TagSource extends Context.Tag("TagSource")<
     const lookup = (provider: ProviderConfig, image: ImageRef) => {
       const tags = images.get(imageName(image))
       return tags === undefined
-        ? registryError(scopeOf(provider, image))("NotFound", "repository unknown to the registry", 404)
+        ? providerError(provider, image)("NotFound", "repository unknown to the registry", 404)
         : Effect.succeed(tags)
     }
     const tagOf = (provider: ProviderConfig, image: ImageRef, tag: string) =>
       Effect.flatMap(lookup(provider, image), (tags) => {
         const found = tags.find((t) => t.tag === tag)
-        return found === undefined ? registryError(scopeOf(provider, image))("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
+        return found === undefined ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
       })
     return Layer.succeed(TagSource, {
       list: (provider, image) => Effect.map(lookup(provider, image), (tags) => tags.map(({ tag }) => ({ tag }))),
       digest: (provider, image, tag) =>
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
-          t.digest === undefined ? registryError(scopeOf(provider, image))("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
+          t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
         ),
       created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created))
     })

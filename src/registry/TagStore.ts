@@ -1,8 +1,9 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Clock, Context, Data, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Data, Effect, Either, Layer, Schema } from "effect"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
 import { writeFileWhole } from "../files.ts"
-import type { TagInfo } from "../policy/TagPolicy.ts"
-import { type ImageRef, imageName } from "./ImageRef.ts"
+import { decodeJsonText } from "../json.ts"
 
 /** The built-in tag store: tags that CI registered for an image, kept in one JSON file per image. */
 
@@ -46,12 +47,13 @@ export class TagStore extends Context.Tag("TagStore")<
         Effect.gen(function* () {
           // No file yet is no tag yet; one read rather than a look and then a read.
           const text = yield* fs.readFileString(path.join(dir, fileFor(image))).pipe(
-            Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "NotFound", () => Effect.succeed(undefined))
+            Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "NotFound", () => Effect.succeed(undefined)),
+            Effect.mapError(fail(dir))
           )
           if (text === undefined) return []
-          const stored = yield* Schema.decode(StoredImageJson)(text)
+          const stored = yield* Either.mapLeft(decodeJsonText(StoredImage, text), (detail) => new TagStoreError({ dir, detail }))
           return stored.tags
-        }).pipe(Effect.mapError(fail(dir)))
+        })
 
       const list = (dir: string, image: ImageRef) => Effect.gen(function* () {
         const tags = yield* read(dir, image)

@@ -1,4 +1,6 @@
-import { Clock, Effect, Either, HashMap, Option, ParseResult, Redacted, Ref, Schema } from "effect"
+import { Duration, type Effect, Either, Option, Redacted, Schema } from "effect"
+import { type ExpiringCache, makeExpiringCache, type Renewal, renewalTime } from "../credentials/ExpiringCache.ts"
+import { decodeJsonText } from "../json.ts"
 
 /** One challenge of a `WWW-Authenticate` header. */
 export interface Challenge {
@@ -88,13 +90,14 @@ export const tokenUrl = (challenge: Challenge, repository: string): Either.Eithe
   const service = challenge.params["service"]
   if (service !== undefined) url.searchParams.set("service", service)
   // Several scopes are space-separated in a challenge and sent as repeated parameters.
-  for (const scope of scopeOf(challenge, repository).split(/\s+/)) {
+  for (const scope of challengeScope(challenge, repository).split(/\s+/)) {
     if (scope !== "") url.searchParams.append("scope", scope)
   }
   return Either.right(url)
 }
 
-export const scopeOf = (challenge: Challenge, repository: string): string =>
+/** The scope a Bearer token is asked for: the challenge's, else pulling the repository. */
+export const challengeScope = (challenge: Challenge, repository: string): string =>
   challenge.params["scope"] ?? pullScope(repository)
 
 const TokenResponse = Schema.Struct({
@@ -112,7 +115,7 @@ export interface CachedToken {
 
 const DEFAULT_TOKEN_LIFETIME_S = 60
 /** Tokens are dropped this long before the registry would reject them, at most a fifth of their life. */
-const EXPIRY_MARGIN_MS = 10_000
+const TOKEN_RENEWAL: Renewal = { margin: Duration.seconds(10), lifetimeDivisor: 5 }
 
 /** When a token of the given lifetime, issued at `issuedAt` (RFC 3339), stops being used. */
 export const tokenExpiry = (now: number, expiresIn: number | undefined, issuedAt: string | undefined): number => {
@@ -120,15 +123,13 @@ export const tokenExpiry = (now: number, expiresIn: number | undefined, issuedAt
   const issued = issuedAt === undefined ? Number.NaN : Date.parse(issuedAt)
   // A registry clock ahead of ours, or a stale issued_at, must not stretch or void the lifetime.
   const start = Number.isFinite(issued) && issued <= now && issued >= now - lifetime ? issued : now
-  return start + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 5)
+  return renewalTime(TOKEN_RENEWAL, start, start + lifetime)
 }
-
-const decodeTokenResponse = Schema.decodeUnknownEither(Schema.parseJson(TokenResponse))
 
 /** Reads `token` (or `access_token`) from a token service answer. */
 export const parseTokenResponse = (body: string, now: number): Either.Either<CachedToken, string> =>
-  decodeTokenResponse(body).pipe(
-    Either.mapLeft((error) => `token response is not valid: ${ParseResult.TreeFormatter.formatErrorSync(error)}`),
+  decodeJsonText(TokenResponse, body).pipe(
+    Either.mapLeft((why) => `token response is not valid: ${why}`),
     Either.flatMap((answer) => {
       const token = answer.token !== undefined && answer.token !== "" ? answer.token : answer.access_token
       return token === undefined || token === ""
@@ -142,35 +143,9 @@ export const tokenKey = (challenge: Challenge, repository: string, username: Opt
   JSON.stringify([
     challenge.params["realm"] ?? "",
     challenge.params["service"] ?? "",
-    scopeOf(challenge, repository),
+    challengeScope(challenge, repository),
     Option.getOrElse(username, () => ""),
   ])
-
-/** Values kept until shortly before they expire: registry tokens, cloud tokens, temporary keys. */
-export interface ExpiringCache<A extends { readonly expiresAt: number }> {
-  readonly get: (key: string) => Effect.Effect<Option.Option<A>>
-  readonly set: (key: string, value: A) => Effect.Effect<void>
-  readonly invalidate: (key: string) => Effect.Effect<void>
-}
-
-export const makeExpiringCache = <A extends { readonly expiresAt: number }>(): Effect.Effect<ExpiringCache<A>> =>
-  Effect.map(
-    Ref.make(HashMap.empty<string, A>()),
-    (ref): ExpiringCache<A> => ({
-      get: (key) =>
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          return Option.filter(HashMap.get(yield* Ref.get(ref), key), (cached) => cached.expiresAt > now)
-        }),
-      set: (key, value) =>
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          // Expired entries are pruned on write so the map stays as small as the set of live keys.
-          yield* Ref.update(ref, (map) => HashMap.set(HashMap.filter(map, (cached) => cached.expiresAt > now), key, value))
-        }),
-      invalidate: (key) => Ref.update(ref, HashMap.remove(key)),
-    }),
-  )
 
 /** Bearer tokens shared by all requests of a client. */
 export const makeTokenCache: Effect.Effect<ExpiringCache<CachedToken>> = makeExpiringCache<CachedToken>()

@@ -1,60 +1,40 @@
-import { type Effect, Either, Encoding, Option, Redacted } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
-import { DOCKER_HUB, type ImageRef } from "./ImageRef.ts"
-import { DEFAULT_RATE_LIMIT } from "./RateLimiter.ts"
-import { RegistryError, registryError, scopeOf } from "./RegistryError.ts"
-import type { Target } from "./RegistryHttp.ts"
-
-export interface RegistryCredentials {
-  readonly username: string
-  readonly password: Redacted.Redacted<string>
-}
-
-/** `user:password` in base64, as Docker config `auth` entries and ECR tokens carry it; none unless it decodes and holds a colon. */
-export const decodeBasicPair = (encoded: string): Option.Option<RegistryCredentials> =>
-  Either.getRight(Encoding.decodeBase64String(encoded)).pipe(
-    Option.flatMap((text) => {
-      const colon = text.indexOf(":")
-      return colon < 0 ? Option.none() : Option.some({ username: text.slice(0, colon), password: Redacted.make(text.slice(colon + 1)) })
-    })
-  )
+import type { Access, Credentials } from "../credentials/Credentials.ts"
+import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
+import { DOCKER_HUB, type ImageRef } from "../domain/ImageRef.ts"
+import { providerError, type RegistryError, scopeOf } from "../domain/RegistryError.ts"
+import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"
+import type { Target } from "../http/RegistryHttp.ts"
 
 /** Where and how to reach one repository of a registry. */
-export interface RegistryEndpoint extends Target {
+export interface RegistryEndpoint extends Target, Access {
   /** e.g. `https://registry-1.docker.io`, `http://127.0.0.1:5000` (no trailing slash). */
   readonly baseUrl: string
-  readonly credentials: Option.Option<RegistryCredentials>
-  /**
-   * Fresh credentials once the registry rejected `credentials`: a rotated password file read
-   * again, a cloud token fetched anew. Absent when asking again cannot change the answer.
-   */
-  readonly renewCredentials: Option.Option<Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>>
 }
 
 /** `docker.io` is only the name in image references; its registry API lives elsewhere. */
 export const DOCKER_HUB_API = "https://registry-1.docker.io"
 
+const addressMessage = (provider: ProviderConfig, problem: AddressProblem): string => {
+  switch (problem) {
+    case "NotUrl":
+      return `address "${provider.address}" of provider ${provider.name} is not a URL`
+    case "Credentials":
+      // The address is echoed in messages and logs, so it must not carry credentials.
+      return `address of provider ${provider.name} must not contain credentials; use username and passwordFile`
+    case "NotHttp":
+      return `address "${provider.address}" of provider ${provider.name} must be an http:// or https:// URL`
+    case "QueryOrFragment":
+      return `address "${provider.address}" of provider ${provider.name} must not have a query or fragment`
+  }
+}
+
 const baseUrlFor = (provider: ProviderConfig, image: ImageRef): Either.Either<string, string> => {
   if (provider.address === undefined) {
     return Either.right(image.registry === DOCKER_HUB ? DOCKER_HUB_API : `https://${image.registry}`)
   }
-  let url: URL
-  try {
-    url = new URL(provider.address)
-  } catch {
-    return Either.left(`address "${provider.address}" of provider ${provider.name} is not a URL`)
-  }
-  if (url.username !== "" || url.password !== "") {
-    // The address is echoed in messages and logs, so it must not carry credentials.
-    return Either.left(`address of provider ${provider.name} must not contain credentials; use username and passwordFile`)
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return Either.left(`address "${provider.address}" of provider ${provider.name} must be an http:// or https:// URL`)
-  }
-  if (url.search !== "" || url.hash !== "") {
-    return Either.left(`address "${provider.address}" of provider ${provider.name} must not have a query or fragment`)
-  }
-  return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  return Either.mapLeft(parseRegistryAddress(provider.address), (problem) => addressMessage(provider, problem))
 }
 
 /**
@@ -63,7 +43,7 @@ const baseUrlFor = (provider: ProviderConfig, image: ImageRef): Either.Either<st
  * the caller's to add: they depend on the provider's kind and on files read at the time.
  */
 export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.Either<RegistryEndpoint, RegistryError> => {
-  const configError = (detail: string) => registryError(scopeOf(provider, image))("Config", detail)
+  const configError = (detail: string) => providerError(provider, image)("Config", detail)
   if (provider.type === "STORE") {
     return Either.left(configError(`provider ${provider.name} is a tag store, not a registry`))
   }
@@ -77,9 +57,7 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
     Either.mapLeft(configError),
     Either.map((baseUrl) => ({
       baseUrl,
-      provider: provider.name,
-      registry: image.registry,
-      repository: image.repository,
+      ...scopeOf(provider, image),
       credentials: Option.none(),
       renewCredentials: Option.none(),
       insecure: provider.insecure,
@@ -88,3 +66,11 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
     })),
   )
 }
+
+/** The endpoint of a provider's image with what the provider presents there. */
+export const resolveEndpoint = (
+  credentials: Credentials["Type"],
+  provider: ProviderConfig,
+  image: ImageRef,
+): Effect.Effect<RegistryEndpoint, RegistryError> =>
+  Effect.flatMap(endpointFor(provider, image), (base) => Effect.map(credentials.forImage(provider, image), (access) => ({ ...base, ...access })))

@@ -1,9 +1,9 @@
 import { Path } from "@effect/platform"
 import { Context, Data, Effect, Layer } from "effect"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagCache } from "../pipeline/TagCache.ts"
 import { Triggers } from "../pipeline/Triggers.ts"
 import { type Watch, WatchIndex } from "../pipeline/WatchIndex.ts"
-import { type ImageRef, imageName } from "../registry/ImageRef.ts"
 import { storeDir } from "../registry/TagSource.ts"
 import { type Registration, TagStore, type TagStoreError } from "../registry/TagStore.ts"
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import {
   ConfigFailure,
+  type FailureReason,
   failureReason,
   GitFailure,
   isTransient,
@@ -15,7 +16,7 @@ const registry = (reason: string | undefined) =>
   new RegistryFailure({ provider: "p", cause: { _tag: "RegistryError", message: "m", ...(reason === undefined ? {} : { reason }) } })
 
 describe("failure families", () => {
-  test.each<readonly [string, TargetFailure, string, boolean]>([
+  test.each<readonly [string, TargetFailure, FailureReason, boolean]>([
     ["a target declared wrongly", new ConfigFailure({ detail: "x" }), "config", false],
     ["registry credentials refused", registry("Auth"), "registry_auth", false],
     ["registry rate limit", registry("RateLimited"), "rate_limited", true],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { formatImageRef, imageName, parseImageRef } from "../../src/registry/ImageRef.ts"
+import { formatImageRef, imageName, parseImageRef } from "../../src/domain/ImageRef.ts"
 
 describe("image references", () => {
   test.each([

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
+import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { endpointFor } from "../../src/registry/endpoint.ts"
-import { parseImageRef } from "../../src/registry/ImageRef.ts"
 import { providerConfig } from "../support/config.ts"
 
 const provider = providerConfig

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Duration, Either, Option } from "effect"
-import { parseNextLink } from "../../src/registry/RegistryClient.ts"
-import { parseRetryAfter, safeUrl } from "../../src/registry/RegistryHttp.ts"
+import { parseRetryAfter, safeUrl } from "../../src/http/RegistryHttp.ts"
+import { parseNextLink } from "../../src/registry/distribution.ts"
 
 describe("parseNextLink", () => {
   const request = "http://127.0.0.1:5000/v2/foo/bar/tags/list?n=1000"

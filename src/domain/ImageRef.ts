@@ -21,6 +21,8 @@ const componentRe = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/
 const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
 /** The OCI digest grammar: `algorithm:encoded`. */
 export const digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
+/** A full sha256 digest: the only kind a registry's `Docker-Content-Digest` is taken as without checking the manifest. */
+export const sha256DigestPattern = /^sha256:[a-f0-9]{64}$/
 const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
 
 /** True when the tag fits the OCI distribution tag grammar. */

@@ -1,9 +1,10 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
-import { Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { Clock, Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { type RegistryError, registryError } from "../domain/RegistryError.ts"
+import { decodeJsonText } from "../json.ts"
 import { registryRequests } from "../metrics.ts"
 import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
-import { type RegistryError, registryError } from "./RegistryError.ts"
 
 /** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
 export interface Target {
@@ -106,11 +107,9 @@ const ErrorBody = Schema.Struct({
   errors: Schema.Array(Schema.Struct({ code: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })),
 })
 
-const decodeErrorBody = Schema.decodeUnknownOption(Schema.parseJson(ErrorBody))
-
 /** The registry's own explanation from `{"errors":[{code,message}]}`, if it sent one. */
 export const registryMessage = (body: string): Option.Option<string> =>
-  decodeErrorBody(body).pipe(
+  Either.getRight(decodeJsonText(ErrorBody, body)).pipe(
     Option.flatMap((parsed) => Option.fromNullable(parsed.errors[0])),
     Option.map((error) => [error.code, error.message].filter((part) => part !== undefined && part !== "").join(": ")),
     Option.filter((text) => text !== ""),

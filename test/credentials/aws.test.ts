@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Effect, Either, Option, Redacted } from "effect"
-import { amzDate, decodeEcrToken, parseAssumeRoleResponse, parseCredentialsFile, parseEcrHost, signV4 } from "../../src/registry/aws.ts"
+import { amzDate, parseAssumeRoleResponse, parseCredentialsFile, signV4 } from "../../src/credentials/aws.ts"
+import { decodeEcrToken, parseEcrHost } from "../../src/credentials/ecr.ts"
 
 // AWS's published SigV4 test suite (aws-sig-v4-test-suite): these keys, region, service and time.
 const suite = {

@@ -6,20 +6,32 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
-import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
-import { parseImageRef } from "../../src/registry/ImageRef.ts"
-import { ProviderAuth } from "../../src/registry/ProviderAuth.ts"
-import type { RegistryError } from "../../src/registry/RegistryError.ts"
-import { RegistryHttp } from "../../src/registry/RegistryHttp.ts"
+import { Credentials } from "../../src/credentials/Credentials.ts"
+import { type ImageRef, parseImageRef } from "../../src/domain/ImageRef.ts"
+import type { RegistryError } from "../../src/domain/RegistryError.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
+import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
+import { listEcrTags } from "../../src/registry/EcrTags.ts"
+import { type RegistryEndpoint, resolveEndpoint } from "../../src/registry/endpoint.ts"
 import { type CloudFake, startCloudFake } from "../support/cloudFakes.ts"
 import { providerConfig } from "../support/config.ts"
 
-const layer = ProviderAuth.layer.pipe(Layer.provide(RegistryHttp.layer), Layer.provide(FetchHttpClient.layer), Layer.provide(NodeContext.layer))
+const layer = Credentials.layer.pipe(Layer.provide(RegistryHttp.layer), Layer.provide(FetchHttpClient.layer), Layer.provide(NodeContext.layer))
+
+/** What TagSource makes of a provider's credentials: the endpoint of an image, and ECR's own listing. */
+interface Auth {
+  readonly endpoint: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<RegistryEndpoint, RegistryError>
+  readonly ecrTags: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
+}
 
 /** Runs with exactly these environment variables visible to the AWS credential chain. */
-const run = <A>(env: Record<string, string>, f: (auth: ProviderAuth["Type"]) => Effect.Effect<A, RegistryError>) =>
+const run = <A>(env: Record<string, string>, f: (auth: Auth) => Effect.Effect<A, RegistryError>) =>
   Effect.runPromise(
-    ProviderAuth.pipe(
+    Credentials.pipe(
+      Effect.map((credentials): Auth => ({
+        endpoint: (provider, image) => resolveEndpoint(credentials, provider, image),
+        ecrTags: (provider, image) => listEcrTags(credentials, provider, image),
+      })),
       Effect.flatMap((auth) => Effect.either(f(auth))),
       Effect.provide(layer),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ AWS_EC2_METADATA_DISABLED: "true", ...env })))),

@@ -48,3 +48,7 @@ export const registryError =
   ({ provider, registry, repository }: RegistryScope) =>
   (reason: RegistryErrorReason, detail: string, status?: number): RegistryError =>
     new RegistryError({ reason, provider, registry, repository, detail, ...(status === undefined ? {} : { status }) })
+
+/** Makes the errors of a provider's view of an image. */
+export const providerError = (provider: { readonly name: string }, image: { readonly registry: string; readonly repository: string }) =>
+  registryError(scopeOf(provider, image))

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Option, Redacted } from "effect"
-import { lookupDockerConfig, parseDockerConfig, parseHelperAnswer } from "../../src/registry/dockerConfig.ts"
+import { lookupDockerConfig, parseDockerConfig, parseHelperAnswer } from "../../src/credentials/files.ts"
 
 const config = {
   auths: {

@@ -1,0 +1,82 @@
+import type { CommandExecutor, FileSystem } from "@effect/platform"
+import { Context, Effect, Layer, Option, type Schema } from "effect"
+import type { ProviderConfig } from "../config/model.ts"
+import type { ImageRef } from "../domain/ImageRef.ts"
+import type { RegistryError } from "../domain/RegistryError.ts"
+import type { RegistryHttp } from "../http/RegistryHttp.ts"
+import { type EcrAction, makeEcr } from "./ecr.ts"
+import { caCertOf, fileCredentials } from "./files.ts"
+import { makeGcpCredentials } from "./gcp.ts"
+import type { RegistryCredentials } from "./RegistryCredentials.ts"
+
+type Requirements = RegistryHttp | FileSystem.FileSystem | CommandExecutor.CommandExecutor
+
+/** What a provider presents to the registry of one image. */
+export interface Access {
+  /** PEM certificates of the provider's caFile, trusted besides the system's. */
+  readonly caCert: Option.Option<string>
+  readonly credentials: Option.Option<RegistryCredentials>
+  /**
+   * Fresh credentials once the registry rejected `credentials`: a rotated password file read
+   * again, a cloud token fetched anew. Absent when asking again cannot change the answer.
+   */
+  readonly renewCredentials: Option.Option<Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>>
+}
+
+/**
+ * A provider's credentials, from the family its type names: files (read on every use, so rotated
+ * files take effect without a restart), Docker config files and their helpers, and the cloud token
+ * services of GCR and ECR, whose tokens are kept until shortly before they expire.
+ */
+export class Credentials extends Context.Tag("Credentials")<
+  Credentials,
+  {
+    readonly forImage: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<Access, RegistryError>
+    /** A call to ECR's API for the provider's image, signed with the AWS keys of the moment. */
+    readonly ecrCall: <A, I>(
+      provider: ProviderConfig,
+      image: ImageRef,
+      action: EcrAction,
+      body: unknown,
+      schema: Schema.Schema<A, I>,
+    ) => Effect.Effect<A, RegistryError>
+  }
+>() {
+  static readonly layer: Layer.Layer<Credentials, never, Requirements> = Layer.effect(Credentials, Effect.suspend(() => make))
+}
+
+const make = Effect.gen(function* () {
+  const context = yield* Effect.context<Requirements>()
+  const gcp = yield* makeGcpCredentials
+  const ecr = yield* makeEcr
+
+  const credentials = (
+    provider: ProviderConfig,
+    image: ImageRef,
+    fresh: boolean,
+  ): Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, Requirements> => {
+    switch (provider.type) {
+      case "GCR":
+        return gcp(provider, image, fresh)
+      case "ECR":
+        return ecr.credentials(provider, image, fresh)
+      default:
+        return fileCredentials(provider, image)
+    }
+  }
+
+  const forImage = (provider: ProviderConfig, image: ImageRef) =>
+    Effect.gen(function* () {
+      const caCert = yield* caCertOf(provider, image)
+      const current = yield* credentials(provider, image, false)
+      // A cloud token can always be fetched anew; files can only have changed if they gave something.
+      const renewable = provider.type === "GCR" || provider.type === "ECR" || Option.isSome(current)
+      const renew = Effect.provide(credentials(provider, image, true), context)
+      return { caCert, credentials: current, renewCredentials: renewable ? Option.some(renew) : Option.none() }
+    }).pipe(Effect.provide(context))
+
+  return Credentials.of({
+    forImage,
+    ecrCall: (provider, image, action, body, schema) => Effect.provide(ecr.call(provider, image, action, body, schema), context),
+  })
+})

@@ -1,0 +1,49 @@
+import { FileSystem } from "@effect/platform"
+import { Effect, Either } from "effect"
+import type { ProviderConfig } from "../config/model.ts"
+import { parseCredentialsFile } from "./aws.ts"
+import { parseDockerConfig } from "./files.ts"
+import { checkServiceAccountKey } from "./gcp.ts"
+
+/** The files a provider reads credentials or certificates from, by config key. */
+export const credentialFiles = (provider: ProviderConfig): ReadonlyArray<readonly [string, string]> =>
+  (["passwordFile", "serviceAccountFile", "credentialsFile", "dockerConfigFile", "caFile"] as const).flatMap((key) => {
+    const file = provider[key]
+    return file === undefined ? [] : [[key, file] as const]
+  })
+
+/**
+ * What `runner validate` can say about a provider's credentials without calling anyone. Files that
+ * are present but broken, and settings that only work together, are errors; a file missing here is
+ * only a warning, since validation often runs where the secrets are not mounted. Messages start with `file:line`.
+ */
+export const checkProviderCredentials = (
+  provider: ProviderConfig,
+): Effect.Effect<{ readonly errors: ReadonlyArray<string>; readonly warnings: ReadonlyArray<string> }, never, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const at = `${provider.source.file}:${provider.source.line}: provider ${provider.name}`
+    const errors: Array<string> = []
+    const warnings: Array<string> = []
+    if ((provider.username === undefined) !== (provider.passwordFile === undefined)) {
+      errors.push(`${at}: username and passwordFile go together`)
+    }
+    for (const [key, file] of credentialFiles(provider)) {
+      const text = yield* Effect.either(fs.readFileString(file))
+      if (Either.isLeft(text)) {
+        warnings.push(`${at}: cannot read ${key} ${file}: ${text.left.message}`)
+        continue
+      }
+      // Only the shape is reported: these files hold secrets.
+      if (key === "dockerConfigFile" && Either.isLeft(parseDockerConfig(text.right))) {
+        errors.push(`${at}: ${key} ${file} is not a Docker config.json or .dockerconfigjson`)
+      }
+      if (key === "serviceAccountFile" && Either.isLeft(checkServiceAccountKey(text.right))) {
+        errors.push(`${at}: ${key} ${file} is not a service account key (JSON with client_email)`)
+      }
+      if (key === "credentialsFile" && Either.isLeft(parseCredentialsFile(text.right, provider.profile ?? "default"))) {
+        errors.push(`${at}: ${key} ${file} has no keys for profile ${provider.profile ?? "default"}`)
+      }
+    }
+    return { errors, warnings }
+  })

@@ -1,0 +1,90 @@
+import { Either, Option, Schema } from "effect"
+import type { TagInfo } from "../domain/TagInfo.ts"
+
+/** The documents of the OCI distribution API this client reads, and how it reads them: pure, no I/O. */
+
+/** Every manifest and index media type, so that the registry serves what was pushed as it is. */
+export const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ")
+
+/**
+ * The `rel="next"` target of a `Link` header, resolved against the request URL. A next page on
+ * another origin is refused: following it would send our credentials there.
+ */
+export const parseNextLink = (header: string | undefined, requestUrl: string): Either.Either<Option.Option<string>, string> => {
+  if (header === undefined) return Either.right(Option.none())
+  for (const [, target = "", params = ""] of header.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const rel = /(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params)
+    const relations = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/)
+    if (!relations.includes("next")) continue
+    let next: URL
+    try {
+      next = new URL(target, requestUrl)
+    } catch {
+      return Either.left(`Link header has an invalid next URL "${target}"`)
+    }
+    const base = new URL(requestUrl)
+    if (next.origin !== base.origin) {
+      return Either.left(`Link header points the next page to another host (${next.origin}), refused`)
+    }
+    return Either.right(Option.some(next.href))
+  }
+  return Either.right(Option.none())
+}
+
+/** GCR adds a `manifest` map (digest -> tags and upload time in epoch milliseconds, as a string). */
+const GcrManifest = Schema.Struct({
+  tag: Schema.optional(Schema.Array(Schema.String)),
+  timeUploadedMs: Schema.optional(Schema.String),
+})
+
+/** One page of `GET /v2/<name>/tags/list`. */
+export const TagList = Schema.Struct({
+  name: Schema.String,
+  tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  manifest: Schema.optional(Schema.Record({ key: Schema.String, value: GcrManifest })),
+})
+
+/** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
+export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {
+  const known = new Map<string, { created?: Date; digest: string }>()
+  for (const [digest, entry] of Object.entries(list.manifest ?? {})) {
+    const millis = Number(entry.timeUploadedMs ?? "")
+    const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis) } : {}
+    for (const tag of entry.tag ?? []) known.set(tag, { ...created, digest })
+  }
+  // Tags outside the OCI grammar are kept: the selector drops them, and `runner explain` says why.
+  return (list.tags ?? []).map((tag): TagInfo => ({ tag, ...known.get(tag) }))
+}
+
+const Descriptor = Schema.Struct({
+  digest: Schema.String,
+  platform: Schema.optional(Schema.Struct({ architecture: Schema.optional(Schema.String), os: Schema.optional(Schema.String) })),
+})
+
+/** Either an index (`manifests`) or an image manifest (`config`); both shapes share one decoder. */
+export const Manifest = Schema.Struct({
+  manifests: Schema.optional(Schema.Array(Descriptor)),
+  config: Schema.optional(Schema.Struct({ digest: Schema.String })),
+})
+
+/** The part of an image's config blob that says when it was built. */
+export const ImageConfig = Schema.Struct({ created: Schema.optional(Schema.String) })
+
+/** The platform an index resolves to: linux/amd64 when present, else the first entry. */
+export const pickPlatform = (manifests: ReadonlyArray<typeof Descriptor.Type>): Option.Option<string> =>
+  Option.orElse(
+    Option.fromNullable(manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64")),
+    () => Option.fromNullable(manifests[0]),
+  ).pipe(Option.map((m) => m.digest))
+
+/** An image's `created`, if it is a real date: builds that want reproducible images write 1970. */
+export const createdDate = (value: string | undefined): Option.Option<Date> => {
+  if (value === undefined) return Option.none()
+  const millis = Date.parse(value)
+  return Number.isFinite(millis) && millis > Date.UTC(1970, 0, 2) ? Option.some(new Date(millis)) : Option.none()
+}
