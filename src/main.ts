@@ -17,7 +17,7 @@ import type { Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkProviderCredentials } from "./credentials/check.ts"
-import { imageName, isValidTag, parseImageRef } from "./domain/ImageRef.ts"
+import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { jsonLinesLogger } from "./logging.ts"
 import { compileTarget } from "./pipeline/plan.ts"
@@ -132,9 +132,9 @@ const run = (cmd: RunCommand) =>
 /** A dry pass that reports, for every target of one image, how its tags were read and why the choice fell as it did. */
 const explain = (cmd: ExplainCommand) =>
   Effect.gen(function* () {
-    const image = parseImageRef(cmd.image)
-    if (Either.isLeft(image) || image.right.tag !== undefined || image.right.digest !== undefined) {
-      yield* err(`runner explain: ${Either.isLeft(image) ? image.left : "give the image without tag or digest"}`)
+    const image = parseImageName(cmd.image)
+    if (Either.isLeft(image)) {
+      yield* err(`runner explain: ${image.left}`)
       return UNUSABLE
     }
     const loaded = yield* Effect.either(loadPipelines(cmd.configs))
@@ -223,13 +223,9 @@ const notifyRunner = (address: string, tokenFile: string, image: string, registr
 /** `runner notify --config --provider`: writes straight into a STORE provider's tag store. */
 const notify = (cmd: NotifyCommand) =>
   Effect.gen(function* () {
-    const image = parseImageRef(cmd.image)
+    const image = parseImageName(cmd.image)
     if (Either.isLeft(image)) {
       yield* err(`runner notify: --image: ${image.left}`)
-      return UNUSABLE
-    }
-    if (image.right.tag !== undefined || image.right.digest !== undefined) {
-      yield* err("runner notify: --image takes the repository without tag; give the tag with --tag")
       return UNUSABLE
     }
     if (!isValidTag(cmd.tag)) {

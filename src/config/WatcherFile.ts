@@ -1,5 +1,6 @@
 import { Array as Arr, Either, ParseResult, Schema } from "effect"
-import { parseImageRef } from "../domain/ImageRef.ts"
+import { parseImageName } from "../domain/ImageRef.ts"
+import { repoPathParts } from "../domain/repoPath.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec, Target, WatcherFile } from "./model.ts"
@@ -11,31 +12,24 @@ const checked = (check: (text: string) => string | undefined) =>
   Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
 
 /** A repository name without tag or digest: the policy picks the tag. */
-const ImageName = checked((text) =>
-  Either.match(parseImageRef(text), {
-    onLeft: (why) => why,
-    onRight: (ref) =>
-      ref.tag !== undefined || ref.digest !== undefined
-        ? `write the image without tag or digest (${showValue(text)}); the policy chooses the tag`
-        : undefined
-  })
-)
+const ImageName = checked((text) => Either.match(parseImageName(text), { onLeft: (why) => why, onRight: () => undefined }))
 
-/** Repository-relative, and never a way out of the work tree. */
+/** Repository-relative, and never a way out of the work tree; Windows separators read as `/`. */
 const normaliseRepoPath = (path: string): Either.Either<string, string> => {
-  if (path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:/.test(path)) {
-    return Either.left(`must be relative to the repository root, got ${showValue(path)}`)
+  const relative = `must be relative to the repository root, got ${showValue(path)}`
+  if (/^[A-Za-z]:/.test(path)) return Either.left(relative)
+  const parts = repoPathParts(path.replace(/\\/g, "/"))
+  if (Either.isLeft(parts)) {
+    const problem = parts.left
+    return Either.left(
+      problem === "absolute"
+        ? relative
+        : problem === "outside"
+          ? `must stay inside the repository, got ${showValue(path)}`
+          : `must not hold a line break or NUL, got ${showValue(path)}`
+    )
   }
-  const parts: Array<string> = []
-  for (const part of path.split(/[/\\]/)) {
-    if (part === "" || part === ".") continue
-    if (part === "..") {
-      if (parts.pop() === undefined) return Either.left(`must stay inside the repository, got ${showValue(path)}`)
-    } else {
-      parts.push(part)
-    }
-  }
-  return parts.length === 0 ? Either.left(`must name a file, got ${showValue(path)}`) : Either.right(parts.join("/"))
+  return parts.right.length === 0 ? Either.left(`must name a file, got ${showValue(path)}`) : Either.right(parts.right.join("/"))
 }
 
 const RepoPath = checked((text) => Either.match(normaliseRepoPath(text), { onLeft: (why) => why, onRight: () => undefined }))

@@ -71,3 +71,14 @@ export const imageName = (ref: Pick<ImageRef, "registry" | "repository">): strin
 /** Writes a reference back in the user's spelling with a new tag and digest. */
 export const formatImageRef = (written: string, tag: string | undefined, digest: string | undefined): string =>
   written + (tag === undefined ? "" : `:${tag}`) + (digest === undefined ? "" : `@${digest}`)
+
+/**
+ * A repository to watch or register, without tag or digest: a policy or the caller gives the tag.
+ * The one check behind watcher files, the API, `notify` and `explain`.
+ */
+export const parseImageName = (text: string): Either.Either<ImageRef, string> =>
+  Either.flatMap(parseImageRef(text), (ref) =>
+    ref.tag === undefined && ref.digest === undefined
+      ? Either.right(ref)
+      : Either.left(`write the image without tag or digest (${JSON.stringify(text.trim())}); the tag is chosen or given apart`)
+  )

@@ -1,4 +1,5 @@
 import { Duration, Effect, Either, Option, Redacted } from "effect"
+import { repoPathParts } from "../domain/repoPath.ts"
 import type { CommitInput, GitError, RepoSpec } from "./GitRepo.ts"
 
 /** A commit author's name or email as git accepts it in an identity line: without `<`, `>` or newlines. */
@@ -112,17 +113,9 @@ export const secretsOf = (spec: RepoSpec): ReadonlyArray<string> => {
 export const isRaceRejection = (text: string): boolean =>
   /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to lock/i.test(text)
 
-/**
- * A tree path normalised ("" is the root), or None if it could leave the tree, or holds a line
- * break or NUL (git's batch commands take one path per line).
- */
-export const validPath = (path: string): Option.Option<string> => {
-  const trimmed = path.replace(/^\.\//, "").replace(/\/+$/, "")
-  if (trimmed === "" || trimmed === ".") return Option.some("")
-  if (/[\n\r\0]/.test(trimmed)) return Option.none()
-  const parts = trimmed.split("/")
-  return parts.some((part) => part === "" || part === "." || part === "..") ? Option.none() : Option.some(trimmed)
-}
+/** A tree path normalised ("" is the root), or None when `repoPathParts` refuses it. */
+export const validPath = (path: string): Option.Option<string> =>
+  Either.match(repoPathParts(path), { onLeft: () => Option.none(), onRight: (parts) => Option.some(parts.join("/")) })
 
 /** One commit of a batch, its paths checked and normalised with `validPath`. */
 export interface Staged {

@@ -3,7 +3,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import { Data, Effect, Either, Layer, Metric, Option, ParseResult, Redacted, Schema } from "effect"
-import { digestPattern, isValidTag, parseImageRef } from "../domain/ImageRef.ts"
+import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../domain/ImageRef.ts"
 import { WatchIndex } from "../pipeline/WatchIndex.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
@@ -65,11 +65,7 @@ const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
 
 const ImageBody = Schema.Struct({
   image: Schema.String.pipe(
-    Schema.filter((s) => {
-      const ref = parseImageRef(s)
-      if (Either.isLeft(ref)) return ref.left
-      return ref.right.tag === undefined && ref.right.digest === undefined ? true : "give the image without tag or digest"
-    })
+    Schema.filter((s) => Either.match(parseImageName(s), { onLeft: (why) => why, onRight: () => true }))
   ),
   tag: Schema.String.pipe(Schema.filter((t) => isValidTag(t) || `${JSON.stringify(t)} is not a valid tag`)),
   digest: Schema.optional(Schema.String.pipe(Schema.pattern(digestPattern)))
