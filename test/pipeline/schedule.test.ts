@@ -13,10 +13,10 @@ import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
 const IMAGE = "gcr.io/org/app"
 const MINUTE = Duration.minutes(1)
 
-/** Waits in real time (the virtual clock stands still) until `done` holds; fails after two seconds. */
+/** Waits in real time (the virtual clock stands still) until `done` holds; fails after ten seconds. */
 const until = (done: () => boolean) =>
   Effect.gen(function* () {
-    for (let i = 0; i < 200 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
     if (!done()) return yield* Effect.dieMessage("timed out waiting")
   })
 
@@ -52,7 +52,7 @@ describe("runForever on a virtual clock", () => {
         yield* Fiber.interrupt(daemon)
       })
     )
-  })
+  }, 30_000)
 
   test("stopping waits up to the grace period for the pass in flight, then abandons it", async () => {
     const listing = Effect.runSync(Deferred.make<void>())
@@ -79,5 +79,5 @@ describe("runForever on a virtual clock", () => {
         expect(w.remotes.log(REMOTE).length).toBe(1)
       })
     )
-  })
+  }, 30_000)
 })
