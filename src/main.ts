@@ -18,6 +18,7 @@ import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkProviderCredentials } from "./credentials/check.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
+import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { jsonLinesLogger } from "./logging.ts"
 import { compileTarget } from "./pipeline/plan.ts"
@@ -78,7 +79,7 @@ const readToken = (flag: string, file: string) =>
 
 /** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications. */
 const passServices = (dataDir: string) =>
-  TagCache.layer.pipe(
+  Layer.merge(TagCache.layer, Signatures.layer).pipe(
     Layer.provideMerge(TagSource.layer(dataDir)),
     Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer)),
     Layer.provide(FetchHttpClient.layer)

@@ -60,3 +60,14 @@ export const targetFailures: (labels: { readonly pipeline: string; readonly repo
       ),
     ({ pipeline, repo, reason }) => `${pipeline}\u0000${repo}\u0000${reason}`
   )
+
+/** Candidates the gates checked, by `result`: passed, held (too new) or skipped (not signed as required). */
+export const gateDecisions: (labels: { readonly pipeline: string; readonly result: string }) => Metric.Metric.Counter<number> = memoize(
+  ({ pipeline, result }) =>
+    Metric.fromMetricKey(
+      MetricKey.counter("runner_gate_decisions_total", { description: "Candidate tags checked against the gates, by result." }).pipe(
+        MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("result", result)])
+      )
+    ),
+  ({ pipeline, result }) => `${pipeline}\u0000${result}`
+)

@@ -3,6 +3,7 @@ import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
+import { GateSection, toGates } from "./gates.ts"
 import type { GitConfig, Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
@@ -170,7 +171,11 @@ const GitRepoSection = Schema.Struct({
   excludes: opt(Schema.Array(Text))
 })
 
-const WatcherMapSection = Schema.Struct({ checkInterval: opt(Interval), gitRepos: opt(Schema.Array(GitRepoSection)) })
+const WatcherMapSection = Schema.Struct({
+  checkInterval: opt(Interval),
+  gitRepos: opt(Schema.Array(GitRepoSection)),
+  gates: opt(Schema.Array(GateSection))
+})
 
 const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
   Schema.Struct({
@@ -198,6 +203,7 @@ interface PipedDocument {
   readonly checkInterval: Duration.Duration | undefined
   readonly gitRepos: ReadonlyArray<typeof GitRepoSection.Type>
   readonly gitRepoPath: (index: number) => KeyPath
+  readonly gates: ReadonlyArray<typeof GateSection.Type>
 }
 
 const isRfcForm = (value: unknown): boolean =>
@@ -210,13 +216,15 @@ const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResu
       spec,
       checkInterval: undefined,
       gitRepos: spec.imageWatcher ?? [],
-      gitRepoPath: (index: number) => ["spec", "imageWatcher", index]
+      gitRepoPath: (index: number) => ["spec", "imageWatcher", index],
+      gates: []
     }))
     : Either.map(Schema.decodeUnknownEither(ShippedDocument, decodeOptions)(value), ({ spec }) => ({
       spec,
       checkInterval: spec.imageWatcher?.checkInterval,
       gitRepos: spec.imageWatcher?.gitRepos ?? [],
-      gitRepoPath: (index: number) => ["spec", "imageWatcher", "gitRepos", index]
+      gitRepoPath: (index: number) => ["spec", "imageWatcher", "gitRepos", index],
+      gates: spec.imageWatcher?.gates ?? []
     }))
 
 const stripPipeDir = (name: string): string => name.replace(/^(\.\/)?\.pipe\//, "")
@@ -295,7 +303,8 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
   ]
   if (issues.length > 0) return Either.left(issues)
   const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL
-  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos })
+  const gates = toGates(parsed.gates, (index) => ({ file, line: doc.lineOf(["spec", "imageWatcher", "gates", index]) }))
+  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos, gates })
 }
 
 const decodePipedDocument = (file: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>

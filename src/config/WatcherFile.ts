@@ -1,10 +1,11 @@
-import { Array as Arr, Either, ParseResult, Schema } from "effect"
+import { Array as Arr, Duration, Either, ParseResult, Schema } from "effect"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec, Target, WatcherFile } from "./model.ts"
 import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY } from "./model.ts"
+import { Age } from "./gates.ts"
 import { API_VERSION } from "./PipedConfig.ts"
 
 
@@ -63,6 +64,7 @@ const TargetSection = Schema.Struct({
   filterTags: opt(Schema.Struct({ pattern: opt(Schema.String), extract: opt(Schema.String) })),
   excludeTags: opt(Schema.Array(Schema.String)),
   allowDowngrade: opt(Schema.Boolean),
+  minAge: opt(Age),
   format: opt(oneOf("image", "tag", "digest"))
 })
 
@@ -101,6 +103,7 @@ const decodeTarget = (path: string, doc: SourceDocument, raw: unknown, index: nu
         : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
       excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
       allowDowngrade: target.allowDowngrade ?? false,
+      ...(target.minAge === undefined || Duration.isZero(target.minAge) ? {} : { minAge: target.minAge }),
       format: target.format ?? "image",
       source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
     }))

@@ -60,6 +60,24 @@ export interface WatchedRepo {
   readonly excludes: ReadonlyArray<string>
 }
 
+/** cosign verification of a gate: a public key, or keyless against a sigstore trusted root. */
+export interface CosignGate {
+  readonly publicKeyFile?: string
+  readonly trustedRootFile?: string
+  readonly identity?: { readonly issuer: string; readonly subjectPattern: string }
+}
+
+/** An operator's rule on what a tag must prove before it is written (`spec.imageWatcher.gates`). */
+export interface GateConfig {
+  /** Globs over normalised image names: `*` one path segment, `**` any number. */
+  readonly images: ReadonlyArray<string>
+  readonly minAge?: Duration.Duration
+  readonly cosign?: CosignGate
+  /** Write `tag@digest` of what was verified. */
+  readonly pinDigest: boolean
+  readonly source: SourceLocation
+}
+
 export interface Pipeline {
   /** `file` for a single-document file, `file#N` (N from 1) when a file holds several pipelines. */
   readonly name: string
@@ -70,6 +88,7 @@ export interface Pipeline {
   readonly checkInterval: Duration.Duration
   /** Options per repository; a repository not listed here is watched with all its watcher files. */
   readonly watchedRepos: ReadonlyArray<WatchedRepo>
+  readonly gates: ReadonlyArray<GateConfig>
 }
 
 export interface SourceLocation {
@@ -100,6 +119,8 @@ export interface Target {
   readonly filterTags?: { readonly pattern: string; readonly extract: string }
   readonly excludeTags: ReadonlyArray<string>
   readonly allowDowngrade: boolean
+  /** A tag is a candidate only once it is this old; the larger of this and the gates' applies. */
+  readonly minAge?: Duration.Duration
   readonly format: FieldFormat
   /** Where the target was declared in its watcher file. */
   readonly source: SourceLocation

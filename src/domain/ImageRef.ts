@@ -82,3 +82,7 @@ export const parseImageName = (text: string): Either.Either<ImageRef, string> =>
       ? Either.right(ref)
       : Either.left(`write the image without tag or digest (${JSON.stringify(text.trim())}); the tag is chosen or given apart`)
   )
+
+/** A file name for an image's data: readable, and safe whatever characters the name holds. */
+export const imageFileName = (image: Pick<ImageRef, "registry" | "repository">, extension: string): string =>
+  `${encodeURIComponent(imageName(image)).replace(/%2F/g, "_")}${extension}`

@@ -2,5 +2,10 @@
 export interface TagInfo {
   readonly tag: string
   readonly created?: Date
+  /**
+   * When the registry itself took the tag (ECR's `imagePushedAt`, GCR's upload time, the tag
+   * store's registration): a clock the image's publisher does not control, unlike `created`.
+   */
+  readonly pushed?: Date
   readonly digest?: string
 }

@@ -30,7 +30,7 @@ const KEY = `${VERSION}/${FORMAT}`
 const Order = Schema.Literal("asc", "desc")
 
 /** What the pipeline keeps of a target, checked against the model so that the two cannot drift apart. */
-const StoredTarget: Schema.Schema<Target> = Schema.Struct({
+const StoredTarget: Schema.Schema<Target, Omit<Target, "minAge"> & { readonly minAge?: number }> = Schema.Struct({
   image: Schema.String,
   provider: Schema.String,
   filePath: Schema.String,
@@ -44,6 +44,7 @@ const StoredTarget: Schema.Schema<Target> = Schema.Struct({
   filterTags: Schema.optionalWith(Schema.Struct({ pattern: Schema.String, extract: Schema.String }), { exact: true }),
   excludeTags: Schema.Array(Schema.String),
   allowDowngrade: Schema.Boolean,
+  minAge: Schema.optionalWith(Schema.DurationFromMillis, { exact: true }),
   format: Schema.Literal("image", "tag", "digest"),
   source: Schema.Struct({ file: Schema.String, line: Schema.Number })
 })
@@ -95,7 +96,7 @@ export const parseCache = (text: string | undefined): ParseCache => {
         watchers.size === Object.keys(saved.watchers).length && hits.size === Object.keys(saved.hits).length
       return unchanged
         ? undefined
-        : JSON.stringify({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) } satisfies Saved)
+        : JSON.stringify(Schema.encodeSync(Saved)({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) }))
     }
   }
 }

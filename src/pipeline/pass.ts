@@ -61,6 +61,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const explain = options.explain
     const patched = yield* patchFiles(checkout, prepared, {
       listingOf,
+      gates: { pipeline, dataDir: options.dataDir, sightings: new Map() },
       cache,
       dryRun: options.dryRun,
       explain: explain === undefined ? undefined : (p) => explain(p.target)

@@ -1,9 +1,12 @@
+import type { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Option } from "effect"
 import { ManifestFailure, PatchFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
 import type { Blob, Checkout, FileChange, GitError } from "../git/GitRepo.ts"
 import { type Manifest, parseManifest, type ScalarHit, spliceManifest } from "../manifest/patch.ts"
 import { unrankedReason } from "../policy/explain.ts"
+import type { Signatures } from "../gates/Signatures.ts"
 import type { Listing } from "./fetch.ts"
+import { type GateContext, gateTarget } from "./gate.ts"
 import type { ParseCache } from "./ParseCache.ts"
 import { currentTags, fieldHits, planWithDigests, type TargetPlan } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
@@ -30,6 +33,7 @@ export interface PatchedFile {
 
 export interface PatchContext {
   readonly listingOf: (p: Prepared) => Listing
+  readonly gates: GateContext
   readonly cache: ParseCache
   readonly dryRun: boolean
   /** `runner explain`: the targets whose reports carry how their tags were read. */
@@ -57,7 +61,7 @@ export const patchFile = (
   blob: Option.Option<Blob>,
   group: ReadonlyArray<Prepared>,
   ctx: PatchContext
-): Effect.Effect<PatchedFile, never, TagCache> =>
+): Effect.Effect<PatchedFile, never, TagCache | Signatures | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     if (Option.isNone(blob)) {
       const failure = new ManifestFailure({ detail: `file ${path} not found` })
@@ -93,17 +97,26 @@ export const patchFile = (
         ctx.explain?.(p) === true
           ? { explanations: currentTags(hits.right, p.target, p).map((tag) => p.selector.explain(listing.right, tag)) }
           : {}
+      const gated = yield* gateTarget(p, currentTags(hits.right, p.target, p), listing.right, ctx.gates)
+      if (Either.isLeft(gated)) {
+        reports.push({ ...failedReport(p, gated.left), ...explained })
+        continue
+      }
       const digestOf = (tag: string) =>
         tags.digest(p.provider, p.image, tag).pipe(Effect.mapError((cause) => new RegistryFailure({ provider: p.provider.name, cause })))
-      const plan = yield* planWithDigests(hits.right, p.target, p, p.provider, listing.right, digestOf)
+      const plan = yield* planWithDigests(hits.right, p.target, p, p.provider, gated.right.tags, digestOf, gated.right.pin)
       if (Either.isLeft(plan)) {
         reports.push({ ...failedReport(p, plan.left), ...explained })
         continue
       }
       const { selection, current } = plan.right
-      const report = { ...reportOf(p), current, chosen: selection.tag, listed: selection.listed, kept: selection.kept, ...explained }
+      const notes = gated.right.notes.length === 0 ? {} : { gateNotes: gated.right.notes }
+      // Counted on the whole listing: a candidate the gates passed over was still listed and kept.
+      const listed = listing.right.length
+      const kept = selection.kept + gated.right.notes.length
+      const report = { ...reportOf(p), current, chosen: selection.tag, listed, kept, ...explained, ...notes }
       if (plan.right.edits.length === 0) {
-        reports.push({ ...report, outcome: unchanged(plan.right) })
+        reports.push({ ...report, outcome: gated.right.notes.length > 0 ? { _tag: "Held" } : unchanged(plan.right) })
         continue
       }
       const patched = Either.flatMap(parsed(), (m): Either.Either<Manifest, TargetFailure> =>
@@ -135,7 +148,7 @@ export const patchFiles = (
   checkout: Checkout,
   prepared: ReadonlyArray<Prepared>,
   ctx: PatchContext
-): Effect.Effect<PatchedFiles, GitError, TagCache> =>
+): Effect.Effect<PatchedFiles, GitError, TagCache | Signatures | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     // Watcher files are decoded with normalised paths (`./a//b` is `a/b`), so one file is one group.
     const byFile = new Map<string, Array<Prepared>>()

@@ -101,13 +101,15 @@ export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.
  * Plans one target from the scalars its field path finds in the current text of its file. Nothing
  * here touches git or a registry: when a pinned digest must be refreshed and `tags` does not carry
  * the chosen tag's digest, it asks for it with `NeedsDigest`, and the caller plans again with the
- * digest filled in.
+ * digest filled in. With `pin`, a field that names a tag alone gets `tag@digest` when it moves,
+ * the digest being the one `tags` carries (what the gates verified).
  */
 export const planTarget = (
   hits: ReadonlyArray<ScalarHit>,
   target: Target,
   { image: watched, selector }: CompiledTarget,
-  tags: ReadonlyArray<TagInfo>
+  tags: ReadonlyArray<TagInfo>,
+  pin = false
 ): Either.Either<PlanResult, TargetFailure> =>
   Either.gen(function* () {
     const occurrences: Array<Occurrence> = []
@@ -125,8 +127,9 @@ export const planTarget = (
       if (selection === undefined || s._tag === "Update") selection = s
       if (o.digest === undefined) {
         if (s._tag !== "Update") continue
-        edits.push({ hit: o.hit, value: o.rewrite(s.tag, undefined) })
-        newValue = s.tag
+        const pinned = pin ? tags.find((t) => t.tag === s.tag)?.digest : undefined
+        edits.push({ hit: o.hit, value: o.rewrite(s.tag, pinned) })
+        newValue = pinned === undefined || target.format === "tag" ? s.tag : `${s.tag}@${pinned}`
         continue
       }
       // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
@@ -158,9 +161,10 @@ export const planWithDigests = <R>(
   compiled: CompiledTarget,
   provider: ProviderConfig,
   listed: ReadonlyArray<TagInfo>,
-  digestOf: (tag: string) => Effect.Effect<string, RegistryFailure, R>
+  digestOf: (tag: string) => Effect.Effect<string, RegistryFailure, R>,
+  pin = false
 ): Effect.Effect<Either.Either<TargetPlan, TargetFailure>, never, R> => {
-  const first = planTarget(hits, target, compiled, listed)
+  const first = planTarget(hits, target, compiled, listed, pin)
   if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
   if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
   let planned = first.right
@@ -174,7 +178,7 @@ export const planWithDigests = <R>(
       const digest = yield* Effect.either(digestOf(tag))
       if (Either.isLeft(digest)) return Either.left(digest.left)
       tags = tags.map((t) => (t.tag === tag ? { ...t, digest: digest.right } : t))
-      const result = planTarget(hits, target, compiled, tags)
+      const result = planTarget(hits, target, compiled, tags, pin)
       if (Either.isLeft(result)) return Either.left(result.left)
       if (result.right._tag === "Planned") return Either.right(result.right.plan)
       planned = result.right

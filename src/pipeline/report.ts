@@ -9,6 +9,8 @@ export type Outcome =
   | { readonly _tag: "UpToDate" }
   /** The field's tag ranks above every candidate; downgrades are off. */
   | { readonly _tag: "Ahead"; readonly best: string }
+  /** Every candidate above the field's tag failed a gate (`gateNotes` says how): it stays, and nothing failed. */
+  | { readonly _tag: "Held" }
   /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
   | { readonly _tag: "LeftAlone"; readonly reason: string }
   | { readonly _tag: "Failed"; readonly failure: TargetFailure }
@@ -28,6 +30,8 @@ export interface TargetReport {
   readonly listed: number | undefined
   readonly kept: number | undefined
   readonly outcome: Outcome
+  /** Candidates the gates passed over, and why: `held: 1.3.0 too new (first seen 3m ago, needs 24h)`. */
+  readonly gateNotes?: ReadonlyArray<string>
   /** How the tags were read for each tag the field holds: only for targets `runner explain` asked about. */
   readonly explanations?: ReadonlyArray<Explanation>
 }
@@ -98,6 +102,8 @@ const describe = (o: Outcome): string => {
       return "up to date"
     case "Ahead":
       return `up to date (ahead of the best candidate ${o.best}; downgrades are off)`
+    case "Held":
+      return "held back by the gates"
     case "LeftAlone":
       return o.reason
     case "Failed":
@@ -122,17 +128,18 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
   for (const t of report.targets) {
     const move =
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
-    const text = `${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${tagCounts(t)}`
+    const gated = t.gateNotes === undefined ? "" : `; ${t.gateNotes.join("; ")}`
+    const text = `${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${gated}${tagCounts(t)}`
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: `${f.scope}  failed: ${f.failure.message}`, failure: familyOf(f.failure) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
-  const leftAlone = count("LeftAlone")
+  const extra = ([["held", count("Held")], ["left alone", count("LeftAlone")]] as const).flatMap(([what, n]) => (n === 0 ? [] : [`, ${n} ${what}`]))
   lines.push({
     text:
       `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
-      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${leftAlone === 0 ? "" : `, ${leftAlone} left alone`}`
+      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${extra.join("")}`
   })
   return lines
 }

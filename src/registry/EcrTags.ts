@@ -24,7 +24,9 @@ const tagsOf = (page: typeof DescribeImagesPage.Type): ReadonlyArray<TagInfo> =>
   page.imageDetails.flatMap((detail) =>
     (detail.imageTags ?? []).map((tag) => ({
       tag,
-      ...(detail.imagePushedAt === undefined ? {} : { created: new Date(detail.imagePushedAt * 1000) }),
+      ...(detail.imagePushedAt === undefined
+        ? {}
+        : { created: new Date(detail.imagePushedAt * 1000), pushed: new Date(detail.imagePushedAt * 1000) }),
       ...(detail.imageDigest === undefined ? {} : { digest: detail.imageDigest }),
     })),
   )

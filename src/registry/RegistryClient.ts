@@ -26,6 +26,10 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
      * the linux/amd64 image, else the first). None when the image does not say (or says 1970).
      */
     readonly imageCreated: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<Option.Option<Date>, RegistryError>
+    /** A manifest by tag or digest, its bytes as served; None when the registry has none. */
+    readonly manifest: (endpoint: RegistryEndpoint, reference: string) => Effect.Effect<Option.Option<Uint8Array>, RegistryError>
+    /** A blob by digest, refused unless its bytes hash to that digest. */
+    readonly blob: (endpoint: RegistryEndpoint, digest: string) => Effect.Effect<Uint8Array, RegistryError>
   }
 >() {
   /** Also provides the RegistryHttp it uses, so cloud credential calls share its per-host limiters. */
@@ -296,5 +300,26 @@ const make = Effect.gen(function* () {
     return createdDate(config.created)
   })
 
-  return RegistryClient.of({ listTags, manifestDigest, imageCreated })
+  const manifest = (endpoint: RegistryEndpoint, reference: string) => Effect.gen(function* () {
+    const s = yield* session(endpoint)
+    const reply = yield* getChecked(s, "GET", manifestUrl(endpoint, reference), MANIFEST_ACCEPT, `manifest ${reference}`).pipe(
+      Effect.map(Option.some),
+      Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(Option.none<Reply>()))
+    )
+    return Option.map(reply, (r) => new Uint8Array(r.body))
+  })
+
+  const blob = (endpoint: RegistryEndpoint, digest: string) => Effect.gen(function* () {
+    if (!sha256DigestPattern.test(digest)) return yield* fail(endpoint, "Protocol", `blob digest ${digest} is not a sha256 digest`)
+    const s = yield* session(endpoint)
+    const reply = yield* getChecked(s, "GET", `${endpoint.baseUrl}/v2/${endpoint.repository}/blobs/${digest}`, "*/*", `blob ${digest}`)
+    const body = new Uint8Array(reply.body)
+    const hash = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", body))
+    if (`sha256:${Encoding.encodeHex(new Uint8Array(hash))}` !== digest) {
+      return yield* fail(endpoint, "Protocol", `blob ${digest} does not match its digest`)
+    }
+    return body
+  })
+
+  return RegistryClient.of({ listTags, manifestDigest, imageCreated, manifest, blob })
 })

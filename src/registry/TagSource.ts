@@ -32,6 +32,10 @@ export class TagSource extends Context.Tag("TagSource")<
     readonly digest: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<string, TagSourceError>
     /** When the tag's image was created, for the `newest` policy where the listing did not say. */
     readonly created: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<Option.Option<Date>, TagSourceError>
+    /** A manifest by tag or digest (a signature's, say); None when there is none. */
+    readonly manifest: (provider: ProviderConfig, image: ImageRef, reference: string) => Effect.Effect<Option.Option<Uint8Array>, TagSourceError>
+    /** A blob by digest, checked against it. */
+    readonly blob: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<Uint8Array, TagSourceError>
   }
 >() {
   static readonly layer = (dataDir: string) =>
@@ -71,7 +75,13 @@ export class TagSource extends Context.Tag("TagSource")<
           ECR: (provider, image) => listEcrTags(credentials, provider, image)
         }
         const list = (provider: ProviderConfig, image: ImageRef) => listers[provider.type](provider, image)
-        return { list, digest, created }
+        const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
+          providerError(provider, image)("Config", `provider ${provider.name} is a tag store: there is no registry to read signatures from`)
+        const manifest = (provider: ProviderConfig, image: ImageRef, reference: string) =>
+          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.manifest(e, reference))
+        const blob = (provider: ProviderConfig, image: ImageRef, digest: string) =>
+          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.blob(e, digest))
+        return { list, digest, created, manifest, blob }
       })
     ).pipe(Layer.provide(Credentials.layer))
 
@@ -93,12 +103,17 @@ export class TagSource extends Context.Tag("TagSource")<
         return found === undefined ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
       })
     return Layer.succeed(TagSource, {
-      list: (provider, image) => Effect.map(lookup(provider, image), (tags) => tags.map(({ tag }) => ({ tag }))),
+      // Listed as a registry lists them: names, and the push time where the registry tells it (ECR, GCR).
+      list: (provider, image) =>
+        Effect.map(lookup(provider, image), (tags) => tags.map(({ pushed, tag }) => (pushed === undefined ? { tag } : { tag, pushed }))),
       digest: (provider, image, tag) =>
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
           t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
         ),
-      created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created))
+      created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created)),
+      // The fake registry holds tags only: no artifact is ever found.
+      manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
+      blob: (provider, image, digest) => Effect.flatMap(lookup(provider, image), () => providerError(provider, image)("NotFound", `blob unknown: ${digest}`, 404))
     })
   }
 }

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Data, Effect, Either, Layer, Schema } from "effect"
-import { type ImageRef, imageName } from "../domain/ImageRef.ts"
+import { type ImageRef, imageFileName, imageName } from "../domain/ImageRef.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { writeFileWhole } from "../files.ts"
 import { decodeJsonText } from "../json.ts"
@@ -26,8 +26,7 @@ export interface Registration {
   readonly digest?: string
 }
 
-/** File name for an image: readable, and safe whatever characters the name holds. */
-const fileFor = (image: ImageRef) => `${encodeURIComponent(imageName(image)).replace(/%2F/g, "_")}.json`
+const fileFor = (image: ImageRef) => imageFileName(image, ".json")
 
 export class TagStore extends Context.Tag("TagStore")<
   TagStore,
@@ -60,6 +59,7 @@ export class TagStore extends Context.Tag("TagStore")<
         return tags.map((t): TagInfo => ({
           tag: t.tag,
           created: new Date(t.created),
+          pushed: new Date(t.created),
           ...(t.digest === undefined ? {} : { digest: t.digest })
         }))
       })

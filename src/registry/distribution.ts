@@ -51,10 +51,10 @@ export const TagList = Schema.Struct({
 
 /** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
 export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {
-  const known = new Map<string, { created?: Date; digest: string }>()
+  const known = new Map<string, { created?: Date; pushed?: Date; digest: string }>()
   for (const [digest, entry] of Object.entries(list.manifest ?? {})) {
     const millis = Number(entry.timeUploadedMs ?? "")
-    const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis) } : {}
+    const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis), pushed: new Date(millis) } : {}
     for (const tag of entry.tag ?? []) known.set(tag, { ...created, digest })
   }
   // Tags outside the OCI grammar are kept: the selector drops them, and `runner explain` says why.

@@ -391,7 +391,7 @@ const invalid: ReadonlyArray<ErrorCase> = [
         include: [a.yaml]
 `),
     errors: [
-      [5, "spec.imageWatcher.interval", "unknown key (allowed: checkInterval, gitRepos)"],
+      [5, "spec.imageWatcher.interval", "unknown key (allowed: checkInterval, gitRepos, gates)"],
       [8, "spec.imageWatcher.gitRepos[0].include", "unknown key"]
     ]
   },

@@ -143,10 +143,10 @@ describe("ECR", () => {
   test("DescribeImages pages give every tag with its push time and digest", async () => {
     const result = await run(envKeys, (auth) => auth.ecrTags(ecr(), image(ECR_IMAGE)))
     expect(Either.getOrThrow(result)).toEqual([
-      { tag: "1.0.0", created: new Date(1_700_000_000_000), digest: "sha256:" + "a".repeat(64) },
-      { tag: "1.1.0", created: new Date(1_700_000_100_500), digest: "sha256:" + "b".repeat(64) },
-      { tag: "latest", created: new Date(1_700_000_100_500), digest: "sha256:" + "b".repeat(64) },
-      { tag: "2.0.0", created: new Date(1_700_000_200_000), digest: "sha256:" + "c".repeat(64) },
+      { tag: "1.0.0", created: new Date(1_700_000_000_000), pushed: new Date(1_700_000_000_000), digest: "sha256:" + "a".repeat(64) },
+      { tag: "1.1.0", created: new Date(1_700_000_100_500), pushed: new Date(1_700_000_100_500), digest: "sha256:" + "b".repeat(64) },
+      { tag: "latest", created: new Date(1_700_000_100_500), pushed: new Date(1_700_000_100_500), digest: "sha256:" + "b".repeat(64) },
+      { tag: "2.0.0", created: new Date(1_700_000_200_000), pushed: new Date(1_700_000_200_000), digest: "sha256:" + "c".repeat(64) },
     ])
   })
 

@@ -60,7 +60,9 @@ describe("runForever on a virtual clock", () => {
     const hanging = Layer.succeed(TagSource, {
       list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
       digest: () => Effect.never,
-      created: () => Effect.never
+      created: () => Effect.never,
+      manifest: () => Effect.never,
+      blob: () => Effect.never
     })
     const w = fakeWorld(hanging)
     seeded(w)

@@ -3,8 +3,9 @@
  * No binary, no server, no network; the data dir is a temporary directory.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Duration, Layer, Logger, LogLevel } from "effect"
-import type { Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
+import { Duration, Either, Layer, Logger, LogLevel } from "effect"
+import type { GateConfig, Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
+import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import type { PassOptions } from "../../src/pipeline/pass.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
@@ -27,7 +28,12 @@ spec:
 
 /** One pipeline watching one repository (`config` on `REMOTE`, branch `main`) through these providers. */
 export const pipelineOf = (
-  options: { readonly providers?: ReadonlyArray<ProviderConfig>; readonly watchedRepos?: ReadonlyArray<WatchedRepo>; readonly checkInterval?: Duration.Duration } = {}
+  options: {
+    readonly providers?: ReadonlyArray<ProviderConfig>
+    readonly watchedRepos?: ReadonlyArray<WatchedRepo>
+    readonly checkInterval?: Duration.Duration
+    readonly gates?: ReadonlyArray<GateConfig>
+  } = {}
 ): Pipeline => ({
   name: "piped.yaml",
   file: "piped.yaml",
@@ -35,17 +41,18 @@ export const pipelineOf = (
   repositories: [{ repoId: "config", remote: REMOTE, branch: "main", source: { file: "piped.yaml", line: 5 } }],
   providers: options.providers ?? [providerConfig({ name: "registry" })],
   checkInterval: options.checkInterval ?? Duration.minutes(5),
-  watchedRepos: options.watchedRepos ?? []
+  watchedRepos: options.watchedRepos ?? [],
+  gates: options.gates ?? []
 })
 
 /**
  * A fresh world: the remotes, the registry's images, and the layers that serve them to the
  * pipeline. `tags` replaces the in-memory registry (a registry that hangs, for instance).
  */
-export const fakeWorld = (tags?: Layer.Layer<TagSource>) => {
+export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Layer<Signatures>) => {
   const remotes = new FakeGit.Remotes()
   const images = new Map<string, ReadonlyArray<TagInfo>>()
-  const layer = TagCache.layer.pipe(
+  const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
     Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), WatchIndex.layer, Triggers.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.

@@ -1,0 +1,67 @@
+import { Duration, Either, ParseResult, Schema } from "effect"
+import { compileImageGlob } from "../domain/imageGlob.ts"
+import { compileRe2 } from "../policy/re2.ts"
+import { opt, showValue } from "./ConfigError.ts"
+import { parseGoDuration } from "./duration.ts"
+import type { GateConfig, SourceLocation } from "./model.ts"
+
+/** A Go duration of 0 or more ("24h"), for how old a tag must be. */
+export const Age = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (input, _, ast) =>
+    typeof input !== "string"
+      ? ParseResult.fail(new ParseResult.Type(ast, input, `expected a duration such as "24h", got ${showValue(input)}`))
+      : Either.match(parseGoDuration(input), {
+        onLeft: (why) => ParseResult.fail(new ParseResult.Type(ast, input, why)),
+        onRight: ParseResult.succeed
+      }),
+  encode: (duration, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, duration, "durations are only decoded"))
+})
+
+const checked = (check: (text: string) => string | undefined) => Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
+
+const Glob = checked((text) => Either.match(compileImageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
+const Pattern = checked((text) => Either.match(compileRe2(text), { onLeft: (why) => why, onRight: () => undefined }))
+
+const CosignSection = Schema.Struct({
+  publicKeyFile: opt(Schema.NonEmptyString),
+  trustedRootFile: opt(Schema.NonEmptyString),
+  identity: opt(Schema.Struct({ issuer: Schema.NonEmptyString, subjectPattern: Pattern }))
+}).pipe(
+  Schema.filter((cosign) => {
+    if ((cosign.publicKeyFile === undefined) === (cosign.trustedRootFile === undefined)) {
+      return "give publicKeyFile (a key) or trustedRootFile with identity (keyless), one of them"
+    }
+    if (cosign.trustedRootFile !== undefined && cosign.identity === undefined) {
+      return { path: ["identity"], message: "keyless verification needs the identity to trust: issuer and subjectPattern" }
+    }
+    if (cosign.publicKeyFile !== undefined && cosign.identity !== undefined) {
+      return { path: ["identity"], message: "identity applies to keyless verification (trustedRootFile), not to a key" }
+    }
+    return undefined
+  })
+)
+
+export const GateSection = Schema.Struct({
+  images: Schema.Array(Glob).pipe(Schema.minItems(1, { message: () => "list at least one image glob" })),
+  minAge: opt(Age),
+  cosign: opt(CosignSection),
+  pinDigest: opt(Schema.Boolean)
+}).pipe(
+  Schema.filter((gate) =>
+    gate.minAge === undefined && gate.cosign === undefined ? "a gate needs minAge, cosign or both" : undefined
+  )
+)
+
+/** The gates of a Piped config as the pipeline uses them; `pinDigest` defaults to whether cosign is set. */
+export const toGates = (
+  sections: ReadonlyArray<typeof GateSection.Type>,
+  sourceOf: (index: number) => SourceLocation
+): ReadonlyArray<GateConfig> =>
+  sections.map((gate, index) => ({
+    images: gate.images,
+    ...(gate.minAge === undefined || Duration.isZero(gate.minAge) ? {} : { minAge: gate.minAge }),
+    ...(gate.cosign === undefined ? {} : { cosign: gate.cosign }),
+    pinDigest: gate.pinDigest ?? gate.cosign !== undefined,
+    source: sourceOf(index)
+  }))

@@ -1,0 +1,37 @@
+import { Duration, Either } from "effect"
+import type { CosignGate, GateConfig, Target } from "../config/model.ts"
+import { compileImageGlob } from "../domain/imageGlob.ts"
+import { type ImageRef, imageName } from "../domain/ImageRef.ts"
+import { memoizeString } from "../memo.ts"
+
+/** What the gates demand of one target's candidates. */
+export interface AppliedGates {
+  /** The largest of the matching gates' `minAge` and the target's own. */
+  readonly minAge: Duration.Duration | undefined
+  /** Every matching gate's signature rule: a candidate must satisfy them all. */
+  readonly cosign: ReadonlyArray<{ readonly cosign: CosignGate; readonly where: string }>
+  /** Write `tag@digest` of what was verified. */
+  readonly pinDigest: boolean
+}
+
+// The config loader refused invalid globs, so a failure here matches nothing.
+const globOf = memoizeString((pattern) => Either.getOrElse(compileImageGlob(pattern), () => () => false))
+
+const larger = (a: Duration.Duration | undefined, b: Duration.Duration | undefined) =>
+  a === undefined ? b : b === undefined ? a : Duration.max(a, b)
+
+/** The gates that apply to a target: every gate one of whose globs matches the image's normalised name. */
+export const gatesFor = (gates: ReadonlyArray<GateConfig>, target: Target, image: ImageRef): AppliedGates => {
+  const name = imageName(image)
+  const matching = gates.filter((gate) => gate.images.some((pattern) => globOf(pattern)(name)))
+  return {
+    minAge: matching.reduce((age, gate) => larger(age, gate.minAge), target.minAge),
+    cosign: matching.flatMap((gate) =>
+      gate.cosign === undefined ? [] : [{ cosign: gate.cosign, where: `${gate.source.file}:${gate.source.line}` }]
+    ),
+    pinDigest: matching.some((gate) => gate.cosign !== undefined && gate.pinDigest)
+  }
+}
+
+/** True when nothing is asked of the candidates. */
+export const noGates = (applied: AppliedGates): boolean => applied.minAge === undefined && applied.cosign.length === 0

@@ -1,0 +1,161 @@
+import type { FileSystem, Path } from "@effect/platform"
+import { Clock, Duration, Effect, Either, Metric } from "effect"
+import type { Pipeline } from "../config/model.ts"
+import { ConfigFailure, type TargetFailure } from "../domain/failures.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { recordSightings, type Sighting } from "../gates/ages.ts"
+import { type AppliedGates, gatesFor, noGates } from "../gates/match.ts"
+import { Signatures } from "../gates/Signatures.ts"
+import { gateDecisions } from "../metrics.ts"
+import type { Prepared } from "./prepare.ts"
+import { listingKey, TagCache } from "./TagCache.ts"
+
+/** Candidates checked against the gates per target and pass; more would cost a signature look-up each. */
+const MAX_CHECKS = 10
+
+/** What the gates made of a target's listing. */
+export interface Gated {
+  /** The listing less the candidates that failed a gate; verified candidates carry the digest that was verified. */
+  readonly tags: ReadonlyArray<TagInfo>
+  /** Why candidates were passed over, as the report says it: `held: 1.3.0 too new (...)`. */
+  readonly notes: ReadonlyArray<string>
+  /** Write `tag@digest` of what was verified. */
+  readonly pin: boolean
+}
+
+/** What the gate stage shares across a repository's targets in one pass. */
+export interface GateContext {
+  readonly pipeline: Pipeline
+  readonly dataDir: string
+  /** First sightings recorded this pass, per listing: each image's file is read and written once. */
+  readonly sightings: Map<string, ReadonlyMap<string, Sighting>>
+}
+
+type Verdict =
+  | { readonly _tag: "Pass"; readonly digest: string | undefined }
+  | { readonly _tag: "Fail"; readonly result: "held" | "skipped"; readonly note: string }
+
+/** A duration as the report shows it: `45s`, `3m`, `5h20m`, `3d4h`. */
+export const formatAge = (ms: number): string => {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m`
+  const h = Math.floor(s / 3600)
+  if (h < 48) return `${h}h${Math.floor((s % 3600) / 60) > 0 ? `${Math.floor((s % 3600) / 60)}m` : ""}`
+  return `${Math.floor(h / 24)}d${h % 24 > 0 ? `${h % 24}h` : ""}`
+}
+
+type Requirements = TagCache | Signatures | FileSystem.FileSystem | Path.Path
+
+/**
+ * The image's first sightings, recorded once per pass: on every pass that has a minimum age for
+ * it, whether or not a candidate needs dating, so that the first listing is the first one ever.
+ */
+const sightingsOf = (p: Prepared, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
+  Effect.gen(function* () {
+    const key = listingKey(p.provider, p.image)
+    const known = ctx.sightings.get(key)
+    if (known !== undefined) return known
+    const sightings = yield* recordSightings(ctx.dataDir, p.provider, p.image, listing, now)
+    ctx.sightings.set(key, sightings)
+    return sightings
+  })
+
+/** When a candidate was published, by the best clock there is for it, and that clock's name. */
+const publishedAt = (p: Prepared, info: TagInfo, ctx: GateContext, listing: ReadonlyArray<TagInfo>, now: number) =>
+  Effect.gen(function* () {
+    if (info.pushed !== undefined) return { at: info.pushed.getTime(), clock: p.provider.type === "STORE" ? "registered" : "pushed" }
+    const seen = (yield* sightingsOf(p, listing, ctx, now)).get(info.tag) ?? { seen: now, initial: false }
+    if (seen.initial) {
+      // Only a tag of the first listing may be dated by its image's `created`, which its publisher writes.
+      const dated = yield* (yield* TagCache).withCreated(p.provider, p.image, [info], [info]).pipe(Effect.option)
+      const created = dated._tag === "Some" ? dated.value[0]?.created : undefined
+      if (created !== undefined && created.getTime() < seen.seen) return { at: created.getTime(), clock: "created" }
+    }
+    return { at: seen.seen, clock: "first seen" }
+  })
+
+/** Checks one candidate against the applied gates: age first (free), then each signature rule. */
+const check = (p: Prepared, gates: AppliedGates, info: TagInfo, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
+  Effect.gen(function* () {
+    if (gates.minAge !== undefined) {
+      const { at, clock } = yield* publishedAt(p, info, ctx, listing, now)
+      const age = now - at
+      if (age < Duration.toMillis(gates.minAge)) {
+        const needs = formatAge(Duration.toMillis(gates.minAge))
+        return { _tag: "Fail", result: "held", note: `held: ${info.tag} too new (${clock} ${formatAge(age)} ago, needs ${needs})` } satisfies Verdict
+      }
+    }
+    if (gates.cosign.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
+    const digest = yield* (yield* TagCache).digest(p.provider, p.image, info.tag).pipe(Effect.either)
+    if (Either.isLeft(digest)) {
+      return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} has no digest to verify (${digest.left.message})` } satisfies Verdict
+    }
+    const signatures = yield* Signatures
+    for (const { cosign, where } of gates.cosign) {
+      const keyFile = cosign.publicKeyFile
+      if (keyFile === undefined) {
+        return yield* new ConfigFailure({ detail: `gate ${where}: keyless cosign verification (trustedRootFile) is not available yet; use publicKeyFile` })
+      }
+      const verified = yield* signatures.verify(p.provider, p.image, digest.right, keyFile).pipe(
+        Effect.mapError((detail) => new ConfigFailure({ detail: `gate ${where}: ${detail}` }))
+      )
+      if (Either.isLeft(verified)) {
+        const name = keyFile.split("/").pop() ?? keyFile
+        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} not signed by ${name} (${verified.left})` } satisfies Verdict
+      }
+    }
+    return { _tag: "Pass", digest: digest.right } satisfies Verdict
+  })
+
+/**
+ * The gate stage, between selection and plan: the candidate the policy would choose is checked;
+ * one that fails is passed over and the next best checked, until one passes or none is left
+ * above the current tag. A STORE provider has no registry to read signatures from: a cosign gate
+ * on its image fails the target.
+ */
+export const gateTarget = (
+  p: Prepared,
+  currents: ReadonlyArray<string | undefined>,
+  listing: ReadonlyArray<TagInfo>,
+  ctx: GateContext
+): Effect.Effect<Either.Either<Gated, TargetFailure>, never, Requirements> =>
+  Effect.gen(function* () {
+    const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)
+    if (noGates(gates)) return { tags: listing, notes: [], pin: false }
+    if (gates.cosign.length > 0 && p.provider.type === "STORE") {
+      return yield* new ConfigFailure({
+        detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
+      })
+    }
+    const now = yield* Clock.currentTimeMillis
+    if (gates.minAge !== undefined) yield* sightingsOf(p, listing, ctx, now)
+    const rejected = new Set<string>()
+    const verified = new Map<string, string>()
+    const notes: Array<string> = []
+    const remaining = () => listing.filter((t) => !rejected.has(t.tag))
+    for (const current of currents) {
+      for (let checks = 0; ; checks++) {
+        const chosen = p.selector.select(remaining(), current)
+        if (Either.isLeft(chosen) || chosen.right._tag !== "Update" || verified.has(chosen.right.tag)) break
+        const tag = chosen.right.tag
+        const info = listing.find((t) => t.tag === tag) ?? { tag }
+        const verdict: Verdict =
+          checks < MAX_CHECKS
+            ? yield* check(p, gates, info, listing, ctx, now)
+            : { _tag: "Fail", result: "held", note: `held: ${tag} not checked (${MAX_CHECKS} newer tags failed first)` }
+        yield* Metric.increment(gateDecisions({ pipeline: ctx.pipeline.name, result: verdict._tag === "Pass" ? "passed" : verdict.result }))
+        if (verdict._tag === "Pass") {
+          verified.set(tag, verdict.digest ?? "")
+          break
+        }
+        rejected.add(tag)
+        notes.push(verdict.note)
+      }
+    }
+    const tags = remaining().map((t) => {
+      const digest = verified.get(t.tag)
+      return digest === undefined || digest === "" ? t : { ...t, digest }
+    })
+    return { tags, notes, pin: gates.pinDigest }
+  }).pipe(Effect.either)

@@ -1,0 +1,163 @@
+/**
+ * The gate stage in process, on a virtual clock: minimum ages by each clock (the registry's push
+ * time, the first sighting, an image's `created` only for the first listing), the larger minAge,
+ * first sightings kept across a restart, and signature rules through the Signatures fake.
+ */
+import { describe, expect, test } from "bun:test"
+import { Duration, Effect, Either, TestClock, TestContext } from "effect"
+import type { GateConfig } from "../../src/config/model.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
+import { Signatures } from "../../src/gates/Signatures.ts"
+import { formatReport, type PassReport } from "../../src/pipeline/report.ts"
+import { runOnce } from "../../src/pipeline/run.ts"
+import { providerConfig } from "../support/config.ts"
+import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
+
+const IMAGE = "gcr.io/org/app"
+const NOW = Date.parse("2026-11-30T12:00:00Z")
+const HOUR = 3_600_000
+
+const gate = (over: Partial<GateConfig>): GateConfig => ({ images: ["gcr.io/org/**"], pinDigest: false, source: { file: "piped.yaml", line: 30 }, ...over })
+
+const watcher = (extra = "") => `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - {image: ${IMAGE}, provider: registry, filePath: app.yaml, field: image${extra}}
+`
+
+type World = ReturnType<typeof fakeWorld>
+
+const world = (tags: ReadonlyArray<TagInfo>, options: { readonly extra?: string; readonly signed?: ReadonlySet<string>; readonly dataDir?: string } = {}) => {
+  const signed = options.signed
+  const w = fakeWorld(
+    undefined,
+    signed === undefined ? undefined : Signatures.layerTest((_image, digest) => (signed.has(digest) ? Either.void : Either.left("no signature")))
+  )
+  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": watcher(options.extra) })
+  w.images.set(IMAGE, tags)
+  return options.dataDir === undefined ? w : { ...w, options: { ...w.options, dataDir: options.dataDir } }
+}
+
+/** One pass at virtual time `at`. */
+const passAt = (w: World, gates: ReadonlyArray<GateConfig>, at: number, provider = providerConfig({ name: "registry" })): Promise<PassReport> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      yield* TestClock.setTime(at)
+      return yield* runOnce([pipelineOf({ gates, providers: [provider] })], w.options)
+    }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+  )
+
+const line = (report: PassReport) => formatReport(report).split("\n")[0] ?? ""
+const file = (w: World) => w.remotes.readFile(REMOTE, "app.yaml")
+const minAge = (hours: number) => Duration.hours(hours)
+
+describe("minimum age", () => {
+  test("a tag the registry pushed recently is held, by the registry's own clock", async () => {
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", pushed: new Date(NOW - 3 * 60_000) }])
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW)
+    expect(line(report)).toBe(`config  app.yaml  image  ${IMAGE}  1.0.0  held back by the gates; held: 1.1.0 too new (pushed 3m ago, needs 24h)  [2 tags listed, 2 kept]`)
+    expect(formatReport(report)).toContain("1 targets: 0 updated, 0 would update, 0 up to date, 0 failed, 1 held")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.0.0\n`)
+  })
+
+  test("the next best candidate that is old enough is taken, never one below the current tag", async () => {
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", pushed: new Date(NOW - 48 * HOUR) }, { tag: "1.2.0", pushed: new Date(NOW - HOUR) }])
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+    expect(line(report)).toContain("; held: 1.2.0 too new (pushed 1h ago, needs 24h)")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.1.0\n`)
+  })
+
+  test("a backdated created never dates a tag that appeared after the first listing", async () => {
+    const dataDir = fakeWorld().options.dataDir
+    const first = world([{ tag: "1.0.0" }], { dataDir })
+    await passAt(first, [gate({ minAge: minAge(24) })], NOW)
+    // Published now, claiming to have been built in 2019.
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", created: new Date("2019-01-01T00:00:00Z") }], { dataDir })
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW + HOUR)
+    expect(line(report)).toContain("held: 1.1.0 too new (first seen 0s ago, needs 24h)")
+    // A day after it was first seen, it goes.
+    const later = await passAt(w, [gate({ minAge: minAge(24) })], NOW + 25 * HOUR)
+    expect(line(later)).toContain("1.0.0 -> 1.1.0  updated")
+  })
+
+  test("tags of the first listing ever are dated by their image's created", async () => {
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", created: new Date(NOW - 30 * 24 * HOUR) }, { tag: "1.2.0", created: new Date(NOW - HOUR) }])
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+    expect(line(report)).toContain("held: 1.2.0 too new (created 1h ago, needs 24h)")
+  })
+
+  test("first sightings survive a restart", async () => {
+    const dataDir = fakeWorld().options.dataDir
+    await passAt(world([{ tag: "1.0.0" }], { dataDir }), [gate({ minAge: minAge(24) })], NOW)
+    await passAt(world([{ tag: "1.0.0" }, { tag: "1.1.0" }], { dataDir }), [gate({ minAge: minAge(24) })], NOW + HOUR)
+    // Another process, a day later: 1.1.0 was first seen 25 hours ago.
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0" }], { dataDir })
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW + 26 * HOUR)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+  })
+
+  test("the larger of the gate's and the target's minAge applies", async () => {
+    const tags = [{ tag: "1.0.0" }, { tag: "1.1.0", pushed: new Date(NOW - 2 * HOUR) }]
+    const byGate = await passAt(world(tags, { extra: ", minAge: 1h" }), [gate({ minAge: minAge(3) })], NOW)
+    expect(line(byGate)).toContain("needs 3h")
+    const byTarget = await passAt(world(tags, { extra: ", minAge: 3h" }), [gate({ minAge: minAge(1) })], NOW)
+    expect(line(byTarget)).toContain("needs 3h")
+    const neither = await passAt(world(tags, { extra: ", minAge: 1h" }), [gate({ minAge: minAge(1) })], NOW)
+    expect(line(neither)).toContain("1.0.0 -> 1.1.0  updated")
+  })
+
+  test("an image no gate matches is not held", async () => {
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", pushed: new Date(NOW - 60_000) }])
+    const report = await passAt(w, [gate({ images: ["ghcr.io/**"], minAge: minAge(24) })], NOW)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+  })
+
+  test("a tag store's registration time dates its tags", async () => {
+    const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", pushed: new Date(NOW - 5 * 60_000) }])
+    const report = await passAt(w, [gate({ minAge: minAge(1) })], NOW, providerConfig({ name: "registry", type: "STORE" }))
+    expect(line(report)).toContain("held: 1.1.0 too new (registered 5m ago, needs 1h)")
+  })
+})
+
+describe("signatures", () => {
+  const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`
+  const tags = [{ tag: "1.0.0", digest: digest(1) }, { tag: "1.1.0", digest: digest(2) }, { tag: "1.2.0", digest: digest(3) }]
+  const cosign = (over: Partial<GateConfig> = {}) => gate({ cosign: { publicKeyFile: "/etc/runner/cosign.pub" }, pinDigest: true, ...over })
+
+  test("an unsigned candidate is skipped for the best signed one, written as tag@digest of what was verified", async () => {
+    const w = world(tags, { signed: new Set([digest(2)]) })
+    const report = await passAt(w, [cosign()], NOW)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+    expect(line(report)).toContain("; skipped: 1.2.0 not signed by cosign.pub (no signature)")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.1.0@${digest(2)}\n`)
+    expect(w.remotes.log(REMOTE)[0]?.subject).toBe(`Update ${IMAGE}:1.0.0 in app.yaml to 1.1.0@${digest(2)}`)
+  })
+
+  test("pinDigest: false writes the tag alone", async () => {
+    const w = world(tags, { signed: new Set([digest(3)]) })
+    await passAt(w, [cosign({ pinDigest: false })], NOW)
+    expect(file(w)).toBe(`image: ${IMAGE}:1.2.0\n`)
+  })
+
+  test("nothing signed: the target is held where it is, and nothing fails", async () => {
+    const w = world(tags, { signed: new Set() })
+    const report = await passAt(w, [cosign()], NOW)
+    expect(line(report)).toContain("1.0.0  held back by the gates; skipped: 1.2.0 not signed by cosign.pub (no signature); skipped: 1.1.0 not signed")
+    expect(w.remotes.log(REMOTE).length).toBe(1)
+  })
+
+  test("a cosign gate on a tag store's image fails that target clearly", async () => {
+    const w = world(tags, { signed: new Set([digest(3)]) })
+    const report = await passAt(w, [cosign()], NOW, providerConfig({ name: "registry", type: "STORE" }))
+    expect(line(report)).toContain("failed: gate piped.yaml:30 asks for cosign signatures, but provider registry is a tag store")
+  })
+
+  test("keyless gates say they are not available yet", async () => {
+    const w = world(tags, { signed: new Set([digest(3)]) })
+    const keyless = gate({ cosign: { trustedRootFile: "/etc/runner/trusted_root.json", identity: { issuer: "https://issuer", subjectPattern: "^x" } } })
+    expect(line(await passAt(w, [keyless], NOW))).toContain("failed: gate piped.yaml:30: keyless cosign verification")
+  })
+})
