@@ -33,7 +33,8 @@ Options:
 
 Commands:
   validate            Check config files (and ImageWatcher files given as paths) without
-                      touching any registry or repository. Exit 0 when all are valid, 2 otherwise.
+                      touching any registry or repository: keys, paths and the gates' cosign
+                      key files. Exit 0 when all are valid, 2 otherwise.
   explain             For the targets of IMAGE (in FILE only, if given): a dry pass that
                       shows how each listed tag was read (version, build, variant,
                       pre-release), which were candidates, which were passed over and why,
@@ -51,6 +52,12 @@ Tag policies (in each ImageWatcher target; the default is version: "^"):
                       sha-...) are left alone: name a policy to manage them.
   semver: RANGE       strict SemVer, as Flux reads it.
   alphabetical: asc|desc, numerical: asc|desc, newest: true
+
+Gates (spec.imageWatcher.gates in the Piped config; minAge on targets too):
+  a candidate too new (minAge) or not signed by the cosign key is passed over for the
+  best one that passes, or the target stays; the report says why ("held: 1.3.0 too new
+  (first seen 3m ago, needs 24h)", "skipped: 1.3.0 not signed by cosign.pub"). Held
+  targets are not failures.
 
 Exit codes:
   0  every target processed (updated, up to date, or a floating tag left alone)

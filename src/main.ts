@@ -18,6 +18,7 @@ import { loadPipelines } from "./config/load.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkProviderCredentials } from "./credentials/check.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
+import { checkGateFiles } from "./gates/check.ts"
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { jsonLinesLogger } from "./logging.ts"
@@ -172,6 +173,11 @@ const validate = (cmd: ValidateCommand) =>
       else {
         for (const provider of loaded.right.flatMap((pipeline) => pipeline.providers)) {
           const checked = yield* checkProviderCredentials(provider)
+          errors.push(...checked.errors)
+          warnings.push(...checked.warnings)
+        }
+        for (const pipeline of loaded.right) {
+          const checked = yield* checkGateFiles(pipeline)
           errors.push(...checked.errors)
           warnings.push(...checked.warnings)
         }
