@@ -132,10 +132,11 @@ const isBareClone = (git: Git, files: FileSystem.FileSystem): Effect.Effect<bool
   Effect.gen(function*() {
     const exists = (path: string) => files.exists(path).pipe(Effect.orElseSucceed(() => false))
     if (!(yield* exists(`${git.dir}/HEAD`)) || !(yield* exists(`${git.dir}/objects`))) return false
-    const bare = yield* git.exec("clone", [`--git-dir=${git.dir}`, "rev-parse", "--is-bare-repository"])
-    if (bare.exitCode !== 0 || bare.stdout.trim() !== "true") return false
-    const configured = yield* git.exec("clone", [`--git-dir=${git.dir}`, "config", "--local", "--get", `remote.${REMOTE}.url`])
-    return configured.exitCode === 0 && configured.stdout.replace(/\n$/, "") === git.url
+    // Bareness and the remote's URL in one process: a pass opens every repository it watches.
+    const out = yield* git.exec("clone", [`--git-dir=${git.dir}`, "config", "--local", "--get-regexp", `^(core\\.bare|remote\\.${REMOTE}\\.url)$`])
+    if (out.exitCode !== 0) return false
+    const settings = new Map(out.stdout.split("\n").filter((l) => l !== "").map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)] as const))
+    return settings.get("core.bare") === "true" && settings.get(`remote.${REMOTE}.url`) === git.url
   }).pipe(Effect.orElseSucceed(() => false))
 
 /** A new bare repository in the directory, in place of whatever was there. */
