@@ -7,7 +7,7 @@ export class PushRejected extends Data.TaggedError("PushRejected")<{ readonly re
 export const PUSH_ATTEMPTS = 5
 
 /** Another writer moved the branch: fetch, recompute, push again, a few times with growing pauses. */
-export const pushRetry = Schedule.exponential("250 millis").pipe(
+const pushRetry = Schedule.exponential("250 millis").pipe(
   Schedule.jittered,
   Schedule.intersect(Schedule.recurs(PUSH_ATTEMPTS - 1))
 )

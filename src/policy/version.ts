@@ -100,7 +100,7 @@ export const parseVersion = (value: string, tag: string = value): VersionRank | 
 }
 
 /** Compares decimal digit strings by value, leading zeros and size notwithstanding. */
-export const compareNumber = (a: string, b: string): number => {
+const compareNumber = (a: string, b: string): number => {
   const x = a.replace(/^0+(?=\d)/, "")
   const y = b.replace(/^0+(?=\d)/, "")
   return x.length - y.length || byteOrder(x, y)
