@@ -3,6 +3,7 @@ import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
+import { parseTemplate } from "../domain/messageTemplate.ts"
 import { GateSection, toGates } from "./gates.ts"
 import type { GitConfig, Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
 
@@ -164,9 +165,13 @@ const GitSection = Schema.Struct({
 
 const RepositorySection = Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) })
 
+/** A commit message template whose placeholders are all known. */
+const MessageTemplate = Text.pipe(Schema.filter((text) => Either.match(parseTemplate(text), { onLeft: (why) => why, onRight: () => undefined })))
+
 const GitRepoSection = Schema.Struct({
   repoId: Name,
-  commitMessage: opt(Text),
+  commitMessage: opt(MessageTemplate),
+  group: opt(oneOf("target", "file", "pass")),
   includes: opt(Schema.Array(Text)),
   excludes: opt(Schema.Array(Text))
 })
@@ -281,6 +286,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     repoId: repo.repoId,
     // The shipped config wrote commitMessage: "" for "use the default message".
     ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
+    ...(repo.group === undefined ? {} : { group: repo.group }),
     includes: (repo.includes ?? []).map(stripPipeDir),
     excludes: (repo.excludes ?? []).map(stripPipeDir)
   }))

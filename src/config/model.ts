@@ -52,9 +52,15 @@ export interface GitConfig {
   readonly password?: Redacted.Redacted<string>
 }
 
+/** How a pass's changes become commits: one per target (the default), per file, or one for the pass. */
+export type CommitGrouping = "target" | "file" | "pass"
+
 export interface WatchedRepo {
   readonly repoId: string
+  /** A one-line template (`{{image}}`, `{{tag}}`, ...), checked at load. */
   readonly commitMessage?: string
+  /** Absent: one commit per target. */
+  readonly group?: CommitGrouping
   /** Watcher file names relative to `.pipe/` (a `.pipe/` prefix as the RFC writes it is removed). */
   readonly includes: ReadonlyArray<string>
   readonly excludes: ReadonlyArray<string>

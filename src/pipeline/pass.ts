@@ -5,7 +5,7 @@ import { ConfigFailure, failureReason, GitFailure, type ScopeFailureCause } from
 import { type GitAccess, workDir } from "../git/access.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { targetFailures, targetUpdatesTotal } from "../metrics.ts"
-import { commitChanges } from "./commit.ts"
+import { commitChanges, planCommits } from "./commit.ts"
 import { fetchListings } from "./fetch.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { patchFiles } from "./patch.ts"
@@ -74,12 +74,16 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     if (options.dryRun || patched.changes.length === 0) return done(patched.reports)
 
     const author = { name: pipeline.git.username, email: pipeline.git.email }
-    const oids = yield* commitChanges(checkout, patched.changes, author, watchedRepo?.commitMessage).pipe(stage(repo, "commit"))
+    const commits = planCommits(patched.changes, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
+    const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
     yield* pushCommits(checkout).pipe(stage(repo, "push"))
     const reports = [...patched.reports]
-    for (const [i, c] of patched.changes.entries()) {
-      const r = reports[c.report]
-      if (r !== undefined) reports[c.report] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "" } }
+    for (const [i, commit] of commits.entries()) {
+      for (const change of commit.changes) {
+        const index = patched.changes[change]?.report ?? -1
+        const r = reports[index]
+        if (r !== undefined) reports[index] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "" } }
+      }
     }
     yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), patched.changes.length)
     yield* Effect.logInfo(`pushed ${patched.changes.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))

@@ -16,6 +16,11 @@ export interface TargetPlan {
   readonly oldImage: string
   /** What the commit message says the field moves to: the tag, or `tag@digest` when the field pins a digest. */
   readonly newValue: string
+  /** For message templates: the repository as the field writes it, the old tag, the new tag and digest. */
+  readonly image: string
+  readonly oldTag: string
+  readonly newTag: string
+  readonly newDigest: string | undefined
 }
 
 /** A plan, or the tags whose digests must be looked up before one can be made. */
@@ -31,6 +36,8 @@ interface Occurrence {
   readonly digest: string | undefined
   readonly rewrite: (tag: string, digest: string | undefined) => string
   readonly asImage: string
+  /** The repository as written, without tag or digest. */
+  readonly name: string
 }
 
 const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.Either<Occurrence, string> => {
@@ -41,11 +48,12 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
         tag: hit.value,
         digest: undefined,
         rewrite: (tag) => tag,
-        asImage: `${target.image}:${hit.value}`
+        asImage: `${target.image}:${hit.value}`,
+        name: target.image
       })
     case "digest":
       return digestPattern.test(hit.value)
-        ? Either.right({ hit, tag: undefined, digest: hit.value, rewrite: (_tag, digest) => digest ?? hit.value, asImage: `${target.image}@${hit.value}` })
+        ? Either.right({ hit, tag: undefined, digest: hit.value, rewrite: (_tag, digest) => digest ?? hit.value, asImage: `${target.image}@${hit.value}`, name: target.image })
         : Either.left(`line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not a digest`)
     case "image":
       return parseImageRef(hit.value).pipe(
@@ -57,7 +65,8 @@ const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.E
                 tag: ref.tag,
                 digest: ref.digest,
                 rewrite: (tag: string, digest: string | undefined) => formatImageRef(ref.written, tag, digest),
-                asImage: hit.value
+                asImage: hit.value,
+                name: ref.written
               })
             : Either.left(`line ${hit.line}: the field holds ${hit.value}, not the watched image ${target.image}`)
         )
@@ -122,6 +131,7 @@ export const planTarget = (
     const edits: Array<{ hit: ScalarHit; value: string }> = []
     let selection: Selection | undefined
     let newValue = ""
+    let newDigest: string | undefined
     for (const o of occurrences) {
       const s = yield* selector.select(tags, o.tag).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message })))
       if (selection === undefined || s._tag === "Update") selection = s
@@ -130,6 +140,7 @@ export const planTarget = (
         const pinned = pin ? tags.find((t) => t.tag === s.tag)?.digest : undefined
         edits.push({ hit: o.hit, value: o.rewrite(s.tag, pinned) })
         newValue = pinned === undefined || target.format === "tag" ? s.tag : `${s.tag}@${pinned}`
+        newDigest = target.format === "tag" ? undefined : pinned
         continue
       }
       // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
@@ -145,10 +156,22 @@ export const planTarget = (
       edits.push({ hit: o.hit, value: o.rewrite(s.tag, digest) })
       selection = { _tag: "Update", tag: s.tag, listed: s.listed, kept: s.kept }
       newValue = `${s.tag}@${digest}`
+      newDigest = digest
     }
     const currents = [...new Set(occurrences.map((o) => o.tag ?? o.digest ?? "(no tag)"))]
     if (selection === undefined) return yield* Either.left(new ManifestFailure({ detail: `field ${target.field} not found` }))
-    return { _tag: "Planned", plan: { current: currents.join(","), selection, edits, oldImage: first.asImage, newValue } } as const
+    const plan: TargetPlan = {
+      current: currents.join(","),
+      selection,
+      edits,
+      oldImage: first.asImage,
+      newValue,
+      image: first.name,
+      oldTag: first.tag ?? first.digest ?? "",
+      newTag: selection.tag,
+      newDigest
+    }
+    return { _tag: "Planned", plan } as const
   })
 
 /**

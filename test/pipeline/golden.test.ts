@@ -2,13 +2,16 @@
  * Repository-level golden cases, run in process on fake services. Each directory of golden/ holds
  * `original/` (the repository, `.pipe/` included), `tags.yaml` (each image's tags: names, or
  * `{tag, digest}`), `expected/` (the repository after one pass), `commits.txt` (the subjects of the
- * new commits, oldest first) and, optionally, `report.txt` (the `--once` report, commit ids left out).
+ * new commits, oldest first), optionally `report.txt` (the `--once` report, commit ids left out),
+ * `messages.txt` (the whole messages of the new commits, oldest first, separated by `---` lines)
+ * and `repo.yaml` (the repository's `gitRepos` options: `commitMessage`, `group`).
  */
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
+import type { WatchedRepo } from "../../src/config/model.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
@@ -41,13 +44,19 @@ describe("golden repositories", () => {
     world.remotes.create(REMOTE, readTree(join(dir, "original")))
     for (const [image, tags] of tagsOf(readFileSync(join(dir, "tags.yaml"), "utf8"))) world.images.set(image, tags)
 
-    const report = await Effect.runPromise(runOnce([pipelineOf()], world.options).pipe(Effect.provide(world.layer)))
+    const options = existsSync(join(dir, "repo.yaml")) ? (parse(readFileSync(join(dir, "repo.yaml"), "utf8")) as Partial<WatchedRepo>) : undefined
+    const watchedRepos = options === undefined ? [] : [{ repoId: "config", includes: [], excludes: [], ...options }]
+    const report = await Effect.runPromise(runOnce([pipelineOf({ watchedRepos })], world.options).pipe(Effect.provide(world.layer)))
 
     expect(world.remotes.log(REMOTE).slice(0, -1).map((c) => c.subject).reverse()).toEqual(
       readFileSync(join(dir, "commits.txt"), "utf8").split("\n").filter((line) => line !== "")
     )
     const tip = world.remotes.log(REMOTE)[0]
     expect(Object.fromEntries(tip?.tree ?? [])).toEqual(readTree(join(dir, "expected")))
+    if (existsSync(join(dir, "messages.txt"))) {
+      const messages = world.remotes.log(REMOTE).slice(0, -1).map((c) => c.message.trimEnd()).reverse()
+      expect(messages.join("\n---\n")).toBe(readFileSync(join(dir, "messages.txt"), "utf8").trimEnd())
+    }
     if (existsSync(join(dir, "report.txt"))) {
       expect(formatReport(report).replace(/updated \([0-9a-f]{7}\)/g, "updated")).toBe(readFileSync(join(dir, "report.txt"), "utf8"))
     }

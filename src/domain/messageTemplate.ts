@@ -1,0 +1,35 @@
+import { Either } from "effect"
+
+/** What a commit message template may name, one value per change. */
+export const PLACEHOLDERS = ["image", "old", "tag", "digest", "file", "field", "repoId"] as const
+export type Placeholder = (typeof PLACEHOLDERS)[number]
+
+/** A message template: literal text and placeholders, in order. */
+export type Template = ReadonlyArray<{ readonly text: string } | { readonly placeholder: Placeholder }>
+
+const placeholderRe = /\{\{\s*([^{}]*?)\s*\}\}/g
+const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as ReadonlyArray<string>).includes(name)
+
+/**
+ * Parses `commitMessage`: `{{image}}`, `{{old}}`, `{{tag}}`, `{{digest}}`, `{{file}}`, `{{field}}`
+ * and `{{repoId}}`. An unknown placeholder, or a line break (a change's message is one line), is
+ * refused.
+ */
+export const parseTemplate = (text: string): Either.Either<Template, string> => {
+  if (/[\r\n]/.test(text)) return Either.left("a commit message template is one line; grouped commits list their changes below it")
+  const parts: Array<Template[number]> = []
+  let at = 0
+  for (const match of text.matchAll(placeholderRe)) {
+    const name = match[1] ?? ""
+    if (!isPlaceholder(name)) return Either.left(`unknown placeholder {{${name}}}; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(", ")}`)
+    if (match.index > at) parts.push({ text: text.slice(at, match.index) })
+    parts.push({ placeholder: name })
+    at = match.index + match[0].length
+  }
+  if (at < text.length) parts.push({ text: text.slice(at) })
+  return Either.right(parts)
+}
+
+/** The template with each placeholder replaced by its value. */
+export const renderTemplate = (template: Template, values: Readonly<Record<Placeholder, string>>): string =>
+  template.map((part) => ("text" in part ? part.text : values[part.placeholder])).join("")
