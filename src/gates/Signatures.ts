@@ -3,18 +3,68 @@ import { Context, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { ProviderConfig } from "../config/model.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
-import { TagSource } from "../registry/TagSource.ts"
+import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 import { decodeSignatureManifest, parsePublicKey, signatureLayers, signatureTag, verifySignatures } from "./cosign.ts"
+import { type Identity, type KeylessFailure, needsManifest, parseTrustedRoot, type TrustedRoot, verifyBundles } from "./keyless.ts"
+import { bundleLayers, bundleReferrers, MAX_BUNDLE_BYTES, referrersTag } from "./referrers.ts"
 
 /** Signature layers fetched per digest: cosign appends one per signing, and a few is what real images carry. */
 const MAX_LAYERS = 20
+/** Bundle referrers fetched per digest: one per `cosign sign` or `cosign attest`. */
+const MAX_REFERRERS = 20
 /** Verdicts kept; a digest never changes, so a verdict stays true for as long as its key does. */
 const MAX_VERDICTS = 10_000
 
+/** A keyless gate: the sigstore trusted root to verify against and the signer to expect. */
+export interface KeylessGate {
+  readonly trustedRootFile: string
+  readonly identity: Identity
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
+
+// A referrer, manifest or bundle the registry does not have is missing; anything else is the registry failing.
+const orMissing = <A>(effect: Effect.Effect<A, TagSourceError>) =>
+  effect.pipe(
+    Effect.map(Option.some),
+    Effect.catchIf((e) => e._tag === "RegistryError" && e.reason === "NotFound", () => Effect.succeed(Option.none<A>()))
+  )
+
 /**
- * cosign verification of image digests, in cosign's tag scheme (`sha256-<hex>.sig`). A verdict is
- * `Right` when a signature attached to the digest verifies under the key, `Left` with the reason
- * (for the report) when not. The effect fails only when the key file cannot be used at all.
+ * The bundles attached to `digest`: listed by the referrers API, else by the referrers tag
+ * schema's index; Left with why when referrers are listed but none yields a bundle.
+ */
+const bundlesOf = (source: TagSource["Type"], provider: ProviderConfig, image: ImageRef, digest: string) =>
+  Effect.gen(function* () {
+    const tag = referrersTag(digest)
+    if (Either.isLeft(tag)) return Either.left(tag.left)
+    const api = yield* source.referrers(provider, image, digest)
+    const index = Option.isSome(api) ? api : yield* source.manifest(provider, image, tag.right)
+    if (Option.isNone(index)) return Either.right([])
+    const listed = bundleReferrers(text(index.value))
+    if (Either.isLeft(listed)) return Either.left(listed.left)
+    const bundles: Array<Uint8Array> = []
+    let why: string | undefined
+    for (const referrer of listed.right.slice(0, MAX_REFERRERS)) {
+      const manifest = yield* orMissing(source.manifest(provider, image, referrer.digest)).pipe(Effect.map(Option.flatten))
+      const layers = Option.isNone(manifest) ? Either.left("referrer manifest missing") : bundleLayers(text(manifest.value), digest)
+      if (Either.isLeft(layers)) why = layers.left
+      for (const layer of Either.getOrElse(layers, () => [])) {
+        const blob = yield* orMissing(source.blob(provider, image, layer.digest))
+        if (Option.isSome(blob) && blob.value.byteLength <= MAX_BUNDLE_BYTES) bundles.push(blob.value)
+        else why = "bundle layer missing"
+      }
+    }
+    return bundles.length === 0 && why !== undefined ? Either.left(why) : Either.right(bundles)
+  })
+
+const NO_SIGNATURE = "no signature"
+
+/**
+ * cosign verification of image digests: key-based in cosign's tag scheme (`sha256-<hex>.sig`),
+ * keyless with sigstore bundles attached as OCI referrers. A verdict is `Right` when a signature
+ * attached to the digest verifies, `Left` with the reason (for the report) when not. The effect
+ * fails only when the key or trusted root file cannot be used at all.
  */
 export class Signatures extends Context.Tag("Signatures")<
   Signatures,
@@ -24,6 +74,12 @@ export class Signatures extends Context.Tag("Signatures")<
       image: ImageRef,
       digest: string,
       keyFile: string
+    ) => Effect.Effect<Either.Either<void, string>, string>
+    readonly verifyKeyless: (
+      provider: ProviderConfig,
+      image: ImageRef,
+      digest: string,
+      gate: KeylessGate
     ) => Effect.Effect<Either.Either<void, string>, string>
   }
 >() {
@@ -40,7 +96,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const tag = signatureTag(digest)
           if (Either.isLeft(tag)) return Either.left(tag.left)
           const found = yield* source.manifest(provider, image, tag.right)
-          if (Option.isNone(found)) return Either.left("no signature")
+          if (Option.isNone(found)) return Either.left(NO_SIGNATURE)
           const manifest = new TextDecoder().decode(found.value)
           const decoded = decodeSignatureManifest(manifest)
           if (Either.isLeft(decoded)) return Either.left(decoded.left)
@@ -67,16 +123,62 @@ export class Signatures extends Context.Tag("Signatures")<
             Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
           )
           if ("transient" in verdict) return verdict.transient
+          // Signing often lands seconds after the push: "not signed yet" is asked again next pass.
+          if (Either.isLeft(verdict) && verdict.left === NO_SIGNATURE) return verdict
           if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
           verdicts.set(id, verdict)
           return verdict
         })
 
-      return { verify }
+      const lookUpKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, root: TrustedRoot, identity: Identity) =>
+        Effect.gen(function* () {
+          const bundles = yield* bundlesOf(source, provider, image, digest)
+          if (Either.isLeft(bundles)) return { found: false, verdict: Either.left<KeylessFailure>({ reason: bundles.left, fatal: false }) }
+          // A message signature signs the image manifest itself: only then is it fetched.
+          const manifest = needsManifest(bundles.right) ? yield* source.manifest(provider, image, digest) : Option.none<Uint8Array>()
+          const verdict = verifyBundles(root, { bundles: bundles.right, identity, digest, artifact: Option.getOrUndefined(manifest) })
+          return { found: bundles.right.length > 0, verdict }
+        })
+
+      const verifyKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, gate: KeylessGate) =>
+        Effect.gen(function* () {
+          const file = gate.trustedRootFile
+          // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
+          const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `cannot read the trusted root ${file}: ${e.message}`))
+          const root = parseTrustedRoot(json)
+          if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
+          const hash = createHash("sha256").update(json).digest("hex")
+          const id = ["keyless", imageName(image), digest, hash, gate.identity.issuer, gate.identity.subjectPattern].join("\u0000")
+          const known = verdicts.get(id)
+          if (known !== undefined) return known
+          const looked = yield* lookUpKeyless(provider, image, digest, root.right, gate.identity).pipe(
+            Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
+          )
+          if ("transient" in looked) return looked.transient
+          const { found, verdict } = looked
+          if (Either.isLeft(verdict) && verdict.left.fatal) return yield* Effect.fail(verdict.left.reason)
+          const result = Either.mapLeft(verdict, (failure) => failure.reason)
+          // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
+          if (!found) return result
+          if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+          verdicts.set(id, result)
+          return result
+        })
+
+      return { verify, verifyKeyless }
     })
   )
 
-  /** For pipeline tests without a registry: `signed` says what a registry's signatures would. */
-  static readonly layerTest = (signed: (image: string, digest: string, keyFile: string) => Either.Either<void, string>) =>
-    Layer.succeed(Signatures, { verify: (_provider, image, digest, keyFile) => Effect.succeed(signed(imageName(image), digest, keyFile)) })
+  /**
+   * For pipeline tests without a registry: `signed` says what a registry's signatures would for a
+   * key, `keyless` for a keyless gate (by default, that no bundle is attached).
+   */
+  static readonly layerTest = (
+    signed: (image: string, digest: string, keyFile: string) => Either.Either<void, string>,
+    keyless: (image: string, digest: string, gate: KeylessGate) => Either.Either<void, string> = () => Either.left("no sigstore bundle")
+  ) =>
+    Layer.succeed(Signatures, {
+      verify: (_provider, image, digest, keyFile) => Effect.succeed(signed(imageName(image), digest, keyFile)),
+      verifyKeyless: (_provider, image, digest, gate) => Effect.succeed(keyless(imageName(image), digest, gate))
+    })
 }

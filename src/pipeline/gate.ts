@@ -1,6 +1,6 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Metric } from "effect"
-import type { Pipeline } from "../config/model.ts"
+import type { CosignGate, Pipeline } from "../config/model.ts"
 import { ConfigFailure, type TargetFailure } from "../domain/failures.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { recordSightings, type Sighting } from "../gates/ages.ts"
@@ -93,20 +93,28 @@ const check = (p: Prepared, gates: AppliedGates, info: TagInfo, listing: Readonl
     }
     const signatures = yield* Signatures
     for (const { cosign, where } of gates.cosign) {
-      const keyFile = cosign.publicKeyFile
-      if (keyFile === undefined) {
-        return yield* new ConfigFailure({ detail: `gate ${where}: keyless cosign verification (trustedRootFile) is not available yet; use publicKeyFile` })
-      }
-      const verified = yield* signatures.verify(p.provider, p.image, digest.right, keyFile).pipe(
+      const verified = yield* verifyCosign(signatures, p, digest.right, cosign).pipe(
         Effect.mapError((detail) => new ConfigFailure({ detail: `gate ${where}: ${detail}` }))
       )
       if (Either.isLeft(verified)) {
-        const name = keyFile.split("/").pop() ?? keyFile
-        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} not signed by ${name} (${verified.left})` } satisfies Verdict
+        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} not signed by ${signerName(cosign)} (${verified.left})` } satisfies Verdict
       }
     }
     return { _tag: "Pass", digest: digest.right } satisfies Verdict
   })
+
+/** Who a gate expects to have signed, as the report names it: the key file's name, or the keyless identity. */
+const signerName = (cosign: CosignGate): string =>
+  cosign.publicKeyFile !== undefined
+    ? (cosign.publicKeyFile.split("/").pop() ?? cosign.publicKeyFile)
+    : `${cosign.identity?.issuer ?? ""} ${cosign.identity?.subjectPattern ?? ""}`
+
+const verifyCosign = (signatures: Signatures["Type"], p: Prepared, digest: string, cosign: CosignGate) => {
+  if (cosign.publicKeyFile !== undefined) return signatures.verify(p.provider, p.image, digest, cosign.publicKeyFile)
+  // The config loader accepts trustedRootFile only with an identity.
+  if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail("cosign needs publicKeyFile, or trustedRootFile with identity")
+  return signatures.verifyKeyless(p.provider, p.image, digest, { trustedRootFile: cosign.trustedRootFile, identity: cosign.identity })
+}
 
 /**
  * The gate stage, between selection and plan: the candidate the policy would choose is checked;

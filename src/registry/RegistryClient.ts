@@ -30,6 +30,11 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
     readonly manifest: (endpoint: RegistryEndpoint, reference: string) => Effect.Effect<Option.Option<Uint8Array>, RegistryError>
     /** A blob by digest, refused unless its bytes hash to that digest. */
     readonly blob: (endpoint: RegistryEndpoint, digest: string) => Effect.Effect<Uint8Array, RegistryError>
+    /**
+     * The OCI index of the manifests referring to `digest` (distribution spec referrers API); None
+     * when the registry does not offer the API, and the caller falls back to the referrers tag schema.
+     */
+    readonly referrers: (endpoint: RegistryEndpoint, digest: string) => Effect.Effect<Option.Option<Uint8Array>, RegistryError>
   }
 >() {
   /** Also provides the RegistryHttp it uses, so cloud credential calls share its per-host limiters. */
@@ -41,6 +46,9 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
 
 const PAGE_SIZE = 1000
 const MAX_PAGES = 1000
+const REFERRERS_INDEX = "application/vnd.oci.image.index.v1+json"
+/** Statuses of a registry without the referrers API: distribution 2.8 answers 404, others 400, 405 or 406. */
+const NO_REFERRERS_API = new Set([400, 404, 405, 406])
 
 type Auth =
   | { readonly _tag: "Anonymous" }
@@ -321,5 +329,17 @@ const make = Effect.gen(function* () {
     return body
   })
 
-  return RegistryClient.of({ listTags, manifestDigest, imageCreated, manifest, blob })
+  const referrers = (endpoint: RegistryEndpoint, digest: string) => Effect.gen(function* () {
+    if (!sha256DigestPattern.test(digest)) return yield* fail(endpoint, "Protocol", `referrers of ${digest}: not a sha256 digest`)
+    const s = yield* session(endpoint)
+    const url = `${endpoint.baseUrl}/v2/${endpoint.repository}/referrers/${digest}`
+    const reply = yield* authorizedRequest(s, "GET", url, REFERRERS_INDEX)
+    // As go-containerregistry reads it: an answer that is not an OCI index means no referrers API.
+    if (NO_REFERRERS_API.has(reply.status)) return Option.none<Uint8Array>()
+    const ok = yield* checkStatus(endpoint, reply, `referrers of ${digest}`)
+    const type = (ok.headers["content-type"] ?? "").split(";")[0]?.trim()
+    return type === REFERRERS_INDEX ? Option.some(new Uint8Array(ok.body)) : Option.none<Uint8Array>()
+  })
+
+  return RegistryClient.of({ listTags, manifestDigest, imageCreated, manifest, blob, referrers })
 })

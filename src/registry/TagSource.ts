@@ -36,6 +36,8 @@ export class TagSource extends Context.Tag("TagSource")<
     readonly manifest: (provider: ProviderConfig, image: ImageRef, reference: string) => Effect.Effect<Option.Option<Uint8Array>, TagSourceError>
     /** A blob by digest, checked against it. */
     readonly blob: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<Uint8Array, TagSourceError>
+    /** The OCI index of what refers to a digest, by the referrers API; None when the registry has no such API. */
+    readonly referrers: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<Option.Option<Uint8Array>, TagSourceError>
   }
 >() {
   static readonly layer = (dataDir: string) =>
@@ -81,7 +83,9 @@ export class TagSource extends Context.Tag("TagSource")<
           provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.manifest(e, reference))
         const blob = (provider: ProviderConfig, image: ImageRef, digest: string) =>
           provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.blob(e, digest))
-        return { list, digest, created, manifest, blob }
+        const referrers = (provider: ProviderConfig, image: ImageRef, digest: string) =>
+          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
+        return { list, digest, created, manifest, blob, referrers }
       })
     ).pipe(Layer.provide(Credentials.layer))
 
@@ -113,7 +117,8 @@ export class TagSource extends Context.Tag("TagSource")<
       created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created)),
       // The fake registry holds tags only: no artifact is ever found.
       manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
-      blob: (provider, image, digest) => Effect.flatMap(lookup(provider, image), () => providerError(provider, image)("NotFound", `blob unknown: ${digest}`, 404))
+      blob: (provider, image, digest) => Effect.flatMap(lookup(provider, image), () => providerError(provider, image)("NotFound", `blob unknown: ${digest}`, 404)),
+      referrers: (provider, image) => Effect.as(lookup(provider, image), Option.none())
     })
   }
 }

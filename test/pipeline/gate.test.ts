@@ -155,9 +155,26 @@ describe("signatures", () => {
     expect(line(report)).toContain("failed: gate piped.yaml:30 asks for cosign signatures, but provider registry is a tag store")
   })
 
-  test("keyless gates say they are not available yet", async () => {
-    const w = world(tags, { signed: new Set([digest(3)]) })
-    const keyless = gate({ cosign: { trustedRootFile: "/etc/runner/trusted_root.json", identity: { issuer: "https://issuer", subjectPattern: "^x" } } })
-    expect(line(await passAt(w, [keyless], NOW))).toContain("failed: gate piped.yaml:30: keyless cosign verification")
+  test("a keyless gate skips what its identity did not sign and names the identity", async () => {
+    const identity = { issuer: "https://issuer", subjectPattern: "^https://github.com/org/" }
+    const asked: Array<string> = []
+    const w = fakeWorld(
+      undefined,
+      Signatures.layerTest(
+        () => Either.left("a key gate was asked"),
+        (_image, d, g) => {
+          asked.push(`${g.trustedRootFile} ${g.identity.issuer}`)
+          return d === digest(2) ? Either.void : Either.left("no sigstore bundle")
+        }
+      )
+    )
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": watcher() })
+    w.images.set(IMAGE, tags)
+    const keyless = gate({ cosign: { trustedRootFile: "/etc/runner/trusted_root.json", identity }, pinDigest: true })
+    const report = await passAt(w, [keyless], NOW)
+    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
+    expect(line(report)).toContain("; skipped: 1.2.0 not signed by https://issuer ^https://github.com/org/ (no sigstore bundle)")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.1.0@${digest(2)}\n`)
+    expect(asked[0]).toBe("/etc/runner/trusted_root.json https://issuer")
   })
 })

@@ -62,7 +62,8 @@ describe("runForever on a virtual clock", () => {
       digest: () => Effect.never,
       created: () => Effect.never,
       manifest: () => Effect.never,
-      blob: () => Effect.never
+      blob: () => Effect.never,
+      referrers: () => Effect.never
     })
     const w = fakeWorld(hanging)
     seeded(w)
