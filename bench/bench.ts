@@ -141,7 +141,15 @@ const watchedRepo = async (
   work: string,
   name: string,
   repositories: ReadonlyArray<string>,
-  layout: { readonly targetsPerImage: number; readonly files: number; readonly extraFiles: number; readonly tag: string; readonly address?: string }
+  layout: {
+    readonly targetsPerImage: number
+    readonly files: number
+    readonly extraFiles: number
+    readonly tag: string
+    readonly address?: string
+    /** More `spec.git` lines of the config. */
+    readonly git?: ReadonlyArray<string>
+  }
 ): Promise<Watched> => {
   const remote = await server.createRepo(
     name,
@@ -154,30 +162,56 @@ const watchedRepo = async (
       tag: layout.tag
     })
   )
-  const config = pipedConfig(work, { repoId: name, remote }, layout.address ?? registry.url)
+  const config = pipedConfig(work, { repoId: name, remote }, layout.address ?? registry.url, layout.git)
   return { name, remote, config, repositories, targets: repositories.length * layout.targetsPerImage }
 }
 
-/** 500 targets change: 500 commits and one push, from a kept working copy, beside fetch + push of the same commits by system git. */
-const updatePass = async (registry: TestRegistry, server: TestGitServer, work: string, images: ReadonlyArray<string>) => {
-  const w = await watchedRepo(registry, server, work, "update", images, {
+/** A repository whose pass will update `SIZE.updated` images, its data dir after a quiet pass, and how to put the remote back. */
+const updateRepo = async (registry: TestRegistry, server: TestGitServer, work: string, images: ReadonlyArray<string>, name: string, gitLines: ReadonlyArray<string>) => {
+  const w = await watchedRepo(registry, server, work, name, images, {
     targetsPerImage: TARGETS_PER_IMAGE,
     files: SIZE.files,
     extraFiles: SIZE.extraFiles,
-    tag: CURRENT
+    tag: CURRENT,
+    git: gitLines
   })
-  const bare = join(server.root, "update.git")
+  const bare = join(server.root, `${name}.git`)
   const seed = (await git(["rev-parse", "refs/heads/main"], { cwd: bare })).trim()
-  const resetRemote = () => git(["update-ref", "refs/heads/main", seed], { cwd: bare })
-  const dataDir = join(work, "update-data")
-  const snapshot = join(work, "update-data-seed")
+  const dataDir = join(work, `${name}-data`)
+  const snapshot = join(work, `${name}-data-seed`)
   await runPass(w.config, dataDir, { updated: 0, upToDate: w.targets })
   cpSync(dataDir, snapshot, { recursive: true })
+  return { w, dataDir, snapshot, resetRemote: () => git(["update-ref", "refs/heads/main", seed], { cwd: bare }) }
+}
+
+/**
+ * The update pass, unsigned and with every commit signed (an Ed25519 ssh key): both repositories
+ * have their quiet pass before the registry gets the new tags.
+ */
+const updatePass = async (registry: TestRegistry, server: TestGitServer, work: string, images: ReadonlyArray<string>) => {
+  const key = join(work, "signing-key")
+  const keygen = await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench@example.com", "-f", key])
+  if (keygen.code !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`)
+  const repos = [
+    { label: "", repo: await updateRepo(registry, server, work, images, "update", []) },
+    { label: ", signed", repo: await updateRepo(registry, server, work, images, "update-signed", [`signingKeyFile: ${key}`]) }
+  ]
   const changed = images.slice(0, SIZE.updated)
   await inParallel(changed, PUSH_CONCURRENCY, (r) => retag(registry, r, CURRENT, [NEW_TAG]))
-  const expected = { updated: changed.length * TARGETS_PER_IMAGE, upToDate: w.targets - changed.length * TARGETS_PER_IMAGE }
+  for (const { label, repo } of repos) await measureUpdate(registry, work, images, changed, label, repo)
+}
 
-  const clone = join(work, "update-clone")
+/** 500 targets change: 500 commits and one push, from a kept working copy, beside fetch + push of the same commits by system git. */
+const measureUpdate = async (
+  registry: TestRegistry,
+  work: string,
+  images: ReadonlyArray<string>,
+  changed: ReadonlyArray<string>,
+  label: string,
+  { dataDir, resetRemote, snapshot, w }: Awaited<ReturnType<typeof updateRepo>>
+) => {
+  const expected = { updated: changed.length * TARGETS_PER_IMAGE, upToDate: w.targets - changed.length * TARGETS_PER_IMAGE }
+  const clone = join(work, `${w.name}-clone`)
   const runner: Array<Sample> = []
   const bound: Array<number> = []
   await repeat(async (round) => {
@@ -199,7 +233,7 @@ const updatePass = async (registry: TestRegistry, server: TestGitServer, work: s
     )
   })
   record(
-    `update: ${expected.updated} targets change (${expected.updated} commits, 1 push), warm`,
+    `update: ${expected.updated} targets change (${expected.updated} commits, 1 push${label}), warm`,
     "tag lists 8 at a time + git fetch + git push of the same commits",
     "under 10 s",
     runner,

@@ -127,8 +127,13 @@ export const watchedRepoFiles = (spec: WatchedRepoSpec): Record<string, string> 
   return files
 }
 
-/** A Piped config watching one repository with one OCI provider at `address`. */
-export const pipedConfig = (dir: string, repo: { readonly repoId: string; readonly remote: string }, address: string): string =>
+/** A Piped config watching one repository with one OCI provider at `address`; `git` holds more `spec.git` lines. */
+export const pipedConfig = (
+  dir: string,
+  repo: { readonly repoId: string; readonly remote: string },
+  address: string,
+  git: ReadonlyArray<string> = []
+): string =>
   writeFile(
     dir,
     `${repo.repoId}.yaml`,
@@ -138,7 +143,7 @@ spec:
   git:
     username: bench
     email: bench@example.com
-  repositories:
+${git.map((line) => `    ${line}\n`).join("")}  repositories:
     - repoId: ${repo.repoId}
       remote: ${repo.remote}
       branch: main

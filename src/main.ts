@@ -21,6 +21,7 @@ import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/I
 import { checkGateFiles } from "./gates/check.ts"
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
+import { checkSigningKey } from "./git/signing.ts"
 import { jsonLinesLogger } from "./logging.ts"
 import { compileTarget } from "./pipeline/plan.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
@@ -177,9 +178,10 @@ const validate = (cmd: ValidateCommand) =>
           warnings.push(...checked.warnings)
         }
         for (const pipeline of loaded.right) {
-          const checked = yield* checkGateFiles(pipeline)
-          errors.push(...checked.errors)
-          warnings.push(...checked.warnings)
+          for (const checked of [yield* checkGateFiles(pipeline), yield* checkSigningKey(pipeline)]) {
+            errors.push(...checked.errors)
+            warnings.push(...checked.warnings)
+          }
         }
       }
     }

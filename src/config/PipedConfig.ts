@@ -1,11 +1,13 @@
-import { Duration, Either, Encoding, ParseResult, Redacted, Schema, type SchemaAST } from "effect"
+import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
 import { parseTemplate } from "../domain/messageTemplate.ts"
+import { branchNameProblem } from "../domain/refName.ts"
 import { GateSection, toGates } from "./gates.ts"
-import type { GitConfig, Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
+import { GitSection, toGitConfig } from "./git.ts"
+import type { Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
 const DEFAULT_INTERVAL = Duration.minutes(5)
@@ -134,35 +136,6 @@ const ProviderSection = Schema.Struct({
   })
 )
 
-/**
- * A secret Piped writes base64-encoded in its config (`sshKeyData`, `password`), decoded. Line
- * breaks are allowed, as `base64` wraps its output; errors never show the value.
- */
-const Base64Secret = Schema.transformOrFail(Schema.String, Schema.RedactedFromSelf(Schema.String), {
-  strict: true,
-  decode: (input, _, ast) =>
-    Either.match(Encoding.decodeBase64String(input.replace(/\s+/g, "")), {
-      onLeft: () => ParseResult.fail(new ParseResult.Type(ast, "<hidden>", "expected base64 (the value is not shown)")),
-      onRight: (decoded) =>
-        decoded === "" ? ParseResult.fail(new ParseResult.Type(ast, "<hidden>", "the decoded value is empty")) : ParseResult.succeed(Redacted.make(decoded))
-    }),
-  encode: (secret, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, secret, "secrets are only decoded"))
-})
-
-const GitSection = Schema.Struct({
-  username: opt(Text),
-  email: opt(Text),
-  sshKeyFile: opt(Text),
-  passwordFile: opt(Text),
-  // Piped's inline secrets, base64-encoded: the key for ssh remotes, the password for https ones.
-  sshKeyData: opt(Base64Secret),
-  password: opt(Base64Secret),
-  // Piped's own git settings: accepted so that Piped's config file works unchanged, not used.
-  host: opt(Schema.Unknown),
-  hostName: opt(Schema.Unknown),
-  sshConfigFilePath: opt(Schema.Unknown)
-})
-
 const RepositorySection = Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) })
 
 /** A commit message template whose placeholders are all known. */
@@ -172,6 +145,7 @@ const GitRepoSection = Schema.Struct({
   repoId: Name,
   commitMessage: opt(MessageTemplate),
   group: opt(oneOf("target", "file", "pass")),
+  pushBranch: opt(Name.pipe(Schema.filter((name) => branchNameProblem(name)))),
   includes: opt(Schema.Array(Text)),
   excludes: opt(Schema.Array(Text))
 })
@@ -254,16 +228,10 @@ const duplicates = <T>(
 
 type Decoded = Omit<Pipeline, "name">
 
+
 const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): Either.Either<Decoded, ReadonlyArray<Issue>> => {
   const spec = parsed.spec
-  const git: GitConfig = {
-    username: spec.git?.username ?? "piped",
-    email: spec.git?.email ?? "pipecd.dev@gmail.com",
-    ...(spec.git?.sshKeyFile === undefined ? {} : { sshKeyFile: spec.git.sshKeyFile }),
-    ...(spec.git?.passwordFile === undefined ? {} : { passwordFile: spec.git.passwordFile }),
-    ...(spec.git?.sshKeyData === undefined ? {} : { sshKey: spec.git.sshKeyData }),
-    ...(spec.git?.password === undefined ? {} : { password: spec.git.password })
-  }
+  const git = toGitConfig(spec.git)
   const repositories: Array<RepositoryConfig> = (spec.repositories ?? []).map((repo, index) => ({
     repoId: repo.repoId,
     remote: repo.remote,
@@ -287,6 +255,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     // The shipped config wrote commitMessage: "" for "use the default message".
     ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
     ...(repo.group === undefined ? {} : { group: repo.group }),
+    ...(repo.pushBranch === undefined ? {} : { pushBranch: repo.pushBranch }),
     includes: (repo.includes ?? []).map(stripPipeDir),
     excludes: (repo.excludes ?? []).map(stripPipeDir)
   }))
@@ -298,6 +267,15 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
   const issues: Array<Issue> = [
     ...exclusive("sshKeyFile", "sshKeyData"),
     ...exclusive("passwordFile", "password"),
+    ...(spec.git?.signingFormat !== undefined && spec.git.signingKeyFile === undefined
+      ? [{ path: ["spec", "git", "signingFormat"], message: "signingFormat needs signingKeyFile, the key to sign with" }]
+      : []),
+    ...watchedRepos.flatMap((repo, index) => {
+      const branch = repositories.find((r) => r.repoId === repo.repoId)?.branch
+      return repo.pushBranch !== undefined && repo.pushBranch === branch
+        ? [{ path: [...gitRepoPath(index), "pushBranch"], message: `pushBranch is the repository's branch "${branch}"; leave it out to push there` }]
+        : []
+    }),
     ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
     ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),

@@ -50,6 +50,15 @@ export interface GitConfig {
   readonly sshKey?: Redacted.Redacted<string>
   /** Piped's `password`, decoded. */
   readonly password?: Redacted.Redacted<string>
+  /** Signs every commit the runner writes, with this key in `signingFormat` (ssh by default). */
+  readonly signingKeyFile?: string
+  readonly signingFormat?: "ssh" | "openpgp"
+  /** The ssh host keys to trust, strictly; without it the runner trusts on first use and remembers. */
+  readonly knownHostsFile?: string
+  /** Piped's ssh settings: the `Host` alias remotes may name, the real host name, an ssh config file. */
+  readonly host?: string
+  readonly hostName?: string
+  readonly sshConfigFilePath?: string
 }
 
 /** How a pass's changes become commits: one per target (the default), per file, or one for the pass. */
@@ -61,6 +70,8 @@ export interface WatchedRepo {
   readonly commitMessage?: string
   /** Absent: one commit per target. */
   readonly group?: CommitGrouping
+  /** Commits go to this branch instead of the repository's `branch`, which they start from. */
+  readonly pushBranch?: string
   /** Watcher file names relative to `.pipe/` (a `.pipe/` prefix as the RFC writes it is removed). */
   readonly includes: ReadonlyArray<string>
   readonly excludes: ReadonlyArray<string>

@@ -78,7 +78,8 @@ export type ScopeFailureCause = ConfigFailure | GitFailure
 
 const registryReasons: Record<string, FailureReason> = { Auth: "registry_auth", RateLimited: "rate_limited", NotFound: "not_found" }
 
-const authFailed = /authentication|could not read username|permission denied|\b401\b|\b403\b|unauthori[sz]ed|forbidden/i
+// A host key ssh refuses is the server failing to authenticate itself: a person has to look.
+const authFailed = /authentication|could not read username|permission denied|\b401\b|\b403\b|unauthori[sz]ed|forbidden|host key/i
 
 /** The family a failure counts under. */
 export const failureReason = (failure: TargetFailure): FailureReason => {
@@ -105,7 +106,7 @@ export const isTransient = (failure: TargetFailure): boolean => {
       return ["RateLimited", "Transport", "Server"].includes(failure.cause.reason ?? "")
     case "GitFailure":
       // A server that declines the push (a hook, a protected branch) declines the next one too.
-      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials" && !/declined|protected|denied/i.test(failure.detail)
+      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials" && !/declined|protected|denied|host key/i.test(failure.detail)
     default:
       return false
   }

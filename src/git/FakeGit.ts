@@ -1,107 +1,30 @@
 import { Clock, Effect, Either, Layer, Option } from "effect"
-import { createHash } from "node:crypto"
+import { blobOid, type Commit, makeCommit, mergedTree, withFile } from "./fakeObjects.ts"
 import type { Author, Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
-import { identPart, stageBatch, stripUserinfo, validPath } from "./remote.ts"
+import { chooseBase } from "./pushBranch.ts"
+import { stageBatch, stripUserinfo, validPath } from "./remote.ts"
 
-/** A commit of a fake repository, with its whole tree. Its oid is the one git would give it. */
-export interface Commit {
-  readonly oid: string
-  readonly parent: Option.Option<string>
-  /** Every file, by path from the root. */
-  readonly tree: ReadonlyMap<string, string>
-  /** As git keeps it: ending with a line break. */
-  readonly message: string
-  /** The first paragraph of the message on one line, as `git log --format=%s` shows it. */
-  readonly subject: string
-  /** Author and committer both, as the backends write them. */
-  readonly author: Author
-  /** Author and committer time, in seconds since the epoch (UTC). */
-  readonly seconds: number
-}
+export { blobOid, type Commit } from "./fakeObjects.ts"
 
 /** Who writes to a fake remote when a test does (seeding, racing). */
 export const OTHER_WRITER: Author = { name: "Other Writer", email: "other@example.com" }
 
 const DEFAULT_BRANCH = "main"
 
-const sha1 = (...parts: ReadonlyArray<Uint8Array | string>) => {
-  const hash = createHash("sha1")
-  for (const part of parts) hash.update(part)
-  return hash.digest("hex")
-}
-
-/** git's id of a blob: the sha1 of `blob <bytes>\0<content>`. */
-export const blobOid = (content: string): string => {
-  const bytes = Buffer.from(content, "utf8")
-  return sha1(`blob ${bytes.length}\0`, bytes)
-}
-
-/** git's id of the tree of these files (all mode 100644), entries in git's order. */
-const treeOid = (files: ReadonlyMap<string, string>): string => {
-  const blobs = new Map<string, string>()
-  const dirs = new Map<string, Map<string, string>>()
-  for (const [path, content] of files) {
-    const slash = path.indexOf("/")
-    if (slash === -1) blobs.set(path, blobOid(content))
-    else {
-      const name = path.slice(0, slash)
-      const sub = dirs.get(name) ?? new Map<string, string>()
-      sub.set(path.slice(slash + 1), content)
-      dirs.set(name, sub)
-    }
-  }
-  // git orders a directory as if its name ended with "/".
-  const entries = [
-    ...[...blobs].map(([name, oid]) => ({ name, key: name, mode: "100644", oid })),
-    ...[...dirs].map(([name, sub]) => ({ name, key: `${name}/`, mode: "40000", oid: treeOid(sub) }))
-  ].sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
-  const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, "hex")]))
-  return sha1(`tree ${body.length}\0`, body)
-}
-
-/** The commit git would write: same tree, parent, identity, time and message, same oid. */
-const makeCommit = (options: {
-  readonly parent: Option.Option<Commit>
-  readonly tree: ReadonlyMap<string, string>
-  readonly message: string
-  readonly author: Author
-  readonly seconds: number
-}): Commit => {
-  const message = options.message.endsWith("\n") ? options.message : `${options.message}\n`
-  const author = { name: identPart(options.author.name), email: identPart(options.author.email) }
-  const ident = `${author.name} <${author.email}> ${options.seconds} +0000`
-  const parent = Option.map(options.parent, (commit) => commit.oid)
-  const text = [
-    `tree ${treeOid(options.tree)}\n`,
-    Option.match(parent, { onNone: () => "", onSome: (oid) => `parent ${oid}\n` }),
-    `author ${ident}\ncommitter ${ident}\n\n${message}`
-  ].join("")
-  const bytes = Buffer.from(text, "utf8")
-  const subject = (message.split(/\n\s*\n/)[0] ?? "").split("\n").join(" ").trim()
-  return { oid: sha1(`commit ${bytes.length}\0`, bytes), parent, tree: options.tree, message, subject, author, seconds: options.seconds }
-}
-
-/** The tree with `content` at `path`, in place of a file or a directory there or above it. */
-const withFile = (tree: ReadonlyMap<string, string>, path: string, content: string): ReadonlyMap<string, string> => {
-  const next = new Map([...tree].filter(([key]) => !key.startsWith(`${path}/`)))
-  const parts = path.split("/")
-  for (let i = 1; i < parts.length; i++) next.delete(parts.slice(0, i).join("/"))
-  next.set(path, content)
-  return next
-}
-
 /** Bytewise, as git sorts names. */
 const byName = (a: Listed, b: Listed) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))
 
 /**
- * In-memory remotes: by URL (without userinfo), each branch a list of commits, oldest first. The
+ * In-memory remotes: by URL (without userinfo), each branch a list of commits, oldest first, along
+ * first parents; every commit ever written is kept by oid, so that merges have their history. The
  * helpers are what a test does to a remote besides the code under test: seed it, write to it as
  * another writer, read it back.
  */
 export class Remotes {
   private readonly repos = new Map<string, Map<string, ReadonlyArray<Commit>>>()
+  private readonly commits = new Map<string, Commit>()
   private readonly refusals = new Map<string, string>()
   private pendingBeforePush: Array<() => void> = []
   /** Directory -> the URL last cloned into it, so that reopening one fetches where git would. */
@@ -110,15 +33,15 @@ export class Remotes {
   /** Sets the branch to a single commit of these files, "Initial commit" by OTHER_WRITER at `seconds` (0 unless given). */
   create(url: string, files: Record<string, string>, options: { branch?: string; seconds?: number } = {}): string {
     const commit = makeCommit({
-      parent: Option.none(),
+      parents: [],
       tree: this.treeOf(files, new Map()),
       message: "Initial commit",
       author: OTHER_WRITER,
       seconds: options.seconds ?? 0
     })
     const repo = this.repos.get(stripUserinfo(url)) ?? new Map<string, ReadonlyArray<Commit>>()
-    repo.set(options.branch ?? DEFAULT_BRANCH, [commit])
     this.repos.set(stripUserinfo(url), repo)
+    this.update(url, options.branch ?? DEFAULT_BRANCH, [commit])
     return commit.oid
   }
 
@@ -131,11 +54,10 @@ export class Remotes {
   ): string {
     const branch = options.branch ?? DEFAULT_BRANCH
     const history = this.branch(url, branch) ?? []
-    const tip = Option.fromNullable(history[history.length - 1])
-    const base = Option.match(tip, { onNone: () => new Map<string, string>(), onSome: (commit) => commit.tree })
+    const tip = history[history.length - 1]
     const commit = makeCommit({
-      parent: tip,
-      tree: this.treeOf(files, base),
+      parents: tip === undefined ? [] : [tip.oid],
+      tree: this.treeOf(files, tip?.tree ?? new Map()),
       message,
       author: options.author ?? OTHER_WRITER,
       seconds: options.seconds ?? 0
@@ -144,7 +66,54 @@ export class Remotes {
     return commit.oid
   }
 
-  /** The branch's commits, newest first; [] for a missing repository or branch. */
+  /**
+   * Merges branch `from` into branch `into` as another writer, with a merge commit (its tree a
+   * file-level three-way merge), or by moving `into` to `from`'s tip (`fastForward`, which must be
+   * one). Returns `into`'s new tip.
+   */
+  merge(url: string, from: string, into: string, options: { fastForward?: boolean; seconds?: number } = {}): string {
+    const source = this.branch(url, from) ?? []
+    const target = this.branch(url, into) ?? []
+    const theirs = source[source.length - 1]
+    const ours = target[target.length - 1]
+    if (theirs === undefined || ours === undefined) throw new Error(`no branch "${from}" or "${into}" at ${url}`)
+    if (options.fastForward === true) {
+      if (!this.isAncestor(ours.oid, theirs.oid)) throw new Error(`"${into}" cannot fast-forward to "${from}"`)
+      this.update(url, into, source)
+      return theirs.oid
+    }
+    const base = this.mergeBase(ours.oid, theirs.oid)
+    const commit = makeCommit({
+      parents: [ours.oid, theirs.oid],
+      tree: mergedTree(base?.tree ?? new Map(), ours.tree, theirs.tree),
+      message: `Merge branch '${from}'`,
+      author: OTHER_WRITER,
+      seconds: options.seconds ?? 0
+    })
+    this.update(url, into, [...target, commit])
+    return commit.oid
+  }
+
+  /** Whether `ancestor` is `descendant` or one of its ancestors, along every parent; `extra` holds commits not pushed yet. */
+  isAncestor(ancestor: string, descendant: string, extra: ReadonlyArray<Commit> = []): boolean {
+    const unpushed = new Map(extra.map((commit) => [commit.oid, commit]))
+    const seen = new Set<string>()
+    const queue = [descendant]
+    for (let oid = queue.shift(); oid !== undefined; oid = queue.shift()) {
+      if (oid === ancestor) return true
+      if (seen.has(oid)) continue
+      seen.add(oid)
+      queue.push(...(unpushed.get(oid) ?? this.commits.get(oid))?.parents ?? [])
+    }
+    return false
+  }
+
+  /** A commit by oid, wherever it is. */
+  commit(oid: string): Commit | undefined {
+    return this.commits.get(oid)
+  }
+
+  /** The branch's commits along first parents, newest first; [] for a missing repository or branch. */
   log(url: string, options: { branch?: string } = {}): ReadonlyArray<Commit> {
     return [...(this.branch(url, options.branch ?? DEFAULT_BRANCH) ?? [])].reverse()
   }
@@ -169,7 +138,7 @@ export class Remotes {
     return this.repos.get(stripUserinfo(url))?.get(branch)
   }
 
-  /** Moves the branch to `history` if that is a fast-forward; false if the branch moved on. */
+  /** Moves (or creates) the branch to `history` if that is a fast-forward; false if the branch moved on. */
   push(url: string, branch: string, history: ReadonlyArray<Commit>): Either.Either<boolean, string> {
     const hooks = this.pendingBeforePush
     this.pendingBeforePush = []
@@ -178,14 +147,26 @@ export class Remotes {
     if (refusal !== undefined) return Either.left(refusal)
     const current = this.branch(url, branch) ?? []
     const tip = current[current.length - 1]
-    if (tip !== undefined && history[current.length - 1]?.oid !== tip.oid) return Either.right(false)
+    const next = history[history.length - 1]
+    if (tip !== undefined && (next === undefined || !this.isAncestor(tip.oid, next.oid, history))) return Either.right(false)
     this.update(url, branch, history)
     return Either.right(true)
+  }
+
+  /** The newest common ancestor of two commits (by first finding, walking `ours`), if any. */
+  private mergeBase(ours: string, theirs: string): Commit | undefined {
+    const queue = [ours]
+    for (let oid = queue.shift(); oid !== undefined; oid = queue.shift()) {
+      if (this.isAncestor(oid, theirs)) return this.commits.get(oid)
+      queue.push(...(this.commits.get(oid)?.parents ?? []))
+    }
+    return undefined
   }
 
   private update(url: string, branch: string, history: ReadonlyArray<Commit>) {
     const repo = this.repos.get(stripUserinfo(url))
     if (repo === undefined) throw new Error(`no fake repository at ${stripUserinfo(url)}`)
+    for (const commit of history) this.commits.set(commit.oid, commit)
     repo.set(branch, history)
   }
 
@@ -200,7 +181,7 @@ export class Remotes {
   }
 }
 
-/** A checkout of a branch of `remotes`: the Checkout contract, with no disk and no network. */
+/** A checkout of a branch of `remotes` (pushing to its push branch, if any): the Checkout contract, with no disk and no network. */
 const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpec, dir: string) {
   const url = stripUserinfo(spec.remote)
   const fail = (operation: GitError["operation"], detail: string) =>
@@ -209,16 +190,26 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
   let history: ReadonlyArray<Commit> = []
   const tip = () => history[history.length - 1]
 
-  const sync = Effect.suspend(() => {
+  const sync = Effect.gen(function*() {
     const operation = remotes.clones.get(dir) === url ? "fetch" : "clone"
     const branch = remotes.branch(url, spec.branch)
     const last = branch?.[branch.length - 1]
     if (branch === undefined || last === undefined) {
-      return Effect.fail(fail(operation, `branch "${spec.branch}" not found at ${url}`))
+      return yield* fail(operation, `branch "${spec.branch}" not found at ${url}`)
     }
     remotes.clones.set(dir, url)
-    history = branch
-    return Effect.succeed(last.oid)
+    const pushBranch = spec.pushBranch
+    const pushed = pushBranch === undefined ? undefined : remotes.branch(url, pushBranch)
+    // Nothing here is shallow: the whole history answers at once, and there is nothing to deepen.
+    const base = pushBranch === undefined ? last.oid : yield* chooseBase({
+      spec,
+      pushBranch,
+      tips: Effect.succeed({ branch: last.oid, push: Option.fromNullable(pushed?.[pushed.length - 1]?.oid) }),
+      containment: (push, tip) => Effect.succeed(remotes.isAncestor(push, tip) ? "contained" : "apart"),
+      deepen: () => Effect.void
+    })
+    history = base === last.oid ? branch : pushed ?? branch
+    return base
   }).pipe(Effect.withSpan("FakeGit.sync", { attributes: { repoId: spec.repoId } }))
 
   const readFiles = Effect.fn("FakeGit.readFiles")(function*(paths: ReadonlyArray<string>) {
@@ -250,17 +241,16 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     const made: Array<Commit> = []
     for (const { changes, input } of staged.right) {
-      const parent = Option.fromNullable(made[made.length - 1] ?? tip())
-      const base = Option.match(parent, { onNone: () => new Map<string, string>(), onSome: (commit) => commit.tree })
-      const tree = changes.reduce((at, { content, path }) => withFile(at, path, content), base)
-      made.push(makeCommit({ parent, tree, message: input.message, author: input.author, seconds }))
+      const parent = made[made.length - 1] ?? tip()
+      const tree = changes.reduce((at, { content, path }) => withFile(at, path, content), parent?.tree ?? new Map<string, string>())
+      made.push(makeCommit({ parents: parent === undefined ? [] : [parent.oid], tree, message: input.message, author: input.author, seconds }))
     }
     history = [...history, ...made]
     return made.map((commit) => commit.oid)
   })
 
   const push = Effect.suspend(() =>
-    Either.match(remotes.push(url, spec.branch, history), {
+    Either.match(remotes.push(url, spec.pushBranch ?? spec.branch, history), {
       onLeft: (reason) => Effect.fail(fail("push", `push to ${url} refused: ${reason}`)),
       onRight: (pushed): Effect.Effect<PushResult> =>
         Effect.succeed(pushed ? { _tag: "Pushed" } : { _tag: "Rejected", reason: "non-fast-forward" })

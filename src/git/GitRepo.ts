@@ -2,8 +2,11 @@ import { Command, type CommandExecutor, type FileSystem } from "@effect/platform
 import { Config, Duration, Effect, Layer, Option, type Redacted } from "effect"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
+import { guardHostKeys } from "./hostKeys.ts"
 import * as IsoGit from "./IsoGit.ts"
 import { chooseHttpBackend, isHttpRemote, parseGitVersion, stripUserinfo } from "./remote.ts"
+import type { Signer } from "./signing.ts"
+import type { SshSettings } from "./sshConfig.ts"
 import * as SystemGit from "./SystemGit.ts"
 
 export { GitError } from "./GitError.ts"
@@ -12,13 +15,23 @@ export interface RepoSpec {
   readonly repoId: string
   /** https://host/org/repo.git (maybe with user:token@), git@host:org/repo.git, ssh://..., file:///path, /abs/path */
   readonly remote: string
+  /** The branch watched: read, and written unless `pushBranch` is given. */
   readonly branch: string
+  /**
+   * Commits go to this branch instead, never to `branch`: it starts at `branch`'s tip when it does
+   * not exist or is already contained in `branch` (merged), and otherwise at its own tip.
+   */
+  readonly pushBranch?: string | undefined
   /** https token/password (spec.git.passwordFile, or Piped's spec.git.password) */
   readonly password: Option.Option<Redacted.Redacted<string>>
   /** Who the password is for when the remote URL names nobody ("git" if unset). */
   readonly username: Option.Option<string>
   /** ssh private key (spec.git.sshKeyFile) */
   readonly sshKeyFile: Option.Option<string>
+  /** How ssh trusts hosts: the pipeline's ssh config and known-hosts file (without it, the key alone). */
+  readonly ssh?: SshSettings
+  /** Signs every commit `commitAll` writes (spec.git.signingKeyFile); unsigned when absent. */
+  readonly signer?: Signer
 }
 
 export interface Author {
@@ -51,12 +64,16 @@ export interface CommitInput {
   readonly author: Author
 }
 
-/** A local clone of one branch, kept in a directory between passes. */
+/** A local clone of one branch (and of the branch it pushes to, when that is another), kept in a directory between passes. */
 export interface Checkout {
   readonly repoId: string
-  /** Fetches the remote branch and resets the local branch to it, dropping local commits that were never pushed. Returns the tip. */
+  /**
+   * Fetches the remote branch and resets head to its tip, dropping local commits that were never
+   * pushed; returns head. With a push branch, head is the push branch's tip instead, unless it does
+   * not exist remotely or its tip is contained in the branch.
+   */
   readonly sync: Effect.Effect<string, GitError>
-  /** The commit the checkout is at now (the tip after sync, then each new commit). */
+  /** The commit the checkout is at now (the base after sync, then each new commit). */
   readonly head: Effect.Effect<string>
   /** Each file at head, in the order asked; None where there is no such file. */
   readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<Blob>>, GitError>
@@ -67,7 +84,10 @@ export interface Checkout {
    * in order. On failure head stays where it was.
    */
   readonly commitAll: (inputs: ReadonlyArray<CommitInput>) => Effect.Effect<ReadonlyArray<string>, GitError>
-  /** Pushes head to the remote branch. Never forced: a non-fast-forward is `Rejected`, not an error. */
+  /**
+   * Pushes head to the remote branch, or to the push branch (created when missing). Never forced: a
+   * non-fast-forward is `Rejected`, not an error.
+   */
   readonly push: Effect.Effect<PushResult, GitError>
 }
 
@@ -111,7 +131,7 @@ export class GitRepo extends GitRepoTag {
         const httpBackend = yield* Effect.cached(chosenHttpBackend.pipe(Effect.provide(context)))
         const open = Effect.fn("GitRepo.open")(function*(spec: RepoSpec, dir: string) {
           yield* Effect.annotateCurrentSpan({ repoId: spec.repoId, remote: stripUserinfo(spec.remote), dir })
-          if (!isHttpRemote(spec.remote)) return yield* SystemGit.open(spec, dir)
+          if (!isHttpRemote(spec.remote)) return yield* guardHostKeys(spec, SystemGit.open(spec, dir))
           const backend = yield* httpBackend.pipe(
             Effect.mapError((detail) => new GitError({ repoId: spec.repoId, operation: "clone", detail }))
           )

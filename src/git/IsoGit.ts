@@ -6,6 +6,8 @@ import * as fs from "node:fs"
 import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
+import { isoSync, REMOTE } from "./isoSync.ts"
+import { workRefOf } from "./pushBranch.ts"
 import {
   credentialsOf,
   identPart,
@@ -18,10 +20,9 @@ import {
   stripUserinfo,
   validPath
 } from "./remote.ts"
+import { signedCommit } from "./signing.ts"
 
 type Operation = GitError["operation"]
-
-const REMOTE = "origin"
 
 /** Whether `dir` holds a bare clone of `url` to reuse (either backend's), read in process. */
 const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
@@ -31,10 +32,6 @@ const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
     const configured: unknown = await git.getConfig({ fs, gitdir: dir, path: `remote.${REMOTE}.url` })
     return bare === true && configured === url
   }).pipe(Effect.orElseSucceed(() => false))
-
-/** The commit a ref points at, read in process; None if there is no such ref. */
-const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Option<string>> =>
-  Effect.tryPromise(() => git.resolveRef({ fs, gitdir: dir, ref })).pipe(Effect.option)
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
@@ -107,8 +104,8 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   const files = yield* FileSystem.FileSystem
   const secrets = secretsOf(spec)
   const url = stripUserinfo(spec.remote)
-  const branchRef = `refs/heads/${spec.branch}`
-  const remoteRef = `refs/remotes/${REMOTE}/${spec.branch}`
+  // The local ref commits are written on and pushed from.
+  const branchRef = workRefOf(spec)
   const cache = {}
   const credentials = credentialsOf(spec)
   const onAuth = Option.match(credentials, {
@@ -159,33 +156,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   // Set by the sync that `open` runs before it returns the checkout.
   const head = yield* Ref.make("")
 
-  const sync = Effect.gen(function*() {
-    // Only the first fetch is shallow; later ones send our shallow boundary and get just what is new.
-    const known = yield* resolveRef(dir, remoteRef)
-    const operation: Operation = Option.isSome(known) ? "fetch" : "clone"
-    const fetched = yield* overNetwork(operation, () =>
-      git.fetch({
-        fs,
-        http,
-        cache,
-        gitdir: dir,
-        remote: REMOTE,
-        ref: spec.branch,
-        remoteRef: spec.branch,
-        singleBranch: true,
-        tags: false,
-        ...(Option.isNone(known) ? { depth: 1 } : {}),
-        ...onAuth
-      }))
-    const tip = fetched.fetchHead
-    if (tip === null) return yield* fail(operation, `branch "${spec.branch}" not found at ${url}`)
-    yield* attempt(operation, async () => {
-      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: tip, force: true })
-      await git.writeRef({ fs, gitdir: dir, ref: "HEAD", value: branchRef, symbolic: true, force: true })
-    })
-    yield* Ref.set(head, tip)
-    return tip
-  }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: spec.repoId } }))
+  const sync = isoSync({ spec, dir, url, cache, auth: onAuth, fail, attempt, overNetwork }, head)
 
   const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
 
@@ -245,11 +216,21 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
           timestamp,
           timezoneOffset: 0
         }
-        tip = await git.writeCommit({
-          fs,
-          gitdir: dir,
-          commit: { message: input.message, tree, parent: [tip], author: signature, committer: signature }
-        })
+        const signer = spec.signer
+        // Signed objects are made by the code system git's signing uses too: one format for both backends.
+        tip = signer === undefined
+          ? await git.writeCommit({
+            fs,
+            gitdir: dir,
+            commit: { message: input.message, tree, parent: [tip], author: signature, committer: signature }
+          })
+          : await git.writeObject({
+            fs,
+            gitdir: dir,
+            type: "commit",
+            format: "content",
+            object: (await signedCommit(signer, { tree, parent: tip, author: input.author, seconds: timestamp, message: input.message })).bytes
+          })
         made.push(tip)
       }
       await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: tip, force: true })

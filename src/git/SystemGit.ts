@@ -4,6 +4,9 @@ import type { Checkout, CommitInput, GitRepo, PushResult, RepoSpec } from "./Git
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
+import { workRefOf } from "./pushBranch.ts"
+import { writeSignedCommits } from "./signedCommits.ts"
+import { REMOTE, syncOf } from "./systemSync.ts"
 import {
   credentialsOf,
   isHttpRemote,
@@ -39,6 +42,7 @@ interface Git {
   readonly url: string
   /** The remote as it may be printed. */
   readonly remote: string
+  /** The local ref commits are written on and pushed from: the push branch's, or the branch's. */
   readonly branchRef: string
   readonly secrets: ReadonlyArray<string>
   readonly fail: (operation: Operation, detail: string) => GitError
@@ -47,8 +51,6 @@ interface Git {
   /** Runs git in the clone and fails on a non-zero exit with git's own message. */
   readonly gitIn: (operation: Operation, args: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<string, GitError>
 }
-
-const REMOTE = "origin"
 
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 
@@ -61,6 +63,20 @@ const collect = <E>(stream: Stream.Stream<Uint8Array, E>) =>
     Chunk.reduce(chunks, 0, (at, chunk) => (all.set(chunk, at), at + chunk.length))
     return all
   })
+
+/**
+ * ssh as git runs it: with the pipeline's ssh config alone (host keys, the key, Piped's host
+ * alias), so that nothing in ~/.ssh is read or written; a spec without one gets the key alone.
+ */
+const sshEnvironment = (spec: RepoSpec): Record<string, string> =>
+  spec.ssh !== undefined
+    ? { GIT_SSH_COMMAND: `ssh -F ${shellQuote(spec.ssh.configFile)}` }
+    : Option.match(spec.sshKeyFile, {
+      onNone: () => ({}),
+      onSome: (key) => ({
+        GIT_SSH_COMMAND: `ssh -i ${shellQuote(key)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes`
+      })
+    })
 
 /** The environment of every git this checkout runs. */
 const environment = (spec: RepoSpec, url: string, basicAuth: Option.Option<string>): Record<string, string> => ({
@@ -78,12 +94,7 @@ const environment = (spec: RepoSpec, url: string, basicAuth: Option.Option<strin
       GIT_CONFIG_VALUE_0: `Authorization: Basic ${value}`
     })
   }),
-  ...Option.match(spec.sshKeyFile, {
-    onNone: () => ({}),
-    onSome: (key) => ({
-      GIT_SSH_COMMAND: `ssh -i ${shellQuote(key)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes`
-    })
-  })
+  ...sshEnvironment(spec)
 })
 
 const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExecutor): Git => {
@@ -124,7 +135,7 @@ const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExe
       )
     )
 
-  return { spec, dir, url, remote, branchRef: `refs/heads/${spec.branch}`, secrets, fail, exec, gitIn }
+  return { spec, dir, url, remote, branchRef: workRefOf(spec), secrets, fail, exec, gitIn }
 }
 
 /** Whether the directory holds a bare clone of the URL to reuse (either backend's), as git reads it. */
@@ -150,46 +161,6 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
     if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
   })
-
-/** The commit a ref points at, as git reads it; None if there is no such ref. */
-const resolveRef = (git: Git, operation: Operation, ref: string) =>
-  git.exec(operation, [`--git-dir=${git.dir}`, "rev-parse", "--verify", "--quiet", ref]).pipe(
-    Effect.map((out) => out.exitCode === 0 && out.stdout.trim() !== "" ? Option.some(out.stdout.trim()) : Option.none())
-  )
-
-const syncOf = (git: Git, files: FileSystem.FileSystem, head: Ref.Ref<string>, overNetwork: ReturnType<typeof networkBound>) =>
-  Effect.gen(function*() {
-    const { branchRef, dir, fail, remote, spec } = git
-    // Only the first fetch is shallow (it leaves a `shallow` file); later ones send our shallow
-    // boundary and get just what is new.
-    const fetched = yield* files.exists(`${dir}/shallow`).pipe(Effect.orElseSucceed(() => false))
-    const operation: Operation = fetched ? "fetch" : "clone"
-    // Straight into the local branch: a forced update drops local commits that were never pushed.
-    const out = yield* overNetwork(
-      operation,
-      git.exec(operation, [
-        `--git-dir=${dir}`,
-        // Housekeeping that the fetch may start ends before the fetch does, so it never races our reads.
-        "-c",
-        "gc.autoDetach=false",
-        "fetch",
-        "--quiet",
-        "--no-tags",
-        "--no-write-fetch-head",
-        ...(fetched ? [] : ["--depth=1"]),
-        REMOTE,
-        `+${branchRef}:${branchRef}`
-      ])
-    )
-    if (/couldn't find remote ref/.test(out.stderr)) {
-      return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
-    }
-    if (out.exitCode !== 0) return yield* fail(operation, `git fetch failed for ${remote}: ${out.stderr.trim()}`)
-    const tip = yield* resolveRef(git, operation, branchRef)
-    if (Option.isNone(tip)) return yield* fail(operation, `branch "${spec.branch}" not found at ${remote}`)
-    yield* Ref.set(head, tip.value)
-    return tip.value
-  }).pipe(Effect.withSpan("GitRepo.sync", { attributes: { repoId: git.spec.repoId } }))
 
 /** Reading at the commit `head` holds. */
 const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | "listFiles"> => {
@@ -237,8 +208,8 @@ const blobModes = (git: Git, commit: string, paths: ReadonlyArray<string>) =>
   )
 
 // One fast-import for the whole batch: one process and one pack, instead of several processes and
-// loose objects per commit.
-const commitsOf = (git: Git, head: Ref.Ref<string>): Checkout["commitAll"] =>
+// loose objects per commit. Signed commits take two processes more, however many there are.
+const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem): Checkout["commitAll"] =>
   Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
     if (Either.isLeft(staged)) return yield* git.fail("commit", `invalid file path "${staged.left}"`)
@@ -247,6 +218,12 @@ const commitsOf = (git: Git, head: Ref.Ref<string>): Checkout["commitAll"] =>
     const parent = yield* Ref.get(head)
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     const modes = yield* blobModes(git, parent, [...new Set(batch.flatMap(({ changes }) => changes.map((c) => c.path)))])
+    const signer = git.spec.signer
+    if (signer !== undefined) {
+      const signed = yield* writeSignedCommits(git, files, signer, { parent, seconds, batch, modes })
+      yield* Ref.set(head, signed[signed.length - 1] ?? parent)
+      return signed
+    }
     const out = yield* git.gitIn("commit", ["fast-import", "--quiet", "--done"], {
       stdin: fastImportScript({ branchRef: git.branchRef, parent, seconds, batch, modes })
     })
@@ -303,7 +280,7 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
     sync,
     head: Ref.get(head),
     ...readsOf(git, head),
-    commitAll: commitsOf(git, head),
+    commitAll: commitsOf(git, head, files),
     push: pushOf(git, overNetwork)
   } satisfies Checkout
 })

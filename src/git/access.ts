@@ -5,30 +5,19 @@ import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { GitFailure } from "../domain/failures.ts"
 import { writeFileWhole } from "../files.ts"
 import type { RepoSpec } from "./GitRepo.ts"
+import { isSshRemote } from "./remote.ts"
+import { loadSigner } from "./signing.ts"
+import { sshSettings } from "./sshConfig.ts"
 
 /** How a pipeline's repositories are reached, as `GitRepo.open` takes it. */
-export type GitAccess = Pick<RepoSpec, "password" | "username" | "sshKeyFile">
+export type GitAccess = Pick<RepoSpec, "password" | "username" | "sshKeyFile" | "ssh" | "signer">
 
-/**
- * The git credentials of a pipeline, once per pass for all its repositories: the password file
- * read then (so rotation needs no restart), Piped's inline password with the configured username
- * (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
- * only, under a name taken from its content. A failure is what each repository fails with.
- */
-export const gitAccess = (
-  git: Pipeline["git"],
-  dataDir: string
-): Effect.Effect<Either.Either<GitAccess, GitFailure>, never, FileSystem.FileSystem | Path.Path> =>
+/** Piped's inline ssh key in the data dir, readable by its owner only, under a name taken from its content. */
+const writeKey = (secret: Redacted.Redacted<string>, dataDir: string) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const fromFile = git.passwordFile === undefined
-      ? undefined
-      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
-    const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
-    const username = git.password === undefined ? Option.none() : Option.some(git.username)
-    if (git.sshKey === undefined) return { password, username, sshKeyFile: Option.fromNullable(git.sshKeyFile) }
-    const key = Redacted.value(git.sshKey)
+    const key = Redacted.value(secret)
     const dir = path.join(dataDir, "keys")
     const file = path.join(dir, createHash("sha256").update(key).digest("hex").slice(0, 16))
     // OpenSSH refuses a key whose last line has no line break.
@@ -36,7 +25,34 @@ export const gitAccess = (
       Effect.zipRight(writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })),
       Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`)
     )
-    return { password, username, sshKeyFile: Option.some(file) }
+    return file
+  })
+
+/**
+ * The git credentials of a pipeline, once per pass for all its repositories: the password file
+ * read then (so rotation needs no restart), Piped's inline password with the configured username
+ * (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
+ * only, under a name taken from its content; when a repository is reached over ssh, the ssh
+ * config and known-hosts file it is reached with (see `sshSettings`). A failure is what each
+ * repository fails with.
+ */
+export const gitAccess = (
+  git: Pipeline["git"],
+  dataDir: string,
+  repositories: ReadonlyArray<Pick<RepositoryConfig, "remote">>
+): Effect.Effect<Either.Either<GitAccess, GitFailure>, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const fromFile = git.passwordFile === undefined
+      ? undefined
+      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
+    const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
+    const username = git.password === undefined ? Option.none() : Option.some(git.username)
+    const sshKeyFile = git.sshKey === undefined ? Option.fromNullable(git.sshKeyFile) : Option.some(yield* writeKey(git.sshKey, dataDir))
+    // The signing key is read, and refused when unusable, before any repository is touched.
+    const signing = git.signingKeyFile === undefined ? {} : { signer: yield* loadSigner(git.signingKeyFile, git.signingFormat ?? "ssh") }
+    if (!repositories.some((repo) => isSshRemote(repo.remote))) return { password, username, sshKeyFile, ...signing }
+    return { password, username, sshKeyFile, ssh: yield* sshSettings(git, dataDir, sshKeyFile), ...signing }
   }).pipe(
     Effect.mapError((detail) => new GitFailure({ operation: "credentials", detail })),
     Effect.either

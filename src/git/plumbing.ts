@@ -53,6 +53,8 @@ const fastImportData = (text: string) => `data ${byteLength(text)}\n${text}\n`
 /**
  * The `git fast-import` input that writes `batch` on `branchRef`, one commit on another from
  * `parent`, and then prints their oids in order. `modes` keeps the mode of a file it rewrites.
+ * With `treesOnly`, it prints each commit's root tree instead (`parseRootTrees`) and leaves
+ * `branchRef` at `parent`: the caller writes the commits again, signed.
  */
 export const fastImportScript = (options: {
   readonly branchRef: string
@@ -60,8 +62,9 @@ export const fastImportScript = (options: {
   readonly seconds: number
   readonly batch: ReadonlyArray<Staged>
   readonly modes: ReadonlyMap<string, string>
+  readonly treesOnly?: boolean
 }): string => {
-  const { batch, branchRef, modes, parent, seconds } = options
+  const { batch, branchRef, modes, parent, seconds, treesOnly = false } = options
   const commits = batch.map(({ changes, input }, i) => {
     const ident = `${identPart(input.author.name)} <${identPart(input.author.email)}> ${seconds} +0000`
     const message = input.message.endsWith("\n") ? input.message : `${input.message}\n`
@@ -71,9 +74,15 @@ export const fastImportScript = (options: {
       ...changes.map(({ content, path }) =>
         `M ${modes.get(path) ?? "100644"} inline ${fastImportPath(path)}\n${fastImportData(content)}`
       ),
+      // Inside a commit, `ls` of the empty path prints the root tree the commit has so far.
+      treesOnly ? `ls ""\n` : "",
       "\n"
     ].join("")
   })
-  const marks = batch.map((_, i) => `get-mark :${i + 1}\n`)
-  return [...commits, ...marks, "done\n"].join("")
+  const end = treesOnly ? [`reset ${branchRef}\nfrom ${parent}\n\n`] : batch.map((_, i) => `get-mark :${i + 1}\n`)
+  return [...commits, ...end, "done\n"].join("")
 }
+
+/** The root trees a `treesOnly` script printed, in order: lines "040000 tree <oid>\t". */
+export const parseRootTrees = (output: string): ReadonlyArray<string> =>
+  output.split("\n").flatMap((line) => /^040000 tree ([0-9a-f]{40,64})\t$/.exec(line)?.[1] ?? [])

@@ -20,6 +20,14 @@ export const networkBound =
 /** Only http(s) remotes have a choice of backend: isomorphic-git speaks nothing else. */
 export const isHttpRemote = (remote: string): boolean => /^https?:\/\//i.test(remote)
 
+/**
+ * Remotes git reaches through ssh: `ssh://` (or git's other spellings of it) and the scp-like
+ * `[user@]host:path`, a colon before any slash, as git tells them from local paths.
+ */
+export const isSshRemote = (remote: string): boolean =>
+  /^(ssh|git\+ssh|ssh\+git):\/\//i.test(remote) ||
+  (!/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) && !/^[a-z][a-z0-9+.-]*::/i.test(remote) && /^[^/]+:/.test(remote))
+
 /** The backend for http(s) remotes: isomorphic-git (built in) or the system `git`. */
 export type HttpBackend = "builtin" | "system"
 

@@ -77,16 +77,20 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const commits = planCommits(patched.changes, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
     const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
     yield* pushCommits(checkout).pipe(stage(repo, "push"))
+    const pushBranch = watchedRepo?.pushBranch
+    // Without a push branch, reports read as they always have.
+    const onBranch = pushBranch === undefined ? {} : { branch: pushBranch }
     const reports = [...patched.reports]
     for (const [i, commit] of commits.entries()) {
       for (const change of commit.changes) {
         const index = patched.changes[change]?.report ?? -1
         const r = reports[index]
-        if (r !== undefined) reports[index] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "" } }
+        if (r !== undefined) reports[index] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "", ...onBranch } }
       }
     }
     yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), patched.changes.length)
-    yield* Effect.logInfo(`pushed ${patched.changes.length} commit(s)`).pipe(Effect.annotateLogs({ repo: repo.repoId }))
+    const branch = pushBranch ?? repo.branch
+    yield* Effect.logInfo(`pushed ${oids.length} commit(s) to ${branch}`).pipe(Effect.annotateLogs({ repo: repo.repoId, branch }))
     return done(reports)
   })
 
@@ -124,7 +128,8 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   const finish = (report: PassReport) => countFailures(pipeline, repo, report).pipe(Effect.as(report))
   if (Either.isLeft(access)) return yield* finish(scopeFailure(access.left))
   const dir = workDir(path, options.dataDir, pipeline, repo)
-  const spec = { repoId: repo.repoId, remote: repo.remote, branch: repo.branch, ...access.right }
+  const pushBranch = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)?.pushBranch
+  const spec = { repoId: repo.repoId, remote: repo.remote, branch: repo.branch, pushBranch, ...access.right }
   const opened = yield* git.open(spec, dir).pipe(stage(repo, "open"), Effect.either)
   if (Either.isLeft(opened)) return yield* finish(scopeFailure(gitFailure(opened.left)))
   const checkout = opened.right

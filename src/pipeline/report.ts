@@ -4,7 +4,8 @@ import { type FailureReason, failureReason, isTransient, type ScopeFailureCause,
 import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
 export type Outcome =
-  | { readonly _tag: "Updated"; readonly commit: string }
+  /** `branch`: the push branch the commit went to, when it is not the repository's branch. */
+  | { readonly _tag: "Updated"; readonly commit: string; readonly branch?: string }
   | { readonly _tag: "WouldUpdate" }
   | { readonly _tag: "UpToDate" }
   /** The field's tag ranks above every candidate; downgrades are off. */
@@ -95,7 +96,7 @@ export const passFailed = (report: PassReport): boolean =>
 const describe = (o: Outcome): string => {
   switch (o._tag) {
     case "Updated":
-      return `updated (${o.commit.slice(0, 7)})`
+      return `updated (${o.commit.slice(0, 7)}${o.branch === undefined ? "" : ` on ${o.branch}`})`
     case "WouldUpdate":
       return "would update (dry run)"
     case "UpToDate":

@@ -24,7 +24,7 @@ const recordPass = (pipeline: Pipeline, report: PassReport, took: Duration.Durat
  * with the pipeline's git credentials read once for them all. A failing repository never stops the others.
  */
 export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?: ReadonlySet<string>) =>
-  Effect.flatMap(gitAccess(pipeline.git, options.dataDir), (access) =>
+  Effect.flatMap(gitAccess(pipeline.git, options.dataDir, pipeline.repositories), (access) =>
     Effect.forEach(
       pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)),
       (repo) => repoPass(pipeline, repo, options, access),

@@ -212,7 +212,15 @@ const valid: ReadonlyArray<Case> = [
     sshConfigFilePath: /home/piped/.ssh/config
 `),
     check: (p) => {
-      expect(p.git).toEqual({ username: "bot", email: "bot@example.com", sshKeyFile: "/etc/ssh-key", passwordFile: "/etc/token" })
+      expect(p.git).toEqual({
+        username: "bot",
+        email: "bot@example.com",
+        sshKeyFile: "/etc/ssh-key",
+        passwordFile: "/etc/token",
+        host: "github.com",
+        hostName: "github.com",
+        sshConfigFilePath: "/home/piped/.ssh/config"
+      })
     }
   },
   {

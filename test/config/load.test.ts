@@ -53,7 +53,7 @@ describe("loadPipelines", () => {
   const bad: ReadonlyArray<readonly [string, ReadonlyArray<string>, ReadonlyArray<string>]> = [
     ["a missing file", ["missing.yaml", "single.yaml"], ["missing.yaml: no such file or directory"]],
     ["a decoding error, with the other files still read", ["broken.yaml", "missing.yaml"], [
-      "broken.yaml:4: spec.git.user: unknown key (allowed: username, email, sshKeyFile, passwordFile, sshKeyData, password, host, hostName, sshConfigFilePath)",
+      "broken.yaml:4: spec.git.user: unknown key (allowed: username, email, sshKeyFile, passwordFile, sshKeyData, password, signingKeyFile, signingFormat, knownHostsFile, host, hostName, sshConfigFilePath)",
       "missing.yaml: no such file or directory"
     ]],
     ["files without Piped documents", ["other.yaml", "empty"], ["other.yaml, empty: no `kind: Piped` document found"]]

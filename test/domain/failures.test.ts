@@ -31,6 +31,8 @@ describe("failure families", () => {
     ["push refused by a hook", new GitFailure({ operation: "push", detail: "pre-receive hook declined" }), "push", false],
     ["push timed out", new GitFailure({ operation: "push", detail: "no answer from https://git.test within 2 minutes" }), "push", true],
     ["git credentials refused", new GitFailure({ operation: "fetch", detail: "Authentication failed for 'https://git.test/'" }), "git_auth", false],
+    ["ssh host key refused", new GitFailure({ operation: "push", detail: "host key of [127.0.0.1]:2222 changed (was ED25519 key SHA256:a, now ED25519 key SHA256:b)" }), "push", false],
+    ["ssh host key unknown", new GitFailure({ operation: "clone", detail: "host key of git.test is unknown: spec.git.knownHostsFile (/k) does not list the host" }), "git_auth", false],
     ["git server unreachable", new GitFailure({ operation: "clone", detail: "Could not resolve host" }), "git", true],
     ["credentials file unreadable", new GitFailure({ operation: "credentials", detail: "cannot read spec.git.passwordFile" }), "git", false]
   ])("%s", (_name, failure, reason, transient) => {

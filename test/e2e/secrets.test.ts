@@ -1,10 +1,11 @@
 /** No password or token ever appears in any output, whether the credentials work or not. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chmodSync, mkdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
-import { ociProvider, writePipedConfig } from "../support/config.ts"
+import { startSshd, type TestSshd } from "../support/sshd.ts"
+import { ociProvider, storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const REGISTRY_PASSWORD = "reg-s3cret-Pa55word"
@@ -111,30 +112,45 @@ describe("secrets", () => {
 })
 
 describe("Piped's inline ssh key", () => {
+  let sshd: TestSshd
+  beforeAll(async () => {
+    sshd = await startSshd()
+  }, 30_000)
+  afterAll(async () => {
+    await sshd?.stop()
+  })
+
   test("is written for ssh, readable by its owner only, and never printed", async () => {
-    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-s3cret\n-----END OPENSSH PRIVATE KEY-----"
+    // The one key the server lets in, given inline as Piped does, without its last line break
+    // (which OpenSSH needs, so the runner adds it).
+    const key = readFileSync(sshd.clientKeyFile, "utf8").trimEnd()
+    await git.createRepo("viassh", {
+      "app.yaml": "image: nginx:1.25.0\n",
+      ".pipe/w.yaml": watcherFile([{ image: "nginx", provider: "ci", filePath: "app.yaml", field: "image" }])
+    })
     const dir = tempDir("runner-sshkey-")
-    const log = join(dir, "ssh.log")
-    // Stands in for ssh, which git runs through GIT_SSH_COMMAND: records the key it was given, then fails.
-    const bin = join(dir, "bin")
-    mkdirSync(bin)
-    writeFile(
-      bin,
-      "ssh",
-      `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = -i ]; then stat -c %a "$2" > '${log}'; cat "$2" >> '${log}'; fi; shift; done\nexit 255\n`
-    )
-    chmodSync(join(bin, "ssh"), 0o755)
+    const data = join(dir, "data")
     const config = writePipedConfig(dir, {
       repoId: "viassh",
-      remote: "git@git.example.com:org/config.git",
+      remote: sshd.url(join(git.root, "viassh.git")),
       git: `    sshKeyData: ${btoa(key)}\n`,
-      providers: ociProvider("private", registry.url)
+      providers: storeProvider("ci", "30s")
     })
-    const result = await runRunner(["--once", "--config", config, "--data-dir", join(dir, "data")], {
-      env: { PATH: `${bin}:${process.env.PATH ?? ""}` }
-    })
-    expect(result.code).toBe(1)
-    expect(readFileSync(log, "utf8")).toBe(`600\n${key}\n`)
-    expect(result.stdout + result.stderr).not.toContain("s3cret")
+    await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", "1.26.0", "--data-dir", data])
+    const result = await runRunner(["--once", "--config", config, "--data-dir", data, "--log-level", "debug"])
+    // The server lets in no other key: the change landing is ssh having used the one written.
+    expect(result.code).toBe(0)
+    expect(await git.readFile("viassh", "app.yaml")).toBe("image: nginx:1.26.0\n")
+    const keys = readdirSync(join(data, "keys"))
+    expect(keys).toHaveLength(1)
+    const keyFile = join(data, "keys", keys[0] ?? "")
+    expect((statSync(keyFile).mode & 0o777).toString(8)).toBe("600")
+    expect(readFileSync(keyFile, "utf8")).toBe(`${key}\n`)
+    const sshConfigs = readdirSync(join(data, "ssh")).filter((f) => f.startsWith("config-"))
+    expect(sshConfigs.map((f) => readFileSync(join(data, "ssh", f), "utf8"))).toEqual([expect.stringContaining(`IdentityFile "${keyFile}"`)])
+    // Neither the key, nor any line of it, nor its base64 form.
+    const body = key.split("\n").filter((line) => !line.startsWith("-----"))
+    expect(body.length).toBeGreaterThan(0)
+    for (const secret of [btoa(key), ...body]) expect(result.stdout + result.stderr).not.toContain(secret)
   }, 60_000)
 })

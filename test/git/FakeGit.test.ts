@@ -5,6 +5,7 @@ import * as FakeGit from "../../src/git/FakeGit.ts"
 import { GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
 import { AUTHOR, checkoutContract, commitOne, type ContractRemotes, exec, FILES, specOf } from "../support/gitContract.ts"
 import { git } from "../support/gitServer.ts"
+import { pushBranchContract } from "../support/pushBranchContract.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
 const remotes = new FakeGit.Remotes()
@@ -28,7 +29,11 @@ const fakeRemotes: ContractRemotes = {
     remotes.create(urlOf(name), files)
     return urlOf(name)
   },
-  commitAs: async (name, files, message) => remotes.commitAs(urlOf(name), files, message),
+  commitAs: async (name, files, message, branch) => remotes.commitAs(urlOf(name), files, message, branch === undefined ? {} : { branch }),
+  merge: async (name, from, into, how) => remotes.merge(urlOf(name), from, into, { fastForward: how === "fast-forward" }),
+  tip: async (name, branch) => remotes.log(urlOf(name), { branch })[0]?.oid,
+  isAncestor: async (_, ancestor, descendant) => remotes.isAncestor(ancestor, descendant),
+  parents: async (_, oid) => remotes.commit(oid)?.parents ?? [],
   readFile: async (name, path) => remotes.readFile(urlOf(name), path) ?? `no ${path}`,
   log: async (name) =>
     remotes.log(urlOf(name)).map((commit) => ({
@@ -46,12 +51,15 @@ const fakeRemotes: ContractRemotes = {
 
 let dirs = 0
 
-checkoutContract("GitRepo with FakeGit", {
+const subject = {
   open,
-  openError: (spec, dir) => run(Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(spec, dir)))),
+  openError: (spec: RepoSpec, dir: string) => run(Effect.flatMap(GitRepo, (repo) => Effect.flip(repo.open(spec, dir)))),
   remotes: fakeRemotes,
   newDir: () => `/fake/clone-${++dirs}`
-})
+}
+
+checkoutContract("GitRepo with FakeGit", subject)
+pushBranchContract("GitRepo with FakeGit", subject)
 
 describe("FakeGit.Remotes", () => {
   test("commit ids are git's own for the same files, message, author and time", async () => {

@@ -25,6 +25,7 @@ import {
   specOf
 } from "../support/gitContract.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { pushBranchContract } from "../support/pushBranchContract.ts"
 
 /** Runs with `RUNNER_GIT_BACKEND` set to `backend` (or unset), as the environment would set it. */
 const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>, backend?: HttpBackend): Promise<A> =>
@@ -72,7 +73,11 @@ const serverRemotes = (remoteOf: (name: string) => string): ContractRemotes => (
     await server.createRepo(name, files)
     return remoteOf(name)
   },
-  commitAs: (name, files, message) => server.commitAs(name, files, message),
+  commitAs: (name, files, message, branch) => server.commitAs(name, files, message, branch === undefined ? {} : { branch }),
+  merge: (name, from, into, how) => server.merge(name, from, into, { fastForward: how === "fast-forward" }),
+  tip: (name, branch) => server.tip(name, branch),
+  isAncestor: (name, ancestor, descendant) => server.isAncestor(name, ancestor, descendant),
+  parents: (name, oid) => server.parents(name, oid),
   readFile: (name, path) => server.readFile(name, path),
   log: async (name) => {
     const times = await git(["log", "--format=%at %ct %cn <%ce>", "refs/heads/main"], { cwd: bare(name) })
@@ -100,17 +105,19 @@ const backends: ReadonlyArray<{
 ]
 
 for (const { backend, http, remoteOf } of backends) {
-  checkoutContract(`GitRepo with ${backend}`, {
+  const subject = {
     ...opener(http),
     remotes: serverRemotes(remoteOf),
     newDir: () => join(scratch, `clone-${++counter}`),
     onDisk: {
       receivePacks: () => server.stats.receivePacks,
-      fsck: async (name) => {
+      fsck: async (name: string) => {
         await git(["fsck", "--strict"], { cwd: bare(name) })
       }
     }
-  })
+  }
+  checkoutContract(`GitRepo with ${backend}`, subject)
+  pushBranchContract(`GitRepo with ${backend}`, subject)
 
   describe(`GitRepo with ${backend}`, () => {
     test("a corrupt clone directory is wiped and cloned again", async () => {

@@ -1,6 +1,6 @@
 /** A repository's pass in process, on the fake git remote and registry: races, refusals, dry runs, typed failures. */
 import { describe, expect, test } from "bun:test"
-import { Effect } from "effect"
+import { Effect, Logger, LogLevel } from "effect"
 import { failureReason } from "../../src/domain/failures.ts"
 import { formatReport, type PassReport, reportLines } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
@@ -85,5 +85,80 @@ describe("a repository's pass, in process", () => {
     const [explanation] = report.targets[0]?.explanations ?? []
     expect(explanation?.candidates.map((c) => c.tag)).toEqual(["1.1.0", "1.0.0"])
     expect(explanation?.passedOver.map((g) => g.reason)).toEqual(["another major version (^ keeps 1)"])
+  })
+})
+
+describe("pushing to a push branch, in process", () => {
+  const PUSH_BRANCH = "image-updates"
+  const watched = pipelineOf({ watchedRepos: [{ repoId: "config", pushBranch: PUSH_BRANCH, includes: [], excludes: [] }] })
+
+  test("created from main's tip, accumulates on its own tip, starts again from main once merged; main is never written", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const passOf = () => Effect.runPromise(runOnce([watched], w.options).pipe(Effect.provide(w.layer)))
+    const tipOf = (branch: string) => w.remotes.log(REMOTE, { branch })[0]?.oid ?? `no ${branch}`
+    const parentsOf = (oid: string) => w.remotes.commit(oid)?.parents
+    const main = tipOf("main")
+
+    const created = await passOf()
+    const first = tipOf(PUSH_BRANCH)
+    expect(formatReport(created)).toContain(`1.0.0 -> 1.1.0  updated (${first.slice(0, 7)} on ${PUSH_BRANCH})`)
+    expect(parentsOf(first)).toEqual([main])
+    expect(w.remotes.readFile(REMOTE, "app.yaml", { branch: PUSH_BRANCH })).toBe(`image: ${IMAGE}:1.1.0\n`)
+
+    // The push branch is read, not main: with nothing newer, nothing changes.
+    expect((await passOf()).targets.map((t) => t.outcome._tag)).toEqual(["UpToDate"])
+    expect(tipOf(PUSH_BRANCH)).toBe(first)
+
+    // Another writer moves the push branch while the pass commits: the pass lands on their commit.
+    w.images.set(IMAGE, [{ tag: "1.1.0" }, { tag: "1.2.0" }])
+    w.remotes.beforeNextPush(() => w.remotes.commitAs(REMOTE, { "other.yaml": "x: 2\n" }, "Another change", { branch: PUSH_BRANCH }))
+    const accumulated = await passOf()
+    const second = tipOf(PUSH_BRANCH)
+    expect(accumulated.targets.map((t) => t.outcome)).toEqual([{ _tag: "Updated", commit: second, branch: PUSH_BRANCH }])
+    expect(w.remotes.log(REMOTE, { branch: PUSH_BRANCH }).map((c) => c.subject)).toEqual([
+      `Update ${IMAGE}:1.1.0 in app.yaml to 1.2.0`,
+      "Another change",
+      `Update ${IMAGE}:1.0.0 in app.yaml to 1.1.0`,
+      "Initial commit"
+    ])
+
+    const merged = w.remotes.merge(REMOTE, PUSH_BRANCH, "main")
+    w.images.set(IMAGE, [{ tag: "1.2.0" }, { tag: "1.3.0" }])
+    const restarted = await passOf()
+    const third = tipOf(PUSH_BRANCH)
+    expect(formatReport(restarted)).toContain(`1.2.0 -> 1.3.0  updated (${third.slice(0, 7)} on ${PUSH_BRANCH})`)
+    expect(parentsOf(third)).toEqual([merged])
+    expect(tipOf("main")).toBe(merged)
+    for (const [earlier, later] of [[first, second], [second, third]] as const) {
+      expect(w.remotes.isAncestor(earlier, later)).toBe(true)
+    }
+  })
+
+  test("the log line of a push names the branch that received the commits", async () => {
+    const pushedLines = async (pipeline: typeof watched) => {
+      const w = world("1.0.0", ["1.0.0", "1.1.0"])
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => {
+        lines.push(Array.isArray(message) ? message.join(" ") : String(message))
+      })
+      await Effect.runPromise(
+        runOnce([pipeline], w.options).pipe(
+          Logger.withMinimumLogLevel(LogLevel.Info),
+          Effect.provide(w.layer),
+          Effect.provide(Logger.replace(Logger.defaultLogger, capture))
+        )
+      )
+      return lines.filter((line) => line.startsWith("pushed"))
+    }
+    expect(await pushedLines(watched)).toEqual([`pushed 1 commit(s) to ${PUSH_BRANCH}`])
+    expect(await pushedLines(pipelineOf())).toEqual(["pushed 1 commit(s) to main"])
+  })
+
+  test("without a push branch, the report and main are as they always were", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const report = await pass(w)
+    const tip = w.remotes.log(REMOTE)[0]?.oid ?? "no main"
+    expect(formatReport(report)).toContain(`1.0.0 -> 1.1.0  updated (${tip.slice(0, 7)})  [`)
+    expect(w.remotes.log(REMOTE, { branch: PUSH_BRANCH })).toEqual([])
   })
 })

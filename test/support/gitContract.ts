@@ -51,8 +51,16 @@ export interface ContractRemotes {
   readonly otherWriter: Author
   /** A repository `name` whose branch `main` holds these files in one commit ("Initial commit"); returns its remote. */
   readonly create: (name: string, files: Record<string, string>) => Promise<string>
-  /** Commits these changes on `main` as another writer; returns the commit. */
-  readonly commitAs: (name: string, files: Record<string, string>, message: string) => Promise<string>
+  /** Commits these changes on `branch` (`main` unless given) as another writer; returns the commit. */
+  readonly commitAs: (name: string, files: Record<string, string>, message: string, branch?: string) => Promise<string>
+  /** Merges branch `from` into branch `into` as another writer; returns `into`'s new tip. */
+  readonly merge: (name: string, from: string, into: string, how: "merge commit" | "fast-forward") => Promise<string>
+  /** The branch's tip; undefined when there is no such branch. */
+  readonly tip: (name: string, branch: string) => Promise<string | undefined>
+  /** Whether `ancestor` is `descendant` or one of its ancestors, as the remote's repository has them. */
+  readonly isAncestor: (name: string, ancestor: string, descendant: string) => Promise<boolean>
+  /** A commit's parents, first parent first. */
+  readonly parents: (name: string, oid: string) => Promise<ReadonlyArray<string>>
   readonly readFile: (name: string, path: string) => Promise<string>
   /** The branch, newest first. */
   readonly log: (name: string) => Promise<ReadonlyArray<LogEntry>>

@@ -17,6 +17,17 @@ export interface TestGitServer {
   createRepo(name: string, files: Record<string, string>, options?: { branch?: string }): Promise<string>
   /** Commits these file changes to the branch as another writer (system git, temp clone) and pushes. Returns the new commit. */
   commitAs(name: string, files: Record<string, string>, message: string, options?: { branch?: string }): Promise<string>
+  /**
+   * Merges branch `from` into branch `into` as another writer and pushes: a merge commit (`git
+   * merge --no-ff`), or a fast-forward (`--ff-only`). Returns `into`'s new tip.
+   */
+  merge(name: string, from: string, into: string, options?: { fastForward?: boolean }): Promise<string>
+  /** The branch's tip in the bare repo; undefined when there is no such branch. */
+  tip(name: string, branch: string): Promise<string | undefined>
+  /** Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor` in the bare repo). */
+  isAncestor(name: string, ancestor: string, descendant: string): Promise<boolean>
+  /** A commit's parents, first parent first. */
+  parents(name: string, oid: string): Promise<ReadonlyArray<string>>
   /** Reads a file at the branch tip of the bare repo (`git show`). */
   readFile(name: string, path: string, options?: { branch?: string }): Promise<string>
   /** `git log` of the branch, newest first. */
@@ -252,6 +263,31 @@ export const startGitServer = async (
     }
   }
 
+  const merge: TestGitServer["merge"] = async (name, from, into, opts = {}) => {
+    const work = await mkdtemp(join(tmpdir(), "git-merger-"))
+    try {
+      await git(["clone", "--quiet", "--branch", into, bare(name), work])
+      const how = opts.fastForward === true ? ["--ff-only"] : ["--no-ff", "-m", `Merge branch '${from}'`]
+      await git(["merge", "--quiet", ...how, `origin/${from}`], { cwd: work })
+      await git(["push", "--quiet", "origin", `HEAD:refs/heads/${into}`], { cwd: work })
+      return (await git(["rev-parse", "HEAD"], { cwd: work })).trim()
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+
+  const tip: TestGitServer["tip"] = async (name, branch) =>
+    git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: bare(name) }).then(
+      (out) => out.trim(),
+      () => undefined
+    )
+
+  const isAncestor: TestGitServer["isAncestor"] = (name, ancestor, descendant) =>
+    git(["merge-base", "--is-ancestor", ancestor, descendant], { cwd: bare(name) }).then(() => true, () => false)
+
+  const parents: TestGitServer["parents"] = async (name, oid) =>
+    (await git(["rev-list", "--parents", "-n", "1", oid], { cwd: bare(name) })).trim().split(" ").slice(1)
+
   const readFile: TestGitServer["readFile"] = (name, path, opts = {}) =>
     git(["show", `refs/heads/${opts.branch ?? DEFAULT_BRANCH}:${path}`], { cwd: bare(name) })
 
@@ -273,6 +309,10 @@ export const startGitServer = async (
     root,
     createRepo,
     commitAs,
+    merge,
+    tip,
+    isAncestor,
+    parents,
     readFile,
     log,
     stats,

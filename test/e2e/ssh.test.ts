@@ -1,0 +1,74 @@
+/**
+ * The compiled binary against a real sshd: a --once pass that lands a tag registered with
+ * `runner notify` over ssh, trusting the new host on first use, then a changed host key that
+ * fails the repository clearly.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
+import { startSshd, type TestSshd } from "../support/sshd.ts"
+import { storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
+import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+
+let git: TestGitServer
+let sshd: TestSshd
+
+beforeAll(async () => {
+  ensureBuilt()
+  ;[git, sshd] = await Promise.all([startGitServer(), startSshd()])
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([git?.stop(), sshd?.stop()])
+})
+
+describe("git over ssh", () => {
+  test("trusted on first use with a warning, then a changed host key fails the pass with exit 1 and pushes nothing", async () => {
+    await git.createRepo("viassh", {
+      "web.yaml": "image: nginx:1.25.0\n",
+      ".pipe/watch.yaml": watcherFile([{ image: "nginx", provider: "ci", filePath: "web.yaml", field: "image" }])
+    })
+    const dir = tempDir("runner-ssh-")
+    const data = join(dir, "data")
+    const home = join(dir, "home")
+    const config = writePipedConfig(dir, {
+      repoId: "viassh",
+      remote: sshd.url(join(git.root, "viassh.git")),
+      git: `    sshKeyFile: ${sshd.clientKeyFile}\n`,
+      providers: storeProvider("ci", "30s")
+    })
+    const notify = (tag: string) =>
+      runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", tag, "--data-dir", data])
+    const once = () => runRunner(["--once", "--config", config, "--data-dir", data], { env: { HOME: home } })
+
+    expect((await notify("1.26.0")).code).toBe(0)
+    const first = await once()
+    expect(first.code).toBe(0)
+    expect(await git.readFile("viassh", "web.yaml")).toBe("image: nginx:1.26.0\n")
+    const knownHosts = join(data, "ssh", "known_hosts")
+    const warning = first.stderr.split("\n").filter((line) => line.includes("trusting ssh host"))
+    expect(warning).toHaveLength(1)
+    expect(warning[0]).toContain("level=WARN")
+    expect(warning[0]).toContain(`trusting ssh host ${sshd.hostName} on first use with its ED25519 key ${sshd.hostKey().fingerprint}`)
+    expect(warning[0]).toContain(knownHosts)
+    expect(readFileSync(knownHosts, "utf8")).toBe(`${sshd.knownHostsLine()}\n`)
+    const remembered = readFileSync(knownHosts, "utf8")
+
+    const old = sshd.hostKey()
+    await sshd.restartWithNewHostKey()
+    expect((await notify("1.27.0")).code).toBe(0)
+    const second = await once()
+    expect(second.code).toBe(1)
+    expect(second.stdout).toContain(
+      `failed: git fetch of repository "viassh" failed: host key of ${sshd.hostName} changed ` +
+        `(was ED25519 key ${old.fingerprint}, now ED25519 key ${sshd.hostKey().fingerprint}): not connecting — ` +
+        `remove the old key from ${knownHosts} if the change is expected`
+    )
+    expect(second.stdout + second.stderr).not.toMatch(/@@@|REMOTE HOST IDENTIFICATION/)
+    expect(second.stderr).not.toContain("trusting ssh host")
+    expect(await git.readFile("viassh", "web.yaml")).toBe("image: nginx:1.26.0\n")
+    expect(readFileSync(knownHosts, "utf8")).toBe(remembered)
+    expect(existsSync(join(home, ".ssh"))).toBe(false)
+  }, 60_000)
+})
