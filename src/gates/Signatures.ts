@@ -5,7 +5,10 @@ import type { ProviderConfig } from "../config/model.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 import { decodeSignatureManifest, parsePublicKey, signatureLayers, signatureTag, verifySignatures } from "./cosign.ts"
-import { type Identity, type KeylessFailure, needsManifest, parseTrustedRoot, type TrustedRoot, verifyBundles } from "./keyless.ts"
+import type { Identity, KeylessFailure, TrustedRoot } from "./keyless.ts"
+
+/** sigstore's verifier, loaded by the first keyless check: most runners never pay its start-up. */
+const loadKeyless = Effect.promise(() => import("./keyless.ts"))
 import { bundleLayers, bundleReferrers, MAX_BUNDLE_BYTES, referrersTag } from "./referrers.ts"
 
 /** Signature layers fetched per digest: cosign appends one per signing, and a few is what real images carry. */
@@ -132,6 +135,7 @@ export class Signatures extends Context.Tag("Signatures")<
 
       const lookUpKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, root: TrustedRoot, identity: Identity) =>
         Effect.gen(function* () {
+          const { needsManifest, verifyBundles } = yield* loadKeyless
           const bundles = yield* bundlesOf(source, provider, image, digest)
           if (Either.isLeft(bundles)) return { found: false, verdict: Either.left<KeylessFailure>({ reason: bundles.left, fatal: false }) }
           // A message signature signs the image manifest itself: only then is it fetched.
@@ -145,7 +149,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const file = gate.trustedRootFile
           // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
           const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `cannot read the trusted root ${file}: ${e.message}`))
-          const root = parseTrustedRoot(json)
+          const root = (yield* loadKeyless).parseTrustedRoot(json)
           if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
           const hash = createHash("sha256").update(json).digest("hex")
           const id = ["keyless", imageName(image), digest, hash, gate.identity.issuer, gate.identity.subjectPattern].join("\u0000")

@@ -71,4 +71,48 @@ describe("git over ssh", () => {
     expect(readFileSync(knownHosts, "utf8")).toBe(remembered)
     expect(existsSync(join(home, ".ssh"))).toBe(false)
   }, 60_000)
+
+  test("a push branch over ssh: created, accumulated, and started again from main once merged", async () => {
+    await git.createRepo("sshbranch", {
+      "web.yaml": "image: nginx:1.25.0\n",
+      ".pipe/watch.yaml": watcherFile([{ image: "nginx", provider: "ci", filePath: "web.yaml", field: "image" }])
+    })
+    const dir = tempDir("runner-sshbranch-")
+    const data = join(dir, "data")
+    const config = writePipedConfig(dir, {
+      repoId: "sshbranch",
+      remote: sshd.url(join(git.root, "sshbranch.git")),
+      git: `    sshKeyFile: ${sshd.clientKeyFile}\n`,
+      providers: storeProvider("ci", "30s"),
+      imageWatcher: "  imageWatcher:\n    gitRepos:\n      - repoId: sshbranch\n        pushBranch: image-updates\n"
+    })
+    const notify = (tag: string) =>
+      runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", tag, "--data-dir", data])
+    const once = () => runRunner(["--once", "--config", config, "--data-dir", data], { env: { HOME: join(dir, "home") } })
+    const mainTip = await git.tip("sshbranch", "main")
+
+    await notify("1.26.0")
+    const created = await once()
+    expect(created.code).toBe(0)
+    expect(created.stdout).toMatch(/updated \([0-9a-f]{7} on image-updates\)/)
+    const first = await git.tip("sshbranch", "image-updates")
+    expect(await git.tip("sshbranch", "main")).toBe(mainTip)
+    expect(await git.readFile("sshbranch", "web.yaml", { branch: "image-updates" })).toBe("image: nginx:1.26.0\n")
+
+    await notify("1.27.0")
+    expect((await once()).code).toBe(0)
+    const second = await git.tip("sshbranch", "image-updates")
+    expect(first !== undefined && second !== undefined && (await git.isAncestor("sshbranch", first, second))).toBe(true)
+    expect(await git.tip("sshbranch", "main")).toBe(mainTip)
+
+    // A person merges the branch; the next change starts again from main.
+    const merged = await git.merge("sshbranch", "image-updates", "main")
+    await notify("1.28.0")
+    expect((await once()).code).toBe(0)
+    const third = await git.tip("sshbranch", "image-updates")
+    expect(third !== undefined && (await git.isAncestor("sshbranch", merged, third))).toBe(true)
+    expect(second !== undefined && third !== undefined && (await git.isAncestor("sshbranch", second, third))).toBe(true)
+    expect(await git.tip("sshbranch", "main")).toBe(merged)
+    expect(await git.readFile("sshbranch", "web.yaml", { branch: "image-updates" })).toBe("image: nginx:1.28.0\n")
+  }, 90_000)
 })
