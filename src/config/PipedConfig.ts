@@ -78,7 +78,14 @@ const providerConfigSchemas = {
     dockerConfigFile: opt(Text),
     ...registrySettings
   }),
-  DOCKER_HUB: Schema.Struct({ username: opt(Text), passwordFile: opt(Text), dockerConfigFile: opt(Text), rateLimit: opt(RateLimitSchema) }),
+  DOCKER_HUB: Schema.Struct({
+    username: opt(Text),
+    passwordFile: opt(Text),
+    dockerConfigFile: opt(Text),
+    rateLimit: opt(RateLimitSchema),
+    // Docker Hub's web API, for tags' push times (minAge gates); a mirror or a test server.
+    endpoint: opt(registryAddress(false))
+  }),
   GCR: Schema.Struct({ serviceAccountFile: opt(Text), address: opt(registryAddress(true)), endpoint: opt(registryAddress(false)), ...registrySettings }),
   ECR: Schema.Struct({
     region: opt(Text),

@@ -70,6 +70,8 @@ export class TagCache extends Context.Tag("TagCache")<
     ) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
     /** Forgets an image's listing so the next pass lists it again (a registry told us it changed). */
     readonly invalidate: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<void>
+    /** The registry's push times of an image's tags where the provider tells them apart from the listing (Docker Hub). */
+    readonly pushTimes: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyMap<string, Date>, TagSourceError>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -79,6 +81,7 @@ export class TagCache extends Context.Tag("TagCache")<
       const listings = yield* providerCache((key) => source.list(key.provider, key.image))
       const digests = yield* providerCache((key) => source.digest(key.provider, key.image, key.tag))
       const times = yield* providerCache((key) => source.created(key.provider, key.image, key.tag))
+      const pushes = yield* providerCache((key) => source.pushTimes(key.provider, key.image))
       const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
         Effect.forEach(
           wanted.filter((t) => t.created === undefined),
@@ -96,10 +99,12 @@ export class TagCache extends Context.Tag("TagCache")<
       return {
         withCreated,
         get: (provider, image) => listings.get(new Key(provider, image)).pipe(Effect.map((t) => t.value)),
+        pushTimes: (provider, image) => pushes.get(new Key(provider, image)).pipe(Effect.map((t) => t.value)),
         digest: (provider, image, tag) => digests.get(new Key(provider, image, tag)).pipe(Effect.map((t) => t.value)),
         // A tag pushed again points at a new digest: forget those too.
         invalidate: (provider, image) =>
           listings.invalidate(new Key(provider, image)).pipe(
+            Effect.zipRight(pushes.invalidate(new Key(provider, image))),
             Effect.zipRight(
               digests.keys.pipe(
                 Effect.flatMap((keys) =>

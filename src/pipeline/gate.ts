@@ -65,6 +65,10 @@ const sightingsOf = (p: Prepared, listing: ReadonlyArray<TagInfo>, ctx: GateCont
 const publishedAt = (p: Prepared, info: TagInfo, ctx: GateContext, listing: ReadonlyArray<TagInfo>, now: number) =>
   Effect.gen(function* () {
     if (info.pushed !== undefined) return { at: info.pushed.getTime(), clock: p.provider.type === "STORE" ? "registered" : "pushed" }
+    // Docker Hub tells push times through its web API; when it cannot (a private image), the first sighting dates the tag.
+    const pushed = yield* (yield* TagCache).pushTimes(p.provider, p.image).pipe(Effect.option)
+    const pushedAt = pushed._tag === "Some" ? pushed.value.get(info.tag) : undefined
+    if (pushedAt !== undefined) return { at: pushedAt.getTime(), clock: "pushed" }
     const seen = (yield* sightingsOf(p, listing, ctx, now)).get(info.tag) ?? { seen: now, initial: false }
     if (seen.initial) {
       // Only a tag of the first listing may be dated by its image's `created`, which its publisher writes.

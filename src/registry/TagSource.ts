@@ -7,6 +7,8 @@ import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { listEcrTags } from "./EcrTags.ts"
 import { resolveEndpoint } from "./endpoint.ts"
+import { RegistryHttp } from "../http/RegistryHttp.ts"
+import { hubPushTimes } from "./HubTags.ts"
 import { RegistryClient } from "./RegistryClient.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
 
@@ -38,6 +40,11 @@ export class TagSource extends Context.Tag("TagSource")<
     readonly blob: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<Uint8Array, TagSourceError>
     /** The OCI index of what refers to a digest, by the referrers API; None when the registry has no such API. */
     readonly referrers: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<Option.Option<Uint8Array>, TagSourceError>
+    /**
+     * When the registry took each tag, where the listing does not say and the provider has another
+     * way to tell (Docker Hub's web API); empty for the others.
+     */
+    readonly pushTimes: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyMap<string, Date>, TagSourceError>
   }
 >() {
   static readonly layer = (dataDir: string) =>
@@ -46,6 +53,7 @@ export class TagSource extends Context.Tag("TagSource")<
       Effect.gen(function* () {
         const path = yield* Path.Path
         const credentials = yield* Credentials
+        const http = yield* RegistryHttp
         const registry = yield* RegistryClient
         const store = yield* TagStore
 
@@ -85,7 +93,9 @@ export class TagSource extends Context.Tag("TagSource")<
           provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.blob(e, digest))
         const referrers = (provider: ProviderConfig, image: ImageRef, digest: string) =>
           provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
-        return { list, digest, created, manifest, blob, referrers }
+        const pushTimes = (provider: ProviderConfig, image: ImageRef) =>
+          provider.type === "DOCKER_HUB" ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
+        return { list, digest, created, manifest, blob, referrers, pushTimes }
       })
     ).pipe(Layer.provide(Credentials.layer))
 
@@ -118,7 +128,9 @@ export class TagSource extends Context.Tag("TagSource")<
       // The fake registry holds tags only: no artifact is ever found.
       manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
       blob: (provider, image, digest) => Effect.flatMap(lookup(provider, image), () => providerError(provider, image)("NotFound", `blob unknown: ${digest}`, 404)),
-      referrers: (provider, image) => Effect.as(lookup(provider, image), Option.none())
+      referrers: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
+      // Push times the fake knows are in its listing already.
+      pushTimes: (provider, image) => Effect.as(lookup(provider, image), new Map<string, Date>())
     })
   }
 }

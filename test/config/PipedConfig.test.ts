@@ -304,7 +304,7 @@ const invalid: ReadonlyArray<ErrorCase> = [
         username: u
         address: http://x
 `),
-    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit)"]]
+    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit, endpoint)"]]
   },
   {
     name: "unknown provider type",

@@ -63,7 +63,8 @@ describe("runForever on a virtual clock", () => {
       created: () => Effect.never,
       manifest: () => Effect.never,
       blob: () => Effect.never,
-      referrers: () => Effect.never
+      referrers: () => Effect.never,
+      pushTimes: () => Effect.never
     })
     const w = fakeWorld(hanging)
     seeded(w)
