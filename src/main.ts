@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import {
   type Command,
   type ExplainCommand,
@@ -15,18 +15,13 @@ import {
 import type { ConfigError } from "./config/ConfigError.ts"
 import type { Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
-import { decodeWatcherFile } from "./config/WatcherFile.ts"
-import { checkProviderCredentials } from "./credentials/check.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
-import { checkGateFiles } from "./gates/check.ts"
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
-import { checkSigningKey } from "./git/signing.ts"
 import { jsonLinesLogger } from "./logging.ts"
-import { compileTarget } from "./pipeline/plan.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
 import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
-import { runForever, runOnce } from "./pipeline/run.ts"
+import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run.ts"
 import { Triggers } from "./pipeline/Triggers.ts"
 import { WatchIndex } from "./pipeline/WatchIndex.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
@@ -36,6 +31,7 @@ import { postImage } from "./server/client.ts"
 import { parseListen, serverLayer } from "./server/Http.ts"
 import { Notices } from "./server/Notices.ts"
 import { HELP } from "./help.ts"
+import { validateFiles } from "./validate.ts"
 import { VERSION } from "./version.ts"
 
 /** Exit codes of the contract. */
@@ -79,6 +75,16 @@ const readToken = (flag: string, file: string) =>
     return token === "" ? yield* Effect.fail(`${flag} ${file}: the file is empty`) : Redacted.make(token)
   })
 
+/**
+ * SIGHUP asks the daemon to read its config files again. Listening also keeps the signal from
+ * ending the process: systemd would take that for a clean exit and not restart it.
+ */
+const hangups = Stream.async<void>((emit) => {
+  const onHangup = () => void emit.single(undefined)
+  process.on("SIGHUP", onHangup)
+  return Effect.sync(() => process.off("SIGHUP", onHangup))
+})
+
 /** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications. */
 const passServices = (dataDir: string) =>
   Layer.merge(TagCache.layer, Signatures.layer).pipe(
@@ -109,7 +115,7 @@ const run = (cmd: RunCommand) =>
     const services = passServices(dataDir)
     if (!cmd.once) {
       yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.right.length} pipeline(s)`)
-      const daemon = runForever(loaded.right, options)
+      const daemon = runForever(loaded.right, options, STOP_GRACE, reloadedConfigs(hangups, loadPipelines(cmd.configs)))
       if (listen === undefined) {
         yield* daemon.pipe(Effect.provide(services))
         return OK
@@ -165,42 +171,7 @@ const explain = (cmd: ExplainCommand) =>
 /** Static checks of config and watcher files: no registry, no repository. */
 const validate = (cmd: ValidateCommand) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const errors: Array<string> = []
-    const warnings: Array<string> = []
-    if (cmd.configs.length > 0) {
-      const loaded = yield* Effect.either(loadPipelines(cmd.configs))
-      if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
-      else {
-        for (const provider of loaded.right.flatMap((pipeline) => pipeline.providers)) {
-          const checked = yield* checkProviderCredentials(provider)
-          errors.push(...checked.errors)
-          warnings.push(...checked.warnings)
-        }
-        for (const pipeline of loaded.right) {
-          for (const checked of [yield* checkGateFiles(pipeline), yield* checkSigningKey(pipeline)]) {
-            errors.push(...checked.errors)
-            warnings.push(...checked.warnings)
-          }
-        }
-      }
-    }
-    for (const file of cmd.watcherFiles) {
-      const text = yield* Effect.either(fs.readFileString(file))
-      if (Either.isLeft(text)) {
-        errors.push(`${file}: cannot read: ${text.left.message}`)
-        continue
-      }
-      const decoded = decodeWatcherFile(file, text.right)
-      if (Either.isLeft(decoded)) {
-        errors.push(...decoded.left.map((e) => e.display))
-        continue
-      }
-      for (const target of decoded.right.targets) {
-        const compiled = compileTarget(target)
-        if (Either.isLeft(compiled)) errors.push(`${target.source.file}:${target.source.line}: ${compiled.left}`)
-      }
-    }
+    const { errors, warnings } = yield* validateFiles(cmd.configs, cmd.watcherFiles)
     if (errors.length > 0) {
       yield* err(errors.map((e) => `invalid: ${e}`).join("\n"))
       return UNUSABLE

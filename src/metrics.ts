@@ -71,3 +71,44 @@ export const gateDecisions: (labels: { readonly pipeline: string; readonly resul
     ),
   ({ pipeline, result }) => `${pipeline}\u0000${result}`
 )
+
+/** Targets of a repository by `state` (up_to_date, updated, held, failed, ...) after its last pass. */
+export const targetsByState: (labels: { readonly pipeline: string; readonly repo: string; readonly state: string }) => Metric.Metric.Gauge<number> =
+  memoize(
+    ({ pipeline, repo, state }) =>
+      Metric.fromMetricKey(
+        MetricKey.gauge("runner_targets", { description: "Targets of a repository by state after its last pass." }).pipe(
+          MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("repo", repo), MetricLabel.make("state", state)])
+        )
+      ),
+    ({ pipeline, repo, state }) => `${pipeline}\u0000${repo}\u0000${state}`
+  )
+
+/** Distinct images the watcher files name, as of the last passes. */
+export const imagesWatched = Metric.gauge("runner_images_watched", { description: "Distinct images watched." })
+
+/** The git operations a pass waits on, by `operation`: clone, fetch or push. */
+export const GIT_OPERATIONS = ["clone", "fetch", "push"] as const
+
+export const gitOperationSeconds: (operation: (typeof GIT_OPERATIONS)[number]) => Metric.Metric.Histogram<number> = memoize(
+  (operation) =>
+    Metric.tagged(
+      Metric.histogram(
+        "runner_git_operation_seconds",
+        MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 12 }),
+        "Duration of git clones, fetches and pushes."
+      ),
+      "operation",
+      operation
+    ),
+  (operation) => operation
+)
+
+/** Pushes tried again because another writer moved the branch. */
+export const pushRetries = Metric.counter("runner_push_retries_total", { description: "Pushes retried after the branch moved." })
+
+/** Always 1; its `version` label says which build runs. */
+export const buildInfo = Metric.gauge("runner_build_info", { description: "The runner's version, as a label; the value is 1." })
+
+/** Read at each scrape. */
+export const residentMemory = Metric.gauge("process_resident_memory_bytes", { description: "Resident memory size in bytes." })

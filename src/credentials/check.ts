@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { Pipeline, ProviderConfig } from "../config/model.ts"
 import { parseCredentialsFile } from "./aws.ts"
 import { parseDockerConfig } from "./files.ts"
 import { checkServiceAccountKey } from "./gcp.ts"
@@ -46,4 +46,23 @@ export const checkProviderCredentials = (
       }
     }
     return { errors, warnings }
+  })
+
+/**
+ * `spec.git`'s password and ssh key files: missing is a warning, as for providers. Only whether
+ * they can be read is checked; their content is git's and ssh's to judge.
+ */
+export const checkGitFiles = (
+  pipeline: Pipeline
+): Effect.Effect<{ readonly errors: ReadonlyArray<string>; readonly warnings: ReadonlyArray<string> }, never, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const warnings: Array<string> = []
+    for (const key of ["passwordFile", "sshKeyFile"] as const) {
+      const file = pipeline.git[key]
+      if (file === undefined) continue
+      const read = yield* Effect.either(fs.access(file, { readable: true }))
+      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read spec.git.${key} ${file}: ${read.left.message}`)
+    }
+    return { errors: [], warnings }
   })

@@ -2,21 +2,25 @@ import { Data } from "effect"
 
 /**
  * Why a target, a watcher file or a repository failed: one short word per family, as metrics
- * (`runner_target_failures_total{reason}`) and logs count them.
+ * (`runner_target_failures_total{reason}`) and logs count them. Listed, so that every family's
+ * series exists from start-up.
  */
-export type FailureReason =
-  | "config"
-  | "registry_auth"
-  | "rate_limited"
-  | "not_found"
-  | "registry"
-  | "no_candidate"
-  | "gate"
-  | "manifest"
-  | "patch"
-  | "git_auth"
-  | "git"
-  | "push"
+export const FAILURE_REASONS = [
+  "config",
+  "registry_auth",
+  "rate_limited",
+  "not_found",
+  "registry",
+  "no_candidate",
+  "gate",
+  "manifest",
+  "patch",
+  "git_auth",
+  "git",
+  "push"
+] as const
+
+export type FailureReason = (typeof FAILURE_REASONS)[number]
 
 /** What a registry or tag store said, as much of it as the pipeline needs. */
 export interface RegistryCause {

@@ -1,6 +1,6 @@
 import { Clock, Effect, Either, Layer, Option } from "effect"
 import { blobOid, type Commit, makeCommit, mergedTree, withFile } from "./fakeObjects.ts"
-import type { Author, Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
+import type { Author, Blob, Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
@@ -220,7 +220,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
       valid.push(filepath.value)
     }
     const tree = tip()?.tree ?? new Map<string, string>()
-    return valid.map((path) => Option.map(Option.fromNullable(tree.get(path)), (text) => ({ oid: blobOid(text), text })))
+    return valid.map((path) => Option.map(Option.fromNullable(tree.get(path)), (text): Blob => ({ oid: blobOid(text), text, kind: "text", size: Buffer.byteLength(text) })))
   })
 
   const listFiles = Effect.fn("FakeGit.listFiles")(function*(path: string) {

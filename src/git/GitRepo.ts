@@ -47,10 +47,17 @@ export interface Listed {
   readonly oid: string
 }
 
+/** What a path at head holds: a regular file of UTF-8 text, a regular file of other bytes, or a symbolic link. */
+export type BlobKind = "text" | "binary" | "symlink"
+
 /** A file's content as UTF-8 text, with the id of its blob (which changes exactly when the content does). */
 export interface Blob {
   readonly oid: string
+  /** The content, a byte-order mark kept, so that writing it back gives the same bytes; "" unless `kind` is "text". */
   readonly text: string
+  readonly kind: BlobKind
+  /** The size in bytes. */
+  readonly size: number
 }
 
 export interface FileChange {
@@ -92,7 +99,10 @@ export interface Checkout {
 }
 
 export interface GitRepoService {
-  /** Clones into `dir` (or reuses the clone already there, fetching), then syncs. */
+  /**
+   * Clones into `dir` (or reuses the clone already there, fetching), then syncs. The caller holds
+   * the clone's lock (`holdCloneLock`), so git lock files found in `dir` are a crash's and are removed.
+   */
   readonly open: (spec: RepoSpec, dir: string) => Effect.Effect<Checkout, GitError>
 }
 

@@ -7,8 +7,11 @@ import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } fro
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync, REMOTE } from "./isoSync.ts"
+import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
+import { clearStaleGitLocks, corruptLooseObjects } from "./cloneRepair.ts"
 import {
+  authFailureOf,
   credentialsOf,
   identPart,
   isHttpRemote,
@@ -16,6 +19,7 @@ import {
   networkBound,
   scrub,
   secretsOf,
+  serverErrOf,
   stageBatch,
   stripUserinfo,
   validPath
@@ -33,9 +37,30 @@ const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
     return bare === true && configured === url
   }).pipe(Effect.orElseSucceed(() => false))
 
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
+/**
+ * Heals a clone kept from an earlier pass, or says it must be cloned again: git's lock files a
+ * crash left are removed (the caller holds the clone's lock), a clone system git made gets the
+ * fetch refspec isomorphic-git needs, and one with a corrupt loose object is given up.
+ */
+const healReused = (spec: RepoSpec, dir: string) =>
+  Effect.gen(function*() {
+    const annotate = Effect.annotateLogs({ repoId: spec.repoId, dir })
+    const locks = yield* clearStaleGitLocks(dir)
+    if (locks.length > 0) yield* Effect.logWarning(`removed lock files left by a crash: ${locks.join(", ")}`).pipe(annotate)
+    const corrupt = yield* corruptLooseObjects(dir)
+    if (corrupt.length > 0) {
+      yield* Effect.logWarning(`corrupt objects ${corrupt.slice(0, 3).join(", ")}: cloning again`).pipe(annotate)
+      return false
+    }
+    const refspec = `remote.${REMOTE}.fetch`
+    yield* Effect.tryPromise(async () => {
+      const configured: unknown = await git.getConfig({ fs, gitdir: dir, path: refspec })
+      if (configured === undefined) await git.setConfig({ fs, gitdir: dir, path: refspec, value: `+refs/heads/*:refs/remotes/${REMOTE}/*` })
+    }).pipe(Effect.ignore)
+    return true
+  })
 
-const utf8 = new TextDecoder()
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 /** Reading at the commit `head` holds, in this process. */
 const inProcessReads = (options: {
@@ -47,6 +72,14 @@ const inProcessReads = (options: {
 }): Pick<Checkout, "readFiles" | "listFiles"> => {
   const { cache, dir, fail, head } = options
 
+  /** The tree-entry mode of `filepath` at commit `oid` (readBlob does not say whether it is a symbolic link). */
+  const entryMode = async (oid: string, filepath: string): Promise<string | undefined> => {
+    const slash = filepath.lastIndexOf("/")
+    const parent = slash === -1 ? {} : { filepath: filepath.slice(0, slash) }
+    const { tree } = await git.readTree({ fs, cache, gitdir: dir, oid, ...parent })
+    return tree.find((entry) => entry.path === filepath.slice(slash + 1))?.mode
+  }
+
   const readFile = (oid: string, path: string) => Effect.gen(function*() {
     const filepath = validPath(path)
     if (Option.isNone(filepath) || filepath.value === "") return yield* fail(`invalid file path "${path}"`)
@@ -54,7 +87,7 @@ const inProcessReads = (options: {
       try: async () => {
         try {
           const { blob, oid: blobOid } = await git.readBlob({ fs, cache, gitdir: dir, oid, filepath: filepath.value })
-          return Option.some({ oid: blobOid, text: utf8.decode(blob) })
+          return Option.some(blobOf(blobOid, blob, await entryMode(oid, filepath.value)))
         } catch (error) {
           // A directory at that path is no file either.
           if (error instanceof Errors.NotFoundError || error instanceof Errors.ObjectTypeError) return Option.none()
@@ -119,6 +152,11 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   if (!isHttpRemote(spec.remote)) return yield* fail("clone", `isomorphic-git speaks only http(s), not ${url}`)
 
   const describe = (error: unknown): string => {
+    const auth = authFailureOf(messageOf(error), url, spec)
+    if (Option.isSome(auth)) return auth.value
+    // A server's refusal as it worded it, without the protocol parser's framing (which may quote our request).
+    const refused = serverErrOf(messageOf(error))
+    if (Option.isSome(refused)) return `${url} refused the request: ${refused.value}`
     if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
     if (error instanceof Error) return `${error.message} (${url})`
     return `${String(error)} (${url})`
@@ -147,7 +185,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     Effect.mapError((error) => error instanceof GitError ? error : fail("clone", `cannot prepare ${dir}: ${error.message}`))
   )
 
-  const reused = yield* isBareCloneOf(dir, url)
+  const reused = (yield* isBareCloneOf(dir, url)) && (yield* healReused(spec, dir))
   if (!reused) {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: url }))
     yield* initialize

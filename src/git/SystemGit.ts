@@ -1,6 +1,7 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
-import { Chunk, Clock, Effect, Either, Encoding, Layer, Option, Ref, Stream } from "effect"
+import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import type { Checkout, CommitInput, GitRepo, PushResult, RepoSpec } from "./GitRepo.ts"
+import { clearStaleGitLocks } from "./cloneRepair.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
@@ -8,6 +9,8 @@ import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
 import { REMOTE, syncOf } from "./systemSync.ts"
 import {
+  authFailureOf,
+  basicAuthOf,
   credentialsOf,
   isHttpRemote,
   isRaceRejection,
@@ -100,13 +103,19 @@ const environment = (spec: RepoSpec, url: string, basicAuth: Option.Option<strin
 const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExecutor): Git => {
   const http = isHttpRemote(spec.remote)
   const url = http ? stripUserinfo(spec.remote) : spec.remote
-  const basicAuth = Option.map(credentialsOf(spec), ({ password, username }) => Encoding.encodeBase64(`${username}:${password}`))
-  const secrets = [...secretsOf(spec), ...Option.toArray(basicAuth)]
+  const basicAuth = Option.map(credentialsOf(spec), basicAuthOf)
+  // The base64 header value is among them: a server may echo it back.
+  const secrets = secretsOf(spec)
   const remote = scrub(spec.remote, secrets)
   const baseEnv = environment(spec, url, basicAuth)
 
+  // A refused login reads as git's failed username prompt: say what it is instead.
   const fail = (operation: Operation, detail: string) =>
-    new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
+    new GitError({
+      repoId: spec.repoId,
+      operation,
+      detail: scrub(Option.getOrElse(authFailureOf(detail, remote, spec), () => detail), secrets)
+    })
 
   const exec: Git["exec"] = (operation, args, options = {}) => {
     const base = Command.make("git", ...args).pipe(Command.env({ ...baseEnv, ...options.env }))
@@ -160,6 +169,8 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
     const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", dir])
     if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
+    // Fetches name their refspecs; this one is for the built-in client, should it take the clone over.
+    yield* git.gitIn("clone", ["config", `remote.${REMOTE}.fetch`, `+refs/heads/*:refs/remotes/${REMOTE}/*`])
   })
 
 /** Reading at the commit `head` holds. */
@@ -176,10 +187,15 @@ const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | 
     }
     if (valid.length === 0) return []
     const oid = yield* Ref.get(head)
-    const out = yield* git.exec("read", [`--git-dir=${dir}`, "cat-file", "--batch"], {
-      stdin: valid.map((path) => `${oid}:${path}\n`).join("")
-    })
-    const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length) : undefined
+    // cat-file does not tell a symbolic link from a file; ls-tree gives each entry's mode.
+    const [out, listed] = yield* Effect.all([
+      git.exec("read", [`--git-dir=${dir}`, "cat-file", "--batch"], {
+        stdin: valid.map((path) => `${oid}:${path}\n`).join("")
+      }),
+      git.gitIn("read", ["ls-tree", "-z", oid, "--", ...new Set(valid)])
+    ], { concurrency: "unbounded" })
+    const modes = new Map(parseLsTree(listed).map((entry) => [entry.path, entry.mode]))
+    const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length, (i) => modes.get(valid[i] ?? "")) : undefined
     if (answers === undefined) return yield* fail("read", `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
     return answers
   })
@@ -270,6 +286,12 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
   if (!(yield* isBareClone(git, files))) {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: git.remote }))
     yield* initialize(git, files)
+  } else {
+    // The caller holds the clone's lock: git's lock files here were left by a process killed mid-write.
+    const locks = yield* clearStaleGitLocks(dir)
+    if (locks.length > 0) {
+      yield* Effect.logWarning(`removed lock files left by a crash: ${locks.join(", ")}`).pipe(Effect.annotateLogs({ repoId: spec.repoId, dir }))
+    }
   }
 
   const head = yield* Ref.make("")

@@ -30,8 +30,8 @@ const writeKey = (secret: Redacted.Redacted<string>, dataDir: string) =>
 
 /**
  * The git credentials of a pipeline, once per pass for all its repositories: the password file
- * read then (so rotation needs no restart), Piped's inline password with the configured username
- * (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
+ * read then (so rotation needs no restart), and Piped's inline password, each sent for the
+ * configured username (as Piped sends it), and Piped's inline ssh key written to the data dir, readable by its owner
  * only, under a name taken from its content; when a repository is reached over ssh, the ssh
  * config and known-hosts file it is reached with (see `sshSettings`). A failure is what each
  * repository fails with.
@@ -47,7 +47,9 @@ export const gitAccess = (
       ? undefined
       : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
     const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
-    const username = git.password === undefined ? Option.none() : Option.some(git.username)
+    // One user for both sources of the password, as Piped sends it; hosts that check only the token
+    // (GitHub, GitLab) take any non-empty name, and the URL's own user still wins.
+    const username = Option.some(git.username)
     const sshKeyFile = git.sshKey === undefined ? Option.fromNullable(git.sshKeyFile) : Option.some(yield* writeKey(git.sshKey, dataDir))
     // The signing key is read, and refused when unusable, before any repository is touched.
     const signing = git.signingKeyFile === undefined ? {} : { signer: yield* loadSigner(git.signingKeyFile, git.signingFormat ?? "ssh") }

@@ -4,6 +4,23 @@ import { identPart, type Staged } from "./remote.ts"
 
 const utf8 = new TextDecoder()
 
+// Fatal: a file that is not UTF-8 must not come back with its bytes replaced, to be written so.
+// ignoreBOM keeps a byte-order mark in the text, so that it is written back too.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/** The mode git gives a symbolic link. */
+export const SYMLINK_MODE = "120000"
+
+/** A blob read at a path with this tree-entry mode: its text when it is a regular file of UTF-8. */
+export const blobOf = (oid: string, bytes: Uint8Array, mode: string | undefined): Blob => {
+  if (mode === SYMLINK_MODE) return { oid, text: "", kind: "symlink", size: bytes.length }
+  try {
+    return { oid, text: strictUtf8.decode(bytes), kind: "text", size: bytes.length }
+  } catch {
+    return { oid, text: "", kind: "binary", size: bytes.length }
+  }
+}
+
 /** One `ls-tree -z` record: "<mode> <type> <oid>\t<path>". */
 export const parseLsTree = (output: string) =>
   output
@@ -18,9 +35,14 @@ export const parseLsTree = (output: string) =>
 
 /**
  * The answers of `git cat-file --batch` to `count` requests, in order: a blob, or None for a
- * missing path or one that names a tree. Undefined if the output is cut short.
+ * missing path or one that names a tree. `modeOf` gives the tree-entry mode of the i-th request's
+ * path (cat-file does not say it). Undefined if the output is cut short.
  */
-export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray<Option.Option<Blob>> | undefined => {
+export const parseCatFileBatch = (
+  out: Uint8Array,
+  count: number,
+  modeOf: (index: number) => string | undefined = () => undefined
+): ReadonlyArray<Option.Option<Blob>> | undefined => {
   const answers: Array<Option.Option<Blob>> = []
   let at = 0
   while (answers.length < count) {
@@ -36,7 +58,8 @@ export const parseCatFileBatch = (out: Uint8Array, count: number): ReadonlyArray
     const end = eol + 1 + Number(header[3])
     if (end > out.length) return undefined
     const oid = header[1] ?? ""
-    answers.push(header[2] === "blob" ? Option.some({ oid, text: utf8.decode(out.subarray(eol + 1, end)) }) : Option.none())
+    const index = answers.length
+    answers.push(header[2] === "blob" ? Option.some(blobOf(oid, out.subarray(eol + 1, end), modeOf(index))) : Option.none())
     // Each object is followed by a newline.
     at = end + 1
   }

@@ -1,4 +1,4 @@
-import { Duration, Effect, Either, Option, Redacted } from "effect"
+import { Duration, Effect, Either, Encoding, Option, Redacted } from "effect"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { CommitInput, GitError, RepoSpec } from "./GitRepo.ts"
 
@@ -79,8 +79,9 @@ const percentDecode = (s: string): string => {
 }
 
 /**
- * Username and password for http(s): URL userinfo first, then the password file; "git" when only
- * a password is known. None for other remotes, whose credentials are ssh's.
+ * Username and password for http(s): URL userinfo first, then the password (file or inline) for
+ * `spec.git.username` (Piped's "piped" when the config names nobody), "git" when the spec has no
+ * username at all. None for other remotes, whose credentials are ssh's.
  */
 export const credentialsOf = (
   spec: RepoSpec
@@ -108,18 +109,51 @@ export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   return out
 }
 
-/** Every secret a remote spec carries: the password and the URL's password (decoded and raw). */
+/** The `Authorization: Basic` value both backends send for these credentials. */
+export const basicAuthOf = (credentials: { readonly username: string; readonly password: string }): string =>
+  Encoding.encodeBase64(`${credentials.username}:${credentials.password}`)
+
+/**
+ * Every secret a remote spec carries: the password, the URL's password (decoded and raw), and the
+ * base64 `user:password` a server may echo back from the Authorization header.
+ */
 export const secretsOf = (spec: RepoSpec): ReadonlyArray<string> => {
   const secrets: Array<string> = []
   if (Option.isSome(spec.password)) secrets.push(Redacted.value(spec.password.value))
   const raw = userinfoOf(spec.remote)?.password
   if (raw !== undefined) secrets.push(raw, percentDecode(raw))
+  for (const credentials of Option.toArray(credentialsOf(spec))) {
+    const basic = basicAuthOf(credentials)
+    // Unpadded too: a server may print the value without its trailing "=".
+    secrets.push(basic, basic.replace(/=+$/, ""))
+  }
   return secrets
 }
 
-/** Rejections that mean "the remote moved on" (fetch, rebuild and try again), as opposed to a refusal. */
+/**
+ * Rejections that mean "the remote moved on" (fetch, rebuild and try again), as opposed to a refusal.
+ * "failed to update ref" is what receive-pack reports when the ref moved between its advertisement
+ * and the update (the "cannot lock ref ... but expected" behind it reaches only system git's stderr).
+ */
 export const isRaceRejection = (text: string): boolean =>
-  /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to lock/i.test(text)
+  /non-fast-forward|fetch first|stale info|cannot lock ref|incorrect old value|failed to lock|failed to update ref/i.test(text)
+
+/**
+ * A refused login, as either backend words it (system git asks for a username it may not prompt
+ * for when the server refuses the one it sent), said as what it is; None for any other failure.
+ */
+export const authFailureOf = (text: string, remote: string, spec: RepoSpec): Option.Option<string> => {
+  if (!/could not read (username|password)|authentication failed|HTTP Error: 401|returned error: 401/i.test(text)) return Option.none()
+  return Option.some(
+    Option.isSome(credentialsOf(spec))
+      ? `authentication failed for ${remote} (check spec.git.passwordFile / the token)`
+      : `${remote} asks for credentials and none are configured (set spec.git.passwordFile)`
+  )
+}
+
+/** A server's pkt-line `ERR` answer (git's way to refuse a request), the text after `ERR`; None without one. */
+export const serverErrOf = (text: string): Option.Option<string> =>
+  Option.fromNullable(/(?:^|[^A-Za-z])ERR ([^\n"]*)/.exec(text)?.[1]?.trim())
 
 /** A tree path normalised ("" is the root), or None when `repoPathParts` refuses it. */
 export const validPath = (path: string): Option.Option<string> =>

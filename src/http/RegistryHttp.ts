@@ -1,9 +1,11 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { Clock, Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { authorizationSecrets } from "../domain/foreignText.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
 import { registryRequests } from "../metrics.ts"
+import { ACCEPT_ENCODING, readBody, UnreadableBody } from "./body.ts"
 import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
 
 /** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
@@ -59,9 +61,13 @@ export class RegistryHttp extends Context.Tag("RegistryHttp")<
 const MAX_RETRY_AFTER = Duration.seconds(60)
 const MAX_REDIRECTS = 5
 
-/** A failure worth another attempt; turned into a RegistryError once the retries are spent. */
+/**
+ * A failed attempt, turned into a RegistryError once the retries are spent. All kinds but
+ * Protocol are transient; an answer we refused to read (too big, badly encoded) comes back the
+ * same on every attempt, and a bomb would be inflated again each time.
+ */
 class Transient extends Data.TaggedError("Transient")<{
-  readonly kind: "Transport" | "Server" | "RateLimited"
+  readonly kind: "Transport" | "Server" | "RateLimited" | "Protocol"
   readonly status?: number
   readonly detail: string
   readonly retryAfter: Option.Option<Duration.Duration>
@@ -73,6 +79,7 @@ const transientRetry = Schedule.exponential("200 millis").pipe(Schedule.jittered
 /** Like transientRetry, but a 429 waits what its `Retry-After` asks (capped), or at least a second. */
 const requestRetry = transientRetry.pipe(
   Schedule.intersect(Schedule.identity<Transient>()),
+  Schedule.whileInput((failure: Transient) => failure.kind !== "Protocol"),
   Schedule.modifyDelay(([, failure], delay) =>
     failure.kind === "RateLimited"
       ? Option.getOrElse(failure.retryAfter, () => Duration.max(delay, Duration.seconds(1)))
@@ -121,6 +128,9 @@ const describeHttpError = (error: HttpClientError.HttpClientError, timeout: Dura
   return cause instanceof Error ? cause.message : error.message
 }
 
+const isUnreadableBody = (error: HttpClientError.HttpClientError): boolean =>
+  error._tag === "RequestError" && error.cause instanceof UnreadableBody
+
 /** Where a redirect goes, and whether credentials may follow it (only to the same origin). */
 export const redirectTarget = (from: string, location: string): Option.Option<{ url: string; sameOrigin: boolean }> => {
   try {
@@ -131,6 +141,9 @@ export const redirectTarget = (from: string, location: string): Option.Option<{ 
     return Option.none()
   }
 }
+
+const sentSecrets = (request: Outgoing): ReadonlyArray<string> =>
+  Object.entries(request.headers).flatMap(([name, value]) => (name.toLowerCase() === "authorization" ? authorizationSecrets(value) : []))
 
 const withoutAuthorization = (headers: Readonly<Record<string, string>>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"))
@@ -147,13 +160,16 @@ const exchangeWith = (target: Target, timeout: Duration.Duration) => {
     ...(target.insecure ? { rejectUnauthorized: false } : {}),
     ...Option.match(target.caCert, { onNone: () => ({}), onSome: (ca) => ({ ca }) }),
   }
-  const init: BunFetchRequestInit = { redirect: "manual", ...(Object.keys(tls).length > 0 ? { tls } : {}) }
+  // The body is inflated by readBody, not by Bun (see body.ts).
+  const init: BunFetchRequestInit = { redirect: "manual", decompress: false, ...(Object.keys(tls).length > 0 ? { tls } : {}) }
   let body = new Uint8Array(0)
   const fetchWithDeadline = async (input: string | URL | Request, options?: RequestInit) => {
     const deadline = AbortSignal.timeout(Duration.toMillis(timeout))
     const signal = options?.signal ? AbortSignal.any([options.signal, deadline]) : deadline
-    const response = await globalThis.fetch(input, { ...options, ...init, signal })
-    body = new Uint8Array(await response.arrayBuffer())
+    const headers = new Headers(options?.headers)
+    if (!headers.has("accept-encoding")) headers.set("accept-encoding", ACCEPT_ENCODING)
+    const response = await globalThis.fetch(input, { ...options, ...init, headers, signal })
+    body = await readBody(response)
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
   return {
@@ -187,7 +203,7 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
         Effect.mapError(
           (error) =>
             new Transient({
-              kind: "Transport",
+              kind: isUnreadableBody(error) ? "Protocol" : "Transport",
               detail: `${method} ${safeUrl(url)}: ${describeHttpError(error, timeout)}`,
               retryAfter: Option.none(),
             }),
@@ -232,7 +248,8 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
     const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> =>
       once(target, current).pipe(
         Effect.retry(requestRetry),
-        Effect.mapError((failure) => fail(failure.kind, failure.detail, failure.status)),
+        // A server may echo the Authorization header it was sent in its error message.
+        Effect.mapError((failure) => registryError(target, sentSecrets(current))(failure.kind, failure.detail, failure.status)),
         Effect.flatMap((reply) => {
           const location = reply.headers["location"]
           if (reply.status < 300 || reply.status >= 400 || reply.status === 304 || location === undefined) return Effect.succeed(reply)

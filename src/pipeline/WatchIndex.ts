@@ -32,6 +32,8 @@ export class WatchIndex extends Context.Tag("WatchIndex")<
     readonly passCompleted: (pipeline: string) => Effect.Effect<void>
     /** How many distinct pipelines have completed a pass. */
     readonly completedPipelines: Effect.Effect<number>
+    /** How many distinct images the recorded watches name. */
+    readonly watchedImages: Effect.Effect<number>
   }
 >() {
   static readonly layer = Layer.effect(
@@ -45,7 +47,8 @@ export class WatchIndex extends Context.Tag("WatchIndex")<
         find: (image) => all.pipe(Effect.map((ws) => ws.filter((w) => imageName(w.image) === imageName(image)))),
         findByRepository: (repository) => all.pipe(Effect.map((ws) => ws.filter((w) => w.image.repository === repository))),
         passCompleted: (pipeline) => Ref.update(state, (s) => ({ ...s, passed: new Set(s.passed).add(pipeline) })),
-        completedPipelines: Ref.get(state).pipe(Effect.map((s) => s.passed.size))
+        completedPipelines: Ref.get(state).pipe(Effect.map((s) => s.passed.size)),
+        watchedImages: all.pipe(Effect.map((ws) => new Set(ws.map((w) => imageName(w.image))).size))
       }
     })
   )

@@ -1,10 +1,11 @@
-import { Path } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import { Duration, Effect, Either, Metric } from "effect"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { ConfigFailure, failureReason, GitFailure, type ScopeFailureCause } from "../domain/failures.ts"
 import { type GitAccess, workDir } from "../git/access.ts"
+import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
-import { targetFailures, targetUpdatesTotal } from "../metrics.ts"
+import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
 import { commitChanges, planCommits } from "./commit.ts"
 import { fetchListings } from "./fetch.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
@@ -76,7 +77,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const author = { name: pipeline.git.username, email: pipeline.git.email }
     const commits = planCommits(patched.changes, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
     const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
-    yield* pushCommits(checkout).pipe(stage(repo, "push"))
+    yield* pushCommits(checkout).pipe(timedGit("push"), stage(repo, "push"))
     const pushBranch = watchedRepo?.pushBranch
     // Without a push branch, reports read as they always have.
     const onBranch = pushBranch === undefined ? {} : { branch: pushBranch }
@@ -93,6 +94,8 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     yield* Effect.logInfo(`pushed ${oids.length} commit(s) to ${branch}`).pipe(Effect.annotateLogs({ repo: repo.repoId, branch }))
     return done(reports)
   })
+
+const timedGit = (operation: "clone" | "fetch" | "push") => Metric.trackDurationWith(gitOperationSeconds(operation), Duration.toSeconds)
 
 /** What a repository's failure to clone, fetch, read, commit or push is reported as. */
 const gitFailure = (e: GitError | PushRejected): GitFailure =>
@@ -128,9 +131,15 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   const finish = (report: PassReport) => countFailures(pipeline, repo, report).pipe(Effect.as(report))
   if (Either.isLeft(access)) return yield* finish(scopeFailure(access.left))
   const dir = workDir(path, options.dataDir, pipeline, repo)
+  // One pass at a time in a clone, across runners sharing the data dir, held until the push is done.
+  const locked = yield* holdCloneLock(repo.repoId, dir).pipe(Effect.either)
+  if (Either.isLeft(locked)) return yield* finish(scopeFailure(gitFailure(locked.left)))
   const pushBranch = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)?.pushBranch
   const spec = { repoId: repo.repoId, remote: repo.remote, branch: repo.branch, pushBranch, ...access.right }
-  const opened = yield* git.open(spec, dir).pipe(stage(repo, "open"), Effect.either)
+  // Opening clones when there is no clone to reuse yet (the directory may exist, empty), and fetches into it otherwise.
+  const reused = yield* (yield* FileSystem.FileSystem).exists(`${dir}/HEAD`).pipe(Effect.orElseSucceed(() => false))
+  const opening = reused ? "fetch" : "clone"
+  const opened = yield* git.open(spec, dir).pipe(timedGit(opening), stage(repo, "open"), Effect.either)
   if (Either.isLeft(opened)) return yield* finish(scopeFailure(gitFailure(opened.left)))
   const checkout = opened.right
 
@@ -139,11 +148,12 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   const cache = yield* loadParseCache(cacheFile)
   let first = true
   const run = Effect.suspend(() => {
-    const sync: Effect.Effect<unknown, GitError> = first ? Effect.void : checkout.sync
+    // Every attempt after the first follows a rejected push.
+    const sync: Effect.Effect<unknown, GitError> = first ? Effect.void : Metric.increment(pushRetries).pipe(Effect.zipRight(checkout.sync.pipe(timedGit("fetch"))))
     first = false
     return sync.pipe(Effect.zipRight(attempt(pipeline, repo, checkout, cache, options)))
   })
   const result = yield* retryOnRejectedPush(repo.repoId, run).pipe(Effect.either)
   yield* saveParseCache(cacheFile, cache)
   return yield* finish(Either.isRight(result) ? result.right : scopeFailure(gitFailure(result.left)))
-})
+}, Effect.scoped)

@@ -1,5 +1,6 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
+import { oneLine } from "../domain/foreignText.ts"
 import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { type Explanation, formatExplanation } from "../policy/explain.ts"
 
@@ -123,17 +124,21 @@ export interface ReportLine {
 
 const familyOf = (failure: TargetFailure) => ({ reason: failureReason(failure), transient: isTransient(failure) })
 
-/** The report line by line: one per target, one per failed watcher file or repository, then the counts. */
+/**
+ * The report line by line: one per target, one per failed watcher file or repository, then the
+ * counts. Each line is one line: a registry's message or a file's path with a line break or a
+ * terminal escape in it would otherwise forge lines of the report or of the log.
+ */
 export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
   const lines: Array<ReportLine> = []
   for (const t of report.targets) {
     const move =
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
     const gated = t.gateNotes === undefined ? "" : `; ${t.gateNotes.join("; ")}`
-    const text = `${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${gated}${tagCounts(t)}`
+    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${gated}${tagCounts(t)}`)
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
-  for (const f of report.failures) lines.push({ text: `${f.scope}  failed: ${f.failure.message}`, failure: familyOf(f.failure) })
+  for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const extra = ([["held", count("Held")], ["left alone", count("LeftAlone")]] as const).flatMap(([what, n]) => (n === 0 ? [] : [`, ${n} ${what}`]))

@@ -1,23 +1,16 @@
-import { Chunk, Clock, Duration, Effect, Fiber, Metric, Option, Ref, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Ref, Schedule, Stream } from "effect"
+import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
-import { lastPassSuccess, passDuration, passesTotal } from "../metrics.ts"
 import { gitAccess } from "../git/access.ts"
+import { targetFields } from "./events.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
+import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
 import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
 import { Triggers } from "./Triggers.ts"
 import { WatchIndex } from "./WatchIndex.ts"
 
 /** Repositories handled at once; each is mostly waiting on its git server. */
 const REPO_CONCURRENCY = 4
-
-const recordPass = (pipeline: Pipeline, report: PassReport, took: Duration.Duration) =>
-  Effect.gen(function* () {
-    const failed = passFailed(report)
-    const tagged = <T, I, O>(metric: Metric.Metric<T, I, O>) => Metric.tagged(metric, "pipeline", pipeline.name)
-    yield* Metric.increment(Metric.tagged(tagged(passesTotal), "result", failed ? "failure" : "success"))
-    yield* Metric.update(tagged(passDuration), Duration.toSeconds(took))
-    if (!failed) yield* Metric.set(tagged(lastPassSuccess), (yield* Clock.currentTimeMillis) / 1000)
-  })
 
 /**
  * One pass over the repositories of a pipeline (all of them, or only those named in `repoIds`),
@@ -27,7 +20,7 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
   Effect.flatMap(gitAccess(pipeline.git, options.dataDir, pipeline.repositories), (access) =>
     Effect.forEach(
       pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)),
-      (repo) => repoPass(pipeline, repo, options, access),
+      (repo) => repoPass(pipeline, repo, options, access).pipe(Effect.tap((report) => recordTargets(pipeline, repo, report))),
       { concurrency: REPO_CONCURRENCY }
     )
   ).pipe(
@@ -50,10 +43,14 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
     Effect.zipRight(
       Effect.forEach(
         reportLines(report),
-        // A failed target's line carries its failure family, for log queries as for metrics, and
+        // The report's first lines are its targets', in order: each is one event with the target's
+        // fields. A failed line carries its failure family, for log queries as for metrics, and
         // whether the next pass may succeed by itself (rate limits, timeouts) or needs a person.
-        ({ failure, text }) =>
-          failure === undefined ? log(text) : log(text).pipe(Effect.annotateLogs({ reason: failure.reason, transient: failure.transient })),
+        ({ failure, text }, i) => {
+          const target = report.targets[i]
+          const fields = target !== undefined ? targetFields(target) : failure === undefined ? {} : { ...failure, outcome: "failed" }
+          return log(text).pipe(Effect.annotateLogs(fields))
+        },
         { discard: true }
       )
     ),
@@ -71,12 +68,20 @@ const STOP_POLL = Duration.millis(100)
  * Tag listings are refreshed at most once per provider interval by the fetch stage's cache.
  * Passes of one pipeline never overlap: they share its working copies.
  *
+ * Each config `reloads` brings takes over from the running one: its pipelines' schedules start
+ * afresh (a first pass at once), and a pass of the old config still in flight finishes first.
+ *
  * Interrupted (SIGTERM), it takes no more work and waits up to `grace` for the passes in flight,
  * then abandons them. Abandoning is safe: commits are written whole into the local clone, which
  * the next pass resets to the remote tip, and a push either lands whole or not at all. Passes run
  * detached from the stream so that its interruption does not reach them before the grace period.
  */
-export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions, grace: Duration.Duration = STOP_GRACE) =>
+export const runForever = <R = never>(
+  pipelines: ReadonlyArray<Pipeline>,
+  options: PassOptions,
+  grace: Duration.Duration = STOP_GRACE,
+  reloads: Stream.Stream<ReadonlyArray<Pipeline>, never, R> = Stream.empty
+) =>
   Effect.gen(function* () {
     const triggers = yield* Triggers
     const index = yield* WatchIndex
@@ -100,6 +105,13 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
       if (!(yield* finished)) yield* Effect.logWarning("stopping: abandoning the pass in flight; the next start begins again from the remote tip")
       yield* Fiber.interruptAll(fibers)
     })
+    // By pipeline name, across reloads: a pass of the old config and the first of the new share working copies.
+    const locks = new Map<string, Effect.Semaphore>()
+    const lockOf = (name: string) => {
+      const lock = locks.get(name) ?? Effect.unsafeMakeSemaphore(1)
+      locks.set(name, lock)
+      return lock
+    }
     const perPipeline = (pipeline: Pipeline) => {
       const ticks = Stream.fromSchedule(Schedule.spaced(pipeline.checkInterval)).pipe(
         Stream.prepend(Chunk.of(0)),
@@ -108,7 +120,7 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
       return Stream.merge(ticks, triggers.of(pipeline.name)).pipe(
         Stream.mapEffect((repoIds) =>
           detached(
-            pipelinePass(pipeline, options, repoIds).pipe(
+            lockOf(pipeline.name).withPermits(1)(pipelinePass(pipeline, options, repoIds)).pipe(
               Effect.flatMap((report) => logPass(pipeline, report)),
               // One bad pass is logged and the next tick tries again; the service never dies of it.
               Effect.catchAllCause((cause) =>
@@ -122,8 +134,41 @@ export const runForever = (pipelines: ReadonlyArray<Pipeline>, options: PassOpti
         )
       )
     }
-    yield* Stream.mergeAll(pipelines.map(perPipeline), { concurrency: "unbounded" }).pipe(
+    const generation = (current: ReadonlyArray<Pipeline>) =>
+      Stream.fromEffect(registerSeries(current)).pipe(
+        Stream.drain,
+        Stream.concat(Stream.mergeAll(current.map(perPipeline), { concurrency: "unbounded" }))
+      )
+    yield* Stream.concat(Stream.make(pipelines), reloads).pipe(
+      Stream.flatMap(generation, { switch: true }),
       Stream.runDrain,
       Effect.onInterrupt(() => drain)
     )
   })
+
+/**
+ * The configs a reload signal (SIGHUP) brings, one per signal that loads: a config that does not
+ * load is logged, each problem with its file, line and key, and the running one stays.
+ */
+export const reloadedConfigs = <R>(signals: Stream.Stream<void>, load: Effect.Effect<ReadonlyArray<Pipeline>, ConfigErrors, R>) =>
+  signals.pipe(
+    Stream.mapEffect(() =>
+      Effect.either(load).pipe(
+        Effect.tap(
+          Either.match({
+            onLeft: (invalid) =>
+              Effect.forEach(
+                invalid.errors,
+                (e) =>
+                  Effect.logError(`config reload refused: ${e.display}`).pipe(
+                    Effect.annotateLogs({ file: e.file, ...(e.line === undefined ? {} : { line: e.line }), key: e.path })
+                  ),
+                { discard: true }
+              ).pipe(Effect.zipRight(Effect.logWarning("config reload refused: the running config stays"))),
+            onRight: (loaded) => Effect.logInfo(`config reloaded: ${loaded.length} pipeline(s), passing now`)
+          })
+        )
+      )
+    ),
+    Stream.filterMap(Either.getRight)
+  )

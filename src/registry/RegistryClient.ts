@@ -1,11 +1,13 @@
 import type { HttpClient } from "@effect/platform"
 import { Clock, Context, Effect, Either, Encoding, Layer, Option, Redacted, Ref, type Schema } from "effect"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
+import { authorizationSecrets } from "../domain/foreignText.ts"
 import { isValidTag, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
-import { type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "../http/RegistryHttp.ts"
+import { type Outgoing, type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
+import { type Auth, basicAuthorization, credentialsSecrets, keep, type Session, withoutScope } from "./session.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
 import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, parseNextLink, pickPlatform, TagList, tagInfos } from "./distribution.ts"
 import type { RegistryEndpoint } from "./endpoint.ts"
@@ -50,32 +52,17 @@ const REFERRERS_INDEX = "application/vnd.oci.image.index.v1+json"
 /** Statuses of a registry without the referrers API: distribution 2.8 answers 404, others 400, 405 or 406. */
 const NO_REFERRERS_API = new Set([400, 404, 405, 406])
 
-type Auth =
-  | { readonly _tag: "Anonymous" }
-  | { readonly _tag: "Basic"; readonly credentials: RegistryCredentials }
-  | { readonly _tag: "Bearer"; readonly challenge: Challenge }
-
-const withoutScope = (params: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(params).filter(([name]) => name !== "scope" && name !== "error"))
-
-const basicAuthorization = (credentials: RegistryCredentials): string =>
-  `Basic ${Encoding.encodeBase64(`${credentials.username}:${Redacted.value(credentials.password)}`)}`
-
-/** The state of one operation's conversation with a registry, carried from request to request. */
-interface Session {
-  readonly endpoint: RegistryEndpoint
-  readonly auth: Ref.Ref<Auth>
-  readonly credentials: Ref.Ref<Option.Option<RegistryCredentials>>
-  /** Whether `renewCredentials` has been used: once per operation, so a wrong password fails fast. */
-  readonly renewed: Ref.Ref<boolean>
-}
-
 const make = Effect.gen(function* () {
   const http = yield* RegistryHttp
   const tokens = yield* makeTokenCache
 
-  const fail = (endpoint: RegistryEndpoint, reason: RegistryError["reason"], detail: string, status?: number) =>
-    registryError(endpoint)(reason, detail, status)
+  /** An error of an operation: scrubbed of the session's secrets when there is a session. */
+  const fail = (at: RegistryEndpoint | Session, reason: RegistryError["reason"], detail: string, status?: number) =>
+    "secrets" in at ? registryError(at.endpoint, at.secrets)(reason, detail, status) : registryError(at)(reason, detail, status)
+
+  /** RegistryHttp knows only the request's own secrets; the session's others are cut from its errors too. */
+  const send = (s: Session, request: Outgoing) =>
+    http.send(s.endpoint, request).pipe(Effect.mapError((error) => fail(s, error.reason, error.detail, error.status)))
 
   // How each registry asked to authenticate, so that a session for another repository starts
   // with a token instead of paying an anonymous request and its 401 first.
@@ -98,6 +85,7 @@ const make = Effect.gen(function* () {
       auth: Ref.unsafeMake<Auth>(known.get(schemeKey(endpoint)) ?? { _tag: "Anonymous" }),
       credentials: Ref.unsafeMake(endpoint.credentials),
       renewed: Ref.unsafeMake(false),
+      secrets: new Set(credentialsSecrets(endpoint.credentials)),
     }))
 
   /** Swaps in fresh credentials after a rejection; false when there is nothing fresh to try. */
@@ -106,6 +94,7 @@ const make = Effect.gen(function* () {
       if (Option.isNone(s.endpoint.renewCredentials) || (yield* Ref.get(s.renewed))) return false
       yield* Ref.set(s.renewed, true)
       const fresh = yield* s.endpoint.renewCredentials.value
+      keep(s, credentialsSecrets(fresh))
       yield* Ref.set(s.credentials, fresh)
       return true
     })
@@ -115,14 +104,14 @@ const make = Effect.gen(function* () {
 
   const fetchToken = Effect.fn("RegistryClient.fetchToken")(function* (s: Session, challenge: Challenge) {
     const endpoint = s.endpoint
-    const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository), (detail) => fail(endpoint, "Protocol", detail))
+    const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository), (detail) => fail(s, "Protocol", detail))
     const credentials = yield* Ref.get(s.credentials)
     // Credentials go to the token service the registry named, and to nothing else.
     const headers: Record<string, string> = Option.match(credentials, {
       onNone: () => ({ accept: "application/json" }),
       onSome: (c) => ({ accept: "application/json", authorization: basicAuthorization(c) }),
     })
-    const reply = yield* http.send(endpoint, { method: "GET", url: url.href, headers })
+    const reply = yield* send(s, { method: "GET", url: url.href, headers })
     if (reply.status === 401 || reply.status === 403) {
       return yield* fail(endpoint, "Auth", `token service ${url.host} refused ${who(credentials, "anonymous access")}`, reply.status)
     }
@@ -130,9 +119,11 @@ const make = Effect.gen(function* () {
       return yield* fail(endpoint, "Protocol", `token service ${url.host} answered ${reply.status}`, reply.status)
     }
     const now = yield* Clock.currentTimeMillis
-    return yield* Either.mapLeft(parseTokenResponse(text(reply), now), (detail) =>
-      fail(endpoint, "Protocol", `token service ${url.host}: ${detail}`),
+    const token = yield* Either.mapLeft(parseTokenResponse(text(reply), now), (detail) =>
+      fail(s, "Protocol", `token service ${url.host}: ${detail}`),
     )
+    keep(s, [Redacted.value(token.token)])
+    return token
   })
 
   const bearerKey = (s: Session, challenge: Challenge) =>
@@ -172,11 +163,11 @@ const make = Effect.gen(function* () {
       if (challenges.some((challenge) => challenge.scheme === "basic")) {
         const credentials = yield* Ref.get(s.credentials)
         if (Option.isSome(credentials)) return { _tag: "Basic", credentials: credentials.value } as const
-        return yield* fail(s.endpoint, "Auth", "the registry requires a username and password, none are configured", 401)
+        return yield* fail(s, "Auth", "the registry requires a username and password, none are configured", 401)
       }
       const offered = challenges.map((challenge) => challenge.scheme).join(", ")
       return yield* fail(
-        s.endpoint,
+        s,
         "Auth",
         offered === "" ? "401 without a WWW-Authenticate challenge" : `unsupported auth scheme(s): ${offered}`,
         401,
@@ -194,11 +185,12 @@ const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const auth = yield* Ref.get(s.auth)
         const header = yield* authorization(s, auth)
+        if (Option.isSome(header)) keep(s, authorizationSecrets(header.value))
         const headers = Option.match(header, {
           onNone: () => ({ accept }),
           onSome: (value) => ({ accept, authorization: value }),
         })
-        const reply = yield* http.send(endpoint, { method, url, headers })
+        const reply = yield* send(s, { method, url, headers })
         if (reply.status !== 401) return reply
         const challenges = parseWwwAuthenticate(reply.headers["www-authenticate"] ?? "")
         switch (auth._tag) {
@@ -234,25 +226,25 @@ const make = Effect.gen(function* () {
   }
 
   /** Maps the statuses left after auth and retries to errors. */
-  const checkStatus = (endpoint: RegistryEndpoint, reply: Reply, what: string): Effect.Effect<Reply, RegistryError> => {
+  const checkStatus = (s: Session, reply: Reply, what: string): Effect.Effect<Reply, RegistryError> => {
     if (reply.status === 200) return Effect.succeed(reply)
     const message = registryMessage(text(reply))
     if (reply.status === 404) {
-      return Effect.fail(fail(endpoint, "NotFound", Option.getOrElse(message, () => `${what} does not exist`), 404))
+      return Effect.fail(fail(s, "NotFound", Option.getOrElse(message, () => `${what} does not exist`), 404))
     }
     if (reply.status === 403) {
-      return Effect.fail(fail(endpoint, "Auth", Option.getOrElse(message, () => `access to ${what} denied`), 403))
+      return Effect.fail(fail(s, "Auth", Option.getOrElse(message, () => `access to ${what} denied`), 403))
     }
     return Effect.fail(
-      fail(endpoint, "Protocol", Option.getOrElse(message, () => `unexpected status for ${what}`), reply.status),
+      fail(s, "Protocol", Option.getOrElse(message, () => `unexpected status for ${what}`), reply.status),
     )
   }
 
   const getChecked = (s: Session, method: "GET" | "HEAD", url: string, accept: string, what: string) =>
-    authorizedRequest(s, method, url, accept).pipe(Effect.flatMap((reply) => checkStatus(s.endpoint, reply, what)))
+    authorizedRequest(s, method, url, accept).pipe(Effect.flatMap((reply) => checkStatus(s, reply, what)))
 
-  const decode = <A, I>(endpoint: RegistryEndpoint, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
-    decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(endpoint, "Protocol", `${what} is not valid: ${why}`)))
+  const decode = <A, I>(s: Session, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
+    decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(s, "Protocol", `${what} is not valid: ${why}`)))
 
   const listTags = (endpoint: RegistryEndpoint) => Effect.gen(function* () {
     const s = yield* session(endpoint)
@@ -261,9 +253,9 @@ const make = Effect.gen(function* () {
     const seen = new Set([url])
     for (;;) {
       const reply = yield* getChecked(s, "GET", url, "application/json", "the tag list")
-      const list = yield* decode(endpoint, TagList, reply, "tag list")
+      const list = yield* decode(s, TagList, reply, "tag list")
       tags.push(...tagInfos(list))
-      const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(endpoint, "Protocol", detail))
+      const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(s, "Protocol", detail))
       if (Option.isNone(next)) return tags
       if (seen.has(next.value)) return yield* fail(endpoint, "Protocol", `tag list pages loop back to ${safeUrl(next.value)}`)
       if (seen.size >= MAX_PAGES) return yield* fail(endpoint, "Protocol", `tag list has more than ${MAX_PAGES} pages`)
@@ -294,17 +286,17 @@ const make = Effect.gen(function* () {
     yield* checkTag(endpoint, tag)
     const s = yield* session(endpoint)
     const what = `tag ${tag}`
-    const top = yield* decode(endpoint, Manifest, yield* getChecked(s, "GET", manifestUrl(endpoint, tag), MANIFEST_ACCEPT, what), `manifest of ${what}`)
+    const top = yield* decode(s, Manifest, yield* getChecked(s, "GET", manifestUrl(endpoint, tag), MANIFEST_ACCEPT, what), `manifest of ${what}`)
     const image = yield* Option.match(Option.fromNullable(top.manifests).pipe(Option.flatMap(pickPlatform)), {
       onNone: () => Effect.succeed(top),
       onSome: (digest) =>
         Effect.flatMap(getChecked(s, "GET", manifestUrl(endpoint, digest), MANIFEST_ACCEPT, `manifest ${digest}`), (reply) =>
-          decode(endpoint, Manifest, reply, `manifest ${digest}`),
+          decode(s, Manifest, reply, `manifest ${digest}`),
         ),
     })
     if (image.config === undefined) return Option.none<Date>()
     const blob = `${endpoint.baseUrl}/v2/${endpoint.repository}/blobs/${image.config.digest}`
-    const config = yield* decode(endpoint, ImageConfig, yield* getChecked(s, "GET", blob, "*/*", `config blob of ${what}`), `config blob of ${what}`)
+    const config = yield* decode(s, ImageConfig, yield* getChecked(s, "GET", blob, "*/*", `config blob of ${what}`), `config blob of ${what}`)
     return createdDate(config.created)
   })
 
@@ -336,7 +328,7 @@ const make = Effect.gen(function* () {
     const reply = yield* authorizedRequest(s, "GET", url, REFERRERS_INDEX)
     // As go-containerregistry reads it: an answer that is not an OCI index means no referrers API.
     if (NO_REFERRERS_API.has(reply.status)) return Option.none<Uint8Array>()
-    const ok = yield* checkStatus(endpoint, reply, `referrers of ${digest}`)
+    const ok = yield* checkStatus(s, reply, `referrers of ${digest}`)
     const type = (ok.headers["content-type"] ?? "").split(";")[0]?.trim()
     return type === REFERRERS_INDEX ? Option.some(new Uint8Array(ok.body)) : Option.none<Uint8Array>()
   })

@@ -2,10 +2,12 @@ import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpSer
 import { NodeHttpServer } from "@effect/platform-node"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Data, Effect, Either, Layer, Metric, Option, ParseResult, Redacted, Schema } from "effect"
+import { Data, Effect, Either, Layer, Metric, Option, Redacted, Schema } from "effect"
 import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../domain/ImageRef.ts"
+import { residentMemory } from "../metrics.ts"
 import { WatchIndex } from "../pipeline/WatchIndex.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
+import { parseIssueLine } from "./parseIssue.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
 import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS } from "./webhooks.ts"
 
@@ -58,10 +60,15 @@ const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
       HttpIncomingMessage.withMaxBodySize(Option.some(limit)),
       Effect.mapError(() => tooLarge)
     )
-    return yield* Schema.decodeUnknown(Schema.parseJson(schema))(text).pipe(
-      Effect.mapError((e) => new ApiError({ status: 400, message: ParseResult.TreeFormatter.formatErrorSync(e) }))
-    )
+    return yield* decodeBody(schema, text).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
   })
+
+/** A request body, decoded, or one short line saying what is wrong with it. */
+export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, text: string): Either.Either<A, string> =>
+  Either.try(() => JSON.parse(text) as unknown).pipe(
+    Either.mapLeft(() => "body is not valid JSON"),
+    Either.flatMap((json) => Schema.decodeUnknownEither(schema)(json).pipe(Either.mapLeft(parseIssueLine)))
+  )
 
 const ImageBody = Schema.Struct({
   image: Schema.String.pipe(
@@ -117,12 +124,17 @@ const readyz = (pipelineCount: number) =>
       : HttpServerResponse.text(`not ready: ${done} of ${pipelineCount} pipelines have completed a pass\n`, { status: 503 })
   })
 
-/** The runner's own metrics; effect's runtime counters (fibers started, ...) say nothing to an operator. */
-const metrics = Metric.snapshot.pipe(
-  Effect.map((snapshot) =>
-    HttpServerResponse.text(renderPrometheus(snapshot.filter((m) => m.metricKey.name.startsWith("runner_"))), { contentType: CONTENT_TYPE })
-  )
+/**
+ * The runner's own metrics and the process's memory; effect's runtime counters (fibers started,
+ * ...) say nothing to an operator.
+ */
+export const metricsText = Effect.sync(() => process.memoryUsage.rss()).pipe(
+  Effect.flatMap((rss) => Metric.set(residentMemory, rss)),
+  Effect.zipRight(Metric.snapshot),
+  Effect.map((snapshot) => renderPrometheus(snapshot.filter((m) => /^(runner|process)_/.test(m.metricKey.name))))
 )
+
+const metrics = Effect.map(metricsText, (text) => HttpServerResponse.text(text, { contentType: CONTENT_TYPE }))
 
 export interface ServeOptions {
   readonly host: string | undefined

@@ -1,4 +1,5 @@
 import { Either, ParseResult, Schema } from "effect"
+import { parseIssueLine } from "./parseIssue.ts"
 
 /**
  * Registry push notifications, one decoder per sender. Each yields the images it names (host and
@@ -114,4 +115,4 @@ export const isWebhookKind = (kind: string): kind is WebhookKind => WEBHOOK_KIND
 
 /** The pushed images a payload names, or why it is not a payload of that kind. */
 export const decodeWebhook = (kind: WebhookKind, body: unknown): Either.Either<ReadonlyArray<PushedImage>, string> =>
-  decoders[kind](body).pipe(Either.mapLeft((e) => `not a ${kind} push notification: ${ParseResult.TreeFormatter.formatErrorSync(e)}`))
+  decoders[kind](body).pipe(Either.mapLeft((e) => `not a ${kind} push notification: ${parseIssueLine(e)}`))

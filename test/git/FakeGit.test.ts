@@ -147,7 +147,7 @@ describe("FakeGit.Remotes", () => {
     expect(await exec(checkout.listFiles("README.md"))).toEqual([{ name: "inside", oid: await hashObject("now a dir\n") }])
     expect(await exec(checkout.readFiles([".pipe/imagewatcher-dev.yaml", ".pipe"]))).toEqual([
       Option.none(),
-      Option.some({ oid: await hashObject("now a file\n"), text: "now a file\n" })
+      Option.some({ oid: await hashObject("now a file\n"), text: "now a file\n", kind: "text", size: 11 })
     ])
     expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
     expect(remotes.log(url)[0]).toMatchObject({ subject: "Shapes", seconds: 1_700_000_000, author: AUTHOR })

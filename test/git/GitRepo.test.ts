@@ -5,6 +5,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import {
+  type Blob,
   type Checkout,
   GitError,
   GitRepo,
@@ -224,7 +225,7 @@ describe.each(["builtin", "system"] as const)("GitRepo over http with credential
 describe("parseCatFileBatch", () => {
   const oid = "a".repeat(40)
   const bytes = (text: string) => new TextEncoder().encode(text)
-  const blob = (text: string) => Option.some({ oid, text })
+  const blob = (text: string): Option.Option<Blob> => Option.some({ oid, text, kind: "text", size: bytes(text).length })
   test.each([
     ["a blob, sized in bytes", `${oid} blob 6\nü: 1\n\n`, 1, [blob("ü: 1\n")]],
     ["an empty blob", `${oid} blob 0\n\n`, 1, [blob("")]],
@@ -232,9 +233,18 @@ describe("parseCatFileBatch", () => {
     ["a tree is no file", `${oid} tree 3\nabc\n${oid} blob 1\n\n\n`, 2, [Option.none(), blob("\n")]],
     ["an ambiguous name is no file", `HEAD:x ambiguous\n`, 1, [Option.none()]],
     ["cut short in a header", `${oid} blob 2\nok\n${oid} blo`, 2, undefined],
-    ["cut short in a body", `${oid} blob 20\nok\n`, 1, undefined]
+    ["cut short in a body", `${oid} blob 20\nok\n`, 1, undefined],
+    ["a byte-order mark is kept", `${oid} blob 8\n\uFEFFa: 1\n\n`, 1, [blob("\uFEFFa: 1\n")]]
   ] as const)("%s", (_name, out, count, expected) => {
     expect(parseCatFileBatch(bytes(out), count)).toEqual(expected)
+  })
+
+  test("bytes that are not UTF-8 are not decoded; a symbolic link is told by its mode", () => {
+    const out = new Uint8Array([...bytes(`${oid} blob 3\n`), 0x61, 0xe9, 0x0a, 10, ...bytes(`${oid} blob 6\na.yaml\n`)])
+    expect(parseCatFileBatch(out, 2, (i) => (i === 1 ? "120000" : "100644"))).toEqual([
+      Option.some({ oid, text: "", kind: "binary", size: 3 }),
+      Option.some({ oid, text: "", kind: "symlink", size: 6 })
+    ])
   })
 })
 

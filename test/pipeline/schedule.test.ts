@@ -49,7 +49,11 @@ describe("runForever on a virtual clock", () => {
         yield* TestClock.adjust(Duration.seconds(1))
         yield* until(() => commits() === 3)
         expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.2.0\n`)
-        yield* Fiber.interrupt(daemon)
+        // The pass may still be finishing (its clone lock, its parse cache): stopping waits for it on
+        // the virtual clock, which must be moved for the wait to end.
+        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
+        yield* TestClock.adjust(Duration.seconds(30))
+        yield* Fiber.join(stopping)
       })
     )
   }, 30_000)

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
-import { Either, Redacted } from "effect"
-import { parseListen, tokenMatches } from "../../src/server/Http.ts"
+import { Either, Redacted, Schema } from "effect"
+import { decodeBody, parseListen, tokenMatches } from "../../src/server/Http.ts"
+import { decodeWebhook } from "../../src/server/webhooks.ts"
 
 const listen: ReadonlyArray<readonly [string, { host: string | undefined; port: number } | string]> = [
   ["127.0.0.1:8080", { host: "127.0.0.1", port: 8080 }],
@@ -30,5 +31,30 @@ describe("tokenMatches", () => {
     ["empty", "", false]
   ] as const)("%s", (_name, given, expected) => {
     expect(tokenMatches(token, given)).toBe(expected)
+  })
+})
+
+describe("decodeBody: one short line, never the schema", () => {
+  const Body = Schema.Struct({
+    image: Schema.String.pipe(Schema.filter((s) => !s.includes(":") || "write the image without tag or digest")),
+    tag: Schema.String
+  })
+  test.each([
+    ["not JSON", "{image:", "body is not valid JSON"],
+    ["empty", "", "body is not valid JSON"],
+    ["an array", "[1]", "body must be a JSON object"],
+    ["a missing field", '{"image":"nginx"}', "tag: is missing"],
+    ["a wrong type", '{"image":1,"tag":"1"}', "image: has the wrong type"],
+    ["a refused value", '{"image":"nginx:1","tag":"1"}', "image: write the image without tag or digest"]
+  ] as const)("%s", (_name, text, expected) => {
+    expect(decodeBody(Body, text)).toEqual(Either.left(expected))
+  })
+
+  test("a webhook payload of the wrong shape is refused in one line", () => {
+    const refused = decodeWebhook("distribution", { nope: 1 })
+    const message = Either.isLeft(refused) ? refused.left : ""
+    expect(message).toStartWith("not a distribution push notification: ")
+    expect(message).not.toContain("\n")
+    expect(message).not.toContain("readonly")
   })
 })

@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -13,8 +13,11 @@ import { dirname, join } from "node:path"
 export interface TestGitServer {
   readonly url: string
   readonly root: string
-  /** Creates a bare repo `<name>.git` whose branch holds these files in one commit; returns its http URL. */
-  createRepo(name: string, files: Record<string, string>, options?: { branch?: string }): Promise<string>
+  /**
+   * Creates a bare repo `<name>.git` whose branch holds these files in one commit (text, exact
+   * bytes, or a symbolic link to a path); returns its http URL.
+   */
+  createRepo(name: string, files: Record<string, FileContent>, options?: { branch?: string }): Promise<string>
   /** Commits these file changes to the branch as another writer (system git, temp clone) and pushes. Returns the new commit. */
   commitAs(name: string, files: Record<string, string>, message: string, options?: { branch?: string }): Promise<string>
   /**
@@ -42,6 +45,11 @@ export interface TestGitServer {
    * to simulate another writer racing us.
    */
   beforeNextPush(fn: () => Promise<void>): void
+  /**
+   * Runs `fn` once, when the next push sends its update (after the client has seen the refs), so
+   * that the ref moves under the update and receive-pack answers `ng <ref> failed to update ref`.
+   */
+  beforeNextUpdate(fn: () => Promise<void>): void
   stop(): Promise<void>
 }
 
@@ -76,11 +84,15 @@ export const git = (args: ReadonlyArray<string>, options: { cwd?: string; env?: 
     )
   })
 
-const writeFiles = async (dir: string, files: Record<string, string>) => {
+/** A file as the harness writes it: text, exact bytes, or a symbolic link to `symlink`. */
+export type FileContent = string | Uint8Array | { readonly symlink: string }
+
+const writeFiles = async (dir: string, files: Record<string, FileContent>) => {
   for (const [path, content] of Object.entries(files)) {
     const target = join(dir, path)
     await mkdir(dirname(target), { recursive: true })
-    await writeFile(target, content)
+    if (typeof content === "object" && "symlink" in content) await symlink(content.symlink, target)
+    else await writeFile(target, content)
   }
 }
 
@@ -112,6 +124,7 @@ export const startGitServer = async (
   const root = await mkdtemp(join(tmpdir(), "git-server-"))
   const stats = { receivePacks: 0, uploadPacks: 0 }
   let pendingBeforePush: Array<() => Promise<void>> = []
+  let pendingBeforeUpdate: Array<() => Promise<void>> = []
 
   const runCgi = (req: IncomingMessage, res: ServerResponse, pathInfo: string, query: string) => {
     const env: NodeJS.ProcessEnv = {
@@ -205,6 +218,11 @@ export const startGitServer = async (
     if (isReceivePackDiscovery && pendingBeforePush.length > 0) {
       const hooks = pendingBeforePush
       pendingBeforePush = []
+      for (const hook of hooks) await hook()
+    }
+    if (req.method === "POST" && pathInfo.endsWith("/git-receive-pack") && pendingBeforeUpdate.length > 0) {
+      const hooks = pendingBeforeUpdate
+      pendingBeforeUpdate = []
       for (const hook of hooks) await hook()
     }
     runCgi(req, res, pathInfo, query)
@@ -318,6 +336,9 @@ export const startGitServer = async (
     stats,
     beforeNextPush: (fn) => {
       pendingBeforePush.push(fn)
+    },
+    beforeNextUpdate: (fn) => {
+      pendingBeforeUpdate.push(fn)
     },
     stop: async () => {
       server.closeAllConnections()

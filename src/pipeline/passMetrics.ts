@@ -1,0 +1,68 @@
+/** What the metrics learn from a pass, and the series that exist before any pass has run. */
+import { Clock, Duration, Effect, Metric } from "effect"
+import type { Pipeline, RepositoryConfig } from "../config/model.ts"
+import { FAILURE_REASONS } from "../domain/failures.ts"
+import {
+  buildInfo,
+  GIT_OPERATIONS,
+  gitOperationSeconds,
+  imagesWatched,
+  lastPassSuccess,
+  passDuration,
+  passesTotal,
+  pushRetries,
+  targetFailures,
+  targetsByState,
+  targetUpdatesTotal
+} from "../metrics.ts"
+import { VERSION } from "../version.ts"
+import { TARGET_STATES, targetState } from "./events.ts"
+import { passFailed, type PassReport } from "./report.ts"
+import { WatchIndex } from "./WatchIndex.ts"
+
+const ofPipeline = <T, I, O>(metric: Metric.Metric<T, I, O>, pipeline: Pipeline) => Metric.tagged(metric, "pipeline", pipeline.name)
+
+export const recordPass = (pipeline: Pipeline, report: PassReport, took: Duration.Duration) =>
+  Effect.gen(function* () {
+    const failed = passFailed(report)
+    yield* Metric.increment(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", failed ? "failure" : "success"))
+    yield* Metric.update(ofPipeline(passDuration, pipeline), Duration.toSeconds(took))
+    if (!failed) yield* Metric.set(ofPipeline(lastPassSuccess, pipeline), (yield* Clock.currentTimeMillis) / 1000)
+    yield* Metric.set(imagesWatched, yield* (yield* WatchIndex).watchedImages)
+  })
+
+/**
+ * A repository's targets by state after its pass. A watcher file or the repository that failed
+ * whole counts as one failed target: which targets it holds cannot be known.
+ */
+export const recordTargets = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) =>
+  Effect.forEach(
+    TARGET_STATES,
+    (state) => {
+      const targets = report.targets.filter((t) => targetState(t.outcome) === state).length
+      const count = state === "failed" ? targets + report.failures.length : targets
+      return Metric.set(targetsByState({ pipeline: pipeline.name, repo: repo.repoId, state }), count)
+    },
+    { discard: true }
+  )
+
+/**
+ * Every series a dashboard or an alert reads, at 0 (or as they stand, after a reload), so that
+ * none needs `absent()`: reading a metric's value is enough to put it in the registry.
+ */
+export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
+  Effect.gen(function* () {
+    yield* Metric.set(Metric.tagged(buildInfo, "version", VERSION), 1)
+    yield* Metric.value(imagesWatched)
+    yield* Metric.value(pushRetries)
+    yield* Effect.forEach(GIT_OPERATIONS, (operation) => Metric.value(gitOperationSeconds(operation)), { discard: true })
+    for (const pipeline of pipelines) {
+      for (const result of ["success", "failure"]) yield* Metric.value(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", result))
+      yield* Metric.value(ofPipeline(lastPassSuccess, pipeline))
+      yield* Metric.value(ofPipeline(targetUpdatesTotal, pipeline))
+      for (const { repoId: repo } of pipeline.repositories) {
+        for (const reason of FAILURE_REASONS) yield* Metric.value(targetFailures({ pipeline: pipeline.name, repo, reason }))
+        for (const state of TARGET_STATES) yield* Metric.value(targetsByState({ pipeline: pipeline.name, repo, state }))
+      }
+    }
+  })

@@ -1,0 +1,96 @@
+/**
+ * /metrics as the daemon leaves it, rendered in process on the fakes: every series a dashboard or
+ * an alert reads exists from start-up at 0, and a pass sets targets by state and counts failures.
+ */
+import { describe, expect, test } from "bun:test"
+import { Deferred, Duration, Effect, Fiber, Layer, TestClock, TestContext } from "effect"
+import { FAILURE_REASONS } from "../../src/domain/failures.ts"
+import { TARGET_STATES } from "../../src/pipeline/events.ts"
+import { runForever } from "../../src/pipeline/run.ts"
+import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { TagSource } from "../../src/registry/TagSource.ts"
+import { metricsText } from "../../src/server/Http.ts"
+import { VERSION } from "../../src/version.ts"
+import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+
+const IMAGE = "gcr.io/org/app"
+
+/** The value of the series written exactly so, NaN when there is none. */
+const valueOf = (text: string, series: string) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `))
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1))
+}
+
+const until = (done: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    if (!done()) return yield* Effect.dieMessage("timed out waiting")
+  })
+
+describe("/metrics", () => {
+  test("at start-up, before any pass has ended, every series exists", async () => {
+    const listing = Effect.runSync(Deferred.make<void>())
+    // A registry that never answers: the first pass hangs in its fetch stage.
+    const hanging = Layer.succeed(TagSource, {
+      list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
+      digest: () => Effect.never,
+      created: () => Effect.never,
+      manifest: () => Effect.never,
+      blob: () => Effect.never,
+      referrers: () => Effect.never,
+      pushTimes: () => Effect.never
+    })
+    const w = fakeWorld(hanging)
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
+    const pipeline = { ...pipelineOf(), name: "startup" }
+    const text = await Effect.runPromise(
+      Effect.gen(function* () {
+        const daemon = yield* Effect.fork(runForever([pipeline], w.options, Duration.seconds(1)))
+        yield* Deferred.await(listing)
+        const text = yield* metricsText
+        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
+        yield* TestClock.adjust(Duration.seconds(2))
+        yield* Fiber.join(stopping)
+        return text
+      }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    const at = 'pipeline="startup",repo="config"'
+    for (const reason of FAILURE_REASONS) expect(valueOf(text, `runner_target_failures_total{${at},reason="${reason}"}`)).toBe(0)
+    for (const state of TARGET_STATES) expect(valueOf(text, `runner_targets{${at},state="${state}"}`)).toBe(0)
+    for (const result of ["success", "failure"]) expect(valueOf(text, `runner_passes_total{pipeline="startup",result="${result}"}`)).toBe(0)
+    expect(valueOf(text, 'runner_target_updates_total{pipeline="startup"}')).toBe(0)
+    expect(valueOf(text, 'runner_last_pass_success_timestamp_seconds{pipeline="startup"}')).toBe(0)
+    expect(valueOf(text, `runner_build_info{version="${VERSION}"}`)).toBe(1)
+    for (const operation of ["clone", "fetch", "push"]) expect(text).toContain(`runner_git_operation_seconds_count{operation="${operation}"} `)
+    expect(text).toMatch(/^runner_images_watched \d+$/m)
+    expect(text).toMatch(/^runner_push_retries_total \d+$/m)
+    expect(text).toContain("# TYPE process_resident_memory_bytes gauge")
+    expect(valueOf(text, "process_resident_memory_bytes")).toBeGreaterThan(1_000_000)
+  }, 30_000)
+
+  test("after a pass: targets by state, failures by reason, git operations timed", async () => {
+    const w = fakeWorld()
+    const watcher = `${WATCHER}    - {image: gcr.io/org/db, provider: nowhere, filePath: db.yaml, field: spec.image}\n`
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, "db.yaml": "spec:\n  image: gcr.io/org/db:2.0.0\n", ".pipe/w.yaml": watcher })
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+    const pipeline = { ...pipelineOf(), name: "passed" }
+    const text = await Effect.runPromise(
+      Effect.gen(function* () {
+        const index = yield* WatchIndex
+        const daemon = yield* Effect.fork(runForever([pipeline], w.options))
+        yield* until(() => Effect.runSync(index.completedPipelines) > 0)
+        yield* Fiber.interrupt(daemon)
+        return yield* metricsText
+      }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    const at = 'pipeline="passed",repo="config"'
+    const states = Object.fromEntries(TARGET_STATES.map((state) => [state, valueOf(text, `runner_targets{${at},state="${state}"}`)]))
+    expect(states).toEqual({ up_to_date: 0, updated: 1, would_update: 0, held: 0, left_alone: 0, failed: 1 })
+    expect(valueOf(text, `runner_target_failures_total{${at},reason="config"}`)).toBe(1)
+    expect(valueOf(text, `runner_target_failures_total{${at},reason="push"}`)).toBe(0)
+    expect(valueOf(text, 'runner_git_operation_seconds_count{operation="clone"}')).toBeGreaterThanOrEqual(1)
+    expect(valueOf(text, 'runner_git_operation_seconds_count{operation="push"}')).toBeGreaterThanOrEqual(1)
+    // The target of an unknown provider is watched through nothing.
+    expect(valueOf(text, "runner_images_watched")).toBe(1)
+  }, 30_000)
+})

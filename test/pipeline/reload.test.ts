@@ -1,0 +1,136 @@
+/**
+ * The daemon in process on fakes: a reload signal hands it a new config (or a broken one, which
+ * is logged and ignored), and each target's outcome is logged as one JSON event with its fields.
+ */
+import { describe, expect, test } from "bun:test"
+import { Effect, Fiber, Layer, Logger, LogLevel, Queue, Stream, TestContext } from "effect"
+import { loadPipelines } from "../../src/config/load.ts"
+import { jsonLinesLogger } from "../../src/logging.ts"
+import { reloadedConfigs, runForever } from "../../src/pipeline/run.ts"
+import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { ociProvider, writePipedConfig } from "../support/config.ts"
+import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+import { writeFile } from "../support/runner.ts"
+import { tempDir } from "../support/tempDirs.ts"
+
+const IMAGE = "gcr.io/org/app"
+
+/** Waits in real time (the virtual clock stands still) until `done` holds. */
+const until = (done: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    if (!done()) return yield* Effect.dieMessage("timed out waiting")
+  })
+
+/** Every log line, as the JSON logger writes it, whatever its level. */
+const captured = () => {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = Logger.map(jsonLinesLogger, (line) => void lines.push(JSON.parse(line) as Record<string, unknown>))
+  return { lines, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
+}
+
+/** A Piped config of the fake remote, hourly, with one provider of this name. */
+const config = (dir: string, provider: string) =>
+  writePipedConfig(dir, {
+    repoId: "config",
+    remote: REMOTE,
+    providers: ociProvider(provider, "https://gcr.io"),
+    imageWatcher: "  imageWatcher:\n    checkInterval: 1h\n"
+  })
+
+const seeded = () => {
+  const w = fakeWorld()
+  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
+  w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+  return w
+}
+
+describe("reloading the config", () => {
+  test("a broken config is logged with file, line and key and the old one keeps running; a valid one takes over", async () => {
+    const w = seeded()
+    const dir = tempDir("runner-reload-")
+    // The watcher file names the provider `registry`; the first config calls it otherwise.
+    const file = config(dir, "elsewhere")
+    const log = captured()
+    const commits = () => w.remotes.log(REMOTE).length
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const initial = yield* loadPipelines([file])
+        const signals = yield* Queue.unbounded<void>()
+        const reloads = reloadedConfigs(Stream.fromQueue(signals), loadPipelines([file]))
+        const daemon = yield* Effect.fork(runForever(initial, w.options, undefined, reloads))
+        const index = yield* WatchIndex
+        yield* until(() => Effect.runSync(index.completedPipelines) > 0)
+        expect(commits()).toBe(1)
+
+        writeFile(dir, "piped.yaml", `apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec:\n  imageWatcher:\n    checkInterval: soon\n`)
+        yield* Queue.offer(signals, undefined)
+        yield* until(() => log.lines.some((l) => l["message"] === "config reload refused: the running config stays"))
+        const refused = log.lines.filter((l) => String(l["message"]).startsWith("config reload refused: ") && l["level"] === "error")
+        expect(refused.length).toBeGreaterThan(0)
+        expect(refused.some((l) => l["file"] === file && typeof l["line"] === "number" && l["key"] === "spec.imageWatcher.checkInterval")).toBe(true)
+        expect(String(refused[0]?.["message"])).toContain(`${file}:`)
+        expect(commits()).toBe(1)
+
+        config(dir, "registry")
+        yield* Queue.offer(signals, undefined)
+        yield* until(() => commits() === 2)
+        expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.1.0\n`)
+        // The pass in flight ends before the daemon is stopped: a stopping daemon's grace period runs on the virtual clock.
+        yield* until(() => log.lines.some((l) => String(l["message"]).startsWith("1 targets: 1 updated")))
+        yield* Fiber.interrupt(daemon)
+      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+  }, 30_000)
+})
+
+describe("logging a pass", () => {
+  test("each target's outcome is one JSON event with its own fields", async () => {
+    const w = fakeWorld()
+    const watcher = `${WATCHER}    - {image: gcr.io/org/db, provider: nowhere, filePath: db.yaml, field: spec.image}\n`
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, "db.yaml": "spec:\n  image: gcr.io/org/db:2.0.0\n", ".pipe/w.yaml": watcher })
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+    const log = captured()
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const daemon = yield* Effect.fork(runForever([pipelineOf()], w.options))
+        yield* until(() => log.lines.some((l) => String(l["message"]).startsWith("2 targets: ")))
+        yield* Fiber.interrupt(daemon)
+      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    // Newest first: the runner's commit.
+    const commit = w.remotes.log(REMOTE)[0]?.oid
+    expect(commit).toMatch(/^[0-9a-f]{40}$/)
+    const event = (image: string) => {
+      const found = log.lines.find((l) => l["image"] === image && l["outcome"] !== undefined)
+      const { time, message, ...fields } = found ?? {}
+      expect(typeof time).toBe("string")
+      expect(typeof message).toBe("string")
+      return fields
+    }
+    expect(event(IMAGE)).toEqual({
+      pipeline: "piped.yaml",
+      image: IMAGE,
+      from: "1.0.0",
+      to: "1.1.0",
+      file: "app.yaml",
+      field: "image",
+      repo: "config",
+      outcome: "updated",
+      commit,
+      // A pass with a failure logs every line as a warning.
+      level: "warn"
+    })
+    expect(event("gcr.io/org/db")).toEqual({
+      pipeline: "piped.yaml",
+      image: "gcr.io/org/db",
+      file: "db.yaml",
+      field: "spec.image",
+      repo: "config",
+      outcome: "failed",
+      reason: "config",
+      transient: false,
+      level: "warn"
+    })
+  }, 30_000)
+})
