@@ -14,7 +14,7 @@ import { Either, Schema } from "effect"
 import { createHash, generateKeyPairSync, sign, verify } from "node:crypto"
 import { sha256DigestPattern } from "../domain/ImageRef.ts"
 import { decodeJsonText } from "../json.ts"
-import { compileRe2 } from "../policy/re2.ts"
+import { compileRe2, type Re2 } from "../policy/re2.ts"
 import { excerpt } from "./cosign.ts"
 import { MAX_BUNDLE_BYTES } from "./referrers.ts"
 
@@ -149,7 +149,7 @@ const signedDigests = (bundle: Bundle): Either.Either<ReadonlyArray<string>, str
   return Either.right(statement.right.subject.flatMap((s) => (s.digest["sha256"] === undefined ? [] : [`sha256:${s.digest["sha256"].toLowerCase()}`])))
 }
 
-const checkIdentity = (signer: Signer, identity: Identity, subject: RegExp): Either.Either<void, Failure> => {
+const checkIdentity = (signer: Signer, identity: Identity, subject: Re2): Either.Either<void, Failure> => {
   const issuer = signer.identity?.extensions?.issuer
   const san = signer.identity?.subjectAlternativeName
   if (issuer === identity.issuer && san !== undefined && subject.test(san)) return Either.void
@@ -163,7 +163,7 @@ interface BundleInput {
   readonly artifact: Uint8Array | undefined
 }
 
-const verifyBundle = (root: TrustedRoot, bytes: Uint8Array, subject: RegExp, input: BundleInput): Either.Either<void, Failure> => {
+const verifyBundle = (root: TrustedRoot, bytes: Uint8Array, subject: Re2, input: BundleInput): Either.Either<void, Failure> => {
   if (bytes.byteLength > MAX_BUNDLE_BYTES) return fail(1, `sigstore bundle too large (${bytes.byteLength} bytes)`)
   let bundle: Bundle
   try {

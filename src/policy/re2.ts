@@ -1,114 +1,71 @@
 import { Either } from "effect"
+import { RE2JS } from "re2js"
+import { linearRegExp } from "./re2linear.ts"
 
 /**
  * Regular expressions in watcher files use Go's RE2 syntax, as Flux and Argo CD Image Updater
- * users write them. This translates what differs from JavaScript: `(?P<name>…)`, leading
- * `(?flags)`, `\A`, `\z`, `\Q…\E` and POSIX classes like `[[:digit:]]`.
+ * users write them, and anyone who can push to a watched repository can write one: re2js matches
+ * in time linear in the tag, where a backtracking engine can take seconds per tag on a pattern
+ * like `^(a+)+$`.
  */
 
-const POSIX: Record<string, string> = {
-  alnum: "0-9A-Za-z",
-  alpha: "A-Za-z",
-  ascii: "\\x00-\\x7F",
-  blank: "\\t ",
-  cntrl: "\\x00-\\x1F\\x7F",
-  digit: "0-9",
-  graph: "!-~",
-  lower: "a-z",
-  print: " -~",
-  punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z",
-  word: "0-9A-Za-z_",
-  xdigit: "0-9A-Fa-f"
+/** A match: the whole text at 0, then each group, undefined where a group took no part. */
+export interface Re2Match {
+  readonly [index: number]: string | undefined
+  readonly length: number
+  readonly groups?: Readonly<Record<string, string | undefined>> | undefined
 }
 
-const escapeLiteral = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")
-
-const translate = (source: string): Either.Either<{ readonly body: string; readonly flags: string }, string> => {
-  let flags = ""
-  let rest = source
-  const lead = /^\(\?([a-zA-Z]+)\)/.exec(rest)
-  if (lead !== null) {
-    const given = lead[1] ?? ""
-    const unsupported = [...given].filter((f) => !"ims".includes(f))
-    if (unsupported.length > 0) return Either.left(`flag ${unsupported.join("")} is not supported`)
-    flags = given
-    rest = rest.slice(lead[0].length)
-  }
-  let out = ""
-  let inClass = false
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest[i] ?? ""
-    if (c === "\\") {
-      const n = rest[i + 1] ?? ""
-      if (n === "Q") {
-        const end = rest.indexOf("\\E", i + 2)
-        const literal = end < 0 ? rest.slice(i + 2) : rest.slice(i + 2, end)
-        out += escapeLiteral(literal)
-        i = end < 0 ? rest.length : end + 1
-      } else if (n === "A" && !inClass) {
-        out += "^"
-        i++
-      } else if (n === "z" && !inClass) {
-        out += "$"
-        i++
-      } else {
-        out += c + n
-        i++
-      }
-      continue
-    }
-    if (inClass) {
-      const posix = /^\[:(\^?)([a-z]+):\]/.exec(rest.slice(i))
-      if (posix !== null) {
-        const set = POSIX[posix[2] ?? ""]
-        if (set === undefined) return Either.left(`unknown character class [:${posix[2]}:]`)
-        if (posix[1] === "^") return Either.left(`negated class [:^${posix[2]}:] is not supported`)
-        out += set
-        i += posix[0].length - 1
-        continue
-      }
-      if (c === "]") inClass = false
-      out += c
-      continue
-    }
-    if (c === "[") {
-      inClass = true
-      out += c
-      // A `]` right after `[` or `[^` is a literal in RE2.
-      if (rest[i + 1] === "^") out += rest[++i]
-      if (rest[i + 1] === "]") {
-        out += "\\]"
-        i++
-      }
-      continue
-    }
-    if (rest.startsWith("(?P<", i)) {
-      out += "(?<"
-      i += 3
-      continue
-    }
-    out += c
-  }
-  return Either.right({ body: out, flags })
+/** A compiled RE2 pattern. Unanchored, as Go's `MatchString` and `FindStringSubmatch`. */
+export interface Re2 {
+  /** The pattern as written, for reports. */
+  readonly source: string
+  readonly test: (input: string) => boolean
+  readonly exec: (input: string) => Re2Match | null
 }
 
-/** Compiles an RE2/Go regular expression into a JavaScript one with the same meaning. */
-export const compileRe2 = (source: string): Either.Either<RegExp, string> =>
-  translate(source).pipe(
-    Either.flatMap(({ body, flags }) => {
-      try {
-        return Either.right(new RegExp(body, flags))
-      } catch (e) {
-        return Either.left(e instanceof Error ? e.message : String(e))
-      }
-    }),
-    Either.mapLeft((reason) => `invalid regex ${JSON.stringify(source)}: ${reason}`)
-  )
+/** What RE2 leaves out on purpose (it would cost the linear-time guarantee), said plainly. */
+const refusal = (source: string, message: string): string => {
+  if (/^(?:[^\\]|\\.)*?\\[1-9]/.test(source)) return "backreferences such as \\1 are not RE2 syntax"
+  if (/\(\?<?[=!]/.test(source)) return "lookahead and lookbehind assertions are not RE2 syntax"
+  return message.replace(/^error parsing regexp: /, "")
+}
+
+/** re2js's matches, whose groups that took no part are null, in the shape of a RegExp's. */
+const fromRe2js = (source: string, re: RE2JS): Re2 => {
+  const names = Object.entries(re.namedGroups())
+  return {
+    source,
+    test: (input) => re.test(input),
+    exec: (input) => {
+      const found = re.exec(input)
+      if (found === null) return null
+      const values: Array<string | undefined> = found.map((v: unknown) => (typeof v === "string" ? v : undefined))
+      if (names.length === 0) return values
+      const groups: Record<string, string | undefined> = {}
+      for (const [name, index] of names) groups[name] = values[index]
+      return Object.assign(values, { groups })
+    }
+  }
+}
+
+const fromRegExp = (source: string, re: RegExp): Re2 => ({ source, test: (input) => re.test(input), exec: (input) => re.exec(input) })
+
+/** Compiles an RE2/Go regular expression, or says why it is not one. */
+export const compileRe2 = (source: string): Either.Either<Re2, string> => {
+  try {
+    // re2js checks the syntax either way: the native engine only ever sees valid RE2.
+    const re2 = RE2JS.compile(source)
+    const native = linearRegExp(source)
+    return Either.right(native === undefined ? fromRe2js(source, re2) : fromRegExp(source, native))
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    return Either.left(`invalid regex ${JSON.stringify(source)}: ${refusal(source, message)}`)
+  }
+}
 
 /** Expands `$1`, `$name`, `${name}` and `$$` in an extract template, as Go's Regexp.Expand does. */
-export const expandTemplate = (template: string, match: RegExpExecArray): string =>
+export const expandTemplate = (template: string, match: Re2Match): string =>
   template.replace(/\$(\$|\{(\w+)\}|(\w+))/g, (_all, whole: string, braced: string | undefined, bare: string | undefined) => {
     if (whole === "$") return "$"
     const name = braced ?? bare ?? ""

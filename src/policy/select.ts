@@ -4,7 +4,7 @@ import { isValidTag } from "../domain/ImageRef.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
 import type { Explanation } from "./explain.ts"
-import { compileRe2, expandTemplate } from "./re2.ts"
+import { compileRe2, expandTemplate, type Re2 } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
 import type { Line, TagPolicy } from "./TagPolicy.ts"
@@ -61,8 +61,8 @@ export interface Selector {
 const referrerTag = /^sha256-[0-9a-f]{64}/
 
 interface Filters {
-  readonly excludes: ReadonlyArray<RegExp>
-  readonly filter: RegExp | undefined
+  readonly excludes: ReadonlyArray<Re2>
+  readonly filter: Re2 | undefined
   readonly valueOf: (tag: string) => string | undefined
   readonly allowDowngrade: boolean
 }
@@ -215,7 +215,7 @@ const selectorFor = (policy: PolicySpec, filters: Filters): Either.Either<Select
 
 const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
   Either.gen(function* () {
-    const excludes: Array<RegExp> = []
+    const excludes: Array<Re2> = []
     for (const source of spec.excludeTags) excludes.push(yield* compileRe2(source))
     const filter =
       spec.filterTags !== undefined && spec.filterTags.pattern !== "" ? yield* compileRe2(spec.filterTags.pattern) : undefined
@@ -226,6 +226,8 @@ const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
       allowDowngrade: spec.allowDowngrade,
       valueOf: (tag) => {
         if (filter === undefined) return tag
+        // Without a template a yes or no will do, which costs re2js less than its groups.
+        if (extract === "") return filter.test(tag) ? tag : undefined
         const m = filter.exec(tag)
         if (m === null) return undefined
         return extract === "" ? tag : expandTemplate(extract, m)
