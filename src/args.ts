@@ -13,6 +13,8 @@ export interface RunCommand {
   readonly dataDir: string | undefined
   readonly listen: string | undefined
   readonly apiTokenFile: string | undefined
+  /** GitHub's webhook secret: its deliveries are checked by their signature. */
+  readonly webhookSecretFile: string | undefined
   readonly logFormat: LogFormat
   readonly logLevel: LogLevelName
 }
@@ -83,6 +85,7 @@ const VALUE_FLAGS = [
   "--log-format",
   "--log-level",
   "--api-token-file",
+  "--webhook-secret-file",
   "--provider",
   "--address",
   "--token-file",
@@ -125,6 +128,12 @@ const allowOnly = (flags: Flags, command: string, allowed: ReadonlyArray<string>
     if (!allowed.includes(name)) return Either.left(new UsageError(`${name} does not apply to ${command}`))
   }
   return Either.void
+}
+
+/** The API's files mean nothing without a server to serve it. */
+const needListen = (listen: string | undefined, files: ReadonlyArray<readonly [string, string | undefined]>): Either.Either<void, UsageError> => {
+  const flag = listen === undefined ? files.find(([, file]) => file !== undefined)?.[0] : undefined
+  return flag === undefined ? Either.void : Either.left(new UsageError(`${flag} needs --listen ADDR to serve the API on`))
 }
 
 export const parseArgs = (
@@ -186,14 +195,15 @@ export const parseArgs = (
       if (configs.length === 0) return yield* Either.left(new UsageError("no config given: use --config FILE|DIR or RUNNER_CONFIG"))
       return { _tag: "Explain", configs, dataDir, image, file, logFormat, logLevel } as const
     }
-    yield* allowOnly(flags, "runner", ["--config", "--once", "--dry-run", "--data-dir", "--listen", "--log-format", "--log-level", "--api-token-file"])
+    yield* allowOnly(flags, "runner", ["--config", "--once", "--dry-run", "--data-dir", "--listen", "--log-format", "--log-level", "--api-token-file", "--webhook-secret-file"])
     if (flags.positional.length > 0) return yield* Either.left(new UsageError(`unexpected argument ${flags.positional[0]}`))
     if (configs.length === 0) return yield* Either.left(new UsageError("no config given: use --config FILE|DIR or RUNNER_CONFIG"))
     const once = flags.switches.has("--once") || truthy(env["RUNNER_ONCE"])
     const listen = (yield* single(flags, "--listen")) ?? env["RUNNER_LISTEN"]
     const apiTokenFile = (yield* single(flags, "--api-token-file")) ?? env["RUNNER_API_TOKEN_FILE"]
+    const webhookSecretFile = (yield* single(flags, "--webhook-secret-file")) ?? env["RUNNER_WEBHOOK_SECRET_FILE"]
     if (once && listen !== undefined) return yield* Either.left(new UsageError("--listen serves a running daemon; it does not apply to --once"))
-    if (apiTokenFile !== undefined && listen === undefined) return yield* Either.left(new UsageError("--api-token-file needs --listen ADDR to serve the API on"))
+    yield* needListen(listen, [["--api-token-file", apiTokenFile], ["--webhook-secret-file", webhookSecretFile]])
     return {
       _tag: "Run",
       configs,
@@ -202,6 +212,7 @@ export const parseArgs = (
       dataDir,
       listen,
       apiTokenFile,
+      webhookSecretFile,
       logFormat,
       logLevel
     } as const

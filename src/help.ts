@@ -7,7 +7,7 @@ repository's .pipe/ directory), patches the files that lag behind, commits and p
 
 Usage:
   runner [--config FILE|DIR]... [--once] [--dry-run] [--data-dir DIR]
-         [--listen ADDR [--api-token-file FILE]]
+         [--listen ADDR [--api-token-file FILE] [--webhook-secret-file FILE]]
          [--log-format text|json] [--log-level debug|info|warn|error]
   runner validate --config FILE... [WATCHER_FILE...]
   runner explain --config FILE|DIR... [--data-dir DIR] IMAGE [FILE]
@@ -26,6 +26,10 @@ Options:
                       (not with --once).                                            [env RUNNER_LISTEN]
   --api-token-file F  Turn on the API (POST /api/v1/images, /api/v1/webhooks/KIND);
                       requests carry this token as a Bearer token.           [env RUNNER_API_TOKEN_FILE]
+  --webhook-secret-file F
+                      GitHub webhook secret: a delivery to /api/v1/webhooks/github whose
+                      X-Hub-Signature-256 verifies needs no token; one that fails is refused,
+                      token or not.                                 [env RUNNER_WEBHOOK_SECRET_FILE]
   --log-format FMT    text (default) or json; logs go to stderr.                      [env RUNNER_LOG_FORMAT]
   --log-level LEVEL   debug, info (default), warn or error.                           [env RUNNER_LOG_LEVEL]
   -h, --help          This help.

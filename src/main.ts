@@ -29,6 +29,7 @@ import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
 import { postImage } from "./server/client.ts"
 import { parseListen, serverLayer } from "./server/Http.ts"
+import { githubSignature } from "./server/signature.ts"
 import { Notices } from "./server/Notices.ts"
 import { HELP } from "./help.ts"
 import { validateFiles } from "./validate.ts"
@@ -75,6 +76,8 @@ const readToken = (flag: string, file: string) =>
     return token === "" ? yield* Effect.fail(`${flag} ${file}: the file is empty`) : Redacted.make(token)
   })
 
+const readOptional = (flag: string, file: string | undefined) => (file === undefined ? Effect.succeed(undefined) : readToken(flag, file))
+
 /**
  * SIGHUP asks the daemon to read its config files again. Listening also keeps the signal from
  * ending the process: systemd would take that for a clean exit and not restart it.
@@ -100,9 +103,11 @@ const run = (cmd: RunCommand) =>
       yield* err(`runner: ${listen.left}`)
       return UNUSABLE
     }
-    const token = cmd.apiTokenFile === undefined ? Either.right(undefined) : yield* Effect.either(readToken("--api-token-file", cmd.apiTokenFile))
-    if (Either.isLeft(token)) {
-      yield* err(`runner: ${token.left}`)
+    const secrets = yield* Effect.either(
+      Effect.all({ token: readOptional("--api-token-file", cmd.apiTokenFile), webhookSecret: readOptional("--webhook-secret-file", cmd.webhookSecretFile) })
+    )
+    if (Either.isLeft(secrets)) {
+      yield* err(`runner: ${secrets.left}`)
       return UNUSABLE
     }
     const loaded = yield* Effect.either(loadPipelines(cmd.configs))
@@ -122,7 +127,8 @@ const run = (cmd: RunCommand) =>
       }
       const server = serverLayer({
         ...listen.right,
-        token: Option.fromNullable(token.right),
+        token: Option.fromNullable(secrets.right.token),
+        githubSignature: Option.fromNullable(secrets.right.webhookSecret).pipe(Option.map(githubSignature)),
         pipelineCount: loaded.right.length
       }).pipe(Layer.provide(Notices.layer(dataDir, loaded.right.length)), Layer.provideMerge(services))
       const served = yield* daemon.pipe(Effect.provide(server), Effect.either)

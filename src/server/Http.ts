@@ -9,7 +9,8 @@ import { WatchIndex } from "../pipeline/WatchIndex.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { parseIssueLine } from "./parseIssue.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
-import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS } from "./webhooks.ts"
+import { GITHUB_SIGNATURE_HEADER, type SignatureCheck } from "./signature.ts"
+import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS, type WebhookKind } from "./webhooks.ts"
 
 /** `--listen`: `HOST:PORT`, `:PORT` (every interface) or `PORT`; IPv6 hosts in brackets. */
 export const parseListen = (text: string): Either.Either<{ readonly host: string | undefined; readonly port: number }, string> => {
@@ -37,10 +38,12 @@ const digest = (text: string) => createHash("sha256").update(text).digest()
 export const tokenMatches = (expected: Redacted.Redacted<string>, given: string): boolean =>
   timingSafeEqual(digest(Redacted.value(expected)), digest(given))
 
+const apiOff = new ApiError({ status: 404, message: "the API is off: start the runner with --api-token-file" })
+
 /** `Authorization: Bearer <token>`, or `?token=` where the sender cannot set headers (webhooks). */
 const authorize = (token: Option.Option<Redacted.Redacted<string>>, allowQuery: boolean) =>
   Effect.gen(function* () {
-    if (Option.isNone(token)) return yield* new ApiError({ status: 404, message: "the API is off: start the runner with --api-token-file" })
+    if (Option.isNone(token)) return yield* apiOff
     const request = yield* HttpServerRequest.HttpServerRequest
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers["authorization"] ?? "")?.[1]
     const query = allowQuery ? (new URL(request.url, "http://runner.invalid").searchParams.get("token") ?? undefined) : undefined
@@ -50,18 +53,28 @@ const authorize = (token: Option.Option<Redacted.Redacted<string>>, allowQuery: 
     }
   })
 
-const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
+/**
+ * The body's bytes, refused (413) beyond `limit` before they are read whole: whatever comes next
+ * (decoding, a signature's HMAC) only ever sees a body within the limit.
+ */
+const readBytes = (limit: number) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const tooLarge = new ApiError({ status: 413, message: `request body larger than ${limit} bytes` })
     if (Number(request.headers["content-length"] ?? "0") > limit) return yield* tooLarge
     // Chunked bodies carry no length: the limit also applies while reading.
-    const text = yield* request.text.pipe(
+    const buffer = yield* request.arrayBuffer.pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(limit)),
       Effect.mapError(() => tooLarge)
     )
-    return yield* decodeBody(schema, text).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+    return new Uint8Array(buffer)
   })
+
+const decodeBytes = <A, I>(schema: Schema.Schema<A, I>, bytes: Uint8Array) =>
+  decodeBody(schema, new TextDecoder().decode(bytes)).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+
+const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
+  readBytes(limit).pipe(Effect.flatMap((bytes) => decodeBytes(schema, bytes)))
 
 /** A request body, decoded, or one short line saying what is wrong with it. */
 export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, text: string): Either.Either<A, string> =>
@@ -95,26 +108,53 @@ const images = Effect.gen(function* () {
   return jsonResponse(200, result)
 })
 
+/**
+ * How a webhook delivery proves itself. A GitHub delivery carrying `X-Hub-Signature-256`, when the
+ * runner has the secret, stands or falls by that signature alone: a token beside a wrong signature
+ * does not rescue it, so a forged or altered body never gets in on a leaked URL. Every other
+ * delivery presents the API token (bearer header, or `?token=` for senders that cannot set headers).
+ */
+const webhookBody = (options: ServeOptions, kind: WebhookKind) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const signature = request.headers[GITHUB_SIGNATURE_HEADER]
+    const check = kind === "github" ? Option.getOrUndefined(options.githubSignature) : undefined
+    if (check !== undefined && signature !== undefined) {
+      const bytes = yield* readBytes(WEBHOOK_BODY_LIMIT)
+      if (!check(bytes, signature)) return yield* new ApiError({ status: 401, message: "wrong X-Hub-Signature-256 signature" })
+      return bytes
+    }
+    if (Option.isNone(options.token)) {
+      return yield* check !== undefined
+        ? new ApiError({ status: 401, message: "missing X-Hub-Signature-256 signature" })
+        : new ApiError({ status: 404, message: `the ${kind} webhook needs --api-token-file; only github deliveries can be signed instead` })
+    }
+    yield* authorize(options.token, true)
+    return yield* readBytes(WEBHOOK_BODY_LIMIT)
+  })
+
 /** Every image a payload names is checked; images nobody watches are reported, not refused, so registries do not retry. */
-const webhook = Effect.gen(function* () {
-  const { kind } = yield* HttpRouter.params
-  if (kind === undefined || !isWebhookKind(kind)) {
-    return yield* new ApiError({ status: 404, message: `unknown webhook kind ${JSON.stringify(kind)}; expected one of ${WEBHOOK_KINDS.join(", ")}` })
-  }
-  const body = yield* readJson(Schema.Unknown, WEBHOOK_BODY_LIMIT)
-  const pushed = yield* decodeWebhook(kind, body).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
-  const notices = yield* Notices
-  const checked: Array<NoticeResult> = []
-  const ignored: Array<string> = []
-  for (const name of new Set(pushed.map((p) => p.image))) {
-    const tags = pushed.flatMap((p) => (p.image === name && p.tag !== undefined ? [p.tag] : []))
-    yield* Effect.logInfo(`${kind} webhook: pushed ${tags.length === 0 ? "(no tag given)" : tags.join(", ")}`).pipe(Effect.annotateLogs({ image: name }))
-    const result = yield* imageOf(name).pipe(Effect.flatMap(notices.pushed), Effect.either)
-    if (Either.isRight(result)) checked.push(result.right)
-    else ignored.push(`${name}: ${result.left.message}`)
-  }
-  return jsonResponse(200, { checked, ignored })
-})
+const webhook = (options: ServeOptions) =>
+  Effect.gen(function* () {
+    if (Option.isNone(options.token) && Option.isNone(options.githubSignature)) return yield* apiOff
+    const { kind } = yield* HttpRouter.params
+    if (kind === undefined || !isWebhookKind(kind)) {
+      return yield* new ApiError({ status: 404, message: `unknown webhook kind ${JSON.stringify(kind)}; expected one of ${WEBHOOK_KINDS.join(", ")}` })
+    }
+    const body = yield* webhookBody(options, kind).pipe(Effect.flatMap((bytes) => decodeBytes(Schema.Unknown, bytes)))
+    const pushed = yield* decodeWebhook(kind, body).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+    const notices = yield* Notices
+    const checked: Array<NoticeResult> = []
+    const ignored: Array<string> = []
+    for (const name of new Set(pushed.map((p) => p.image))) {
+      const tags = pushed.flatMap((p) => (p.image === name && p.tag !== undefined ? [p.tag] : []))
+      yield* Effect.logInfo(`${kind} webhook: pushed ${tags.length === 0 ? "(no tag given)" : tags.join(", ")}`).pipe(Effect.annotateLogs({ image: name }))
+      const result = yield* imageOf(name).pipe(Effect.flatMap(notices.pushed), Effect.either)
+      if (Either.isRight(result)) checked.push(result.right)
+      else ignored.push(`${name}: ${result.left.message}`)
+    }
+    return jsonResponse(200, { checked, ignored })
+  })
 
 const readyz = (pipelineCount: number) =>
   Effect.gen(function* () {
@@ -141,24 +181,27 @@ export interface ServeOptions {
   readonly port: number
   /** The API is off without a token. */
   readonly token: Option.Option<Redacted.Redacted<string>>
+  /** `--webhook-secret-file`: GitHub deliveries may prove themselves by their signature instead of the token. */
+  readonly githubSignature: Option.Option<SignatureCheck>
   readonly pipelineCount: number
 }
 
-const api = <R>(token: ServeOptions["token"], allowQuery: boolean, handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>) =>
-  authorize(token, allowQuery).pipe(
-    Effect.zipRight(handler),
-    Effect.catchTag("ApiError", (e) =>
-      Effect.logWarning(`API request refused: ${e.status} ${e.message}`).pipe(Effect.as(jsonResponse(e.status, { error: e.message })))
-    )
+/** A refusal becomes its status and one line; the log says why, never with the token. */
+const refusals = <R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>) =>
+  Effect.catchTag(handler, "ApiError", (e) =>
+    Effect.logWarning(`API request refused: ${e.status} ${e.message}`).pipe(Effect.as(jsonResponse(e.status, { error: e.message })))
   )
+
+const api = <R>(token: ServeOptions["token"], handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>) =>
+  refusals(authorize(token, false).pipe(Effect.zipRight(handler)))
 
 const router = (options: ServeOptions) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", HttpServerResponse.text("ok\n")),
     HttpRouter.get("/readyz", readyz(options.pipelineCount)),
     HttpRouter.get("/metrics", metrics),
-    HttpRouter.post("/api/v1/images", api(options.token, false, images)),
-    HttpRouter.post("/api/v1/webhooks/:kind", api(options.token, true, webhook))
+    HttpRouter.post("/api/v1/images", api(options.token, images)),
+    HttpRouter.post("/api/v1/webhooks/:kind", refusals(webhook(options)))
   )
 
 /** Health, readiness, metrics and (with a token) the API, for as long as the layer lives. */

@@ -40,7 +40,17 @@ const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, Env, Record<
   ["explain needs a config", ["explain", "nginx"], {}, "no config given"],
   ["explain takes one file", ["explain", "--config", "p", "nginx", "a.yaml", "b.yaml"], {}, "unexpected argument b.yaml"],
   ["explain never commits", ["explain", "--config", "p", "--once", "nginx"], {}, "--once does not apply to explain"],
-  ["api token needs listen", ["--config", "x", "--api-token-file", "/t"], {}, "--api-token-file needs --listen"]
+  ["api token needs listen", ["--config", "x", "--api-token-file", "/t"], {}, "--api-token-file needs --listen"],
+  ["webhook secret", ["--config", "x", "--listen", ":8080", "--webhook-secret-file", "/s"], {}, { listen: ":8080", webhookSecretFile: "/s", apiTokenFile: undefined }],
+  ["webhook secret from env", ["--config", "x", "--listen", ":8080"], { RUNNER_WEBHOOK_SECRET_FILE: "/s" }, { webhookSecretFile: "/s" }],
+  ["webhook secret flag wins over env", ["--config", "x", "--listen", ":8080", "--webhook-secret-file=/f"], { RUNNER_WEBHOOK_SECRET_FILE: "/e" }, { webhookSecretFile: "/f" }],
+  ["webhook secret by default none", ["--config", "x", "--listen", ":8080"], {}, { webhookSecretFile: undefined }],
+  ["webhook secret needs listen", ["--config", "x", "--webhook-secret-file", "/s"], {}, "--webhook-secret-file needs --listen"],
+  ["webhook secret from env needs listen", ["--config", "x"], { RUNNER_WEBHOOK_SECRET_FILE: "/s" }, "--webhook-secret-file needs --listen"],
+  ["webhook secret is for the daemon", ["--config", "x", "--once", "--webhook-secret-file", "/s"], {}, "--webhook-secret-file needs --listen"],
+  ["webhook secret needs a value", ["--config", "x", "--listen", ":1", "--webhook-secret-file"], {}, "--webhook-secret-file needs a value"],
+  ["webhook secret given twice", ["--config", "x", "--listen", ":1", "--webhook-secret-file", "a", "--webhook-secret-file", "b"], {}, "--webhook-secret-file given more than once"],
+  ["webhook secret is not for notify", ["notify", "--address", "http://r", "--token-file", "t", "--image", "nginx", "--tag", "1", "--webhook-secret-file", "s"], {}, "--webhook-secret-file does not apply to notify"]
 ]
 
 describe("parseArgs", () => {
