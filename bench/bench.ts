@@ -12,6 +12,7 @@ import { git, startGitServer, type TestGitServer } from "../test/support/gitServ
 import { startPagingProxy, startRegistry, type TestRegistry } from "../test/support/registry.ts"
 import { ensureBuilt, exec, RUNNER, writeFile } from "../test/support/runner.ts"
 import { startCountingProxy } from "./countingProxy.ts"
+import { TOKEN_BUCKET_IDEAL_MS, tokenBucketRun } from "./tokenBucket.ts"
 import {
   appendLargeRepoCommit,
   createLargeRepo,
@@ -406,6 +407,11 @@ const main = async () => {
     await updatePass(registry, server, work, images)
     log("request counts")
     const requests = await requestCounts(server, work)
+    log("token-bucket registry")
+    const bucketRuns: Array<Sample & { readonly refused: number; readonly requests: number }> = []
+    for (let i = 0; i < RUNS; i++) bucketRuns.push({ ...(await tokenBucketRun()), rssMb: 0, stdout: "", stderr: "", code: 0 })
+    log(`token-bucket registry: ${bucketRuns.map((r) => `${r.refused} of ${r.requests}`).join(", ")} requests refused`)
+    record("100 listings, registry at 10 req/s burst 10 (429 past it)", "the bucket's ideal time", "at most 1.3x; at most 5% refused", bucketRuns, bucketRuns.map(() => TOKEN_BUCKET_IDEAL_MS))
 
     const result = { machine: machine(), runner: BINARY, quick, runs: RUNS, emptyProgramRssMb: emptyRssMb, figures, requests }
     mkdirSync(dirname(OUT), { recursive: true })

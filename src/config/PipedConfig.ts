@@ -61,11 +61,25 @@ const ProviderTypeSchema = Schema.transform(oneOf(...providerTypes), Schema.Lite
   encode: (type) => type
 })
 
-/** `rateLimit: {rps, burst}`; burst defaults to one second's worth of requests. */
+/**
+ * `rateLimit: {rps, burst, concurrency}`: concurrency caps requests in flight per host (default 8);
+ * rps sets a per-second ceiling, with bursts of one second's worth unless burst says otherwise.
+ */
 const RateLimitSchema = Schema.transform(
-  Schema.Struct({ rps: Schema.Number.pipe(Schema.positive()), burst: opt(Schema.Int.pipe(Schema.positive())) }),
-  Schema.Struct({ rps: Schema.Number, burst: Schema.Number }),
-  { strict: true, decode: ({ rps, burst }) => ({ rps, burst: burst ?? Math.max(1, Math.ceil(rps)) }), encode: (limit) => limit }
+  Schema.Struct({
+    rps: opt(Schema.Number.pipe(Schema.positive())),
+    burst: opt(Schema.Int.pipe(Schema.positive())),
+    concurrency: opt(Schema.Int.pipe(Schema.positive()))
+  }).pipe(Schema.filter((limit) => limit.burst === undefined || limit.rps !== undefined || "burst needs rps")),
+  Schema.Struct({ rps: opt(Schema.Number), burst: opt(Schema.Number), concurrency: opt(Schema.Number) }),
+  {
+    strict: true,
+    decode: ({ rps, burst, concurrency }) => ({
+      ...(rps === undefined ? {} : { rps, burst: burst ?? Math.max(1, Math.ceil(rps)) }),
+      ...(concurrency === undefined ? {} : { concurrency })
+    }),
+    encode: (limit) => limit
+  }
 )
 
 const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean) }

@@ -22,8 +22,8 @@ export interface ProviderConfig {
   readonly registryId?: string
   readonly credentialsFile?: string
   readonly profile?: string
-  /** Requests per second and burst towards each registry host this provider talks to. */
-  readonly rateLimit?: { readonly rps: number; readonly burst: number }
+  /** Requests in flight, and an optional per-second ceiling with its burst, towards each registry host this provider talks to. */
+  readonly rateLimit?: { readonly rps?: number; readonly burst?: number; readonly concurrency?: number }
   /** PEM file of extra CA certificates trusted for the registry (a private CA). */
   readonly caFile?: string
   /** GCR: the metadata server; ECR: the ECR API. Overrides the cloud's own URL (private endpoints, tests). */

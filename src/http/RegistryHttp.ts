@@ -6,7 +6,7 @@ import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
 import { registryRequests } from "../metrics.ts"
 import { ACCEPT_ENCODING, readBody, UnreadableBody } from "./body.ts"
-import { type Feedback, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
+import { type Feedback, type HostLimiter, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
 
 /** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
 export interface Target {
@@ -76,14 +76,14 @@ class Transient extends Data.TaggedError("Transient")<{
 /** Transport failures, timeouts and 5xx: exponential from 200 ms, jittered, four tries in all. */
 const transientRetry = Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
 
-/** Like transientRetry, but a 429 waits what its `Retry-After` asks (capped), or at least a second. */
+/** Like transientRetry, but a 429 or 503 waits what its `Retry-After` asks (capped); a 429 without one, at least a second. */
 const requestRetry = transientRetry.pipe(
   Schedule.intersect(Schedule.identity<Transient>()),
   Schedule.whileInput((failure: Transient) => failure.kind !== "Protocol"),
   Schedule.modifyDelay(([, failure], delay) =>
     failure.kind === "RateLimited"
       ? Option.getOrElse(failure.retryAfter, () => Duration.max(delay, Duration.seconds(1)))
-      : delay,
+      : Option.getOrElse(failure.retryAfter, () => delay),
   ),
 )
 
@@ -191,9 +191,15 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
   /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
   const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>
     Effect.gen(function* () {
-      const { method, url } = request
-      const host = new URL(url).host
+      const host = new URL(request.url).host
       const limiter = yield* limiters.forHost(host, target.rateLimit, target.provider)
+      return yield* limiter.withPermit(exchangeOnce(target, request, limiter))
+    })
+
+  /** The exchange itself, holding one of the host's in-flight places; what it answered goes back to the limiter. */
+  const exchangeOnce = (target: Target, request: Outgoing, limiter: HostLimiter): Effect.Effect<Reply, Transient> =>
+    Effect.gen(function* () {
+      const { method, url } = request
       yield* limiter.take
       const base = HttpClientRequest.make(method)(url).pipe(HttpClientRequest.setHeaders(request.headers))
       const outgoing = request.body === undefined ? base : HttpClientRequest.bodyText(base, request.body)
@@ -219,17 +225,19 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
         ),
         "Debug",
       )
+      const now = yield* Clock.currentTimeMillis
+      // A 503 is how many registries shed load: it slows the host down like a 429.
       const feedback: Feedback =
-        reply.status === 429
-          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], yield* Clock.currentTimeMillis) }
-          : { _tag: "Ok", quota: parseQuota(reply.headers) }
+        reply.status === 429 || reply.status === 503
+          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], now) }
+          : { _tag: "Ok", quota: parseQuota(reply.headers, now) }
       yield* limiter.report(feedback)
-      if (feedback._tag === "TooMany") {
+      if (reply.status === 429) {
         return yield* new Transient({
           kind: "RateLimited",
           status: 429,
           detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)}: too many requests`),
-          retryAfter: feedback.retryAfter,
+          retryAfter: feedback._tag === "TooMany" ? feedback.retryAfter : Option.none(),
         })
       }
       if (reply.status >= 500) {
@@ -237,7 +245,7 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
           kind: "Server",
           status: reply.status,
           detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)} failed`),
-          retryAfter: Option.none(),
+          retryAfter: feedback._tag === "TooMany" ? feedback.retryAfter : Option.none(),
         })
       }
       return reply

@@ -36,7 +36,7 @@ type Verdict =
   | { readonly _tag: "Fail"; readonly result: "held" | "skipped"; readonly note: string }
 
 /** A duration as the report shows it: `45s`, `3m`, `5h20m`, `3d4h`. */
-export const formatAge = (ms: number): string => {
+const formatAge = (ms: number): string => {
   const s = Math.max(0, Math.floor(ms / 1000))
   if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m`

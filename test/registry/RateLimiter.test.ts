@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { FetchHttpClient } from "@effect/platform"
 import { createServer } from "node:http"
 import { Duration, Effect, Fiber, Option, TestClock, TestContext } from "effect"
-import { type Feedback, makeHostLimiter, makeRateLimiters, nextRate, parseQuota } from "../../src/http/RateLimiter.ts"
+import { adjust, type Allowance, type HostLimits } from "../../src/http/allowance.ts"
+import { documentedLimit, hostLimits } from "../../src/http/hostLimits.ts"
+import { type Feedback, makeHostLimiter, makeRateLimiters, parseQuota } from "../../src/http/RateLimiter.ts"
 import { RegistryHttp, type Target } from "../../src/http/RegistryHttp.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
 
@@ -13,26 +15,64 @@ describe("parseQuota", () => {
     { name: "no window", headers: { "ratelimit-limit": "100", "ratelimit-remaining": "5" }, expected: Option.none() },
     { name: "missing remaining", headers: { "ratelimit-limit": "100;w=60" }, expected: Option.none() },
     { name: "garbage", headers: { "ratelimit-limit": "lots", "ratelimit-remaining": "some" }, expected: Option.none() },
+    { name: "IETF draft: window from RateLimit-Reset", headers: { "ratelimit-limit": "10", "ratelimit-remaining": "2", "ratelimit-reset": "1" }, expected: Option.some({ limit: 10, remaining: 2, windowSeconds: 1 }) },
+    { name: "X-RateLimit-* with reset in seconds", headers: { "x-ratelimit-limit": "60", "x-ratelimit-remaining": "3", "x-ratelimit-reset": "30" }, expected: Option.some({ limit: 60, remaining: 3, windowSeconds: 30 }) },
+    { name: "X-RateLimit-* with reset as an epoch time", headers: { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "10", "x-ratelimit-reset": "1700003600" }, expected: Option.some({ limit: 5000, remaining: 10, windowSeconds: 3600 }) },
   ]
   test.each(cases)("$name", ({ headers, expected }) => {
-    expect(parseQuota(headers)).toEqual(expected)
+    expect(parseQuota(headers, 1_700_000_000_000)).toEqual(expected)
   })
 })
 
-describe("nextRate", () => {
-  const config = { rps: 10, burst: 10 }
+describe("adjust", () => {
+  const ceiling: HostLimits = { rps: 10, burst: 10, concurrency: 8 }
+  const open: HostLimits = { rps: Infinity, burst: Infinity, concurrency: 8 }
+  const full = (limits: HostLimits): Allowance => ({ rps: limits.rps, concurrency: limits.concurrency, quotaLeft: Infinity })
   const ok: Feedback = { _tag: "Ok", quota: Option.none() }
-  const tooMany: Feedback = { _tag: "TooMany", retryAfter: Option.none() }
-  const cases: ReadonlyArray<{ name: string; rps: number; feedback: Feedback; expected: number }> = [
-    { name: "429 halves", rps: 10, feedback: tooMany, expected: 5 },
-    { name: "429 never goes below the floor", rps: 0.1, feedback: tooMany, expected: 0.1 },
-    { name: "success recovers a step", rps: 5, feedback: ok, expected: 5.5 },
-    { name: "success never exceeds the configured rate", rps: 10, feedback: ok, expected: 10 },
-    { name: "plenty of quota left changes nothing", rps: 10, feedback: { _tag: "Ok", quota: Option.some({ limit: 100, remaining: 50, windowSeconds: 60 }) }, expected: 10 },
-    { name: "low quota spreads the rest over the window", rps: 10, feedback: { _tag: "Ok", quota: Option.some({ limit: 100, remaining: 6, windowSeconds: 60 }) }, expected: 0.1 },
+  const quota = (limit: number, remaining: number, windowSeconds: number): Feedback => ({ _tag: "Ok", quota: Option.some({ limit, remaining, windowSeconds }) })
+  const refused: Feedback = { _tag: "TooMany", retryAfter: Option.none() }
+  const refusedFor3s: Feedback = { _tag: "TooMany", retryAfter: Option.some(Duration.seconds(3)) }
+  const cases: ReadonlyArray<{ name: string; limits: HostLimits; current: Allowance; feedback: Feedback; expected: Allowance }> = [
+    { name: "429 or 503 halves rate and concurrency", limits: ceiling, current: full(ceiling), feedback: refused, expected: { rps: 5, concurrency: 4, quotaLeft: Infinity } },
+    { name: "Retry-After halves the same way (the pause is the limiter's)", limits: ceiling, current: full(ceiling), feedback: refusedFor3s, expected: { rps: 5, concurrency: 4, quotaLeft: Infinity } },
+    { name: "a refusal never goes below the floors", limits: ceiling, current: { rps: 0.1, concurrency: 1, quotaLeft: Infinity }, feedback: refused, expected: { rps: 0.1, concurrency: 1, quotaLeft: Infinity } },
+    { name: "a host without a ceiling keeps none, but its concurrency halves", limits: open, current: full(open), feedback: refused, expected: { rps: Infinity, concurrency: 4, quotaLeft: Infinity } },
+    { name: "success recovers a step of each", limits: ceiling, current: { rps: 5, concurrency: 4, quotaLeft: Infinity }, feedback: ok, expected: { rps: 5.5, concurrency: 4.4, quotaLeft: Infinity } },
+    { name: "success never exceeds the limits", limits: ceiling, current: full(ceiling), feedback: ok, expected: full(ceiling) },
+    { name: "plenty of quota left changes nothing but the cap", limits: ceiling, current: full(ceiling), feedback: quota(100, 50, 60), expected: { rps: 10, concurrency: 8, quotaLeft: 50 } },
+    { name: "low quota holds a ceiling host just under the quota's pace", limits: ceiling, current: full(ceiling), feedback: quota(100, 6, 60), expected: { rps: (0.9 * 100) / 60, concurrency: 8, quotaLeft: 6 } },
+    { name: "low quota gives a host without a ceiling just under the quota's pace", limits: open, current: full(open), feedback: quota(20, 2, 1), expected: { rps: 18, concurrency: 8, quotaLeft: 2 } },
+    { name: "quota no longer low: a host without a ceiling gets none again", limits: open, current: { rps: 20, concurrency: 8, quotaLeft: 2 }, feedback: quota(20, 15, 1), expected: { rps: Infinity, concurrency: 8, quotaLeft: 15 } },
+    { name: "a response without quota headers lifts the quota cap", limits: open, current: { rps: Infinity, concurrency: 8, quotaLeft: 0 }, feedback: ok, expected: full(open) },
   ]
-  test.each(cases)("$name", ({ rps, feedback, expected }) => {
-    expect(nextRate(config, rps, feedback)).toBeCloseTo(expected, 6)
+  test.each(cases)("$name", ({ limits, current, feedback, expected }) => {
+    const next = adjust(limits, current, feedback)
+    expect(next.rps).toBeCloseTo(expected.rps, 6)
+    expect(next.concurrency).toBeCloseTo(expected.concurrency, 6)
+    expect(next.quotaLeft).toBe(expected.quotaLeft)
+  })
+})
+
+describe("hostLimits", () => {
+  const cases = [
+    { name: "unknown host: concurrency only", host: "registry.example.com", config: {}, expected: { rps: Infinity, burst: Infinity, concurrency: 8 } },
+    { name: "operator's concurrency", host: "registry.example.com:5000", config: { concurrency: 3 }, expected: { rps: Infinity, burst: Infinity, concurrency: 3 } },
+    { name: "operator's ceiling", host: "registry.example.com", config: { rps: 5, burst: 10 }, expected: { rps: 5, burst: 10, concurrency: 8 } },
+    { name: "operator's rps alone: a second's burst", host: "registry.example.com", config: { rps: 2.5 }, expected: { rps: 2.5, burst: 3, concurrency: 8 } },
+    { name: "Docker Hub's documented limit", host: "registry-1.docker.io", config: {}, expected: { rps: 16, burst: 16, concurrency: 8 } },
+    { name: "Docker Hub's token service", host: "auth.docker.io", config: {}, expected: { rps: 16, burst: 16, concurrency: 8 } },
+    { name: "GCR's documented limit", host: "eu.gcr.io", config: {}, expected: { rps: 80, burst: 80, concurrency: 8 } },
+    { name: "Artifact Registry's documented quota", host: "europe-west1-docker.pkg.dev", config: {}, expected: { rps: 1000, burst: 1000, concurrency: 8 } },
+    { name: "the operator's ceiling wins over the documented one", host: "gcr.io", config: { rps: 1 }, expected: { rps: 1, burst: 1, concurrency: 8 } },
+    { name: "GHCR publishes none", host: "ghcr.io", config: {}, expected: { rps: Infinity, burst: Infinity, concurrency: 8 } },
+  ]
+  test.each(cases)("$name", ({ host, config, expected }) => {
+    expect(hostLimits(host, config)).toEqual(expected)
+  })
+
+  test("a look-alike host gets no documented limit", () => {
+    expect(documentedLimit("gcr.io.example.com")).toBeUndefined()
+    expect(documentedLimit("notgcr.io")).toBeUndefined()
   })
 })
 
