@@ -3,15 +3,14 @@
  * an alert reads exists from start-up at 0, and a pass sets targets by state and counts failures.
  */
 import { describe, expect, test } from "bun:test"
-import { Deferred, Duration, Effect, Fiber, Layer, TestClock, TestContext } from "effect"
+import { Deferred, Duration, Effect, Fiber, TestClock, TestContext } from "effect"
 import { FAILURE_REASONS } from "../../src/domain/failures.ts"
 import { TARGET_STATES } from "../../src/pipeline/events.ts"
 import { runForever } from "../../src/pipeline/run.ts"
 import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
-import { TagSource } from "../../src/registry/TagSource.ts"
 import { metricsText } from "../../src/server/Http.ts"
 import { VERSION } from "../../src/version.ts"
-import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
 
@@ -21,25 +20,11 @@ const valueOf = (text: string, series: string) => {
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1))
 }
 
-const until = (done: () => boolean) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-    if (!done()) return yield* Effect.dieMessage("timed out waiting")
-  })
-
 describe("/metrics", () => {
   test("at start-up, before any pass has ended, every series exists", async () => {
     const listing = Effect.runSync(Deferred.make<void>())
     // A registry that never answers: the first pass hangs in its fetch stage.
-    const hanging = Layer.succeed(TagSource, {
-      list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
-      digest: () => Effect.never,
-      created: () => Effect.never,
-      manifest: () => Effect.never,
-      blob: () => Effect.never,
-      referrers: () => Effect.never,
-      pushTimes: () => Effect.never
-    })
+    const hanging = hangingTagSource(listing)
     const w = fakeWorld(hanging)
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
     const pipeline = { ...pipelineOf(), name: "startup" }

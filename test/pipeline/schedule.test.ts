@@ -6,19 +6,11 @@
 import { describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
-import { TagSource } from "../../src/registry/TagSource.ts"
 import { providerConfig } from "../support/config.ts"
-import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
 const MINUTE = Duration.minutes(1)
-
-/** Waits in real time (the virtual clock stands still) until `done` holds; fails after ten seconds. */
-const until = (done: () => boolean) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-    if (!done()) return yield* Effect.dieMessage("timed out waiting")
-  })
 
 const seeded = (w: ReturnType<typeof fakeWorld>) => {
   w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
@@ -61,15 +53,7 @@ describe("runForever on a virtual clock", () => {
   test("stopping waits up to the grace period for the pass in flight, then abandons it", async () => {
     const listing = Effect.runSync(Deferred.make<void>())
     // A registry that never answers: the pass hangs in its fetch stage.
-    const hanging = Layer.succeed(TagSource, {
-      list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
-      digest: () => Effect.never,
-      created: () => Effect.never,
-      manifest: () => Effect.never,
-      blob: () => Effect.never,
-      referrers: () => Effect.never,
-      pushTimes: () => Effect.never
-    })
+    const hanging = hangingTagSource(listing)
     const w = fakeWorld(hanging)
     seeded(w)
     await run(

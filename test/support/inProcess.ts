@@ -3,7 +3,7 @@
  * No binary, no server, no network; the data dir is a temporary directory.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Duration, Either, Layer, Logger, LogLevel } from "effect"
+import { Deferred, Duration, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import type { GateConfig, Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
@@ -61,3 +61,22 @@ export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Laye
   const options: PassOptions = { dryRun: false, dataDir: tempDir("runner-inprocess-") }
   return { remotes, images, layer, options }
 }
+
+/** Waits in real time (a virtual clock stands still) until `done` holds; dies after ten seconds. */
+export const until = (done: () => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    if (!done()) return yield* Effect.dieMessage("timed out waiting")
+  })
+
+/** A registry that never answers: a pass hangs in its fetch stage, after `listing` is completed. */
+export const hangingTagSource = (listing: Deferred.Deferred<void>) =>
+  Layer.succeed(TagSource, {
+    list: () => Deferred.succeed(listing, undefined).pipe(Effect.zipRight(Effect.never)),
+    digest: () => Effect.never,
+    created: () => Effect.never,
+    manifest: () => Effect.never,
+    blob: () => Effect.never,
+    referrers: () => Effect.never,
+    pushTimes: () => Effect.never
+  })
