@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
-import { isoSync, REMOTE } from "./isoSync.ts"
+import { isoSync } from "./isoSync.ts"
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearStaleGitLocks, corruptLooseObjects } from "./cloneRepair.ts"
@@ -17,6 +17,7 @@ import {
   isHttpRemote,
   isRaceRejection,
   networkBound,
+  REMOTE,
   scrub,
   secretsOf,
   serverErrOf,

@@ -7,7 +7,7 @@ import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
-import { REMOTE, syncOf } from "./systemSync.ts"
+import { syncOf } from "./systemSync.ts"
 import {
   authFailureOf,
   basicAuthOf,
@@ -15,6 +15,7 @@ import {
   isHttpRemote,
   isRaceRejection,
   networkBound,
+  REMOTE,
   scrub,
   secretsOf,
   stageBatch,

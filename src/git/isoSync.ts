@@ -5,8 +5,8 @@ import * as fs from "node:fs"
 import type { GitError } from "./GitError.ts"
 import type { RepoSpec } from "./GitRepo.ts"
 import { chooseBase, type CommitNode, walkContainment } from "./pushBranch.ts"
+import { REMOTE } from "./remote.ts"
 
-export const REMOTE = "origin"
 
 type Operation = GitError["operation"]
 

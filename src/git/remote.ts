@@ -2,6 +2,9 @@ import { Duration, Effect, Either, Encoding, Option, Redacted } from "effect"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { CommitInput, GitError, RepoSpec } from "./GitRepo.ts"
 
+/** The name both backends give the remote of their clones. */
+export const REMOTE = "origin"
+
 /** A commit author's name or email as git accepts it in an identity line: without `<`, `>` or newlines. */
 export const identPart = (text: string): string => text.replace(/[<>\n]/g, "")
 

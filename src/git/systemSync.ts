@@ -3,9 +3,8 @@ import { Effect, Option, Ref } from "effect"
 import type { GitError } from "./GitError.ts"
 import type { RepoSpec } from "./GitRepo.ts"
 import { chooseBase, type Containment } from "./pushBranch.ts"
-import type { networkBound } from "./remote.ts"
+import { type networkBound, REMOTE } from "./remote.ts"
 
-export const REMOTE = "origin"
 
 type Operation = GitError["operation"]
 
