@@ -6,6 +6,20 @@ import { memoize } from "./memo.ts"
  * mode's `/metrics` endpoint renders the snapshot in Prometheus text format.
  */
 
+/**
+ * A metric per combination of label values, each with its labels in its key: a metric tagged with
+ * `Metric.tagged` looks its counter up in the registry on every update, and these are updated per
+ * request or per target. The metrics are remembered by their label values.
+ */
+const labelled = <L extends string, M>(names: ReadonlyArray<L>, make: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => M) =>
+  memoize(
+    (values: Readonly<Record<L, string>>) => make(names.map((name) => MetricLabel.make(name, values[name]))),
+    (values) => names.map((name) => values[name]).join("\u0000")
+  )
+
+const counterBy = <L extends string>(name: string, description: string, labels: ReadonlyArray<L>) =>
+  labelled(labels, (tags) => Metric.fromMetricKey(MetricKey.counter(name, { description }).pipe(MetricKey.taggedWithLabels(tags))))
+
 /** Passes over a pipeline, tagged `result` = success | failure. */
 export const passesTotal = Metric.counter("runner_passes_total", { description: "Passes over a pipeline." })
 
@@ -14,21 +28,8 @@ export const targetUpdatesTotal = Metric.counter("runner_target_updates_total", 
   description: "Targets updated and pushed."
 })
 
-/**
- * Registry HTTP requests of a provider that got `code` (HTTP status, or `error` when none came
- * back). Counted on every request, so each pair gets a metric with its tags in its key: a metric
- * tagged with `Metric.tagged` looks its counter up in the registry on every update.
- */
-export const registryRequests: (labels: { readonly provider: string; readonly code: string }) => Metric.Metric.Counter<number> =
-  memoize(
-    ({ code, provider }) =>
-      Metric.fromMetricKey(
-        MetricKey.counter("runner_registry_requests_total", { description: "HTTP requests sent to registries." }).pipe(
-          MetricKey.taggedWithLabels([MetricLabel.make("provider", provider), MetricLabel.make("code", code)])
-        )
-      ),
-    ({ code, provider }) => `${provider}\u0000${code}`
-  )
+/** Registry HTTP requests of a provider that got `code` (HTTP status, or `error` when none came back). */
+export const registryRequests = counterBy("runner_registry_requests_total", "HTTP requests sent to registries.", ["provider", "code"])
 
 /** Unix time of the last pass that had no failure. */
 export const lastPassSuccess = Metric.gauge("runner_last_pass_success_timestamp_seconds", {
@@ -50,39 +51,21 @@ export const rateLimitWaitSeconds = Metric.counter("runner_rate_limit_wait_secon
  * Failures of a pass, counted per target (and per repository or watcher file that failed whole),
  * by family: `reason` is one short word such as `registry_auth`, `no_candidate` or `push`.
  */
-export const targetFailures: (labels: { readonly pipeline: string; readonly repo: string; readonly reason: string }) => Metric.Metric.Counter<number> =
-  memoize(
-    ({ pipeline, repo, reason }) =>
-      Metric.fromMetricKey(
-        MetricKey.counter("runner_target_failures_total", { description: "Targets that failed in a pass, by failure family." }).pipe(
-          MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("repo", repo), MetricLabel.make("reason", reason)])
-        )
-      ),
-    ({ pipeline, repo, reason }) => `${pipeline}\u0000${repo}\u0000${reason}`
-  )
+export const targetFailures = counterBy("runner_target_failures_total", "Targets that failed in a pass, by failure family.", [
+  "pipeline",
+  "repo",
+  "reason"
+])
 
 /** Candidates the gates checked, by `result`: passed, held (too new) or skipped (not signed as required). */
-export const gateDecisions: (labels: { readonly pipeline: string; readonly result: string }) => Metric.Metric.Counter<number> = memoize(
-  ({ pipeline, result }) =>
-    Metric.fromMetricKey(
-      MetricKey.counter("runner_gate_decisions_total", { description: "Candidate tags checked against the gates, by result." }).pipe(
-        MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("result", result)])
-      )
-    ),
-  ({ pipeline, result }) => `${pipeline}\u0000${result}`
-)
+export const gateDecisions = counterBy("runner_gate_decisions_total", "Candidate tags checked against the gates, by result.", ["pipeline", "result"])
 
 /** Targets of a repository by `state` (up_to_date, updated, held, failed, ...) after its last pass. */
-export const targetsByState: (labels: { readonly pipeline: string; readonly repo: string; readonly state: string }) => Metric.Metric.Gauge<number> =
-  memoize(
-    ({ pipeline, repo, state }) =>
-      Metric.fromMetricKey(
-        MetricKey.gauge("runner_targets", { description: "Targets of a repository by state after its last pass." }).pipe(
-          MetricKey.taggedWithLabels([MetricLabel.make("pipeline", pipeline), MetricLabel.make("repo", repo), MetricLabel.make("state", state)])
-        )
-      ),
-    ({ pipeline, repo, state }) => `${pipeline}\u0000${repo}\u0000${state}`
+export const targetsByState = labelled(["pipeline", "repo", "state"], (tags) =>
+  Metric.fromMetricKey(
+    MetricKey.gauge("runner_targets", { description: "Targets of a repository by state after its last pass." }).pipe(MetricKey.taggedWithLabels(tags))
   )
+)
 
 /** Distinct images the watcher files name, as of the last passes. */
 export const imagesWatched = Metric.gauge("runner_images_watched", { description: "Distinct images watched." })
