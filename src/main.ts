@@ -92,8 +92,7 @@ const hangups = Stream.async<void>((emit) => {
 const passServices = (dataDir: string) =>
   Layer.merge(TagCache.layer, Signatures.layer).pipe(
     Layer.provideMerge(TagSource.layer(dataDir)),
-    Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer)),
-    Layer.provide(FetchHttpClient.layer)
+    Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer))
   )
 
 const run = (cmd: RunCommand) =>

@@ -1,5 +1,3 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientError } from "@effect/platform"
 import { Clock, Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { authorizationSecrets } from "../domain/foreignText.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
@@ -52,10 +50,10 @@ export class RegistryHttp extends Context.Tag("RegistryHttp")<
   }
 >() {
   /** With another deadline per request than REQUEST_TIMEOUT (tests wait for it to pass). */
-  static readonly layerWithTimeout = (timeout: Duration.Duration): Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> =>
+  static readonly layerWithTimeout = (timeout: Duration.Duration): Layer.Layer<RegistryHttp> =>
     Layer.effect(RegistryHttp, Effect.suspend(() => make(timeout)))
 
-  static readonly layer: Layer.Layer<RegistryHttp, never, HttpClient.HttpClient> = RegistryHttp.layerWithTimeout(REQUEST_TIMEOUT)
+  static readonly layer: Layer.Layer<RegistryHttp> = RegistryHttp.layerWithTimeout(REQUEST_TIMEOUT)
 }
 
 const MAX_RETRY_AFTER = Duration.seconds(60)
@@ -122,14 +120,11 @@ export const registryMessage = (body: string): Option.Option<string> =>
     Option.filter((text) => text !== ""),
   )
 
-const describeHttpError = (error: HttpClientError.HttpClientError, timeout: Duration.Duration): string => {
-  const cause: unknown = error._tag === "RequestError" ? error.cause : undefined
-  if (cause instanceof Error && cause.name === "TimeoutError") return `no answer within ${Duration.format(timeout)}`
-  return cause instanceof Error ? cause.message : error.message
+/** Why a fetch failed, in words: its own message, or the deadline it missed. */
+const describeFetchError = (error: unknown, timeout: Duration.Duration): string => {
+  if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${Duration.format(timeout)}`
+  return error instanceof Error ? error.message : String(error)
 }
-
-const isUnreadableBody = (error: HttpClientError.HttpClientError): boolean =>
-  error._tag === "RequestError" && error.cause instanceof UnreadableBody
 
 /** Where a redirect goes, and whether credentials may follow it (only to the same origin). */
 export const redirectTarget = (from: string, location: string): Option.Option<{ url: string; sameOrigin: boolean }> => {
@@ -148,42 +143,46 @@ const sentSecrets = (request: Outgoing): ReadonlyArray<string> =>
 const withoutAuthorization = (headers: Readonly<Record<string, string>>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"))
 
-/**
- * One exchange with `target`: the fetch its request goes through, and the body of the answer.
- * Redirects are ours to follow; the request is aborted at its deadline (a timer, not a fiber
- * racing the request), body included; TLS options are set (Bun reads `tls` from the fetch init,
- * other runtimes ignore it, and http:// addresses need nothing). The body is read here, with the
- * answer: reading it through HttpClientResponse starts a runtime of its own on every call.
- */
-const exchangeWith = (target: Target, timeout: Duration.Duration) => {
+/** TLS options of `target` for Bun's fetch (other runtimes ignore `tls`; http:// addresses need none). */
+const tlsOf = (target: Target): BunFetchRequestInit => {
   const tls = {
     ...(target.insecure ? { rejectUnauthorized: false } : {}),
     ...Option.match(target.caCert, { onNone: () => ({}), onSome: (ca) => ({ ca }) }),
   }
-  // The body is inflated by readBody, not by Bun (see body.ts).
-  const init: BunFetchRequestInit = { redirect: "manual", decompress: false, ...(Object.keys(tls).length > 0 ? { tls } : {}) }
-  let body = new Uint8Array(0)
-  const fetchWithDeadline = async (input: string | URL | Request, options?: RequestInit) => {
-    const deadline = AbortSignal.timeout(Duration.toMillis(timeout))
-    const signal = options?.signal ? AbortSignal.any([options.signal, deadline]) : deadline
-    const headers = new Headers(options?.headers)
+  return Object.keys(tls).length > 0 ? { tls } : {}
+}
+
+const headersOf = (response: Response): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  return headers
+}
+
+/**
+ * One exchange, with the runtime's `fetch` and nothing between: redirects are ours to follow, the
+ * request is aborted at its deadline (body included) or when the fiber is interrupted, and the body
+ * is inflated and capped by readBody, not by the runtime (see body.ts).
+ */
+const exchange = async (target: Target, request: Outgoing, timeout: Duration.Duration, interrupted: AbortSignal): Promise<Reply> => {
+  // A timer of our own rather than AbortSignal.timeout, whose timer outlives the answer by the whole deadline.
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(new DOMException("deadline", "TimeoutError")), Duration.toMillis(timeout))
+  try {
+    const headers = new Headers(request.headers)
     if (!headers.has("accept-encoding")) headers.set("accept-encoding", ACCEPT_ENCODING)
-    const response = await globalThis.fetch(input, { ...options, ...init, headers, signal })
-    body = await readBody(response)
-    return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers })
-  }
-  return {
-    fetch: Object.assign(fetchWithDeadline, { preconnect: globalThis.fetch.preconnect }),
-    body: () => body,
+    const signal = AbortSignal.any([interrupted, deadline.signal])
+    const init: BunFetchRequestInit = { method: request.method, headers, signal, redirect: "manual", decompress: false, ...tlsOf(target) }
+    const response = await globalThis.fetch(request.url, request.body === undefined ? init : { ...init, body: request.body })
+    const body = await readBody(response)
+    return { status: response.status, headers: headersOf(response), body, url: request.url }
+  } finally {
+    clearTimeout(timer)
   }
 }
 
 const make = (timeout: Duration.Duration) => Effect.gen(function* () {
-  // No trace context goes to registries, and no span is kept per request: nothing exports them.
-  const client = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.withTracerPropagation(false),
-    HttpClient.withTracerDisabledWhen(() => true),
-  )
   const limiters = yield* makeRateLimiters
 
   const count = (target: Target, code: string) => Metric.increment(registryRequests({ provider: target.provider, code }))
@@ -201,22 +200,15 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
     Effect.gen(function* () {
       const { method, url } = request
       yield* limiter.take
-      const base = HttpClientRequest.make(method)(url).pipe(HttpClientRequest.setHeaders(request.headers))
-      const outgoing = request.body === undefined ? base : HttpClientRequest.bodyText(base, request.body)
-      const exchange = exchangeWith(target, timeout)
-      const reply = yield* client.execute(outgoing).pipe(
-        Effect.map((response): Reply => ({ status: response.status, headers: response.headers, body: exchange.body(), url })),
-        Effect.mapError(
-          (error) =>
-            new Transient({
-              kind: isUnreadableBody(error) ? "Protocol" : "Transport",
-              detail: `${method} ${safeUrl(url)}: ${describeHttpError(error, timeout)}`,
-              retryAfter: Option.none(),
-            }),
-        ),
-        Effect.tapError(() => count(target, "error")),
-        Effect.provideService(FetchHttpClient.Fetch, exchange.fetch),
-      )
+      const reply = yield* Effect.tryPromise({
+        try: (interrupted) => exchange(target, request, timeout, interrupted),
+        catch: (error) =>
+          new Transient({
+            kind: error instanceof UnreadableBody ? "Protocol" : "Transport",
+            detail: `${method} ${safeUrl(url)}: ${describeFetchError(error, timeout)}`,
+            retryAfter: Option.none(),
+          }),
+      }).pipe(Effect.tapError(() => count(target, "error")))
       yield* count(target, String(reply.status))
       // Only built when someone reads it: this runs for every request.
       yield* Effect.whenLogLevel(

@@ -1,4 +1,3 @@
-import type { HttpClient } from "@effect/platform"
 import { Clock, Context, Effect, Either, Encoding, Layer, Option, Redacted, Ref, type Schema } from "effect"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"
@@ -9,7 +8,7 @@ import { type Outgoing, type Reply, RegistryHttp, registryMessage, replyText as 
 import { decodeJsonText } from "../json.ts"
 import { type Auth, basicAuthorization, credentialsSecrets, keep, type Session, withoutScope } from "./session.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
-import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, parseNextLink, pickPlatform, TagList, tagInfos } from "./distribution.ts"
+import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, parseNextLink, pickPlatform, readTagList, tagInfos } from "./distribution.ts"
 import type { RegistryEndpoint } from "./endpoint.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
@@ -40,7 +39,7 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
   }
 >() {
   /** Also provides the RegistryHttp it uses, so cloud credential calls share its per-host limiters. */
-  static readonly layer: Layer.Layer<RegistryClient | RegistryHttp, never, HttpClient.HttpClient> = Layer.effect(
+  static readonly layer: Layer.Layer<RegistryClient | RegistryHttp> = Layer.effect(
     RegistryClient,
     Effect.suspend(() => make),
   ).pipe(Layer.provideMerge(RegistryHttp.layer))
@@ -253,7 +252,7 @@ const make = Effect.gen(function* () {
     const seen = new Set([url])
     for (;;) {
       const reply = yield* getChecked(s, "GET", url, "application/json", "the tag list")
-      const list = yield* decode(s, TagList, reply, "tag list")
+      const list = yield* Either.mapLeft(readTagList(text(reply)), (why) => fail(s, "Protocol", `tag list is not valid: ${why}`))
       tags.push(...tagInfos(list))
       const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(s, "Protocol", detail))
       if (Option.isNone(next)) return tags
