@@ -1,5 +1,6 @@
 import { Either, Option, Schema } from "effect"
 import type { TagInfo } from "../domain/TagInfo.ts"
+import { decodeJsonValue, parseJsonText } from "../json.ts"
 
 /** The documents of the OCI distribution API this client reads, and how it reads them: pure, no I/O. */
 
@@ -48,6 +49,23 @@ export const TagList = Schema.Struct({
   tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
   manifest: Schema.optional(Schema.Record({ key: Schema.String, value: GcrManifest })),
 })
+
+const isTagArray = (value: unknown): value is ReadonlyArray<string> => Array.isArray(value) && value.every((tag) => typeof tag === "string")
+
+/**
+ * One page of a tag list. The plain shape, `{"name": ..., "tags": [...]}`, that nearly every page of
+ * every registry has, is read by hand: it is read once per image and page, and the schema's decoder
+ * costs far more than the parse. Anything else (GCR's `manifest` map, a malformed page) goes
+ * through the schema, which also says what is wrong.
+ */
+export const readTagList = (text: string): Either.Either<typeof TagList.Type, string> =>
+  Either.flatMap(parseJsonText(text), (value) => {
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && !("manifest" in value)) {
+      const { name, tags } = value as Record<string, unknown>
+      if (typeof name === "string" && (tags === undefined || tags === null || isTagArray(tags))) return Either.right({ name, tags })
+    }
+    return decodeJsonValue(TagList, value)
+  })
 
 /** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
 export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Duration, Either, Option } from "effect"
 import { parseRetryAfter, safeUrl } from "../../src/http/RegistryHttp.ts"
-import { parseNextLink } from "../../src/registry/distribution.ts"
+import { parseNextLink, readTagList, tagInfos } from "../../src/registry/distribution.ts"
 
 describe("parseNextLink", () => {
   const request = "http://127.0.0.1:5000/v2/foo/bar/tags/list?n=1000"
@@ -51,6 +51,37 @@ describe("parseNextLink", () => {
   ]
   test.each(cases)("$name", ({ header, expected }) => {
     expect(parseNextLink(header, request)).toEqual(expected)
+  })
+})
+
+describe("readTagList", () => {
+  // The plain shape is read by hand, the rest by the schema: both must give the same tags and refuse the same pages.
+  const cases: ReadonlyArray<{ name: string; body: string; tags?: ReadonlyArray<string>; error?: RegExp }> = [
+    { name: "plain page", body: '{"name":"a/b","tags":["1.0","1.1"]}', tags: ["1.0", "1.1"] },
+    { name: "no tags (null)", body: '{"name":"a/b","tags":null}', tags: [] },
+    { name: "no tags (absent)", body: '{"name":"a/b"}', tags: [] },
+    { name: "extra fields are ignored", body: '{"name":"a/b","tags":["x"],"child":[]}', tags: ["x"] },
+    {
+      name: "GCR manifest map",
+      body: '{"name":"p/i","tags":["v1"],"manifest":{"sha256:aa":{"tag":["v1"],"timeUploadedMs":"1700000000000"}}}',
+      tags: ["v1"]
+    },
+    { name: "not JSON", body: "<html>", error: /not JSON/ },
+    { name: "a list", body: '["1.0"]', error: /Expected/ },
+    { name: "no name", body: '{"tags":["1.0"]}', error: /name/ },
+    { name: "a tag that is a number", body: '{"name":"a/b","tags":["1.0",2]}', error: /tags/ },
+    { name: "tags as a string", body: '{"name":"a/b","tags":"1.0"}', error: /tags/ },
+    { name: "a broken manifest map", body: '{"name":"a/b","tags":[],"manifest":{"sha256:aa":{"tag":"v1"}}}', error: /manifest/ }
+  ]
+  test.each(cases)("$name", ({ body, tags, error }) => {
+    const read = readTagList(body)
+    if (error !== undefined) expect(Either.getLeft(read).pipe(Option.getOrElse(() => ""))).toMatch(error)
+    else expect(Either.getOrThrow(read).tags ?? []).toEqual(tags ?? [])
+  })
+
+  test("GCR's map gives digests and push times", () => {
+    const list = Either.getOrThrow(readTagList('{"name":"p/i","tags":["v1"],"manifest":{"sha256:aa":{"tag":["v1"],"timeUploadedMs":"1700000000000"}}}'))
+    expect(tagInfos(list)).toEqual([{ tag: "v1", digest: "sha256:aa", created: new Date(1700000000000), pushed: new Date(1700000000000) }])
   })
 })
 
