@@ -1,9 +1,8 @@
 import { FileSystem } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
-import type { Target } from "../config/model.ts"
+import { Duration, Effect } from "effect"
+import type { PolicySpec, Target } from "../config/model.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
-import { decodeJsonText } from "../json.ts"
 import { VERSION } from "../version.ts"
 
 /**
@@ -27,51 +26,98 @@ export interface ParseCache {
 const FORMAT = 2
 const KEY = `${VERSION}/${FORMAT}`
 
-const Order = Schema.Literal("asc", "desc")
+type Json = Record<string, unknown>
 
-/** What the pipeline keeps of a target, checked against the model so that the two cannot drift apart. */
-const StoredTarget: Schema.Schema<Target, Omit<Target, "minAge"> & { readonly minAge?: number }> = Schema.Struct({
-  image: Schema.String,
-  provider: Schema.String,
-  filePath: Schema.String,
-  field: Schema.String,
-  policy: Schema.Union(
-    Schema.Struct({ _tag: Schema.Literal("version", "semver"), range: Schema.String }),
-    Schema.Struct({ _tag: Schema.Literal("alphabetical"), order: Order }),
-    Schema.Struct({ _tag: Schema.Literal("numerical"), order: Order }),
-    Schema.Struct({ _tag: Schema.Literal("newest") })
-  ),
-  filterTags: Schema.optionalWith(Schema.Struct({ pattern: Schema.String, extract: Schema.String }), { exact: true }),
-  excludeTags: Schema.Array(Schema.String),
-  allowDowngrade: Schema.Boolean,
-  minAge: Schema.optionalWith(Schema.DurationFromMillis, { exact: true }),
-  format: Schema.Literal("image", "tag", "digest"),
-  source: Schema.Struct({ file: Schema.String, line: Schema.Number })
-})
+const isRecord = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+const isString = (value: unknown): value is string => typeof value === "string"
+const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value)
+const oneOf = <A extends string>(choices: ReadonlyArray<A>) => (value: unknown): value is A => choices.includes(value as A)
+const isOrder = oneOf(["asc", "desc"] as const)
+const isFormat = oneOf(["image", "tag", "digest"] as const)
+const isStyle = oneOf(["PLAIN", "QUOTE_SINGLE", "QUOTE_DOUBLE", "BLOCK_LITERAL", "BLOCK_FOLDED"] as const)
 
-const StoredHit: Schema.Schema<ScalarHit> = Schema.Struct({
-  document: Schema.Number,
-  line: Schema.Number,
-  value: Schema.String,
-  source: Schema.String,
-  start: Schema.Number,
-  end: Schema.Number,
-  style: Schema.Literal("PLAIN", "QUOTE_SINGLE", "QUOTE_DOUBLE", "BLOCK_LITERAL", "BLOCK_FOLDED")
-})
+/**
+ * The cache is read by hand rather than through a schema: it is read whole at the start of every
+ * pass, and a schema's decoder running for the first time costs twenty times the JSON parse. A
+ * value that is not exactly what `save` writes makes the whole file unusable (undefined).
+ */
+const policyOf = (value: unknown): PolicySpec | undefined => {
+  if (!isRecord(value)) return undefined
+  const { _tag: tag, order, range } = value
+  if ((tag === "version" || tag === "semver") && isString(range)) return { _tag: tag, range }
+  if ((tag === "alphabetical" || tag === "numerical") && isOrder(order)) return { _tag: tag, order }
+  return tag === "newest" ? { _tag: tag } : undefined
+}
 
-const Saved = Schema.Struct({
-  version: Schema.Literal(KEY),
-  watchers: Schema.Record({ key: Schema.String, value: Schema.Array(StoredTarget) }),
-  hits: Schema.Record({ key: Schema.String, value: Schema.Array(StoredHit) })
-})
-type Saved = typeof Saved.Type
+const targetOf = (value: unknown): Target | undefined => {
+  if (!isRecord(value)) return undefined
+  const { image, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source } = value
+  const policy = policyOf(value["policy"])
+  const valid =
+    isString(image) && isString(provider) && isString(filePath) && isString(field) && policy !== undefined &&
+    Array.isArray(excludeTags) && excludeTags.every(isString) && typeof allowDowngrade === "boolean" && isFormat(format) &&
+    isRecord(source) && isString(source["file"]) && isNumber(source["line"]) &&
+    (filterTags === undefined || (isRecord(filterTags) && isString(filterTags["pattern"]) && isString(filterTags["extract"]))) &&
+    (minAge === undefined || isNumber(minAge))
+  if (!valid) return undefined
+  return {
+    image, provider, filePath, field, policy, excludeTags, allowDowngrade, format,
+    source: { file: source["file"] as string, line: source["line"] as number },
+    ...(filterTags === undefined ? {} : { filterTags: { pattern: filterTags["pattern"] as string, extract: filterTags["extract"] as string } }),
+    ...(minAge === undefined ? {} : { minAge: Duration.millis(minAge) })
+  }
+}
+
+const hitOf = (value: unknown): ScalarHit | undefined => {
+  if (!isRecord(value)) return undefined
+  const { document, line, value: text, source, start, end, style } = value
+  return isNumber(document) && isNumber(line) && isString(text) && isString(source) && isNumber(start) && isNumber(end) && isStyle(style)
+    ? { document, line, value: text, source, start, end, style }
+    : undefined
+}
+
+/** Every entry of `value` read by `entry`, or undefined when one of them cannot be. */
+const entriesOf = <A>(value: unknown, entry: (value: unknown) => A | undefined): Record<string, ReadonlyArray<A>> | undefined => {
+  if (!isRecord(value)) return undefined
+  const out: Record<string, ReadonlyArray<A>> = {}
+  for (const [key, list] of Object.entries(value)) {
+    if (!Array.isArray(list)) return undefined
+    const read: Array<A> = []
+    for (const item of list) {
+      const one = entry(item)
+      if (one === undefined) return undefined
+      read.push(one)
+    }
+    out[key] = read
+  }
+  return out
+}
+
+interface Saved {
+  readonly watchers: Record<string, ReadonlyArray<Target>>
+  readonly hits: Record<string, ReadonlyArray<ScalarHit>>
+}
 
 /** The entries of a saved cache, or none when it is missing, unreadable, from another version or not ours. */
-const entriesOf = (text: string | undefined): Saved | undefined =>
-  text === undefined ? undefined : Either.getOrUndefined(decodeJsonText(Saved, text))
+const savedOf = (text: string | undefined): Saved | undefined => {
+  if (text === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(value) || value["version"] !== KEY) return undefined
+  const watchers = entriesOf(value["watchers"], targetOf)
+  const hits = entriesOf(value["hits"], hitOf)
+  return watchers === undefined || hits === undefined ? undefined : { watchers, hits }
+}
+
+/** A target as saved: its minimum age in milliseconds. */
+const storedTarget = ({ minAge, ...rest }: Target) => (minAge === undefined ? rest : { ...rest, minAge: Duration.toMillis(minAge) })
 
 export const parseCache = (text: string | undefined): ParseCache => {
-  const saved = entriesOf(text)
+  const saved = savedOf(text)
   const watchers = new Map<string, ReadonlyArray<Target>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
   let learned = false
@@ -96,7 +142,11 @@ export const parseCache = (text: string | undefined): ParseCache => {
         watchers.size === Object.keys(saved.watchers).length && hits.size === Object.keys(saved.hits).length
       return unchanged
         ? undefined
-        : JSON.stringify(Schema.encodeSync(Saved)({ version: KEY, watchers: Object.fromEntries(watchers), hits: Object.fromEntries(hits) }))
+        : JSON.stringify({
+            version: KEY,
+            watchers: Object.fromEntries([...watchers].map(([key, targets]) => [key, targets.map(storedTarget)])),
+            hits: Object.fromEntries(hits)
+          })
     }
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test"
+import { Duration } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
 import type { ScalarHit } from "../../src/manifest/patch.ts"
 import { parseCache } from "../../src/pipeline/ParseCache.ts"
@@ -60,6 +61,52 @@ describe("ParseCache", () => {
     expect(second.save()).toBeUndefined()
     const first = parseCache(undefined)
     expect(first.save()).toBeDefined()
+  })
+
+  test.each<[string, Partial<Target>]>([
+    ["version policy", { policy: { _tag: "version", range: "^" } }],
+    ["alphabetical policy", { policy: { _tag: "alphabetical", order: "desc" } }],
+    ["numerical policy", { policy: { _tag: "numerical", order: "asc" } }],
+    ["newest policy", { policy: { _tag: "newest" } }],
+    ["a tag filter", { filterTags: { pattern: "^v(?P<v>.*)$", extract: "$v" } }],
+    ["a minimum age", { minAge: Duration.hours(36) }],
+    ["a tag field", { format: "tag" }]
+  ])("a target with %s comes back as it was kept", (_name, change) => {
+    const kept = { ...target, ...change }
+    expect(reloaded((c) => c.keepWatcherTargets("w.yaml", "b", [kept])).watcherTargets("w.yaml", "b")).toEqual([kept])
+  })
+
+  /** A saved cache of this version whose one target or hit is `entry`. */
+  const savedWith = (entry: { target?: unknown; hit?: unknown }) => {
+    const text = parseCache(undefined)
+    text.keepWatcherTargets("w.yaml", "b", [target])
+    text.keepHits("b", "$.a", [hit])
+    const saved = JSON.parse(text.save() as string)
+    if (entry.target !== undefined) saved.watchers["w.yaml\u0000b"] = [entry.target]
+    if (entry.hit !== undefined) saved.hits["b\u0000$.a"] = [entry.hit]
+    return JSON.stringify(saved)
+  }
+
+  test.each<[string, { target?: unknown; hit?: unknown }]>([
+    ["a target without its image", { target: { ...target, image: undefined } }],
+    ["a target with an unknown policy", { target: { ...target, policy: { _tag: "latest" } } }],
+    ["a target whose excluded tags are not strings", { target: { ...target, excludeTags: [1] } }],
+    ["a target with a minimum age in words", { target: { ...target, minAge: "1d" } }],
+    ["a target with a broken filter", { target: { ...target, filterTags: { pattern: "x" } } }],
+    ["a target with an unknown format", { target: { ...target, format: "yaml" } }],
+    ["a hit with an unknown style", { hit: { ...hit, style: "FLOW" } }],
+    ["a hit without its offsets", { hit: { ...hit, start: "15" } }],
+    ["a hit that is a string", { hit: "x" }]
+  ])("%s makes the whole cache unusable", (_name, entry) => {
+    const cache = parseCache(savedWith(entry))
+    expect(cache.hits("b", "$.a")).toBeUndefined()
+    expect(cache.watcherTargets("w.yaml", "b")).toBeUndefined()
+  })
+
+  test("the cache as saved is read back whole", () => {
+    const cache = parseCache(savedWith({}))
+    expect(cache.hits("b", "$.a")).toEqual([hit])
+    expect(cache.watcherTargets("w.yaml", "b")).toEqual([target])
   })
 
   test.each([
