@@ -166,20 +166,13 @@ const headersOf = (response: Response): Record<string, string> => {
  * is inflated and capped by readBody, not by the runtime (see body.ts).
  */
 const exchange = async (target: Target, request: Outgoing, timeout: Duration.Duration, interrupted: AbortSignal): Promise<Reply> => {
-  // A timer of our own rather than AbortSignal.timeout, whose timer outlives the answer by the whole deadline.
-  const deadline = new AbortController()
-  const timer = setTimeout(() => deadline.abort(new DOMException("deadline", "TimeoutError")), Duration.toMillis(timeout))
-  try {
-    const headers = new Headers(request.headers)
-    if (!headers.has("accept-encoding")) headers.set("accept-encoding", ACCEPT_ENCODING)
-    const signal = AbortSignal.any([interrupted, deadline.signal])
-    const init: BunFetchRequestInit = { method: request.method, headers, signal, redirect: "manual", decompress: false, ...tlsOf(target) }
-    const response = await globalThis.fetch(request.url, request.body === undefined ? init : { ...init, body: request.body })
-    const body = await readBody(response)
-    return { status: response.status, headers: headersOf(response), body, url: request.url }
-  } finally {
-    clearTimeout(timer)
-  }
+  const headers = new Headers(request.headers)
+  if (!headers.has("accept-encoding")) headers.set("accept-encoding", ACCEPT_ENCODING)
+  const signal = AbortSignal.any([interrupted, AbortSignal.timeout(Duration.toMillis(timeout))])
+  const init: BunFetchRequestInit = { method: request.method, headers, signal, redirect: "manual", decompress: false, ...tlsOf(target) }
+  const response = await globalThis.fetch(request.url, request.body === undefined ? init : { ...init, body: request.body })
+  const body = await readBody(response)
+  return { status: response.status, headers: headersOf(response), body, url: request.url }
 }
 
 const make = (timeout: Duration.Duration) => Effect.gen(function* () {
