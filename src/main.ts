@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import {
@@ -27,12 +27,8 @@ import { WatchIndex } from "./pipeline/WatchIndex.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
-import { postImage } from "./server/client.ts"
-import { parseListen, serverLayer } from "./server/Http.ts"
-import { githubSignature } from "./server/signature.ts"
-import { Notices } from "./server/Notices.ts"
+import { parseListen } from "./server/listen.ts"
 import { HELP } from "./help.ts"
-import { validateFiles } from "./validate.ts"
 import { VERSION } from "./version.ts"
 
 /** Exit codes of the contract. */
@@ -95,6 +91,14 @@ const passServices = (dataDir: string) =>
     Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer))
   )
 
+/**
+ * The server, its API and webhooks, loaded only by a runner that listens: a `--once` pass, a
+ * validation or a registration never runs that code, and does not pay for loading it.
+ */
+const loadServer = Effect.promise(() =>
+  Promise.all([import("./server/Http.ts"), import("./server/Notices.ts"), import("./server/signature.ts")])
+)
+
 const run = (cmd: RunCommand) =>
   Effect.gen(function* () {
     const listen = cmd.listen === undefined ? undefined : parseListen(cmd.listen)
@@ -124,6 +128,7 @@ const run = (cmd: RunCommand) =>
         yield* daemon.pipe(Effect.provide(services))
         return OK
       }
+      const [{ serverLayer }, { Notices }, { githubSignature }] = yield* loadServer
       const server = serverLayer({
         ...listen.right,
         token: Option.fromNullable(secrets.right.token),
@@ -176,6 +181,7 @@ const explain = (cmd: ExplainCommand) =>
 /** Static checks of config and watcher files: no registry, no repository. */
 const validate = (cmd: ValidateCommand) =>
   Effect.gen(function* () {
+    const { validateFiles } = yield* Effect.promise(() => import("./validate.ts"))
     const { errors, warnings } = yield* validateFiles(cmd.configs, cmd.watcherFiles)
     if (errors.length > 0) {
       yield* err(errors.map((e) => `invalid: ${e}`).join("\n"))
@@ -194,7 +200,8 @@ const notifyRunner = (address: string, tokenFile: string, image: string, registr
       yield* err(`runner notify: ${token.left}`)
       return UNUSABLE
     }
-    const result = yield* Effect.either(postImage(address, token.right, image, registration))
+    const { clientLayer, postImage } = yield* Effect.promise(() => import("./server/client.ts"))
+    const result = yield* Effect.either(postImage(address, token.right, image, registration).pipe(Effect.provide(clientLayer)))
     if (Either.isLeft(result)) {
       yield* err(`runner notify: ${result.left.message}`)
       return FAILED
@@ -203,7 +210,7 @@ const notifyRunner = (address: string, tokenFile: string, image: string, registr
     const stores = registered.length === 0 ? "" : ` in provider(s) ${registered.join(", ")}`
     yield* out(`registered ${image}:${registration.tag}${stores}; checking now: ${checked.join(", ")}\n`)
     return OK
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  })
 
 /** `runner notify --config --provider`: writes straight into a STORE provider's tag store. */
 const notify = (cmd: NotifyCommand) =>

@@ -12,15 +12,6 @@ import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
 import { GITHUB_SIGNATURE_HEADER, type SignatureCheck } from "./signature.ts"
 import { decodeWebhook, isWebhookKind, WEBHOOK_KINDS, type WebhookKind } from "./webhooks.ts"
 
-/** `--listen`: `HOST:PORT`, `:PORT` (every interface) or `PORT`; IPv6 hosts in brackets. */
-export const parseListen = (text: string): Either.Either<{ readonly host: string | undefined; readonly port: number }, string> => {
-  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]*):)?(\d{1,5})$/.exec(text.trim())
-  const port = Number(match?.[2])
-  if (match === null || !(port >= 0 && port <= 65535)) return Either.left(`--listen ${JSON.stringify(text)}: expected HOST:PORT, :PORT or PORT`)
-  const host = match[1]?.replace(/^\[|\]$/g, "")
-  return Either.right({ host: host === undefined || host === "" ? undefined : host, port })
-}
-
 /** Request bodies beyond these sizes are refused before they are read whole. */
 const IMAGE_BODY_LIMIT = 16 * 1024
 const WEBHOOK_BODY_LIMIT = 1024 * 1024

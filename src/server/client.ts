@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Option, Redacted, Schema } from "effect"
 import type { Registration } from "../registry/TagStore.ts"
 
@@ -18,6 +18,9 @@ const Accepted = Schema.Struct({
 const Refused = Schema.Struct({ error: Schema.String })
 
 const TIMEOUT = Duration.seconds(30)
+
+/** The HTTP client `postImage` runs on in the executable: the runtime's fetch. */
+export const clientLayer = FetchHttpClient.layer
 
 /** Posts a tag to `POST /api/v1/images`; a refusal fails with the server's reason. */
 export const postImage = (address: string, token: Redacted.Redacted<string>, image: string, registration: Registration) =>

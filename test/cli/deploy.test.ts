@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs"
 import { parseAllDocuments } from "yaml"
 import { outfileFor } from "../../build.ts"
 import { parseArgs } from "../../src/args.ts"
-import { parseListen } from "../../src/server/Http.ts"
+import { parseListen } from "../../src/server/listen.ts"
 
 const repoFile = (path: string) => new URL(`../../${path}`, import.meta.url)
 const read = (path: string) => readFileSync(repoFile(`deploy/${path}`), "utf8")

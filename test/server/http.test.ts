@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Redacted, Schema } from "effect"
-import { decodeBody, parseListen, tokenMatches } from "../../src/server/Http.ts"
+import { decodeBody, tokenMatches } from "../../src/server/Http.ts"
+import { parseListen } from "../../src/server/listen.ts"
 import { decodeWebhook } from "../../src/server/webhooks.ts"
 
 const listen: ReadonlyArray<readonly [string, { host: string | undefined; port: number } | string]> = [
