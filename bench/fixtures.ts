@@ -54,6 +54,44 @@ export const retag = async (registry: TestRegistry, repository: string, referenc
 /** Images are pushed in parallel across repositories; one repository's pushes stay sequential. */
 export const PUSH_CONCURRENCY = 8
 
+const configDigestOf = (manifest: string): string => {
+  const parsed: unknown = JSON.parse(manifest)
+  const config = typeof parsed === "object" && parsed !== null && "config" in parsed ? parsed.config : undefined
+  const digest = typeof config === "object" && config !== null && "digest" in config ? config.digest : undefined
+  if (typeof digest !== "string") throw new Error(`manifest without a config digest: ${manifest}`)
+  return digest
+}
+
+/**
+ * Every repository of `repositories` with every tag of `tags`, all naming one manifest: one real
+ * push to the first, then per repository a cross-repository mount of its config blob and one
+ * manifest PUT per tag, about half the requests of `pushTags` (4 instead of 6 for 3 tags).
+ */
+export const pushRetagged = async (registry: TestRegistry, repositories: ReadonlyArray<string>, tags: ReadonlyArray<string>) => {
+  const [seed, ...rest] = repositories
+  const [first] = tags
+  if (seed === undefined || first === undefined) return
+  await pushTags(registry, seed, tags)
+  const res = await fetch(`${registry.url}/v2/${seed}/manifests/${first}`, { headers: { accept: OCI_MANIFEST } })
+  const manifest = await res.text()
+  if (res.status !== 200) throw new Error(`GET manifest ${seed}:${first}: ${res.status} ${manifest}`)
+  const blob = configDigestOf(manifest)
+  await inParallel(rest, PUSH_CONCURRENCY, async (repository) => {
+    const mount = await fetch(`${registry.url}/v2/${repository}/blobs/uploads/?mount=${blob}&from=${seed}`, { method: "POST" })
+    const body = await mount.text()
+    if (mount.status !== 201) throw new Error(`mount of ${blob} into ${repository}: ${mount.status} ${body}`)
+    for (const tag of tags) {
+      const put = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
+        method: "PUT",
+        headers: { "content-type": OCI_MANIFEST },
+        body: manifest
+      })
+      const putBody = await put.text()
+      if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${tag}: ${put.status} ${putBody}`)
+    }
+  })
+}
+
 export const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
 export interface Target {
@@ -127,16 +165,25 @@ export const watchedRepoFiles = (spec: WatchedRepoSpec): Record<string, string> 
   return files
 }
 
-/** A Piped config watching one repository with one OCI provider at `address`; `git` holds more `spec.git` lines. */
+export interface ConfigRepo {
+  readonly repoId: string
+  readonly remote: string
+}
+
+/**
+ * A Piped config `<name>.yaml` watching `repos` (one or several) with one OCI provider at
+ * `address`; `git` holds more `spec.git` lines.
+ */
 export const pipedConfig = (
   dir: string,
-  repo: { readonly repoId: string; readonly remote: string },
+  name: string,
+  repos: ReadonlyArray<ConfigRepo>,
   address: string,
   git: ReadonlyArray<string> = []
 ): string =>
   writeFile(
     dir,
-    `${repo.repoId}.yaml`,
+    `${name}.yaml`,
     `apiVersion: pipecd.dev/v1beta1
 kind: Piped
 spec:
@@ -144,10 +191,7 @@ spec:
     username: bench
     email: bench@example.com
 ${git.map((line) => `    ${line}\n`).join("")}  repositories:
-    - repoId: ${repo.repoId}
-      remote: ${repo.remote}
-      branch: main
-  imageProviders:
+${repos.map((r) => `    - repoId: ${r.repoId}\n      remote: ${r.remote}\n      branch: main\n`).join("")}  imageProviders:
     - name: registry
       type: OCI
       config:
@@ -157,9 +201,12 @@ ${git.map((line) => `    ${line}\n`).join("")}  repositories:
   imageWatcher:
     checkInterval: 5m
     gitRepos:
-      - repoId: ${repo.repoId}
-`
+${repos.map((r) => `      - repoId: ${r.repoId}\n`).join("")}`
   )
+
+/** `items` cut into `parts` contiguous slices whose lengths differ by at most one. */
+export const splitAcross = <A>(items: ReadonlyArray<A>, parts: number): ReadonlyArray<ReadonlyArray<A>> =>
+  Array.from({ length: parts }, (_, p) => items.slice(Math.floor((p * items.length) / parts), Math.floor(((p + 1) * items.length) / parts)))
 
 const FAST_IMPORT_EPOCH = 1_700_000_000
 

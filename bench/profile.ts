@@ -48,7 +48,7 @@ try {
       tag: TAGS[TAGS.length - 1] as string
     })
   )
-  const config = pipedConfig(work, { repoId: "quiet", remote }, registry.url)
+  const config = pipedConfig(work, "quiet", [{ repoId: "quiet", remote }], registry.url)
   const dataDir = join(work, "data")
   rmSync(OUT, { recursive: true, force: true })
   mkdirSync(OUT, { recursive: true })
