@@ -14,6 +14,7 @@ import { startGitServer, type TestGitServer } from "../test/support/gitServer.ts
 import { startRegistry, type TestRegistry } from "../test/support/registry.ts"
 import { ensureBuilt, RUNNER } from "../test/support/runner.ts"
 import { inParallel, pad, PUSH_CONCURRENCY, pushTags } from "./fixtures.ts"
+import { whereTimeGoes } from "./breakdown.ts"
 import { largeRepository } from "./large.ts"
 import { requireGnuTime, type Sample } from "./measure.ts"
 import { BINARY, CURRENT, log, ONLY, OUT, quick, RUNS, selected, SIZE, TAGS, TARGETS_PER_IMAGE } from "./options.ts"
@@ -21,15 +22,21 @@ import { quietPasses, watchedRepo } from "./passes.ts"
 import { figures, machine, record, table } from "./report.ts"
 import { requestCounts, requestLines } from "./requests.ts"
 import { scale } from "./scale.ts"
-import { startup } from "./startup.ts"
+import { serviceMemory } from "./service.ts"
+import { compileEmpty, startup } from "./startup.ts"
 import { TOKEN_BUCKET_IDEAL_MS, tokenBucketRun } from "./tokenBucket.ts"
 import { updatePass } from "./update.ts"
 
+/** The quiet passes, where their time goes, and the memory of the service over the same configuration. */
 const quiet = async (registry: TestRegistry, server: TestGitServer, work: string, images: ReadonlyArray<string>) => {
   const layout = { targetsPerImage: TARGETS_PER_IMAGE, files: SIZE.files, extraFiles: SIZE.extraFiles, tag: CURRENT }
   const w = await watchedRepo(registry, server, work, "quiet", images, layout)
   log(`quiet: ${w.targets} targets in ${SIZE.files} files, ${SIZE.extraFiles} extra files`)
-  await quietPasses(registry, w, work, { cold: "at most 1.5x; peak RSS under 120 MB", warm: "at most 1.5x" })
+  await quietPasses(registry, w, work, { cold: "at most 1.5x; peak RSS under 100 MB", warm: "at most 1.5x; peak RSS under 100 MB" })
+  log("quiet: where the time goes")
+  const breakdown = await whereTimeGoes(registry, w, work)
+  log("quiet: the idle service")
+  return [...breakdown, ...(await serviceMemory(w, work, await compileEmpty(work)))]
 }
 
 const bucket = async () => {
@@ -53,7 +60,7 @@ const scenarios = async (registry: TestRegistry, server: TestGitServer, work: st
     extra["emptyProgramRssMb"] = emptyRssMb
     lines.push("", `an empty compiled program peaks at ${emptyRssMb.toFixed(0)} MB RSS`)
   }
-  if (selected("quiet")) await quiet(registry, server, work, images)
+  if (selected("quiet")) lines.push(...(await quiet(registry, server, work, images)))
   if (selected("scale")) {
     const { result, lines: scaleLines } = await scale(registry, server, work)
     extra["scale"] = result

@@ -5,11 +5,17 @@ import { measure, median, type Sample } from "./measure.ts"
 import { BINARY, SIZE } from "./options.ts"
 import { record } from "./report.ts"
 
-export const startup = async (work: string) => {
+/** An empty program compiled as the runner is: what the runtime alone costs. */
+export const compileEmpty = async (work: string) => {
   const source = writeFile(work, "empty.ts", "export {}\n")
   const empty = join(work, "empty")
   const built = await exec(process.execPath, ["build", source, "--compile", "--minify", "--bytecode", "--outfile", empty])
   if (built.code !== 0) throw new Error(`cannot compile the empty program: ${built.stderr}`)
+  return empty
+}
+
+export const startup = async (work: string) => {
+  const empty = await compileEmpty(work)
   const runner: Array<Sample> = []
   const bound: Array<Sample> = []
   for (let i = 0; i < SIZE.startups; i++) {
