@@ -35,6 +35,6 @@ if (import.meta.main) {
   const runs = at === -1 ? 1 : Number(process.argv[at + 1])
   for (let i = 0; i < runs; i++) {
     const run = await tokenBucketRun()
-    console.log(`${run.ms.toFixed(0)} ms, x${(run.ms / TOKEN_BUCKET_IDEAL_MS).toFixed(2)} of the ideal ${TOKEN_BUCKET_IDEAL_MS} ms; ${run.refused} of ${run.requests} requests refused`)
+    console.log(`${run.ms.toFixed(0)} ms, x${(run.ms / TOKEN_BUCKET_IDEAL_MS).toFixed(2)} of the ideal ${TOKEN_BUCKET_IDEAL_MS} ms; ${run.refused} of ${run.requests} requests refused (${((100 * run.refused) / run.requests).toFixed(1)}%)`)
   }
 }

@@ -1,6 +1,17 @@
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, Metric, Option } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, FiberRef, Metric, Option } from "effect"
 import { rateLimitWaitSeconds } from "../metrics.ts"
-import { adjust, type Allowance, type Feedback, type HostLimits, inFlightCap, initialAllowance, type RateLimit } from "./allowance.ts"
+import {
+  type Allowance,
+  type Feedback,
+  HORIZON,
+  type HostLimits,
+  inFlightCap,
+  initialAllowance,
+  periodBefore,
+  type RateLimit,
+  refused,
+  succeeded,
+} from "./allowance.ts"
 import { hostLimits } from "./hostLimits.ts"
 
 export { type Feedback, parseQuota, type Quota, type RateLimit } from "./allowance.ts"
@@ -43,8 +54,9 @@ const burstAt = (limits: HostLimits, rps: number): number => (Number.isFinite(li
 const reserve = (limits: HostLimits, s: Pacing, now: number): [number, Pacing] => {
   const start = Math.max(now, s.pausedUntil)
   const rps = s.allowance.rps
-  // Without a rate the bucket is kept nearly empty, so that a rate imposed later starts without a burst.
-  if (!Number.isFinite(rps)) return [start - now, { ...s, tokens: 1, at: start }]
+  // Without a rate the bucket is kept empty: a rate imposed later (a quota running low) follows a
+  // burst the host has just served, so its first request waits one interval.
+  if (!Number.isFinite(rps)) return [start - now, { ...s, tokens: 0, at: start }]
   const burst = burstAt(limits, rps)
   const refilled = s.at === -Infinity ? burst : Math.min(burst, s.tokens + ((start - s.at) / 1000) * rps)
   const tokens = refilled - 1
@@ -90,35 +102,80 @@ const makeGate = (cap: () => number) => {
   return { withPermit, admit }
 }
 
+/**
+ * The host's overload count when the request the current fiber is making was let go by `take`,
+ * so that `report` can tell a refusal of a request sent before the host was slowed (part of that
+ * overload) from a new one. Infinity when unknown: the answer is taken as that of a request sent now.
+ */
+const sentIn = FiberRef.unsafeMake(Infinity)
+
+/** When the successes sent since the host's last overload came back, within HORIZON. */
+const makeSuccessLog = () => {
+  let times: Array<number> = []
+  return {
+    times: (): ReadonlyArray<number> => times,
+    record: (now: number) => {
+      times.push(now)
+      while (times.length > 0 && (times[0] ?? now) < now - HORIZON) times.shift()
+    },
+    clear: () => {
+      times = []
+    },
+  }
+}
+
 const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
   // Every update runs inside one Effect.sync, so it cannot interleave with another.
   let pacing: Pacing = { allowance: initialAllowance(limits), tokens: 0, at: -Infinity, pausedUntil: 0 }
+  const successes = makeSuccessLog()
   const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
   const gate = makeGate(() => inFlightCap(pacing.allowance))
 
-  // Runs before every request: a plain chain of effects, not a generator.
-  const take = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+  const sent = Effect.suspend(() => FiberRef.set(sentIn, pacing.allowance.overloads))
+
+  // Runs before every request: a plain chain of effects, not a generator. A refusal that comes
+  // back while a request waits may pause the host past the time it was given: it waits again.
+  const take: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
     Effect.flatMap(
       Effect.sync(() => {
         const [wait, next] = reserve(limits, pacing, now)
         pacing = next
         return wait
       }),
-      (wait) => (wait > 0 ? Effect.zipRight(Metric.update(waited, wait / 1000), Effect.sleep(Duration.millis(wait))) : Effect.void),
+      (wait) =>
+        wait > 0
+          ? Metric.update(waited, wait / 1000).pipe(
+              Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+              Effect.zipRight(Effect.suspend(() => (pacing.pausedUntil > now + wait ? take : sent))),
+            )
+          : sent,
     ),
   )
 
+  const onAnswer = (feedback: Feedback, sentDuring: number, now: number) => {
+    const current = pacing.allowance
+    if (feedback._tag === "Ok") {
+      if (sentDuring >= current.overloads) successes.record(now)
+      pacing = { ...pacing, allowance: succeeded(limits, current, feedback.quota, sentDuring, now) }
+      return
+    }
+    const pause = Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis })
+    const pausedUntil = Math.max(pacing.pausedUntil, now + pause)
+    const allowance = refused(current, periodBefore(successes.times(), current.congestion, now), sentDuring, now)
+    if (allowance === current) {
+      pacing = { ...pacing, pausedUntil }
+      return
+    }
+    successes.clear()
+    // The host's bucket refills during the pause: the lowered rate's worth of it goes as a burst when
+    // the pause ends, and no more, since the bucket starts empty now.
+    pacing = { allowance, pausedUntil, tokens: 0, at: Math.max(now, pacing.at) }
+  }
+
   const report = (feedback: Feedback) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(Effect.zip(Clock.currentTimeMillis, FiberRef.get(sentIn)), ([now, sentDuring]) =>
       Effect.sync(() => {
-        const allowance = adjust(limits, pacing.allowance, feedback)
-        if (feedback._tag === "Ok") pacing = { ...pacing, allowance }
-        else {
-          const pause = Option.match(feedback.retryAfter, { onNone: () => 0, onSome: Duration.toMillis })
-          const pausedUntil = Math.max(pacing.pausedUntil, now + pause)
-          // No burst right after a refusal: one request when the pause ends, then the lowered rate.
-          pacing = { allowance, pausedUntil, tokens: 1, at: Math.max(pacing.at, pausedUntil) }
-        }
+        onAnswer(feedback, sentDuring, now)
         gate.admit()
       }),
     )

@@ -19,13 +19,15 @@ describe("a registry that enforces a token bucket", () => {
     await registry.stop()
   })
 
-  test("is listed within 1.3x of the bucket's ideal time, with at most 5% of requests refused", async () => {
+  // The goal is 5% refused at most; 3% leaves room for timer jitter (the first overload alone costs
+  // up to one refusal per request in flight).
+  test("is listed within 1.3x of the bucket's ideal time, with at most 3% of requests refused", async () => {
     const elapsed = await listThrough(proxy.url, REPOSITORIES)
     const total = proxy.passed() + proxy.refused()
     const ratio = elapsed / IDEAL_MS
     process.stderr.write(`token bucket ${RPS}/s burst ${BURST}: ${elapsed.toFixed(0)} ms, x${ratio.toFixed(2)} of ideal, ${proxy.refused()} of ${total} refused\n`)
     expect(ratio).toBeLessThanOrEqual(1.3)
-    expect(proxy.refused() / total).toBeLessThanOrEqual(0.05)
+    expect(proxy.refused() / total).toBeLessThanOrEqual(0.03)
   }, 20_000)
 })
 

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { FetchHttpClient } from "@effect/platform"
 import { createServer } from "node:http"
 import { Duration, Effect, Fiber, Option, TestClock, TestContext } from "effect"
-import { adjust, type Allowance, type HostLimits } from "../../src/http/allowance.ts"
+import { type Allowance, type Congestion, type HostLimits, periodBefore, refused, succeeded } from "../../src/http/allowance.ts"
 import { documentedLimit, hostLimits } from "../../src/http/hostLimits.ts"
-import { type Feedback, makeHostLimiter, makeRateLimiters, parseQuota } from "../../src/http/RateLimiter.ts"
+import { type Feedback, makeHostLimiter, makeRateLimiters, parseQuota, type RateLimit } from "../../src/http/RateLimiter.ts"
 import { RegistryHttp, type Target } from "../../src/http/RegistryHttp.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
 
@@ -24,29 +24,64 @@ describe("parseQuota", () => {
   })
 })
 
-describe("adjust", () => {
-  const ceiling: HostLimits = { rps: 10, burst: 10, concurrency: 8 }
-  const open: HostLimits = { rps: Infinity, burst: Infinity, concurrency: 8 }
-  const full = (limits: HostLimits): Allowance => ({ rps: limits.rps, concurrency: limits.concurrency, quotaLeft: Infinity })
-  const ok: Feedback = { _tag: "Ok", quota: Option.none() }
-  const quota = (limit: number, remaining: number, windowSeconds: number): Feedback => ({ _tag: "Ok", quota: Option.some({ limit, remaining, windowSeconds }) })
-  const refused: Feedback = { _tag: "TooMany", retryAfter: Option.none() }
-  const refusedFor3s: Feedback = { _tag: "TooMany", retryAfter: Option.some(Duration.seconds(3)) }
-  const cases: ReadonlyArray<{ name: string; limits: HostLimits; current: Allowance; feedback: Feedback; expected: Allowance }> = [
-    { name: "429 or 503 halves rate and concurrency", limits: ceiling, current: full(ceiling), feedback: refused, expected: { rps: 5, concurrency: 4, quotaLeft: Infinity } },
-    { name: "Retry-After halves the same way (the pause is the limiter's)", limits: ceiling, current: full(ceiling), feedback: refusedFor3s, expected: { rps: 5, concurrency: 4, quotaLeft: Infinity } },
-    { name: "a refusal never goes below the floors", limits: ceiling, current: { rps: 0.1, concurrency: 1, quotaLeft: Infinity }, feedback: refused, expected: { rps: 0.1, concurrency: 1, quotaLeft: Infinity } },
-    { name: "a host without a ceiling keeps none, but its concurrency halves", limits: open, current: full(open), feedback: refused, expected: { rps: Infinity, concurrency: 4, quotaLeft: Infinity } },
-    { name: "success recovers a step of each", limits: ceiling, current: { rps: 5, concurrency: 4, quotaLeft: Infinity }, feedback: ok, expected: { rps: 5.5, concurrency: 4.4, quotaLeft: Infinity } },
-    { name: "success never exceeds the limits", limits: ceiling, current: full(ceiling), feedback: ok, expected: full(ceiling) },
-    { name: "plenty of quota left changes nothing but the cap", limits: ceiling, current: full(ceiling), feedback: quota(100, 50, 60), expected: { rps: 10, concurrency: 8, quotaLeft: 50 } },
-    { name: "low quota holds a ceiling host just under the quota's pace", limits: ceiling, current: full(ceiling), feedback: quota(100, 6, 60), expected: { rps: (0.9 * 100) / 60, concurrency: 8, quotaLeft: 6 } },
-    { name: "low quota gives a host without a ceiling just under the quota's pace", limits: open, current: full(open), feedback: quota(20, 2, 1), expected: { rps: 18, concurrency: 8, quotaLeft: 2 } },
-    { name: "quota no longer low: a host without a ceiling gets none again", limits: open, current: { rps: 20, concurrency: 8, quotaLeft: 2 }, feedback: quota(20, 15, 1), expected: { rps: Infinity, concurrency: 8, quotaLeft: 15 } },
-    { name: "a response without quota headers lifts the quota cap", limits: open, current: { rps: Infinity, concurrency: 8, quotaLeft: 0 }, feedback: ok, expected: full(open) },
+const ceiling: HostLimits = { rps: 10, burst: 10, concurrency: 8 }
+const open: HostLimits = { rps: Infinity, burst: Infinity, concurrency: 8 }
+const full = (limits: HostLimits): Allowance => ({ rps: limits.rps, concurrency: limits.concurrency, quotaLeft: Infinity, overloads: 0, congestion: Option.none() })
+/** A host without a ceiling after one overload at t=0 that had let 10 requests through in a second. */
+const overload: Congestion = { at: 0, successes: 10, span: 1000, before: Infinity }
+const paced = (rps: number, congestion = overload): Allowance => ({ rps, concurrency: 8, quotaLeft: Infinity, overloads: 1, congestion: Option.some(congestion) })
+
+describe("periodBefore", () => {
+  const cases = [
+    { name: "a first burst counts over a second, not the milliseconds it took", answered: [5, 6, 7, 8, 9, 10, 11, 12, 13, 14], previous: Option.none(), now: 20, expected: { successes: 10, span: 1000 } },
+    { name: "a first overload after a slower stretch: from the first success", answered: [1000, 2000, 3000, 4000], previous: Option.none(), now: 4000, expected: { successes: 4, span: 3000 } },
+    { name: "since a recent overload: from it, the pause included", answered: [1100, 1200, 1300], previous: Option.some(overload), now: 1500, expected: { successes: 3, span: 1500 } },
+    { name: "successes beyond the horizon say nothing", answered: [1000, 50_000, 60_000], previous: Option.none(), now: 60_000, expected: { successes: 2, span: 10_000 } },
+    { name: "an overload beyond the horizon is not a start", answered: [40_000, 41_000], previous: Option.some(overload), now: 41_000, expected: { successes: 2, span: 1000 } },
   ]
-  test.each(cases)("$name", ({ limits, current, feedback, expected }) => {
-    const next = adjust(limits, current, feedback)
+  test.each(cases)("$name", ({ answered, previous, now, expected }) => {
+    expect(periodBefore(answered, previous, now)).toEqual(expected)
+  })
+})
+
+describe("refused", () => {
+  const cases: ReadonlyArray<{ name: string; current: Allowance; period: { successes: number; span: number }; sentIn: number; rps: number; concurrency: number; overloads: number }> = [
+    { name: "the first refusal paces a host without a ceiling a tenth under what it let through", current: full(open), period: { successes: 10, span: 1000 }, sentIn: 0, rps: 9, concurrency: 4, overloads: 1 },
+    { name: "a host with a ceiling: the same, not a halving", current: full(ceiling), period: { successes: 16, span: 2000 }, sentIn: 0, rps: 7.2, concurrency: 4, overloads: 1 },
+    { name: "never faster than before the refusal", current: { ...full(ceiling), rps: 5 }, period: { successes: 20, span: 1000 }, sentIn: 0, rps: 5, concurrency: 4, overloads: 1 },
+    { name: "refused before anything got through: a ceiling halves (a tenth under)", current: full(ceiling), period: { successes: 0, span: 1000 }, sentIn: 0, rps: 4.5, concurrency: 4, overloads: 1 },
+    { name: "refused before anything got through: no ceiling to halve, concurrency halves", current: full(open), period: { successes: 0, span: 1000 }, sentIn: 0, rps: Infinity, concurrency: 4, overloads: 1 },
+    { name: "never below one request every ten seconds", current: { ...full(ceiling), rps: 0.1, concurrency: 1 }, period: { successes: 0, span: 1000 }, sentIn: 0, rps: 0.1, concurrency: 1, overloads: 1 },
+    { name: "a request sent before the last overload is part of it: nothing changes", current: paced(9), period: { successes: 0, span: 1000 }, sentIn: 0, rps: 9, concurrency: 8, overloads: 1 },
+    { name: "a request sent since the last overload starts another", current: paced(9), period: { successes: 8, span: 2000 }, sentIn: 1, rps: 3.6, concurrency: 4, overloads: 2 },
+  ]
+  test.each(cases)("$name", ({ current, period, sentIn, rps, concurrency, overloads }) => {
+    const next = refused(current, period, sentIn, 100)
+    expect(next.rps).toBeCloseTo(rps, 6)
+    expect(next.concurrency).toBe(concurrency)
+    expect(next.overloads).toBe(overloads)
+  })
+})
+
+describe("succeeded", () => {
+  const none = Option.none()
+  const quota = (limit: number, remaining: number, windowSeconds: number) => Option.some({ limit, remaining, windowSeconds })
+  const cases: ReadonlyArray<{ name: string; limits: HostLimits; current: Allowance; quota: ReturnType<typeof quota>; sentIn?: number; now?: number; expected: { rps: number; concurrency: number; quotaLeft: number } }> = [
+    { name: "a host with a ceiling recovers a step of each", limits: ceiling, current: { ...full(ceiling), rps: 5, concurrency: 4 }, quota: none, expected: { rps: 5.5, concurrency: 4.4, quotaLeft: Infinity } },
+    { name: "success never exceeds the limits", limits: ceiling, current: full(ceiling), quota: none, expected: { rps: 10, concurrency: 8, quotaLeft: Infinity } },
+    { name: "after an overload, recovery steps towards what the host sustained", limits: open, current: paced(9), quota: none, expected: { rps: 9 + 0.05 * 9.5, concurrency: 8, quotaLeft: Infinity } },
+    { name: "and stops short of it, never reaching the rate it refused at", limits: open, current: paced(9.5), quota: none, expected: { rps: 9.5, concurrency: 8, quotaLeft: Infinity } },
+    { name: "quiet for longer than the hold, that ceiling grows", limits: open, current: paced(9.5), quota: none, now: 12_000, expected: { rps: 9.5 + 0.05 * 9.5 * 1.21, concurrency: 8, quotaLeft: Infinity } },
+    { name: "quiet for a minute, the overload is forgotten", limits: open, current: paced(9.5), quota: none, now: 61_000, expected: { rps: Infinity, concurrency: 8, quotaLeft: Infinity } },
+    { name: "a success sent before the overload counts for what the host sustained", limits: open, current: paced(9), quota: none, sentIn: 0, expected: { rps: 9.9, concurrency: 8, quotaLeft: Infinity } },
+    { name: "plenty of quota left changes nothing but the cap", limits: ceiling, current: full(ceiling), quota: quota(100, 50, 60), expected: { rps: 10, concurrency: 8, quotaLeft: 50 } },
+    { name: "low quota holds a ceiling host just under the quota's pace", limits: ceiling, current: full(ceiling), quota: quota(100, 6, 60), expected: { rps: (0.9 * 100) / 60, concurrency: 8, quotaLeft: 6 } },
+    { name: "low quota gives a host without a ceiling just under the quota's pace", limits: open, current: full(open), quota: quota(20, 2, 1), expected: { rps: 18, concurrency: 8, quotaLeft: 2 } },
+    { name: "quota no longer low: a host without a ceiling gets none again", limits: open, current: { ...full(open), rps: 20, quotaLeft: 2 }, quota: quota(20, 15, 1), expected: { rps: Infinity, concurrency: 8, quotaLeft: 15 } },
+    { name: "a response without quota headers lifts the quota cap", limits: open, current: { ...full(open), quotaLeft: 0 }, quota: none, expected: { rps: Infinity, concurrency: 8, quotaLeft: Infinity } },
+  ]
+  test.each(cases)("$name", ({ limits, current, quota, sentIn, now, expected }) => {
+    const next = succeeded(limits, current, quota, sentIn ?? current.overloads, now ?? 100)
     expect(next.rps).toBeCloseTo(expected.rps, 6)
     expect(next.concurrency).toBeCloseTo(expected.concurrency, 6)
     expect(next.quotaLeft).toBe(expected.quotaLeft)
@@ -99,14 +134,86 @@ describe("host limiter", () => {
     expect(await startTimes(5, () => Effect.void)).toEqual([0, 0, 500, 1000, 1500])
   })
 
-  test("Retry-After holds every next request back at least that long", async () => {
-    const times = await startTimes(3, (i, report) =>
+  test("Retry-After holds every next request back at least that long; then the pause's worth at the lowered rate goes at once", async () => {
+    const times = await startTimes(4, (i, report) =>
       i === 0 ? report({ _tag: "TooMany", retryAfter: Option.some(Duration.seconds(3)) }) : Effect.void,
     )
     expect(times[0]).toBe(0)
     expect(times[1]).toBeGreaterThanOrEqual(3000)
-    // The rate is halved after a 429: the third waits a second, not half a second.
-    expect((times[2] ?? 0) - (times[1] ?? 0)).toBe(1000)
+    // The host refilled its bucket during the pause: a burst of two (the limiter's own) goes then.
+    expect(times[2]).toBe(times[1] ?? -1)
+    // Nothing got through before the refusal: the rate is halved and a tenth more, under 1/s.
+    expect((times[3] ?? 0) - (times[2] ?? 0)).toBeGreaterThan(1000)
+  })
+})
+
+/** A request sent `at` ms into the test clock, answered `latency` ms after it starts. */
+interface Sent {
+  readonly at: number
+  readonly latency: number
+  readonly answer: Feedback
+}
+
+const ok: Feedback = { _tag: "Ok", quota: Option.none() }
+const tooMany: Feedback = { _tag: "TooMany", retryAfter: Option.some(Duration.seconds(1)) }
+const sent = (count: number, at: number, latency: number, answer: Feedback): ReadonlyArray<Sent> => Array.from({ length: count }, () => ({ at, latency, answer }))
+
+/** Each request in a fiber of its own, as RegistryHttp makes them; when each started, and the allowance `until` ms in. */
+const simulate = (config: RateLimit, requests: ReadonlyArray<Sent>, until = 2000) =>
+  Effect.gen(function* () {
+    const limiter = yield* makeHostLimiter(config, "test")
+    const one = (request: Sent) =>
+      Effect.sleep(Duration.millis(request.at)).pipe(
+        Effect.zipRight(
+          limiter.withPermit(
+            Effect.gen(function* () {
+              yield* limiter.take
+              const started = yield* TestClock.currentTimeMillis
+              yield* Effect.sleep(Duration.millis(request.latency))
+              yield* limiter.report(request.answer)
+              return started
+            }),
+          ),
+        ),
+      )
+    const fibers = yield* Effect.forEach(requests, (request) => Effect.fork(one(request)))
+    yield* TestClock.adjust(Duration.millis(until))
+    const starts = yield* Effect.forEach(fibers, Fiber.join)
+    return { starts, allowance: yield* limiter.allowance }
+  }).pipe(Effect.provide(TestContext.TestContext), Effect.runPromise)
+
+describe("a host without a ceiling that refuses past a burst", () => {
+  const burst = sent(10, 0, 5, ok)
+  // Concurrency halves once per overload and grows back 0.4 a success.
+  const cases: ReadonlyArray<{ name: string; requests: ReadonlyArray<Sent>; rps: number; concurrency: number; overloads: number }> = [
+    { name: "is paced a tenth under what it let through in the second before", requests: [...burst, ...sent(1, 10, 1, tooMany)], rps: 9, concurrency: 4, overloads: 1 },
+    { name: "refusals of requests sent together are one overload", requests: [...burst, ...sent(3, 10, 1, tooMany)], rps: 9, concurrency: 4, overloads: 1 },
+    { name: "successes answered after the refusal count for the second before it", requests: [...sent(6, 0, 5, ok), ...sent(4, 0, 50, ok), ...sent(1, 1, 1, tooMany)], rps: 9, concurrency: 5.6, overloads: 1 },
+    // Nothing got through since the first: it halves (a tenth under) the rate that one set.
+    { name: "a request sent after the overload and refused is another", requests: [...burst, ...sent(1, 10, 1, tooMany), ...sent(1, 500, 1, tooMany)], rps: (0.9 * 9) / 2, concurrency: 2, overloads: 2 },
+  ]
+  test.each(cases)("$name", async ({ requests, rps, concurrency, overloads }) => {
+    const { allowance } = await simulate({}, requests)
+    expect(allowance.rps).toBeCloseTo(rps, 6)
+    expect(allowance.concurrency).toBeCloseTo(concurrency, 6)
+    expect(allowance.overloads).toBe(overloads)
+  })
+
+  test("waits out Retry-After, sends the pause's worth at the lowered rate, then that rate", async () => {
+    const { starts } = await simulate({}, [...burst, ...sent(1, 10, 1, tooMany), ...sent(12, 20, 1, ok)], 3000)
+    const after = starts.slice(11).sort((a, b) => a - b)
+    expect(after[0]).toBeGreaterThanOrEqual(1011)
+    // Four at once (concurrency was halved), the rest as each of those is answered.
+    expect((after[8] ?? Infinity) - (after[0] ?? 0)).toBeLessThanOrEqual(2)
+    // Then about one every 1/9.5 s: recovery approaches, never reaches, the ten a second the host let through.
+    expect((after[9] ?? 0) - (after[8] ?? 0)).toBeGreaterThanOrEqual(100)
+  })
+
+  test("a host that never pushes back is sent everything at once, eight at a time", async () => {
+    const { starts, allowance } = await simulate({}, sent(40, 0, 5, ok))
+    expect(allowance).toMatchObject({ rps: Infinity, concurrency: 8, overloads: 0 })
+    expect(starts.filter((at) => at === 0)).toHaveLength(8)
+    expect(Math.max(...starts)).toBe(20)
   })
 })
 
