@@ -1,4 +1,4 @@
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, FiberRef, Metric, Option } from "effect"
+import { Deferred, Duration, Effect, Exit, FiberId, Metric, Option } from "effect"
 import { rateLimitWaitSeconds } from "../metrics.ts"
 import {
   type Allowance,
@@ -39,8 +39,13 @@ interface Pacing {
  */
 export interface HostLimiter {
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  readonly take: Effect.Effect<void>
-  readonly report: (feedback: Feedback) => Effect.Effect<void>
+  /**
+   * Waits until the request may go; gives the host's overload count at that moment, for `report`
+   * to tell a refusal of a request sent before the host was slowed (part of that overload) from a new one.
+   */
+  readonly take: Effect.Effect<number>
+  /** `sent`: what `take` gave for the request; Infinity takes the answer as that of a request sent now. */
+  readonly report: (feedback: Feedback, sent: number) => Effect.Effect<void>
   /** What the host gets now, for metrics and tests. */
   readonly allowance: Effect.Effect<Allowance>
 }
@@ -90,24 +95,25 @@ const makeGate = (cap: () => number) => {
     if (at === -1) leave()
     else waiting.splice(at, 1)
   }
+  const release = Effect.sync(leave)
+  // A free place with nobody waiting is taken at once: the common case costs no Deferred.
   const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(enter, (ticket) =>
-        restore(Deferred.await(ticket)).pipe(
-          Effect.onInterrupt(() => Effect.sync(abandon(ticket))),
-          Effect.zipRight(restore(self).pipe(Effect.ensuring(Effect.sync(leave)))),
-        ),
-      ),
+      Effect.suspend(() => {
+        if (waiting.length === 0 && inFlight < cap()) {
+          inFlight++
+          return Effect.ensuring(restore(self), release)
+        }
+        return Effect.flatMap(enter, (ticket) =>
+          restore(Deferred.await(ticket)).pipe(
+            Effect.onInterrupt(() => Effect.sync(abandon(ticket))),
+            Effect.zipRight(Effect.ensuring(restore(self), release)),
+          ),
+        )
+      }),
     )
   return { withPermit, admit }
 }
-
-/**
- * The host's overload count when the request the current fiber is making was let go by `take`,
- * so that `report` can tell a refusal of a request sent before the host was slowed (part of that
- * overload) from a new one. Infinity when unknown: the answer is taken as that of a request sent now.
- */
-const sentIn = FiberRef.unsafeMake(Infinity)
 
 /** When the successes sent since the host's last overload came back, within HORIZON. */
 const makeSuccessLog = () => {
@@ -131,25 +137,21 @@ const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
   const waited = rateLimitWaitSeconds.pipe(Metric.tagged("provider", provider))
   const gate = makeGate(() => inFlightCap(pacing.allowance))
 
-  const sent = Effect.suspend(() => FiberRef.set(sentIn, pacing.allowance.overloads))
+  const sent = Effect.sync(() => pacing.allowance.overloads)
 
   // Runs before every request: a plain chain of effects, not a generator. A refusal that comes
   // back while a request waits may pause the host past the time it was given: it waits again.
-  const take: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.flatMap(
-      Effect.sync(() => {
-        const [wait, next] = reserve(limits, pacing, now)
-        pacing = next
-        return wait
-      }),
-      (wait) =>
-        wait > 0
-          ? Metric.update(waited, wait / 1000).pipe(
-              Effect.zipRight(Effect.sleep(Duration.millis(wait))),
-              Effect.zipRight(Effect.suspend(() => (pacing.pausedUntil > now + wait ? take : sent))),
-            )
-          : sent,
-    ),
+  const take: Effect.Effect<number> = Effect.clockWith((clock) =>
+    Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const [wait, next] = reserve(limits, pacing, now)
+      pacing = next
+      if (wait <= 0) return Effect.succeed(pacing.allowance.overloads)
+      return Metric.update(waited, wait / 1000).pipe(
+        Effect.zipRight(Effect.sleep(Duration.millis(wait))),
+        Effect.zipRight(Effect.suspend(() => (pacing.pausedUntil > now + wait ? take : sent))),
+      )
+    }),
   )
 
   const onAnswer = (feedback: Feedback, sentDuring: number, now: number) => {
@@ -172,10 +174,10 @@ const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
     pacing = { allowance, pausedUntil, tokens: 0, at: Math.max(now, pacing.at) }
   }
 
-  const report = (feedback: Feedback) =>
-    Effect.flatMap(Effect.zip(Clock.currentTimeMillis, FiberRef.get(sentIn)), ([now, sentDuring]) =>
+  const report = (feedback: Feedback, sentDuring: number) =>
+    Effect.clockWith((clock) =>
       Effect.sync(() => {
-        onAnswer(feedback, sentDuring, now)
+        onAnswer(feedback, sentDuring, clock.unsafeCurrentTimeMillis())
         gate.admit()
       }),
     )
@@ -185,20 +187,19 @@ const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
 
 /** One limiter per registry host, created on first use with the limits of the endpoint that used it first. */
 export interface RateLimiters {
-  readonly forHost: (host: string, config: RateLimit, provider: string) => Effect.Effect<HostLimiter>
+  /** Called where a request is built, synchronously: two first requests to a host cannot make two limiters. */
+  readonly forHost: (host: string, config: RateLimit, provider: string) => HostLimiter
 }
 
 export const makeRateLimiters: Effect.Effect<RateLimiters> = Effect.sync(() => {
   const limiters = new Map<string, HostLimiter>()
   return {
-    forHost: (host, config, provider) =>
-      Effect.sync(() => {
-        const existing = limiters.get(host)
-        if (existing !== undefined) return existing
-        // Made synchronously, so two first requests to a host cannot make two limiters.
-        const limiter = hostLimiter(hostLimits(host, config), provider)
-        limiters.set(host, limiter)
-        return limiter
-      }),
+    forHost: (host, config, provider) => {
+      const existing = limiters.get(host)
+      if (existing !== undefined) return existing
+      const limiter = hostLimiter(hostLimits(host, config), provider)
+      limiters.set(host, limiter)
+      return limiter
+    },
   }
 })

@@ -1,4 +1,4 @@
-import { Clock, Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { authorizationSecrets } from "../domain/foreignText.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
@@ -84,6 +84,23 @@ const requestRetry = transientRetry.pipe(
       : Option.getOrElse(failure.retryAfter, () => delay),
   ),
 )
+
+/**
+ * `attempt`, retried as requestRetry says. The schedule starts at the first failure, which it is
+ * given first, as if it had run from the start: a request answered at once, nearly all of them,
+ * never builds one.
+ */
+const withRetries = (attempt: Effect.Effect<Reply, Transient>): Effect.Effect<Reply, Transient> =>
+  Effect.catchAll(attempt, (first) => {
+    let replayed: Transient | undefined = first
+    const again = Effect.suspend(() => {
+      if (replayed === undefined) return attempt
+      const failure = replayed
+      replayed = undefined
+      return Effect.fail(failure)
+    })
+    return Effect.retry(again, requestRetry)
+  })
 
 /** `Retry-After` in seconds or as an HTTP date, capped so a hostile value cannot stall a pass. */
 export const parseRetryAfter = (value: string | undefined, now: number): Option.Option<Duration.Duration> => {
@@ -182,65 +199,64 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
 
   /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
   const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>
-    Effect.gen(function* () {
-      const host = new URL(request.url).host
-      const limiter = yield* limiters.forHost(host, target.rateLimit, target.provider)
-      return yield* limiter.withPermit(exchangeOnce(target, request, limiter))
+    Effect.suspend(() => {
+      const limiter = limiters.forHost(new URL(request.url).host, target.rateLimit, target.provider)
+      return limiter.withPermit(exchangeOnce(target, request, limiter))
     })
 
   /** The exchange itself, holding one of the host's in-flight places; what it answered goes back to the limiter. */
   const exchangeOnce = (target: Target, request: Outgoing, limiter: HostLimiter): Effect.Effect<Reply, Transient> =>
-    Effect.gen(function* () {
-      const { method, url } = request
-      yield* limiter.take
-      const reply = yield* Effect.tryPromise({
+    Effect.flatMap(limiter.take, (sent) =>
+      Effect.tryPromise({
         try: (interrupted) => exchange(target, request, timeout, interrupted),
         catch: (error) =>
           new Transient({
             kind: error instanceof UnreadableBody ? "Protocol" : "Transport",
-            detail: `${method} ${safeUrl(url)}: ${describeFetchError(error, timeout)}`,
+            detail: `${request.method} ${safeUrl(request.url)}: ${describeFetchError(error, timeout)}`,
             retryAfter: Option.none(),
           }),
-      }).pipe(Effect.tapError(() => count(target, "error")))
-      yield* count(target, String(reply.status))
-      // Only built when someone reads it: this runs for every request.
-      yield* Effect.whenLogLevel(
-        Effect.suspend(() =>
-          Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status })),
-        ),
-        "Debug",
-      )
-      const now = yield* Clock.currentTimeMillis
+      }).pipe(
+        Effect.tapError(() => count(target, "error")),
+        Effect.flatMap((reply) => answered(target, request, limiter, sent, reply)),
+      ),
+    )
+
+  /** What came back: counted, logged at debug level, reported to the host's limiter; a 429 or 5xx fails, to be retried. */
+  const answered = (target: Target, request: Outgoing, limiter: HostLimiter, sent: number, reply: Reply): Effect.Effect<Reply, Transient> =>
+    Effect.clockWith((clock) => {
+      const { method, url } = request
+      const now = clock.unsafeCurrentTimeMillis()
       // A 503 is how many registries shed load: it slows the host down like a 429.
       const feedback: Feedback =
         reply.status === 429 || reply.status === 503
           ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], now) }
           : { _tag: "Ok", quota: parseQuota(reply.headers, now) }
-      yield* limiter.report(feedback)
+      const retryAfter = feedback._tag === "TooMany" ? feedback.retryAfter : Option.none()
+      const noted = count(target, String(reply.status)).pipe(
+        // Only built when someone reads it: this runs for every request.
+        Effect.zipRight(
+          Effect.whenLogLevel(
+            Effect.suspend(() => Effect.logDebug("registry request").pipe(Effect.annotateLogs({ method, url: safeUrl(url), status: reply.status }))),
+            "Debug",
+          ),
+        ),
+        Effect.zipRight(limiter.report(feedback, sent)),
+      )
       if (reply.status === 429) {
-        return yield* new Transient({
-          kind: "RateLimited",
-          status: 429,
-          detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)}: too many requests`),
-          retryAfter: feedback._tag === "TooMany" ? feedback.retryAfter : Option.none(),
-        })
+        const detail = Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)}: too many requests`)
+        return Effect.zipRight(noted, Effect.fail(new Transient({ kind: "RateLimited", status: 429, detail, retryAfter })))
       }
       if (reply.status >= 500) {
-        return yield* new Transient({
-          kind: "Server",
-          status: reply.status,
-          detail: Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)} failed`),
-          retryAfter: feedback._tag === "TooMany" ? feedback.retryAfter : Option.none(),
-        })
+        const detail = Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)} failed`)
+        return Effect.zipRight(noted, Effect.fail(new Transient({ kind: "Server", status: reply.status, detail, retryAfter })))
       }
-      return reply
+      return Effect.as(noted, reply)
     })
 
   const send = (target: Target, request: Outgoing): Effect.Effect<Reply, RegistryError> => {
     const fail = registryError(target)
     const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> =>
-      once(target, current).pipe(
-        Effect.retry(requestRetry),
+      withRetries(once(target, current)).pipe(
         // A server may echo the Authorization header it was sent in its error message.
         Effect.mapError((failure) => registryError(target, sentSecrets(current))(failure.kind, failure.detail, failure.status)),
         Effect.flatMap((reply) => {

@@ -118,9 +118,9 @@ const startTimes = (count: number, between: (i: number, report: (f: Feedback) =>
     const fiber = yield* Effect.fork(
       Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
         Effect.gen(function* () {
-          yield* limiter.take
+          const sent = yield* limiter.take
           const at = yield* TestClock.currentTimeMillis
-          yield* between(i, limiter.report)
+          yield* between(i, (feedback) => limiter.report(feedback, sent))
           return at
         }),
       ),
@@ -167,10 +167,10 @@ const simulate = (config: RateLimit, requests: ReadonlyArray<Sent>, until = 2000
         Effect.zipRight(
           limiter.withPermit(
             Effect.gen(function* () {
-              yield* limiter.take
+              const sent = yield* limiter.take
               const started = yield* TestClock.currentTimeMillis
               yield* Effect.sleep(Duration.millis(request.latency))
-              yield* limiter.report(request.answer)
+              yield* limiter.report(request.answer, sent)
               return started
             }),
           ),
@@ -223,9 +223,9 @@ describe("one limiter per registry host", () => {
       Effect.gen(function* () {
         const limiters = yield* makeRateLimiters
         return [
-          yield* limiters.forHost("registry.test", { rps: 1, burst: 1 }, "a"),
-          yield* limiters.forHost("registry.test", { rps: 50, burst: 50 }, "b"),
-          yield* limiters.forHost("other.test", { rps: 1, burst: 1 }, "a"),
+          limiters.forHost("registry.test", { rps: 1, burst: 1 }, "a"),
+          limiters.forHost("registry.test", { rps: 50, burst: 50 }, "b"),
+          limiters.forHost("other.test", { rps: 1, burst: 1 }, "a"),
         ]
       }),
     )
