@@ -34,12 +34,16 @@ export const pushTags = async (registry: TestRegistry, repository: string, tags:
   await retag(registry, repository, digest, rest)
 }
 
-/** Puts the manifest that `reference` (a tag or digest) names under more tags; for registries without auth. */
-export const retag = async (registry: TestRegistry, repository: string, reference: string, tags: ReadonlyArray<string>) => {
-  if (tags.length === 0) return
+/** The manifest `reference` (a tag or digest) names, as served. */
+const getManifest = async (registry: TestRegistry, repository: string, reference: string) => {
   const res = await fetch(`${registry.url}/v2/${repository}/manifests/${reference}`, { headers: { accept: OCI_MANIFEST } })
   const manifest = await res.text()
   if (res.status !== 200) throw new Error(`GET manifest ${repository}:${reference}: ${res.status} ${manifest}`)
+  return manifest
+}
+
+/** Puts `manifest` under each of `tags`, one PUT each. */
+const putManifest = async (registry: TestRegistry, repository: string, manifest: string, tags: ReadonlyArray<string>) => {
   for (const tag of tags) {
     const put = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
       method: "PUT",
@@ -49,6 +53,12 @@ export const retag = async (registry: TestRegistry, repository: string, referenc
     const body = await put.text()
     if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${tag}: ${put.status} ${body}`)
   }
+}
+
+/** Puts the manifest that `reference` (a tag or digest) names under more tags; for registries without auth. */
+export const retag = async (registry: TestRegistry, repository: string, reference: string, tags: ReadonlyArray<string>) => {
+  if (tags.length === 0) return
+  await putManifest(registry, repository, await getManifest(registry, repository, reference), tags)
 }
 
 /** Images are pushed in parallel across repositories; one repository's pushes stay sequential. */
@@ -72,23 +82,13 @@ export const pushRetagged = async (registry: TestRegistry, repositories: Readonl
   const [first] = tags
   if (seed === undefined || first === undefined) return
   await pushTags(registry, seed, tags)
-  const res = await fetch(`${registry.url}/v2/${seed}/manifests/${first}`, { headers: { accept: OCI_MANIFEST } })
-  const manifest = await res.text()
-  if (res.status !== 200) throw new Error(`GET manifest ${seed}:${first}: ${res.status} ${manifest}`)
+  const manifest = await getManifest(registry, seed, first)
   const blob = configDigestOf(manifest)
   await inParallel(rest, PUSH_CONCURRENCY, async (repository) => {
     const mount = await fetch(`${registry.url}/v2/${repository}/blobs/uploads/?mount=${blob}&from=${seed}`, { method: "POST" })
     const body = await mount.text()
     if (mount.status !== 201) throw new Error(`mount of ${blob} into ${repository}: ${mount.status} ${body}`)
-    for (const tag of tags) {
-      const put = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
-        method: "PUT",
-        headers: { "content-type": OCI_MANIFEST },
-        body: manifest
-      })
-      const putBody = await put.text()
-      if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${tag}: ${put.status} ${putBody}`)
-    }
+    await putManifest(registry, repository, manifest, tags)
   })
 }
 

@@ -5,25 +5,14 @@
  */
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
+import { freePort } from "../test/support/registry.ts"
 import { measure, median } from "./measure.ts"
 import { BINARY, RUNS } from "./options.ts"
 import type { Watched } from "./passes.ts"
 
 /** How long the service sits idle after its first pass before its memory is read. */
 const IDLE_MS = 10_000
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const statusKb = (pid: number, field: "VmRSS" | "VmHWM") => {
   const line = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))

@@ -7,9 +7,9 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./registry.ts"
 
 export const SSHD = "/usr/sbin/sshd"
 
@@ -61,17 +61,6 @@ export const makeKey = async (file: string, type: KeyType = "ed25519"): Promise<
   const fingerprint = (await run("ssh-keygen", ["-l", "-E", "sha256", "-f", `${file}.pub`])).split(/\s+/)[1] ?? ""
   return { type: keyType, key, fingerprint }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const config = (dir: string, hostKeyFile: string) =>
   [
