@@ -3,6 +3,7 @@ import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
 import { gitAccess } from "../git/access.ts"
 import { targetFields } from "./events.ts"
+import { withYoungCollected } from "./heap.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
 import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
 import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
@@ -25,6 +26,7 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
     )
   ).pipe(
     Effect.map(mergeReports),
+    withYoungCollected,
     Effect.timed,
     Effect.tap(([took, report]) => recordPass(pipeline, report, took)),
     Effect.map(([, report]) => report),
