@@ -3,7 +3,7 @@ import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
 import { gitAccess } from "../git/access.ts"
 import { targetFields } from "./events.ts"
-import { withYoungCollected } from "./heap.ts"
+import { collectAll, withYoungCollected } from "./heap.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
 import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
 import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
@@ -130,7 +130,8 @@ export const runForever = <R = never>(
               ),
               // Ready means every pipeline has been through once, whatever its targets' fate:
               // a sidecar that never turned ready over one broken target would take Piped down with it.
-              Effect.zipRight(index.passCompleted(pipeline.name))
+              Effect.zipRight(index.passCompleted(pipeline.name)),
+              Effect.zipRight(collectAll)
             )
           )
         )
