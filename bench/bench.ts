@@ -22,7 +22,7 @@ import { quietPasses, watchedRepo } from "./passes.ts"
 import { figures, machine, record, table } from "./report.ts"
 import { requestCounts, requestLines } from "./requests.ts"
 import { scale } from "./scale.ts"
-import { serviceMemory } from "./service.ts"
+import { serviceMemory, servicePasses } from "./service.ts"
 import { compileEmpty, startup } from "./startup.ts"
 import { TOKEN_BUCKET_IDEAL_MS, tokenBucketRun } from "./tokenBucket.ts"
 import { updatePass } from "./update.ts"
@@ -32,11 +32,11 @@ const quiet = async (registry: TestRegistry, server: TestGitServer, work: string
   const layout = { targetsPerImage: TARGETS_PER_IMAGE, files: SIZE.files, extraFiles: SIZE.extraFiles, tag: CURRENT }
   const w = await watchedRepo(registry, server, work, "quiet", images, layout)
   log(`quiet: ${w.targets} targets in ${SIZE.files} files, ${SIZE.extraFiles} extra files`)
-  await quietPasses(registry, w, work, { cold: "at most 1.5x; peak RSS under 100 MB", warm: "at most 1.5x; peak RSS under 100 MB" })
+  const passes = await quietPasses(registry, w, work, { cold: "at most 1.5x; peak RSS under 100 MB", warm: "at most 1.5x; peak RSS under 100 MB" })
   log("quiet: where the time goes")
-  const breakdown = await whereTimeGoes(registry, w, work)
+  const breakdown = await whereTimeGoes(registry, w, work, passes)
   log("quiet: the idle service")
-  return [...breakdown, ...(await serviceMemory(w, work, await compileEmpty(work)))]
+  return [...breakdown, ...(await serviceMemory(w, work, await compileEmpty(work))), ...(await servicePasses(registry, w, work))]
 }
 
 const bucket = async () => {

@@ -10,7 +10,7 @@ import { exec } from "../test/support/runner.ts"
 import { elapsed, fetchIn, listTagsDirectly, median, shallowClone } from "./measure.ts"
 import { BINARY, RUNS } from "./options.ts"
 import { fresh, repeat, type Watched } from "./passes.ts"
-import { markdownTable } from "./report.ts"
+import { type Figure, markdownTable } from "./report.ts"
 
 /** The parts of a one-repository pass, in order; `bound` names the part of the lower bound it stands beside. */
 const PARTS = [
@@ -77,7 +77,12 @@ const passParts = async (w: Watched, dataDir: string) => {
  * The median of each part over the bench's runs, cold and warm, for a configuration of one
  * repository, beside the bound's parts measured in the same rounds; as lines to print.
  */
-export const whereTimeGoes = async (registry: TestRegistry, w: Watched, work: string): Promise<ReadonlyArray<string>> => {
+export const whereTimeGoes = async (
+  registry: TestRegistry,
+  w: Watched,
+  work: string,
+  quiet: { readonly cold: Figure; readonly warm: Figure }
+): Promise<ReadonlyArray<string>> => {
   if (w.remotes.length !== 1) throw new Error("the breakdown reads the stages of one repository's pass")
   const remote = w.remotes[0] as string
   const dataDir = join(work, `${w.name}-breakdown-data`)
@@ -112,7 +117,9 @@ export const whereTimeGoes = async (registry: TestRegistry, w: Watched, work: st
           ...rows.map((r) => [r.part, `${r.ms.toFixed(0)} ms`, `${r.bound.toFixed(0)} ms`, `${(r.ms - r.bound).toFixed(0)} ms`]),
           ["whole pass", `${total.toFixed(0)} ms`, `${boundTotal.toFixed(0)} ms`, `${(total - boundTotal).toFixed(0)} ms`]
         ]
-      )
+      ),
+      // The debug log writes a line per registry request; the passes timed without it are the reference.
+      `(the same pass without the debug log, in the table above: ${quiet[pass].runnerMs.toFixed(0)} ms)`
     )
   }
   return lines

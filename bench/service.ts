@@ -1,13 +1,15 @@
 /**
- * The runner as a sidecar: a service (`--listen`) over the quiet configuration, its resident memory
+ * The runner as a sidecar: a service (`--listen`) over the quiet configuration. Its resident memory
  * once its first pass is over and it has sat idle, beside what any program of this runtime holds:
- * an empty compiled program, and the runner's own code loaded (`runner validate`).
+ * an empty compiled program, and the runner's own code loaded (`runner validate`). And the passes
+ * it makes once running, every 2 s with the tags listed anew each time, beside the warm bound.
  */
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { freePort } from "../test/support/registry.ts"
-import { measure, median } from "./measure.ts"
+import { git } from "../test/support/gitServer.ts"
+import { freePort, type TestRegistry } from "../test/support/registry.ts"
+import { elapsed, fetchIn, listTagsDirectly, measure, median } from "./measure.ts"
 import { BINARY, RUNS } from "./options.ts"
 import type { Watched } from "./passes.ts"
 
@@ -61,5 +63,84 @@ export const serviceMemory = async (w: Watched, work: string, emptyProgram: stri
     `the service (--listen) over the quiet configuration, median of ${RUNS}:`,
     `  idle ${IDLE_MS / 1000} s after its first pass: ${mb(runs.map((r) => r.idleMb))} RSS (peak ${mb(runs.map((r) => r.peakMb))}; goal: under 64 MB idle)`,
     `  an empty compiled program: ${mb(empty)}; the runner's code loaded (runner validate): ${mb(loaded)}`
+  ]
+}
+
+/** Passes of a running service that are timed, after its first. */
+const SERVICE_PASSES = 6
+const EVERY = "2s"
+
+/** `w`'s config, passing and listing every EVERY instead of every 5 minutes. */
+const everyFewSeconds = (w: Watched, work: string): string => {
+  const text = readFileSync(w.config, "utf8")
+    .replace("checkInterval: 5m", `checkInterval: ${EVERY}`)
+    .replace("      type: OCI\n", `      type: OCI\n      pullInterval: ${EVERY}\n`)
+  if (!text.includes(`pullInterval: ${EVERY}`)) throw new Error(`cannot set the intervals of ${w.config}`)
+  const config = join(work, `${w.name}-every-${EVERY}.yaml`)
+  writeFileSync(config, text)
+  return config
+}
+
+/** A sample of the service's counter or histogram `name`, from its Prometheus text (one series). */
+const sample = (text: string, name: string): number => {
+  const found = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(text)
+  if (found === null) throw new Error(`no ${name} in /metrics`)
+  return Number(found[1])
+}
+
+/** The service's pass count, total pass time (s) and registry requests so far, once it has made `passes` passes. */
+const afterPasses = async (port: number, passes: number, deadline: number) => {
+  while (Date.now() < deadline) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "")
+    if (text.includes("runner_pass_duration_seconds_count")) {
+      const count = sample(text, "runner_pass_duration_seconds_count")
+      if (count >= passes) {
+        return { count, seconds: sample(text, "runner_pass_duration_seconds_sum"), requests: sample(text, "runner_registry_requests_total") }
+      }
+    }
+    await Bun.sleep(20)
+  }
+  throw new Error(`the service did not make ${passes} passes in time`)
+}
+
+/**
+ * The mean time of a running service's passes after its first (which pays for the code's first
+ * run), and its requests per pass, from its own metrics: no debug log, which costs a line per request.
+ */
+const runningPasses = async (config: string, dataDir: string) => {
+  const port = await freePort()
+  const child = spawn(BINARY, ["--config", config, "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], { stdio: "ignore" })
+  try {
+    const deadline = Date.now() + 120_000
+    const first = await afterPasses(port, 1, deadline)
+    const last = await afterPasses(port, first.count + SERVICE_PASSES, deadline)
+    const passes = last.count - first.count
+    return { ms: ((last.seconds - first.seconds) * 1000) / passes, requests: (last.requests - first.requests) / passes }
+  } finally {
+    child.kill("SIGTERM")
+  }
+}
+
+/** Lines to print: the passes of a running service beside the warm bound, measured in the same rounds. */
+export const servicePasses = async (registry: TestRegistry, w: Watched, work: string): Promise<ReadonlyArray<string>> => {
+  const config = everyFewSeconds(w, work)
+  const dataDir = join(work, `${w.name}-data`)
+  const clone = join(work, `${w.name}-service-clone`)
+  await git(["clone", "--quiet", "--no-checkout", w.remotes[0] as string, clone])
+  const runs: Array<{ ms: number; requests: number }> = []
+  const bound: Array<number> = []
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await runningPasses(config, dataDir))
+    bound.push(await elapsed(async () => {
+      await listTagsDirectly(registry.url, w.repositories)
+      await fetchIn(clone)
+    }))
+  }
+  const ms = median(runs.map((r) => r.ms))
+  const b = median(bound)
+  return [
+    `  a pass of the running service, every ${EVERY} with the tags listed anew (the mean of ${SERVICE_PASSES} passes after its first, ` +
+      `median of ${RUNS}; ${median(runs.map((r) => r.requests)).toFixed(0)} requests a pass): ` +
+      `${ms.toFixed(0)} ms against ${b.toFixed(0)} ms for the tag lists and git fetch, x${(ms / b).toFixed(2)}`
   ]
 }
