@@ -3,7 +3,6 @@ import { Config, Duration, Effect, Layer, Option, type Redacted } from "effect"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { guardHostKeys } from "./hostKeys.ts"
-import * as IsoGit from "./IsoGit.ts"
 import { chooseHttpBackend, isHttpRemote, parseGitVersion, stripUserinfo } from "./remote.ts"
 import type { Signer } from "./signing.ts"
 import type { SshSettings } from "./sshConfig.ts"
@@ -145,7 +144,10 @@ export class GitRepo extends GitRepoTag {
           const backend = yield* httpBackend.pipe(
             Effect.mapError((detail) => new GitError({ repoId: spec.repoId, operation: "clone", detail }))
           )
-          return backend === "builtin" ? yield* IsoGit.open(spec, dir) : yield* SystemGit.open(spec, dir)
+          if (backend === "system") return yield* SystemGit.open(spec, dir)
+          // isomorphic-git is loaded only by the runners that use it.
+          const IsoGit = yield* Effect.promise(() => import("./IsoGit.ts"))
+          return yield* IsoGit.open(spec, dir)
         }, Effect.provide(context))
         return GitRepo.of({ open })
       })
