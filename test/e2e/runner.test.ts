@@ -96,6 +96,21 @@ spec:
     expect((await git.log(s.name)).length).toBe(2)
   }, 60_000)
 
+  test("the built-in git backend, loaded only when chosen, updates and pushes from the executable", async () => {
+    const s = await scenario((image) => ({
+      "app/deployment.yaml": `image: ${image("app")}:1.0.0\n`,
+      ".pipe/watch.yaml": watcher([{ image: image("app"), filePath: "app/deployment.yaml", field: "image" }])
+    }))
+    await push(`${s.name}/app`, "1.0.0", "1.1.0")
+    const result = await runRunner(["--once", "--config", s.config, "--data-dir", s.dataDir, "--log-level", "debug"], {
+      env: { RUNNER_GIT_BACKEND: "builtin" }
+    })
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain("git backend for http(s) remotes: builtin")
+    expect(result.stdout).toContain("1.0.0 -> 1.1.0")
+    expect(await git.readFile(s.name, "app/deployment.yaml")).toBe(`image: ${s.image("app")}:1.1.0\n`)
+  }, 60_000)
+
   test("keeps comments, quoting, flow style, other documents and the final newline byte for byte", async () => {
     const original = (image: (r: string) => string) => `# header comment
 apiVersion: v1   # trailing comment
