@@ -4,7 +4,7 @@ import type { Author, Blob, Checkout, CommitInput, GitRepo, Listed, PushResult, 
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
-import { stageBatch, stripUserinfo, validPath } from "./remote.ts"
+import { stageBatch, stripUserinfo, validFilePath, validFilePaths, validPath } from "./remote.ts"
 
 export { blobOid, type Commit } from "./fakeObjects.ts"
 
@@ -173,8 +173,8 @@ export class Remotes {
   private treeOf(files: Record<string, string>, base: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
     let tree = base
     for (const [path, content] of Object.entries(files)) {
-      const valid = validPath(path)
-      if (Option.isNone(valid) || valid.value === "") throw new Error(`invalid file path "${path}"`)
+      const valid = validFilePath(path)
+      if (Option.isNone(valid)) throw new Error(`invalid file path "${path}"`)
       tree = withFile(tree, valid.value, content)
     }
     return tree
@@ -213,12 +213,9 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
   }).pipe(Effect.withSpan("FakeGit.sync", { attributes: { repoId: spec.repoId } }))
 
   const readFiles = Effect.fn("FakeGit.readFiles")(function*(paths: ReadonlyArray<string>) {
-    const valid: Array<string> = []
-    for (const path of paths) {
-      const filepath = validPath(path)
-      if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
-      valid.push(filepath.value)
-    }
+    const checked = validFilePaths(paths)
+    if (Either.isLeft(checked)) return yield* fail("read", `invalid file path "${checked.left}"`)
+    const valid = checked.right
     const tree = tip()?.tree ?? new Map<string, string>()
     return valid.map((path) => Option.map(Option.fromNullable(tree.get(path)), (text): Blob => ({ oid: blobOid(text), text, kind: "text", size: Buffer.byteLength(text) })))
   })

@@ -23,6 +23,7 @@ import {
   serverErrOf,
   stageBatch,
   stripUserinfo,
+  validFilePath,
   validPath
 } from "./remote.ts"
 import { signedCommit } from "./signing.ts"
@@ -82,8 +83,8 @@ const inProcessReads = (options: {
   }
 
   const readFile = (oid: string, path: string) => Effect.gen(function*() {
-    const filepath = validPath(path)
-    if (Option.isNone(filepath) || filepath.value === "") return yield* fail(`invalid file path "${path}"`)
+    const filepath = validFilePath(path)
+    if (Option.isNone(filepath)) return yield* fail(`invalid file path "${path}"`)
     return yield* Effect.tryPromise({
       try: async () => {
         try {

@@ -20,6 +20,7 @@ import {
   secretsOf,
   stageBatch,
   stripUserinfo,
+  validFilePaths,
   validPath
 } from "./remote.ts"
 
@@ -180,12 +181,9 @@ const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | 
 
   /** All the files from one `git cat-file --batch`: one process however many files. */
   const readFiles = Effect.fn("GitRepo.readFiles")(function*(paths: ReadonlyArray<string>) {
-    const valid: Array<string> = []
-    for (const path of paths) {
-      const filepath = validPath(path)
-      if (Option.isNone(filepath) || filepath.value === "") return yield* fail("read", `invalid file path "${path}"`)
-      valid.push(filepath.value)
-    }
+    const checked = validFilePaths(paths)
+    if (Either.isLeft(checked)) return yield* fail("read", `invalid file path "${checked.left}"`)
+    const valid = checked.right
     if (valid.length === 0) return []
     const oid = yield* Ref.get(head)
     // cat-file does not tell a symbolic link from a file; ls-tree gives each entry's mode.

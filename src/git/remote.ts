@@ -162,7 +162,21 @@ export const serverErrOf = (text: string): Option.Option<string> =>
 export const validPath = (path: string): Option.Option<string> =>
   Either.match(repoPathParts(path), { onLeft: () => Option.none(), onRight: (parts) => Option.some(parts.join("/")) })
 
-/** One commit of a batch, its paths checked and normalised with `validPath`. */
+/** A file's path in the tree, normalised; None for the root and for what `repoPathParts` refuses. */
+export const validFilePath = (path: string): Option.Option<string> => Option.filter(validPath(path), (p) => p !== "")
+
+/** Every path of `paths` as `validFilePath` gives it, or the first one that names no file. */
+export const validFilePaths = (paths: ReadonlyArray<string>): Either.Either<ReadonlyArray<string>, string> => {
+  const valid: Array<string> = []
+  for (const path of paths) {
+    const filepath = validFilePath(path)
+    if (Option.isNone(filepath)) return Either.left(path)
+    valid.push(filepath.value)
+  }
+  return Either.right(valid)
+}
+
+/** One commit of a batch, its paths checked and normalised with `validFilePath`. */
 export interface Staged {
   readonly input: CommitInput
   readonly changes: ReadonlyArray<{ readonly path: string; readonly content: string }>
@@ -174,8 +188,8 @@ export const stageBatch = (inputs: ReadonlyArray<CommitInput>): Either.Either<Re
   for (const input of inputs) {
     const changes: Array<{ path: string; content: string }> = []
     for (const change of input.files) {
-      const path = validPath(change.path)
-      if (Option.isNone(path) || path.value === "") return Either.left(change.path)
+      const path = validFilePath(change.path)
+      if (Option.isNone(path)) return Either.left(change.path)
       changes.push({ path: path.value, content: change.content })
     }
     batch.push({ input, changes })
