@@ -33,18 +33,32 @@ export const fetchListings = (prepared: ReadonlyArray<Prepared>): Effect.Effect<
       { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
     )
     const listingOf = (p: Prepared): Listing => listed.get(keyOf(p)) ?? Either.right([])
-    const dated = new Map<Prepared, Listing>()
+    // By listing and selector: targets that share both share one lookup and one array, which the
+    // selector then reads and ranks once.
+    const dated = new Map<string, Map<Prepared["selector"], Listing>>()
+    const datedOf = (p: Prepared) => dated.get(keyOf(p))?.get(p.selector)
+    const needing = prepared.filter((p) => p.selector.needsCreated && Either.isRight(listingOf(p)))
+    const seen = new Map<string, Set<Prepared["selector"]>>()
+    const first = needing.filter((p) => {
+      const selectors = seen.get(keyOf(p)) ?? new Set<Prepared["selector"]>()
+      if (selectors.has(p.selector)) return false
+      seen.set(keyOf(p), selectors.add(p.selector))
+      return true
+    })
     yield* Effect.forEach(
-      prepared.filter((p) => p.selector.needsCreated && Either.isRight(listingOf(p))),
+      first,
       (p) => {
         const tags = Either.getOrElse(listingOf(p), () => [])
         return cache.withCreated(p.provider, p.image, tags, p.selector.candidates(tags)).pipe(
           Effect.mapError(failed(p)),
           Effect.either,
-          Effect.map((r) => dated.set(p, r))
+          Effect.map((r) => {
+            const bySelector = dated.get(keyOf(p)) ?? new Map<Prepared["selector"], Listing>()
+            dated.set(keyOf(p), bySelector.set(p.selector, r))
+          })
         )
       },
       { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
     )
-    return (p) => dated.get(p) ?? listingOf(p)
+    return (p) => datedOf(p) ?? listingOf(p)
   })

@@ -142,13 +142,14 @@ export const gateTarget = (
     }
     const now = yield* Clock.currentTimeMillis
     if (gates.minAge !== undefined) yield* sightingsOf(p, listing, ctx, now)
-    const rejected = new Set<string>()
-    const verified = new Map<string, string>()
+    // The listing itself until a tag is passed over: the selector reads and ranks a listing once,
+    // by the array, so every target of an image shares that work while nothing is rejected.
+    let kept = listing
+    const verified = new Map<string, string | undefined>()
     const notes: Array<string> = []
-    const remaining = () => listing.filter((t) => !rejected.has(t.tag))
     for (const current of currents) {
       for (let checks = 0; ; checks++) {
-        const chosen = p.selector.select(remaining(), current)
+        const chosen = p.selector.select(kept, current)
         if (Either.isLeft(chosen) || chosen.right._tag !== "Update" || verified.has(chosen.right.tag)) break
         const tag = chosen.right.tag
         const info = listing.find((t) => t.tag === tag) ?? { tag }
@@ -158,16 +159,17 @@ export const gateTarget = (
             : { _tag: "Fail", result: "held", note: `held: ${tag} not checked (${MAX_CHECKS} newer tags failed first)` }
         yield* Metric.increment(gateDecisions({ pipeline: ctx.pipeline.name, result: verdict._tag === "Pass" ? "passed" : verdict.result }))
         if (verdict._tag === "Pass") {
-          verified.set(tag, verdict.digest ?? "")
+          verified.set(tag, verdict.digest)
           break
         }
-        rejected.add(tag)
+        kept = kept.filter((t) => t.tag !== tag)
         notes.push(verdict.note)
       }
     }
-    const tags = remaining().map((t) => {
+    const withDigest = (t: TagInfo): TagInfo => {
       const digest = verified.get(t.tag)
-      return digest === undefined || digest === "" ? t : { ...t, digest }
-    })
+      return digest === undefined ? t : { ...t, digest }
+    }
+    const tags = [...verified.values()].some((digest) => digest !== undefined) ? kept.map(withDigest) : kept
     return { tags, notes, pin: gates.pinDigest }
   }).pipe(Effect.either)
