@@ -13,7 +13,7 @@ import {
   type ValidateCommand
 } from "./args.ts"
 import type { ConfigError } from "./config/ConfigError.ts"
-import type { Target } from "./config/model.ts"
+import type { Pipeline, Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
 import { Signatures } from "./gates/Signatures.ts"
@@ -41,7 +41,9 @@ const INTERRUPTED = 130
 const out = (text: string) => Effect.sync(() => process.stdout.write(text))
 const err = (text: string) => Effect.sync(() => process.stderr.write(text.endsWith("\n") ? text : text + "\n"))
 
-const defaultDataDir = (): string => {
+/** `--data-dir`, or the default under the user's cache directory. */
+const dataDirOf = (given: string | undefined): string => {
+  if (given !== undefined) return given
   const cache = process.env["XDG_CACHE_HOME"] ?? `${process.env["HOME"] ?? "."}/.cache`
   return `${cache}/runner`
 }
@@ -62,6 +64,17 @@ const loggerLayer = (format: LogFormat, level: LogLevelName) =>
 
 const showConfigErrors = (errors: ReadonlyArray<ConfigError>) =>
   err(errors.map((e) => `config error: ${e.display}`).join("\n"))
+
+/** The pipelines of `configs`, or None once their errors are shown. */
+const loadOrReport = (configs: ReadonlyArray<string>) =>
+  Effect.either(loadPipelines(configs)).pipe(
+    Effect.flatMap(
+      Either.match({
+        onLeft: (invalid) => Effect.as(showConfigErrors(invalid.errors), Option.none<ReadonlyArray<Pipeline>>()),
+        onRight: (pipelines) => Effect.succeed(Option.some(pipelines))
+      })
+    )
+  )
 
 /** A token file's content, trimmed, as a `Redacted`; a message that names the file (never the content) otherwise. */
 const readToken = (flag: string, file: string) =>
@@ -113,17 +126,14 @@ const run = (cmd: RunCommand) =>
       yield* err(`runner: ${secrets.left}`)
       return UNUSABLE
     }
-    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
-    if (Either.isLeft(loaded)) {
-      yield* showConfigErrors(loaded.left.errors)
-      return UNUSABLE
-    }
-    const dataDir = cmd.dataDir ?? defaultDataDir()
+    const loaded = yield* loadOrReport(cmd.configs)
+    if (Option.isNone(loaded)) return UNUSABLE
+    const dataDir = dataDirOf(cmd.dataDir)
     const options = { dryRun: cmd.dryRun, dataDir }
     const services = passServices(dataDir)
     if (!cmd.once) {
-      yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.right.length} pipeline(s)`)
-      const daemon = runForever(loaded.right, options, STOP_GRACE, reloadedConfigs(hangups, loadPipelines(cmd.configs)))
+      yield* Effect.logInfo(`runner ${VERSION}: watching ${loaded.value.length} pipeline(s)`)
+      const daemon = runForever(loaded.value, options, STOP_GRACE, reloadedConfigs(hangups, loadPipelines(cmd.configs)))
       if (listen === undefined) {
         yield* daemon.pipe(Effect.provide(services))
         return OK
@@ -133,8 +143,8 @@ const run = (cmd: RunCommand) =>
         ...listen.right,
         token: Option.fromNullable(secrets.right.token),
         githubSignature: Option.fromNullable(secrets.right.webhookSecret).pipe(Option.map(githubSignature)),
-        pipelineCount: loaded.right.length
-      }).pipe(Layer.provide(Notices.layer(dataDir, loaded.right.length)), Layer.provideMerge(services))
+        pipelineCount: loaded.value.length
+      }).pipe(Layer.provide(Notices.layer(dataDir, loaded.value.length)), Layer.provideMerge(services))
       const served = yield* daemon.pipe(Effect.provide(server), Effect.either)
       if (Either.isLeft(served)) {
         yield* err(`runner: cannot listen on ${cmd.listen}: ${served.left.message}`)
@@ -142,7 +152,7 @@ const run = (cmd: RunCommand) =>
       }
       return OK
     }
-    const report = yield* runOnce(loaded.right, options).pipe(Effect.provide(services))
+    const report = yield* runOnce(loaded.value, options).pipe(Effect.provide(services))
     for (const diff of report.diffs) yield* out(diff)
     yield* out(formatReport(report))
     return passFailed(report) ? FAILED : OK
@@ -156,17 +166,14 @@ const explain = (cmd: ExplainCommand) =>
       yield* err(`runner explain: ${image.left}`)
       return UNUSABLE
     }
-    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
-    if (Either.isLeft(loaded)) {
-      yield* showConfigErrors(loaded.left.errors)
-      return UNUSABLE
-    }
+    const loaded = yield* loadOrReport(cmd.configs)
+    if (Option.isNone(loaded)) return UNUSABLE
     const wanted = imageName(image.right)
     const asked = (target: Pick<Target, "image" | "filePath">) =>
       (cmd.file === undefined || target.filePath === cmd.file) &&
       Either.match(parseImageRef(target.image), { onLeft: () => false, onRight: (ref) => imageName(ref) === wanted })
-    const dataDir = cmd.dataDir ?? defaultDataDir()
-    const report = yield* runOnce(loaded.right, { dryRun: true, dataDir, explain: asked }).pipe(Effect.provide(passServices(dataDir)))
+    const dataDir = dataDirOf(cmd.dataDir)
+    const report = yield* runOnce(loaded.value, { dryRun: true, dataDir, explain: asked }).pipe(Effect.provide(passServices(dataDir)))
     const targets = report.targets.filter(asked)
     if (targets.length === 0) {
       yield* err(`runner explain: no target watches ${cmd.image}${cmd.file === undefined ? "" : ` in ${cmd.file}`} (${report.targets.length} targets read)`)
@@ -226,19 +233,16 @@ const notify = (cmd: NotifyCommand) =>
     }
     const registration = { tag: cmd.tag, ...(cmd.digest === undefined ? {} : { digest: cmd.digest }) }
     if (cmd.remote !== undefined) return yield* notifyRunner(cmd.remote.address, cmd.remote.tokenFile, cmd.image, registration)
-    const loaded = yield* Effect.either(loadPipelines(cmd.configs))
-    if (Either.isLeft(loaded)) {
-      yield* showConfigErrors(loaded.left.errors)
-      return UNUSABLE
-    }
-    const provider = loaded.right.flatMap((p) => p.providers).find((p) => p.name === cmd.provider)
+    const loaded = yield* loadOrReport(cmd.configs)
+    if (Option.isNone(loaded)) return UNUSABLE
+    const provider = loaded.value.flatMap((p) => p.providers).find((p) => p.name === cmd.provider)
     if (provider === undefined || provider.type !== "STORE") {
       yield* err(`runner notify: no provider ${JSON.stringify(cmd.provider)} of type STORE in ${cmd.configs.join(", ")}`)
       return UNUSABLE
     }
     const path = yield* Path.Path
     const store = yield* TagStore
-    const dir = storeDir(provider, cmd.dataDir ?? defaultDataDir(), path)
+    const dir = storeDir(provider, dataDirOf(cmd.dataDir), path)
     const registered = yield* Effect.either(
       store.register(dir, image.right, registration)
     )
@@ -267,13 +271,10 @@ const dispatch = (command: Command) => {
   }
 }
 
-const isService = () => {
-  const parsed = parseArgs(process.argv.slice(2), process.env)
-  return Either.isRight(parsed) && parsed.right._tag === "Run" && !parsed.right.once
-}
+const parsed = parseArgs(process.argv.slice(2), process.env)
+const isService = Either.isRight(parsed) && parsed.right._tag === "Run" && !parsed.right.once
 
 const main = Effect.gen(function* () {
-  const parsed = parseArgs(process.argv.slice(2), process.env)
   if (Either.isLeft(parsed)) {
     yield* err(`runner: ${parsed.left.message}\nRun 'runner --help' for usage.`)
     return UNUSABLE
@@ -287,7 +288,7 @@ NodeRuntime.runMain(main, {
     if (Exit.isSuccess(exit)) onExit(typeof exit.value === "number" ? exit.value : OK)
     // An interrupt (SIGINT/SIGTERM) ends a service cleanly, but leaves a `--once` pass, a
     // validation or a registration unfinished; an unexpected defect is a failure.
-    else if (Exit.isInterrupted(exit)) onExit(isService() ? OK : INTERRUPTED)
+    else if (Exit.isInterrupted(exit)) onExit(isService ? OK : INTERRUPTED)
     else onExit(FAILED)
   }
 })

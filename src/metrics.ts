@@ -36,11 +36,10 @@ export const lastPassSuccess = Metric.gauge("runner_last_pass_success_timestamp_
   description: "Unix time of the last pass without failures."
 })
 
-export const passDuration = Metric.histogram(
-  "runner_pass_duration_seconds",
-  MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 12 }),
-  "Duration of a pass over a pipeline."
-)
+/** The buckets of the durations measured in seconds: 50 ms to about 100 s. */
+const SECONDS_BUCKETS = MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 12 })
+
+export const passDuration = Metric.histogram("runner_pass_duration_seconds", SECONDS_BUCKETS, "Duration of a pass over a pipeline.")
 
 /** Time spent waiting for a registry's rate limit (own limiter or the registry's Retry-After), tagged `provider`. */
 export const rateLimitWaitSeconds = Metric.counter("runner_rate_limit_wait_seconds_total", {
@@ -73,19 +72,15 @@ export const imagesWatched = Metric.gauge("runner_images_watched", { description
 /** The git operations a pass waits on, by `operation`: clone, fetch or push. */
 export const GIT_OPERATIONS = ["clone", "fetch", "push"] as const
 
-export const gitOperationSeconds: (operation: (typeof GIT_OPERATIONS)[number]) => Metric.Metric.Histogram<number> = memoize(
-  (operation) =>
-    Metric.tagged(
-      Metric.histogram(
-        "runner_git_operation_seconds",
-        MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 12 }),
-        "Duration of git clones, fetches and pushes."
-      ),
-      "operation",
-      operation
-    ),
-  (operation) => operation
+const gitOperationSecondsBy = labelled(["operation"], (tags) =>
+  Metric.fromMetricKey(
+    MetricKey.histogram("runner_git_operation_seconds", SECONDS_BUCKETS, "Duration of git clones, fetches and pushes.").pipe(
+      MetricKey.taggedWithLabels(tags)
+    )
+  )
 )
+
+export const gitOperationSeconds = (operation: (typeof GIT_OPERATIONS)[number]) => gitOperationSecondsBy({ operation })
 
 /** Pushes tried again because another writer moved the branch. */
 export const pushRetries = Metric.counter("runner_push_retries_total", { description: "Pushes retried after the branch moved." })

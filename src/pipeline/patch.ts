@@ -117,11 +117,9 @@ export const patchFile = (
         reports.push(failedReport(p, listing.left))
         continue
       }
-      const explained =
-        ctx.explain?.(p) === true
-          ? { explanations: currentTags(hits.right, p.target, p).map((tag) => p.selector.explain(listing.right, tag)) }
-          : {}
-      const gated = yield* gateTarget(p, currentTags(hits.right, p.target, p), listing.right, ctx.gates)
+      const currents = currentTags(hits.right, p.target, p)
+      const explained = ctx.explain?.(p) === true ? { explanations: currents.map((tag) => p.selector.explain(listing.right, tag)) } : {}
+      const gated = yield* gateTarget(p, currents, listing.right, ctx.gates)
       if (Either.isLeft(gated)) {
         reports.push({ ...failedReport(p, gated.left), ...explained })
         continue

@@ -229,8 +229,7 @@ const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
         // Without a template a yes or no will do, which costs re2js less than its groups.
         if (extract === "") return filter.test(tag) ? tag : undefined
         const m = filter.exec(tag)
-        if (m === null) return undefined
-        return extract === "" ? tag : expandTemplate(extract, m)
+        return m === null ? undefined : expandTemplate(extract, m)
       }
     }
     return yield* selectorFor(spec.policy, filters)

@@ -77,7 +77,7 @@ const compareSemver = (a: SemverRank, b: SemverRank): number => {
 }
 
 /** Ranges that name a pre-release (`>=1.0.0-0`) opt in to pre-releases of every version. */
-const namesPrerelease = (range: string): boolean => /\d-[0-9A-Za-z]/.test(range)
+export const namesPrerelease = (range: string): boolean => /\d-[0-9A-Za-z]/.test(range)
 
 /** Returns the normalised range, or undefined when the range is not valid. */
 export const validSemverRange = (range: string): string | undefined => semver.validRange(range) ?? undefined

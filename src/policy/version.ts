@@ -1,5 +1,6 @@
 import * as semver from "semver"
 import { byteOrder, type Line, type TagPolicy } from "./TagPolicy.ts"
+import { namesPrerelease, validSemverRange } from "./semver.ts"
 
 /** A pre-release marker: its word's place among pre-release words, and the numbers that follow it. */
 export interface PreRelease {
@@ -175,7 +176,7 @@ const parts = (n: number) => (n === 1 ? "1 number" : `${n} numbers`)
 
 /** Checks a `version` range: `^` (the default), `*`, or any semver range. */
 export const validVersionRange = (range: string): boolean =>
-  range === "^" || range === "*" || semver.validRange(range) !== null
+  range === "^" || range === "*" || validSemverRange(range) !== undefined
 
 /**
  * The default policy. A target keeps its current tag's variant and number of parts; `^` keeps its
@@ -183,7 +184,7 @@ export const validVersionRange = (range: string): boolean =>
  * only on the current tag's own pre-release track, or when the range names one.
  */
 export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
-  const namesPre = /\d-[0-9A-Za-z]/.test(range)
+  const namesPre = namesPrerelease(range)
   const custom = range !== "^" && range !== "*"
   const matcher = custom ? new semver.Range(range, { includePrerelease: namesPre }) : undefined
   // The current tag's own pre-release track is followed whatever the range says of pre-releases.
