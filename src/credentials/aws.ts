@@ -1,10 +1,11 @@
 import type { FileSystem } from "@effect/platform"
 import { AwsV4Signer } from "aws4fetch"
-import { Clock, Config, Duration, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
+import { Clock, Config, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
-import { type Outgoing, RegistryHttp, replyText } from "../http/RegistryHttp.ts"
+import { headersOf, type Outgoing, RegistryHttp, replyText } from "../http/RegistryHttp.ts"
+import { decodeJsonValue } from "../json.ts"
 import { cloudJson, cloudTarget } from "./cloud.ts"
 import { type Expiring, makeExpiringCache, type Renewal, renewalTime } from "./ExpiringCache.ts"
 import { readProviderFile } from "./files.ts"
@@ -46,11 +47,7 @@ export const signV4 = (
       allHeaders: true,
     })
     const signed = await signer.sign()
-    const headers: Record<string, string> = {}
-    signed.headers.forEach((value, name) => {
-      headers[name] = value
-    })
-    return { ...request, headers }
+    return { ...request, headers: headersOf(signed.headers) }
   })
 
 /** One profile of an AWS shared credentials file (INI). */
@@ -106,12 +103,8 @@ export const fromTemporary = (answer: typeof TemporaryCredentials.Type, source: 
 /** STS answers in XML; the four values are plain text elements, so reading them by name is enough. */
 export const parseAssumeRoleResponse = (xml: string): Either.Either<typeof TemporaryCredentials.Type, string> => {
   const pick = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1]
-  return Schema.decodeUnknownEither(TemporaryCredentials)({
-    AccessKeyId: pick("AccessKeyId"),
-    SecretAccessKey: pick("SecretAccessKey"),
-    Token: pick("SessionToken"),
-    Expiration: pick("Expiration"),
-  }).pipe(Either.mapLeft((error) => `AssumeRoleWithWebIdentity answer: ${ParseResult.TreeFormatter.formatErrorSync(error)}`))
+  const picked = { AccessKeyId: pick("AccessKeyId"), SecretAccessKey: pick("SecretAccessKey"), Token: pick("SessionToken"), Expiration: pick("Expiration") }
+  return decodeJsonValue(TemporaryCredentials, picked).pipe(Either.mapLeft((why) => `AssumeRoleWithWebIdentity answer: ${why}`))
 }
 
 /** The standard AWS environment, read through effect's Config so tests can supply their own. */

@@ -1,4 +1,5 @@
 import { Either } from "effect"
+import { createHash } from "node:crypto"
 import { memoizeString } from "../memo.ts"
 
 /** A parsed image reference, normalised the way docker does, with the user's spelling kept. */
@@ -23,6 +24,9 @@ const tagRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/
 export const digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 /** A full sha256 digest: the only kind a registry's `Docker-Content-Digest` is taken as without checking the manifest. */
 export const sha256DigestPattern = /^sha256:[a-f0-9]{64}$/
+
+/** The `sha256:<hex>` digest of `bytes`, as registries name content. */
+export const sha256Digest = (bytes: Uint8Array | string): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`
 const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
 
 /** True when the tag fits the OCI distribution tag grammar. */

@@ -93,6 +93,12 @@ export class Signatures extends Context.Tag("Signatures")<
       const source = yield* TagSource
       const fs = yield* FileSystem.FileSystem
       const verdicts = new Map<string, Either.Either<void, string>>()
+      /** Keeps a verdict that later checks of the same digest, key or root and identity may reuse. */
+      const keep = (id: string, verdict: Either.Either<void, string>) => {
+        if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+        verdicts.set(id, verdict)
+        return verdict
+      }
 
       const lookUp = (provider: ProviderConfig, image: ImageRef, digest: string, key: Parameters<typeof verifySignatures>[0]["key"]) =>
         Effect.gen(function* () {
@@ -128,9 +134,7 @@ export class Signatures extends Context.Tag("Signatures")<
           if ("transient" in verdict) return verdict.transient
           // Signing often lands seconds after the push: "not signed yet" is asked again next pass.
           if (Either.isLeft(verdict) && verdict.left === NO_SIGNATURE) return verdict
-          if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-          verdicts.set(id, verdict)
-          return verdict
+          return keep(id, verdict)
         })
 
       const lookUpKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, root: TrustedRoot, identity: Identity) =>
@@ -149,12 +153,13 @@ export class Signatures extends Context.Tag("Signatures")<
           const file = gate.trustedRootFile
           // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
           const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `cannot read the trusted root ${file}: ${e.message}`))
-          const root = (yield* loadKeyless).parseTrustedRoot(json)
-          if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
           const hash = createHash("sha256").update(json).digest("hex")
           const id = ["keyless", imageName(image), digest, hash, gate.identity.issuer, gate.identity.subjectPattern].join("\u0000")
+          // A verdict is kept only for a root that parsed: the parse is needed on a miss alone.
           const known = verdicts.get(id)
           if (known !== undefined) return known
+          const root = (yield* loadKeyless).parseTrustedRoot(json)
+          if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
           const looked = yield* lookUpKeyless(provider, image, digest, root.right, gate.identity).pipe(
             Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
           )
@@ -164,9 +169,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const result = Either.mapLeft(verdict, (failure) => failure.reason)
           // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
           if (!found) return result
-          if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-          verdicts.set(id, result)
-          return result
+          return keep(id, result)
         })
 
       return { verify, verifyKeyless }

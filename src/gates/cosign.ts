@@ -5,7 +5,8 @@
  */
 import { constants, createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from "node:crypto"
 import { Either, Schema } from "effect"
-import { sha256DigestPattern } from "../domain/ImageRef.ts"
+import { sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
+import { parseJsonText } from "../json.ts"
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 export const SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -29,7 +30,8 @@ export const excerpt = (text: string, max = 32): string => {
   return chars.length > max ? `${shown}…` : shown
 }
 
-const shortDigest = (digest: string): string =>
+/** A digest as messages show it: its first 12 hex digits, or an excerpt of what is not one. */
+export const shortDigest = (digest: string): string =>
   sha256DigestPattern.test(digest) ? `${digest.slice(0, "sha256:".length + 12)}…` : `"${excerpt(digest, 24)}"`
 
 /** `sha256:<hex>` → `sha256-<hex>.sig`, the tag cosign stores the image's signatures under. */
@@ -48,7 +50,7 @@ export interface PublicKey {
 }
 
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]{1,60})-----/g
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 // Messages name the kind of thing found, never the file's bytes: a key file may hold a secret by mistake.
 const pemBlockBody = (pem: string): Either.Either<{ readonly label: string; readonly der: Buffer }, string> => {
@@ -127,18 +129,10 @@ const SimpleSigningPayload = Schema.Struct({
 const decodeManifest = Schema.decodeUnknownEither(SignatureManifest)
 const decodePayload = Schema.decodeUnknownEither(SimpleSigningPayload)
 
-const parseJson = (text: string): Either.Either<unknown, void> => {
-  try {
-    return Either.right(JSON.parse(text))
-  } catch {
-    return Either.left(undefined)
-  }
-}
-
 /** Decodes the manifest at a `.sig` tag; the reason never quotes the text. */
 export const decodeSignatureManifest = (text: string): Either.Either<SignatureManifest, string> => {
   if (text.length > MAX_SIGNATURE_MANIFEST_CHARS) return Either.left("signature manifest too large")
-  return parseJson(text).pipe(
+  return parseJsonText(text).pipe(
     Either.flatMap((value) => decodeManifest(value)),
     Either.mapLeft(() => "malformed signature manifest"),
   )
@@ -267,12 +261,11 @@ const verifyLayer = (
   if (layer.size > MAX_PAYLOAD_BYTES) return fail(2, `signature payload too large (${layer.size} bytes)`)
   const payload = blob(layer.digest)
   if (payload === undefined) return fail(3, "signature payload missing")
-  const actual = `sha256:${createHash("sha256").update(payload).digest("hex")}`
-  if (payload.byteLength !== layer.size || actual !== layer.digest) return fail(4, "signature payload does not match its digest")
+  if (payload.byteLength !== layer.size || sha256Digest(payload) !== layer.digest) return fail(4, "signature payload does not match its digest")
   const bytes = Buffer.from(signature, "base64")
   const scheme = schemes(key).find(([, check]) => check(payload, bytes))
   if (scheme === undefined) return fail(5, "signature does not verify")
-  const decoded = parseJson(new TextDecoder().decode(payload)).pipe(Either.flatMap((value) => decodePayload(value)))
+  const decoded = parseJsonText(new TextDecoder().decode(payload)).pipe(Either.flatMap((value) => decodePayload(value)))
   if (Either.isLeft(decoded)) return fail(6, "malformed signature payload")
   const { critical } = decoded.right
   if (critical.type !== COSIGN_SIGNATURE_TYPE) return fail(7, `signature payload has type "${excerpt(critical.type)}"`)

@@ -11,11 +11,11 @@ import { type Bundle, bundleFromJSON } from "@sigstore/bundle"
 import { HashAlgorithm, TrustedRoot as TrustedRootMessage } from "@sigstore/protobuf-specs"
 import { type Signer, type TrustMaterial, toSignedEntity, toTrustMaterial, VerificationError, Verifier } from "@sigstore/verify"
 import { Either, Schema } from "effect"
-import { createHash, generateKeyPairSync, sign, verify } from "node:crypto"
-import { sha256DigestPattern } from "../domain/ImageRef.ts"
-import { decodeJsonText } from "../json.ts"
+import { generateKeyPairSync, sign, verify } from "node:crypto"
+import { sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
+import { decodeJsonText, parseJsonText } from "../json.ts"
 import { compileRe2, type Re2 } from "../policy/re2.ts"
-import { excerpt } from "./cosign.ts"
+import { BASE64, excerpt, shortDigest } from "./cosign.ts"
 import { MAX_BUNDLE_BYTES } from "./referrers.ts"
 
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -40,7 +40,7 @@ export interface TrustedRoot {
   readonly material: TrustMaterial
 }
 
-const Base64 = Schema.String.pipe(Schema.pattern(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/), Schema.minLength(1))
+const Base64 = Schema.String.pipe(Schema.pattern(BASE64), Schema.minLength(1))
 const Time = Schema.String.pipe(Schema.filter((text) => !Number.isNaN(Date.parse(text)) || "not a date"))
 const TimeRange = Schema.Struct({ start: Schema.optional(Time), end: Schema.optional(Time) })
 const Log = Schema.Struct({
@@ -66,12 +66,9 @@ const decodeTrustedRoot = Schema.decodeUnknownEither(TrustedRootJson)
 /** Reads a sigstore trusted root (`trusted_root.json`); the reason never quotes the file. */
 export const parseTrustedRoot = (text: string): Either.Either<TrustedRoot, string> => {
   if (text.length > MAX_TRUSTED_ROOT_CHARS) return Either.left("too large for a trusted root")
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return Either.left("not JSON")
-  }
+  const parsed = parseJsonText(text)
+  if (Either.isLeft(parsed)) return Either.left("not JSON")
+  const value = parsed.right
   return Either.flatMap(
     Either.mapLeft(decodeTrustedRoot(value), () => "not a sigstore trusted root (mediaType, tlogs, certificateAuthorities, ctlogs)"),
     (json): Either.Either<TrustedRoot, string> => {
@@ -93,8 +90,6 @@ export const parseTrustedRoot = (text: string): Either.Either<TrustedRoot, strin
     }
   )
 }
-
-const shortDigest = (digest: string): string => (sha256DigestPattern.test(digest) ? `${digest.slice(0, "sha256:".length + 12)}…` : `"${excerpt(digest, 24)}"`)
 
 // How far a bundle got before it failed: the report shows the reason of the bundle that got furthest.
 interface Failure {
@@ -234,7 +229,7 @@ export const verifyBundles = (
   }
   const artifact = input.artifact
   // A manifest that is not the candidate's would let a signature over other bytes pass for it.
-  const manifest = artifact !== undefined && `sha256:${createHash("sha256").update(artifact).digest("hex")}` === input.digest ? artifact : undefined
+  const manifest = artifact !== undefined && sha256Digest(artifact) === input.digest ? artifact : undefined
   let furthest: Failure = { stage: 0, reason: "no sigstore bundle" }
   for (const bytes of input.bundles) {
     const result = verifyBundle(root, bytes, subject.right, { ...input, artifact: manifest })

@@ -12,9 +12,7 @@ import { decodeJsonText } from "../json.ts"
 export const SIGSTORE_BUNDLE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 /** The spelling of the same media type older sigstore clients used. */
 export const SIGSTORE_BUNDLE_TYPE_LEGACY = "application/vnd.dev.sigstore.bundle+json;version=0.3"
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-export const OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 
 /** A bundle is a few kilobytes (a certificate, a signature, a log entry); a layer declaring more is not fetched. */
 export const MAX_BUNDLE_BYTES = 1024 * 1024

@@ -169,9 +169,10 @@ const tlsOf = (target: Target): BunFetchRequestInit => {
   return Object.keys(tls).length > 0 ? { tls } : {}
 }
 
-const headersOf = (response: Response): Record<string, string> => {
+/** Headers as a record, names in lower case. */
+export const headersOf = (from: Headers): Record<string, string> => {
   const headers: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
+  from.forEach((value, name) => {
     headers[name] = value
   })
   return headers
@@ -189,7 +190,7 @@ const exchange = async (target: Target, request: Outgoing, timeout: Duration.Dur
   const init: BunFetchRequestInit = { method: request.method, headers, signal, redirect: "manual", decompress: false, ...tlsOf(target) }
   const response = await globalThis.fetch(request.url, request.body === undefined ? init : { ...init, body: request.body })
   const body = await readBody(response)
-  return { status: response.status, headers: headersOf(response), body, url: request.url }
+  return { status: response.status, headers: headersOf(response.headers), body, url: request.url }
 }
 
 const make = (timeout: Duration.Duration) => Effect.gen(function* () {

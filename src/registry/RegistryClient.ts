@@ -1,14 +1,14 @@
-import { Clock, Context, Effect, Either, Encoding, Layer, Option, Redacted, Ref, type Schema } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option, Redacted, Ref, type Schema } from "effect"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"
-import { isValidTag, sha256DigestPattern } from "../domain/ImageRef.ts"
+import { isValidTag, sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { type Outgoing, type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
 import { type Auth, basicAuthorization, credentialsSecrets, keep, type Session, withoutScope } from "./session.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
-import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, parseNextLink, pickPlatform, readTagList, tagInfos } from "./distribution.ts"
+import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, OCI_INDEX, parseNextLink, pickPlatform, readTagList, tagInfos } from "./distribution.ts"
 import type { RegistryEndpoint } from "./endpoint.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
@@ -47,7 +47,6 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
 
 const PAGE_SIZE = 1000
 const MAX_PAGES = 1000
-const REFERRERS_INDEX = "application/vnd.oci.image.index.v1+json"
 /** Statuses of a registry without the referrers API: distribution 2.8 answers 404, others 400, 405 or 406. */
 const NO_REFERRERS_API = new Set([400, 404, 405, 406])
 
@@ -277,8 +276,7 @@ const make = Effect.gen(function* () {
     if (digest !== undefined && sha256DigestPattern.test(digest)) return digest
     // Without the header the digest is the sha256 of the manifest exactly as served.
     const get = yield* getChecked(s, "GET", url, MANIFEST_ACCEPT, `tag ${tag}`)
-    const hash = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", get.body))
-    return `sha256:${Encoding.encodeHex(new Uint8Array(hash))}`
+    return sha256Digest(get.body)
   })
 
   const imageCreated = (endpoint: RegistryEndpoint, tag: string) => Effect.gen(function* () {
@@ -305,31 +303,27 @@ const make = Effect.gen(function* () {
       Effect.map(Option.some),
       Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed(Option.none<Reply>()))
     )
-    return Option.map(reply, (r) => new Uint8Array(r.body))
+    return Option.map(reply, (r): Uint8Array => r.body)
   })
 
   const blob = (endpoint: RegistryEndpoint, digest: string) => Effect.gen(function* () {
     if (!sha256DigestPattern.test(digest)) return yield* fail(endpoint, "Protocol", `blob digest ${digest} is not a sha256 digest`)
     const s = yield* session(endpoint)
     const reply = yield* getChecked(s, "GET", `${endpoint.baseUrl}/v2/${endpoint.repository}/blobs/${digest}`, "*/*", `blob ${digest}`)
-    const body = new Uint8Array(reply.body)
-    const hash = yield* Effect.promise(() => crypto.subtle.digest("SHA-256", body))
-    if (`sha256:${Encoding.encodeHex(new Uint8Array(hash))}` !== digest) {
-      return yield* fail(endpoint, "Protocol", `blob ${digest} does not match its digest`)
-    }
-    return body
+    if (sha256Digest(reply.body) !== digest) return yield* fail(endpoint, "Protocol", `blob ${digest} does not match its digest`)
+    return reply.body
   })
 
   const referrers = (endpoint: RegistryEndpoint, digest: string) => Effect.gen(function* () {
     if (!sha256DigestPattern.test(digest)) return yield* fail(endpoint, "Protocol", `referrers of ${digest}: not a sha256 digest`)
     const s = yield* session(endpoint)
     const url = `${endpoint.baseUrl}/v2/${endpoint.repository}/referrers/${digest}`
-    const reply = yield* authorizedRequest(s, "GET", url, REFERRERS_INDEX)
+    const reply = yield* authorizedRequest(s, "GET", url, OCI_INDEX)
     // As go-containerregistry reads it: an answer that is not an OCI index means no referrers API.
     if (NO_REFERRERS_API.has(reply.status)) return Option.none<Uint8Array>()
     const ok = yield* checkStatus(s, reply, `referrers of ${digest}`)
     const type = (ok.headers["content-type"] ?? "").split(";")[0]?.trim()
-    return type === REFERRERS_INDEX ? Option.some(new Uint8Array(ok.body)) : Option.none<Uint8Array>()
+    return type === OCI_INDEX ? Option.some<Uint8Array>(ok.body) : Option.none<Uint8Array>()
   })
 
   return RegistryClient.of({ listTags, manifestDigest, imageCreated, manifest, blob, referrers })

@@ -4,9 +4,12 @@ import { decodeJsonValue, parseJsonText } from "../json.ts"
 
 /** The documents of the OCI distribution API this client reads, and how it reads them: pure, no I/O. */
 
+/** An OCI image index: what a multi-platform image and the referrers API answer with. */
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
 /** Every manifest and index media type, so that the registry serves what was pushed as it is. */
 export const MANIFEST_ACCEPT = [
-  "application/vnd.oci.image.index.v1+json",
+  OCI_INDEX,
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.list.v2+json",
   "application/vnd.docker.distribution.manifest.v2+json",

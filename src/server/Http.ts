@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import { Data, Effect, Either, Layer, Metric, Option, Redacted, Schema } from "effect"
 import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../domain/ImageRef.ts"
+import { parseJsonText } from "../json.ts"
 import { residentMemory } from "../metrics.ts"
 import { WatchIndex } from "../pipeline/WatchIndex.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
@@ -69,7 +70,7 @@ const readJson = <A, I>(schema: Schema.Schema<A, I>, limit: number) =>
 
 /** A request body, decoded, or one short line saying what is wrong with it. */
 export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, text: string): Either.Either<A, string> =>
-  Either.try(() => JSON.parse(text) as unknown).pipe(
+  parseJsonText(text).pipe(
     Either.mapLeft(() => "body is not valid JSON"),
     Either.flatMap((json) => Schema.decodeUnknownEither(schema)(json).pipe(Either.mapLeft(parseIssueLine)))
   )
