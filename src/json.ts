@@ -1,11 +1,12 @@
 import { Either, ParseResult, Schema } from "effect"
+import { messageOf } from "./domain/foreignText.ts"
 
 /** A JSON text parsed, or why it is not JSON, in words. */
 export const parseJsonText = (text: string): Either.Either<unknown, string> => {
   try {
     return Either.right(JSON.parse(text))
   } catch (e) {
-    return Either.left(`not JSON: ${e instanceof Error ? e.message : String(e)}`)
+    return Either.left(`not JSON: ${messageOf(e)}`)
   }
 }
 

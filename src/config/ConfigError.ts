@@ -1,4 +1,5 @@
 import { Array as Arr, Data, Either, ParseResult, Schema } from "effect"
+import { messageOf } from "../domain/foreignText.ts"
 import type { Document, ParsedNode } from "yaml"
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
 
@@ -109,7 +110,7 @@ const readYamlDocuments = (
       value = dropNullEntries(doc.toJS())
     } catch (cause) {
       // toJS throws on alias abuse (e.g. too many alias expansions), which the parser does not flag
-      const reason = cause instanceof Error ? cause.message : String(cause)
+      const reason = messageOf(cause)
       return Either.left([new ConfigError({ file, line: lineOf([]), path: "", reason: `invalid YAML: ${reason}` })])
     }
     sources.push({

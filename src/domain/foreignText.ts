@@ -6,6 +6,9 @@
  */
 import { Either, Encoding } from "effect"
 
+/** What a thrown value says: an Error's message, else the value as text. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
 const REDACTED = "<redacted>"
 
 /** Secrets shorter than this are not searched for: replacing every "ab" would garble the message and hide nothing. */

@@ -27,6 +27,7 @@ import {
   validPath
 } from "./remote.ts"
 import { signedCommit } from "./signing.ts"
+import { messageOf } from "../domain/foreignText.ts"
 
 type Operation = GitError["operation"]
 
@@ -61,8 +62,6 @@ const healReused = (spec: RepoSpec, dir: string) =>
     }).pipe(Effect.ignore)
     return true
   })
-
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 /** Reading at the commit `head` holds, in this process. */
 const inProcessReads = (options: {

@@ -20,6 +20,8 @@ const writeKey = (secret: Redacted.Redacted<string>, dataDir: string) =>
     const key = Redacted.value(secret)
     const dir = path.join(dataDir, "keys")
     const file = path.join(dir, createHash("sha256").update(key).digest("hex").slice(0, 16))
+    // Named after its content: one already there is this key, written by an earlier pass.
+    if (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))) return file
     // OpenSSH refuses a key whose last line has no line break.
     yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 }).pipe(
       Effect.zipRight(writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })),

@@ -6,6 +6,7 @@ import type { GitError } from "./GitError.ts"
 import { fastImportScript, parseRootTrees } from "./plumbing.ts"
 import type { Staged } from "./remote.ts"
 import { type Signer, signedCommit } from "./signing.ts"
+import { messageOf } from "../domain/foreignText.ts"
 
 /** What writing commits needs of a system-git checkout. */
 export interface CommitWriter {
@@ -15,8 +16,6 @@ export interface CommitWriter {
   /** Runs git in the clone; fails on a non-zero exit. */
   readonly gitIn: (operation: "commit", args: ReadonlyArray<string>, options?: { readonly stdin?: string }) => Effect.Effect<string, GitError>
 }
-
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 /** Each commit of the batch signed, one on another from `parent`, on the trees fast-import wrote. */
 const signAll = (

@@ -5,6 +5,7 @@ import type { Pipeline } from "../config/model.ts"
 import type { Author } from "./GitRepo.ts"
 import { identPart } from "./remote.ts"
 import { type KeyProblem, parseOpenSshKey, sshsig } from "./sshsig.ts"
+import { messageOf } from "../domain/foreignText.ts"
 
 export type SigningFormat = "ssh" | "openpgp"
 
@@ -22,8 +23,6 @@ export interface Signer {
 const KEY = "spec.git.signingKeyFile"
 
 const PASSPHRASE = "the key is protected by a passphrase, which the runner cannot enter: use a key without one"
-
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 /** What else the file holds, by its armor, to say what to do instead. */
 const otherKind = (text: string, format: SigningFormat): string => {

@@ -1,5 +1,5 @@
 import { Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
-import { authorizationSecrets } from "../domain/foreignText.ts"
+import { authorizationSecrets, messageOf } from "../domain/foreignText.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
 import { registryRequests } from "../metrics.ts"
@@ -140,7 +140,7 @@ export const registryMessage = (body: string): Option.Option<string> =>
 /** Why a fetch failed, in words: its own message, or the deadline it missed. */
 const describeFetchError = (error: unknown, timeout: Duration.Duration): string => {
   if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${Duration.format(timeout)}`
-  return error instanceof Error ? error.message : String(error)
+  return messageOf(error)
 }
 
 /** Where a redirect goes, and whether credentials may follow it (only to the same origin). */

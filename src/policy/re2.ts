@@ -1,4 +1,5 @@
 import { Either } from "effect"
+import { messageOf } from "../domain/foreignText.ts"
 import { RE2JS } from "re2js"
 import { linearRegExp } from "./re2linear.ts"
 
@@ -59,7 +60,7 @@ export const compileRe2 = (source: string): Either.Either<Re2, string> => {
     const native = linearRegExp(source)
     return Either.right(native === undefined ? fromRe2js(source, re2) : fromRegExp(source, native))
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e)
+    const message = messageOf(e)
     return Either.left(`invalid regex ${JSON.stringify(source)}: ${refusal(source, message)}`)
   }
 }
