@@ -4,11 +4,11 @@
  * an empty compiled program, and the runner's own code loaded (`runner validate`). And the passes
  * it makes once running, every 2 s with the tags listed anew each time, beside the warm bound.
  */
-import { spawn } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { git } from "../test/support/gitServer.ts"
-import { freePort, type TestRegistry } from "../test/support/registry.ts"
+import { type Daemon, metric, startDaemon, stopDaemon, until } from "../test/support/daemon.ts"
+import type { TestRegistry } from "../test/support/registry.ts"
 import { elapsed, fetchIn, listTagsDirectly, measure, median } from "./measure.ts"
 import { BINARY, RUNS } from "./options.ts"
 import type { Watched } from "./passes.ts"
@@ -22,29 +22,27 @@ const statusKb = (pid: number, field: "VmRSS" | "VmHWM") => {
   return Number(line[1])
 }
 
-const ready = async (port: number, deadline: number) => {
-  while (Date.now() < deadline) {
-    const answer = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
-    if (answer?.status === 200) return
-    await Bun.sleep(50)
+/** The service over `config`, started as the bench's binary: `work` runs while it is up, then it stops. */
+const withService = async <A>(config: string, dataDir: string, work: (daemon: Daemon) => Promise<A>): Promise<A> => {
+  const daemon = await startDaemon(["--config", config, "--data-dir", dataDir], { command: [BINARY] })
+  try {
+    return await work(daemon)
+  } finally {
+    await stopDaemon(daemon)
   }
-  throw new Error("the service did not turn ready")
 }
 
+const readyz = (daemon: Daemon) => async () => (await fetch(`${daemon.url}/readyz`).catch(() => undefined))?.status === 200
+
 /** One service run: ready after its first pass, then idle; its RSS then, and its peak. */
-const idleService = async (w: Watched, dataDir: string) => {
-  const port = await freePort()
-  const child = spawn(BINARY, ["--config", w.config, "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], { stdio: "ignore" })
-  try {
-    const pid = child.pid
+const idleService = (w: Watched, dataDir: string) =>
+  withService(w.config, dataDir, async (daemon) => {
+    const pid = daemon.child.pid
     if (pid === undefined) throw new Error("the service did not start")
-    await ready(port, Date.now() + 120_000)
+    await until(readyz(daemon), 120_000)
     await Bun.sleep(IDLE_MS)
     return { idleMb: statusKb(pid, "VmRSS") / 1024, peakMb: statusKb(pid, "VmHWM") / 1024 }
-  } finally {
-    child.kill("SIGTERM")
-  }
-}
+  })
 
 /** Lines to print: the idle service's memory beside the runtime's and the loaded program's. */
 export const serviceMemory = async (w: Watched, work: string, emptyProgram: string): Promise<ReadonlyArray<string>> => {
@@ -81,45 +79,27 @@ const everyFewSeconds = (w: Watched, work: string): string => {
   return config
 }
 
-/** A sample of the service's counter or histogram `name`, from its Prometheus text (one series). */
-const sample = (text: string, name: string): number => {
-  const found = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(text)
-  if (found === null) throw new Error(`no ${name} in /metrics`)
-  return Number(found[1])
-}
+const passCount = /^runner_pass_duration_seconds_count\{[^}]*\} (\S+)$/m
+const passSeconds = /^runner_pass_duration_seconds_sum\{[^}]*\} (\S+)$/m
+const requests = /^runner_registry_requests_total\{[^}]*\} (\S+)$/m
 
 /** The service's pass count, total pass time (s) and registry requests so far, once it has made `passes` passes. */
-const afterPasses = async (port: number, passes: number, deadline: number) => {
-  while (Date.now() < deadline) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "")
-    if (text.includes("runner_pass_duration_seconds_count")) {
-      const count = sample(text, "runner_pass_duration_seconds_count")
-      if (count >= passes) {
-        return { count, seconds: sample(text, "runner_pass_duration_seconds_sum"), requests: sample(text, "runner_registry_requests_total") }
-      }
-    }
-    await Bun.sleep(20)
-  }
-  throw new Error(`the service did not make ${passes} passes in time`)
+const afterPasses = async (daemon: Daemon, passes: number) => {
+  await until(async () => (await metric(daemon, passCount)) >= passes, 120_000)
+  return { count: await metric(daemon, passCount), seconds: await metric(daemon, passSeconds), requests: await metric(daemon, requests) }
 }
 
 /**
  * The mean time of a running service's passes after its first (which pays for the code's first
  * run), and its requests per pass, from its own metrics: no debug log, which costs a line per request.
  */
-const runningPasses = async (config: string, dataDir: string) => {
-  const port = await freePort()
-  const child = spawn(BINARY, ["--config", config, "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], { stdio: "ignore" })
-  try {
-    const deadline = Date.now() + 120_000
-    const first = await afterPasses(port, 1, deadline)
-    const last = await afterPasses(port, first.count + SERVICE_PASSES, deadline)
+const runningPasses = (config: string, dataDir: string) =>
+  withService(config, dataDir, async (daemon) => {
+    const first = await afterPasses(daemon, 1)
+    const last = await afterPasses(daemon, first.count + SERVICE_PASSES)
     const passes = last.count - first.count
     return { ms: ((last.seconds - first.seconds) * 1000) / passes, requests: (last.requests - first.requests) / passes }
-  } finally {
-    child.kill("SIGTERM")
-  }
-}
+  })
 
 /** Lines to print: the passes of a running service beside the warm bound, measured in the same rounds. */
 export const servicePasses = async (registry: TestRegistry, w: Watched, work: string): Promise<ReadonlyArray<string>> => {
