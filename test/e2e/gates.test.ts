@@ -2,27 +2,24 @@
  * Gates through the binary, against the real registry and git server: cosign signatures laid out
  * exactly as `cosign sign --key` lays them out, and minimum ages by first sighting.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { beforeAll, describe, expect, test } from "bun:test"
 import { ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { generateP256, pushGarbageSignature, pushSignature, type TestKeyPair } from "../support/cosign.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
-import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let registry: TestRegistry
 let git: TestGitServer
 let trusted: TestKeyPair
 let other: TestKeyPair
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[registry, git] = await Promise.all([startRegistry(), startGitServer()])
+useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => ({ registry, git } = s))
+
+beforeAll(() => {
   trusted = generateP256()
   other = generateP256()
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([registry?.stop(), git?.stop()])
 })
 
 /** Pushes 1.0.0 and 1.1.0 of `repository` (distinct images) and returns their digests. */

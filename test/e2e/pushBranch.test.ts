@@ -3,24 +3,18 @@
  * created from main, accumulates, is merged by a person, and starts again from main; every push
  * moves it forward, and main is never written by the runner. With both git backends.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 const PUSH_BRANCH = "image-updates"
 const IMAGE = "example.com/org/api"
 
 let server: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  server = await startGitServer()
-}, 60_000)
-
-afterAll(async () => {
-  await server?.stop()
-})
+useServers(() => ({ git: startGitServer() }), (s) => ({ git: server } = s))
 
 /** A repository holding IMAGE at 1.0.0 in app.yaml, and a config that pushes its updates to PUSH_BRANCH. */
 const setUp = async (name: string, env: Record<string, string>) => {

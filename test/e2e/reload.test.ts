@@ -3,24 +3,18 @@
  * line and key while the running one carries on; a valid one takes over. Each target's outcome is
  * one JSON event with its fields, and /metrics has the targets by state.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { metric, startDaemon, stopDaemon, until } from "../support/daemon.ts"
 import { checkEvery, ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, tempDir, writeFile } from "../support/runner.ts"
+import { tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let git: TestGitServer
 let registry: TestRegistry
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[git, registry] = await Promise.all([startGitServer(), startRegistry()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([git?.stop(), registry?.stop()])
-})
+useServers(() => ({ git: startGitServer(), registry: startRegistry() }), (s) => ({ git, registry } = s))
 
 const events = (stderr: string) => stderr.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
 

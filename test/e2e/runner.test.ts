@@ -2,25 +2,19 @@
  * The compiled binary against a real `docker-registry` and a real `git http-backend`, both on
  * loopback: the contract's flows end to end.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, shippedWatcher, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, type RunResult, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { type RunResult, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let registry: TestRegistry
 let git: TestGitServer
 let seq = 0
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[registry, git] = await Promise.all([startRegistry(), startGitServer()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([registry?.stop(), git?.stop()])
-})
+useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => ({ registry, git } = s))
 
 interface Scenario {
   readonly name: string

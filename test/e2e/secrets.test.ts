@@ -6,7 +6,8 @@ import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { startSshd, type TestSshd } from "../support/sshd.ts"
 import { ociProvider, storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 const REGISTRY_PASSWORD = "reg-s3cret-Pa55word"
 const GIT_TOKEN = "git-t0ken-abcdef123456"
@@ -14,17 +15,13 @@ const GIT_TOKEN = "git-t0ken-abcdef123456"
 let registry: TestRegistry
 let git: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[registry, git] = await Promise.all([
-    startRegistry({ htpasswd: { username: "ci", password: REGISTRY_PASSWORD } }),
-    startGitServer({ basicAuth: { username: "bot", password: GIT_TOKEN } })
-  ])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([registry?.stop(), git?.stop()])
-})
+useServers(
+  () => ({
+    registry: startRegistry({ htpasswd: { username: "ci", password: REGISTRY_PASSWORD } }),
+    git: startGitServer({ basicAuth: { username: "bot", password: GIT_TOKEN } })
+  }),
+  (s) => ({ registry, git } = s)
+)
 
 const setup = async (name: string, options: { registryPassword: string; gitToken: string; gitSecret: "passwordFile" | "url" | "inline" }) => {
   const image = `${registry.host}/${name}/app`

@@ -1,21 +1,15 @@
 /** Tag selection against a real registry: creation times, pinned digests, Helm values and quoting. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let registry: TestRegistry
 let git: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[registry, git] = await Promise.all([startRegistry(), startGitServer()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([registry?.stop(), git?.stop()])
-})
+useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => ({ registry, git } = s))
 
 /** One repository with `files` and one watcher target, run once (optionally as a dry run). */
 const runOn = async (name: string, files: Record<string, string>, target: string, extra: ReadonlyArray<string> = []) => {

@@ -1,24 +1,16 @@
 /** Signed commits through the binary, against the real git server: what it pushes verifies with `git verify-commit`. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { join } from "node:path"
 import { storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 import { makeSigningKeys, type SigningKeys, verifyCommit } from "../support/signingKeys.ts"
 
 let git: TestGitServer
 let keys: SigningKeys
 
-beforeAll(async () => {
-  ensureBuilt()
-  git = await startGitServer()
-  keys = await makeSigningKeys()
-}, 60_000)
-
-afterAll(async () => {
-  await git?.stop()
-  await keys?.stop()
-})
+useServers(() => ({ git: startGitServer(), keys: makeSigningKeys() }), (s) => ({ git, keys } = s))
 
 /** A repository with two images in two files, a tag store with newer tags, and these `spec.git` lines. */
 const setUp = async (name: string, gitLines: string) => {

@@ -4,12 +4,13 @@
  * memory is sampled. A leak of anything kept per pass shows as growth from the first samples to
  * the last; garbage collection only makes the samples wobble.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test"
+import { expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
 import { checkEvery, storeProvider, writePipedConfig } from "../support/config.ts"
 import { metric, startDaemon, stopDaemon } from "../support/daemon.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 const PASSES = 600
 // The heap grows to its working size over the first couple of hundred passes, then stays.
@@ -19,14 +20,7 @@ const MAX_GROWTH_MB = 24
 
 let git: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  git = await startGitServer()
-}, 60_000)
-
-afterAll(async () => {
-  await git?.stop()
-})
+useServers(() => ({ git: startGitServer() }), (s) => ({ git } = s))
 
 const rssMb = (pid: number) => {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]

@@ -3,25 +3,19 @@
  * `runner notify` over ssh, trusting the new host on first use, then a changed host key that
  * fails the repository clearly.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startSshd, type TestSshd } from "../support/sshd.ts"
 import { storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let git: TestGitServer
 let sshd: TestSshd
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[git, sshd] = await Promise.all([startGitServer(), startSshd()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([git?.stop(), sshd?.stop()])
-})
+useServers(() => ({ git: startGitServer(), sshd: startSshd() }), (s) => ({ git, sshd } = s))
 
 describe("git over ssh", () => {
   test("trusted on first use with a warning, then a changed host key fails the pass with exit 1 and pushes nothing", async () => {

@@ -2,24 +2,18 @@
  * The built-in tag store fed by `runner notify`, a repository reached through the system git
  * (file:// remote), the same source under Deno, and the command line's other verbs.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { spawn } from "node:child_process"
 import { resolve } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { storeProvider, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, exec, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { exec, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 import { VERSION } from "../../src/version.ts"
 
 let git: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  git = await startGitServer()
-}, 60_000)
-
-afterAll(async () => {
-  await git?.stop()
-})
+useServers(() => ({ git: startGitServer() }), (s) => ({ git } = s))
 
 const WATCHER = `apiVersion: pipecd.dev/v1beta1
 kind: ImageWatcher

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let registry: TestRegistry
 let git: TestGitServer
@@ -84,9 +85,9 @@ const schemes: Record<string, Scheme> = {
 const fileOf = (name: string) => `apps/${name}.yaml`
 const imageOf = (s: Scheme) => `${registry.host}/${s.repository}`
 
+useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => ({ registry, git } = s))
+
 beforeAll(async () => {
-  ensureBuilt()
-  ;[registry, git] = await Promise.all([startRegistry(), startGitServer()])
   const pushed = new Set<string>()
   for (const s of Object.values(schemes)) {
     for (const tag of s.tags) {

@@ -3,27 +3,21 @@
  * http-backend: a signed `package` event lands the pushed tag without any API token, an unsigned or
  * altered one changes nothing, and a bad secret file stops the start.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { createHmac } from "node:crypto"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { type Daemon, metric, startDaemon, stopDaemon, until } from "../support/daemon.ts"
 import { checkEvery, ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
-import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { runRunner, tempDir, writeFile } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 const SECRET = "gh-webhook-s3cret-5e8b2d7a"
 
 let git: TestGitServer
 let registry: TestRegistry
 
-beforeAll(async () => {
-  ensureBuilt()
-  ;[git, registry] = await Promise.all([startGitServer(), startRegistry()])
-}, 60_000)
-
-afterAll(async () => {
-  await Promise.all([git?.stop(), registry?.stop()])
-})
+useServers(() => ({ git: startGitServer(), registry: startRegistry() }), (s) => ({ git, registry } = s))
 
 /** GitHub's algorithm: HMAC-SHA256 of the exact body bytes with the webhook's secret, `sha256=` and lowercase hex. */
 const sign = (body: string, secret = SECRET) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`

@@ -1,19 +1,13 @@
 /** Write-back options through the binary, against the real git server: message templates and grouping. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { storeProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { ensureBuilt, runRunner, tempDir } from "../support/runner.ts"
+import { runRunner, tempDir } from "../support/runner.ts"
+import { useServers } from "../support/servers.ts"
 
 let git: TestGitServer
 
-beforeAll(async () => {
-  ensureBuilt()
-  git = await startGitServer()
-}, 60_000)
-
-afterAll(async () => {
-  await git?.stop()
-})
+useServers(() => ({ git: startGitServer() }), (s) => ({ git } = s))
 
 /** A repository with two images in one file and one in another, a tag store that has newer tags, and these gitRepos options. */
 const setUp = async (name: string, options: string) => {
