@@ -175,8 +175,15 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.fetch`, `+refs/heads/*:refs/remotes/${REMOTE}/*`])
   })
 
+/**
+ * The modes of paths at commits, as the reads' `ls-tree` found them (undefined: no file there), so
+ * that a commit of files just read does not list them again. A commit's tree never changes.
+ */
+type Modes = Map<string, string | undefined>
+const modeKey = (commit: string, path: string) => `${commit}\u0000${path}`
+
 /** Reading at the commit `head` holds. */
-const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | "listFiles"> => {
+const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, "readFiles" | "listFiles"> => {
   const { dir, fail } = git
 
   /** All the files from one `git cat-file --batch`: one process however many files. */
@@ -193,7 +200,10 @@ const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | 
       }),
       git.gitIn("read", ["ls-tree", "-z", oid, "--", ...new Set(valid)])
     ], { concurrency: "unbounded" })
-    const modes = new Map(parseLsTree(listed).map((entry) => [entry.path, entry.mode]))
+    const entries = parseLsTree(listed)
+    const modes = new Map(entries.map((entry) => [entry.path, entry.mode]))
+    const blobs = new Map(entries.filter((entry) => entry.type === "blob").map((entry) => [entry.path, entry.mode]))
+    for (const path of valid) known.set(modeKey(oid, path), blobs.get(path))
     const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length, (i) => modes.get(valid[i] ?? "")) : undefined
     if (answers === undefined) return yield* fail("read", `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
     return answers
@@ -214,17 +224,28 @@ const readsOf = (git: Git, head: Ref.Ref<string>): Pick<Checkout, "readFiles" | 
   return { readFiles, listFiles }
 }
 
-/** Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its executable bit. */
-const blobModes = (git: Git, commit: string, paths: ReadonlyArray<string>) =>
-  git.gitIn("commit", ["ls-tree", "-z", commit, "--", ...paths]).pipe(
-    Effect.map((out) =>
-      new Map(parseLsTree(out).filter((entry) => entry.type === "blob").map((entry) => [entry.path, entry.mode]))
-    )
-  )
+/**
+ * Modes of the existing blobs among `paths` at `commit`, so that a rewritten file keeps its
+ * executable bit; `ls-tree` is asked only for the paths the reads did not list at that commit.
+ */
+const blobModes = (git: Git, known: Modes, commit: string, paths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const modes = new Map<string, string>()
+    const unknown: Array<string> = []
+    for (const path of paths) {
+      const key = modeKey(commit, path)
+      if (!known.has(key)) unknown.push(path)
+      else if (known.get(key) !== undefined) modes.set(path, known.get(key) as string)
+    }
+    if (unknown.length === 0) return modes
+    const out = yield* git.gitIn("commit", ["ls-tree", "-z", commit, "--", ...unknown])
+    for (const entry of parseLsTree(out)) if (entry.type === "blob") modes.set(entry.path, entry.mode)
+    return modes
+  })
 
 // One fast-import for the whole batch: one process and one pack, instead of several processes and
 // loose objects per commit. Signed commits take two processes more, however many there are.
-const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem): Checkout["commitAll"] =>
+const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem, known: Modes): Checkout["commitAll"] =>
   Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
     if (Either.isLeft(staged)) return yield* git.fail("commit", `invalid file path "${staged.left}"`)
@@ -232,7 +253,7 @@ const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem
     if (batch.length === 0) return []
     const parent = yield* Ref.get(head)
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    const modes = yield* blobModes(git, parent, [...new Set(batch.flatMap(({ changes }) => changes.map((c) => c.path)))])
+    const modes = yield* blobModes(git, known, parent, [...new Set(batch.flatMap(({ changes }) => changes.map((c) => c.path)))])
     const signer = git.spec.signer
     if (signer !== undefined) {
       const signed = yield* writeSignedCommits(git, files, signer, { parent, seconds, batch, modes })
@@ -294,14 +315,15 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
   }
 
   const head = yield* Ref.make("")
+  const known: Modes = new Map()
   const sync = syncOf(git, files, head, overNetwork)
   yield* sync
   return {
     repoId: spec.repoId,
     sync,
     head: Ref.get(head),
-    ...readsOf(git, head),
-    commitAll: commitsOf(git, head, files),
+    ...readsOf(git, head, known),
+    commitAll: commitsOf(git, head, files, known),
     push: pushOf(git, overNetwork)
   } satisfies Checkout
 })

@@ -179,7 +179,7 @@ export const patchFiles = (
       if (group === undefined) byFile.set(p.target.filePath, [p])
       else group.push(p)
     }
-    // With system git, one process reads them all.
+    // With system git, one cat-file (and one ls-tree for their modes) reads them all.
     const blobs = yield* checkout.readFiles([...byFile.keys()])
     const reports: Array<TargetReport> = []
     const changes: Array<Change> = []

@@ -349,6 +349,25 @@ describe("system git over http", () => {
     }
   }, 30_000)
 
+  test.each([
+    ["read before it is committed", true],
+    ["committed without a read", false]
+  ])("an executable file keeps its mode when rewritten: %s", async (_name, readFirst) => {
+    const name = `modes-${++counter}`
+    const url = await server.createRepo(name, { ...FILES, "deploy.sh": "#!/bin/sh\necho 1\n" })
+    const work = join(scratch, `modes-work-${counter}`)
+    await git(["clone", "--quiet", url, work])
+    await git(["update-index", "--chmod=+x", "deploy.sh"], { cwd: work })
+    await git(["commit", "--quiet", "-m", "executable"], { cwd: work })
+    await git(["push", "--quiet", "origin", "HEAD:main"], { cwd: work })
+    const checkout = await open(specOf(url), join(scratch, `modes-clone-${counter}`))
+    if (readFirst) await exec(readAtHead(checkout, "deploy.sh"))
+    await exec(commitOne(checkout, { files: [{ path: "deploy.sh", content: "#!/bin/sh\necho 2\n" }], message: "rewrite", author: AUTHOR }))
+    expect(await exec(checkout.push)).toEqual({ _tag: "Pushed" })
+    const listed = await git(["ls-tree", "main", "deploy.sh"], { cwd: join(server.root, `${name}.git`) })
+    expect(listed.split(" ")[0]).toBe("100755")
+  }, 30_000)
+
   test("a git older than 2.31 leaves http remotes to the built-in client, unless system git is asked for", async () => {
     const name = `org/old-git-${++counter}`
     const url = await server.createRepo(name, FILES)
