@@ -4,9 +4,10 @@
  * Run: bun bench/registry-rate.ts
  */
 import { FetchHttpClient } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { RegistryClient } from "../src/registry/RegistryClient.ts"
 import { startPagingProxy, startRegistry } from "../test/support/registry.ts"
+import { testEndpoint } from "../test/support/endpoint.ts"
 
 const IMAGES = 200
 const RPS = 10
@@ -23,17 +24,7 @@ try {
         Effect.forEach(
           Array.from({ length: IMAGES }, (_, i) => i),
           (i) =>
-            client.listTags({
-              baseUrl: proxy.url,
-              provider: "bench",
-              registry: proxy.host,
-              repository: `bench/app-${i}`,
-              credentials: Option.none(),
-              renewCredentials: Option.none(),
-              insecure: false,
-              caCert: Option.none(),
-              rateLimit: { rps: RPS, burst: BURST },
-            }),
+            client.listTags(testEndpoint(proxy.url, `bench/app-${i}`, { provider: "bench", rateLimit: { rps: RPS, burst: BURST } })),
           { concurrency: 16 },
         ),
       ),

@@ -2,9 +2,11 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
-import type { Pipeline } from "./config/model.ts"
+import type { Pipeline, ProviderConfig, Target } from "./config/model.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkGitFiles, checkProviderCredentials } from "./credentials/check.ts"
+import { notServedMessage, serves } from "./credentials/servedHosts.ts"
+import { parseImageName } from "./domain/ImageRef.ts"
 import { checkGateFiles } from "./gates/check.ts"
 import { checkSigningKey } from "./git/signing.ts"
 import { compileTarget } from "./pipeline/plan.ts"
@@ -25,10 +27,22 @@ const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
   })
 
 /**
- * A watcher file's problems. With the configs at hand (`providers` defined), a target naming a
- * provider none of them declares is one: every pass would fail it.
+ * What is wrong with a target's provider, with the configs at hand: none of them declares it, or
+ * none of that name serves the image's host. Every pass would fail the target.
  */
-const watcherFindings = (file: string, providers: ReadonlyArray<string> | undefined) =>
+const providerFindings = (target: Target, providers: ReadonlyArray<ProviderConfig>): ReadonlyArray<string> => {
+  const named = providers.filter((provider) => provider.name === target.provider)
+  if (named.length === 0) {
+    const known = [...new Set(providers.map((p) => p.name))].join(", ")
+    return [`provider ${JSON.stringify(target.provider)} is not declared in the config (known: ${known || "none"})`]
+  }
+  const image = parseImageName(target.image)
+  if (Either.isLeft(image) || named.some((provider) => serves(provider, image.right.registry))) return []
+  return named.map((provider) => notServedMessage(provider, image.right.written))
+}
+
+/** A watcher file's problems; with the configs at hand (`providers` defined), its targets' providers too. */
+const watcherFindings = (file: string, providers: ReadonlyArray<ProviderConfig> | undefined) =>
   Effect.gen(function* () {
     const text = yield* Effect.either((yield* FileSystem.FileSystem).readFileString(file))
     if (Either.isLeft(text)) return [`${file}: cannot read: ${text.left.message}`]
@@ -37,11 +51,8 @@ const watcherFindings = (file: string, providers: ReadonlyArray<string> | undefi
     return decoded.right.targets.flatMap((target) => {
       const at = `${target.source.file}:${target.source.line}`
       const compiled = compileTarget(target)
-      const unknown =
-        providers === undefined || providers.includes(target.provider)
-          ? []
-          : [`${at}: provider ${JSON.stringify(target.provider)} is not declared in the config (known: ${providers.join(", ") || "none"})`]
-      return [...(Either.isLeft(compiled) ? [`${at}: ${compiled.left}`] : []), ...unknown]
+      const unusable = providers === undefined ? [] : providerFindings(target, providers).map((why) => `${at}: ${why}`)
+      return [...(Either.isLeft(compiled) ? [`${at}: ${compiled.left}`] : []), ...unusable]
     })
   })
 
@@ -53,12 +64,12 @@ export const validateFiles = (configs: ReadonlyArray<string>, watcherFiles: Read
   Effect.gen(function* () {
     const errors: Array<string> = []
     const warnings: Array<string> = []
-    let providers: ReadonlyArray<string> | undefined
+    let providers: ReadonlyArray<ProviderConfig> | undefined
     if (configs.length > 0) {
       const loaded = yield* Effect.either(loadPipelines(configs))
       if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
       else {
-        providers = [...new Set(loaded.right.flatMap((pipeline) => pipeline.providers.map((p) => p.name)))]
+        providers = loaded.right.flatMap((pipeline) => pipeline.providers)
         for (const found of yield* configFindings(loaded.right)) {
           errors.push(...found.errors)
           warnings.push(...found.warnings)

@@ -82,7 +82,23 @@ const RateLimitSchema = Schema.transform(
   }
 )
 
-const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean) }
+/**
+ * A registry host name a provider serves, without scheme or port; `*` stands for any run of
+ * characters within one label (`*.example.com`, `*-docker.pkg.dev`). Stored in lower case.
+ */
+const HostPattern = Schema.transformOrFail(Schema.Unknown, Schema.String, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const text = typeof input === "string" ? input.trim().toLowerCase() : ""
+    const name = /^[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?(?:\.[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?)*$/
+    return name.test(text) || /^\[[0-9a-f:.]+\]$/.test(text)
+      ? ParseResult.succeed(text)
+      : ParseResult.fail(new ParseResult.Type(ast, input, "expected a host name without scheme or port, e.g. registry.example.com or *.example.com"))
+  },
+  encode: (host) => ParseResult.succeed(host)
+})
+
+const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean), hosts: opt(Schema.Array(HostPattern)) }
 
 const providerConfigSchemas = {
   OCI: Schema.Struct({
@@ -91,7 +107,14 @@ const providerConfigSchemas = {
     passwordFile: opt(Text),
     dockerConfigFile: opt(Text),
     ...registrySettings
-  }),
+  }).pipe(
+    // Without them the image of a watcher file would decide where the credentials go.
+    Schema.filter((oci) =>
+      (oci.username === undefined && oci.passwordFile === undefined && oci.dockerConfigFile === undefined) || oci.address !== undefined || (oci.hosts ?? []).length > 0
+        ? undefined
+        : { path: ["address"], message: "an OCI provider with credentials must name the registries they are for: set address or hosts" }
+    )
+  ),
   DOCKER_HUB: Schema.Struct({
     username: opt(Text),
     passwordFile: opt(Text),

@@ -11,6 +11,8 @@ export interface ProviderConfig {
   readonly interval: Duration.Duration
   /** OCI: registry base URL, e.g. `http://127.0.0.1:5000`; otherwise `https://<image host>`. */
   readonly address?: string
+  /** More registry host names this provider serves (`*` within a label): its credentials go there and nowhere else. */
+  readonly hosts?: ReadonlyArray<string>
   readonly insecure: boolean
   readonly username?: string
   readonly passwordFile?: string

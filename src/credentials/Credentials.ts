@@ -8,6 +8,7 @@ import { type EcrAction, makeEcr } from "./ecr.ts"
 import { caCertOf, fileCredentials } from "./files.ts"
 import { makeGcpCredentials } from "./gcp.ts"
 import type { RegistryCredentials } from "./RegistryCredentials.ts"
+import { checkServed } from "./servedHosts.ts"
 
 type Requirements = RegistryHttp | FileSystem.FileSystem | CommandExecutor.CommandExecutor
 
@@ -67,6 +68,8 @@ const make = Effect.gen(function* () {
 
   const forImage = (provider: ProviderConfig, image: ImageRef) =>
     Effect.gen(function* () {
+      // No secret is read, fetched or sent for an image on a host the provider does not serve.
+      yield* checkServed(provider, image)
       const caCert = yield* caCertOf(provider, image)
       const current = yield* credentials(provider, image, false)
       // A cloud token can always be fetched anew; files can only have changed if they gave something.
@@ -77,6 +80,7 @@ const make = Effect.gen(function* () {
 
   return Credentials.of({
     forImage,
-    ecrCall: (provider, image, action, body, schema) => Effect.provide(ecr.call(provider, image, action, body, schema), context),
+    ecrCall: (provider, image, action, body, schema) =>
+      Effect.zipRight(checkServed(provider, image), Effect.provide(ecr.call(provider, image, action, body, schema), context)),
   })
 })

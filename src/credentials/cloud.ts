@@ -12,6 +12,8 @@ export const cloudTarget = (provider: ProviderConfig, image: ImageRef): Target =
   rateLimit: provider.rateLimit ?? DEFAULT_RATE_LIMIT,
   insecure: false,
   caCert: Option.none(),
+  // The runner's own credential endpoints (the instance metadata services among them) or the operator's `endpoint`.
+  linkLocalHosts: "any",
 })
 
 /** `{"__type": "...#RepositoryNotFoundException", "message": "..."}`, as AWS APIs explain a refusal. */

@@ -4,6 +4,7 @@ import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
 import { registryRequests } from "../metrics.ts"
 import { ACCEPT_ENCODING, readBody, UnreadableBody } from "./body.ts"
+import { type HostLookup, makeLinkLocalGuard, systemLookup } from "./linkLocal.ts"
 import { type Feedback, type HostLimiter, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
 
 /** Who a request is for: names the provider and image in errors and metrics, and says how to reach the host. */
@@ -16,6 +17,11 @@ export interface Target {
   readonly insecure: boolean
   /** PEM certificates trusted besides the system's (a private CA). */
   readonly caCert: Option.Option<string>
+  /**
+   * The hosts (patterns of domain/hosts.ts) the operator's config names for this target, which may
+   * be link-local; `any` for the runner's own cloud credential endpoints. No other request goes there.
+   */
+  readonly linkLocalHosts: ReadonlyArray<string> | "any"
 }
 
 export interface Outgoing {
@@ -51,7 +57,11 @@ export class RegistryHttp extends Context.Tag("RegistryHttp")<
 >() {
   /** With another deadline per request than REQUEST_TIMEOUT (tests wait for it to pass). */
   static readonly layerWithTimeout = (timeout: Duration.Duration): Layer.Layer<RegistryHttp> =>
-    Layer.effect(RegistryHttp, Effect.suspend(() => make(timeout)))
+    Layer.effect(RegistryHttp, Effect.suspend(() => make(timeout, systemLookup)))
+
+  /** With another resolver of host names (tests name hosts no DNS here knows). */
+  static readonly layerWithLookup = (resolve: HostLookup): Layer.Layer<RegistryHttp> =>
+    Layer.effect(RegistryHttp, Effect.suspend(() => make(REQUEST_TIMEOUT, resolve)))
 
   static readonly layer: Layer.Layer<RegistryHttp> = RegistryHttp.layerWithTimeout(REQUEST_TIMEOUT)
 }
@@ -193,8 +203,9 @@ const exchange = async (target: Target, request: Outgoing, timeout: Duration.Dur
   return { status: response.status, headers: headersOf(response.headers), body, url: request.url }
 }
 
-const make = (timeout: Duration.Duration) => Effect.gen(function* () {
+const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(function* () {
   const limiters = yield* makeRateLimiters
+  const linkLocalGuard = makeLinkLocalGuard(resolve)
 
   const count = (target: Target, code: string) => Metric.increment(registryRequests({ provider: target.provider, code }))
 
@@ -256,8 +267,9 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
 
   const send = (target: Target, request: Outgoing): Effect.Effect<Reply, RegistryError> => {
     const fail = registryError(target)
-    const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> =>
-      withRetries(once(target, current)).pipe(
+    const follow = (current: Outgoing, hops: number): Effect.Effect<Reply, RegistryError> => {
+      const check = linkLocalGuard(target.linkLocalHosts, current.url)
+      const sent = withRetries(once(target, current)).pipe(
         // A server may echo the Authorization header it was sent in its error message.
         Effect.mapError((failure) => registryError(target, sentSecrets(current))(failure.kind, failure.detail, failure.status)),
         Effect.flatMap((reply) => {
@@ -280,6 +292,14 @@ const make = (timeout: Duration.Duration) => Effect.gen(function* () {
           })
         }),
       )
+      if (check === undefined) return sent
+      const refused = (hostname: string) =>
+        fail(
+          "Config",
+          `refused to send a request to ${hostname}: a link-local or cloud metadata address, where instance credentials are served; only a host the operator's config names may be one`,
+        )
+      return Effect.zipRight(Effect.mapError(check, refused), sent)
+    }
     return follow(request, 0)
   }
 

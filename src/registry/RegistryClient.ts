@@ -1,5 +1,6 @@
 import { Clock, Context, Effect, Either, Layer, Option, Redacted, Ref, type Schema } from "effect"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
+import { hostListed } from "../domain/hosts.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"
 import { isValidTag, sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
@@ -104,7 +105,14 @@ const make = Effect.gen(function* () {
     const endpoint = s.endpoint
     const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository), (detail) => fail(s, "Protocol", detail))
     const credentials = yield* Ref.get(s.credentials)
-    // Credentials go to the token service the registry named, and to nothing else.
+    // Credentials go to the token service the registry named, if it is a host the provider serves, and to nothing else.
+    if (Option.isSome(credentials) && !hostListed(endpoint.servedHosts, url.hostname)) {
+      return yield* fail(
+        s,
+        "Auth",
+        `token service ${url.host} is not a host provider ${endpoint.provider} serves (${endpoint.servedHosts.join(", ")}): its credentials are not sent there; add it to the provider's hosts if it is the registry's own`,
+      )
+    }
     const headers: Record<string, string> = Option.match(credentials, {
       onNone: () => ({ accept: "application/json" }),
       onSome: (c) => ({ accept: "application/json", authorization: basicAuthorization(c) }),

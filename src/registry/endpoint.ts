@@ -1,6 +1,7 @@
 import { Effect, Either, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { Access, Credentials } from "../credentials/Credentials.ts"
+import { checkServed, namedHosts, servedHosts } from "../credentials/servedHosts.ts"
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import { DOCKER_HUB, type ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError, scopeOf } from "../domain/RegistryError.ts"
@@ -11,6 +12,8 @@ import type { Target } from "../http/RegistryHttp.ts"
 export interface RegistryEndpoint extends Target, Access {
   /** e.g. `https://registry-1.docker.io`, `http://127.0.0.1:5000` (no trailing slash). */
   readonly baseUrl: string
+  /** The hosts the provider serves: the only ones its credentials may be sent to (token services included). */
+  readonly servedHosts: ReadonlyArray<string>
 }
 
 /** `docker.io` is only the name in image references; its registry API lives elsewhere. */
@@ -53,10 +56,12 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
     )
   }
   const baseUrl = provider.type === "DOCKER_HUB" ? Either.right(DOCKER_HUB_API) : baseUrlFor(provider, image)
-  return baseUrl.pipe(
-    Either.mapLeft(configError),
+  return checkServed(provider, image).pipe(
+    Either.flatMap(() => Either.mapLeft(baseUrl, configError)),
     Either.map((baseUrl) => ({
       baseUrl,
+      servedHosts: servedHosts(provider),
+      linkLocalHosts: namedHosts(provider),
       ...scopeOf(provider, image),
       credentials: Option.none(),
       renewCredentials: Option.none(),

@@ -307,6 +307,38 @@ const invalid: ReadonlyArray<ErrorCase> = [
     errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit, endpoint)"]]
   },
   {
+    name: "an OCI provider with credentials and no registry to bind them to",
+    text: piped(`  imageProviders:
+    - name: ghcr
+      type: OCI
+      config:
+        username: u
+        passwordFile: /p
+    - name: docker-config
+      type: OCI
+      config:
+        dockerConfigFile: /c
+`),
+    errors: [
+      [7, "spec.imageProviders[0].config.address", "an OCI provider with credentials must name the registries they are for: set address or hosts"],
+      [12, "spec.imageProviders[1].config.address", "set address or hosts"]
+    ]
+  },
+  {
+    name: "hosts are host names, without scheme or port",
+    text: piped(`  imageProviders:
+    - name: ghcr
+      type: OCI
+      config:
+        hosts: [ghcr.io, "https://ghcr.io", "ghcr.io:443", "*.example.com", ""]
+`),
+    errors: [
+      [8, "spec.imageProviders[0].config.hosts[1]", "expected a host name without scheme or port"],
+      [8, "spec.imageProviders[0].config.hosts[2]", "expected a host name without scheme or port"],
+      [8, "spec.imageProviders[0].config.hosts[4]", "expected a host name without scheme or port"]
+    ]
+  },
+  {
     name: "unknown provider type",
     text: piped(`  imageProviders:
     - name: ok

@@ -259,6 +259,7 @@ describe("one limiter per registry host", () => {
     rateLimit,
     insecure: false,
     caCert: Option.none(),
+    linkLocalHosts: [],
     url: `${url}/v2/${repository}/tags/list`,
   })
 

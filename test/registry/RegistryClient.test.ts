@@ -8,6 +8,7 @@ import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { listenOnLoopback } from "../support/listen.ts"
 import { freePort, RESET, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
+import { testEndpoint } from "../support/endpoint.ts"
 
 const run = <A>(f: (client: RegistryClient["Type"]) => Effect.Effect<A, RegistryError>) =>
   Effect.runPromise(
@@ -26,19 +27,12 @@ const endpoint = (
   url: string,
   repository: string,
   credentials?: { username: string; password: string },
-): RegistryEndpoint => ({
-  baseUrl: url,
-  provider: "test",
-  registry: new URL(url).host,
-  repository,
-  credentials: credentials === undefined
-    ? Option.none()
-    : Option.some({ username: credentials.username, password: Redacted.make(credentials.password) }),
-  renewCredentials: Option.none(),
-  insecure: false,
-  caCert: Option.none(),
-  rateLimit: { rps: 1000, burst: 1000 },
-})
+): RegistryEndpoint =>
+  testEndpoint(url, repository, {
+    credentials: credentials === undefined
+      ? Option.none()
+      : Option.some({ username: credentials.username, password: Redacted.make(credentials.password) }),
+  })
 
 /** The tag names of a listing. */
 const listed = (client: RegistryClient["Type"], e: RegistryEndpoint) =>

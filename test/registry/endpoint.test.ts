@@ -91,6 +91,30 @@ describe("endpointFor", () => {
       expected: { error: 'provider p, registry example.com, repository foo: invalid configuration: address "ftp://example.com" of provider p must be an http:// or https:// URL' },
     },
     {
+      name: "GCR refuses an image on a host it does not serve, before any request",
+      provider: provider({ type: "GCR", name: "my-gcr" }),
+      image: "ghcr.io/x",
+      expected: { error: "provider my-gcr, registry ghcr.io, repository x: invalid configuration: ghcr.io/x is not served by provider my-gcr (it serves gcr.io, *.gcr.io, *-docker.pkg.dev)" },
+    },
+    {
+      name: "ECR refuses an image pinned to another host",
+      provider: provider({ type: "ECR", region: "eu-west-1" }),
+      image: "attacker.example/app",
+      expected: { error: "provider p, registry attacker.example, repository app: invalid configuration: attacker.example/app is not served by provider p (it serves *.dkr.ecr.eu-west-1.amazonaws.com, *.dkr.ecr-fips.eu-west-1.amazonaws.com, *.dkr.ecr.eu-west-1.amazonaws.com.cn)" },
+    },
+    {
+      name: "OCI with an address refuses an image on another host",
+      provider: provider({ address: "https://harbor.example.com" }),
+      image: "ghcr.io/x",
+      expected: { error: "provider p, registry ghcr.io, repository x: invalid configuration: ghcr.io/x is not served by provider p (it serves harbor.example.com)" },
+    },
+    {
+      name: "OCI with hosts serves an image on one of them, at the image's host",
+      provider: provider({ hosts: ["*.example.com"] }),
+      image: "registry.example.com/team/app",
+      expected: { baseUrl: "https://registry.example.com", registry: "registry.example.com", repository: "team/app" },
+    },
+    {
       name: "STORE is not a registry",
       provider: provider({ type: "STORE" }),
       image: "example.com/foo",

@@ -1,7 +1,7 @@
 /** Compressed answers: inflated by us, capped, and never written to stderr by the runtime. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { FetchHttpClient } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import { Effect, Either } from "effect"
 import { createServer } from "node:http"
 import { createGzip, deflateSync, gzipSync } from "node:zlib"
 import type { RegistryError } from "../../src/domain/RegistryError.ts"
@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from "../../src/http/body.ts"
 import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
+import { testEndpoint } from "../support/endpoint.ts"
 
 const GIB = 1024 * 1024 * 1024
 
@@ -25,17 +26,7 @@ const zerosGzip = async (size: number): Promise<Buffer> => {
 
 const tagList = (repository: string) => JSON.stringify({ name: repository, tags: ["1.0.0", "1.1.0"] })
 
-const endpoint = (url: string, repository: string): RegistryEndpoint => ({
-  baseUrl: url,
-  provider: "test",
-  registry: new URL(url).host,
-  repository,
-  credentials: Option.none(),
-  renewCredentials: Option.none(),
-  insecure: false,
-  caCert: Option.none(),
-  rateLimit: { rps: 1000, burst: 1000 },
-})
+const endpoint = (url: string, repository: string): RegistryEndpoint => testEndpoint(url, repository)
 
 const list = (url: string, repository: string): Promise<Either.Either<ReadonlyArray<string>, RegistryError>> =>
   Effect.runPromise(
@@ -121,7 +112,7 @@ describe("compressed answers", () => {
       import { RegistryClient } from ${JSON.stringify(`${import.meta.dir}/../../src/registry/RegistryClient.ts`)}
       const endpoint = { baseUrl: ${JSON.stringify(server.url)}, provider: "t", registry: "r", repository: "broken",
         credentials: Option.none(), renewCredentials: Option.none(), insecure: false, caCert: Option.none(),
-        rateLimit: { rps: 1000, burst: 1000 } }
+        rateLimit: { rps: 1000, burst: 1000 }, servedHosts: ["127.0.0.1"], linkLocalHosts: [] }
       const result = await Effect.runPromise(RegistryClient.pipe(
         Effect.flatMap((client) => Effect.either(client.listTags(endpoint))),
         Effect.provide(RegistryClient.layer), Effect.provide(FetchHttpClient.layer)))

@@ -8,6 +8,7 @@ import type { RegistryError } from "../../src/domain/RegistryError.ts"
 import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
+import { testEndpoint } from "../support/endpoint.ts"
 
 const USER = "robot"
 const PASSWORD = "s3cret-Passw0rd"
@@ -60,17 +61,8 @@ const hostile = (base: () => string) =>
     answer(res, Number(status), errorBody(req))
   })
 
-const endpoint = (url: string, repository: string): RegistryEndpoint => ({
-  baseUrl: url,
-  provider: "hostile",
-  registry: new URL(url).host,
-  repository,
-  credentials: Option.some({ username: USER, password: Redacted.make(PASSWORD) }),
-  renewCredentials: Option.none(),
-  insecure: false,
-  caCert: Option.none(),
-  rateLimit: { rps: 1000, burst: 1000 },
-})
+const endpoint = (url: string, repository: string): RegistryEndpoint =>
+  testEndpoint(url, repository, { provider: "hostile", credentials: Option.some({ username: USER, password: Redacted.make(PASSWORD) }) })
 
 const listError = (url: string, repository: string): Promise<RegistryError> =>
   Effect.runPromise(

@@ -1,9 +1,10 @@
 import { FetchHttpClient } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { createServer } from "node:http"
 import type { RateLimit } from "../../src/http/RateLimiter.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "./listen.ts"
+import { testEndpoint } from "./endpoint.ts"
 
 /** A stub registry serving one tag per repository, counting the requests it has in flight at once. */
 export interface StubRegistry extends Listening {
@@ -78,17 +79,7 @@ export const listThrough = async (url: string, count: number, rateLimit: RateLim
       Effect.forEach(
         Array.from({ length: count }, (_, i) => i),
         (i) =>
-          client.listTags({
-            baseUrl: url,
-            provider: "bench",
-            registry: new URL(url).host,
-            repository: `team/app-${i}`,
-            credentials: Option.none(),
-            renewCredentials: Option.none(),
-            insecure: false,
-            caCert: Option.none(),
-            rateLimit,
-          }),
+          client.listTags(testEndpoint(url, `team/app-${i}`, { provider: "bench", rateLimit })),
         { concurrency: "unbounded" },
       ),
     ),
