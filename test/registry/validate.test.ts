@@ -25,7 +25,7 @@ describe("runner validate: provider credentials", () => {
       config: { serviceAccountFile: ${key} }
     - name: oci
       type: OCI
-      config: { dockerConfigFile: ${docker} }
+      config: { dockerConfigFile: ${docker}, hosts: [registry.example.com] }
 `),
     )
     const result = await runRunner(["validate", "--config", config])
