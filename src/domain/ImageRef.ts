@@ -4,7 +4,7 @@ import { memoizeString } from "../memo.ts"
 
 /** A parsed image reference, normalised the way docker does, with the user's spelling kept. */
 export interface ImageRef {
-  /** Registry host, with port if given; `docker.io` for Docker Hub. */
+  /** Registry host, with port if given (but not https's own 443); `docker.io` for Docker Hub. */
   readonly registry: string
   /** Repository path inside the registry; `library/` added for Docker Hub names without `/`. */
   readonly repository: string
@@ -28,6 +28,9 @@ export const sha256DigestPattern = /^sha256:[a-f0-9]{64}$/
 /** The `sha256:<hex>` digest of `bytes`, as registries name content. */
 export const sha256Digest = (bytes: Uint8Array | string): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`
 const hostRe = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[0-9a-fA-F:.]+\](?::[0-9]+)?$/
+
+/** Registries are spoken to over https: `host:443` is `host`, and one image must have one name. */
+export const withoutDefaultPort = (host: string): string => (host.endsWith(":443") ? host.slice(0, -":443".length) : host)
 
 /** True when the tag fits the OCI distribution tag grammar. */
 export const isValidTag = (tag: string): boolean => tagRe.test(tag)
@@ -58,7 +61,7 @@ export const parseImageRef: (input: string) => Either.Either<ImageRef, string> =
   const first = parts[0] ?? ""
   if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["))) {
     if (!hostRe.test(first)) return Either.left(`invalid registry host "${first}" in "${text}"`)
-    registry = first.toLowerCase()
+    registry = withoutDefaultPort(first.toLowerCase())
     parts.shift()
   }
   if (DOCKER_HUB_ALIASES.includes(registry)) registry = DOCKER_HUB

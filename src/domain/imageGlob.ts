@@ -1,13 +1,17 @@
 import { Either } from "effect"
+import { withoutDefaultPort } from "./ImageRef.ts"
 
 const segmentRe = /^[a-z0-9*._:\-[\]]+$/
 
 /**
  * A glob over normalised image names (`ghcr.io/org/app`, `docker.io/library/nginx`): `*` is any
- * text within one path segment, `**` any number of whole segments (none included).
+ * text within one path segment, `**` any number of whole segments (none included). A host written
+ * with https's default port (`ghcr.io:443`) is the host alone, as in names.
  */
 export const compileImageGlob = (pattern: string): Either.Either<(name: string) => boolean, string> => {
-  const segments = pattern.split("/")
+  const [host = "", ...path] = pattern.split("/")
+  // Names drop https's default port (ImageRef), so a glob written with it must too.
+  const segments = [withoutDefaultPort(host), ...path]
   const bad = segments.find((s) => s === "" || !segmentRe.test(s) || (s.includes("**") && s !== "**"))
   if (bad !== undefined) {
     return Either.left(`invalid image glob ${JSON.stringify(pattern)}: each segment is a name, a name with *, or ** alone`)

@@ -17,7 +17,14 @@ describe("image references", () => {
     ["GHCR.io/org/app:1", "ghcr.io/org/app", "1", undefined, "GHCR.io/org/app"],
     [`app@sha256:${"a".repeat(64)}`, "docker.io/library/app", undefined, `sha256:${"a".repeat(64)}`, "app"],
     [`quay.io/org/app:1.0@sha256:${"b".repeat(64)}`, "quay.io/org/app", "1.0", `sha256:${"b".repeat(64)}`, "quay.io/org/app"],
-    ["my-registry.example.com:443/team_a/app__x:1", "my-registry.example.com:443/team_a/app__x", "1", undefined, "my-registry.example.com:443/team_a/app__x"]
+    ["my-registry.example.com:443/team_a/app__x:1", "my-registry.example.com/team_a/app__x", "1", undefined, "my-registry.example.com:443/team_a/app__x"],
+    // https's default port names the same registry: one image, one name (gates, first sightings, verdicts).
+    ["ghcr.io:443/org/app", "ghcr.io/org/app", undefined, undefined, "ghcr.io:443/org/app"],
+    ["GHCR.IO:443/org/app", "ghcr.io/org/app", undefined, undefined, "GHCR.IO:443/org/app"],
+    ["docker.io:443/nginx", "docker.io/library/nginx", undefined, undefined, "docker.io:443/nginx"],
+    ["index.docker.io:443/library/nginx", "docker.io/library/nginx", undefined, undefined, "index.docker.io:443/library/nginx"],
+    ["ghcr.io:4430/org/app", "ghcr.io:4430/org/app", undefined, undefined, "ghcr.io:4430/org/app"],
+    ["[::1]:443/app", "[::1]/app", undefined, undefined, "[::1]:443/app"]
   ] as const)("%s", (input, name, tag, digest, written) => {
     const ref = Either.getOrThrow(parseImageRef(input))
     expect({ name: imageName(ref), tag: ref.tag, digest: ref.digest, written: ref.written }).toEqual({ name, tag, digest, written })
