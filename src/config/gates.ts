@@ -23,17 +23,46 @@ const checked = (check: (text: string) => string | undefined) => Schema.NonEmpty
 const Glob = checked((text) => Either.match(compileImageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
 const Pattern = checked((text) => Either.match(compileRe2(text), { onLeft: (why) => why, onRight: () => undefined }))
 
+/** True when `^` starts the pattern and an unescaped `$` ends it. */
+const anchored = (text: string): boolean => {
+  if (!text.startsWith("^") || !text.endsWith("$") || text.length < 2) return false
+  const escapes = /\\*$/.exec(text.slice(0, -1))?.[0].length ?? 0
+  return escapes % 2 === 0
+}
+
+// Anchored, so that what the operator reads is what is matched: `^...@refs/heads/main$`, not a prefix of main-hotfix.
+const SubjectPattern = Pattern.pipe(
+  Schema.filter((text) =>
+    anchored(text)
+      ? undefined
+      : `subjectPattern must be anchored, starting with ^ and ending with $, so that it matches the whole subject ` +
+        `(e.g. "^https://github.com/org/repo/.+@refs/heads/main$"); for one exact subject use subject instead`
+  )
+)
+
+const Identity = Schema.Struct({
+  issuer: Schema.NonEmptyString,
+  subject: opt(Schema.NonEmptyString),
+  subjectPattern: opt(SubjectPattern)
+}).pipe(
+  Schema.filter((identity) =>
+    (identity.subject === undefined) === (identity.subjectPattern === undefined)
+      ? "give subject (the certificate's subject, exactly) or subjectPattern (an anchored RE2 pattern), one of them"
+      : undefined
+  )
+)
+
 const CosignSection = Schema.Struct({
   publicKeyFile: opt(Schema.NonEmptyString),
   trustedRootFile: opt(Schema.NonEmptyString),
-  identity: opt(Schema.Struct({ issuer: Schema.NonEmptyString, subjectPattern: Pattern }))
+  identity: opt(Identity)
 }).pipe(
   Schema.filter((cosign) => {
     if ((cosign.publicKeyFile === undefined) === (cosign.trustedRootFile === undefined)) {
       return "give publicKeyFile (a key) or trustedRootFile with identity (keyless), one of them"
     }
     if (cosign.trustedRootFile !== undefined && cosign.identity === undefined) {
-      return { path: ["identity"], message: "keyless verification needs the identity to trust: issuer and subjectPattern" }
+      return { path: ["identity"], message: "keyless verification needs the identity to trust: issuer, and subject or subjectPattern" }
     }
     if (cosign.publicKeyFile !== undefined && cosign.identity !== undefined) {
       return { path: ["identity"], message: "identity applies to keyless verification (trustedRootFile), not to a key" }

@@ -83,7 +83,8 @@ export interface WatchedRepo {
 export interface CosignGate {
   readonly publicKeyFile?: string
   readonly trustedRootFile?: string
-  readonly identity?: { readonly issuer: string; readonly subjectPattern: string }
+  /** The signer to trust: the issuer, and the subject exactly or an anchored pattern over all of it. */
+  readonly identity?: { readonly issuer: string; readonly subject?: string; readonly subjectPattern?: string }
 }
 
 /** An operator's rule on what a tag must prove before it is written (`spec.imageWatcher.gates`). */

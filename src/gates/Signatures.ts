@@ -154,7 +154,9 @@ export class Signatures extends Context.Tag("Signatures")<
           // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
           const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `cannot read the trusted root ${file}: ${e.message}`))
           const hash = createHash("sha256").update(json).digest("hex")
-          const id = ["keyless", imageName(image), digest, hash, gate.identity.issuer, gate.identity.subjectPattern].join("\u0000")
+          const { issuer, subject, subjectPattern } = gate.identity
+          const signer = subject === undefined ? `~${subjectPattern ?? ""}` : `=${subject}`
+          const id = ["keyless", imageName(image), digest, hash, issuer, signer].join("\u0000")
           // A verdict is kept only for a root that parsed: the parse is needed on a miss alone.
           const known = verdicts.get(id)
           if (known !== undefined) return known

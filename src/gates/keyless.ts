@@ -4,7 +4,8 @@
  * certificate chains to a certificate authority of the trusted root and carries an SCT from one of
  * its CT logs, its transparency-log entry verifies under one of its log keys (signed entry
  * timestamp and inclusion proof against a signed checkpoint), the signature verifies under the
- * certificate, the certificate names the expected OIDC issuer and a subject matching the pattern,
+ * certificate, the certificate names the expected OIDC issuer and the subject (exactly, or wholly
+ * matching the pattern),
  * and what was signed is exactly the candidate's digest. Pure: the caller fetches the bundles.
  */
 import { type Bundle, bundleFromJSON } from "@sigstore/bundle"
@@ -14,7 +15,7 @@ import { Either, Schema } from "effect"
 import { generateKeyPairSync, sign, verify } from "node:crypto"
 import { sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { decodeJsonText, parseJsonText } from "../json.ts"
-import { compileRe2, type Re2 } from "../policy/re2.ts"
+import { compileRe2 } from "../policy/re2.ts"
 import { BASE64, excerpt, shortDigest } from "./cosign.ts"
 import { MAX_BUNDLE_BYTES } from "./referrers.ts"
 
@@ -25,8 +26,24 @@ const MAX_TRUSTED_ROOT_CHARS = 4 * 1024 * 1024
 export interface Identity {
   /** The OIDC issuer the certificate must name, exactly (`https://token.actions.githubusercontent.com`). */
   readonly issuer: string
-  /** An RE2 pattern the certificate's subject (SAN URI or email) must match, unanchored as cosign's `--certificate-identity-regexp`. */
-  readonly subjectPattern: string
+  /** The certificate's subject (SAN URI or email), exactly, as cosign's `--certificate-identity`. One of this and `subjectPattern`. */
+  readonly subject?: string
+  /**
+   * An RE2 pattern the whole subject must match: matched as `^(?:pattern)$`, so that neither a
+   * prefix (`...@refs/heads/main` in `...@refs/heads/main-hotfix`) nor an alternative left
+   * unanchored lets another signer through. The config demands it written anchored too.
+   */
+  readonly subjectPattern?: string
+}
+
+/** The test a certificate's subject must pass, or why the identity cannot be used. */
+const subjectMatcher = (identity: Identity): Either.Either<(san: string) => boolean, string> => {
+  const { subject, subjectPattern } = identity
+  if ((subject === undefined) === (subjectPattern === undefined)) return Either.left("identity: give subject or subjectPattern, one of them")
+  if (subject !== undefined) return Either.right((san) => san === subject)
+  // Checked alone first: a pattern such as `x)|(.*` is no regex, but wrapped it would be one matching anything.
+  const whole = Either.flatMap(compileRe2(subjectPattern ?? ""), () => compileRe2(`^(?:${subjectPattern})$`))
+  return Either.map(Either.mapLeft(whole, (why) => `subjectPattern: ${why}`), (re) => (san: string) => re.test(san))
 }
 
 /** Why verification failed; `fatal` when the trusted root or the identity cannot be used at all. */
@@ -144,10 +161,10 @@ const signedDigests = (bundle: Bundle): Either.Either<ReadonlyArray<string>, str
   return Either.right(statement.right.subject.flatMap((s) => (s.digest["sha256"] === undefined ? [] : [`sha256:${s.digest["sha256"].toLowerCase()}`])))
 }
 
-const checkIdentity = (signer: Signer, identity: Identity, subject: Re2): Either.Either<void, Failure> => {
+const checkIdentity = (signer: Signer, identity: Identity, subject: (san: string) => boolean): Either.Either<void, Failure> => {
   const issuer = signer.identity?.extensions?.issuer
   const san = signer.identity?.subjectAlternativeName
-  if (issuer === identity.issuer && san !== undefined && subject.test(san)) return Either.void
+  if (issuer === identity.issuer && san !== undefined && subject(san)) return Either.void
   return fail(6, `identity does not match: issued to "${excerpt(san ?? "", 64)}" by "${excerpt(issuer ?? "", 64)}"`)
 }
 
@@ -158,7 +175,7 @@ interface BundleInput {
   readonly artifact: Uint8Array | undefined
 }
 
-const verifyBundle = (root: TrustedRoot, bytes: Uint8Array, subject: Re2, input: BundleInput): Either.Either<void, Failure> => {
+const verifyBundle = (root: TrustedRoot, bytes: Uint8Array, subject: (san: string) => boolean, input: BundleInput): Either.Either<void, Failure> => {
   if (bytes.byteLength > MAX_BUNDLE_BYTES) return fail(1, `sigstore bundle too large (${bytes.byteLength} bytes)`)
   let bundle: Bundle
   try {
@@ -214,15 +231,15 @@ export const needsManifest = (bundles: ReadonlyArray<Uint8Array>): boolean =>
 
 /**
  * Valid when one bundle verifies against the (already parsed) trusted root for `identity` and
- * names exactly `digest`; the reason is the report's, as in `not signed by <issuer> <pattern> (<reason>)`.
+ * names exactly `digest`; the reason is the report's, as in `not signed by <issuer> <subject> (<reason>)`.
  */
 export const verifyBundles = (
   root: TrustedRoot,
   input: BundleInput & { readonly bundles: ReadonlyArray<Uint8Array> }
 ): Either.Either<void, KeylessFailure> => {
   if (!sha256DigestPattern.test(input.digest)) return Either.left({ reason: `cannot check ${shortDigest(input.digest)}: not a sha256 digest`, fatal: false })
-  const subject = compileRe2(input.identity.subjectPattern)
-  if (Either.isLeft(subject)) return Either.left({ reason: `subjectPattern: ${subject.left}`, fatal: true })
+  const subject = subjectMatcher(input.identity)
+  if (Either.isLeft(subject)) return Either.left({ reason: subject.left, fatal: true })
   if (!hasDefaultDigest()) {
     const reason = "keyless verification needs node:crypto to verify ECDSA without a digest name, which this runtime cannot (Deno): run the compiled binary or Bun"
     return Either.left({ reason, fatal: true })

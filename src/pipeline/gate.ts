@@ -111,7 +111,7 @@ const check = (p: Prepared, gates: AppliedGates, info: TagInfo, listing: Readonl
 const signerName = (cosign: CosignGate): string =>
   cosign.publicKeyFile !== undefined
     ? (cosign.publicKeyFile.split("/").pop() ?? cosign.publicKeyFile)
-    : `${cosign.identity?.issuer ?? ""} ${cosign.identity?.subjectPattern ?? ""}`
+    : `${cosign.identity?.issuer ?? ""} ${cosign.identity?.subject ?? cosign.identity?.subjectPattern ?? ""}`
 
 const verifyCosign = (signatures: Signatures["Type"], p: Prepared, digest: string, cosign: CosignGate) => {
   if (cosign.publicKeyFile !== undefined) return signatures.verify(p.provider, p.image, digest, cosign.publicKeyFile)

@@ -10,13 +10,14 @@ import { tempDir } from "../support/tempDirs.ts"
 const validate = (configs: ReadonlyArray<string>, watchers: ReadonlyArray<string>) =>
   Effect.runPromise(validateFiles(configs, watchers).pipe(Effect.provide(NodeContext.layer)))
 
-const setup = (git?: string) => {
+const setup = (git?: string, imageWatcher?: string) => {
   const dir = tempDir("runner-validate-")
   const config = writePipedConfig(dir, {
     repoId: "config",
     remote: "https://git.test/org/config.git",
     providers: ociProvider("registry", "https://gcr.io"),
-    ...(git === undefined ? {} : { git })
+    ...(git === undefined ? {} : { git }),
+    ...(imageWatcher === undefined ? {} : { imageWatcher })
   })
   const watcher = (provider: string) =>
     writeFile(dir, `${provider}.yaml`, watcherFile([{ image: "gcr.io/org/app", provider, filePath: "app.yaml", field: "image" }]))
@@ -45,4 +46,26 @@ describe("runner validate", () => {
     const present = setup(`    username: piped\n    ${key}: ${writeFile(dir, "secret", "s3cret\n")}\n`)
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
+
+  /** A keyless gate whose subject line (the 20th of the config) is `subject`. */
+  const keyless = (subject: string) =>
+    `  imageWatcher:\n    gates:\n      - images: ["gcr.io/org/**"]\n        cosign:\n          trustedRootFile: /etc/runner/trusted_root.json\n` +
+    `          identity:\n            issuer: https://token.actions.githubusercontent.com\n            ${subject}\n`
+
+  test.each([
+    ["no $", `subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main"`],
+    ["no ^", `subjectPattern: "https://github.com/org/repo/.+@refs/heads/main$"`]
+  ])("an unanchored subjectPattern (%s) is an error at its file and line", async (_name, subject) => {
+    const { config } = setup(undefined, keyless(subject))
+    const found = await validate([config], [])
+    expect(found.errors).toEqual([expect.stringMatching(/subjectPattern must be anchored, starting with \^ and ending with \$/)])
+    expect(found.errors[0]).toStartWith(`${config}:20: spec.imageWatcher.gates[0].cosign.identity.subjectPattern: `)
+  })
+
+  test.each([`subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main$"`, "subject: https://github.com/org/repo/.github/workflows/r.yml@refs/heads/main"])(
+    "%s is accepted",
+    async (subject) => {
+      expect((await validate([setup(undefined, keyless(subject)).config], [])).errors).toEqual([])
+    }
+  )
 })

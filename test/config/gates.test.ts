@@ -39,7 +39,24 @@ describe("gates that decode", () => {
       withGates(`      - images: ["ghcr.io/**"]
         cosign:
           trustedRootFile: /etc/runner/trusted_root.json
-          identity: { issuer: "https://token.actions.githubusercontent.com", subjectPattern: "^https://github.com/org/" }
+          identity: { issuer: "https://token.actions.githubusercontent.com", subjectPattern: "^https://github.com/org/.+$" }
+`)
+    )
+    expect(Either.getOrThrow(result)[0]?.gates[0]?.cosign?.identity?.issuer).toBe("https://token.actions.githubusercontent.com")
+  })
+
+  test.each([
+    ["an exact subject", `subject: "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"`],
+    ["an anchored pattern", `subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main$"`],
+    ["an anchored pattern in RE2 syntax", `subjectPattern: '^https://github\\.com/org/[^/]+/\\.github/workflows/release\\.yml@refs/tags/v\\d+$'`],
+    ["a pattern ending in an escaped backslash, then $", `subjectPattern: '^a\\\\$'`]
+  ])("keyless identity with %s", (_name, subject) => {
+    const result = decodePipedConfigs(
+      "piped.yaml",
+      withGates(`      - images: ["ghcr.io/**"]
+        cosign:
+          trustedRootFile: /r.json
+          identity: { issuer: "https://token.actions.githubusercontent.com", ${subject} }
 `)
     )
     expect(Either.getOrThrow(result)[0]?.gates[0]?.cosign?.identity?.issuer).toBe("https://token.actions.githubusercontent.com")
@@ -60,8 +77,14 @@ describe("gate errors name the file, line and key", () => {
     ["a negative duration", `      - images: ["a/*"]\n        minAge: -1h\n`, "spec.imageWatcher.gates[0].minAge", "must not be negative"],
     ["key and keyless at once", `      - images: ["a/*"]\n        cosign: { publicKeyFile: /k, trustedRootFile: /r }\n`, "spec.imageWatcher.gates[0].cosign", "one of them"],
     ["keyless without identity", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r }\n`, "spec.imageWatcher.gates[0].cosign.identity", "needs the identity"],
-    ["an identity beside a key", `      - images: ["a/*"]\n        cosign: { publicKeyFile: /k, identity: { issuer: i, subjectPattern: s } }\n`, "spec.imageWatcher.gates[0].cosign.identity", "not to a key"],
+    ["an identity beside a key", `      - images: ["a/*"]\n        cosign: { publicKeyFile: /k, identity: { issuer: i, subject: s } }\n`, "spec.imageWatcher.gates[0].cosign.identity", "not to a key"],
     ["a subject pattern that is no regex", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subjectPattern: "(" } }\n`, "spec.imageWatcher.gates[0].cosign.identity.subjectPattern", ""],
+    ["a subject pattern without ^", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subjectPattern: "https://github.com/org/repo/.+@refs/heads/main$" } }\n`, "spec.imageWatcher.gates[0].cosign.identity.subjectPattern", "subjectPattern must be anchored, starting with ^ and ending with $"],
+    ["a subject pattern without $", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main" } }\n`, "spec.imageWatcher.gates[0].cosign.identity.subjectPattern", "must be anchored"],
+    ["a subject pattern ending in an escaped $", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subjectPattern: '^https://x\\$' } }\n`, "spec.imageWatcher.gates[0].cosign.identity.subjectPattern", "must be anchored"],
+    ["a subject pattern in \\A...\\z", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subjectPattern: '\\Ahttps://x\\z' } }\n`, "spec.imageWatcher.gates[0].cosign.identity.subjectPattern", "must be anchored"],
+    ["subject and subjectPattern at once", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i, subject: s, subjectPattern: "^s$" } }\n`, "spec.imageWatcher.gates[0].cosign.identity", "one of them"],
+    ["an identity with no subject", `      - images: ["a/*"]\n        cosign: { trustedRootFile: /r, identity: { issuer: i } }\n`, "spec.imageWatcher.gates[0].cosign.identity", "one of them"],
     ["an unknown key", `      - images: ["a/*"]\n        minAge: 1h\n        maxAge: 2h\n`, "spec.imageWatcher.gates[0].maxAge", "unknown key"]
   ])("%s", (_name, gates, path, part) => {
     const result = decodePipedConfigs("conf/piped.yaml", withGates(gates))

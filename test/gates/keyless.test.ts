@@ -27,7 +27,7 @@ import { tempDir } from "../support/tempDirs.ts"
 
 const GITHUB = "https://token.actions.githubusercontent.com"
 const WORKFLOW = "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1.2.0"
-const identity: Identity = { issuer: GITHUB, subjectPattern: "^https://github\\.com/org/" }
+const identity: Identity = { issuer: GITHUB, subjectPattern: "^https://github\\.com/org/.+$" }
 const DIGEST = `sha256:${"d1".repeat(32)}`
 const OTHER = `sha256:${"0f".repeat(32)}`
 
@@ -48,7 +48,7 @@ describe("verifyKeyless", () => {
   test.each([
     ["a bundle as cosign signs an image", () => check([signed()]), "valid"],
     ["an email subject", () => check([signed({ subject: "dev@example.com" })], { identity: { issuer: GITHUB, subjectPattern: "^dev@example\\.com$" } }), "valid"],
-    ["a subject pattern in RE2 syntax", () => check([signed()], { identity: { issuer: GITHUB, subjectPattern: "\\Ahttps://github\\.com/org/app/" } }), "valid"],
+    ["a subject pattern in RE2 syntax", () => check([signed()], { identity: { issuer: GITHUB, subjectPattern: "\\Ahttps://github\\.com/org/app/.+\\z" } }), "valid"],
     ["the second of two bundles", () => check([utf8("{}"), signed()]), "valid"],
     ["a message signature over the image manifest", () => check([signed({ manifest })], { digest: sha256(manifest), artifact: manifest }), "valid"],
   ])("accepts %s", (_name, run, expected) => {
@@ -76,6 +76,38 @@ describe("verifyKeyless", () => {
   ])("refuses %s", (_name, run, expected) => {
     const result = run()
     expect(Either.isLeft(result) && !result.left.fatal).toBe(true)
+    expect(reason(result)).toStartWith(expected)
+  })
+
+  const MAIN = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+  const HOTFIX = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main-hotfix"
+  // The certificate's subject against the gate's identity: exactly, or the whole of it by the pattern.
+  test.each([
+    ["the exact subject", MAIN, { subject: MAIN }, "valid"],
+    ["the exact subject, another branch that starts the same", HOTFIX, { subject: MAIN }, "identity does not match"],
+    ["the exact subject, a prefix of it", MAIN, { subject: "https://github.com/org/repo/" }, "identity does not match"],
+    ["the exact subject, in another case", MAIN.toUpperCase(), { subject: MAIN }, "identity does not match"],
+    ["the exact subject, no pattern read into it", "https://github.com/org/repoX.github/workflows/release.yml@refs/heads/main", { subject: "https://github.com/org/repo..github/workflows/release.yml@refs/heads/main" }, "identity does not match"],
+    ["an anchored pattern", MAIN, { subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main$" }, "valid"],
+    ["an anchored pattern, main-hotfix", HOTFIX, { subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main$" }, "identity does not match"],
+    ["an anchored pattern, another repository", "https://github.com/org/repo2/.github/workflows/release.yml@refs/heads/main", { subjectPattern: "^https://github\\.com/org/repo/.+@refs/heads/main$" }, "identity does not match"],
+    ["a pattern missing its $, still matched whole", HOTFIX, { subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main" }, "identity does not match"],
+    ["a pattern anchored only around an alternative", HOTFIX, { subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main|^nobody$" }, "identity does not match"],
+    ["a pattern anchored only around an alternative, its other side", MAIN, { subjectPattern: "^nobody$|^https://github.com/org/repo/.+@refs/heads/main" }, "valid"],
+    ["an email pattern, a longer address", "dev@example.com.evil.test", { subjectPattern: "^dev@example\\.com$" }, "identity does not match"],
+  ] as const)("identity: %s", (_name, subject, over, expected) => {
+    const result = check([signed({ subject })], { identity: { issuer: GITHUB, ...over } })
+    expect(reason(result)).toStartWith(expected)
+    if (Either.isLeft(result)) expect(result.left.fatal).toBe(false)
+  })
+
+  test.each([
+    ["neither subject nor pattern", { issuer: GITHUB }, "identity: give subject or subjectPattern, one of them"],
+    ["both", { issuer: GITHUB, subject: MAIN, subjectPattern: "^.*$" }, "identity: give subject or subjectPattern, one of them"],
+    ["a pattern that only parses once wrapped", { issuer: GITHUB, subjectPattern: "^x$)|(.*" }, "subjectPattern: "],
+  ])("an identity with %s is fatal", (_name, identity, expected) => {
+    const result = check([signed({ subject: MAIN })], { identity })
+    expect(Either.isLeft(result) && result.left.fatal).toBe(true)
     expect(reason(result)).toStartWith(expected)
   })
 
@@ -183,7 +215,7 @@ describe("Signatures.verifyKeyless against docker-registry", () => {
   test("a bundle attached as cosign does verifies for its identity only", async () => {
     const digest = await registry.pushImage("keyless/app", "1.2.0")
     await attachBundle(registry, "keyless/app", digest, signKeyless(ca, { digest, issuer: GITHUB, subject: WORKFLOW }))
-    const [valid, otherSubject, otherIssuer] = await verify(registry.host, "keyless/app", digest, [gate(), gate({ subjectPattern: "^https://github\\.com/other/" }), gate({ issuer: "https://gitlab.com" })])
+    const [valid, otherSubject, otherIssuer] = await verify(registry.host, "keyless/app", digest, [gate(), gate({ subjectPattern: "^https://github\\.com/other/.+$" }), gate({ issuer: "https://gitlab.com" })])
     const mismatch = Either.right(Either.left(`identity does not match: issued to "${WORKFLOW.slice(0, 64)}…" by "${GITHUB}"`))
     expect(valid).toEqual(Either.right(Either.void))
     expect(otherSubject).toEqual(mismatch)
