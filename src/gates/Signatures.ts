@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { ProviderConfig } from "../config/model.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
@@ -15,8 +15,18 @@ import { bundleLayers, bundleReferrers, MAX_BUNDLE_BYTES, referrersTag } from ".
 const MAX_LAYERS = 20
 /** Bundle referrers fetched per digest: one per `cosign sign` or `cosign attest`. */
 const MAX_REFERRERS = 20
-/** Verdicts kept; a digest never changes, so a verdict stays true for as long as its key does. */
+/**
+ * Verdicts kept. A digest never changes, so a valid signature stays valid for as long as its key
+ * (or root and identity) does; a refusal is kept for one provider interval only, as a signature
+ * attached later (another `cosign sign`) must be found.
+ */
 const MAX_VERDICTS = 10_000
+
+interface Kept {
+  readonly verdict: Either.Either<void, string>
+  /** When a refusal stops counting (epoch ms); never for a valid signature. */
+  readonly until: number | undefined
+}
 
 /** A keyless gate: the sigstore trusted root to verify against and the signer to expect. */
 export interface KeylessGate {
@@ -92,13 +102,27 @@ export class Signatures extends Context.Tag("Signatures")<
     Effect.gen(function* () {
       const source = yield* TagSource
       const fs = yield* FileSystem.FileSystem
-      const verdicts = new Map<string, Either.Either<void, string>>()
-      /** Keeps a verdict that later checks of the same digest, key or root and identity may reuse. */
-      const keep = (id: string, verdict: Either.Either<void, string>) => {
-        if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-        verdicts.set(id, verdict)
-        return verdict
-      }
+      const verdicts = new Map<string, Kept>()
+      /**
+       * Keeps a verdict that later checks of the same digest, key or root and identity may reuse.
+       * Only verdicts on what the registry served: a registry that failed to answer decides nothing.
+       */
+      const keep = (id: string, verdict: Either.Either<void, string>, provider: ProviderConfig) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+          verdicts.set(id, { verdict, until: Either.isRight(verdict) ? undefined : now + Duration.toMillis(provider.interval) })
+          return verdict
+        })
+      const recall = (id: string) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const kept = verdicts.get(id)
+          if (kept === undefined) return undefined
+          if (kept.until !== undefined && now >= kept.until) {
+            verdicts.delete(id)
+            return undefined
+          }
+          return kept.verdict
+        })
 
       const lookUp = (provider: ProviderConfig, image: ImageRef, digest: string, key: Parameters<typeof verifySignatures>[0]["key"]) =>
         Effect.gen(function* () {
@@ -111,8 +135,9 @@ export class Signatures extends Context.Tag("Signatures")<
           if (Either.isLeft(decoded)) return Either.left(decoded.left)
           const blobs = new Map<string, Uint8Array>()
           for (const layer of signatureLayers(decoded.right).slice(0, MAX_LAYERS)) {
-            // A payload that cannot be had counts as missing; verification says so if no other layer verifies.
-            const blob = yield* source.blob(provider, image, layer.digest).pipe(Effect.option)
+            // A payload the registry does not have counts as missing; verification says so if no other layer
+            // verifies. One it failed to serve (5xx, 429, a timeout) fails the look-up: that is no verdict.
+            const blob = yield* orMissing(source.blob(provider, image, layer.digest))
             if (Option.isSome(blob)) blobs.set(layer.digest, blob.value)
           }
           return Either.map(verifySignatures({ manifest, blob: (d) => blobs.get(d), key, digest }), () => undefined)
@@ -125,7 +150,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const key = parsePublicKey(pem)
           if (Either.isLeft(key)) return yield* Effect.fail(`the cosign key ${keyFile} is not usable: ${key.left}`)
           const id = `${imageName(image)}\u0000${digest}\u0000${createHash("sha256").update(pem).digest("hex")}`
-          const known = verdicts.get(id)
+          const known = yield* recall(id)
           if (known !== undefined) return known
           const verdict = yield* lookUp(provider, image, digest, key.right).pipe(
             // A registry that fails to answer decides nothing: the next pass asks again.
@@ -134,7 +159,7 @@ export class Signatures extends Context.Tag("Signatures")<
           if ("transient" in verdict) return verdict.transient
           // Signing often lands seconds after the push: "not signed yet" is asked again next pass.
           if (Either.isLeft(verdict) && verdict.left === NO_SIGNATURE) return verdict
-          return keep(id, verdict)
+          return yield* keep(id, verdict, provider)
         })
 
       const lookUpKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, root: TrustedRoot, identity: Identity) =>
@@ -158,7 +183,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const signer = subject === undefined ? `~${subjectPattern ?? ""}` : `=${subject}`
           const id = ["keyless", imageName(image), digest, hash, issuer, signer].join("\u0000")
           // A verdict is kept only for a root that parsed: the parse is needed on a miss alone.
-          const known = verdicts.get(id)
+          const known = yield* recall(id)
           if (known !== undefined) return known
           const root = (yield* loadKeyless).parseTrustedRoot(json)
           if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
@@ -171,7 +196,7 @@ export class Signatures extends Context.Tag("Signatures")<
           const result = Either.mapLeft(verdict, (failure) => failure.reason)
           // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
           if (!found) return result
-          return keep(id, result)
+          return yield* keep(id, result, provider)
         })
 
       return { verify, verifyKeyless }
