@@ -8,6 +8,19 @@ export type Placeholder = (typeof PLACEHOLDERS)[number]
 export type Template = ReadonlyArray<{ readonly text: string } | { readonly placeholder: Placeholder }>
 
 const placeholderRe = /\{\{\s*([^{}]*?)\s*\}\}/g
+/** Line breaks as git, terminals and Unicode-aware viewers read them: any one starts a new line of a message. */
+const lineBreakRe = /[\n\r\v\f\u0085\u2028\u2029]/
+
+/** True when `text` would take more than one line. */
+export const hasLineBreak = (text: string): boolean => lineBreakRe.test(text)
+
+/**
+ * The name of the first value that holds a line break: a change's values (`{{field}}`, `{{old}}`,
+ * ...) come from watcher files and the files they patch, and one with a line break would write
+ * lines of its own (a forged `Signed-off-by:`) into a commit message.
+ */
+export const lineBreakIn = (values: Readonly<Record<string, string>>): string | undefined =>
+  Object.keys(values).find((name) => hasLineBreak(values[name] ?? ""))
 const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as ReadonlyArray<string>).includes(name)
 
 /**
@@ -16,7 +29,7 @@ const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as Re
  * refused.
  */
 export const parseTemplate = (text: string): Either.Either<Template, string> => {
-  if (/[\r\n]/.test(text)) return Either.left("a commit message template is one line; grouped commits list their changes below it")
+  if (hasLineBreak(text)) return Either.left("a commit message template is one line; grouped commits list their changes below it")
   const parts: Array<Template[number]> = []
   let at = 0
   for (const match of text.matchAll(placeholderRe)) {

@@ -1,8 +1,9 @@
 import { Effect, Either } from "effect"
 import type { CommitGrouping } from "../config/model.ts"
-import { parseTemplate, type Placeholder, renderTemplate, type Template } from "../domain/messageTemplate.ts"
+import { parseTemplate, renderTemplate, type Template } from "../domain/messageTemplate.ts"
 import type { Author, Checkout, FileChange, GitError } from "../git/GitRepo.ts"
 import type { Change } from "./patch.ts"
+import { messageValues } from "./plan.ts"
 
 /** One commit the commit stage writes: its files (whole), its message, and which changes it holds. */
 export interface PlannedCommit {
@@ -12,22 +13,11 @@ export interface PlannedCommit {
   readonly changes: ReadonlyArray<number>
 }
 
-/** What a template may name, for one change. */
-const valuesOf = (repoId: string, c: Change): Record<Placeholder, string> => ({
-  image: c.plan.image,
-  old: c.plan.oldTag,
-  tag: c.plan.newTag,
-  digest: c.plan.newDigest ?? "",
-  file: c.prepared.target.filePath,
-  field: c.prepared.target.field,
-  repoId
-})
-
 /** One change's line: the repository's template rendered, or the message PipeCD's watcher wrote. */
 const changeLine = (template: Template | undefined, repoId: string, c: Change): string =>
   template === undefined
     ? `Update ${c.plan.oldImage} in ${c.prepared.target.filePath} to ${c.plan.newValue}`
-    : renderTemplate(template, valuesOf(repoId, c))
+    : renderTemplate(template, messageValues(c.plan, c.prepared.target, repoId))
 
 /** The last content of each file the changes write, in the order the files were first changed. */
 const finalFiles = (changes: ReadonlyArray<Change>): ReadonlyArray<FileChange> => {

@@ -8,7 +8,7 @@ import type { Signatures } from "../gates/Signatures.ts"
 import type { Listing } from "./fetch.ts"
 import { type GateContext, gateTarget } from "./gate.ts"
 import type { ParseCache } from "./ParseCache.ts"
-import { currentTags, fieldHits, planWithDigests, type TargetPlan } from "./plan.ts"
+import { currentTags, fieldHits, messageProblem, planWithDigests, type TargetPlan } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
 import { failedReport, reportOf, type TargetReport } from "./report.ts"
 import { TagCache } from "./TagCache.ts"
@@ -139,6 +139,12 @@ export const patchFile = (
       const report = { ...reportOf(p), current, chosen: selection.tag, listed, kept, ...explained, ...notes }
       if (plan.right.edits.length === 0) {
         reports.push({ ...report, outcome: gated.right.notes.length > 0 ? { _tag: "Held" } : unchanged(plan.right) })
+        continue
+      }
+      // Refused before the splice: later targets of the file build on this one's text.
+      const unwritable = messageProblem(plan.right, p.target)
+      if (unwritable !== undefined) {
+        reports.push(failedReport(p, unwritable, current))
         continue
       }
       const patched = Either.flatMap(parsed(), (m): Either.Either<Manifest, TargetFailure> =>

@@ -1,6 +1,7 @@
 import { Effect, Either, Option } from "effect"
 import type { ProviderConfig, Target } from "../config/model.ts"
-import { ManifestFailure, NoCandidateFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
+import { ManifestFailure, NoCandidateFailure, PatchFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
+import { lineBreakIn, type Placeholder } from "../domain/messageTemplate.ts"
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
@@ -21,6 +22,31 @@ export interface TargetPlan {
   readonly oldTag: string
   readonly newTag: string
   readonly newDigest: string | undefined
+}
+
+/** What a commit message template may name, for one planned change (`{{image}}`, `{{tag}}`, ...). */
+export const messageValues = (plan: TargetPlan, target: Target, repoId: string): Record<Placeholder, string> => ({
+  image: plan.image,
+  old: plan.oldTag,
+  tag: plan.newTag,
+  digest: plan.newDigest ?? "",
+  file: target.filePath,
+  field: target.field,
+  repoId
+})
+
+/**
+ * Why a planned change cannot be committed: a value its message would carry (a template's, or the
+ * default message's current and new value) holds a line break. The target fails; others commit.
+ */
+export const messageProblem = (plan: TargetPlan, target: Target): PatchFailure | undefined => {
+  const values = { ...messageValues(plan, target, ""), "current value": plan.oldImage, "new value": plan.newValue }
+  const name = lineBreakIn(values)
+  if (name === undefined) return undefined
+  const label = name in values && !name.includes(" ") ? `{{${name}}}` : `the ${name}`
+  return new PatchFailure({
+    detail: `${label} ${JSON.stringify(values[name as keyof typeof values])} holds a line break: a commit message takes one-line values only, so the change is not written`
+  })
 }
 
 /** A plan, or the tags whose digests must be looked up before one can be made. */

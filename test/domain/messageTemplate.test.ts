@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { decodePipedConfigs } from "../../src/config/PipedConfig.ts"
-import { parseTemplate, renderTemplate } from "../../src/domain/messageTemplate.ts"
+import { lineBreakIn, parseTemplate, renderTemplate } from "../../src/domain/messageTemplate.ts"
 
 const values = { image: "gcr.io/pipecd/foo", old: "0.1.0", tag: "0.2.0", digest: "sha256:abc", file: "foo/deploy.yaml", field: "$.spec.image", repoId: "config" }
 
@@ -23,7 +23,11 @@ describe("commit message templates", () => {
     ["bump {{imag}}", "unknown placeholder {{imag}}"],
     ["bump {{}}", "unknown placeholder {{}}"],
     ["bump {{Tag}}", "unknown placeholder {{Tag}}"],
-    ["two\nlines", "is one line"]
+    ["two\nlines", "is one line"],
+    ["two\rlines", "is one line"],
+    ["two\u2028lines", "is one line"],
+    ["two\u2029lines", "is one line"],
+    ["two\u0085lines", "is one line"]
   ])("%j is refused", (template, part) => {
     const parsed = parseTemplate(template)
     expect(Either.isLeft(parsed) && parsed.left).toContain(part)
@@ -56,5 +60,20 @@ spec:
       "apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec:\n  repositories:\n    - {repoId: c, remote: r}\n  imageWatcher:\n    gitRepos:\n      - {repoId: c, group: repo}\n"
     )
     expect(Either.isLeft(result) && result.left[0]?.reason).toContain("expected one of target, file, pass")
+  })
+})
+
+describe("values with line breaks", () => {
+  test.each([
+    ["none", values, undefined],
+    ["a line feed in the field", { ...values, field: "$.spec['a\nSigned-off-by: m']" }, "field"],
+    ["a carriage return in the file", { ...values, file: "a\r.yaml" }, "file"],
+    ["a line separator in the old tag", { ...values, old: "1\u2028x" }, "old"],
+    ["a paragraph separator in the image", { ...values, image: "a\u2029b" }, "image"],
+    ["a next line in the digest", { ...values, digest: "sha256:\u0085" }, "digest"],
+    ["a vertical tab in the tag", { ...values, tag: "1\v2" }, "tag"],
+    ["tabs and spaces only", { ...values, old: "1\t 2" }, undefined]
+  ])("%s", (_name, given, expected) => {
+    expect(lineBreakIn(given)).toBe(expected)
   })
 })
