@@ -12,6 +12,8 @@ export interface AppliedGates {
   readonly cosign: ReadonlyArray<{ readonly cosign: CosignGate; readonly where: string }>
   /** Write `tag@digest` of what was verified. */
   readonly pinDigest: boolean
+  /** Where the first gate that pins the digest is declared (`piped.yaml:30`), for messages. */
+  readonly pinnedBy: string | undefined
 }
 
 // The config loader refused invalid globs, so a failure here matches nothing.
@@ -24,14 +26,27 @@ const larger = (a: Duration.Duration | undefined, b: Duration.Duration | undefin
 export const gatesFor = (gates: ReadonlyArray<GateConfig>, target: Target, image: ImageRef): AppliedGates => {
   const name = imageName(image)
   const matching = gates.filter((gate) => gate.images.some((pattern) => globOf(pattern)(name)))
+  const where = (gate: GateConfig) => `${gate.source.file}:${gate.source.line}`
+  const pinning = matching.find((gate) => gate.cosign !== undefined && gate.pinDigest)
   return {
     minAge: matching.reduce((age, gate) => larger(age, gate.minAge), target.minAge),
-    cosign: matching.flatMap((gate) =>
-      gate.cosign === undefined ? [] : [{ cosign: gate.cosign, where: `${gate.source.file}:${gate.source.line}` }]
-    ),
-    pinDigest: matching.some((gate) => gate.cosign !== undefined && gate.pinDigest)
+    cosign: matching.flatMap((gate) => (gate.cosign === undefined ? [] : [{ cosign: gate.cosign, where: where(gate) }])),
+    pinDigest: pinning !== undefined,
+    pinnedBy: pinning === undefined ? undefined : where(pinning)
   }
 }
 
 /** True when nothing is asked of the candidates. */
 export const noGates = (applied: AppliedGates): boolean => applied.minAge === undefined && applied.cosign.length === 0
+
+/**
+ * Why a target cannot take a gate's pinned digest: its field holds the tag alone (`format: tag`),
+ * so the digest that was verified could not be written, and the tag written would not be pinned.
+ * The operator says so with `pinDigest: false` on the gate. Shared by the pipeline and `runner validate`.
+ */
+export const unpinnableProblem = (applied: AppliedGates, target: Target): string | undefined =>
+  applied.pinnedBy === undefined || target.format !== "tag"
+    ? undefined
+    : `gate ${applied.pinnedBy} verifies cosign signatures and pins the verified digest, but field ${target.field} of ` +
+      `${target.filePath} holds the tag alone (format: tag), where no digest can be written: set pinDigest: false on ` +
+      `the gate to write such tags unpinned`

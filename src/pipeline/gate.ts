@@ -4,9 +4,10 @@ import type { CosignGate, Pipeline } from "../config/model.ts"
 import { ConfigFailure, type TargetFailure } from "../domain/failures.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { recordSightings, type Sighting } from "../gates/ages.ts"
-import { type AppliedGates, gatesFor, noGates } from "../gates/match.ts"
+import { type AppliedGates, gatesFor, noGates, unpinnableProblem } from "../gates/match.ts"
 import { Signatures } from "../gates/Signatures.ts"
 import { gateDecisions } from "../metrics.ts"
+import type { TargetPlan } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
 import { listingKey, TagCache } from "./TagCache.ts"
 
@@ -21,6 +22,8 @@ export interface Gated {
   readonly notes: ReadonlyArray<string>
   /** Write `tag@digest` of what was verified. */
   readonly pin: boolean
+  /** The candidates whose signatures verified, with who signed them as the report names it (`cosign.pub`). */
+  readonly signed: ReadonlyMap<string, string>
 }
 
 /** What the gate stage shares across a repository's targets in one pass. */
@@ -134,7 +137,9 @@ export const gateTarget = (
 ): Effect.Effect<Either.Either<Gated, TargetFailure>, never, Requirements> =>
   Effect.gen(function* () {
     const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)
-    if (noGates(gates)) return { tags: listing, notes: [], pin: false }
+    if (noGates(gates)) return { tags: listing, notes: [], pin: false, signed: new Map() }
+    const unpinnable = unpinnableProblem(gates, p.target)
+    if (unpinnable !== undefined) return yield* new ConfigFailure({ detail: unpinnable })
     if (gates.cosign.length > 0 && p.provider.type === "STORE") {
       return yield* new ConfigFailure({
         detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
@@ -171,5 +176,17 @@ export const gateTarget = (
       return digest === undefined ? t : { ...t, digest }
     }
     const tags = [...verified.values()].some((digest) => digest !== undefined) ? kept.map(withDigest) : kept
-    return { tags, notes, pin: gates.pinDigest }
+    const signers = gates.cosign.map(({ cosign }) => signerName(cosign)).join(" and ")
+    const signed = new Map([...verified].flatMap(([tag, digest]) => (digest === undefined ? [] : [[tag, signers] as const])))
+    return { tags, notes, pin: gates.pinDigest, signed }
   }).pipe(Effect.either)
+
+/**
+ * What the report says of a change to a verified candidate: who signed it, and that the digest
+ * was not pinned when the new value does not carry it (`pinDigest: false`, or a field of the tag alone).
+ */
+export const signatureNote = (gated: Gated, plan: TargetPlan): { readonly signature?: string } => {
+  const signers = plan.edits.length === 0 ? undefined : gated.signed.get(plan.newTag)
+  if (signers === undefined) return {}
+  return { signature: `signed by ${signers}${plan.newDigest === undefined ? ", digest not pinned" : ""}` }
+}

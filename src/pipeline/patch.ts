@@ -6,7 +6,7 @@ import { type Manifest, parseManifest, type ScalarHit, spliceManifest } from "..
 import { unrankedReason } from "../policy/explain.ts"
 import type { Signatures } from "../gates/Signatures.ts"
 import type { Listing } from "./fetch.ts"
-import { type GateContext, gateTarget } from "./gate.ts"
+import { type GateContext, gateTarget, signatureNote } from "./gate.ts"
 import type { ParseCache } from "./ParseCache.ts"
 import { currentTags, fieldHits, messageProblem, planWithDigests, type TargetPlan } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
@@ -136,7 +136,7 @@ export const patchFile = (
       // Counted on the whole listing: a candidate the gates passed over was still listed and kept.
       const listed = listing.right.length
       const kept = selection.kept + gated.right.notes.length
-      const report = { ...reportOf(p), current, chosen: selection.tag, listed, kept, ...explained, ...notes }
+      const report = { ...reportOf(p), current, chosen: selection.tag, listed, kept, ...explained, ...notes, ...signatureNote(gated.right, plan.right) }
       if (plan.right.edits.length === 0) {
         reports.push({ ...report, outcome: gated.right.notes.length > 0 ? { _tag: "Held" } : unchanged(plan.right) })
         continue

@@ -34,6 +34,8 @@ export interface TargetReport {
   readonly outcome: Outcome
   /** Candidates the gates passed over, and why: `held: 1.3.0 too new (first seen 3m ago, needs 24h)`. */
   readonly gateNotes?: ReadonlyArray<string>
+  /** Of a change to a verified candidate: `signed by cosign.pub`, with `, digest not pinned` when the new value does not carry it. */
+  readonly signature?: string
   /** How the tags were read for each tag the field holds: only for targets `runner explain` asked about. */
   readonly explanations?: ReadonlyArray<Explanation>
 }
@@ -135,7 +137,8 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
     const move =
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
     const gated = t.gateNotes === undefined ? "" : `; ${t.gateNotes.join("; ")}`
-    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${gated}${tagCounts(t)}`)
+    const signed = t.signature === undefined || t.outcome._tag === "Failed" ? "" : ` (${t.signature})`
+    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${signed}${gated}${tagCounts(t)}`)
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })

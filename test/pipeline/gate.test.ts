@@ -136,10 +136,61 @@ describe("signatures", () => {
     expect(w.remotes.log(REMOTE)[0]?.subject).toBe(`Update ${IMAGE}:1.0.0 in app.yaml to 1.1.0@${digest(2)}`)
   })
 
-  test("pinDigest: false writes the tag alone", async () => {
+  test("pinDigest: false writes the tag alone, and the report says the digest was not pinned", async () => {
     const w = world(tags, { signed: new Set([digest(3)]) })
-    await passAt(w, [cosign({ pinDigest: false })], NOW)
+    const report = await passAt(w, [cosign({ pinDigest: false })], NOW)
     expect(file(w)).toBe(`image: ${IMAGE}:1.2.0\n`)
+    expect(line(report)).toMatch(/ 1\.0\.0 -> 1\.2\.0 {2}updated \([0-9a-f]{7}\) \(signed by cosign\.pub, digest not pinned\) {2}\[/)
+  })
+
+  test("a pinned change names its signer alone", async () => {
+    const w = world(tags, { signed: new Set([digest(3)]) })
+    const report = await passAt(w, [cosign()], NOW)
+    expect(file(w)).toBe(`image: ${IMAGE}:1.2.0@${digest(3)}\n`)
+    expect(line(report)).toMatch(/updated \([0-9a-f]{7}\) \(signed by cosign\.pub\) {2}\[/)
+  })
+
+  describe("a field of the tag alone (format: tag)", () => {
+    const tagWorld = (signed: ReadonlySet<string>) => {
+      const w = fakeWorld(undefined, Signatures.layerTest((_image, d) => (signed.has(d) ? Either.void : Either.left("no signature"))))
+      w.remotes.create(REMOTE, {
+        "values.yaml": "tag: 1.0.0\n",
+        "app.yaml": `image: ${IMAGE}:1.0.0\n`,
+        ".pipe/w.yaml": `${watcher()}    - {image: ${IMAGE}, provider: registry, filePath: values.yaml, field: tag, format: tag}\n`
+      })
+      w.images.set(IMAGE, tags)
+      return w
+    }
+    const lineOf = (report: PassReport, path: string) => formatReport(report).split("\n").find((l) => l.startsWith(`config  ${path}  `)) ?? ""
+
+    test.each([
+      ["pinDigest left to its default", {}],
+      ["pinDigest: true", { pinDigest: true }]
+    ])("under a cosign gate with %s fails clearly, and is not written unpinned", async (_name, over) => {
+      const w = tagWorld(new Set([digest(3)]))
+      const report = await passAt(w, [{ ...cosign(), ...over }], NOW)
+      expect(lineOf(report, "values.yaml")).toContain(
+        "failed: gate piped.yaml:30 verifies cosign signatures and pins the verified digest, but field tag of values.yaml holds the tag alone (format: tag), where no digest can be written: set pinDigest: false on the gate"
+      )
+      expect(w.remotes.readFile(REMOTE, "values.yaml")).toBe("tag: 1.0.0\n")
+      // Its neighbour, whose field can carry the digest, still moves.
+      expect(lineOf(report, "app.yaml")).toContain("1.0.0 -> 1.2.0  updated")
+      expect(file(w)).toBe(`image: ${IMAGE}:1.2.0@${digest(3)}\n`)
+    })
+
+    test("under a cosign gate with pinDigest: false takes the verified tag, and says it is not pinned", async () => {
+      const w = tagWorld(new Set([digest(2)]))
+      const report = await passAt(w, [cosign({ pinDigest: false })], NOW)
+      expect(w.remotes.readFile(REMOTE, "values.yaml")).toBe("tag: 1.1.0\n")
+      expect(lineOf(report, "values.yaml")).toMatch(/1\.0\.0 -> 1\.1\.0 {2}updated \([0-9a-f]{7}\) \(signed by cosign\.pub, digest not pinned\); skipped: 1\.2\.0 not signed by cosign\.pub/)
+    })
+
+    test("a gate without cosign pins nothing, so asks nothing of the field", async () => {
+      const w = tagWorld(new Set())
+      const report = await passAt(w, [gate({ minAge: minAge(1), pinDigest: true })], NOW)
+      expect(lineOf(report, "values.yaml")).toContain("1.0.0  held back by the gates; held: 1.2.0 too new")
+      expect(lineOf(report, "values.yaml")).not.toContain("failed")
+    })
   })
 
   test("nothing signed: the target is held where it is, and nothing fails", async () => {
