@@ -2,12 +2,13 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
-import type { Pipeline, ProviderConfig, Target } from "./config/model.ts"
+import type { GateConfig, Pipeline, ProviderConfig, Target } from "./config/model.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkGitFiles, checkProviderCredentials } from "./credentials/check.ts"
 import { notServedMessage, serves } from "./credentials/servedHosts.ts"
 import { parseImageName } from "./domain/ImageRef.ts"
 import { checkGateFiles } from "./gates/check.ts"
+import { gatesFor, unpinnableProblem } from "./gates/match.ts"
 import { checkSigningKey } from "./git/signing.ts"
 import { compileTarget } from "./pipeline/plan.ts"
 
@@ -26,6 +27,12 @@ const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
     return found
   })
 
+/** What the configs declare that watcher files are checked against; undefined without a config. */
+interface Declared {
+  readonly providers: ReadonlyArray<ProviderConfig>
+  readonly gates: ReadonlyArray<GateConfig>
+}
+
 /**
  * What is wrong with a target's provider, with the configs at hand: none of them declares it, or
  * none of that name serves the image's host. Every pass would fail the target.
@@ -41,8 +48,12 @@ const providerFindings = (target: Target, providers: ReadonlyArray<ProviderConfi
   return named.map((provider) => notServedMessage(provider, image.right.written))
 }
 
-/** A watcher file's problems; with the configs at hand (`providers` defined), its targets' providers too. */
-const watcherFindings = (file: string, providers: ReadonlyArray<ProviderConfig> | undefined) =>
+/**
+ * A watcher file's problems. With the configs at hand (`declared`), so are a target whose provider
+ * cannot serve it and a field of the tag alone under a gate that pins the verified digest: every
+ * pass would fail them.
+ */
+const watcherFindings = (file: string, declared: Declared | undefined) =>
   Effect.gen(function* () {
     const text = yield* Effect.either((yield* FileSystem.FileSystem).readFileString(file))
     if (Either.isLeft(text)) return [`${file}: cannot read: ${text.left.message}`]
@@ -51,8 +62,12 @@ const watcherFindings = (file: string, providers: ReadonlyArray<ProviderConfig> 
     return decoded.right.targets.flatMap((target) => {
       const at = `${target.source.file}:${target.source.line}`
       const compiled = compileTarget(target)
-      const unusable = providers === undefined ? [] : providerFindings(target, providers).map((why) => `${at}: ${why}`)
-      return [...(Either.isLeft(compiled) ? [`${at}: ${compiled.left}`] : []), ...unusable]
+      const problems = Either.isLeft(compiled) ? [compiled.left] : []
+      if (declared !== undefined) problems.push(...providerFindings(target, declared.providers))
+      const unpinnable =
+        declared === undefined || Either.isLeft(compiled) ? undefined : unpinnableProblem(gatesFor(declared.gates, target, compiled.right.image), target)
+      if (unpinnable !== undefined) problems.push(unpinnable)
+      return problems.map((problem) => `${at}: ${problem}`)
     })
   })
 
@@ -64,18 +79,18 @@ export const validateFiles = (configs: ReadonlyArray<string>, watcherFiles: Read
   Effect.gen(function* () {
     const errors: Array<string> = []
     const warnings: Array<string> = []
-    let providers: ReadonlyArray<ProviderConfig> | undefined
+    let declared: Declared | undefined
     if (configs.length > 0) {
       const loaded = yield* Effect.either(loadPipelines(configs))
       if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
       else {
-        providers = loaded.right.flatMap((pipeline) => pipeline.providers)
+        declared = { providers: loaded.right.flatMap((pipeline) => pipeline.providers), gates: loaded.right.flatMap((pipeline) => pipeline.gates) }
         for (const found of yield* configFindings(loaded.right)) {
           errors.push(...found.errors)
           warnings.push(...found.warnings)
         }
       }
     }
-    for (const file of watcherFiles) errors.push(...(yield* watcherFindings(file, providers)))
+    for (const file of watcherFiles) errors.push(...(yield* watcherFindings(file, declared)))
     return { errors, warnings } satisfies Findings
   })

@@ -68,4 +68,28 @@ describe("runner validate", () => {
       expect((await validate([setup(undefined, keyless(subject)).config], [])).errors).toEqual([])
     }
   )
+
+  describe("a cosign gate over a field of the tag alone", () => {
+    const gates = (pinDigest: string, images = "gcr.io/org/**") =>
+      `  imageWatcher:\n    gates:\n      - images: ["${images}"]\n        cosign: { publicKeyFile: /etc/runner/cosign.pub }\n${pinDigest}`
+    const tagTarget = (format: string) => ({ image: "gcr.io/org/app", provider: "registry", filePath: "values.yaml", field: "$.image.tag", format })
+    const UNPINNABLE =
+      "gate %CONFIG%:15 verifies cosign signatures and pins the verified digest, but field $.image.tag of values.yaml holds the tag alone " +
+      "(format: tag), where no digest can be written: set pinDigest: false on the gate to write such tags unpinned"
+
+    test.each([
+      ["pinDigest left to its default", "", "tag", "gcr.io/org/**", true],
+      ["pinDigest: true", "        pinDigest: true\n", "tag", "gcr.io/org/**", true],
+      ["pinDigest: false", "        pinDigest: false\n", "tag", "gcr.io/org/**", false],
+      ["a field that holds the image", "", "image", "gcr.io/org/**", false],
+      ["a field that holds the digest", "", "digest", "gcr.io/org/**", false],
+      ["a gate over other images", "", "tag", "ghcr.io/**", false],
+      ["a gate over the image as written with :443", "", "tag", "gcr.io:443/org/*", true]
+    ])("%s", async (_name, pinDigest, format, images, refused) => {
+      const { dir, config } = setup(undefined, gates(pinDigest, images))
+      const watcher = writeFile(dir, "w.yaml", watcherFile([tagTarget(format)]))
+      const found = await validate([config], [watcher])
+      expect(found.errors).toEqual(refused ? [`${watcher}:5: ${UNPINNABLE.replace("%CONFIG%", config)}`] : [])
+    })
+  })
 })

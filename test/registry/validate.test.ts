@@ -57,3 +57,49 @@ describe("runner validate: provider credentials", () => {
     expect(result.stderr).toContain('got "DOCKR"')
   })
 })
+
+describe("runner validate: gates", () => {
+  beforeAll(ensureBuilt)
+
+  const withGate = (cosign: string) => `${piped(`    - name: registry
+      type: OCI
+      config: { address: https://gcr.io }
+`)}  imageWatcher:
+    gates:
+      - images: ["gcr.io/org/**"]
+${cosign}`
+
+  test("a cosign gate that pins the digest over a field of the tag alone fails validation, naming the target and the gate", async () => {
+    const dir = tempDir("validate-gates-")
+    const config = writeFile(dir, "piped.yaml", withGate("        cosign: { publicKeyFile: /etc/runner/cosign.pub }\n"))
+    const watcher = writeFile(dir, "w.yaml", `apiVersion: pipecd.dev/v1beta1
+kind: ImageWatcher
+spec:
+  targets:
+    - {image: gcr.io/org/app, provider: registry, filePath: values.yaml, field: $.image.tag, format: tag}
+`)
+    const result = await runRunner(["validate", "--config", config, watcher])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`${watcher}:5: gate ${config}:13 verifies cosign signatures and pins the verified digest`)
+    expect(result.stderr).toContain("set pinDigest: false on the gate")
+    const unpinned = writeFile(dir, "unpinned.yaml", withGate("        cosign: { publicKeyFile: /etc/runner/cosign.pub }\n        pinDigest: false\n"))
+    expect((await runRunner(["validate", "--config", unpinned, watcher])).code).toBe(0)
+  })
+
+  test("an unanchored subjectPattern fails validation at its line", async () => {
+    const dir = tempDir("validate-gates-")
+    const config = writeFile(
+      dir,
+      "piped.yaml",
+      withGate(`        cosign:
+          trustedRootFile: /etc/runner/trusted_root.json
+          identity:
+            issuer: https://token.actions.githubusercontent.com
+            subjectPattern: "^https://github.com/org/repo/.+@refs/heads/main"
+`)
+    )
+    const result = await runRunner(["validate", "--config", config])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`${config}:18: spec.imageWatcher.gates[0].cosign.identity.subjectPattern: subjectPattern must be anchored`)
+  })
+})
