@@ -61,7 +61,10 @@ Gates (spec.imageWatcher.gates in the Piped config; minAge on targets too):
   a candidate too new (minAge) or not signed by the cosign key is passed over for the
   best one that passes, or the target stays; the report says why ("held: 1.3.0 too new
   (first seen 3m ago, needs 24h)", "skipped: 1.3.0 not signed by cosign.pub"). Held
-  targets are not failures.
+  targets are not failures. Keyless cosign trusts identity.subject (exactly) or
+  identity.subjectPattern (RE2 written anchored, "^https://github.com/org/repo/.+@refs/heads/main$",
+  matched whole). A field of the tag alone (format: tag) cannot carry the verified digest:
+  its cosign gate needs pinDigest: false, and the report then says "digest not pinned".
 
 Exit codes:
   0  every target processed (updated, up to date, or a floating tag left alone)
