@@ -7,7 +7,7 @@ import { collectAll, withYoungCollected } from "./heap.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
 import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
 import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
-import { Triggers } from "./Triggers.ts"
+import { coalesced, type RepoSelection, Triggers } from "./Triggers.ts"
 import { WatchIndex } from "./WatchIndex.ts"
 
 /** Repositories handled at once; each is mostly waiting on its git server. */
@@ -67,6 +67,7 @@ const STOP_POLL = Duration.millis(100)
 /**
  * Service mode: the schedule stage. Each pipeline passes at once, then every `checkInterval`;
  * a notification (Triggers) passes over the repositories that watch the notified image at once.
+ * What arrives while a pass runs is gathered into the next pass, whatever the number of notifications.
  * Tag listings are refreshed at most once per provider interval by the fetch stage's cache.
  * Passes of one pipeline never overlap: they share its working copies.
  *
@@ -117,9 +118,10 @@ export const runForever = <R = never>(
     const perPipeline = (pipeline: Pipeline) => {
       const ticks = Stream.fromSchedule(Schedule.spaced(pipeline.checkInterval)).pipe(
         Stream.prepend(Chunk.of(0)),
-        Stream.as<ReadonlySet<string> | undefined>(undefined)
+        Stream.as<RepoSelection>(undefined)
       )
-      return Stream.merge(ticks, triggers.of(pipeline.name)).pipe(
+      // While a pass runs, ticks and notifications gather into the one pass that follows it.
+      return coalesced(Stream.merge(ticks, triggers.of(pipeline.name))).pipe(
         Stream.mapEffect((repoIds) =>
           detached(
             lockOf(pipeline.name).withPermits(1)(pipelinePass(pipeline, options, repoIds)).pipe(

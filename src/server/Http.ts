@@ -7,6 +7,8 @@ import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../dom
 import { parseJsonText } from "../json.ts"
 import { residentMemory } from "../metrics.ts"
 import { WatchIndex } from "../pipeline/WatchIndex.ts"
+import { oneLine } from "../domain/foreignText.ts"
+import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { parseIssueLine } from "./parseIssue.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
@@ -125,8 +127,13 @@ const webhookBody = (options: ServeOptions, kind: WebhookKind) =>
     return yield* readBytes(WEBHOOK_BODY_LIMIT)
   })
 
-/** Every image a payload names is checked; images nobody watches are reported, not refused, so registries do not retry. */
-const webhook = (options: ServeOptions) =>
+/**
+ * Every image a payload names is checked; images nobody watches are reported, not refused, so
+ * registries do not retry. A GitHub delivery already handled (same `X-GitHub-Delivery`) is
+ * answered as a duplicate and sets nothing off; it counts as handled only once it proved itself
+ * and decoded, so nobody without the token or secret can use up a delivery id.
+ */
+const webhook = (options: ServeOptions, deliveries: RecentDeliveries) =>
   Effect.gen(function* () {
     if (Option.isNone(options.token) && Option.isNone(options.githubSignature)) return yield* apiOff
     const { kind } = yield* HttpRouter.params
@@ -135,6 +142,11 @@ const webhook = (options: ServeOptions) =>
     }
     const body = yield* webhookBody(options, kind).pipe(Effect.flatMap((bytes) => decodeBytes(Schema.Unknown, bytes)))
     const pushed = yield* decodeWebhook(kind, body).pipe(Either.mapLeft((message) => new ApiError({ status: 400, message })))
+    const delivery = kind === "github" ? (yield* HttpServerRequest.HttpServerRequest).headers[GITHUB_DELIVERY_HEADER] : undefined
+    if (delivery !== undefined && deliveries.seen(delivery)) {
+      yield* Effect.logInfo(`${kind} webhook: delivery already handled`).pipe(Effect.annotateLogs({ delivery: oneLine(delivery) }))
+      return jsonResponse(200, { duplicate: true, checked: [], ignored: [] })
+    }
     const notices = yield* Notices
     const checked: Array<NoticeResult> = []
     const ignored: Array<string> = []
@@ -187,13 +199,13 @@ const refusals = <R>(handler: Effect.Effect<HttpServerResponse.HttpServerRespons
 const api = <R>(token: ServeOptions["token"], handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>) =>
   refusals(authorize(token, false).pipe(Effect.zipRight(handler)))
 
-const router = (options: ServeOptions) =>
+const router = (options: ServeOptions, deliveries: RecentDeliveries) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", HttpServerResponse.text("ok\n")),
     HttpRouter.get("/readyz", readyz(options.pipelineCount)),
     HttpRouter.get("/metrics", metrics),
     HttpRouter.post("/api/v1/images", api(options.token, images)),
-    HttpRouter.post("/api/v1/webhooks/:kind", refusals(webhook(options)))
+    HttpRouter.post("/api/v1/webhooks/:kind", refusals(webhook(options, deliveries)))
   )
 
 /** Health, readiness, metrics and (with a token) the API, for as long as the layer lives. */
@@ -203,7 +215,7 @@ export const serverLayer = (options: ServeOptions) =>
       const server = createServer()
       // Closing waits for every connection to end; kept-alive idle ones (probes, scrapers) would hold a stop for seconds.
       const dropConnections = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections())))
-      return HttpServer.serve(router(options)).pipe(
+      return HttpServer.serve(router(options, recentDeliveries())).pipe(
         HttpServer.withLogAddress,
         Layer.merge(dropConnections),
         Layer.provide(NodeHttpServer.layer(() => server, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
