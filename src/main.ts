@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Either, Exit, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import {
   type Command,
   type ExplainCommand,
@@ -28,15 +28,9 @@ import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
 import { parseListen } from "./server/listen.ts"
+import { exitCodeOf, FAILED, OK, UNUSABLE } from "./exitCodes.ts"
 import { HELP } from "./help.ts"
 import { VERSION } from "./version.ts"
-
-/** Exit codes of the contract. */
-const OK = 0
-const FAILED = 1
-const UNUSABLE = 2
-/** Stopped by SIGINT or SIGTERM before the work was done (128 + SIGINT, as shells report it). */
-const INTERRUPTED = 130
 
 const out = (text: string) => Effect.sync(() => process.stdout.write(text))
 const err = (text: string) => Effect.sync(() => process.stderr.write(text.endsWith("\n") ? text : text + "\n"))
@@ -284,11 +278,5 @@ const main = Effect.gen(function* () {
 
 NodeRuntime.runMain(main, {
   disablePrettyLogger: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) onExit(typeof exit.value === "number" ? exit.value : OK)
-    // An interrupt (SIGINT/SIGTERM) ends a service cleanly, but leaves a `--once` pass, a
-    // validation or a registration unfinished; an unexpected defect is a failure.
-    else if (Exit.isInterrupted(exit)) onExit(isService ? OK : INTERRUPTED)
-    else onExit(FAILED)
-  }
+  teardown: (exit, onExit) => onExit(exitCodeOf(exit, isService))
 })

@@ -17,7 +17,8 @@ export const FAILURE_REASONS = [
   "patch",
   "git_auth",
   "git",
-  "push"
+  "push",
+  "internal"
 ] as const
 
 export type FailureReason = (typeof FAILURE_REASONS)[number]
@@ -74,11 +75,21 @@ export class GitFailure extends Data.TaggedError("GitFailure")<{
   }
 }
 
+/**
+ * The runner itself failed (a defect: a thrown exception, a broken assumption) inside one
+ * repository's pass: that repository fails, the others still run.
+ */
+export class InternalFailure extends Data.TaggedError("InternalFailure")<{ readonly detail: string }> {
+  override get message() {
+    return `internal error: ${this.detail}`
+  }
+}
+
 /** A target's failure, from the edge where it happened to the report, the metrics and the logs. */
-export type TargetFailure = ConfigFailure | RegistryFailure | NoCandidateFailure | ManifestFailure | PatchFailure | GitFailure
+export type TargetFailure = ConfigFailure | RegistryFailure | NoCandidateFailure | ManifestFailure | PatchFailure | GitFailure | InternalFailure
 
 /** A failure above one target: a watcher file, a repository, its credentials. */
-export type ScopeFailureCause = ConfigFailure | GitFailure
+export type ScopeFailureCause = ConfigFailure | GitFailure | InternalFailure
 
 const registryReasons: Record<string, FailureReason> = { Auth: "registry_auth", RateLimited: "rate_limited", NotFound: "not_found" }
 
@@ -100,6 +111,8 @@ export const failureReason = (failure: TargetFailure): FailureReason => {
       return "patch"
     case "GitFailure":
       return failure.operation === "push" ? "push" : authFailed.test(failure.detail) ? "git_auth" : "git"
+    case "InternalFailure":
+      return "internal"
   }
 }
 

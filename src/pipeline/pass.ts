@@ -1,7 +1,8 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Duration, Effect, Either, Metric } from "effect"
+import { Cause, Duration, Effect, Either, Metric, Option } from "effect"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
-import { ConfigFailure, failureReason, GitFailure, type ScopeFailureCause } from "../domain/failures.ts"
+import { ConfigFailure, failureReason, GitFailure, InternalFailure, type ScopeFailureCause } from "../domain/failures.ts"
+import { messageOf } from "../domain/foreignText.ts"
 import { type GitAccess, workDir } from "../git/access.ts"
 import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
@@ -115,7 +116,31 @@ const countFailures = (pipeline: Pipeline, repo: RepositoryConfig, report: PassR
   )
 
 /** The whole flow for one repository: sync, then the stages, again from the new tip while pushes are rejected. */
-export const repoPass = Effect.fn("pipeline.repoPass")(function* (
+export const repoPass = (pipeline: Pipeline, repo: RepositoryConfig, options: PassOptions, access: Either.Either<GitAccess, GitFailure>) =>
+  repoStages(pipeline, repo, options, access).pipe(
+    // A defect fails this repository, not the pass: the others still run and report. An
+    // interruption (a stopping service) is no defect and goes on up.
+    Effect.catchAllCause((cause) =>
+      Option.match(Cause.dieOption(cause), {
+        onNone: () => Effect.failCause(cause),
+        onSome: (defect) =>
+          Effect.logError("internal error in a repository's pass", cause).pipe(
+            Effect.annotateLogs({ pipeline: pipeline.name, repo: repo.repoId }),
+            Effect.zipRight(finish(pipeline, repo, scopeFailureOf(pipeline, repo, new InternalFailure({ detail: messageOf(defect) }))))
+          )
+      })
+    )
+  )
+
+const scopeFailureOf = (pipeline: Pipeline, repo: RepositoryConfig, failure: ScopeFailureCause): PassReport => ({
+  targets: [],
+  failures: [{ pipeline: pipeline.name, scope: `repository ${repo.repoId}`, failure }],
+  diffs: []
+})
+
+const finish = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) => countFailures(pipeline, repo, report).pipe(Effect.as(report))
+
+const repoStages = Effect.fn("pipeline.repoPass")(function* (
   pipeline: Pipeline,
   repo: RepositoryConfig,
   options: PassOptions,
@@ -123,24 +148,20 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
 ) {
   const git = yield* GitRepo
   const path = yield* Path.Path
-  const scopeFailure = (failure: ScopeFailureCause): PassReport => ({
-    targets: [],
-    failures: [{ pipeline: pipeline.name, scope: `repository ${repo.repoId}`, failure }],
-    diffs: []
-  })
-  const finish = (report: PassReport) => countFailures(pipeline, repo, report).pipe(Effect.as(report))
-  if (Either.isLeft(access)) return yield* finish(scopeFailure(access.left))
+  const scopeFailure = (failure: ScopeFailureCause) => scopeFailureOf(pipeline, repo, failure)
+  const done = (report: PassReport) => finish(pipeline, repo, report)
+  if (Either.isLeft(access)) return yield* done(scopeFailure(access.left))
   const dir = workDir(path, options.dataDir, pipeline, repo)
   // One pass at a time in a clone, across runners sharing the data dir, held until the push is done.
   const locked = yield* holdCloneLock(repo.repoId, dir).pipe(Effect.either)
-  if (Either.isLeft(locked)) return yield* finish(scopeFailure(gitFailure(locked.left)))
+  if (Either.isLeft(locked)) return yield* done(scopeFailure(gitFailure(locked.left)))
   const pushBranch = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)?.pushBranch
   const spec = { repoId: repo.repoId, remote: repo.remote, branch: repo.branch, pushBranch, ...access.right }
   // Opening clones when there is no clone to reuse yet (the directory may exist, empty), and fetches into it otherwise.
   const reused = yield* (yield* FileSystem.FileSystem).exists(`${dir}/HEAD`).pipe(Effect.orElseSucceed(() => false))
   const opening = reused ? "fetch" : "clone"
   const opened = yield* git.open(spec, dir).pipe(timedGit(opening), stage(repo, "open"), Effect.either)
-  if (Either.isLeft(opened)) return yield* finish(scopeFailure(gitFailure(opened.left)))
+  if (Either.isLeft(opened)) return yield* done(scopeFailure(gitFailure(opened.left)))
   const checkout = opened.right
 
   // Beside the working copy, which a new clone replaces: the parses of its blobs stay true.
@@ -155,5 +176,5 @@ export const repoPass = Effect.fn("pipeline.repoPass")(function* (
   })
   const result = yield* retryOnRejectedPush(repo.repoId, run).pipe(Effect.either)
   yield* saveParseCache(cacheFile, cache)
-  return yield* finish(Either.isRight(result) ? result.right : scopeFailure(gitFailure(result.left)))
+  return yield* done(Either.isRight(result) ? result.right : scopeFailure(gitFailure(result.left)))
 }, Effect.scoped)

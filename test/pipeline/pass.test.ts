@@ -1,7 +1,9 @@
 /** A repository's pass in process, on the fake git remote and registry: races, refusals, dry runs, typed failures. */
 import { describe, expect, test } from "bun:test"
-import { Effect, Logger, LogLevel } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import { failureReason } from "../../src/domain/failures.ts"
+import * as FakeGit from "../../src/git/FakeGit.ts"
+import { GitRepo, type Listed, type RepoSpec } from "../../src/git/GitRepo.ts"
 import { formatReport, type PassReport, reportLines } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
@@ -77,6 +79,34 @@ describe("a repository's pass, in process", () => {
       "no_candidate",
       "no tag out of 1 listed matches version ^ for 1.0.0 (no variant, 3 numbers, major 1, releases)"
     ])
+  })
+
+  test("a defect in one repository fails that repository with the defect's message; the other still runs and reports", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const BROKEN = "https://git.test/org/broken.git"
+    w.remotes.create(BROKEN, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
+    const base = pipelineOf()
+    const pipeline = { ...base, repositories: [{ ...base.repositories[0], repoId: "broken", remote: BROKEN, branch: "main", source: { file: "piped.yaml", line: 9 } }, ...base.repositories] }
+    // The runner's own bug, thrown while reading one repository's files.
+    const brokenGit = Layer.effect(
+      GitRepo,
+      Effect.map(GitRepo, (git) => ({
+        open: (spec: RepoSpec, dir: string) =>
+          Effect.map(git.open(spec, dir), (checkout) =>
+            spec.repoId !== "broken"
+              ? checkout
+              : { ...checkout, listFiles: () => Effect.sync((): ReadonlyArray<Listed> => { throw new TypeError("Cannot read properties of undefined (reading 'oid')") }) }
+          )
+      }))
+    ).pipe(Layer.provide(FakeGit.layer(w.remotes)))
+    const report = await Effect.runPromise(runOnce([pipeline], w.options).pipe(Effect.provide(brokenGit), Effect.provide(w.layer)))
+    expect(report.targets.map((t) => [t.repoId, t.outcome._tag])).toEqual([["config", "Updated"]])
+    expect(report.failures.map((f) => [f.scope, failureReason(f.failure), f.failure.message])).toEqual([
+      ["repository broken", "internal", "internal error: Cannot read properties of undefined (reading 'oid')"]
+    ])
+    expect(formatReport(report)).toContain("repository broken  failed: internal error: Cannot read properties of undefined (reading 'oid')")
+    expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.1.0\n`)
+    expect(w.remotes.log(BROKEN).length).toBe(1)
   })
 
   test("explain attaches how the tags were read to the targets asked about", async () => {
