@@ -15,10 +15,11 @@ import {
 import type { ConfigError } from "./config/ConfigError.ts"
 import type { Pipeline, Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
+import { oneLine } from "./domain/foreignText.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
-import { jsonLinesLogger } from "./logging.ts"
+import { jsonLinesLogger, textLinesLogger } from "./logging.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
 import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
 import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run.ts"
@@ -52,7 +53,7 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
 /** Logs go to stderr, so stdout carries only the report and diffs. */
 const loggerLayer = (format: LogFormat, level: LogLevelName) =>
   Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? jsonLinesLogger : Logger.logfmtLogger)),
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? jsonLinesLogger : textLinesLogger)),
     Logger.minimumLogLevel(levels[level])
   )
 
@@ -209,7 +210,8 @@ const notifyRunner = (address: string, tokenFile: string, image: string, registr
     }
     const { registered, checked } = result.right
     const stores = registered.length === 0 ? "" : ` in provider(s) ${registered.join(", ")}`
-    yield* out(`registered ${image}:${registration.tag}${stores}; checking now: ${checked.join(", ")}\n`)
+    // The names come from the server: one line, its control characters escaped.
+    yield* out(`${oneLine(`registered ${image}:${registration.tag}${stores}; checking now: ${checked.join(", ")}`)}\n`)
     return OK
   })
 

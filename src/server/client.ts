@@ -1,12 +1,14 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { oneLine, scrubSecrets } from "../domain/foreignText.ts"
 import type { Registration } from "../registry/TagStore.ts"
 
 /** `runner notify --address`: the API of a running runner, seen from CI. */
 
+/** Its detail may quote the server's body: the message is one line, with the server's control characters escaped. */
 export class NotifyError extends Data.TaggedError("NotifyError")<{ readonly address: string; readonly detail: string }> {
   override get message() {
-    return `${this.address}: ${this.detail}`
+    return oneLine(`${this.address}: ${this.detail}`)
   }
 }
 
@@ -44,5 +46,7 @@ export const postImage = (address: string, token: Redacted.Redacted<string>, ima
       return yield* Schema.decodeUnknown(Schema.parseJson(Accepted))(text).pipe(Effect.mapError(() => fail("unexpected answer")))
     }
     const reason = Schema.decodeUnknownOption(Schema.parseJson(Refused))(text)
-    return yield* fail(`refused (${response.status}): ${Option.match(reason, { onNone: () => text.slice(0, 200), onSome: (r) => r.error })}`)
+    // A server (or whatever answers at that address) may echo the token back.
+    const said = scrubSecrets(Option.match(reason, { onNone: () => text.slice(0, 200), onSome: (r) => r.error }), [Redacted.value(token)])
+    return yield* fail(`refused (${response.status}): ${said}`)
   })
