@@ -23,6 +23,11 @@ const counterBy = <L extends string>(name: string, description: string, labels: 
 /** Passes over a pipeline, tagged `result` = success | failure. */
 export const passesTotal = Metric.counter("runner_passes_total", { description: "Passes over a pipeline." })
 
+/** 1 while a pipeline has gone ten check intervals without completing a pass (then /readyz fails too), else 0. */
+export const passOverrun = Metric.gauge("runner_pass_overrun", {
+  description: "1 while no pass of the pipeline has completed for ten check intervals."
+})
+
 /** Targets whose field was changed and pushed. */
 export const targetUpdatesTotal = Metric.counter("runner_target_updates_total", {
   description: "Targets updated and pushed."

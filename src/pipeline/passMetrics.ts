@@ -10,6 +10,7 @@ import {
   lastPassSuccess,
   passDuration,
   passesTotal,
+  passOverrun,
   pushRetries,
   targetFailures,
   targetsByState,
@@ -59,6 +60,7 @@ export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
     for (const pipeline of pipelines) {
       for (const result of ["success", "failure"]) yield* Metric.value(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", result))
       yield* Metric.value(ofPipeline(lastPassSuccess, pipeline))
+      yield* Metric.set(ofPipeline(passOverrun, pipeline), 0)
       yield* Metric.value(ofPipeline(targetUpdatesTotal, pipeline))
       for (const { repoId: repo } of pipeline.repositories) {
         for (const reason of FAILURE_REASONS) yield* Metric.value(targetFailures({ pipeline: pipeline.name, repo, reason }))
@@ -66,3 +68,10 @@ export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
       }
     }
   })
+
+/** `runner_pass_overrun` as things stand: read at each scrape, since an overrunning pass records nothing itself. */
+export const recordOverruns = Effect.flatMap(WatchIndex, (index) => index.lags).pipe(
+  Effect.flatMap((lags) =>
+    Effect.forEach(lags, (lag) => Metric.set(Metric.tagged(passOverrun, "pipeline", lag.pipeline), lag.overrun ? 1 : 0), { discard: true })
+  )
+)

@@ -140,7 +140,7 @@ export const runForever = <R = never>(
       )
     }
     const generation = (current: ReadonlyArray<Pipeline>) =>
-      Stream.fromEffect(registerSeries(current)).pipe(
+      Stream.fromEffect(Effect.zipRight(registerSeries(current), index.scheduled(current))).pipe(
         Stream.drain,
         Stream.concat(Stream.mergeAll(current.map(perPipeline), { concurrency: "unbounded" }))
       )

@@ -2,11 +2,12 @@ import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpSer
 import { NodeHttpServer } from "@effect/platform-node"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Data, Effect, Either, Layer, Metric, Option, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Either, Layer, Metric, Option, Redacted, Schema } from "effect"
 import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../domain/ImageRef.ts"
 import { parseJsonText } from "../json.ts"
 import { residentMemory } from "../metrics.ts"
-import { WatchIndex } from "../pipeline/WatchIndex.ts"
+import { recordOverruns } from "../pipeline/passMetrics.ts"
+import { OVERRUN_INTERVALS, WatchIndex } from "../pipeline/WatchIndex.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
@@ -160,13 +161,24 @@ const webhook = (options: ServeOptions, deliveries: RecentDeliveries) =>
     return jsonResponse(200, { checked, ignored })
   })
 
-const readyz = (pipelineCount: number) =>
+/**
+ * Ready once every pipeline has completed a pass, and as long as none has gone
+ * `OVERRUN_INTERVALS` check intervals without completing one: a stuck pass takes the runner out
+ * of rotation (and shows in `runner_pass_overrun`) instead of leaving it ready and doing nothing.
+ */
+export const readiness = (pipelineCount: number) =>
   Effect.gen(function* () {
-    const done = yield* (yield* WatchIndex).completedPipelines
-    return done >= pipelineCount
-      ? HttpServerResponse.text("ready\n")
-      : HttpServerResponse.text(`not ready: ${done} of ${pipelineCount} pipelines have completed a pass\n`, { status: 503 })
+    const index = yield* WatchIndex
+    const done = yield* index.completedPipelines
+    if (done < pipelineCount) return { ready: false, reason: `not ready: ${done} of ${pipelineCount} pipelines have completed a pass` }
+    const overrun = (yield* index.lags).filter((lag) => lag.overrun)
+    if (overrun.length === 0) return { ready: true, reason: "ready" }
+    const late = overrun.map((o) => `${o.pipeline} (no pass completed for ${Duration.format(o.since)}, interval ${Duration.format(o.interval)})`)
+    return { ready: false, reason: oneLine(`not ready: passes overrun their schedule ${OVERRUN_INTERVALS} times over: ${late.join(", ")}`) }
   })
+
+const readyz = (pipelineCount: number) =>
+  Effect.map(readiness(pipelineCount), ({ ready, reason }) => HttpServerResponse.text(`${reason}\n`, { status: ready ? 200 : 503 }))
 
 /**
  * The runner's own metrics and the process's memory; effect's runtime counters (fibers started,
@@ -178,7 +190,10 @@ export const metricsText = Effect.sync(() => process.memoryUsage.rss()).pipe(
   Effect.map((snapshot) => renderPrometheus(snapshot.filter((m) => /^(runner|process)_/.test(m.metricKey.name))))
 )
 
-const metrics = Effect.map(metricsText, (text) => HttpServerResponse.text(text, { contentType: CONTENT_TYPE }))
+/** What a scrape reads: the overruns as they stand, then every metric. */
+export const scrape = Effect.zipRight(recordOverruns, metricsText)
+
+const metrics = Effect.map(scrape, (text) => HttpServerResponse.text(text, { contentType: CONTENT_TYPE }))
 
 export interface ServeOptions {
   readonly host: string | undefined

@@ -7,7 +7,10 @@ import { describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
 import { providerConfig } from "../support/config.ts"
-import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
+import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { TagSource } from "../../src/registry/TagSource.ts"
+import { readiness, scrape } from "../../src/server/Http.ts"
+import { fakeWorld, hangingTagSource, holdable, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
 const MINUTE = Duration.minutes(1)
@@ -69,6 +72,48 @@ describe("runForever on a virtual clock", () => {
         yield* Fiber.join(stopping)
         // Abandoned: nothing was committed.
         expect(w.remotes.log(REMOTE).length).toBe(1)
+      })
+    )
+  }, 30_000)
+
+  test("a pass that overruns ten intervals makes /readyz fail with a reason and sets runner_pass_overrun, until a pass completes", async () => {
+    const images = new Map([[IMAGE, [{ tag: "1.0.0" }]]])
+    const held = holdable(TagSource.layerTest(images))
+    const w = fakeWorld(held.layer)
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
+    const overrunning = { ...pipeline, name: "overrun.yaml" }
+    const gauge = Effect.map(scrape, (text) => /^runner_pass_overrun\{pipeline="overrun\.yaml"\} (\d+)$/m.exec(text)?.[1])
+    const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+    await run(
+      w,
+      Effect.gen(function* () {
+        const index = yield* WatchIndex
+        const daemon = yield* Effect.fork(runForever([overrunning], w.options))
+        yield* until(() => Effect.runSync(index.completedPipelines) === 1)
+        expect(yield* readiness(1)).toEqual({ ready: true, reason: "ready" })
+        expect(yield* gauge).toBe("0")
+        // The next tick's pass hangs in its listing.
+        const stuck = yield* held.holdNext
+        yield* TestClock.adjust(MINUTE)
+        yield* Deferred.await(stuck.entered)
+        // Ten intervals since the last pass completed: late, not yet overrunning.
+        yield* TestClock.adjust(Duration.minutes(9))
+        yield* settle
+        expect((yield* readiness(1)).ready).toBe(true)
+        expect(yield* gauge).toBe("0")
+        yield* TestClock.adjust(Duration.seconds(1))
+        const late = yield* readiness(1)
+        expect(late.ready).toBe(false)
+        expect(late.reason).toStartWith("not ready: passes overrun their schedule 10 times over: overrun.yaml (no pass completed for 10m 1s")
+        expect(yield* gauge).toBe("1")
+        yield* stuck.release
+        // The held pass completes, and the one the ticks gathered meanwhile.
+        for (let i = 0; i < 200 && !(yield* readiness(1)).ready; i++) yield* settle
+        expect((yield* readiness(1)).ready).toBe(true)
+        expect(yield* gauge).toBe("0")
+        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
+        yield* TestClock.adjust(Duration.seconds(30))
+        yield* Fiber.join(stopping)
       })
     )
   }, 30_000)

@@ -10,34 +10,12 @@ import { TagSource } from "../../src/registry/TagSource.ts"
 import { TagStore } from "../../src/registry/TagStore.ts"
 import { metricsText, serverLayer } from "../../src/server/Http.ts"
 import { Notices } from "../../src/server/Notices.ts"
-import { fakeWorld, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
+import { fakeWorld, holdable, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
 import { freePort } from "../support/registry.ts"
 
 const TOKEN = "coalesce-api-token"
 const IMAGE = "gcr.io/org/app"
 const pipeline = { ...pipelineOf(), name: "coalesce.yaml" }
-
-/** A registry whose listings wait, once `hold` is set, until it is released. */
-const holdable = (inner: Layer.Layer<TagSource>) => {
-  let hold: { readonly entered: Deferred.Deferred<void>; readonly release: Deferred.Deferred<void> } | undefined
-  const layer = Layer.effect(
-    TagSource,
-    Effect.map(TagSource, (source) => ({
-      ...source,
-      list: (provider, image) =>
-        Effect.suspend(() =>
-          hold === undefined
-            ? source.list(provider, image)
-            : Deferred.succeed(hold.entered, undefined).pipe(Effect.zipRight(Deferred.await(hold.release)), Effect.zipRight(source.list(provider, image)))
-        )
-    }))
-  ).pipe(Layer.provide(inner))
-  const holdNext = Effect.map(Effect.all([Deferred.make<void>(), Deferred.make<void>()]), ([entered, release]) => {
-    hold = { entered, release }
-    return { entered, release: Effect.sync(() => (hold = undefined)).pipe(Effect.zipRight(Deferred.succeed(release, undefined))) }
-  })
-  return { layer, holdNext }
-}
 
 const passes = Effect.map(metricsText, (text) =>
   [...text.matchAll(/^runner_passes_total\{pipeline="coalesce\.yaml",result="\w+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)

@@ -80,3 +80,25 @@ export const hangingTagSource = (listing: Deferred.Deferred<void>) =>
     referrers: () => Effect.never,
     pushTimes: () => Effect.never
   })
+
+/** A registry whose listings wait, once `hold` is set, until it is released. */
+export const holdable = (inner: Layer.Layer<TagSource>) => {
+  let hold: { readonly entered: Deferred.Deferred<void>; readonly release: Deferred.Deferred<void> } | undefined
+  const layer = Layer.effect(
+    TagSource,
+    Effect.map(TagSource, (source) => ({
+      ...source,
+      list: (provider, image) =>
+        Effect.suspend(() =>
+          hold === undefined
+            ? source.list(provider, image)
+            : Deferred.succeed(hold.entered, undefined).pipe(Effect.zipRight(Deferred.await(hold.release)), Effect.zipRight(source.list(provider, image)))
+        )
+    }))
+  ).pipe(Layer.provide(inner))
+  const holdNext = Effect.map(Effect.all([Deferred.make<void>(), Deferred.make<void>()]), ([entered, release]) => {
+    hold = { entered, release }
+    return { entered, release: Effect.sync(() => (hold = undefined)).pipe(Effect.zipRight(Deferred.succeed(release, undefined))) }
+  })
+  return { layer, holdNext }
+}
