@@ -1,4 +1,5 @@
 import { Clock, Duration, Effect, HashMap, Option, Ref } from "effect"
+import { currentMonotonicMillis } from "../monotonic.ts"
 
 /**
  * How long before its end a token or key is replaced: `margin`, but never more than a
@@ -19,7 +20,7 @@ export interface Expiring<A> {
   readonly expiresAt: number
 }
 
-/** Values kept until their `expiresAt`: registry tokens, cloud access tokens, temporary keys. */
+/** Values kept until their `expiresAt` (wall time): registry tokens, cloud access tokens, temporary keys. */
 export interface ExpiringCache<A extends { readonly expiresAt: number }> {
   readonly get: (key: string) => Effect.Effect<Option.Option<A>>
   /**
@@ -32,17 +33,39 @@ export interface ExpiringCache<A extends { readonly expiresAt: number }> {
   readonly getOrFetch: <E, R>(key: string, fetch: Effect.Effect<A, E, R>, fresh?: boolean) => Effect.Effect<A, E, R>
 }
 
+/** A kept value and when it stops being used, on the monotonic clock. */
+interface Kept<A> {
+  readonly value: A
+  readonly until: number
+}
+
+/**
+ * A value's `expiresAt` is wall time, read from what its issuer said (`issued_at`, `Expiration`).
+ * The time it has left is turned into a deadline on the monotonic clock when it is kept, so a
+ * wall clock set back an hour does not keep a token an hour past its end, nor set forward drop it.
+ */
 export const makeExpiringCache = <A extends { readonly expiresAt: number }>(): Effect.Effect<ExpiringCache<A>> =>
-  Effect.map(Ref.make(HashMap.empty<string, A>()), (ref): ExpiringCache<A> => {
+  Effect.map(Ref.make(HashMap.empty<string, Kept<A>>()), (ref): ExpiringCache<A> => {
     const get = (key: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.map(Ref.get(ref), (map) => Option.filter(HashMap.get(map, key), (cached) => cached.expiresAt > now)),
+      Effect.flatMap(currentMonotonicMillis, (now) =>
+        Effect.map(Ref.get(ref), (map) =>
+          Option.map(
+            Option.filter(HashMap.get(map, key), (kept) => kept.until > now),
+            (kept) => kept.value,
+          ),
+        ),
       )
     const set = (key: string, value: A) =>
       Number.isFinite(value.expiresAt)
-        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        ? Effect.flatMap(Effect.all([Clock.currentTimeMillis, currentMonotonicMillis]), ([wall, now]) =>
             // Expired entries are pruned on write so the map stays as small as the set of live keys.
-            Ref.update(ref, (map) => HashMap.set(HashMap.filter(map, (cached) => cached.expiresAt > now), key, value)),
+            Ref.update(ref, (map) =>
+              HashMap.set(
+                HashMap.filter(map, (kept) => kept.until > now),
+                key,
+                { value, until: now + (value.expiresAt - wall) },
+              ),
+            ),
           )
         : Effect.void
     const invalidate = (key: string) => Ref.update(ref, HashMap.remove(key))

@@ -1,5 +1,6 @@
 import { Deferred, Duration, Effect, Exit, FiberId, Metric, Option } from "effect"
 import { rateLimitWaitSeconds } from "../metrics.ts"
+import { monotonicMillis } from "../monotonic.ts"
 import {
   type Allowance,
   type Feedback,
@@ -143,7 +144,7 @@ const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
   // back while a request waits may pause the host past the time it was given: it waits again.
   const take: Effect.Effect<number> = Effect.clockWith((clock) =>
     Effect.suspend(() => {
-      const now = clock.unsafeCurrentTimeMillis()
+      const now = monotonicMillis(clock)
       const [wait, next] = reserve(limits, pacing, now)
       pacing = next
       if (wait <= 0) return Effect.succeed(pacing.allowance.overloads)
@@ -177,7 +178,7 @@ const hostLimiter = (limits: HostLimits, provider: string): HostLimiter => {
   const report = (feedback: Feedback, sentDuring: number) =>
     Effect.clockWith((clock) =>
       Effect.sync(() => {
-        onAnswer(feedback, sentDuring, clock.unsafeCurrentTimeMillis())
+        onAnswer(feedback, sentDuring, monotonicMillis(clock))
         gate.admit()
       }),
     )

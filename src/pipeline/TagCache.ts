@@ -2,6 +2,7 @@ import { Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option } fro
 import type { ProviderConfig } from "../config/model.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
+import { monotonicMillis } from "../monotonic.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 
 /** One listing: the same provider declaration and repository, whatever spelling the targets use. */
@@ -32,7 +33,7 @@ const keptFor = (interval: Duration.Duration): number =>
 
 interface Entry<A> {
   readonly answer: Deferred.Deferred<A, TagSourceError>
-  /** Until when the answer is kept; Infinity while the lookup runs. */
+  /** Until when the answer is kept, on the monotonic clock; Infinity while the lookup runs. */
   readonly until: number
   /** The answer, once there is one to keep. */
   readonly kept?: Exit.Exit<A, TagSourceError>
@@ -54,7 +55,7 @@ const providerCache = <A>(lookup: (key: Key) => Effect.Effect<A, TagSourceError>
   const get = (key: Key): Effect.Effect<A, TagSourceError> =>
     Effect.clockWith((clock) =>
       Effect.suspend(() => {
-        const now = clock.unsafeCurrentTimeMillis()
+        const now = monotonicMillis(clock)
         const kept = entries.get(key.id)
         if (kept !== undefined && kept.until > now) return kept.kept ?? Deferred.await(kept.answer)
         if (entries.size >= pruneAt) prune(now)
@@ -65,7 +66,7 @@ const providerCache = <A>(lookup: (key: Key) => Effect.Effect<A, TagSourceError>
             Effect.sync(() => {
               // Unless it was invalidated meanwhile: then the answer goes to those who asked, and no further.
               if (entries.get(key.id) === entry) {
-                if (Exit.isSuccess(exit)) entries.set(key.id, { ...entry, until: clock.unsafeCurrentTimeMillis() + keptFor(key.provider.interval), kept: exit })
+                if (Exit.isSuccess(exit)) entries.set(key.id, { ...entry, until: monotonicMillis(clock) + keptFor(key.provider.interval), kept: exit })
                 else entries.delete(key.id)
               }
               Deferred.unsafeDone(entry.answer, exit)
