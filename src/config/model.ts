@@ -1,4 +1,5 @@
 import type { Duration, Redacted } from "effect"
+import type { PolicySpec } from "../domain/PolicySpec.ts"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
 
@@ -116,12 +117,7 @@ export interface SourceLocation {
   readonly line: number
 }
 
-export type PolicySpec =
-  | { readonly _tag: "version"; readonly range: string }
-  | { readonly _tag: "semver"; readonly range: string }
-  | { readonly _tag: "alphabetical"; readonly order: "asc" | "desc" }
-  | { readonly _tag: "numerical"; readonly order: "asc" | "desc" }
-  | { readonly _tag: "newest" }
+export type { PolicySpec } from "../domain/PolicySpec.ts"
 
 export type FieldFormat = "image" | "tag" | "digest"
 

@@ -2,7 +2,8 @@
 import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
-import { type Explanation, formatExplanation } from "../policy/explain.ts"
+import { formatExplanation } from "../policy/explain.ts"
+import type { Explanation } from "../policy/select.ts"
 
 export type Outcome =
   /** `branch`: the push branch the commit went to, when it is not the repository's branch. */

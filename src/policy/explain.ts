@@ -1,23 +1,5 @@
 import { Either } from "effect"
-import type { NoCandidate, Selection } from "./select.ts"
-
-/** How a selector read and judged a listing for one current tag: what `runner explain` prints. */
-export interface Explanation {
-  readonly policy: string
-  readonly current: string | undefined
-  readonly currentReading: string | undefined
-  /** What the candidates have in common, in words; empty for policies that rank every tag alike. */
-  readonly scope: string
-  readonly listed: number
-  /** Best first. */
-  readonly candidates: ReadonlyArray<{ readonly tag: string; readonly reading: string }>
-  /** The other tags, by the reason they were passed over, in listing order. */
-  readonly passedOver: ReadonlyArray<{
-    readonly reason: string
-    readonly tags: ReadonlyArray<{ readonly tag: string; readonly reading: string | undefined }>
-  }>
-  readonly selection: Either.Either<Selection, NoCandidate>
-}
+import type { Explanation, Selection } from "./select.ts"
 
 /** Candidates shown in full; a listing of thousands stays readable. */
 const SHOWN_CANDIDATES = 20

@@ -1,9 +1,8 @@
 import { Data, Either } from "effect"
-import type { PolicySpec } from "../config/model.ts"
+import type { PolicySpec } from "../domain/PolicySpec.ts"
 import { isValidTag } from "../domain/ImageRef.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
-import type { Explanation } from "./explain.ts"
 import { compileRe2, expandTemplate, type Re2 } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
@@ -38,6 +37,24 @@ export class NoCandidate extends Data.TaggedError("NoCandidate")<{
     const line = this.scope === "" ? "" : ` for ${this.current ?? "a field without tag"} (${this.scope})`
     return `no tag out of ${this.listed} listed matches ${this.policy}${line}`
   }
+}
+
+/** How a selector read and judged a listing for one current tag: what `runner explain` prints. */
+export interface Explanation {
+  readonly policy: string
+  readonly current: string | undefined
+  readonly currentReading: string | undefined
+  /** What the candidates have in common, in words; empty for policies that rank every tag alike. */
+  readonly scope: string
+  readonly listed: number
+  /** Best first. */
+  readonly candidates: ReadonlyArray<{ readonly tag: string; readonly reading: string }>
+  /** The other tags, by the reason they were passed over, in listing order. */
+  readonly passedOver: ReadonlyArray<{
+    readonly reason: string
+    readonly tags: ReadonlyArray<{ readonly tag: string; readonly reading: string | undefined }>
+  }>
+  readonly selection: Either.Either<Selection, NoCandidate>
 }
 
 export interface SelectorSpec {
