@@ -1,4 +1,5 @@
 import { Clock, Context, Effect, Either, Layer, Option, Redacted, Ref, type Schema } from "effect"
+import type { ProviderType } from "../config/model.ts"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
 import { hostListed } from "../domain/hosts.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"
@@ -18,9 +19,10 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
   {
     /**
      * All tags of the repository, following `Link: <...>; rel="next"` pages, in the registry's
-     * order. Where the registry tells push times and digests with the list (GCR), they are kept.
+     * order. Where a GCR provider's registry tells upload times and digests with the list, they
+     * are kept; from any other provider type (the default, OCI) they are not read.
      */
-    readonly listTags: (endpoint: RegistryEndpoint) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
+    readonly listTags: (endpoint: RegistryEndpoint, provider?: ProviderType) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
     /** The digest of the manifest (or index) a tag points to, as the registry computes it. */
     readonly manifestDigest: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<string, RegistryError>
     /**
@@ -252,7 +254,7 @@ const make = Effect.gen(function* () {
   const decode = <A, I>(s: Session, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
     decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(s, "Protocol", `${what} is not valid: ${why}`)))
 
-  const listTags = (endpoint: RegistryEndpoint) => Effect.gen(function* () {
+  const listTags = (endpoint: RegistryEndpoint, provider: ProviderType = "OCI") => Effect.gen(function* () {
     const s = yield* session(endpoint)
     const tags: Array<TagInfo> = []
     let url = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
@@ -260,7 +262,7 @@ const make = Effect.gen(function* () {
     for (;;) {
       const reply = yield* getChecked(s, "GET", url, "application/json", "the tag list")
       const list = yield* Either.mapLeft(readTagList(text(reply)), (why) => fail(s, "Protocol", `tag list is not valid: ${why}`))
-      tags.push(...tagInfos(list))
+      tags.push(...tagInfos(list, provider))
       const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(s, "Protocol", detail))
       if (Option.isNone(next)) return tags
       if (seen.has(next.value)) return yield* fail(endpoint, "Protocol", `tag list pages loop back to ${safeUrl(next.value)}`)

@@ -75,7 +75,7 @@ export class TagSource extends Context.Tag("TagSource")<
           return Option.fromNullable(registered?.created)
         })
 
-        const distribution: Lister = (provider, image) => Effect.flatMap(endpoint(provider, image), registry.listTags)
+        const distribution: Lister = (provider, image) => Effect.flatMap(endpoint(provider, image), (e) => registry.listTags(e, provider.type))
         const listers: Record<ProviderType, Lister> = {
           STORE: (provider, image) => store.list(storeDir(provider, dataDir, path), image),
           OCI: distribution,

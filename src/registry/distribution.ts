@@ -1,4 +1,5 @@
 import { Either, Option, Schema } from "effect"
+import type { ProviderType } from "../config/model.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { decodeJsonValue, parseJsonText } from "../json.ts"
 
@@ -70,10 +71,14 @@ export const readTagList = (text: string): Either.Either<typeof TagList.Type, st
     return decodeJsonValue(TagList, value)
   })
 
-/** The tags of one page, with push time and digest where GCR's `manifest` map gives them. */
-export const tagInfos = (list: typeof TagList.Type): ReadonlyArray<TagInfo> => {
+/**
+ * The tags of one page, with upload time and digest where GCR's `manifest` map gives them. The map
+ * is read only from a GCR provider: any other registry may write one too, and its times are then
+ * whatever that registry chose, not a push time the gates can trust over a first sighting.
+ */
+export const tagInfos = (list: typeof TagList.Type, provider: ProviderType): ReadonlyArray<TagInfo> => {
   const known = new Map<string, { created?: Date; pushed?: Date; digest: string }>()
-  for (const [digest, entry] of Object.entries(list.manifest ?? {})) {
+  for (const [digest, entry] of Object.entries(provider === "GCR" ? (list.manifest ?? {}) : {})) {
     const millis = Number(entry.timeUploadedMs ?? "")
     const created = Number.isFinite(millis) && millis > 0 ? { created: new Date(millis), pushed: new Date(millis) } : {}
     for (const tag of entry.tag ?? []) known.set(tag, { ...created, digest })

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Duration, Either, Option } from "effect"
 import { parseRetryAfter, safeUrl } from "../../src/http/RegistryHttp.ts"
+import type { ProviderType } from "../../src/config/model.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { parseNextLink, readTagList, tagInfos } from "../../src/registry/distribution.ts"
 
 describe("parseNextLink", () => {
@@ -79,9 +81,16 @@ describe("readTagList", () => {
     else expect(Either.getOrThrow(read).tags ?? []).toEqual(tags ?? [])
   })
 
-  test("GCR's map gives digests and push times", () => {
-    const list = Either.getOrThrow(readTagList('{"name":"p/i","tags":["v1"],"manifest":{"sha256:aa":{"tag":["v1"],"timeUploadedMs":"1700000000000"}}}'))
-    expect(tagInfos(list)).toEqual([{ tag: "v1", digest: "sha256:aa", created: new Date(1700000000000), pushed: new Date(1700000000000) }])
+  // GCR's map is a push time only from a GCR provider: any registry can write one, with any time.
+  const gcrPage = '{"name":"p/i","tags":["v1"],"manifest":{"sha256:aa":{"tag":["v1"],"timeUploadedMs":"1700000000000"}}}'
+  const mapCases: ReadonlyArray<{ provider: ProviderType; expected: ReadonlyArray<TagInfo> }> = [
+    { provider: "GCR", expected: [{ tag: "v1", digest: "sha256:aa", created: new Date(1700000000000), pushed: new Date(1700000000000) }] },
+    { provider: "OCI", expected: [{ tag: "v1" }] },
+    { provider: "DOCKER_HUB", expected: [{ tag: "v1" }] },
+    { provider: "ECR", expected: [{ tag: "v1" }] }
+  ]
+  test.each(mapCases)("GCR's manifest map read from a $provider provider", ({ provider, expected }) => {
+    expect(tagInfos(Either.getOrThrow(readTagList(gcrPage)), provider)).toEqual(expected)
   })
 })
 
