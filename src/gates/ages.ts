@@ -9,7 +9,7 @@ import { decodeJsonText } from "../json.ts"
 /** When this runner first saw a tag, and whether it was in the first listing it ever made of the image. */
 export interface Sighting {
   readonly seen: number
-  /** Present in the first listing: the only tags an image config's `created` may date. */
+  /** Present in the first listing: the only tags an image config's `created` may date, and only at or below a target's current tag. */
   readonly initial: boolean
 }
 

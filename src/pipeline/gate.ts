@@ -64,8 +64,11 @@ const sightingsOf = (p: Prepared, listing: ReadonlyArray<TagInfo>, ctx: GateCont
     return sightings
   })
 
-/** When a candidate was published, by the best clock there is for it, and that clock's name. */
-const publishedAt = (p: Prepared, info: TagInfo, ctx: GateContext, listing: ReadonlyArray<TagInfo>, now: number) =>
+/**
+ * When a candidate was published, by the best clock there is for it, and that clock's name.
+ * `history` says the candidate ranks at or below every current tag of the target.
+ */
+const publishedAt = (p: Prepared, info: TagInfo, history: boolean, ctx: GateContext, listing: ReadonlyArray<TagInfo>, now: number) =>
   Effect.gen(function* () {
     if (info.pushed !== undefined) return { at: info.pushed.getTime(), clock: p.provider.type === "STORE" ? "registered" : "pushed" }
     // Docker Hub tells push times through its web API; when it cannot (a private image), the first sighting dates the tag.
@@ -73,8 +76,10 @@ const publishedAt = (p: Prepared, info: TagInfo, ctx: GateContext, listing: Read
     const pushedAt = pushed._tag === "Some" ? pushed.value.get(info.tag) : undefined
     if (pushedAt !== undefined) return { at: pushedAt.getTime(), clock: "pushed" }
     const seen = (yield* sightingsOf(p, listing, ctx, now)).get(info.tag) ?? { seen: now, initial: false }
-    if (seen.initial) {
-      // Only a tag of the first listing may be dated by its image's `created`, which its publisher writes.
+    if (seen.initial && history) {
+      // Only a tag of the first listing may be dated by its image's `created`, which its publisher
+      // writes, and only one the target has already moved past: the first listing after an empty
+      // data dir must not let a backdated new tag through.
       const dated = yield* (yield* TagCache).withCreated(p.provider, p.image, [info], [info]).pipe(Effect.option)
       const created = dated._tag === "Some" ? dated.value[0]?.created : undefined
       if (created !== undefined && created.getTime() < seen.seen) return { at: created.getTime(), clock: "created" }
@@ -83,10 +88,10 @@ const publishedAt = (p: Prepared, info: TagInfo, ctx: GateContext, listing: Read
   })
 
 /** Checks one candidate against the applied gates: age first (free), then each signature rule. */
-const check = (p: Prepared, gates: AppliedGates, info: TagInfo, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
+const check = (p: Prepared, gates: AppliedGates, info: TagInfo, history: boolean, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
   Effect.gen(function* () {
     if (gates.minAge !== undefined) {
-      const { at, clock } = yield* publishedAt(p, info, ctx, listing, now)
+      const { at, clock } = yield* publishedAt(p, info, history, ctx, listing, now)
       const age = now - at
       if (age < Duration.toMillis(gates.minAge)) {
         const needs = formatAge(Duration.toMillis(gates.minAge))
@@ -150,6 +155,8 @@ export const gateTarget = (
     // The listing itself until a tag is passed over: the selector reads and ranks a listing once,
     // by the array, so every target of an image shares that work while nothing is rejected.
     let kept = listing
+    // A verdict is kept for every current tag: a tag is history only below all of them.
+    const history = (tag: string) => currents.every((current) => !p.selector.newer(listing, tag, current))
     const verified = new Map<string, string | undefined>()
     const notes: Array<string> = []
     for (const current of currents) {
@@ -160,7 +167,7 @@ export const gateTarget = (
         const info = listing.find((t) => t.tag === tag) ?? { tag }
         const verdict: Verdict =
           checks < MAX_CHECKS
-            ? yield* check(p, gates, info, listing, ctx, now)
+            ? yield* check(p, gates, info, history(tag), listing, ctx, now)
             : { _tag: "Fail", result: "held", note: `held: ${tag} not checked (${MAX_CHECKS} newer tags failed first)` }
         yield* Metric.increment(gateDecisions({ pipeline: ctx.pipeline.name, result: verdict._tag === "Pass" ? "passed" : verdict.result }))
         if (verdict._tag === "Pass") {

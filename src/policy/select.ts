@@ -70,6 +70,11 @@ export interface Selector {
   /** The tags that pass the grammar, exclusions and filter: the only ones worth a lookup. */
   readonly candidates: (tags: ReadonlyArray<TagInfo>) => ReadonlyArray<TagInfo>
   readonly select: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Either.Either<Selection, NoCandidate>
+  /**
+   * Whether `tag` ranks above `current` on the current tag's line: true too when either cannot be
+   * ranked or there is no current tag, as nothing then shows the tag to be history.
+   */
+  readonly newer: (tags: ReadonlyArray<TagInfo>, tag: string, current: string | undefined) => boolean
   /** How every tag was read and judged for this current tag, and why the choice fell as it did. */
   readonly explain: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Explanation
 }
@@ -166,6 +171,12 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     return Either.right({ _tag: "Update", tag: best.info.tag, listed, kept })
   }
 
+  const newer = (tags: ReadonlyArray<TagInfo>, tag: string, current: string | undefined): boolean => {
+    const rank = currentRank(tags, current)
+    const candidate = rankOf(tags.find((t) => t.tag === tag) ?? { tag })
+    return rank == null || candidate === undefined || lineFor(rank).compare(candidate, rank) > 0
+  }
+
   const explain = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Explanation => {
     const rank = currentRank(tags, current)
     const line = lineFor(rank)
@@ -201,7 +212,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     }
   }
 
-  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, explain }
+  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, explain }
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */

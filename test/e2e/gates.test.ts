@@ -3,6 +3,7 @@
  * exactly as `cosign sign --key` lays them out, and minimum ages by first sighting.
  */
 import { beforeAll, describe, expect, test } from "bun:test"
+import { rmSync } from "node:fs"
 import { ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { generateP256, pushGarbageSignature, pushSignature, type TestKeyPair } from "../support/cosign.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -129,5 +130,19 @@ describe("minimum age on a real registry", () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/1\.0\.0 {2}held back by the gates; held: 1\.1\.0 too new \(first seen \d+s ago, needs 1h\)/)
     expect(await fileOf("age1", "age/app")).toBe(`image: ${registry.host}/age/app:1.0.0\n`)
+  }, 60_000)
+
+  test("an emptied data dir does not let a backdated tag newer than the current one through", async () => {
+    await registry.pushImage("reset/app", "1.0.0", { created: "2024-01-01T00:00:00Z" })
+    const gates = `      - images: ["${registry.host}/reset/**"]\n        minAge: 1h\n`
+    const { dir, run } = await passOver("age2", ["reset/app"], gates)
+    expect((await run()).code).toBe(0)
+    // The data dir is lost (a pod restarted without its volume), then a backdated tag is published.
+    rmSync(`${dir}/data`, { recursive: true, force: true })
+    await registry.pushImage("reset/app", "1.1.0", { created: "2019-01-01T00:00:00Z" })
+    const result = await run()
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/1\.0\.0 {2}held back by the gates; held: 1\.1\.0 too new \(first seen \d+s ago, needs 1h\)/)
+    expect(await fileOf("age2", "reset/app")).toBe(`image: ${registry.host}/reset/app:1.0.0\n`)
   }, 60_000)
 })

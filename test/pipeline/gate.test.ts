@@ -1,9 +1,11 @@
 /**
  * The gate stage in process, on a virtual clock: minimum ages by each clock (the registry's push
- * time, the first sighting, an image's `created` only for the first listing), the larger minAge,
+ * time, the first sighting, an image's `created` only for the first listing and only below the
+ * current tag), the larger minAge,
  * first sightings kept across a restart, and signature rules through the Signatures fake.
  */
 import { describe, expect, test } from "bun:test"
+import { rmSync } from "node:fs"
 import { Duration, Effect, Either, TestClock, TestContext } from "effect"
 import type { GateConfig } from "../../src/config/model.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
@@ -28,13 +30,21 @@ spec:
 
 type World = ReturnType<typeof fakeWorld>
 
-const world = (tags: ReadonlyArray<TagInfo>, options: { readonly extra?: string; readonly signed?: ReadonlySet<string>; readonly dataDir?: string } = {}) => {
+interface WorldOptions {
+  readonly extra?: string
+  readonly signed?: ReadonlySet<string>
+  readonly dataDir?: string
+  /** The tag app.yaml holds; 1.0.0 unless given. */
+  readonly current?: string
+}
+
+const world = (tags: ReadonlyArray<TagInfo>, options: WorldOptions = {}) => {
   const signed = options.signed
   const w = fakeWorld(
     undefined,
     signed === undefined ? undefined : Signatures.layerTest((_image, digest) => (signed.has(digest) ? Either.void : Either.left("no signature")))
   )
-  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": watcher(options.extra) })
+  w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:${options.current ?? "1.0.0"}\n`, ".pipe/w.yaml": watcher(options.extra) })
   w.images.set(IMAGE, tags)
   return options.dataDir === undefined ? w : { ...w, options: { ...w.options, dataDir: options.dataDir } }
 }
@@ -82,11 +92,35 @@ describe("minimum age", () => {
     expect(line(later)).toContain("1.0.0 -> 1.1.0  updated")
   })
 
-  test("tags of the first listing ever are dated by their image's created", async () => {
+  test("in the first listing ever, a tag newer than the current one is not dated by its created: it waits from its first sighting", async () => {
     const w = world([{ tag: "1.0.0" }, { tag: "1.1.0", created: new Date(NOW - 30 * 24 * HOUR) }, { tag: "1.2.0", created: new Date(NOW - HOUR) }])
     const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW)
-    expect(line(report)).toContain("1.0.0 -> 1.1.0  updated")
-    expect(line(report)).toContain("held: 1.2.0 too new (created 1h ago, needs 24h)")
+    expect(line(report)).toContain("1.0.0  held back by the gates; held: 1.2.0 too new (first seen 0s ago, needs 24h); held: 1.1.0 too new (first seen 0s ago, needs 24h)")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.0.0\n`)
+    const later = await passAt(w, [gate({ minAge: minAge(24) })], NOW + 25 * HOUR)
+    expect(line(later)).toContain("1.0.0 -> 1.2.0  updated")
+  })
+
+  test("an emptied data dir does not let a backdated new tag through", async () => {
+    const w = world([{ tag: "1.0.0" }])
+    await passAt(w, [gate({ minAge: minAge(24) })], NOW)
+    rmSync(w.options.dataDir, { recursive: true, force: true })
+    // Published a minute after the data dir was lost, claiming to have been built in 2019.
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0", created: new Date("2019-01-01T00:00:00Z") }])
+    const report = await passAt(w, [gate({ minAge: minAge(24) })], NOW + 60_000)
+    expect(line(report)).toContain("held: 1.1.0 too new (first seen 0s ago, needs 24h)")
+    expect(file(w)).toBe(`image: ${IMAGE}:1.0.0\n`)
+  })
+
+  test("in the first listing ever, a tag below the current one is history, dated by its image's created", async () => {
+    // 1.2.0 is in git but no longer listed, and the target may move down.
+    const tags = (created: number) => [{ tag: "1.0.0", created: new Date(NOW - 60 * 24 * HOUR) }, { tag: "1.1.0", created: new Date(created) }]
+    const old = world(tags(NOW - 30 * 24 * HOUR), { current: "1.2.0", extra: ", allowDowngrade: true" })
+    expect(line(await passAt(old, [gate({ minAge: minAge(24) })], NOW))).toContain("1.2.0 -> 1.1.0  updated")
+    const fresh = world(tags(NOW - HOUR), { current: "1.2.0", extra: ", allowDowngrade: true" })
+    const report = line(await passAt(fresh, [gate({ minAge: minAge(24) })], NOW))
+    expect(report).toContain("1.2.0 -> 1.0.0  updated")
+    expect(report).toContain("; held: 1.1.0 too new (created 1h ago, needs 24h)")
   })
 
   test("first sightings survive a restart", async () => {

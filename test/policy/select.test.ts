@@ -134,6 +134,25 @@ describe("tag selection", () => {
   })
 })
 
+// What the age gate asks before it lets an image's `created` date a tag: only history may be dated so.
+describe("a tag newer than the current one", () => {
+  const cases: ReadonlyArray<{ name: string; policy?: PolicySpec; tag: string; current?: string; newer: boolean }> = [
+    { name: "a higher version", tag: "1.1.0", current: "1.0.0", newer: true },
+    { name: "a lower version", tag: "0.9.0", current: "1.0.0", newer: false },
+    { name: "the current tag itself", tag: "1.0.0", current: "1.0.0", newer: false },
+    { name: "a higher major outside the range", policy: semver("^1.0.0"), tag: "2.0.0", current: "1.0.0", newer: true },
+    { name: "no current tag", tag: "0.1.0", newer: true },
+    { name: "a current tag the policy cannot read", tag: "0.1.0", current: "latest", newer: true },
+    { name: "a tag the policy cannot read", tag: "nightly", current: "1.0.0", newer: true },
+    { name: "alphabetical, before", policy: { _tag: "alphabetical", order: "asc" }, tag: "a", current: "b", newer: false }
+  ]
+  test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const selector = Either.getOrThrow(compileSelector({ policy: c.policy ?? semver("*"), excludeTags: DEFAULT_EXCLUDE_TAGS, allowDowngrade: false }))
+    const tags = [c.tag, ...(c.current === undefined ? [] : [c.current])].map((tag) => ({ tag }))
+    expect(selector.newer(tags, c.tag, c.current)).toBe(c.newer)
+  })
+})
+
 describe("invalid selectors are refused before any registry call", () => {
   test.each([
     ["bad range", { policy: semver("not a range!"), excludeTags: [], allowDowngrade: false }],
