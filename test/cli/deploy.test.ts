@@ -46,6 +46,7 @@ interface Volume {
   readonly name: string
   readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ readonly key: string; readonly path: string }> }
   readonly emptyDir?: unknown
+  readonly persistentVolumeClaim?: { readonly claimName: string }
 }
 interface Manifest {
   readonly kind: string
@@ -53,6 +54,7 @@ interface Manifest {
   readonly data?: unknown
   readonly stringData?: unknown
   readonly spec: {
+    readonly accessModes?: ReadonlyArray<string>
     readonly template: {
       readonly metadata: { readonly annotations?: Record<string, string> }
       readonly spec: { readonly containers: ReadonlyArray<Container>; readonly volumes: ReadonlyArray<Volume>; readonly securityContext?: SecurityContext }
@@ -88,6 +90,18 @@ test("the Kubernetes sidecar: accepted arguments, probes on /healthz and /readyz
   // Piped's scrape annotations stay Piped's; the runner's metrics go through its Service.
   expect(pod.metadata.annotations?.["prometheus.io/port"]).not.toBe(String(runner.ports[0]?.containerPort))
   expect(service?.metadata.annotations?.["prometheus.io/port"]).toBe(String(runner.ports[0]?.containerPort))
+})
+
+test("the Kubernetes sidecar: the data dir is on a PersistentVolumeClaim of the file, so first sightings survive a restart", () => {
+  const { docs, pod, runner } = manifest()
+  const dataDir = runCommand(runner.args).dataDir
+  const mount = runner.volumeMounts.find((m) => m.mountPath === dataDir)
+  const volume = pod.spec.volumes.find((v) => v.name === mount?.name)
+  expect(volume?.emptyDir).toBeUndefined()
+  const claimName = volume?.persistentVolumeClaim?.claimName
+  expect(claimName).toBeDefined()
+  const claim = docs.find((d) => d.kind === "PersistentVolumeClaim" && d.metadata.name === claimName)
+  expect(claim?.spec.accessModes).toEqual(["ReadWriteOnce"])
 })
 
 test("the Kubernetes sidecar: only the secret files the runner reads, and no placeholder Secret", () => {
