@@ -9,7 +9,7 @@ import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
-import { clearStaleGitLocks, corruptLooseObjects } from "./cloneRepair.ts"
+import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
 import {
   authFailureOf,
   credentialsOf,
@@ -41,15 +41,15 @@ const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
   }).pipe(Effect.orElseSucceed(() => false))
 
 /**
- * Heals a clone kept from an earlier pass, or says it must be cloned again: git's lock files a
- * crash left are removed (the caller holds the clone's lock), a clone system git made gets the
- * fetch refspec isomorphic-git needs, and one with a corrupt loose object is given up.
+ * Heals a clone kept from an earlier pass, or says it must be cloned again: git's lock and
+ * temporary files a crash left are removed (the caller holds the clone's lock), a clone system git
+ * made gets the fetch refspec isomorphic-git needs, and one with a corrupt loose object is given up.
  */
 const healReused = (spec: RepoSpec, dir: string) =>
   Effect.gen(function*() {
     const annotate = Effect.annotateLogs({ repoId: spec.repoId, dir })
-    const locks = yield* clearStaleGitLocks(dir)
-    if (locks.length > 0) yield* Effect.logWarning(`removed lock files left by a crash: ${locks.join(", ")}`).pipe(annotate)
+    const leftovers = yield* clearCrashLeftovers(dir)
+    if (leftovers.length > 0) yield* Effect.logWarning(`removed files left by a crash: ${leftovers.join(", ")}`).pipe(annotate)
     const corrupt = yield* corruptLooseObjects(dir)
     if (corrupt.length > 0) {
       yield* Effect.logWarning(`corrupt objects ${corrupt.slice(0, 3).join(", ")}: cloning again`).pipe(annotate)

@@ -1,7 +1,7 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import type { Checkout, CommitInput, GitRepo, PushResult, RepoSpec } from "./GitRepo.ts"
-import { clearStaleGitLocks } from "./cloneRepair.ts"
+import { clearCrashLeftovers } from "./cloneRepair.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
@@ -307,10 +307,10 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: git.remote }))
     yield* initialize(git, files)
   } else {
-    // The caller holds the clone's lock: git's lock files here were left by a process killed mid-write.
-    const locks = yield* clearStaleGitLocks(dir)
-    if (locks.length > 0) {
-      yield* Effect.logWarning(`removed lock files left by a crash: ${locks.join(", ")}`).pipe(Effect.annotateLogs({ repoId: spec.repoId, dir }))
+    // The caller holds the clone's lock: git's lock and temporary files here were left by a process killed mid-write.
+    const leftovers = yield* clearCrashLeftovers(dir)
+    if (leftovers.length > 0) {
+      yield* Effect.logWarning(`removed files left by a crash: ${leftovers.join(", ")}`).pipe(Effect.annotateLogs({ repoId: spec.repoId, dir }))
     }
   }
 

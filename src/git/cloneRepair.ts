@@ -6,17 +6,43 @@ import { inflateSync } from "node:zlib"
 /** git's own lock files: `shallow.lock`, `HEAD.lock`, `config.lock`, `packed-refs.lock`, and refs' under `refs/`. */
 const isGitLock = (name: string): boolean => name.endsWith(".lock")
 
+/** A crash report `git fast-import` leaves in the git dir when it dies. */
+const isCrashReport = (name: string): boolean => name.startsWith("fast_import_crash_")
+
+/** A loose object git was writing (in `objects/` or its fan-out directory) when it was killed. */
+const isTempObject = (name: string): boolean => name.startsWith("tmp_obj_")
+
+/** A pack or its index that a fetch or fast-import was writing: as large as what was fetched. */
+const isTempPack = (name: string): boolean => name.startsWith("tmp_pack_") || name.startsWith("tmp_idx_")
+
+const listing = (fs: FileSystem.FileSystem, dir: string, recursive = false) =>
+  fs.readDirectory(dir, { recursive }).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+
 /**
- * Removes the lock files git (or isomorphic-git) left in a clone, returning their paths. Only for a
- * caller that holds the clone's lock (`holdCloneLock`): then no git of ours runs there, and any such
- * file was left by a process killed mid-write, which would fail every later pass.
+ * Removes what git (or isomorphic-git) killed mid-write left in a clone, returning the paths: lock
+ * files, which would fail every later pass; temporary objects and packs, and fast-import's crash
+ * reports, which no later git reads or removes and which pile up on the data dir's disk. Only for
+ * a caller that holds the clone's lock (`holdCloneLock`): then no git of ours runs there, and any
+ * such file is a leftover.
  */
-export const clearStaleGitLocks = (dir: string): Effect.Effect<ReadonlyArray<string>, never, FileSystem.FileSystem> =>
+export const clearCrashLeftovers = (dir: string): Effect.Effect<ReadonlyArray<string>, never, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const top = yield* fs.readDirectory(dir).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
-    const refs = yield* fs.readDirectory(`${dir}/refs`, { recursive: true }).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
-    const stale = [...top.filter(isGitLock).map((name) => `${dir}/${name}`), ...refs.filter(isGitLock).map((name) => `${dir}/refs/${name}`)]
+    const top = yield* listing(fs, dir)
+    const refs = yield* listing(fs, `${dir}/refs`, true)
+    const objects = yield* listing(fs, `${dir}/objects`)
+    const fanout: Array<string> = []
+    for (const prefix of objects.filter((name) => /^[0-9a-f]{2}$/.test(name))) {
+      fanout.push(...(yield* listing(fs, `${dir}/objects/${prefix}`)).filter(isTempObject).map((name) => `${dir}/objects/${prefix}/${name}`))
+    }
+    const packs = yield* listing(fs, `${dir}/objects/pack`)
+    const stale = [
+      ...top.filter((name) => isGitLock(name) || isCrashReport(name)).map((name) => `${dir}/${name}`),
+      ...refs.filter(isGitLock).map((name) => `${dir}/refs/${name}`),
+      ...objects.filter(isTempObject).map((name) => `${dir}/objects/${name}`),
+      ...fanout,
+      ...packs.filter(isTempPack).map((name) => `${dir}/objects/pack/${name}`)
+    ]
     for (const file of stale) yield* fs.remove(file, { force: true }).pipe(Effect.ignore)
     return stale
   })
@@ -42,10 +68,10 @@ const isSoundObject = (oid: string, bytes: Uint8Array): boolean => {
 export const corruptLooseObjects = (dir: string): Effect.Effect<ReadonlyArray<string>, never, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const fanout = yield* fs.readDirectory(`${dir}/objects`).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+    const fanout = yield* listing(fs, `${dir}/objects`)
     const bad: Array<string> = []
     for (const prefix of fanout.filter((name) => /^[0-9a-f]{2}$/.test(name))) {
-      const names = yield* fs.readDirectory(`${dir}/objects/${prefix}`).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+      const names = yield* listing(fs, `${dir}/objects/${prefix}`)
       for (const rest of names.filter((name) => /^[0-9a-f]{38}$/.test(name))) {
         const bytes = yield* fs.readFile(`${dir}/objects/${prefix}/${rest}`).pipe(Effect.orElseSucceed(() => new Uint8Array()))
         if (!isSoundObject(`${prefix}${rest}`, bytes)) bad.push(`${prefix}${rest}`)

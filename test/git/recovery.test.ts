@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { ConfigProvider, Effect, Either } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { readdir, writeFile } from "node:fs/promises"
+import { mkdir, readdir, writeFile } from "node:fs/promises"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { holdCloneLock } from "../../src/git/cloneLock.ts"
@@ -66,6 +66,27 @@ describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
     expect(await pass(backend, spec, dir, "two\n")).toEqual({ _tag: "Pushed" })
     expect((await server.log(name))[0]?.subject).toBe("two")
     expect(existsSync(join(dir, "shallow.lock"))).toBe(false)
+  }, 30_000)
+
+  test("temporary objects, packs and fast-import crash reports a killed git left are removed at the next pass", async () => {
+    const { dir, name, spec } = await newRepo()
+    expect(await pass(backend, spec, dir, "one\n")).toEqual({ _tag: "Pushed" })
+    await mkdir(join(dir, "objects", "ab"), { recursive: true })
+    await mkdir(join(dir, "objects", "pack"), { recursive: true })
+    const leftovers = [
+      join(dir, "objects", "tmp_obj_a1B2c3"),
+      join(dir, "objects", "ab", "tmp_obj_d4E5f6"),
+      join(dir, "objects", "pack", "tmp_pack_g7H8i9"),
+      join(dir, "objects", "pack", "tmp_idx_g7H8i9"),
+      join(dir, "fast_import_crash_12345")
+    ]
+    for (const file of leftovers) await writeFile(file, "PACK half-written")
+    expect(await pass(backend, spec, dir, "two\n")).toEqual({ _tag: "Pushed" })
+    expect((await server.log(name))[0]?.subject).toBe("two")
+    expect(leftovers.filter((file) => existsSync(file))).toEqual([])
+    // What git keeps there stays.
+    expect(existsSync(join(dir, "objects", "pack"))).toBe(true)
+    expect(existsSync(join(dir, "HEAD"))).toBe(true)
   }, 30_000)
 
   test("the other backend's clone is taken over: fetch, commit and push", async () => {
