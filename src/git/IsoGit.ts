@@ -31,6 +31,17 @@ import { messageOf } from "../domain/foreignText.ts"
 
 type Operation = GitError["operation"]
 
+/**
+ * What isomorphic-git threw, in words. It refuses to parse any tree that holds a name with a
+ * backslash, and its push walks every tree of what it sends: one such file, which anyone who can
+ * push may commit, stops this client from reading or pushing the repository, and only the system
+ * git backend can work with it.
+ */
+const isoMessage = (error: unknown): string =>
+  error instanceof Errors.UnsafeFilepathError
+    ? `the repository holds a file named ${JSON.stringify(error.data.filepath)}, which the built-in git client refuses to read or push: use the system git backend (RUNNER_GIT_BACKEND=system, git 2.31 or newer)`
+    : messageOf(error)
+
 /** Whether `dir` holds a bare clone of `url` to reuse (either backend's), read in process. */
 const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
   Effect.tryPromise(async () => {
@@ -95,7 +106,7 @@ const inProcessReads = (options: {
           throw error
         }
       },
-      catch: (error) => fail(`cannot read ${path}: ${messageOf(error)}`)
+      catch: (error) => fail(`cannot read ${path}: ${isoMessage(error)}`)
     })
   })
 
@@ -119,7 +130,7 @@ const inProcessReads = (options: {
           throw error
         }
       },
-      catch: (error) => fail(`cannot list ${path}: ${messageOf(error)}`)
+      catch: (error) => fail(`cannot list ${path}: ${isoMessage(error)}`)
     })
   })
 
@@ -159,6 +170,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     const refused = serverErrOf(messageOf(error))
     if (Option.isSome(refused)) return `${url} refused the request: ${refused.value}`
     if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
+    if (error instanceof Errors.UnsafeFilepathError) return isoMessage(error)
     if (error instanceof Error) return `${error.message} (${url})`
     return `${String(error)} (${url})`
   }

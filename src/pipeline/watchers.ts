@@ -2,6 +2,7 @@ import { Effect, Either, Option } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
 import { decodeWatcherTargets } from "../config/WatcherFile.ts"
 import type { Checkout, GitError } from "../git/GitRepo.ts"
+import { validFilePath } from "../git/remote.ts"
 import type { ParseCache } from "./ParseCache.ts"
 
 export const WATCHER_DIR = ".pipe"
@@ -37,7 +38,13 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
   const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
   const oids = new Map(listed.map((file) => [`${WATCHER_DIR}/${file.name}`, file.oid]))
   const known = (path: string) => cache.watcherTargets(path, oids.get(path) ?? "")
-  const paths = use.map((name) => `${WATCHER_DIR}/${name}`)
+  // A name git's batch reads cannot take (a line break: anyone who can push may commit one) is
+  // reported alone, instead of failing the read of every watcher file.
+  const paths = use.map((name) => `${WATCHER_DIR}/${name}`).filter((path) => {
+    if (Option.isSome(validFilePath(path))) return true
+    failures.push({ path, reason: "the file's name holds a line break: not read" })
+    return false
+  })
   // Only the files the cache does not know by their blob id are read.
   const unknown = paths.filter((path) => known(path) === undefined)
   const read = new Map((yield* checkout.readFiles(unknown)).map((blob, i) => [unknown[i] ?? "", blob] as const))

@@ -1,7 +1,8 @@
 /**
  * Files stay byte-faithful through a whole pass on the real git server, with either backend: a
  * byte-order mark is written back, and files that are not UTF-8 text or are symbolic links are
- * refused and left as they are.
+ * refused and left as they are. File names with a line break or a backslash affect only what
+ * names them, except that the built-in client refuses a repository with a backslash, clearly.
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
@@ -82,5 +83,65 @@ describe.each(["builtin", "system"] as const)("a pass over the real git server, 
     expect([...await inBare(name, ["show", "main:latin1.yaml"])]).toEqual([...LATIN1])
     expect((await inBare(name, ["ls-tree", "main", "--", "link.yaml"])).toString()).toStartWith("120000 blob ")
     expect((await inBare(name, ["cat-file", "blob", "main:link.yaml"])).toString()).toBe("bom.yaml")
+  }, 60_000)
+})
+
+const oddWatcher = (targets: ReadonlyArray<string>) =>
+  `apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n${
+    targets.map((file) => `    - {image: ${IMAGE}, provider: registry, filePath: ${JSON.stringify(file)}, field: image}\n`).join("")
+  }`
+const MANIFEST = `image: ${IMAGE}:1.0.0\n`
+const outcomesOf = (report: PassReport) => [
+  ...report.targets.map((t) => [t.filePath, t.outcome._tag === "Failed" ? t.outcome.failure.message : t.outcome._tag]),
+  ...report.failures.map((f) => [f.scope, f.failure.message])
+]
+
+// Anyone who can push to the watched repository can commit such names.
+describe.each(["builtin", "system"] as const)("odd file names in the watched repository, %s backend", (backend) => {
+  test("a line break in a file name affects only what names that file", async () => {
+    const name = `line-breaks-${backend}`
+    const url = await server.createRepo(name, {
+      ".pipe/w.yaml": oddWatcher(["app.yaml", "a\nb.yaml"]),
+      ".pipe/line\nbreak.yaml": oddWatcher(["other.yaml"]),
+      "app.yaml": MANIFEST,
+      "other.yaml": MANIFEST,
+      "a\nb.yaml": MANIFEST
+    })
+    const report = await passOn(url, backend)
+    expect(report.targets.map((t) => [t.filePath, t.outcome._tag])).toEqual([["app.yaml", "Updated"]])
+    expect(report.failures.map((f) => f.failure.message)).toEqual([
+      "the file's name holds a line break: not read",
+      '.pipe/w.yaml:6: spec.targets[1].filePath: must not hold a line break or NUL, got "a\\nb.yaml"'
+    ])
+    expect((await inBare(name, ["show", "main:app.yaml"])).toString()).toBe(`image: ${IMAGE}:1.1.0\n`)
+    expect((await inBare(name, ["show", "main:a\nb.yaml"])).toString()).toBe(MANIFEST)
+  }, 60_000)
+
+  test("a backslash in a file name: system git updates the other targets; the built-in client refuses the repository clearly", async () => {
+    const name = `backslashes-${backend}`
+    const url = await server.createRepo(name, {
+      ".pipe/w.yaml": oddWatcher(["app.yaml", "a\\b.yaml"]),
+      ".pipe/back\\slash.yaml": oddWatcher(["other.yaml"]),
+      "app.yaml": MANIFEST,
+      "other.yaml": MANIFEST,
+      "a\\b.yaml": MANIFEST
+    })
+    const report = await passOn(url, backend)
+    if (backend === "builtin") {
+      expect(report.targets).toEqual([])
+      expect(outcomesOf(report)).toEqual([[
+        "repository config",
+        'git read of repository "config" failed: cannot list .pipe: the repository holds a file named "a\\\\b.yaml", which the built-in git client refuses to read or push: use the system git backend (RUNNER_GIT_BACKEND=system, git 2.31 or newer)'
+      ]])
+      // Deeper in the tree, the files are read; the push, which walks every tree, says the same.
+      const deep = await server.createRepo(`${name}-deep`, { ".pipe/w.yaml": oddWatcher(["app.yaml"]), "app.yaml": MANIFEST, "sub/a\\b.yaml": MANIFEST })
+      const pushed = outcomesOf(await passOn(deep, backend))
+      expect(pushed.map(([, message]) => message).join("\n")).toContain('git push of repository "config" failed: the repository holds a file named "a\\\\b.yaml", which the built-in git client refuses')
+      return
+    }
+    // A watcher file's filePath reads a backslash as a slash: `a\b.yaml` names a/b.yaml.
+    expect(outcomesOf(report)).toEqual([["other.yaml", "Updated"], ["app.yaml", "Updated"], ["a/b.yaml", "file a/b.yaml not found"]])
+    expect((await inBare(name, ["show", "main:app.yaml"])).toString()).toBe(`image: ${IMAGE}:1.1.0\n`)
+    expect((await inBare(name, ["show", "main:a\\b.yaml"])).toString()).toBe(MANIFEST)
   }, 60_000)
 })
