@@ -1,12 +1,12 @@
 import { FileSystem } from "@effect/platform"
 import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
 import git, { Errors, type TreeEntry } from "isomorphic-git"
-import http from "isomorphic-git/http/web"
 import * as fs from "node:fs"
 import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
+import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, PackTooLarge, tooLargeMessage, tooLargeText } from "./isoPackLimit.ts"
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
@@ -141,11 +141,20 @@ const inProcessReads = (options: {
   return { readFiles, listFiles }
 }
 
+export interface IsoOptions {
+  /** The largest pack it fetches or reads, in bytes; a repository that needs more is refused. */
+  readonly maxPackBytes?: number
+}
+
 /**
  * The isomorphic-git backend for http(s) remotes: a bare, shallow, single-branch clone in `dir`.
  * isomorphic-git pushes from a shallow clone (it stops its object walk at the shallow boundary).
+ * It holds whole packs in memory, so a repository whose pack is larger than `maxPackBytes` is
+ * refused, with a word to use system git, rather than read.
  */
-export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, dir: string) {
+export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, dir: string, options: IsoOptions = {}) {
+  const maxPackBytes = options.maxPackBytes ?? DEFAULT_MAX_PACK_BYTES
+  const http = boundedHttp(maxPackBytes)
   const files = yield* FileSystem.FileSystem
   const secrets = secretsOf(spec)
   const url = stripUserinfo(spec.remote)
@@ -171,6 +180,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     if (Option.isSome(refused)) return `${url} refused the request: ${refused.value}`
     if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
     if (error instanceof Errors.UnsafeFilepathError) return isoMessage(error)
+    if (error instanceof PackTooLarge) return tooLargeMessage(spec.repoId, tooLargeText(error))
     if (error instanceof Error) return `${error.message} (${url})`
     return `${String(error)} (${url})`
   }
@@ -199,7 +209,10 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   )
 
   const reused = (yield* isBareCloneOf(dir, url)) && (yield* healReused(spec, dir))
-  if (!reused) {
+  if (reused) {
+    const large = yield* largePack(dir, maxPackBytes)
+    if (Option.isSome(large)) return yield* fail("clone", tooLargeMessage(spec.repoId, largePackText(large.value, maxPackBytes)))
+  } else {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: url }))
     yield* initialize
   }
@@ -207,7 +220,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   // Set by the sync that `open` runs before it returns the checkout.
   const head = yield* Ref.make("")
 
-  const sync = isoSync({ spec, dir, url, cache, auth: onAuth, fail, attempt, overNetwork }, head)
+  const sync = isoSync({ spec, dir, url, cache, auth: onAuth, http, fail, attempt, overNetwork }, head)
 
   const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
 

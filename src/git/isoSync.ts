@@ -1,6 +1,5 @@
 import { Effect, Option, Ref } from "effect"
-import git, { type AuthCallback, Errors } from "isomorphic-git"
-import http from "isomorphic-git/http/web"
+import git, { type AuthCallback, Errors, type HttpClient } from "isomorphic-git"
 import * as fs from "node:fs"
 import type { GitError } from "./GitError.ts"
 import type { RepoSpec } from "./GitRepo.ts"
@@ -18,6 +17,8 @@ export interface IsoRemote {
   /** isomorphic-git's object cache, kept as long as the checkout. */
   readonly cache: object
   readonly auth: { readonly onAuth?: AuthCallback }
+  /** The http client fetches go through (one that cuts off answers too large to hold). */
+  readonly http: HttpClient
   readonly fail: (operation: Operation, detail: string) => GitError
   /** Runs a promise, its failure a GitError of `operation`. */
   readonly attempt: <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) => Effect.Effect<A, GitError>
@@ -43,7 +44,7 @@ const fetchBranch = (
       const { branch, have, ...depth } = options
       const fetched = await git.fetch({
         fs,
-        http,
+        http: c.http,
         cache: c.cache,
         gitdir: c.dir,
         remote: REMOTE,
