@@ -98,7 +98,10 @@ const HostPattern = Schema.transformOrFail(Schema.Unknown, Schema.String, {
   encode: (host) => ParseResult.succeed(host)
 })
 
-const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean), hosts: opt(Schema.Array(HostPattern)) }
+/** The most tags one image of the provider may list (default 100,000). */
+const MaxTags = opt(Schema.Int.pipe(Schema.positive()))
+
+const registrySettings = { rateLimit: opt(RateLimitSchema), caFile: opt(Text), insecure: opt(Schema.Boolean), hosts: opt(Schema.Array(HostPattern)), maxTags: MaxTags }
 
 const providerConfigSchemas = {
   OCI: Schema.Struct({
@@ -121,7 +124,8 @@ const providerConfigSchemas = {
     dockerConfigFile: opt(Text),
     rateLimit: opt(RateLimitSchema),
     // Docker Hub's web API, for tags' push times (minAge gates); a mirror or a test server.
-    endpoint: opt(registryAddress(false))
+    endpoint: opt(registryAddress(false)),
+    maxTags: MaxTags
   }),
   GCR: Schema.Struct({ serviceAccountFile: opt(Text), address: opt(registryAddress(true)), endpoint: opt(registryAddress(false)), ...registrySettings }),
   ECR: Schema.Struct({
@@ -133,7 +137,7 @@ const providerConfigSchemas = {
     endpoint: opt(registryAddress(false)),
     ...registrySettings
   }),
-  STORE: Schema.Struct({ path: opt(Text) })
+  STORE: Schema.Struct({ path: opt(Text), maxTags: MaxTags })
 } satisfies Record<ProviderType, Schema.Schema.Any>
 
 type ProviderSettings = Omit<ProviderConfig, "name" | "type" | "interval" | "source">

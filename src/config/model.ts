@@ -10,6 +10,8 @@ export interface ProviderConfig {
   readonly type: ProviderType
   /** How often this provider's images are listed. */
   readonly interval: Duration.Duration
+  /** An image listing more tags than this fails (default 100,000): what one listing may cost is the operator's call. */
+  readonly maxTags?: number
   /** OCI: registry base URL, e.g. `http://127.0.0.1:5000`; otherwise `https://<image host>`. */
   readonly address?: string
   /** More registry host names this provider serves (`*` within a label): its credentials go there and nowhere else. */

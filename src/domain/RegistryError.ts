@@ -1,7 +1,7 @@
 import { Data } from "effect"
 import { scrubSecrets } from "./foreignText.ts"
 
-export type RegistryErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Config"
+export type RegistryErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Config" | "Limit"
 
 const reasonText: Record<RegistryErrorReason, string> = {
   Auth: "authentication failed",
@@ -11,6 +11,7 @@ const reasonText: Record<RegistryErrorReason, string> = {
   Server: "server error",
   Protocol: "unexpected response",
   Config: "invalid configuration",
+  Limit: "over the operator's limit",
 }
 
 interface RegistryErrorFields {

@@ -5,6 +5,7 @@ import { ecrRegistryId } from "../credentials/ecr.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
+import { appendPage, maxTagsOf, tooManyTags } from "./tagLimit.ts"
 
 const DESCRIBE_PAGE = 1000
 const MAX_DESCRIBE_PAGES = 1000
@@ -39,6 +40,7 @@ export const listEcrTags = (
 ): Effect.Effect<ReadonlyArray<TagInfo>, RegistryError> =>
   Effect.gen(function* () {
     const registryId = ecrRegistryId(provider, image)
+    const max = maxTagsOf(provider)
     const tags: Array<TagInfo> = []
     let nextToken: string | undefined
     for (let page = 0; page < MAX_DESCRIBE_PAGES; page++) {
@@ -56,7 +58,7 @@ export const listEcrTags = (
         },
         DescribeImagesPage,
       )
-      tags.push(...tagsOf(answer))
+      if (!appendPage(tags, tagsOf(answer), max)) return yield* providerError(provider, image)("Limit", tooManyTags(provider.name, max))
       if (answer.nextToken === undefined || answer.nextToken === null || answer.nextToken === "") return tags
       nextToken = answer.nextToken
     }

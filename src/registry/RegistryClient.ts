@@ -12,17 +12,26 @@ import { type Auth, basicAuthorization, credentialsSecrets, keep, type Session, 
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
 import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, OCI_INDEX, parseNextLink, pickPlatform, readTagList, tagInfos } from "./distribution.ts"
 import type { RegistryEndpoint } from "./endpoint.ts"
+import { appendPage, DEFAULT_MAX_TAGS, tooManyTags } from "./tagLimit.ts"
 
 /** OCI distribution v2 calls for one repository at a time. */
+/** How a tag list is read: as which provider type (only GCR's extra fields are read, from GCR), and how many tags at most. */
+export interface ListOptions {
+  readonly provider?: ProviderType
+  readonly maxTags?: number
+}
+
 export class RegistryClient extends Context.Tag("RegistryClient")<
   RegistryClient,
   {
     /**
      * All tags of the repository, following `Link: <...>; rel="next"` pages, in the registry's
      * order. Where a GCR provider's registry tells upload times and digests with the list, they
-     * are kept; from any other provider type (the default, OCI) they are not read.
+     * are kept; from any other provider type (the default, OCI) they are not read. More than
+     * `maxTags` (default DEFAULT_MAX_TAGS) fails the listing, reason `Limit`, without asking for
+     * the pages after.
      */
-    readonly listTags: (endpoint: RegistryEndpoint, provider?: ProviderType) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
+    readonly listTags: (endpoint: RegistryEndpoint, options?: ListOptions) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
     /** The digest of the manifest (or index) a tag points to, as the registry computes it. */
     readonly manifestDigest: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<string, RegistryError>
     /**
@@ -254,7 +263,7 @@ const make = Effect.gen(function* () {
   const decode = <A, I>(s: Session, schema: Schema.Schema<A, I>, reply: Reply, what: string) =>
     decodeJsonText(schema, text(reply)).pipe(Either.mapLeft((why) => fail(s, "Protocol", `${what} is not valid: ${why}`)))
 
-  const listTags = (endpoint: RegistryEndpoint, provider: ProviderType = "OCI") => Effect.gen(function* () {
+  const listTags = (endpoint: RegistryEndpoint, { provider = "OCI", maxTags = DEFAULT_MAX_TAGS }: ListOptions = {}) => Effect.gen(function* () {
     const s = yield* session(endpoint)
     const tags: Array<TagInfo> = []
     let url = `${endpoint.baseUrl}/v2/${endpoint.repository}/tags/list?n=${PAGE_SIZE}`
@@ -262,7 +271,7 @@ const make = Effect.gen(function* () {
     for (;;) {
       const reply = yield* getChecked(s, "GET", url, "application/json", "the tag list")
       const list = yield* Either.mapLeft(readTagList(text(reply)), (why) => fail(s, "Protocol", `tag list is not valid: ${why}`))
-      tags.push(...tagInfos(list, provider))
+      if (!appendPage(tags, tagInfos(list, provider), maxTags)) return yield* fail(endpoint, "Limit", tooManyTags(endpoint.provider, maxTags))
       const next = yield* Either.mapLeft(parseNextLink(reply.headers["link"], url), (detail) => fail(s, "Protocol", detail))
       if (Option.isNone(next)) return tags
       if (seen.has(next.value)) return yield* fail(endpoint, "Protocol", `tag list pages loop back to ${safeUrl(next.value)}`)

@@ -10,6 +10,7 @@ import { resolveEndpoint } from "./endpoint.ts"
 import { RegistryHttp } from "../http/RegistryHttp.ts"
 import { hubPushTimes } from "./HubTags.ts"
 import { RegistryClient } from "./RegistryClient.ts"
+import { maxTagsOf, withinLimit } from "./tagLimit.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
 
 export type TagSourceError = RegistryError | TagStoreError
@@ -75,9 +76,11 @@ export class TagSource extends Context.Tag("TagSource")<
           return Option.fromNullable(registered?.created)
         })
 
-        const distribution: Lister = (provider, image) => Effect.flatMap(endpoint(provider, image), (e) => registry.listTags(e, provider.type))
+        const distribution: Lister = (provider, image) =>
+          Effect.flatMap(endpoint(provider, image), (e) => registry.listTags(e, { provider: provider.type, maxTags: maxTagsOf(provider) }))
         const listers: Record<ProviderType, Lister> = {
-          STORE: (provider, image) => store.list(storeDir(provider, dataDir, path), image),
+          STORE: (provider, image) =>
+            Effect.flatMap(store.list(storeDir(provider, dataDir, path), image), (tags) => withinLimit(provider, image, tags)),
           OCI: distribution,
           DOCKER_HUB: distribution,
           GCR: distribution,
@@ -119,7 +122,9 @@ export class TagSource extends Context.Tag("TagSource")<
     return Layer.succeed(TagSource, {
       // Listed as a registry lists them: names, and the push time where the registry tells it (ECR, GCR).
       list: (provider, image) =>
-        Effect.map(lookup(provider, image), (tags) => tags.map(({ pushed, tag }) => (pushed === undefined ? { tag } : { tag, pushed }))),
+        Effect.flatMap(lookup(provider, image), (tags) =>
+          withinLimit(provider, image, tags.map(({ pushed, tag }) => (pushed === undefined ? { tag } : { tag, pushed }))),
+        ),
       digest: (provider, image, tag) =>
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
           t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)

@@ -194,6 +194,30 @@ const valid: ReadonlyArray<Case> = [
     }
   },
   {
+    name: "maxTags on any kind of provider",
+    text: piped(`  imageProviders:
+    - name: local
+      type: OCI
+      config: {maxTags: 250000}
+    - name: hub
+      type: DOCKER_HUB
+      config: {maxTags: 5}
+    - name: store
+      type: STORE
+      config: {maxTags: 1000}
+    - name: plain
+      type: OCI
+`),
+    check: (p) => {
+      expect(p.providers.map((provider) => [provider.name, provider.maxTags])).toEqual([
+        ["local", 250_000],
+        ["hub", 5],
+        ["store", 1000],
+        ["plain", undefined]
+      ])
+    }
+  },
+  {
     name: "git settings; Piped's host keys accepted; the rest of Piped's spec ignored",
     text: piped(`  projectID: demo
   pipedID: 1234
@@ -304,7 +328,7 @@ const invalid: ReadonlyArray<ErrorCase> = [
         username: u
         address: http://x
 `),
-    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit, endpoint)"]]
+    errors: [[9, "spec.imageProviders[0].config.address", "unknown key (allowed: username, passwordFile, dockerConfigFile, rateLimit, endpoint, maxTags)"]]
   },
   {
     name: "an OCI provider with credentials and no registry to bind them to",
@@ -433,6 +457,21 @@ const invalid: ReadonlyArray<ErrorCase> = [
     errors: [
       [5, "spec.imageWatcher.interval", "unknown key (allowed: checkInterval, gitRepos, gates)"],
       [8, "spec.imageWatcher.gitRepos[0].include", "unknown key"]
+    ]
+  },
+  {
+    name: "maxTags that is not a positive whole number",
+    text: piped(`  imageProviders:
+    - name: a
+      type: OCI
+      config: {maxTags: 0}
+    - name: b
+      type: ECR
+      config: {maxTags: 1.5}
+`),
+    errors: [
+      [7, "spec.imageProviders[0].config.maxTags", "expected a positive number, got 0"],
+      [10, "spec.imageProviders[1].config.maxTags", "expected an integer, got 1.5"]
     ]
   },
   {

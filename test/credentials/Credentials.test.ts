@@ -150,6 +150,15 @@ describe("ECR", () => {
     ])
   })
 
+  test("DescribeImages past the provider's maxTags fails, without asking for the pages after", async () => {
+    const start = fake.requests.length
+    const result = await run(envKeys, (auth) => auth.ecrTags({ ...ecr(), maxTags: 2 }, image(ECR_IMAGE)))
+    if (Either.isRight(result)) throw new Error("expected an error")
+    expect([result.left.reason, result.left.detail]).toEqual(["Limit", "more than 2 tags listed; raise maxTags of provider p"])
+    // The first page holds three tags already: the second is never asked for.
+    expect(since(start).filter((r) => r.headers["x-amz-target"]?.endsWith("DescribeImages")).length).toBe(1)
+  })
+
   test("an unknown repository is NotFound with ECR's message, without the keys", async () => {
     const result = await run(envKeys, (auth) => auth.ecrTags(ecr(), image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/missing")))
     if (Either.isRight(result)) throw new Error("expected an error")

@@ -55,6 +55,17 @@ const contract = (name: string, subject: Subject) =>
       expect(created).toEqual(Either.right(Option.some(new Date("2024-03-01T12:00:00Z"))))
     })
 
+    test("more tags than the provider's maxTags fail the listing, naming the setting", async () => {
+      for (const tag of ["1.0.0", "1.1.0", "1.2.0"]) await subject.push("contract/many", tag, "2024-01-01T00:00:00Z")
+      const provider = { ...subject.provider(), maxTags: 2 }
+      const listed = await run((s) => s.list(provider, image("contract/many")))
+      expect(Either.isLeft(listed) && listed.left._tag === "RegistryError" ? [listed.left.reason, listed.left.detail] : listed).toEqual([
+        "Limit",
+        `more than 2 tags listed; raise maxTags of provider ${provider.name}`,
+      ])
+      expect(Either.map(await run((s) => s.list({ ...provider, maxTags: 3 }, image("contract/many"))), (tags) => tags.length)).toEqual(Either.right(3))
+    })
+
     test("an unknown image is not found", async () => {
       const listed = await run((s) => s.list(subject.provider(), image("contract/nothing-here")))
       expect(Either.isLeft(listed) && listed.left._tag === "RegistryError" ? listed.left.reason : listed).toBe("NotFound")
