@@ -192,8 +192,10 @@ export const patchFiles = (
     const diffs: Array<string> = []
     for (const [i, [path, group]] of [...byFile].entries()) {
       const file = yield* patchFile(path, blobs[i] ?? Option.none(), group, ctx)
-      changes.push(...file.changes.map((c) => ({ ...c, report: c.report + reports.length })))
-      reports.push(...file.reports)
+      // One at a time: the targets of one file come from any number of watcher files, and a spread
+      // into push() puts every element on the stack.
+      for (const c of file.changes) changes.push({ ...c, report: c.report + reports.length })
+      for (const r of file.reports) reports.push(r)
       if (file.diff !== undefined) diffs.push(file.diff)
     }
     return { reports, changes, diffs }
