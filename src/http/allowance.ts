@@ -8,6 +8,8 @@ export interface RateLimit {
   readonly rps?: number
   readonly burst?: number
   readonly concurrency?: number
+  /** The provider's interval: the longest a registry's quota headers may hold one request back. */
+  readonly interval?: Duration.Duration
 }
 
 /** The limits in force for a host once defaults are applied; `rps` is Infinity when there is no ceiling. */
@@ -15,7 +17,12 @@ export interface HostLimits {
   readonly rps: number
   readonly burst: number
   readonly concurrency: number
+  /** The longest a quota header may hold one request back, in ms; DEFAULT_LONGEST_QUOTA_WAIT when absent. */
+  readonly longestQuotaWait?: number
 }
+
+/** Without a provider's interval to go by, the default interval: five minutes. */
+export const DEFAULT_LONGEST_QUOTA_WAIT = 5 * 60_000
 
 /** What a host gets now: its limits, lowered by refusals and low quotas. */
 export interface Allowance {
@@ -191,11 +198,19 @@ const recovered = (limits: HostLimits, current: Allowance, late: boolean, now: n
 }
 
 /**
+ * The pace a quota running low holds a host to: just under limit per window, but never slower than
+ * one request per longestQuotaWait. The headers are the registry's to write: a window of years
+ * (`ratelimit-limit: 1;w=100000000`) would otherwise hold the host's next request back for years.
+ */
+export const quotaPace = (limits: HostLimits, q: Quota): number =>
+  Math.max((QUOTA_PACE * q.limit) / q.windowSeconds, 1000 / (limits.longestQuotaWait ?? DEFAULT_LONGEST_QUOTA_WAIT))
+
+/**
  * A success of a request sent during overload `sentIn`. Sent before the last overload, it counts
  * towards what the host sustained then. Concurrency and rate grow back a step at a time, the rate
  * no higher than ceilingAt; a quota running low holds the host just under the quota's own pace
  * (limit per window, which a token bucket refills at and a fixed window allows on average) before
- * the registry has to refuse, and caps requests in flight at what is left.
+ * the registry has to refuse (quotaPace), and caps requests in flight at what is left.
  */
 export const succeeded = (limits: HostLimits, current: Allowance, quota: Option.Option<Quota>, sentIn: number, now: number): Allowance => {
   const { rps, congestion } = recovered(limits, current, sentIn === current.overloads - 1, now)
@@ -205,7 +220,7 @@ export const succeeded = (limits: HostLimits, current: Allowance, quota: Option.
     onNone: () => ({ ...base, rps, quotaLeft: Infinity }),
     onSome: (q) => ({
       ...base,
-      rps: q.remaining >= q.limit * LOW_QUOTA ? rps : Math.min(rps, (QUOTA_PACE * q.limit) / q.windowSeconds),
+      rps: q.remaining >= q.limit * LOW_QUOTA ? rps : Math.min(rps, quotaPace(limits, q)),
       quotaLeft: q.remaining,
     }),
   })

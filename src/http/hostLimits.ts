@@ -1,3 +1,4 @@
+import { Duration } from "effect"
 import { DEFAULT_CONCURRENCY, type HostLimits, type RateLimit } from "./allowance.ts"
 
 /** A per-second ceiling a registry documents, and the hosts it applies to. */
@@ -30,10 +31,14 @@ export const documentedLimit = (host: string): { readonly rps: number; readonly 
   return found === undefined ? undefined : { rps: found.rps, burst: found.burst }
 }
 
-/** The operator's limits win; then the registry's documented ceiling; otherwise concurrency alone. */
+/**
+ * The operator's limits win; then the registry's documented ceiling; otherwise concurrency alone.
+ * The provider's interval bounds how long quota headers may hold a request back.
+ */
 export const hostLimits = (host: string, config: RateLimit): HostLimits => {
   const concurrency = Math.max(1, Math.floor(config.concurrency ?? DEFAULT_CONCURRENCY))
-  if (config.rps !== undefined) return { rps: config.rps, burst: config.burst ?? Math.max(1, Math.ceil(config.rps)), concurrency }
+  const wait = config.interval === undefined ? {} : { longestQuotaWait: Duration.toMillis(config.interval) }
+  if (config.rps !== undefined) return { rps: config.rps, burst: config.burst ?? Math.max(1, Math.ceil(config.rps)), concurrency, ...wait }
   const documented = documentedLimit(host)
-  return documented === undefined ? { rps: Infinity, burst: Infinity, concurrency } : { ...documented, concurrency }
+  return documented === undefined ? { rps: Infinity, burst: Infinity, concurrency, ...wait } : { ...documented, concurrency, ...wait }
 }

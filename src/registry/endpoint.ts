@@ -67,7 +67,7 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
       renewCredentials: Option.none(),
       insecure: provider.insecure,
       caCert: Option.none(),
-      rateLimit: provider.rateLimit ?? DEFAULT_RATE_LIMIT,
+      rateLimit: { ...(provider.rateLimit ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
     })),
   )
 }
