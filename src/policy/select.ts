@@ -75,6 +75,11 @@ export interface Selector {
    * ranked or there is no current tag, as nothing then shows the tag to be history.
    */
   readonly newer: (tags: ReadonlyArray<TagInfo>, tag: string, current: string | undefined) => boolean
+  /**
+   * The tags `select` would choose one after another, best first, were each in turn taken out of
+   * `tags`: what a gate passes over at once, in one ranking instead of one selection per tag.
+   */
+  readonly inTurn: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => ReadonlyArray<TagInfo>
   /** How every tag was read and judged for this current tag, and why the choice fell as it did. */
   readonly explain: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Explanation
 }
@@ -177,6 +182,25 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     return rank == null || candidate === undefined || lineFor(rank).compare(candidate, rank) > 0
   }
 
+  // select's stopping rules, applied down the ranking instead of to each best in turn.
+  const inTurn = (tags: ReadonlyArray<TagInfo>, current: string | undefined): ReadonlyArray<TagInfo> => {
+    const rank = currentRank(tags, current)
+    if (current !== undefined && rank === null && !filters.allowDowngrade) return []
+    const line = lineFor(rank)
+    const ranked = read(tags).filter((r) => line.reject(r.rank) === undefined)
+    ranked.sort((a, b) => line.compare(b.rank, a.rank))
+    const chosen: Array<TagInfo> = []
+    const seen = new Set<string>()
+    for (const r of ranked) {
+      if (current === r.info.tag) break
+      if (current !== undefined && rank != null && (line.same(rank, r.rank) || (!filters.allowDowngrade && line.compare(rank, r.rank) > 0))) break
+      if (seen.has(r.info.tag)) continue
+      seen.add(r.info.tag)
+      chosen.push(r.info)
+    }
+    return chosen
+  }
+
   const explain = (tags: ReadonlyArray<TagInfo>, current: string | undefined): Explanation => {
     const rank = currentRank(tags, current)
     const line = lineFor(rank)
@@ -212,7 +236,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     }
   }
 
-  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, explain }
+  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, inTurn, explain }
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */
