@@ -7,6 +7,7 @@ import { recordSightings, type Sighting } from "../gates/ages.ts"
 import { type AppliedGates, gatesFor, noGates, unpinnableProblem } from "../gates/match.ts"
 import { Signatures } from "../gates/Signatures.ts"
 import { gateDecisions } from "../metrics.ts"
+import { makeGateNotes, type PassedOver } from "./gateNotes.ts"
 import type { TargetPlan } from "./plan.ts"
 import type { Prepared } from "./prepare.ts"
 import { listingKey, TagCache } from "./TagCache.ts"
@@ -18,8 +19,10 @@ const MAX_CHECKS = 10
 export interface Gated {
   /** The listing less the candidates that failed a gate; verified candidates carry the digest that was verified. */
   readonly tags: ReadonlyArray<TagInfo>
-  /** Why candidates were passed over, as the report says it: `held: 1.3.0 too new (...)`. */
+  /** Why candidates were passed over, as the report says it: `held: 1.3.0 too new (...)`, the first few told, the rest counted. */
   readonly notes: ReadonlyArray<string>
+  /** How many candidates were passed over. */
+  readonly passedOver: number
   /** Write `tag@digest` of what was verified. */
   readonly pin: boolean
   /** The candidates whose signatures verified, with who signed them as the report names it (`cosign.pub`). */
@@ -36,7 +39,13 @@ export interface GateContext {
 
 type Verdict =
   | { readonly _tag: "Pass"; readonly digest: string | undefined }
-  | { readonly _tag: "Fail"; readonly result: "held" | "skipped"; readonly note: string }
+  | ({ readonly _tag: "Fail"; readonly result: "held" | "skipped" } & PassedOver)
+
+/** The items before the first that `stop` holds for. */
+const takeUntil = <A>(items: ReadonlyArray<A>, stop: (item: A) => boolean): ReadonlyArray<A> => {
+  const at = items.findIndex(stop)
+  return at === -1 ? items : items.slice(0, at)
+}
 
 /** A duration as the report shows it: `45s`, `3m`, `5h20m`, `3d4h`. */
 const formatAge = (ms: number): string => {
@@ -95,13 +104,15 @@ const check = (p: Prepared, gates: AppliedGates, info: TagInfo, history: boolean
       const age = now - at
       if (age < Duration.toMillis(gates.minAge)) {
         const needs = formatAge(Duration.toMillis(gates.minAge))
-        return { _tag: "Fail", result: "held", note: `held: ${info.tag} too new (${clock} ${formatAge(age)} ago, needs ${needs})` } satisfies Verdict
+        const note = `held: ${info.tag} too new (${clock} ${formatAge(age)} ago, needs ${needs})`
+        return { _tag: "Fail", result: "held", note, kind: `too new (needs ${needs})` } satisfies Verdict
       }
     }
     if (gates.cosign.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
     const digest = yield* (yield* TagCache).digest(p.provider, p.image, info.tag).pipe(Effect.either)
     if (Either.isLeft(digest)) {
-      return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} has no digest to verify (${digest.left.message})` } satisfies Verdict
+      const note = `skipped: ${info.tag} has no digest to verify (${digest.left.message})`
+      return { _tag: "Fail", result: "skipped", note, kind: "without a digest to verify" } satisfies Verdict
     }
     const signatures = yield* Signatures
     for (const { cosign, where } of gates.cosign) {
@@ -109,7 +120,8 @@ const check = (p: Prepared, gates: AppliedGates, info: TagInfo, history: boolean
         Effect.mapError((detail) => new ConfigFailure({ detail: `gate ${where}: ${detail}` }))
       )
       if (Either.isLeft(verified)) {
-        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} not signed by ${signerName(cosign)} (${verified.left})` } satisfies Verdict
+        const kind = `not signed by ${signerName(cosign)}`
+        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} ${kind} (${verified.left})`, kind } satisfies Verdict
       }
     }
     return { _tag: "Pass", digest: digest.right } satisfies Verdict
@@ -142,7 +154,7 @@ export const gateTarget = (
 ): Effect.Effect<Either.Either<Gated, TargetFailure>, never, Requirements> =>
   Effect.gen(function* () {
     const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)
-    if (noGates(gates)) return { tags: listing, notes: [], pin: false, signed: new Map() }
+    if (noGates(gates)) return { tags: listing, notes: [], passedOver: 0, pin: false, signed: new Map() }
     const unpinnable = unpinnableProblem(gates, p.target)
     if (unpinnable !== undefined) return yield* new ConfigFailure({ detail: unpinnable })
     if (gates.cosign.length > 0 && p.provider.type === "STORE") {
@@ -158,24 +170,31 @@ export const gateTarget = (
     // A verdict is kept for every current tag: a tag is history only below all of them.
     const history = (tag: string) => currents.every((current) => !p.selector.newer(listing, tag, current))
     const verified = new Map<string, string | undefined>()
-    const notes: Array<string> = []
+    const notes = makeGateNotes()
+    const decided = (result: "passed" | "held" | "skipped", count = 1) =>
+      Metric.incrementBy(gateDecisions({ pipeline: ctx.pipeline.name, result }), count)
     for (const current of currents) {
       for (let checks = 0; ; checks++) {
         const chosen = p.selector.select(kept, current)
         if (Either.isLeft(chosen) || chosen.right._tag !== "Update" || verified.has(chosen.right.tag)) break
+        if (checks === MAX_CHECKS) {
+          // The rest are passed over unchecked, all at once: one ranking, not one selection each.
+          const rest = takeUntil(p.selector.inTurn(kept, current), (t) => verified.has(t.tag))
+          const unchecked = new Set(rest.map((t) => t.tag))
+          kept = kept.filter((t) => !unchecked.has(t.tag))
+          notes.add({ note: "", kind: `not checked (${MAX_CHECKS} newer tags failed first)` }, unchecked.size)
+          yield* decided("held", unchecked.size)
+          break
+        }
         const tag = chosen.right.tag
-        const info = listing.find((t) => t.tag === tag) ?? { tag }
-        const verdict: Verdict =
-          checks < MAX_CHECKS
-            ? yield* check(p, gates, info, history(tag), listing, ctx, now)
-            : { _tag: "Fail", result: "held", note: `held: ${tag} not checked (${MAX_CHECKS} newer tags failed first)` }
-        yield* Metric.increment(gateDecisions({ pipeline: ctx.pipeline.name, result: verdict._tag === "Pass" ? "passed" : verdict.result }))
+        const verdict = yield* check(p, gates, listing.find((t) => t.tag === tag) ?? { tag }, history(tag), listing, ctx, now)
+        yield* decided(verdict._tag === "Pass" ? "passed" : verdict.result)
         if (verdict._tag === "Pass") {
           verified.set(tag, verdict.digest)
           break
         }
         kept = kept.filter((t) => t.tag !== tag)
-        notes.push(verdict.note)
+        notes.add(verdict)
       }
     }
     const withDigest = (t: TagInfo): TagInfo => {
@@ -185,7 +204,7 @@ export const gateTarget = (
     const tags = [...verified.values()].some((digest) => digest !== undefined) ? kept.map(withDigest) : kept
     const signers = gates.cosign.map(({ cosign }) => signerName(cosign)).join(" and ")
     const signed = new Map([...verified].flatMap(([tag, digest]) => (digest === undefined ? [] : [[tag, signers] as const])))
-    return { tags, notes, pin: gates.pinDigest, signed }
+    return { tags, notes: notes.render(), passedOver: notes.count(), pin: gates.pinDigest, signed }
   }).pipe(Effect.either)
 
 /**

@@ -135,10 +135,10 @@ export const patchFile = (
       const notes = gated.right.notes.length === 0 ? {} : { gateNotes: gated.right.notes }
       // Counted on the whole listing: a candidate the gates passed over was still listed and kept.
       const listed = listing.right.length
-      const kept = selection.kept + gated.right.notes.length
+      const kept = selection.kept + gated.right.passedOver
       const report = { ...reportOf(p), current, chosen: selection.tag, listed, kept, ...explained, ...notes, ...signatureNote(gated.right, plan.right) }
       if (plan.right.edits.length === 0) {
-        reports.push({ ...report, outcome: gated.right.notes.length > 0 ? { _tag: "Held" } : unchanged(plan.right) })
+        reports.push({ ...report, outcome: gated.right.passedOver > 0 ? { _tag: "Held" } : unchanged(plan.right) })
         continue
       }
       // Refused before the splice: later targets of the file build on this one's text.

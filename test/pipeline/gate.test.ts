@@ -263,3 +263,27 @@ describe("signatures", () => {
     expect(asked[0]).toBe("/etc/runner/trusted_root.json https://issuer")
   })
 })
+
+describe("many candidates, none of which passes", () => {
+  const CANDIDATES = 20_000
+  const digestOf = (n: number) => `sha256:${n.toString(16).padStart(64, "0")}`
+  const many = [{ tag: "1.0.0", digest: digestOf(0) }, ...Array.from({ length: CANDIDATES }, (_, i) => ({ tag: `1.${i + 1}.0`, digest: digestOf(i + 1) }))]
+  const cosign = gate({ cosign: { publicKeyFile: "/etc/runner/cosign.pub" }, pinDigest: true })
+
+  test("20,000 unsigned tags are passed over in seconds, and the report line stays short", async () => {
+    const w = world(many, { signed: new Set() })
+    const started = performance.now()
+    const report = await passAt(w, [cosign], NOW)
+    const seconds = (performance.now() - started) / 1000
+    const text = line(report)
+    // Ten candidates are checked, the rest passed over unchecked; the first is told, the rest counted.
+    expect(text).toBe(
+      `config  app.yaml  image  ${IMAGE}  1.0.0  held back by the gates; skipped: 1.20000.0 not signed by cosign.pub (no signature); ` +
+        `19,999 more: 9 not signed by cosign.pub, 19,990 not checked (10 newer tags failed first)  [${CANDIDATES + 1} tags listed, ${CANDIDATES + 1} kept]`
+    )
+    expect(text.length).toBeLessThan(300)
+    expect(report.targets[0]?.outcome._tag).toBe("Held")
+    expect(w.remotes.log(REMOTE).length).toBe(1)
+    expect(seconds).toBeLessThan(10)
+  }, 600_000)
+})
