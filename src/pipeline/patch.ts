@@ -13,6 +13,7 @@ import type { Prepared } from "./prepare.ts"
 import { failedReport, reportOf, type TargetReport } from "./report.ts"
 import { TagCache } from "./TagCache.ts"
 import { unifiedDiff } from "./unifiedDiff.ts"
+import { oversize } from "./sizeLimit.ts"
 
 /** One target's change: the whole file after it, and what the commit stage needs to describe it. */
 export interface Change {
@@ -50,16 +51,6 @@ const unchanged = (plan: TargetPlan): TargetReport["outcome"] => {
       : { _tag: "UpToDate" }
 }
 
-/**
- * Manifests larger than this are not parsed. Parsing and checking a splice cost about 200 times
- * the file's size in memory and 2 s per MiB (8 MiB of small documents: 17.6 s, +1.5 GB RSS), so
- * this keeps a pass within 500 MB and a few seconds for any file it accepts.
- */
-export const MAX_MANIFEST_MIB = 1.5
-const MAX_MANIFEST_BYTES = MAX_MANIFEST_MIB * 1024 * 1024
-
-const megabytes = (bytes: number) => `${Math.round(bytes / 1e5) / 10} MB`
-
 /** Why a file is left as it is before it is parsed, if it is: missing, a link, not text, too large. */
 export const refusalOf = (path: string, blob: Option.Option<Blob>): ManifestFailure | undefined => {
   if (Option.isNone(blob)) return new ManifestFailure({ detail: `file ${path} not found` })
@@ -67,10 +58,8 @@ export const refusalOf = (path: string, blob: Option.Option<Blob>): ManifestFail
   // A link's target is another path, never a manifest: rewriting its text would repoint it.
   if (kind === "symlink") return new ManifestFailure({ detail: `${path} is a symbolic link, not a file` })
   if (kind === "binary") return new ManifestFailure({ detail: `${path} is not UTF-8 text: the runner leaves it as it is` })
-  if (size > MAX_MANIFEST_BYTES) {
-    return new ManifestFailure({ detail: `${path} is ${megabytes(size)}; manifests over ${MAX_MANIFEST_MIB} MiB are left alone` })
-  }
-  return undefined
+  const tooLarge = oversize(path, size, "manifests")
+  return tooLarge === undefined ? undefined : new ManifestFailure({ detail: tooLarge })
 }
 
 /**

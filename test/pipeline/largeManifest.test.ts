@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
-import { MAX_MANIFEST_MIB } from "../../src/pipeline/patch.ts"
+import { MAX_MANIFEST_MIB } from "../../src/pipeline/sizeLimit.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
 
