@@ -8,7 +8,8 @@ import { VERSION } from "../version.ts"
 /**
  * What parsing a file gave, kept by blob id from one pass to the next: parsing YAML is most of
  * what a quiet pass costs besides its requests, and a blob's parse never changes. Watcher files
- * are kept by path and blob (targets carry their file's path); the scalars a field path finds in
+ * are kept by path and blob (targets carry their file's path), what failed in them as well as
+ * their targets, so a broken file is not parsed again every pass; the scalars a field path finds in
  * a file, by blob and path. Each pass keeps only what it used, so entries of blobs that left the
  * branch are dropped. The file is tied to the runner's version and the cache's format: another
  * version parses afresh.
@@ -16,6 +17,9 @@ import { VERSION } from "../version.ts"
 export interface ParseCache {
   readonly watcherTargets: (path: string, oid: string) => ReadonlyArray<Target> | undefined
   readonly keepWatcherTargets: (path: string, oid: string, targets: ReadonlyArray<Target>) => void
+  /** Why a watcher file's blob failed, whole or target by target: a blob that failed once fails again, unparsed. */
+  readonly watcherFailures: (path: string, oid: string) => ReadonlyArray<string> | undefined
+  readonly keepWatcherFailures: (path: string, oid: string, reasons: ReadonlyArray<string>) => void
   readonly hits: (oid: string, field: string) => ReadonlyArray<ScalarHit> | undefined
   readonly keepHits: (oid: string, field: string, hits: ReadonlyArray<ScalarHit>) => void
   /** What this pass used and learned, as the text to save; undefined when that is what was loaded. */
@@ -23,7 +27,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 2
+const FORMAT = 3
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -95,6 +99,7 @@ const entriesOf = <A>(value: unknown, entry: (value: unknown) => A | undefined):
 
 interface Saved {
   readonly watchers: Record<string, ReadonlyArray<Target>>
+  readonly failed: Record<string, ReadonlyArray<string>>
   readonly hits: Record<string, ReadonlyArray<ScalarHit>>
 }
 
@@ -109,8 +114,9 @@ const savedOf = (text: string | undefined): Saved | undefined => {
   }
   if (!isRecord(value) || value["version"] !== KEY) return undefined
   const watchers = entriesOf(value["watchers"], targetOf)
+  const failed = entriesOf(value["failed"], (reason) => (isString(reason) ? reason : undefined))
   const hits = entriesOf(value["hits"], hitOf)
-  return watchers === undefined || hits === undefined ? undefined : { watchers, hits }
+  return watchers === undefined || failed === undefined || hits === undefined ? undefined : { watchers, failed, hits }
 }
 
 /** A target as saved: its minimum age in milliseconds. */
@@ -119,6 +125,7 @@ const storedTarget = ({ minAge, ...rest }: Target) => (minAge === undefined ? re
 export const parseCache = (text: string | undefined): ParseCache => {
   const saved = savedOf(text)
   const watchers = new Map<string, ReadonlyArray<Target>>()
+  const failed = new Map<string, ReadonlyArray<string>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
   let learned = false
   const lookUp = <A>(from: Record<string, A> | undefined, into: Map<string, A>, key: string): A | undefined => {
@@ -132,19 +139,25 @@ export const parseCache = (text: string | undefined): ParseCache => {
       learned = true
       watchers.set(`${path}\u0000${oid}`, targets)
     },
+    watcherFailures: (path, oid) => lookUp(saved?.failed, failed, `${path}\u0000${oid}`),
+    keepWatcherFailures: (path, oid, reasons) => {
+      learned = true
+      failed.set(`${path}\u0000${oid}`, reasons)
+    },
     hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
     keepHits: (oid, field, found) => {
       learned = true
       hits.set(`${oid}\u0000${field}`, found)
     },
     save: () => {
-      const unchanged = !learned && saved !== undefined &&
-        watchers.size === Object.keys(saved.watchers).length && hits.size === Object.keys(saved.hits).length
+      const unchanged = !learned && saved !== undefined && watchers.size === Object.keys(saved.watchers).length &&
+        failed.size === Object.keys(saved.failed).length && hits.size === Object.keys(saved.hits).length
       return unchanged
         ? undefined
         : JSON.stringify({
             version: KEY,
             watchers: Object.fromEntries([...watchers].map(([key, targets]) => [key, targets.map(storedTarget)])),
+            failed: Object.fromEntries(failed),
             hits: Object.fromEntries(hits)
           })
     }

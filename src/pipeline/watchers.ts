@@ -1,9 +1,10 @@
 import { Effect, Either, Option } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
 import { decodeWatcherTargets } from "../config/WatcherFile.ts"
-import type { Checkout, GitError } from "../git/GitRepo.ts"
+import type { Blob, Checkout, GitError } from "../git/GitRepo.ts"
 import { validFilePath } from "../git/remote.ts"
 import type { ParseCache } from "./ParseCache.ts"
+import { oversize } from "./sizeLimit.ts"
 
 export const WATCHER_DIR = ".pipe"
 
@@ -26,7 +27,41 @@ export const selectWatcherFiles = (names: ReadonlyArray<string>, options: Watche
   return { use: yaml, missing: [] }
 }
 
-/** Reads the repository's ImageWatcher files at the checkout's head; files the cache knows are not parsed again. */
+interface Loaded {
+  readonly file?: WatcherFile
+  readonly failures: ReadonlyArray<string>
+}
+
+/**
+ * A watcher file's blob, decoded once: what it gave, failures included, is kept by its blob id, so
+ * a file too large or broken is not read or parsed again until it changes. A rejected target fails
+ * alone; the file's other targets still run.
+ */
+const decodeBlob = (path: string, blob: Blob, cache: ParseCache): Loaded => {
+  const whole = (reason: string): Loaded => {
+    cache.keepWatcherFailures(path, blob.oid, [reason])
+    return { failures: [reason] }
+  }
+  // The limit manifests have: watcher files are anyone's with a commit, and parsing costs ~200 times the size.
+  const tooLarge = oversize(path, blob.size, "watcher files")
+  if (tooLarge !== undefined) return whole(tooLarge)
+  const decoded = decodeWatcherTargets(path, blob.text)
+  if (Either.isLeft(decoded)) return whole(decoded.left.map((e) => e.display).join("; "))
+  const failures = decoded.right.rejected.map((e) => e.display)
+  cache.keepWatcherTargets(path, blob.oid, decoded.right.targets)
+  if (failures.length > 0) cache.keepWatcherFailures(path, blob.oid, failures)
+  return { file: { path, targets: decoded.right.targets }, failures }
+}
+
+/** What the cache knows of a watcher file's blob, if it has met it. */
+const cached = (cache: ParseCache, path: string, oid: string): Loaded | undefined => {
+  const targets = cache.watcherTargets(path, oid)
+  const failures = cache.watcherFailures(path, oid)
+  if (targets === undefined && failures === undefined) return undefined
+  return { ...(targets === undefined ? {} : { file: { path, targets } }), failures: failures ?? [] }
+}
+
+/** Reads the repository's ImageWatcher files at the checkout's head; blobs the cache knows are neither read nor parsed again. */
 export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function* (
   checkout: Checkout,
   options: WatchedRepo | undefined,
@@ -37,7 +72,7 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
   const files: Array<WatcherFile> = []
   const failures = missing.map((n) => ({ path: `${WATCHER_DIR}/${n}`, reason: "included watcher file not found" }))
   const oids = new Map(listed.map((file) => [`${WATCHER_DIR}/${file.name}`, file.oid]))
-  const known = (path: string) => cache.watcherTargets(path, oids.get(path) ?? "")
+  const known = (path: string) => cached(cache, path, oids.get(path) ?? "")
   // A name git's batch reads cannot take (a line break: anyone who can push may commit one) is
   // reported alone, instead of failing the read of every watcher file.
   const paths = use.map((name) => `${WATCHER_DIR}/${name}`).filter((path) => {
@@ -49,26 +84,11 @@ export const loadWatcherFiles = Effect.fn("pipeline.loadWatcherFiles")(function*
   const unknown = paths.filter((path) => known(path) === undefined)
   const read = new Map((yield* checkout.readFiles(unknown)).map((blob, i) => [unknown[i] ?? "", blob] as const))
   for (const path of paths) {
-    const targets = known(path)
-    if (targets !== undefined) {
-      files.push({ path, targets })
-      continue
-    }
     const blob = read.get(path) ?? Option.none()
-    if (Option.isNone(blob)) {
-      failures.push({ path, reason: "not a readable file" })
-      continue
-    }
-    const decoded = decodeWatcherTargets(path, blob.value.text)
-    if (Either.isLeft(decoded)) {
-      failures.push({ path, reason: decoded.left.map((e) => e.display).join("; ") })
-      continue
-    }
-    // A rejected target fails alone; the file's other targets still run.
-    for (const e of decoded.right.rejected) failures.push({ path, reason: e.display })
-    // Only a file without rejections is kept: its targets are then all there is to know of it.
-    if (decoded.right.rejected.length === 0) cache.keepWatcherTargets(path, blob.value.oid, decoded.right.targets)
-    files.push(decoded.right)
+    const loaded: Loaded =
+      known(path) ?? Option.match(blob, { onNone: (): Loaded => ({ failures: ["not a readable file"] }), onSome: (b) => decodeBlob(path, b, cache) })
+    if (loaded.file !== undefined) files.push(loaded.file)
+    for (const reason of loaded.failures) failures.push({ path, reason })
   }
   return { files, failures }
 })

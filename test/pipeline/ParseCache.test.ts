@@ -40,6 +40,22 @@ describe("ParseCache", () => {
     expect(next.hits("b1", "$.spec.image")).toBeUndefined()
   })
 
+  test("what failed in a watcher file is kept by path and blob, beside its targets", () => {
+    const next = reloaded((c) => {
+      c.keepWatcherFailures(".pipe/broken.yaml", "b1", [".pipe/broken.yaml:1: invalid YAML"])
+      c.keepWatcherTargets(".pipe/partial.yaml", "b2", [target])
+      c.keepWatcherFailures(".pipe/partial.yaml", "b2", [".pipe/partial.yaml:6: filePath must stay inside the repository"])
+    })
+    expect(next.watcherFailures(".pipe/broken.yaml", "b1")).toEqual([".pipe/broken.yaml:1: invalid YAML"])
+    expect(next.watcherTargets(".pipe/broken.yaml", "b1")).toBeUndefined()
+    expect(next.watcherTargets(".pipe/partial.yaml", "b2")).toEqual([target])
+    expect(next.watcherFailures(".pipe/partial.yaml", "b2")).toEqual([".pipe/partial.yaml:6: filePath must stay inside the repository"])
+    expect(next.watcherFailures(".pipe/broken.yaml", "b9")).toBeUndefined()
+    // A file that failed, used again and nothing learned: nothing to save.
+    next.watcherTargets(".pipe/partial.yaml", "b2")
+    expect(next.save()).toBeUndefined()
+  })
+
   test("an empty list of hits is an answer too", () => {
     expect(reloaded((c) => c.keepHits("b2", "$.x", [])).hits("b2", "$.x")).toEqual([])
   })
@@ -77,18 +93,20 @@ describe("ParseCache", () => {
   })
 
   /** A saved cache of this version whose one target or hit is `entry`. */
-  const savedWith = (entry: { target?: unknown; hit?: unknown }) => {
+  const savedWith = (entry: { target?: unknown; hit?: unknown; failure?: unknown }) => {
     const text = parseCache(undefined)
     text.keepWatcherTargets("w.yaml", "b", [target])
     text.keepHits("b", "$.a", [hit])
     const saved = JSON.parse(text.save() as string)
     if (entry.target !== undefined) saved.watchers["w.yaml\u0000b"] = [entry.target]
     if (entry.hit !== undefined) saved.hits["b\u0000$.a"] = [entry.hit]
+    if (entry.failure !== undefined) saved.failed["x.yaml\u0000c"] = [entry.failure]
     return JSON.stringify(saved)
   }
 
-  test.each<[string, { target?: unknown; hit?: unknown }]>([
+  test.each<[string, { target?: unknown; hit?: unknown; failure?: unknown }]>([
     ["a target without its image", { target: { ...target, image: undefined } }],
+    ["a watcher file's failure that is not words", { failure: { reason: "x" } }],
     ["a target with an unknown policy", { target: { ...target, policy: { _tag: "latest" } } }],
     ["a target whose excluded tags are not strings", { target: { ...target, excludeTags: [1] } }],
     ["a target with a minimum age in words", { target: { ...target, minAge: "1d" } }],
