@@ -7,7 +7,7 @@
 /** Up to this many candidates are all told one by one; past it, the first is, and the rest counted by kind. */
 const TOLD = 3
 /** A told note is cut here: a tag, a key file's name and a verifier's reason are the registry's or the config's words. */
-const NOTE_CHARS = 120
+const NOTE_CHARS = 200
 
 /** One candidate passed over: the report's words for it, and the short kind it is counted under past the first few. */
 export interface PassedOver {

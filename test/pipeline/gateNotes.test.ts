@@ -40,7 +40,7 @@ describe("gate notes", () => {
     const gateNotes = makeGateNotes()
     gateNotes.add({ note: `skipped: 1.0.0 not signed (${"x".repeat(500)})`, kind: "not signed" })
     const [note] = gateNotes.render()
-    expect(note?.length).toBe(120)
+    expect(note?.length).toBe(200)
     expect(note?.endsWith("…")).toBe(true)
   })
 })
