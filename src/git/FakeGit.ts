@@ -1,6 +1,6 @@
 import { Clock, Effect, Either, Layer, Option } from "effect"
 import { blobOid, type Commit, makeCommit, mergedTree, withFile } from "./fakeObjects.ts"
-import type { Author, Blob, Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
+import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
@@ -267,5 +267,5 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
 })
 
 /** `GitRepo` on the in-memory `remotes`; `dir` only tells a first clone from a fetch. */
-export const layer = (remotes: Remotes): Layer.Layer<GitRepo> =>
+export const layer = (remotes: Remotes): Layer.Layer<GitRepoTag> =>
   Layer.succeed(GitRepoTag, GitRepoTag.of({ open: (spec, dir) => open(remotes, spec, dir) }))

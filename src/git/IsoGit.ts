@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
 import git, { Errors, type TreeEntry } from "isomorphic-git"
 import * as fs from "node:fs"
-import type { Checkout, CommitInput, GitRepo, Listed, PushResult, RepoSpec } from "./GitRepo.ts"
+import type { Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
@@ -342,7 +342,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
 })
 
 /** `GitRepo` on isomorphic-git alone: http(s) remotes only, any other fails to clone. */
-export const layer: Layer.Layer<GitRepo, never, FileSystem.FileSystem> = Layer.effect(
+export const layer: Layer.Layer<GitRepoTag, never, FileSystem.FileSystem> = Layer.effect(
   GitRepoTag,
   Effect.map(Effect.context<FileSystem.FileSystem>(), (context) =>
     GitRepoTag.of({ open: (spec, dir) => open(spec, dir).pipe(Effect.provide(context)) }))

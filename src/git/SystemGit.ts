@@ -1,6 +1,6 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
-import type { Checkout, CommitInput, GitRepo, PushResult, RepoSpec } from "./GitRepo.ts"
+import type { Checkout, CommitInput, PushResult, RepoSpec } from "./repoTypes.ts"
 import { clearCrashLeftovers } from "./cloneRepair.ts"
 import { GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
@@ -329,7 +329,7 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
 })
 
 /** `GitRepo` on the system git alone, for every remote. */
-export const layer: Layer.Layer<GitRepo, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem> = Layer.effect(
+export const layer: Layer.Layer<GitRepoTag, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem> = Layer.effect(
   GitRepoTag,
   Effect.map(Effect.context<CommandExecutor.CommandExecutor | FileSystem.FileSystem>(), (context) =>
     GitRepoTag.of({ open: (spec, dir) => open(spec, dir).pipe(Effect.provide(context)) }))

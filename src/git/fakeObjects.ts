@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import type { Author } from "./GitRepo.ts"
+import type { Author } from "./repoTypes.ts"
 import { identPart } from "./remote.ts"
 
 /** A commit of a fake repository, with its whole tree. Its oid is the one git would give it. */

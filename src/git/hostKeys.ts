@@ -2,7 +2,7 @@ import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
 import { createHash } from "node:crypto"
 import { Duration, Effect, Either, Encoding, Option } from "effect"
 import { GitError } from "./GitError.ts"
-import type { Checkout, RepoSpec } from "./GitRepo.ts"
+import type { Checkout, RepoSpec } from "./repoTypes.ts"
 import { isSshRemote } from "./remote.ts"
 import type { SshSettings } from "./sshConfig.ts"
 

@@ -2,7 +2,7 @@ import { Effect, Option, Ref } from "effect"
 import git, { type AuthCallback, Errors, type HttpClient } from "isomorphic-git"
 import * as fs from "node:fs"
 import type { GitError } from "./GitError.ts"
-import type { RepoSpec } from "./GitRepo.ts"
+import type { RepoSpec } from "./repoTypes.ts"
 import { chooseBase, type CommitNode, walkContainment } from "./pushBranch.ts"
 import { REMOTE } from "./remote.ts"
 

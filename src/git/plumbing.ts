@@ -1,5 +1,5 @@
 import { Option } from "effect"
-import type { Blob } from "./GitRepo.ts"
+import type { Blob } from "./repoTypes.ts"
 import { identPart, type Staged } from "./remote.ts"
 
 const utf8 = new TextDecoder()

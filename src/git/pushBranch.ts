@@ -1,5 +1,5 @@
 import { Effect, Option } from "effect"
-import type { RepoSpec } from "./GitRepo.ts"
+import type { RepoSpec } from "./repoTypes.ts"
 
 /**
  * How far one sync deepens a shallow clone to tell whether the push branch is merged: rounds of

@@ -1,6 +1,7 @@
 import { Duration, Effect, Either, Encoding, Option, Redacted } from "effect"
 import { repoPathParts } from "../domain/repoPath.ts"
-import type { CommitInput, GitError, RepoSpec } from "./GitRepo.ts"
+import type { GitError } from "./GitError.ts"
+import type { CommitInput, RepoSpec } from "./repoTypes.ts"
 
 /** The name both backends give the remote of their clones. */
 export const REMOTE = "origin"

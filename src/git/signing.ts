@@ -2,23 +2,12 @@ import { FileSystem } from "@effect/platform"
 import { createHash } from "node:crypto"
 import { Effect, Either, Redacted } from "effect"
 import type { Pipeline } from "../config/model.ts"
-import type { Author } from "./GitRepo.ts"
+import type { Author, Signer, SigningFormat } from "./repoTypes.ts"
 import { identPart } from "./remote.ts"
 import { type KeyProblem, parseOpenSshKey, sshsig } from "./sshsig.ts"
 import { messageOf } from "../domain/foreignText.ts"
 
-export type SigningFormat = "ssh" | "openpgp"
-
-/**
- * Signs commits with a key read once, in this process: the key never reaches a command line, an
- * environment or a file, and the signer holds it only inside its closure, so printing one shows
- * no key.
- */
-export interface Signer {
-  readonly format: SigningFormat
-  /** The armored detached signature of `payload` (a commit object without its signature). */
-  readonly sign: (payload: Uint8Array) => Promise<string>
-}
+export type { Signer, SigningFormat } from "./repoTypes.ts"
 
 const KEY = "spec.git.signingKeyFile"
 

@@ -1,7 +1,7 @@
 import type { FileSystem } from "@effect/platform"
 import { Effect, Option, Ref } from "effect"
 import type { GitError } from "./GitError.ts"
-import type { RepoSpec } from "./GitRepo.ts"
+import type { RepoSpec } from "./repoTypes.ts"
 import { chooseBase, type Containment } from "./pushBranch.ts"
 import { type networkBound, REMOTE } from "./remote.ts"
 
