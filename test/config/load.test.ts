@@ -1,5 +1,6 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { Effect, Either } from "effect"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -28,9 +29,9 @@ beforeAll(() => {
     writeFileSync(join(dir, name), text)
   }
   chmodSync(join(dir, "locked.yaml"), 0o000)
-})
+}, SERVER_HOOK_TIMEOUT)
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(() => rmSync(dir, { recursive: true, force: true }), SERVER_HOOK_TIMEOUT)
 
 const load = (...paths: ReadonlyArray<string>) =>
   Effect.runPromise(loadPipelines(paths.map((p) => join(dir, p))).pipe(Effect.either, Effect.provide(NodeFileSystem.layer)))

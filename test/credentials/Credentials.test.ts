@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -65,11 +66,11 @@ beforeAll(async () => {
     ],
     pageSize: 2,
   })
-})
+}, SERVER_HOOK_TIMEOUT)
 afterAll(async () => {
   await fake.stop()
   rmSync(dir, { recursive: true, force: true })
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const since = (start: number) => fake.requests.slice(start)
 

@@ -3,6 +3,7 @@
  * exactly as `cosign sign --key` lays them out, and minimum ages by first sighting.
  */
 import { beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { rmSync } from "node:fs"
 import { ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { generateP256, pushGarbageSignature, pushSignature, type TestKeyPair } from "../support/cosign.ts"
@@ -21,7 +22,7 @@ useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => 
 beforeAll(() => {
   trusted = generateP256()
   other = generateP256()
-})
+}, SERVER_HOOK_TIMEOUT)
 
 /** Pushes 1.0.0 and 1.1.0 of `repository` (distinct images) and returns their digests. */
 const pushTwo = async (repository: string) => ({

@@ -1,5 +1,6 @@
 /** No password or token ever appears in any output, whether the credentials work or not. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -115,7 +116,7 @@ describe("Piped's inline ssh key", () => {
   }, 30_000)
   afterAll(async () => {
     await sshd?.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   test("is written for ssh, readable by its owner only, and never printed", async () => {
     // The one key the server lets in, given inline as Piped does, without its last line break

@@ -4,6 +4,7 @@
  * tokens, metrics, JSON logs and stopping on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { spawn } from "node:child_process"
 import { createServer, type Server } from "node:net"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -36,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([git?.stop(), registry?.stop(), notifying?.stop()])
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const watcher = (image: string, provider: string) => watcherFile([{ image, provider, filePath: "app.yaml", field: "spec.image" }])
 

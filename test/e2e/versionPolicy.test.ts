@@ -3,6 +3,7 @@
  * scheme, targets that name no policy, and what lands in git.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
@@ -109,7 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([registry?.stop(), git?.stop()])
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const config = () => {
   const dir = tempDir("runner-version-")

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:crypto"
 import { Either } from "effect"
 import {
@@ -346,10 +347,10 @@ describe("against docker-registry", () => {
   let registry: TestRegistry
   beforeAll(async () => {
     registry = await startRegistry()
-  })
+  }, SERVER_HOOK_TIMEOUT)
   afterAll(async () => {
     await registry?.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   /** The `.sig` manifest and the blobs it names, fetched the way the runner reads them. */
   const fetchSignatures = async (repository: string, digest: string) => {

@@ -5,6 +5,7 @@
  * referrers tag schema is read), and through a registry that has one.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Either, Layer } from "effect"
@@ -193,7 +194,7 @@ describe("Signatures.verifyKeyless against docker-registry", () => {
   }, 60_000)
   afterAll(async () => {
     await registry?.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   const layer = () =>
     Signatures.layer.pipe(

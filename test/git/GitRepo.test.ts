@@ -1,5 +1,6 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Either, type Layer, Option, Redacted } from "effect"
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -57,13 +58,13 @@ beforeAll(async () => {
   server = await startGitServer()
   authServer = await startGitServer({ basicAuth: { username: "robot", password: "s3cr3t-t0ken" } })
   scratch = await mkdtemp(join(tmpdir(), "gitrepo-test-"))
-})
+}, SERVER_HOOK_TIMEOUT)
 
 afterAll(async () => {
   await server.stop()
   await authServer.stop()
   await rm(scratch, { recursive: true, force: true })
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const bare = (name: string) => join(server.root, `${name}.git`)
 

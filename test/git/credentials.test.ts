@@ -4,6 +4,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Either, Option, Redacted } from "effect"
 import { writeFile } from "node:fs/promises"
 import { createServer, type Server } from "node:http"
@@ -53,11 +54,11 @@ const scratch = tempDir("credentials-test-")
 beforeAll(async () => {
   authServer = await startGitServer({ basicAuth: { username: "robot", password: TOKEN } })
   echo = await startEchoServer()
-})
+}, SERVER_HOOK_TIMEOUT)
 afterAll(async () => {
   await authServer.stop()
   echo.server.close()
-})
+}, SERVER_HOOK_TIMEOUT)
 
 describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
   const newDir = () => join(scratch, `clone-${++counter}`)

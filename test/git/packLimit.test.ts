@@ -5,6 +5,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Either, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
@@ -26,8 +27,8 @@ beforeAll(async () => {
   // More objects than git's fetch.unpackLimit (100), so that system git keeps the pack as a pack.
   const many = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`many/${i}.txt`, `${i}\n`]))
   url = await server.createRepo("large/repo", { ...many, "app.yaml": "image: gcr.io/org/app:1.0.0\n", "assets/big.bin": new Uint8Array(randomBytes(8 * MiB)) })
-})
-afterAll(() => server.stop())
+}, SERVER_HOOK_TIMEOUT)
+afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 const openIso = (dir: string, maxPackBytes?: number) =>
   Effect.runPromise(

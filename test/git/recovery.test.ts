@@ -4,6 +4,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Either } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -47,8 +48,8 @@ const scratch = tempDir("recovery-test-")
 
 beforeAll(async () => {
   server = await startGitServer()
-})
-afterAll(() => server.stop())
+}, SERVER_HOOK_TIMEOUT)
+afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 const newRepo = async () => {
   const name = `heal/repo-${++counter}`

@@ -4,6 +4,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Redacted } from "effect"
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -30,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop()
   await keys?.stop()
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const withBackend = <A, E>(effect: Effect.Effect<A, E, GitRepo>, backend: "builtin" | "system") =>
   Effect.runPromise(

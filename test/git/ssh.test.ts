@@ -5,6 +5,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { Effect, Either, Logger } from "effect"
 import { execFile } from "node:child_process"
 import { existsSync, statSync } from "node:fs"
@@ -45,7 +46,7 @@ afterAll(async () => {
   process.env.HOME = savedHome
   await Promise.all([server?.stop(), sshd?.stop()])
   await rm(scratch, { recursive: true, force: true })
-})
+}, SERVER_HOOK_TIMEOUT)
 
 const collecting = (into: Array<string>) =>
   Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void into.push(`${logLevel.label} ${[message].flat().join(" ")}`)))

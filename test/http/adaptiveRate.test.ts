@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { type BucketProxy, listThrough, startBucketProxy, startStubRegistry, type StubRegistry } from "../support/tokenBucket.ts"
 
 /** A registry behind a 20 requests/s bucket with bursts of 20: 60 listings cannot take less than (60 - 20) / 20 = 2 s. */
@@ -13,11 +14,11 @@ describe("a registry that enforces a token bucket", () => {
   beforeAll(async () => {
     registry = await startStubRegistry()
     proxy = await startBucketProxy(registry.url, RPS, BURST)
-  })
+  }, SERVER_HOOK_TIMEOUT)
   afterAll(async () => {
     await proxy.stop()
     await registry.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   // The goal is 5% refused at most; 3% leaves room for timer jitter (the first overload alone costs
   // up to one refusal per request in flight).
@@ -35,10 +36,10 @@ describe("a registry that never pushes back", () => {
   let registry: StubRegistry
   beforeAll(async () => {
     registry = await startStubRegistry(20)
-  })
+  }, SERVER_HOOK_TIMEOUT)
   afterAll(async () => {
     await registry.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   test("is listed at full concurrency: eight requests in flight at the server", async () => {
     await listThrough(registry.url, 40)

@@ -6,6 +6,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { execFile } from "node:child_process"
 import { join } from "node:path"
@@ -36,8 +37,8 @@ const LATIN1 = new Uint8Array([...bytes("name: caf"), 0xe9, ...bytes(`\nimage: $
 let server: TestGitServer
 beforeAll(async () => {
   server = await startGitServer()
-})
-afterAll(() => server.stop())
+}, SERVER_HOOK_TIMEOUT)
+afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 /** A file at the branch tip of the bare repo, as its bytes; or an entry's mode with `mode`. */
 const inBare = (name: string, args: ReadonlyArray<string>) =>

@@ -1,5 +1,6 @@
 /** Docker Hub's push times through its web API, from a stand-in of that API on loopback. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Either, Layer } from "effect"
@@ -39,9 +40,9 @@ beforeAll(async () => {
   const listening = await listenOnLoopback(server)
   base = listening.url
   stop = listening.stop
-})
+}, SERVER_HOOK_TIMEOUT)
 
-afterAll(() => stop())
+afterAll(() => stop(), SERVER_HOOK_TIMEOUT)
 
 const pushTimes = (image: string) =>
   Effect.runPromise(

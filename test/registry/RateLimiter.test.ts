@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { createServer } from "node:http"
 import { Duration, Effect, Fiber, Option, TestClock, TestContext } from "effect"
@@ -246,11 +247,11 @@ describe("one limiter per registry host", () => {
       })
     first = await listenOnLoopback(recorder())
     second = await listenOnLoopback(recorder())
-  })
+  }, SERVER_HOOK_TIMEOUT)
   afterAll(async () => {
     await first.stop()
     await second.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   const target = (provider: string, url: string, repository: string): Target & { readonly url: string } => ({
     provider,

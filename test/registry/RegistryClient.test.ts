@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { Duration, Effect, Either, Option, Redacted } from "effect"
 import { createServer } from "node:http"
@@ -53,8 +54,8 @@ describe("anonymous registry", () => {
   beforeAll(async () => {
     registry = await startRegistry()
     for (const tag of tags) digests.set(tag, await registry.pushImage("team/app", tag))
-  })
-  afterAll(() => registry.stop())
+  }, SERVER_HOOK_TIMEOUT)
+  afterAll(() => registry.stop(), SERVER_HOOK_TIMEOUT)
 
   test("lists every pushed tag", async () => {
     const result = await run((c) => listed(c, endpoint(registry.url, "team/app")))
@@ -88,7 +89,7 @@ describe("anonymous registry", () => {
     const many = Array.from({ length: 7 }, (_, i) => `0.${i}.0`).concat(["9.9.9"])
     beforeAll(async () => {
       for (const tag of many) await registry.pushImage("team/paged", tag)
-    })
+    }, SERVER_HOOK_TIMEOUT)
 
     test("follows every page; the best tag sits on the last one", async () => {
       const proxy = await startPagingProxy(registry, 3)
@@ -223,8 +224,8 @@ describe("htpasswd registry (Basic)", () => {
     registry = await startRegistry({ htpasswd: user })
     await registry.pushImage("private/app", "1.0.0")
     await registry.pushImage("private/app", "1.2.0")
-  })
-  afterAll(() => registry.stop())
+  }, SERVER_HOOK_TIMEOUT)
+  afterAll(() => registry.stop(), SERVER_HOOK_TIMEOUT)
 
   test("lists with the right credentials", async () => {
     const result = await run((c) => listed(c, endpoint(registry.url, "private/app", user)))
@@ -304,8 +305,8 @@ describe("token registry (Bearer)", () => {
     beforeAll(async () => {
       registry = await startRegistry({ tokenAuth: user })
       for (const tag of ["a", "b", "c", "d", "e"]) await registry.pushImage("private/paged", tag)
-    })
-    afterAll(() => registry.stop())
+    }, SERVER_HOOK_TIMEOUT)
+    afterAll(() => registry.stop(), SERVER_HOOK_TIMEOUT)
 
     test("lists every page through a proxy with one token", async () => {
       const proxy = await startPagingProxy(registry, 2)
@@ -364,8 +365,8 @@ describe("https registry with a self-signed certificate", () => {
   beforeAll(async () => {
     registry = await startRegistry({ tls: true })
     await registry.pushImage("secure/app", "1.0.0")
-  })
-  afterAll(() => registry.stop())
+  }, SERVER_HOOK_TIMEOUT)
+  afterAll(() => registry.stop(), SERVER_HOOK_TIMEOUT)
 
   const cases = [
     { name: "insecure: true skips verification", insecure: true, ok: true },

@@ -3,6 +3,7 @@
  * against its in-memory fake, so that pipeline tests on the fake see what a registry would say.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Either, Layer, Option } from "effect"
@@ -84,7 +85,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   await registry?.stop()
-})
+}, SERVER_HOOK_TIMEOUT)
 
 contract("the real service on docker-registry", {
   host: () => registry.host,

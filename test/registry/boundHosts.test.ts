@@ -4,6 +4,7 @@
  * cloud metadata address the operator's config does not name.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Either, Option, Redacted } from "effect"
 import { createServer } from "node:http"
@@ -110,11 +111,11 @@ describe("a registry cannot send the runner where it should not go", () => {
       })
     )
     registry = await listenOnLoopback(redirecting(() => tokenService.port))
-  })
+  }, SERVER_HOOK_TIMEOUT)
   afterAll(async () => {
     await registry.stop()
     await tokenService.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   const send = (url: string, lookup: HostLookup) =>
     Effect.runPromise(

@@ -1,5 +1,6 @@
 /** Compressed answers: inflated by us, capped, and never written to stderr by the runtime. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { createServer } from "node:http"
@@ -67,8 +68,8 @@ describe("compressed answers", () => {
         res.writeHead(404).end()
       }),
     )
-  })
-  afterAll(() => server.stop())
+  }, SERVER_HOOK_TIMEOUT)
+  afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
   test("a gzip bomb fails cleanly at the cap, after one request, without inflating the bomb", async () => {
     Bun.gc(true)

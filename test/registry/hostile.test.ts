@@ -1,5 +1,6 @@
 /** Registries and token services that echo our secrets back in their error messages. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Either, Encoding, Option, Redacted } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -86,8 +87,8 @@ describe("a hostile registry echoing secrets", () => {
     let url = ""
     server = await listenOnLoopback(hostile(() => url))
     url = server.url
-  })
-  afterAll(() => server.stop())
+  }, SERVER_HOOK_TIMEOUT)
+  afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
   test.each([
     ["basic-400", "Protocol"],

@@ -1,5 +1,6 @@
 /** A provider's maxTags: listings of any size are collected without the stack, and one past the cap fails its image alone. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
@@ -59,7 +60,7 @@ describe("a listing past its provider's maxTags, through a paging proxy", () => 
   afterAll(async () => {
     await proxy?.stop()
     await registry?.stop()
-  })
+  }, SERVER_HOOK_TIMEOUT)
 
   test("fails that image alone, clearly, without asking for the pages after; the other image of the pass is updated", async () => {
     const host = new URL(proxy.url).host

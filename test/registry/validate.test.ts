@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ensureBuilt, runRunner, tempDir, writeFile } from "../support/runner.ts"
 
 const piped = (providers: string) => `apiVersion: pipecd.dev/v1beta1
@@ -11,7 +12,7 @@ spec:
 ${providers}`
 
 describe("runner validate: provider credentials", () => {
-  beforeAll(ensureBuilt)
+  beforeAll(ensureBuilt, SERVER_HOOK_TIMEOUT)
 
   test("a broken credential file is an error with file and line, without its content", async () => {
     const dir = tempDir("validate-credentials-")
@@ -59,7 +60,7 @@ describe("runner validate: provider credentials", () => {
 })
 
 describe("runner validate: gates", () => {
-  beforeAll(ensureBuilt)
+  beforeAll(ensureBuilt, SERVER_HOOK_TIMEOUT)
 
   const withGate = (cosign: string) => `${piped(`    - name: registry
       type: OCI

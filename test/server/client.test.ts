@@ -3,6 +3,7 @@
  * is one line, its terminal escapes and line breaks visible as escapes, and the token never in it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { createServer, type Server } from "node:http"
 import { Effect, Either, Redacted } from "effect"
 import { clientLayer, postImage } from "../../src/server/client.ts"
@@ -28,9 +29,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const address = server.address()
   url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
-})
+}, SERVER_HOOK_TIMEOUT)
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())), SERVER_HOOK_TIMEOUT)
 
 const refusal = (path: string) =>
   Effect.runPromise(

@@ -3,6 +3,7 @@
  * real HTTP server in process (on loopback, with a fake Notices) deciding who gets in.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { createHmac } from "node:crypto"
 import { request } from "node:http"
 import { Effect, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
@@ -79,11 +80,11 @@ let tokenOnly: Server
 
 beforeAll(async () => {
   ;[both, secretOnly, tokenOnly] = await Promise.all([serve(API_TOKEN, true), serve(undefined, true), serve(API_TOKEN, false)])
-})
+}, SERVER_HOOK_TIMEOUT)
 
 afterAll(async () => {
   await Promise.all([both?.stop(), secretOnly?.stop(), tokenOnly?.stop()])
-})
+}, SERVER_HOOK_TIMEOUT)
 
 /** A GHCR `package` event for ghcr.io/org/app:1.2.0, as GitHub sends it (trimmed). */
 const PACKAGE_EVENT = JSON.stringify({

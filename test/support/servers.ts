@@ -1,5 +1,6 @@
 /** The real servers of an end-to-end test file, started once before its tests and stopped after them. */
 import { afterAll, beforeAll } from "bun:test"
+import { SERVER_HOOK_TIMEOUT } from "./hooks.ts"
 import { ensureBuilt } from "./runner.ts"
 
 interface Stoppable {
@@ -14,7 +15,7 @@ interface Stoppable {
 export const useServers = <S extends Record<string, Stoppable>>(
   start: () => { readonly [K in keyof S]: Promise<S[K]> },
   assign: (servers: S) => void,
-  timeoutMs = 60_000
+  timeoutMs = SERVER_HOOK_TIMEOUT
 ) => {
   let started: Array<Stoppable> = []
   beforeAll(async () => {
@@ -28,5 +29,5 @@ export const useServers = <S extends Record<string, Stoppable>>(
   }, timeoutMs)
   afterAll(async () => {
     await Promise.all(started.map((server) => server.stop()))
-  })
+  }, timeoutMs)
 }
