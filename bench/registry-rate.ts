@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import { RegistryClient } from "../src/registry/RegistryClient.ts"
 import { startPagingProxy, startRegistry } from "../test/support/registry.ts"
 import { testEndpoint } from "../test/support/endpoint.ts"
+import { registryClientLayer } from "../test/support/layers.ts"
 
 const IMAGES = 200
 const RPS = 10
@@ -28,7 +29,7 @@ try {
           { concurrency: 16 },
         ),
       ),
-      Effect.provide(RegistryClient.layer),
+      Effect.provide(registryClientLayer),
       Effect.provide(FetchHttpClient.layer),
     )
     const started = performance.now()

@@ -13,12 +13,15 @@ import {
   type ValidateCommand
 } from "./args.ts"
 import type { ConfigError } from "./config/ConfigError.ts"
+import { Credentials } from "./credentials/Credentials.ts"
+import { EcrApi } from "./credentials/EcrApi.ts"
 import type { Pipeline, Target } from "./config/model.ts"
 import { loadPipelines } from "./config/load.ts"
 import { oneLine } from "./domain/foreignText.ts"
 import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/ImageRef.ts"
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
+import { RegistryHttp } from "./http/RegistryHttp.ts"
 import { jsonLinesLogger, textLinesLogger } from "./logging.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
 import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
@@ -92,11 +95,22 @@ const hangups = Stream.async<void>((emit) => {
   return Effect.sync(() => process.off("SIGHUP", onHangup))
 })
 
+/**
+ * How tags are read: the providers' listers over the registry client, the credentials and ECR's
+ * API, all on one RegistryHttp, so that registry and cloud calls to a host share its limiter.
+ */
+const tagSources = (dataDir: string) =>
+  TagSource.layer(dataDir).pipe(
+    Layer.provideMerge(Credentials.layer),
+    Layer.provideMerge(Layer.mergeAll(EcrApi.layer, RegistryClient.layer, TagStore.layer)),
+    Layer.provideMerge(RegistryHttp.layer)
+  )
+
 /** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications. */
 const passServices = (dataDir: string) =>
   Layer.merge(TagCache.layer, Signatures.layer).pipe(
-    Layer.provideMerge(TagSource.layer(dataDir)),
-    Layer.provideMerge(Layer.mergeAll(RegistryClient.layer, TagStore.layer, GitRepo.layer, WatchIndex.layer, Triggers.layer))
+    Layer.provideMerge(tagSources(dataDir)),
+    Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchIndex.layer, Triggers.layer))
   )
 
 /**

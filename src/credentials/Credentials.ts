@@ -1,10 +1,10 @@
 import type { CommandExecutor, FileSystem } from "@effect/platform"
-import { Context, Effect, Layer, Option, type Schema } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import type { RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"
-import { type EcrAction, makeEcr } from "./ecr.ts"
+import { EcrApi } from "./EcrApi.ts"
 import { caCertOf, fileCredentials } from "./files.ts"
 import { makeGcpCredentials } from "./gcp.ts"
 import type { RegistryCredentials } from "./RegistryCredentials.ts"
@@ -27,29 +27,22 @@ export interface Access {
 /**
  * A provider's credentials, from the family its type names: files (read on every use, so rotated
  * files take effect without a restart), Docker config files and their helpers, and the cloud token
- * services of GCR and ECR, whose tokens are kept until shortly before they expire.
+ * services of GCR and ECR, whose tokens are kept until shortly before they expire. It only gives what
+ * is presented to a registry: ECR's own API is EcrApi's.
  */
 export class Credentials extends Context.Tag("Credentials")<
   Credentials,
   {
     readonly forImage: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<Access, RegistryError>
-    /** A call to ECR's API for the provider's image, signed with the AWS keys of the moment. */
-    readonly ecrCall: <A, I>(
-      provider: ProviderConfig,
-      image: ImageRef,
-      action: EcrAction,
-      body: unknown,
-      schema: Schema.Schema<A, I>,
-    ) => Effect.Effect<A, RegistryError>
   }
 >() {
-  static readonly layer: Layer.Layer<Credentials, never, Requirements> = Layer.effect(Credentials, Effect.suspend(() => make))
+  static readonly layer: Layer.Layer<Credentials, never, Requirements | EcrApi> = Layer.effect(Credentials, Effect.suspend(() => make))
 }
 
 const make = Effect.gen(function* () {
   const context = yield* Effect.context<Requirements>()
   const gcp = yield* makeGcpCredentials
-  const ecr = yield* makeEcr
+  const ecr = yield* EcrApi
 
   const credentials = (
     provider: ProviderConfig,
@@ -60,7 +53,7 @@ const make = Effect.gen(function* () {
       case "GCR":
         return gcp(provider, image, fresh)
       case "ECR":
-        return ecr.credentials(provider, image, fresh)
+        return ecr.authorization(provider, image, fresh)
       default:
         return fileCredentials(provider, image)
     }
@@ -78,9 +71,5 @@ const make = Effect.gen(function* () {
       return { caCert, credentials: current, renewCredentials: renewable ? Option.some(renew) : Option.none() }
     }).pipe(Effect.provide(context))
 
-  return Credentials.of({
-    forImage,
-    ecrCall: (provider, image, action, body, schema) =>
-      Effect.zipRight(checkServed(provider, image), Effect.provide(ecr.call(provider, image, action, body, schema), context)),
-  })
+  return Credentials.of({ forImage })
 })

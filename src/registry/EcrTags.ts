@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import type { ProviderConfig } from "../config/model.ts"
-import type { Credentials } from "../credentials/Credentials.ts"
+import type { EcrApi } from "../credentials/EcrApi.ts"
 import { ecrRegistryId } from "../credentials/ecr.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
@@ -34,7 +34,7 @@ const tagsOf = (page: typeof DescribeImagesPage.Type): ReadonlyArray<TagInfo> =>
 
 /** ECR's DescribeImages: every tag with its digest and push time, which the v2 tag list does not give. */
 export const listEcrTags = (
-  credentials: Credentials["Type"],
+  ecr: EcrApi["Type"],
   provider: ProviderConfig,
   image: ImageRef,
 ): Effect.Effect<ReadonlyArray<TagInfo>, RegistryError> =>
@@ -45,7 +45,7 @@ export const listEcrTags = (
     let nextToken: string | undefined
     for (let page = 0; page < MAX_DESCRIBE_PAGES; page++) {
       // Signed page by page: temporary keys may be renewed during a long listing.
-      const answer = yield* credentials.ecrCall(
+      const answer = yield* ecr.call(
         provider,
         image,
         "DescribeImages",

@@ -50,11 +50,8 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
     readonly referrers: (endpoint: RegistryEndpoint, digest: string) => Effect.Effect<Option.Option<Uint8Array>, RegistryError>
   }
 >() {
-  /** Also provides the RegistryHttp it uses, so cloud credential calls share its per-host limiters. */
-  static readonly layer: Layer.Layer<RegistryClient | RegistryHttp> = Layer.effect(
-    RegistryClient,
-    Effect.suspend(() => make),
-  ).pipe(Layer.provideMerge(RegistryHttp.layer))
+  /** Over the RegistryHttp that main.ts gives every registry and cloud call, so they share its per-host limiters. */
+  static readonly layer: Layer.Layer<RegistryClient, never, RegistryHttp> = Layer.effect(RegistryClient, Effect.suspend(() => make))
 }
 
 const PAGE_SIZE = 1000

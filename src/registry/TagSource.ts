@@ -2,6 +2,7 @@ import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import type { ProviderConfig, ProviderType } from "../config/model.ts"
 import { Credentials } from "../credentials/Credentials.ts"
+import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
@@ -54,6 +55,7 @@ export class TagSource extends Context.Tag("TagSource")<
       Effect.gen(function* () {
         const path = yield* Path.Path
         const credentials = yield* Credentials
+        const ecr = yield* EcrApi
         const http = yield* RegistryHttp
         const registry = yield* RegistryClient
         const store = yield* TagStore
@@ -85,7 +87,7 @@ export class TagSource extends Context.Tag("TagSource")<
           DOCKER_HUB: distribution,
           GCR: distribution,
           // DescribeImages lists tags with their push times, which the v2 tag list does not.
-          ECR: (provider, image) => listEcrTags(credentials, provider, image)
+          ECR: (provider, image) => listEcrTags(ecr, provider, image)
         }
         const list = (provider: ProviderConfig, image: ImageRef) => listers[provider.type](provider, image)
         const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
@@ -100,7 +102,7 @@ export class TagSource extends Context.Tag("TagSource")<
           provider.type === "DOCKER_HUB" ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
         return { list, digest, created, manifest, blob, referrers, pushTimes }
       })
-    ).pipe(Layer.provide(Credentials.layer))
+    )
 
   /**
    * An in-memory registry for tests that need no network: the tags of each image by its

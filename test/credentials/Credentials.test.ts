@@ -8,6 +8,8 @@ import { join } from "node:path"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
 import { Credentials } from "../../src/credentials/Credentials.ts"
+import { EcrApi } from "../../src/credentials/EcrApi.ts"
+import type { RegistryCredentials } from "../../src/credentials/RegistryCredentials.ts"
 import { type ImageRef, parseImageRef } from "../../src/domain/ImageRef.ts"
 import type { RegistryError } from "../../src/domain/RegistryError.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
@@ -17,21 +19,28 @@ import { type RegistryEndpoint, resolveEndpoint } from "../../src/registry/endpo
 import { type CloudFake, startCloudFake } from "../support/cloudFakes.ts"
 import { providerConfig } from "../support/config.ts"
 
-const layer = Credentials.layer.pipe(Layer.provide(RegistryHttp.layer), Layer.provide(FetchHttpClient.layer), Layer.provide(NodeContext.layer))
+const layer = Credentials.layer.pipe(
+  Layer.provideMerge(EcrApi.layer),
+  Layer.provide(RegistryHttp.layer),
+  Layer.provide(FetchHttpClient.layer),
+  Layer.provide(NodeContext.layer),
+)
 
-/** What TagSource makes of a provider's credentials: the endpoint of an image, and ECR's own listing. */
+/** What TagSource makes of a provider's credentials and ECR's API: the endpoint of an image, and ECR's own listing. */
 interface Auth {
   readonly endpoint: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<RegistryEndpoint, RegistryError>
   readonly ecrTags: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
+  readonly ecrAuthorization: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>
 }
 
 /** Runs with exactly these environment variables visible to the AWS credential chain. */
 const run = <A>(env: Record<string, string>, f: (auth: Auth) => Effect.Effect<A, RegistryError>) =>
   Effect.runPromise(
-    Credentials.pipe(
-      Effect.map((credentials): Auth => ({
+    Effect.all([Credentials, EcrApi]).pipe(
+      Effect.map(([credentials, ecr]): Auth => ({
         endpoint: (provider, image) => resolveEndpoint(credentials, provider, image),
-        ecrTags: (provider, image) => listEcrTags(credentials, provider, image),
+        ecrTags: (provider, image) => listEcrTags(ecr, provider, image),
+        ecrAuthorization: (provider, image) => ecr.authorization(provider, image, false),
       })),
       Effect.flatMap((auth) => Effect.either(f(auth))),
       Effect.provide(layer),
@@ -158,6 +167,23 @@ describe("ECR", () => {
     expect([result.left.reason, result.left.detail]).toEqual(["Limit", "more than 2 tags listed; raise maxTags of provider p"])
     // The first page holds three tags already: the second is never asked for.
     expect(since(start).filter((r) => r.headers["x-amz-target"]?.endsWith("DescribeImages")).length).toBe(1)
+  })
+
+  test("ECR's API is not called for an image on a host the provider does not serve", async () => {
+    const start = fake.requests.length
+    const bound = { ...ecr(), region: "eu-west-1", registryId: "123456789012" }
+    const elsewhere = image("attacker.example/team/app")
+    const served = "attacker.example/team/app is not served by provider p"
+    const calls: ReadonlyArray<(auth: Auth) => Effect.Effect<unknown, RegistryError>> = [
+      (auth) => auth.ecrTags(bound, elsewhere),
+      (auth) => auth.ecrAuthorization(bound, elsewhere),
+    ]
+    for (const call of calls) {
+      const result = await run(envKeys, call)
+      if (Either.isRight(result)) throw new Error("expected an error")
+      expect([result.left.reason, result.left.detail.startsWith(served)]).toEqual(["Config", true])
+    }
+    expect(since(start)).toEqual([])
   })
 
   test("an unknown repository is NotFound with ECR's message, without the keys", async () => {

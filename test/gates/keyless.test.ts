@@ -17,14 +17,12 @@ import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { type Identity, parseTrustedRoot, verifyKeyless } from "../../src/gates/keyless.ts"
 import { bundleLayers, bundleReferrers, referrersTag } from "../../src/gates/referrers.ts"
 import { type KeylessGate, Signatures } from "../../src/gates/Signatures.ts"
-import { RegistryClient } from "../../src/registry/RegistryClient.ts"
-import { TagSource } from "../../src/registry/TagSource.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
 import { providerConfig } from "../support/config.ts"
 import { listenOnLoopback } from "../support/listen.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { attachBundle, BUNDLE_V03, createSigstore, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, signKeyless } from "../support/sigstore.ts"
 import { tempDir } from "../support/tempDirs.ts"
+import { tagSourcesLayer } from "../support/layers.ts"
 
 const GITHUB = "https://token.actions.githubusercontent.com"
 const WORKFLOW = "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1.2.0"
@@ -198,7 +196,7 @@ describe("Signatures.verifyKeyless against docker-registry", () => {
 
   const layer = () =>
     Signatures.layer.pipe(
-      Layer.provide(TagSource.layer(tempDir("runner-keyless-data-")).pipe(Layer.provide(Layer.mergeAll(RegistryClient.layer, TagStore.layer)))),
+      Layer.provide(tagSourcesLayer(tempDir("runner-keyless-data-"))),
       Layer.provide(FetchHttpClient.layer),
       Layer.provide(NodeContext.layer)
     )

@@ -3,15 +3,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either } from "effect"
 import { createServer, type Server } from "node:http"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"
-import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
 import { providerConfig } from "../support/config.ts"
 import { listenOnLoopback } from "../support/listen.ts"
 import { tempDir } from "../support/runner.ts"
+import { tagSourcesLayer } from "../support/layers.ts"
 
 let server: Server
 let stop: () => Promise<void> = async () => {}
@@ -49,8 +48,7 @@ const pushTimes = (image: string) =>
     Effect.flatMap(TagSource, (source) =>
       Effect.either(source.pushTimes(providerConfig({ name: "hub", type: "DOCKER_HUB", endpoint: base }), Either.getOrThrow(parseImageRef(image))))
     ).pipe(
-      Effect.provide(TagSource.layer(tempDir("runner-hub-"))),
-      Effect.provide(Layer.mergeAll(RegistryClient.layer, TagStore.layer)),
+      Effect.provide(tagSourcesLayer(tempDir("runner-hub-"))),
       Effect.provide(FetchHttpClient.layer),
       Effect.provide(NodeContext.layer)
     )
@@ -81,8 +79,7 @@ describe("Docker Hub's push times", () => {
   test("other providers have no push times to add", async () => {
     const other = await Effect.runPromise(
       Effect.flatMap(TagSource, (source) => source.pushTimes(providerConfig({ name: "r" }), Either.getOrThrow(parseImageRef("ghcr.io/org/app")))).pipe(
-        Effect.provide(TagSource.layer(tempDir("runner-hub-"))),
-        Effect.provide(Layer.mergeAll(RegistryClient.layer, TagStore.layer)),
+        Effect.provide(tagSourcesLayer(tempDir("runner-hub-"))),
         Effect.provide(FetchHttpClient.layer),
         Effect.provide(NodeContext.layer)
       )

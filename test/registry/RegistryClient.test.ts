@@ -10,12 +10,13 @@ import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { listenOnLoopback } from "../support/listen.ts"
 import { freePort, RESET, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
 import { testEndpoint } from "../support/endpoint.ts"
+import { registryClientLayer } from "../support/layers.ts"
 
 const run = <A>(f: (client: RegistryClient["Type"]) => Effect.Effect<A, RegistryError>) =>
   Effect.runPromise(
     RegistryClient.pipe(
       Effect.flatMap((client) => Effect.either(f(client))),
-      Effect.provide(RegistryClient.layer),
+      Effect.provide(registryClientLayer),
       Effect.provide(FetchHttpClient.layer),
     ),
   )

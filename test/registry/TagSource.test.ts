@@ -10,12 +10,11 @@ import { Effect, Either, Layer, Option } from "effect"
 import type { ProviderConfig } from "../../src/config/model.ts"
 import { imageName, parseImageRef } from "../../src/domain/ImageRef.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
-import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
 import { providerConfig } from "../support/config.ts"
 import { startRegistry, type TestRegistry } from "../support/registry.ts"
 import { tempDir } from "../support/runner.ts"
+import { tagSourcesLayer } from "../support/layers.ts"
 
 /** What a contract run needs: a way to seed an image, and the layer under test. */
 interface Subject {
@@ -92,8 +91,7 @@ contract("the real service on docker-registry", {
   provider: () => providerConfig({ name: "local", address: registry.url }),
   push: (repository, tag, created) => registry.pushImage(repository, tag, { created }),
   layer: () =>
-    TagSource.layer(tempDir("runner-tagsource-")).pipe(
-      Layer.provide(Layer.mergeAll(RegistryClient.layer, TagStore.layer)),
+    tagSourcesLayer(tempDir("runner-tagsource-")).pipe(
       Layer.provide(FetchHttpClient.layer),
       Layer.provide(NodeContext.layer)
     )

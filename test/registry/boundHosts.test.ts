@@ -13,6 +13,7 @@ import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { testEndpoint } from "../support/endpoint.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
+import { registryClientLayer } from "../support/layers.ts"
 
 describe("link-local and metadata addresses", () => {
   test.each([
@@ -143,7 +144,7 @@ describe("a registry cannot send the runner where it should not go", () => {
         Effect.flatMap((client) =>
           Effect.either(client.listTags(testEndpoint(registry.url, repository, { credentials: Option.some({ username: "robot", password: Redacted.make("hunter2") }) })))
         ),
-        Effect.provide(RegistryClient.layer),
+        Effect.provide(registryClientLayer),
         Effect.provide(FetchHttpClient.layer)
       )
     )

@@ -11,6 +11,7 @@ import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
 import { testEndpoint } from "../support/endpoint.ts"
+import { registryClientLayer } from "../support/layers.ts"
 
 const GIB = 1024 * 1024 * 1024
 
@@ -34,7 +35,7 @@ const list = (url: string, repository: string): Promise<Either.Either<ReadonlyAr
     RegistryClient.pipe(
       Effect.flatMap((client) => Effect.either(client.listTags(endpoint(url, repository)))),
       Effect.map(Either.map((infos) => infos.map((info) => info.tag))),
-      Effect.provide(RegistryClient.layer),
+      Effect.provide(registryClientLayer),
       Effect.provide(FetchHttpClient.layer),
     ),
   )
@@ -111,12 +112,13 @@ describe("compressed answers", () => {
       import { FetchHttpClient } from "@effect/platform"
       import { Effect, Option } from "effect"
       import { RegistryClient } from ${JSON.stringify(`${import.meta.dir}/../../src/registry/RegistryClient.ts`)}
+      import { registryClientLayer } from ${JSON.stringify(`${import.meta.dir}/../support/layers.ts`)}
       const endpoint = { baseUrl: ${JSON.stringify(server.url)}, provider: "t", registry: "r", repository: "broken",
         credentials: Option.none(), renewCredentials: Option.none(), insecure: false, caCert: Option.none(),
         rateLimit: { rps: 1000, burst: 1000 }, servedHosts: ["127.0.0.1"], linkLocalHosts: [] }
       const result = await Effect.runPromise(RegistryClient.pipe(
         Effect.flatMap((client) => Effect.either(client.listTags(endpoint))),
-        Effect.provide(RegistryClient.layer), Effect.provide(FetchHttpClient.layer)))
+        Effect.provide(registryClientLayer), Effect.provide(FetchHttpClient.layer)))
       process.stdout.write(result._tag)
     `
     const child = Bun.spawn([process.execPath, "-e", script], { cwd: `${import.meta.dir}/../..`, stdout: "pipe", stderr: "pipe" })

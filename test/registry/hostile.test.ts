@@ -10,6 +10,7 @@ import type { RegistryEndpoint } from "../../src/registry/endpoint.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
 import { testEndpoint } from "../support/endpoint.ts"
+import { registryClientLayer } from "../support/layers.ts"
 
 const USER = "robot"
 const PASSWORD = "s3cret-Passw0rd"
@@ -69,7 +70,7 @@ const listError = (url: string, repository: string): Promise<RegistryError> =>
   Effect.runPromise(
     RegistryClient.pipe(
       Effect.flatMap((client) => Effect.either(client.listTags(endpoint(url, repository)))),
-      Effect.provide(RegistryClient.layer),
+      Effect.provide(registryClientLayer),
       Effect.provide(FetchHttpClient.layer),
     ),
   ).then((result) => {

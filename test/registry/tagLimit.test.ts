@@ -8,14 +8,12 @@ import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { failureReason } from "../../src/domain/failures.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
-import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { appendPage, DEFAULT_MAX_TAGS, maxTagsOf } from "../../src/registry/tagLimit.ts"
-import { TagSource } from "../../src/registry/TagSource.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
 import { providerConfig } from "../support/config.ts"
 import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
 import { type PagingProxy, startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
 import { tempDir } from "../support/tempDirs.ts"
+import { tagSourcesLayer } from "../support/layers.ts"
 
 const tags = (count: number, from = 0): ReadonlyArray<TagInfo> => Array.from({ length: count }, (_, i) => ({ tag: `t${from + i}` }))
 
@@ -65,8 +63,7 @@ describe("a listing past its provider's maxTags, through a paging proxy", () => 
   test("fails that image alone, clearly, without asking for the pages after; the other image of the pass is updated", async () => {
     const host = new URL(proxy.url).host
     const provider = providerConfig({ name: "paged", address: proxy.url, maxTags: 5 })
-    const registryLayer = TagSource.layer(tempDir("runner-maxtags-")).pipe(
-      Layer.provide(Layer.mergeAll(RegistryClient.layer, TagStore.layer)),
+    const registryLayer = tagSourcesLayer(tempDir("runner-maxtags-")).pipe(
       Layer.provide(FetchHttpClient.layer),
       Layer.provide(NodeContext.layer),
     )

@@ -5,6 +5,7 @@ import type { RateLimit } from "../../src/http/RateLimiter.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { type Listening, listenOnLoopback } from "./listen.ts"
 import { testEndpoint } from "./endpoint.ts"
+import { registryClientLayer } from "./layers.ts"
 
 /** A stub registry serving one tag per repository, counting the requests it has in flight at once. */
 export interface StubRegistry extends Listening {
@@ -83,7 +84,7 @@ export const listThrough = async (url: string, count: number, rateLimit: RateLim
         { concurrency: "unbounded" },
       ),
     ),
-    Effect.provide(RegistryClient.layer),
+    Effect.provide(registryClientLayer),
     Effect.provide(FetchHttpClient.layer),
   )
   const started = performance.now()
