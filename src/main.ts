@@ -27,7 +27,8 @@ import { TagCache } from "./pipeline/TagCache.ts"
 import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
 import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run.ts"
 import { Triggers } from "./pipeline/Triggers.ts"
-import { WatchIndex } from "./pipeline/WatchIndex.ts"
+import { Readiness } from "./pipeline/Readiness.ts"
+import { WatchRouting } from "./pipeline/WatchRouting.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
@@ -106,11 +107,11 @@ const tagSources = (dataDir: string) =>
     Layer.provideMerge(RegistryHttp.layer)
   )
 
-/** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications. */
+/** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications and readiness. */
 const passServices = (dataDir: string) =>
   Layer.merge(TagCache.layer, Signatures.layer).pipe(
     Layer.provideMerge(tagSources(dataDir)),
-    Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchIndex.layer, Triggers.layer))
+    Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer))
   )
 
 /**

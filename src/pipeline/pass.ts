@@ -15,7 +15,7 @@ import type { Prepared } from "./prepare.ts"
 import { prepareTargets } from "./prepare.ts"
 import { PUSH_ATTEMPTS, pushCommits, type PushRejected, retryOnRejectedPush } from "./push.ts"
 import { inDeclarationOrder, type PassReport, type TargetReport } from "./report.ts"
-import { WatchIndex } from "./WatchIndex.ts"
+import { WatchRouting } from "./WatchRouting.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
 export interface PassOptions {
@@ -54,7 +54,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     }))
     const { prepared, refused } = prepareTargets(pipeline, repo, watchers.files)
     // The daemon routes notifications of an image to the repositories that watch it.
-    yield* (yield* WatchIndex).record(
+    yield* (yield* WatchRouting).record(
       pipeline.name,
       repo.repoId,
       prepared.map((p) => ({ pipeline: pipeline.name, repoId: repo.repoId, provider: p.provider, image: p.image }))

@@ -19,7 +19,8 @@ import {
 import { VERSION } from "../version.ts"
 import { TARGET_STATES, targetState } from "./events.ts"
 import { passFailed, type PassReport } from "./report.ts"
-import { WatchIndex } from "./WatchIndex.ts"
+import { Readiness } from "./Readiness.ts"
+import { WatchRouting } from "./WatchRouting.ts"
 
 const ofPipeline = <T, I, O>(metric: Metric.Metric<T, I, O>, pipeline: Pipeline) => Metric.tagged(metric, "pipeline", pipeline.name)
 
@@ -29,7 +30,7 @@ export const recordPass = (pipeline: Pipeline, report: PassReport, took: Duratio
     yield* Metric.increment(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", failed ? "failure" : "success"))
     yield* Metric.update(ofPipeline(passDuration, pipeline), Duration.toSeconds(took))
     if (!failed) yield* Metric.set(ofPipeline(lastPassSuccess, pipeline), (yield* Clock.currentTimeMillis) / 1000)
-    yield* Metric.set(imagesWatched, yield* (yield* WatchIndex).watchedImages)
+    yield* Metric.set(imagesWatched, yield* (yield* WatchRouting).watchedImages)
   })
 
 /**
@@ -70,7 +71,7 @@ export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
   })
 
 /** `runner_pass_overrun` as things stand: read at each scrape, since an overrunning pass records nothing itself. */
-export const recordOverruns = Effect.flatMap(WatchIndex, (index) => index.lags).pipe(
+export const recordOverruns = Effect.flatMap(Readiness, (readiness) => readiness.lags).pipe(
   Effect.flatMap((lags) =>
     Effect.forEach(lags, (lag) => Metric.set(Metric.tagged(passOverrun, "pipeline", lag.pipeline), lag.overrun ? 1 : 0), { discard: true })
   )

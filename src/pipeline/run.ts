@@ -8,7 +8,7 @@ import { repoPass, type PassOptions } from "./pass.ts"
 import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
 import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
 import { coalesced, type RepoSelection, Triggers } from "./Triggers.ts"
-import { WatchIndex } from "./WatchIndex.ts"
+import { Readiness } from "./Readiness.ts"
 
 /** Repositories handled at once; each is mostly waiting on its git server. */
 const REPO_CONCURRENCY = 4
@@ -87,7 +87,7 @@ export const runForever = <R = never>(
 ) =>
   Effect.gen(function* () {
     const triggers = yield* Triggers
-    const index = yield* WatchIndex
+    const readiness = yield* Readiness
     const inFlight = yield* Ref.make<ReadonlySet<Fiber.RuntimeFiber<void>>>(new Set())
     const detached = <R>(pass: Effect.Effect<void, never, R>) =>
       Effect.uninterruptibleMask((restore) =>
@@ -132,7 +132,7 @@ export const runForever = <R = never>(
               ),
               // Ready means every pipeline has been through once, whatever its targets' fate:
               // a sidecar that never turned ready over one broken target would take Piped down with it.
-              Effect.zipRight(index.passCompleted(pipeline.name)),
+              Effect.zipRight(readiness.passCompleted(pipeline.name)),
               Effect.zipRight(collectAll)
             )
           )
@@ -140,7 +140,7 @@ export const runForever = <R = never>(
       )
     }
     const generation = (current: ReadonlyArray<Pipeline>) =>
-      Stream.fromEffect(Effect.zipRight(registerSeries(current), index.scheduled(current))).pipe(
+      Stream.fromEffect(Effect.zipRight(registerSeries(current), readiness.scheduled(current))).pipe(
         Stream.drain,
         Stream.concat(Stream.mergeAll(current.map(perPipeline), { concurrency: "unbounded" }))
       )

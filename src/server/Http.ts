@@ -7,7 +7,7 @@ import { digestPattern, isValidTag, parseImageName, parseImageRef } from "../dom
 import { parseJsonText } from "../json.ts"
 import { residentMemory } from "../metrics.ts"
 import { recordOverruns } from "../pipeline/passMetrics.ts"
-import { OVERRUN_INTERVALS, WatchIndex } from "../pipeline/WatchIndex.ts"
+import { OVERRUN_INTERVALS, Readiness } from "../pipeline/Readiness.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
@@ -168,10 +168,10 @@ const webhook = (options: ServeOptions, deliveries: RecentDeliveries) =>
  */
 export const readiness = (pipelineCount: number) =>
   Effect.gen(function* () {
-    const index = yield* WatchIndex
-    const done = yield* index.completedPipelines
+    const passes = yield* Readiness
+    const done = yield* passes.completedPipelines
     if (done < pipelineCount) return { ready: false, reason: `not ready: ${done} of ${pipelineCount} pipelines have completed a pass` }
-    const overrun = (yield* index.lags).filter((lag) => lag.overrun)
+    const overrun = (yield* passes.lags).filter((lag) => lag.overrun)
     if (overrun.length === 0) return { ready: true, reason: "ready" }
     const late = overrun.map((o) => `${o.pipeline} (no pass completed for ${Duration.format(o.since)}, interval ${Duration.format(o.interval)})`)
     return { ready: false, reason: oneLine(`not ready: passes overrun their schedule ${OVERRUN_INTERVALS} times over: ${late.join(", ")}`) }

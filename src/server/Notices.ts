@@ -3,7 +3,8 @@ import { Context, Data, Effect, Layer } from "effect"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagCache } from "../pipeline/TagCache.ts"
 import { Triggers } from "../pipeline/Triggers.ts"
-import { type Watch, WatchIndex } from "../pipeline/WatchIndex.ts"
+import { Readiness } from "../pipeline/Readiness.ts"
+import { type Watch, WatchRouting } from "../pipeline/WatchRouting.ts"
 import { storeDir } from "../registry/TagSource.ts"
 import { type Registration, TagStore, type TagStoreError } from "../registry/TagStore.ts"
 
@@ -46,14 +47,15 @@ export class Notices extends Context.Tag("Notices")<
     Layer.effect(
       Notices,
       Effect.gen(function* () {
-        const index = yield* WatchIndex
+        const routing = yield* WatchRouting
+        const readiness = yield* Readiness
         const cache = yield* TagCache
         const triggers = yield* Triggers
         const store = yield* TagStore
         const path = yield* Path.Path
 
         const notWatched = (image: ImageRef) =>
-          index.completedPipelines.pipe(Effect.flatMap((n) => new NotWatched({ image: imageName(image), ready: n >= pipelineCount })))
+          readiness.completedPipelines.pipe(Effect.flatMap((n) => new NotWatched({ image: imageName(image), ready: n >= pipelineCount })))
 
         const check = (image: ImageRef, watches: ReadonlyArray<Watch>, registered: ReadonlyArray<string>) =>
           Effect.gen(function* () {
@@ -69,7 +71,7 @@ export class Notices extends Context.Tag("Notices")<
           })
 
         const register = Effect.fn("Notices.register")(function* (image: ImageRef, registration: Registration) {
-          const watches = yield* index.find(image)
+          const watches = yield* routing.find(image)
           if (watches.length === 0) return yield* notWatched(image)
           // Several targets, repositories or pipelines may share one store: write each store once.
           const stores = new Map<string, string>()
@@ -84,8 +86,8 @@ export class Notices extends Context.Tag("Notices")<
         })
 
         const pushed = Effect.fn("Notices.pushed")(function* (image: ImageRef) {
-          const exact = yield* index.find(image)
-          const watches = exact.length > 0 ? exact : yield* index.findByRepository(image.repository)
+          const exact = yield* routing.find(image)
+          const watches = exact.length > 0 ? exact : yield* routing.findByRepository(image.repository)
           // A push into a registry cannot feed a tag store: those only hold what CI registered.
           const polled = watches.filter((w) => w.provider.type !== "STORE")
           if (polled.length === 0) return yield* notWatched(image)

@@ -17,7 +17,8 @@ import type { PassReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
+import { WatchRouting } from "../../src/pipeline/WatchRouting.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -50,7 +51,7 @@ const inBare = (name: string, args: ReadonlyArray<string>) =>
 const passOn = (url: string, backend: HttpBackend): Promise<PassReport> => {
   const images = new Map<string, ReadonlyArray<TagInfo>>([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])
   const layer = Layer.merge(TagCache.layer, Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchIndex.layer, Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer)),
     Layer.provideMerge(NodeContext.layer),
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
   )

@@ -7,7 +7,7 @@ import { Deferred, Duration, Effect, Fiber, TestClock, TestContext } from "effec
 import { FAILURE_REASONS } from "../../src/domain/failures.ts"
 import { TARGET_STATES } from "../../src/pipeline/events.ts"
 import { runForever } from "../../src/pipeline/run.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { metricsText } from "../../src/server/Http.ts"
 import { VERSION } from "../../src/version.ts"
 import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
@@ -61,9 +61,9 @@ describe("/metrics", () => {
     const pipeline = { ...pipelineOf(), name: "passed" }
     const text = await Effect.runPromise(
       Effect.gen(function* () {
-        const index = yield* WatchIndex
+        const readiness = yield* Readiness
         const daemon = yield* Effect.fork(runForever([pipeline], w.options))
-        yield* until(() => Effect.runSync(index.completedPipelines) > 0)
+        yield* until(() => Effect.runSync(readiness.completedPipelines) > 0)
         yield* Fiber.interrupt(daemon)
         return yield* metricsText
       }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))

@@ -7,7 +7,7 @@ import { Effect, Fiber, Layer, Logger, LogLevel, Queue, Stream, TestContext } fr
 import { loadPipelines } from "../../src/config/load.ts"
 import { jsonLinesLogger } from "../../src/logging.ts"
 import { reloadedConfigs, runForever } from "../../src/pipeline/run.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { ociProvider, writePipedConfig } from "../support/config.ts"
 import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
 import { writeFile } from "../support/runner.ts"
@@ -59,8 +59,8 @@ describe("reloading the config", () => {
         const signals = yield* Queue.unbounded<void>()
         const reloads = reloadedConfigs(Stream.fromQueue(signals), loadPipelines([file]))
         const daemon = yield* Effect.fork(runForever(initial, w.options, undefined, reloads))
-        const index = yield* WatchIndex
-        yield* until(() => Effect.runSync(index.completedPipelines) > 0)
+        const readiness = yield* Readiness
+        yield* until(() => Effect.runSync(readiness.completedPipelines) > 0)
         expect(commits()).toBe(1)
 
         writeFile(dir, "piped.yaml", `apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec:\n  imageWatcher:\n    checkInterval: soon\n`)

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test"
 import { Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
 import { providerConfig } from "../support/config.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { readiness, scrape } from "../../src/server/Http.ts"
 import { fakeWorld, hangingTagSource, holdable, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
@@ -87,9 +87,9 @@ describe("runForever on a virtual clock", () => {
     await run(
       w,
       Effect.gen(function* () {
-        const index = yield* WatchIndex
+        const passes = yield* Readiness
         const daemon = yield* Effect.fork(runForever([overrunning], w.options))
-        yield* until(() => Effect.runSync(index.completedPipelines) === 1)
+        yield* until(() => Effect.runSync(passes.completedPipelines) === 1)
         expect(yield* readiness(1)).toEqual({ ready: true, reason: "ready" })
         expect(yield* gauge).toBe("0")
         // The next tick's pass hangs in its listing.

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto"
 import { request } from "node:http"
 import { Effect, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { imageName } from "../../src/domain/ImageRef.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { serverLayer } from "../../src/server/Http.ts"
 import { Notices } from "../../src/server/Notices.ts"
 import { githubSignature, type SignatureCheck } from "../../src/server/signature.ts"
@@ -66,7 +66,7 @@ const serve = async (token: string | undefined, secret: boolean) => {
     token: Option.fromNullable(token).pipe(Option.map(Redacted.make)),
     githubSignature: secret ? Option.some(counted) : Option.none(),
     pipelineCount: 1
-  }).pipe(Layer.provide(Layer.mergeAll(fakeNotices, WatchIndex.layer, Logger.minimumLogLevel(LogLevel.None))))
+  }).pipe(Layer.provide(Layer.mergeAll(fakeNotices, Readiness.layer, Logger.minimumLogLevel(LogLevel.None))))
   const fiber = Effect.runFork(Layer.launch(layer))
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 200 && (await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200; i++) await Bun.sleep(10)

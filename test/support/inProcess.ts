@@ -10,7 +10,8 @@ import * as FakeGit from "../../src/git/FakeGit.ts"
 import type { PassOptions } from "../../src/pipeline/pass.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
-import { WatchIndex } from "../../src/pipeline/WatchIndex.ts"
+import { Readiness } from "../../src/pipeline/Readiness.ts"
+import { WatchRouting } from "../../src/pipeline/WatchRouting.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { providerConfig } from "./config.ts"
@@ -53,7 +54,7 @@ export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Laye
   const remotes = new FakeGit.Remotes()
   const images = new Map<string, ReadonlyArray<TagInfo>>()
   const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), WatchIndex.layer, Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), WatchRouting.layer, Readiness.layer, Triggers.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))

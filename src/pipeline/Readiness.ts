@@ -1,14 +1,4 @@
 import { Clock, Context, Duration, Effect, Layer, Ref } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
-import { type ImageRef, imageName } from "../domain/ImageRef.ts"
-
-/** A repository of a pipeline that watches an image through a provider. */
-export interface Watch {
-  readonly pipeline: string
-  readonly repoId: string
-  readonly provider: ProviderConfig
-  readonly image: ImageRef
-}
 
 /**
  * A pipeline whose schedule is this many intervals behind is overrunning: its pass has been
@@ -32,31 +22,20 @@ interface Schedule {
 }
 
 interface State {
-  /** Keyed by pipeline and repository: each pass replaces what its repository watches. */
-  readonly watches: ReadonlyMap<string, ReadonlyArray<Watch>>
   readonly passed: ReadonlySet<string>
   readonly schedules: ReadonlyMap<string, Schedule>
 }
 
 /**
- * What the daemon has learned from its passes: which repositories watch which images (known only
- * once their watcher files were read), which pipelines completed a first pass (readiness), and
- * whether each pipeline's passes keep up with its schedule.
+ * How the daemon's passes keep up: which pipelines completed a first pass, and whether each
+ * pipeline's passes keep up with its schedule. Readiness and the overrun metric read it.
  */
-export class WatchIndex extends Context.Tag("WatchIndex")<
-  WatchIndex,
+export class Readiness extends Context.Tag("Readiness")<
+  Readiness,
   {
-    /** Replaces what one repository of a pipeline watches. */
-    readonly record: (pipeline: string, repoId: string, watches: ReadonlyArray<Watch>) => Effect.Effect<void>
-    /** The watches of an image, matched by registry and repository. */
-    readonly find: (image: ImageRef) => Effect.Effect<ReadonlyArray<Watch>>
-    /** The watches of an image matched by repository path alone, whatever registry host the watcher file names. */
-    readonly findByRepository: (repository: string) => Effect.Effect<ReadonlyArray<Watch>>
     readonly passCompleted: (pipeline: string) => Effect.Effect<void>
     /** How many distinct pipelines have completed a pass. */
     readonly completedPipelines: Effect.Effect<number>
-    /** How many distinct images the recorded watches name. */
-    readonly watchedImages: Effect.Effect<number>
     /** The pipelines the schedule now runs (a reload replaces them), each counted from now. */
     readonly scheduled: (pipelines: ReadonlyArray<{ readonly name: string; readonly checkInterval: Duration.Duration }>) => Effect.Effect<void>
     /** Each scheduled pipeline's time since its last completed pass (or since it was scheduled). */
@@ -64,27 +43,21 @@ export class WatchIndex extends Context.Tag("WatchIndex")<
   }
 >() {
   static readonly layer = Layer.effect(
-    WatchIndex,
+    Readiness,
     Effect.gen(function* () {
-      const state = yield* Ref.make<State>({ watches: new Map(), passed: new Set(), schedules: new Map() })
+      const state = yield* Ref.make<State>({ passed: new Set(), schedules: new Map() })
       // Monotonic: a wall clock set back or forward changes nothing.
       const now = Clock.currentTimeNanos
-      const all = Ref.get(state).pipe(Effect.map((s) => [...s.watches.values()].flat()))
       return {
-        record: (pipeline, repoId, watches) =>
-          Ref.update(state, (s) => ({ ...s, watches: new Map(s.watches).set(`${pipeline}\u0000${repoId}`, watches) })),
-        find: (image) => all.pipe(Effect.map((ws) => ws.filter((w) => imageName(w.image) === imageName(image)))),
-        findByRepository: (repository) => all.pipe(Effect.map((ws) => ws.filter((w) => w.image.repository === repository))),
         passCompleted: (pipeline) =>
           Effect.flatMap(now, (at) =>
             Ref.update(state, (s) => {
               const schedule = s.schedules.get(pipeline)
               const schedules = schedule === undefined ? s.schedules : new Map(s.schedules).set(pipeline, { ...schedule, progress: at })
-              return { ...s, passed: new Set(s.passed).add(pipeline), schedules }
+              return { passed: new Set(s.passed).add(pipeline), schedules }
             })
           ),
         completedPipelines: Ref.get(state).pipe(Effect.map((s) => s.passed.size)),
-        watchedImages: all.pipe(Effect.map((ws) => new Set(ws.map((w) => imageName(w.image))).size)),
         scheduled: (pipelines) =>
           Effect.flatMap(now, (at) =>
             Ref.update(state, (s) => ({ ...s, schedules: new Map(pipelines.map((p) => [p.name, { interval: p.checkInterval, progress: at }])) }))
