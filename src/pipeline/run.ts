@@ -1,4 +1,4 @@
-import { Chunk, Duration, Effect, Either, Fiber, Option, Ref, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, FiberSet, Schedule, Stream } from "effect"
 import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
 import { gitAccess } from "../git/access.ts"
@@ -88,25 +88,18 @@ export const runForever = <R = never>(
   Effect.gen(function* () {
     const triggers = yield* Triggers
     const readiness = yield* Readiness
-    const inFlight = yield* Ref.make<ReadonlySet<Fiber.RuntimeFiber<void>>>(new Set())
+    // Passes in flight, each removed from the set as it ends; what is left when the daemon stops is drained.
+    const inFlight = yield* FiberSet.make<void>()
     const detached = <R>(pass: Effect.Effect<void, never, R>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          const fiber = yield* Effect.forkDaemon(restore(pass))
-          yield* Ref.update(inFlight, (s) => new Set(s).add(fiber))
-          yield* restore(Fiber.join(fiber))
-          yield* Ref.update(inFlight, (s) => new Set([...s].filter((f) => f !== fiber)))
-        })
-      )
+      Effect.uninterruptibleMask((restore) => Effect.flatMap(FiberSet.run(inFlight, restore(pass)), (fiber) => restore(Fiber.join(fiber))))
     const drain = Effect.gen(function* () {
-      const fibers = [...(yield* Ref.get(inFlight))]
-      if (fibers.length === 0) return
+      if ((yield* FiberSet.size(inFlight)) === 0) return
       yield* Effect.logInfo(`stopping: letting the pass in flight finish (at most ${Duration.format(grace)})`)
       // Finalizers are not interruptible, so a timeout could not cut a wait short: poll instead.
-      const finished = Effect.forEach(fibers, Fiber.poll).pipe(Effect.map((polls) => polls.every(Option.isSome)))
+      const finished = Effect.map(FiberSet.size(inFlight), (left) => left === 0)
       yield* finished.pipe(Effect.repeat({ schedule: Schedule.spaced(STOP_POLL).pipe(Schedule.upTo(grace)), until: (done) => done }))
       if (!(yield* finished)) yield* Effect.logWarning("stopping: abandoning the pass in flight; the next start begins again from the remote tip")
-      yield* Fiber.interruptAll(fibers)
+      yield* FiberSet.clear(inFlight)
     })
     // By pipeline name, across reloads: a pass of the old config and the first of the new share working copies.
     const locks = new Map<string, Effect.Semaphore>()
@@ -149,7 +142,7 @@ export const runForever = <R = never>(
       Stream.runDrain,
       Effect.onInterrupt(() => drain)
     )
-  })
+  }).pipe(Effect.scoped)
 
 /**
  * The configs a reload signal (SIGHUP) brings, one per signal that loads: a config that does not
