@@ -23,6 +23,18 @@ export const FAILURE_REASONS = [
 
 export type FailureReason = (typeof FAILURE_REASONS)[number]
 
+/**
+ * What went wrong in a git operation, as the backend that met it knows it: `auth` a refused or
+ * missing login, `hostKey` an ssh host key not trusted, `network` no answer or a broken
+ * connection, `notFound` no such repository or branch, `rejected` a refusal (a hook, a protected
+ * branch), `race` the branch kept moving under our pushes, `corrupt` a clone that does not read
+ * back, `config` a setting or a request that cannot work as written, `other` a failure git
+ * reported in words no rule knows.
+ */
+export const GIT_ERROR_KINDS = ["auth", "hostKey", "network", "notFound", "rejected", "race", "corrupt", "config", "other"] as const
+
+export type GitErrorKind = (typeof GIT_ERROR_KINDS)[number]
+
 /** What a registry or tag store said, as much of it as the pipeline needs. */
 export interface RegistryCause {
   readonly _tag: "RegistryError" | "TagStoreError"
@@ -68,6 +80,7 @@ export class PatchFailure extends Data.TaggedError("PatchFailure")<{ readonly de
 /** Git refused or failed: cloning, fetching, reading, committing or pushing. */
 export class GitFailure extends Data.TaggedError("GitFailure")<{
   readonly operation: "clone" | "fetch" | "read" | "commit" | "push" | "credentials"
+  readonly kind: GitErrorKind
   readonly detail: string
 }> {
   override get message() {
@@ -94,7 +107,10 @@ export type ScopeFailureCause = ConfigFailure | GitFailure | InternalFailure
 const registryReasons: Record<string, FailureReason> = { Auth: "registry_auth", RateLimited: "rate_limited", NotFound: "not_found" }
 
 // A host key ssh refuses is the server failing to authenticate itself: a person has to look.
-const authFailed = /authentication|could not read username|permission denied|\b401\b|\b403\b|unauthori[sz]ed|forbidden|host key/i
+const gitAuthKinds: ReadonlySet<GitErrorKind> = new Set(["auth", "hostKey"])
+
+// What may pass by itself: a network hiccup, a race with other writers, a failure no rule knows.
+const transientGitKinds: ReadonlySet<GitErrorKind> = new Set(["network", "race", "other"])
 
 /** The family a failure counts under. */
 export const failureReason = (failure: TargetFailure): FailureReason => {
@@ -110,7 +126,7 @@ export const failureReason = (failure: TargetFailure): FailureReason => {
     case "PatchFailure":
       return "patch"
     case "GitFailure":
-      return failure.operation === "push" ? "push" : authFailed.test(failure.detail) ? "git_auth" : "git"
+      return failure.operation === "push" ? "push" : gitAuthKinds.has(failure.kind) ? "git_auth" : "git"
     case "InternalFailure":
       return "internal"
   }
@@ -123,7 +139,7 @@ export const isTransient = (failure: TargetFailure): boolean => {
       return ["RateLimited", "Transport", "Server"].includes(failure.cause.reason ?? "")
     case "GitFailure":
       // A server that declines the push (a hook, a protected branch) declines the next one too.
-      return failureReason(failure) !== "git_auth" && failure.operation !== "credentials" && !/declined|protected|denied|host key/i.test(failure.detail)
+      return transientGitKinds.has(failure.kind)
     default:
       return false
   }

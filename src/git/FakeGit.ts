@@ -1,7 +1,7 @@
 import { Clock, Effect, Either, Layer, Option } from "effect"
 import { blobOid, type Commit, makeCommit, mergedTree, withFile } from "./fakeObjects.ts"
 import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
-import { GitError } from "./GitError.ts"
+import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
 import { stageBatch, stripUserinfo, validFilePath, validFilePaths, validPath } from "./remote.ts"
@@ -184,8 +184,7 @@ export class Remotes {
 /** A checkout of a branch of `remotes` (pushing to its push branch, if any): the Checkout contract, with no disk and no network. */
 const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpec, dir: string) {
   const url = stripUserinfo(spec.remote)
-  const fail = (operation: GitError["operation"], detail: string) =>
-    new GitError({ repoId: spec.repoId, operation, detail })
+  const fail: FailWith = (operation, kind, detail) => new GitError({ repoId: spec.repoId, operation, kind, detail })
   /** The branch as of the last sync, then our commits on top. */
   let history: ReadonlyArray<Commit> = []
   const tip = () => history[history.length - 1]
@@ -195,7 +194,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     const branch = remotes.branch(url, spec.branch)
     const last = branch?.[branch.length - 1]
     if (branch === undefined || last === undefined) {
-      return yield* fail(operation, `branch "${spec.branch}" not found at ${url}`)
+      return yield* fail(operation, "notFound", `branch "${spec.branch}" not found at ${url}`)
     }
     remotes.clones.set(dir, url)
     const pushBranch = spec.pushBranch
@@ -214,7 +213,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
 
   const readFiles = Effect.fn("FakeGit.readFiles")(function*(paths: ReadonlyArray<string>) {
     const checked = validFilePaths(paths)
-    if (Either.isLeft(checked)) return yield* fail("read", `invalid file path "${checked.left}"`)
+    if (Either.isLeft(checked)) return yield* fail("read", "config", `invalid file path "${checked.left}"`)
     const valid = checked.right
     const tree = tip()?.tree ?? new Map<string, string>()
     return valid.map((path) => Option.map(Option.fromNullable(tree.get(path)), (text): Blob => ({ oid: blobOid(text), text, kind: "text", size: Buffer.byteLength(text) })))
@@ -222,7 +221,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
 
   const listFiles = Effect.fn("FakeGit.listFiles")(function*(path: string) {
     const filepath = validPath(path)
-    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
+    if (Option.isNone(filepath)) return yield* fail("read", "config", `invalid directory path "${path}"`)
     const prefix = filepath.value === "" ? "" : `${filepath.value}/`
     const listed: Array<Listed> = []
     for (const [file, text] of tip()?.tree ?? []) {
@@ -234,7 +233,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
 
   const commitAll = Effect.fn("FakeGit.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
-    if (Either.isLeft(staged)) return yield* fail("commit", `invalid file path "${staged.left}"`)
+    if (Either.isLeft(staged)) return yield* fail("commit", "config", `invalid file path "${staged.left}"`)
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     const made: Array<Commit> = []
     for (const { changes, input } of staged.right) {
@@ -248,7 +247,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
 
   const push = Effect.suspend(() =>
     Either.match(remotes.push(url, spec.pushBranch ?? spec.branch, history), {
-      onLeft: (reason) => Effect.fail(fail("push", `push to ${url} refused: ${reason}`)),
+      onLeft: (reason) => Effect.fail(fail("push", "rejected", `push to ${url} refused: ${reason}`)),
       onRight: (pushed): Effect.Effect<PushResult> =>
         Effect.succeed(pushed ? { _tag: "Pushed" } : { _tag: "Rejected", reason: "non-fast-forward" })
     })

@@ -1,4 +1,7 @@
 import { Data } from "effect"
+import type { GitErrorKind } from "../domain/failures.ts"
+
+export type { GitErrorKind } from "../domain/failures.ts"
 
 /**
  * A failed git operation. In a module of its own so that the backends raise it without importing
@@ -7,6 +10,8 @@ import { Data } from "effect"
 export class GitError extends Data.TaggedError("GitError")<{
   readonly repoId: string
   readonly operation: "clone" | "fetch" | "read" | "commit" | "push"
+  /** What went wrong, as the backend knows it: what metrics and retries go by, never the text. */
+  readonly kind: GitErrorKind
   /** Never holds credentials: built with `scrub`. */
   readonly detail: string
 }> {
@@ -14,3 +19,6 @@ export class GitError extends Data.TaggedError("GitError")<{
     return `git ${this.operation} of repository "${this.repoId}" failed: ${this.detail}`
   }
 }
+
+/** How a backend makes its errors: the kind it knows, and the words a user reads. */
+export type FailWith = (operation: GitError["operation"], kind: GitErrorKind, detail: string) => GitError

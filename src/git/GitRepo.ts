@@ -59,7 +59,7 @@ export class GitRepo extends GitRepoTag {
           yield* Effect.annotateCurrentSpan({ repoId: spec.repoId, remote: stripUserinfo(spec.remote), dir })
           if (!isHttpRemote(spec.remote)) return yield* guardHostKeys(spec, SystemGit.open(spec, dir))
           const backend = yield* httpBackend.pipe(
-            Effect.mapError((detail) => new GitError({ repoId: spec.repoId, operation: "clone", detail }))
+            Effect.mapError((detail) => new GitError({ repoId: spec.repoId, operation: "clone", kind: "config", detail }))
           )
           if (backend === "system") return yield* SystemGit.open(spec, dir)
           // isomorphic-git is loaded only by the runners that use it.

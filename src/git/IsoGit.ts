@@ -3,15 +3,15 @@ import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
 import git, { Errors, type TreeEntry } from "isomorphic-git"
 import * as fs from "node:fs"
 import type { Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
-import { GitError } from "./GitError.ts"
+import { type FailWith, GitError, type GitErrorKind } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
-import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, PackTooLarge, tooLargeMessage, tooLargeText } from "./isoPackLimit.ts"
+import { isoFailureOf, isoKindOf, isoMessage } from "./isoFailures.ts"
+import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, tooLargeMessage } from "./isoPackLimit.ts"
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
 import {
-  authFailureOf,
   credentialsOf,
   identPart,
   isHttpRemote,
@@ -20,27 +20,14 @@ import {
   REMOTE,
   scrub,
   secretsOf,
-  serverErrOf,
   stageBatch,
   stripUserinfo,
   validFilePath,
   validPath
 } from "./remote.ts"
 import { signedCommit } from "./signing.ts"
-import { messageOf } from "../domain/foreignText.ts"
 
 type Operation = GitError["operation"]
-
-/**
- * What isomorphic-git threw, in words. It refuses to parse any tree that holds a name with a
- * backslash, and its push walks every tree of what it sends: one such file, which anyone who can
- * push may commit, stops this client from reading or pushing the repository, and only the system
- * git backend can work with it.
- */
-const isoMessage = (error: unknown): string =>
-  error instanceof Errors.UnsafeFilepathError
-    ? `the repository holds a file named ${JSON.stringify(error.data.filepath)}, which the built-in git client refuses to read or push: use the system git backend (RUNNER_GIT_BACKEND=system, git 2.31 or newer)`
-    : messageOf(error)
 
 /** Whether `dir` holds a bare clone of `url` to reuse (either backend's), read in process. */
 const isBareCloneOf = (dir: string, url: string): Effect.Effect<boolean> =>
@@ -80,7 +67,7 @@ const inProcessReads = (options: {
   readonly head: Ref.Ref<string>
   /** isomorphic-git's object cache, kept as long as the checkout. */
   readonly cache: object
-  readonly fail: (detail: string) => GitError
+  readonly fail: (kind: GitErrorKind, detail: string) => GitError
 }): Pick<Checkout, "readFiles" | "listFiles"> => {
   const { cache, dir, fail, head } = options
 
@@ -94,7 +81,7 @@ const inProcessReads = (options: {
 
   const readFile = (oid: string, path: string) => Effect.gen(function*() {
     const filepath = validFilePath(path)
-    if (Option.isNone(filepath)) return yield* fail(`invalid file path "${path}"`)
+    if (Option.isNone(filepath)) return yield* fail("config", `invalid file path "${path}"`)
     return yield* Effect.tryPromise({
       try: async () => {
         try {
@@ -106,13 +93,13 @@ const inProcessReads = (options: {
           throw error
         }
       },
-      catch: (error) => fail(`cannot read ${path}: ${isoMessage(error)}`)
+      catch: (error) => fail(isoKindOf(error, "corrupt"), `cannot read ${path}: ${isoMessage(error)}`)
     })
   })
 
   const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
     const filepath = validPath(path)
-    if (Option.isNone(filepath)) return yield* fail(`invalid directory path "${path}"`)
+    if (Option.isNone(filepath)) return yield* fail("config", `invalid directory path "${path}"`)
     const oid = yield* Ref.get(head)
     return yield* Effect.tryPromise({
       try: async (): Promise<ReadonlyArray<Listed>> => {
@@ -130,7 +117,7 @@ const inProcessReads = (options: {
           throw error
         }
       },
-      catch: (error) => fail(`cannot list ${path}: ${isoMessage(error)}`)
+      catch: (error) => fail(isoKindOf(error, "corrupt"), `cannot list ${path}: ${isoMessage(error)}`)
     })
   })
 
@@ -167,26 +154,19 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     onSome: (auth) => ({ onAuth: () => ({ username: auth.username, password: auth.password }) })
   })
 
-  const fail = (operation: Operation, detail: string) =>
-    new GitError({ repoId: spec.repoId, operation, detail: scrub(detail, secrets) })
+  const fail: FailWith = (operation, kind, detail) =>
+    new GitError({ repoId: spec.repoId, operation, kind, detail: scrub(detail, secrets) })
 
-  if (!isHttpRemote(spec.remote)) return yield* fail("clone", `isomorphic-git speaks only http(s), not ${url}`)
-
-  const describe = (error: unknown): string => {
-    const auth = authFailureOf(messageOf(error), url, spec)
-    if (Option.isSome(auth)) return auth.value
-    // A server's refusal as it worded it, without the protocol parser's framing (which may quote our request).
-    const refused = serverErrOf(messageOf(error))
-    if (Option.isSome(refused)) return `${url} refused the request: ${refused.value}`
-    if (error instanceof Errors.HttpError) return `${error.message} from ${url}`
-    if (error instanceof Errors.UnsafeFilepathError) return isoMessage(error)
-    if (error instanceof PackTooLarge) return tooLargeMessage(spec.repoId, tooLargeText(error))
-    if (error instanceof Error) return `${error.message} (${url})`
-    return `${String(error)} (${url})`
-  }
+  if (!isHttpRemote(spec.remote)) return yield* fail("clone", "config", `isomorphic-git speaks only http(s), not ${url}`)
 
   const attempt = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) =>
-    Effect.tryPromise({ try: run, catch: (error) => fail(operation, describe(error)) })
+    Effect.tryPromise({
+      try: run,
+      catch: (error) => {
+        const { kind, detail } = isoFailureOf(error, url, spec)
+        return fail(operation, kind, detail)
+      }
+    })
 
   const bounded = networkBound(url, fail)
   const overNetwork = <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) => bounded(operation, attempt(operation, run))
@@ -205,13 +185,13 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
       })
     })
   }).pipe(
-    Effect.mapError((error) => error instanceof GitError ? error : fail("clone", `cannot prepare ${dir}: ${error.message}`))
+    Effect.mapError((error) => error instanceof GitError ? error : fail("clone", "other", `cannot prepare ${dir}: ${error.message}`))
   )
 
   const reused = (yield* isBareCloneOf(dir, url)) && (yield* healReused(spec, dir))
   if (reused) {
     const large = yield* largePack(dir, maxPackBytes)
-    if (Option.isSome(large)) return yield* fail("clone", tooLargeMessage(spec.repoId, largePackText(large.value, maxPackBytes)))
+    if (Option.isSome(large)) return yield* fail("clone", "config", tooLargeMessage(spec.repoId, largePackText(large.value, maxPackBytes)))
   } else {
     yield* Effect.logDebug("cloning").pipe(Effect.annotateLogs({ repoId: spec.repoId, remote: url }))
     yield* initialize
@@ -222,7 +202,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
 
   const sync = isoSync({ spec, dir, url, cache, auth: onAuth, http, fail, attempt, overNetwork }, head)
 
-  const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (detail) => fail("read", detail) })
+  const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (kind, detail) => fail("read", kind, detail) })
 
   /** Trees by oid, as read or written: a batch of commits rewrites the same few trees again and again. */
   const trees = new Map<string, ReadonlyArray<TreeEntry>>()
@@ -259,7 +239,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
 
   const commitAll = Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
-    if (Either.isLeft(staged)) return yield* fail("commit", `invalid file path "${staged.left}"`)
+    if (Either.isLeft(staged)) return yield* fail("commit", "config", `invalid file path "${staged.left}"`)
     const batch = staged.right
     if (batch.length === 0) return []
     const parent = yield* Ref.get(head)

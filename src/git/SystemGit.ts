@@ -2,7 +2,7 @@ import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import type { Checkout, CommitInput, PushResult, RepoSpec } from "./repoTypes.ts"
 import { clearCrashLeftovers } from "./cloneRepair.ts"
-import { GitError } from "./GitError.ts"
+import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
@@ -14,6 +14,7 @@ import {
   credentialsOf,
   isHttpRemote,
   isRaceRejection,
+  kindOfGitOutput,
   networkBound,
   REMOTE,
   scrub,
@@ -50,7 +51,7 @@ interface Git {
   /** The local ref commits are written on and pushed from: the push branch's, or the branch's. */
   readonly branchRef: string
   readonly secrets: ReadonlyArray<string>
-  readonly fail: (operation: Operation, detail: string) => GitError
+  readonly fail: FailWith
   /** Runs git (an argument array, never a shell line) and returns its output whatever the exit code. */
   readonly exec: (operation: Operation, args: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<Output, GitError>
   /** Runs git in the clone and fails on a non-zero exit with git's own message. */
@@ -112,11 +113,12 @@ const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExe
   const baseEnv = environment(spec, url, basicAuth)
 
   // A refused login reads as git's failed username prompt: say what it is instead.
-  const fail = (operation: Operation, detail: string) =>
+  const fail: FailWith = (operation, kind, detail) =>
     new GitError({
       repoId: spec.repoId,
       operation,
-      detail: scrub(Option.getOrElse(authFailureOf(detail, remote, spec), () => detail), secrets)
+      kind,
+      detail: scrub(kind === "auth" ? Option.getOrElse(authFailureOf(detail, remote, spec), () => detail) : detail, secrets)
     })
 
   const exec: Git["exec"] = (operation, args, options = {}) => {
@@ -132,7 +134,7 @@ const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExe
         return { stdout: utf8.decode(raw), raw, stderr: utf8.decode(stderr), exitCode: Number(exitCode) }
       })
     ).pipe(
-      Effect.mapError((error) => fail(operation, `cannot run git: ${error.message}`)),
+      Effect.mapError((error) => fail(operation, "config", `cannot run git: ${error.message}`)),
       Effect.provideService(CommandExecutor.CommandExecutor, executor)
     )
   }
@@ -142,7 +144,7 @@ const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExe
       Effect.flatMap((out) =>
         out.exitCode === 0
           ? Effect.succeed(out.stdout)
-          : Effect.fail(fail(operation, `git ${args[0] ?? ""} failed for ${remote}: ${out.stderr.trim()}`))
+          : Effect.fail(fail(operation, kindOfGitOutput(out.stderr), `git ${args[0] ?? ""} failed for ${remote}: ${out.stderr.trim()}`))
       )
     )
 
@@ -166,10 +168,10 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
   Effect.gen(function*() {
     const { dir, fail, spec } = git
     yield* files.remove(dir, { recursive: true, force: true }).pipe(
-      Effect.mapError((error) => fail("clone", `cannot clear ${dir}: ${error.message}`))
+      Effect.mapError((error) => fail("clone", "other", `cannot clear ${dir}: ${error.message}`))
     )
     const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", dir])
-    if (init.exitCode !== 0) return yield* fail("clone", `git init failed in ${dir}: ${init.stderr.trim()}`)
+    if (init.exitCode !== 0) return yield* fail("clone", kindOfGitOutput(init.stderr), `git init failed in ${dir}: ${init.stderr.trim()}`)
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
     // Fetches name their refspecs; this one is for the built-in client, should it take the clone over.
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.fetch`, `+refs/heads/*:refs/remotes/${REMOTE}/*`])
@@ -189,7 +191,7 @@ const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, 
   /** All the files from one `git cat-file --batch`: one process however many files. */
   const readFiles = Effect.fn("GitRepo.readFiles")(function*(paths: ReadonlyArray<string>) {
     const checked = validFilePaths(paths)
-    if (Either.isLeft(checked)) return yield* fail("read", `invalid file path "${checked.left}"`)
+    if (Either.isLeft(checked)) return yield* fail("read", "config", `invalid file path "${checked.left}"`)
     const valid = checked.right
     if (valid.length === 0) return []
     const oid = yield* Ref.get(head)
@@ -205,13 +207,16 @@ const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, 
     const blobs = new Map(entries.filter((entry) => entry.type === "blob").map((entry) => [entry.path, entry.mode]))
     for (const path of valid) known.set(modeKey(oid, path), blobs.get(path))
     const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length, (i) => modes.get(valid[i] ?? "")) : undefined
-    if (answers === undefined) return yield* fail("read", `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
+    if (answers === undefined) {
+      // A batch git answered in full but that does not parse is a clone that does not read back.
+      return yield* fail("read", out.exitCode === 0 ? "corrupt" : kindOfGitOutput(out.stderr), `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
+    }
     return answers
   })
 
   const listFiles = Effect.fn("GitRepo.listFiles")(function*(path: string) {
     const filepath = validPath(path)
-    if (Option.isNone(filepath)) return yield* fail("read", `invalid directory path "${path}"`)
+    if (Option.isNone(filepath)) return yield* fail("read", "config", `invalid directory path "${path}"`)
     const oid = yield* Ref.get(head)
     // "dir/" lists what is in the directory, and nothing for a file or a missing path.
     const prefix = filepath.value === "" ? "" : `${filepath.value}/`
@@ -248,7 +253,7 @@ const blobModes = (git: Git, known: Modes, commit: string, paths: ReadonlyArray<
 const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem, known: Modes): Checkout["commitAll"] =>
   Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
-    if (Either.isLeft(staged)) return yield* git.fail("commit", `invalid file path "${staged.left}"`)
+    if (Either.isLeft(staged)) return yield* git.fail("commit", "config", `invalid file path "${staged.left}"`)
     const batch = staged.right
     if (batch.length === 0) return []
     const parent = yield* Ref.get(head)
@@ -266,7 +271,7 @@ const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem
     const oids = out.split("\n").filter((line) => /^[0-9a-f]{40,64}$/.test(line))
     const tip = oids[oids.length - 1]
     if (oids.length !== batch.length || tip === undefined) {
-      return yield* git.fail("commit", `git fast-import returned ${oids.length} commits for ${batch.length}`)
+      return yield* git.fail("commit", "corrupt", `git fast-import returned ${oids.length} commits for ${batch.length}`)
     }
     yield* Ref.set(head, tip)
     return oids
@@ -288,7 +293,7 @@ const pushOf = (git: Git, overNetwork: ReturnType<typeof networkBound>): Checkou
       const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
       return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
     }
-    return yield* git.fail("push", `git push to ${remote} failed: ${report.trim()}`)
+    return yield* git.fail("push", kindOfGitOutput(report), `git push to ${remote} failed: ${report.trim()}`)
   }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: git.spec.repoId } }))
 
 /**

@@ -58,7 +58,7 @@ export const gitAccess = (
     if (!repositories.some((repo) => isSshRemote(repo.remote))) return { password, username, sshKeyFile, ...signing }
     return { password, username, sshKeyFile, ssh: yield* sshSettings(git, dataDir, sshKeyFile), ...signing }
   }).pipe(
-    Effect.mapError((detail) => new GitFailure({ operation: "credentials", detail })),
+    Effect.mapError((detail) => new GitFailure({ operation: "credentials", kind: "config", detail })),
     Effect.either
   )
 

@@ -57,7 +57,7 @@ export const holdCloneLock = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const file = `${dir}.lock`
-    const fail = (detail: string) => new GitError({ repoId, operation: "clone", detail })
+    const fail = (detail: string, kind: GitError["kind"] = "other") => new GitError({ repoId, operation: "clone", kind, detail })
     const readHolder = fs.readFileString(file).pipe(Effect.map(Schema.decodeEither(Holder)), Effect.either)
 
     const take = Effect.gen(function*() {
@@ -96,7 +96,8 @@ export const holdCloneLock = (
         Effect.flatMap(readHolder, (read) => {
           const holder = Either.isRight(read) && Either.isRight(read.right) ? Option.some(read.right.right) : e.holder
           const who = Option.match(holder, { onNone: () => "another runner", onSome: describe })
-          return fail(`the clone ${dir} is in use by ${who} (lock file ${file}); gave up after ${Duration.format(wait)}`)
+          // Another runner's pass in the clone: the next pass finds it free.
+          return fail(`the clone ${dir} is in use by ${who} (lock file ${file}); gave up after ${Duration.format(wait)}`, "race")
         }))
     )
     // Only our own lock is removed: one taken over from us (after a hang past the bound) is not.

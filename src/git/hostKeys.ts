@@ -152,7 +152,8 @@ const watch = <A, R>(operation: Effect.Effect<A, GitError, R>, settings: SshSett
     const refusal = parseRefusal(error.detail)
     if (Option.isNone(refusal)) return yield* Effect.fail(error)
     const detail = yield* explain(refusal.value, settings)
-    return yield* Effect.fail(new GitError({ repoId: error.repoId, operation: error.operation, detail }))
+    const kind = refusal.value._tag === "NoUser" ? "config" : "hostKey"
+    return yield* Effect.fail(new GitError({ repoId: error.repoId, operation: error.operation, kind, detail }))
   })
 
 /**

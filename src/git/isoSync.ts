@@ -1,7 +1,7 @@
 import { Effect, Option, Ref } from "effect"
 import git, { type AuthCallback, Errors, type HttpClient } from "isomorphic-git"
 import * as fs from "node:fs"
-import type { GitError } from "./GitError.ts"
+import type { FailWith, GitError } from "./GitError.ts"
 import type { RepoSpec } from "./repoTypes.ts"
 import { chooseBase, type CommitNode, walkContainment } from "./pushBranch.ts"
 import { REMOTE } from "./remote.ts"
@@ -19,7 +19,7 @@ export interface IsoRemote {
   readonly auth: { readonly onAuth?: AuthCallback }
   /** The http client fetches go through (one that cuts off answers too large to hold). */
   readonly http: HttpClient
-  readonly fail: (operation: Operation, detail: string) => GitError
+  readonly fail: FailWith
   /** Runs a promise, its failure a GitError of `operation`. */
   readonly attempt: <A>(operation: Operation, run: (signal: AbortSignal) => Promise<A>) => Effect.Effect<A, GitError>
   /** As `attempt`, bounded in time: it talks to the remote. */
@@ -100,7 +100,7 @@ const pushBase = (c: IsoRemote, operation: Operation, pushBranch: string, first:
       pushBranch,
       tips: Effect.gen(function*() {
         const branch = yield* resolveRef(dir, branchTracking)
-        if (Option.isNone(branch)) return yield* c.fail(operation, `branch "${spec.branch}" not found at ${c.url}`)
+        if (Option.isNone(branch)) return yield* c.fail(operation, "notFound", `branch "${spec.branch}" not found at ${c.url}`)
         return { branch: branch.value, push: Option.isSome(tip) ? yield* resolveRef(dir, trackingRef) : Option.none() }
       }),
       containment: (push, branch) =>
@@ -125,7 +125,7 @@ export const isoSync = (c: IsoRemote, head: Ref.Ref<string>): Effect.Effect<stri
       have: spec.branch,
       ...(Option.isNone(known) ? { depth: 1 } : {})
     })
-    if (Option.isNone(fetched)) return yield* c.fail(operation, `branch "${spec.branch}" not found at ${c.url}`)
+    if (Option.isNone(fetched)) return yield* c.fail(operation, "notFound", `branch "${spec.branch}" not found at ${c.url}`)
     const pushBranch = spec.pushBranch
     const base = pushBranch === undefined ? fetched.value : yield* pushBase(c, operation, pushBranch, Option.isNone(known))
     // A deepening fetch may have moved the branch's remote-tracking ref past what was fetched first.

@@ -2,7 +2,7 @@ import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { deflateSync } from "node:zlib"
-import type { GitError } from "./GitError.ts"
+import type { GitError, GitErrorKind } from "./GitError.ts"
 import { fastImportScript, parseRootTrees } from "./plumbing.ts"
 import type { Staged } from "./remote.ts"
 import { type Signer, signedCommit } from "./signing.ts"
@@ -12,7 +12,7 @@ import { messageOf } from "../domain/foreignText.ts"
 export interface CommitWriter {
   readonly dir: string
   readonly branchRef: string
-  readonly fail: (operation: "commit", detail: string) => GitError
+  readonly fail: (operation: "commit", kind: GitErrorKind, detail: string) => GitError
   /** Runs git in the clone; fails on a non-zero exit. */
   readonly gitIn: (operation: "commit", args: ReadonlyArray<string>, options?: { readonly stdin?: string }) => Effect.Effect<string, GitError>
 }
@@ -36,7 +36,7 @@ const signAll = (
       }
       return made
     },
-    catch: (error) => git.fail("commit", `cannot sign a commit: ${messageOf(error)}`)
+    catch: (error) => git.fail("commit", "other", `cannot sign a commit: ${messageOf(error)}`)
   })
 
 const COMMIT = 1
@@ -74,7 +74,7 @@ const writePack = (git: CommitWriter, files: FileSystem.FileSystem, objects: Rea
     yield* git.gitIn("commit", ["index-pack", "--strict", `${pack}.pack`]).pipe(
       Effect.tapError(() => Effect.ignore(files.remove(`${pack}.pack`, { force: true })))
     )
-  }).pipe(Effect.mapError((e) => e._tag === "GitError" ? e : git.fail("commit", `cannot write the signed commits in ${git.dir}: ${e.message}`)))
+  }).pipe(Effect.mapError((e) => e._tag === "GitError" ? e : git.fail("commit", "other", `cannot write the signed commits in ${git.dir}: ${e.message}`)))
 
 /**
  * Writes a batch of signed commits in a fixed number of processes however many there are, since
@@ -96,7 +96,7 @@ export const writeSignedCommits = (
     })
     const trees = parseRootTrees(out)
     if (trees.length !== options.batch.length) {
-      return yield* git.fail("commit", `git fast-import returned ${trees.length} trees for ${options.batch.length} commits`)
+      return yield* git.fail("commit", "corrupt", `git fast-import returned ${trees.length} trees for ${options.batch.length} commits`)
     }
     const commits = yield* signAll(git, signer, options, trees)
     const tip = commits[commits.length - 1]?.oid

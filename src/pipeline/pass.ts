@@ -101,8 +101,8 @@ const timedGit = (operation: "clone" | "fetch" | "push") => Metric.trackDuration
 /** What a repository's failure to clone, fetch, read, commit or push is reported as. */
 const gitFailure = (e: GitError | PushRejected): GitFailure =>
   e._tag === "PushRejected"
-    ? new GitFailure({ operation: "push", detail: `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` })
-    : new GitFailure({ operation: e.operation, detail: e.message })
+    ? new GitFailure({ operation: "push", kind: "race", detail: `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` })
+    : new GitFailure({ operation: e.operation, kind: e.kind, detail: e.message })
 
 /** Counts a pass's failures by family, per repository. */
 const countFailures = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) =>
