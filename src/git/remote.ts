@@ -155,7 +155,7 @@ export const kindOfGitOutput = (output: string): GitErrorKind =>
   isAuthRefusal(output) || /returned error: 403|Permission denied \((publickey|password|keyboard-interactive)/i.test(output) ? "auth"
   : /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for/i.test(output) ? "hostKey"
   : /returned error: 404|repository '[^']*' not found|does not appear to be a git repository|couldn't find remote ref/i.test(output) ? "notFound"
-  : /\[remote rejected\]|hook declined|protected branch/i.test(output) ? "rejected"
+  : /\[remote rejected\]|hook declined|protected branch|remote error:/i.test(output) ? "rejected"
   : isRaceRejection(output) ? "race"
   : /could not resolve (host|proxy)|connection (refused|reset|timed out)|operation timed out|returned error: (429|5\d\d)|remote end hung up|early EOF|network is unreachable|no route to host|unable to access|Could not read from remote repository/i.test(output) ? "network"
   : /corrupt|bad object|missing (blob|tree|commit) object|unable to read [0-9a-f]{40}/i.test(output) ? "corrupt"

@@ -68,6 +68,7 @@ describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
     const opened = await openWith(backend, specOf(url, { password: Option.some(Redacted.make("wrong-pa55word")), username: Option.some("robot") }), newDir())
     const message = Either.isLeft(opened) ? opened.left.message : "opened"
     expect(message).toContain(`authentication failed for ${url} (check spec.git.passwordFile / the token)`)
+    expect(Either.isLeft(opened) ? opened.left.kind : "opened").toBe("auth")
     expect(message).not.toContain("Username")
     expect(message).not.toContain("wrong-pa55word")
   }, 30_000)
@@ -76,6 +77,7 @@ describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
     const url = await authServer.createRepo(`cred/none-${++counter}`, FILES)
     const opened = await openWith(backend, specOf(url), newDir())
     expect(Either.isLeft(opened) ? opened.left.message : "opened").toContain(`${url} asks for credentials and none are configured`)
+    expect(Either.isLeft(opened) ? opened.left.kind : "opened").toBe("auth")
   }, 30_000)
 
   test("a server's ERR line is reported cleanly, without the base64 user:password it echoes", async () => {
@@ -90,6 +92,8 @@ describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
     }
     expect(error?.message ?? "opened").toMatch(/your header was Basic \*\*\*/)
     if (backend === "builtin") expect(error?.message ?? "opened").toContain(`${url} refused the request`)
+    // The server's pkt-line ERR is a refusal on either backend (system git words it "remote error").
+    expect(error?.kind).toBe("rejected")
   }, 30_000)
 
   test("the password file authenticates as spec.git.username, as the inline password does", async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { validFilePaths } from "../../src/git/remote.ts"
+import { Errors } from "isomorphic-git"
+import type { GitErrorKind } from "../../src/git/GitError.ts"
+import { isoKindOf } from "../../src/git/isoFailures.ts"
+import { PackTooLarge } from "../../src/git/isoPackLimit.ts"
+import { kindOfGitOutput, validFilePaths } from "../../src/git/remote.ts"
 
 describe("validFilePaths", () => {
   const cases: ReadonlyArray<{ name: string; paths: ReadonlyArray<string>; expected: Either.Either<ReadonlyArray<string>, string> }> = [
@@ -13,5 +17,48 @@ describe("validFilePaths", () => {
   ]
   test.each(cases)("$name", ({ paths, expected }) => {
     expect(validFilePaths(paths)).toEqual(expected)
+  })
+})
+
+describe("kindOfGitOutput: system git's own words, read where the error is made", () => {
+  test.each<readonly [string, string, GitErrorKind]>([
+    ["no password to send", "fatal: could not read Username for 'http://127.0.0.1:1': terminal prompts disabled", "auth"],
+    ["a password refused", "remote: Invalid username or password.\nfatal: Authentication failed for 'https://git.test/org/repo.git/'", "auth"],
+    ["a token without the right", "fatal: unable to access 'https://git.test/org/repo.git/': The requested URL returned error: 403", "auth"],
+    ["an ssh key refused", "git@git.test: Permission denied (publickey).\nfatal: Could not read from remote repository.", "auth"],
+    ["an ssh host key refused", "Host key verification failed.\nfatal: Could not read from remote repository.", "hostKey"],
+    ["no such repository", "remote: Repository not found.\nfatal: repository 'https://git.test/org/none.git/' not found", "notFound"],
+    ["no such branch", "fatal: couldn't find remote ref refs/heads/nope", "notFound"],
+    ["a hook's refusal", "! refs/heads/main:refs/heads/main [remote rejected] (pre-receive hook declined)", "rejected"],
+    ["a server's ERR line", "fatal: remote error: your header was Basic ***", "rejected"],
+    ["a push that lost a race", "! refs/heads/main:refs/heads/main [rejected] (fetch first)", "race"],
+    ["no such host", "fatal: unable to access 'https://git.test/': Could not resolve host: git.test", "network"],
+    ["nobody listening", "fatal: unable to access 'http://127.0.0.1:1/': Failed to connect to 127.0.0.1 port 1: Connection refused", "network"],
+    ["a server error", "fatal: unable to access 'https://git.test/': The requested URL returned error: 502", "network"],
+    ["a connection dropped mid-pack", "fatal: the remote end hung up unexpectedly\nfatal: early EOF", "network"],
+    ["a broken clone", "error: object file objects/ab/cdef is empty\nfatal: loose object abcdef (stored in objects/ab/cdef) is corrupt", "corrupt"],
+    ["words no rule knows", "fatal: something new went wrong", "other"]
+  ])("%s", (_name, output, kind) => {
+    expect(kindOfGitOutput(output)).toBe(kind)
+  })
+})
+
+describe("isoKindOf: what isomorphic-git threw, by class, status and code", () => {
+  const coded = (code: string) => Object.assign(new Error("connect failed"), { code })
+  test.each<readonly [string, unknown, GitErrorKind]>([
+    ["401", new Errors.HttpError(401, "Unauthorized", ""), "auth"],
+    ["403", new Errors.HttpError(403, "Forbidden", ""), "auth"],
+    ["404", new Errors.HttpError(404, "Not Found", ""), "notFound"],
+    ["502", new Errors.HttpError(502, "Bad Gateway", ""), "network"],
+    ["429", new Errors.HttpError(429, "Too Many Requests", ""), "network"],
+    ["another status", new Errors.HttpError(418, "I'm a teapot", ""), "other"],
+    ["a refused connection", coded("ECONNREFUSED"), "network"],
+    ["a fetch with no answer", new TypeError("fetch failed"), "network"],
+    ["a pack too large to hold", new PackTooLarge(1), "config"],
+    ["a file name it refuses", new Errors.UnsafeFilepathError("a\\b"), "config"],
+    ["a missing object", new Errors.NotFoundError("abc"), "notFound"],
+    ["anything else", new Error("odd"), "other"]
+  ])("%s", (_name, error, kind) => {
+    expect(isoKindOf(error)).toBe(kind)
   })
 })

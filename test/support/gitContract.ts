@@ -296,7 +296,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       await exec(commitOne(checkout, { files: [{ path: "README.md", content: "x\n" }], message: "x", author: AUTHOR }))
       const error = await exec(Effect.flip(checkout.push))
       expect(error).toBeInstanceOf(GitError)
-      expect(error.operation).toBe("push")
+      expect([error.operation, error.kind]).toEqual(["push", "rejected"])
       expect(await remotes.log(name)).toHaveLength(1)
     }
   },
@@ -304,7 +304,7 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
     scenario: "a missing branch is a GitError naming the branch",
     run: async ({ dir, openError, spec }) => {
       const error = await openError({ ...spec, branch: "no-such-branch" }, dir)
-      expect(error.operation).toBe("clone")
+      expect([error.operation, error.kind]).toEqual(["clone", "notFound"])
       expect(error.message).toContain("config")
       expect(error.message).toContain("no-such-branch")
     }
