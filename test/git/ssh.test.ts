@@ -150,7 +150,7 @@ describe("git over ssh with spec.git.knownHostsFile", () => {
 
     const fromScratch = await knownHostsFile(wrongLine)
     const refused = await openError(await specFor(remote, data, { knownHostsFile: fromScratch }), join(data, "clone-1"))
-    expect(refused.operation).toBe("clone")
+    expect([refused.operation, refused.kind]).toEqual(["clone", "hostKey"])
     expect(refused.detail).toBe(expected(fromScratch))
 
     // A clone made while the file was right, whose push meets the wrong key.
@@ -159,7 +159,7 @@ describe("git over ssh with spec.git.knownHostsFile", () => {
     await exec(change(checkout, "image: app:4\n"))
     await writeFile(file, wrongLine)
     const error = await exec(Effect.flip(checkout.push))
-    expect([error.operation, error.detail]).toEqual(["push", expected(file)])
+    expect([error.operation, error.kind, error.detail]).toEqual(["push", "hostKey", expected(file)])
     expect(await server.readFile("wrong", "app.yaml")).toBe(ORIGINAL)
   }, 30_000)
 
@@ -174,6 +174,7 @@ describe("git over ssh with spec.git.knownHostsFile", () => {
         `${sshd.hostKey().fingerprint} is not trusted: not connecting — add the key there if it is the right host`
     )
     expect(error.message).not.toContain("@@@")
+    expect(error.kind).toBe("hostKey")
   }, 30_000)
 
   test("a knownHostsFile that cannot be read fails the repository before ssh runs", async () => {
@@ -232,7 +233,7 @@ describe("a host key that changes after first use", () => {
       `host key of ${sshd.hostName} changed (was ED25519 key ${first.fingerprint}, now ${now}): not connecting — ` +
       `remove the old key from ${knownHosts} if the change is expected`
     const error = await exec(Effect.flip(checkout.push))
-    expect([error.operation, error.detail]).toEqual(["push", expected(`ED25519 key ${sshd.hostKey().fingerprint}`)])
+    expect([error.operation, error.kind, error.detail]).toEqual(["push", "hostKey", expected(`ED25519 key ${sshd.hostKey().fingerprint}`)])
     expect(error.message).not.toMatch(/@@@|IDENTIFICATION/)
     expect(await server.readFile("changed", "app.yaml")).toBe(ORIGINAL)
     expect(await readFile(knownHosts, "utf8")).toBe(remembered)
