@@ -27,7 +27,8 @@ export type FailureReason = (typeof FAILURE_REASONS)[number]
  * What went wrong in a git operation, as the backend that met it knows it: `auth` a refused or
  * missing login, `hostKey` an ssh host key not trusted, `network` no answer or a broken
  * connection, `notFound` no such repository or branch, `rejected` a refusal (a hook, a protected
- * branch), `race` the branch kept moving under our pushes, `corrupt` a clone that does not read
+ * branch), `race` another writer came first (the branch kept moving under our pushes, another runner held
+ * the clone), `corrupt` a clone that does not read
  * back, `config` a setting or a request that cannot work as written, `other` a failure git
  * reported in words no rule knows.
  */
@@ -138,7 +139,8 @@ export const isTransient = (failure: TargetFailure): boolean => {
     case "RegistryFailure":
       return ["RateLimited", "Transport", "Server"].includes(failure.cause.reason ?? "")
     case "GitFailure":
-      // A server that declines the push (a hook, a protected branch) declines the next one too.
+      // A server that declines the push (a hook, a protected branch) declines the next one too,
+      // and a login refused or a branch missing waits for a person, however the server words it.
       return transientGitKinds.has(failure.kind)
     default:
       return false

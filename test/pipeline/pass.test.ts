@@ -54,6 +54,21 @@ describe("a repository's pass, in process", () => {
     expect(w.remotes.log(REMOTE).length).toBe(1)
   })
 
+  test("a refusal is never transient, whatever the server's words; a branch that keeps moving is", async () => {
+    const refused = world("1.0.0", ["1.0.0", "1.1.0"])
+    refused.remotes.refusePushes(REMOTE, "not today")
+    const moving = world("1.0.0", ["1.0.0", "1.1.0"])
+    let n = 0
+    const moveOn = () => {
+      moving.remotes.commitAs(REMOTE, { "other.yaml": `x: ${++n}\n` }, "Another change")
+      moving.remotes.beforeNextPush(moveOn)
+    }
+    moving.remotes.beforeNextPush(moveOn)
+    const families = async (w: ReturnType<typeof world>) => reportLines(await pass(w)).flatMap((line) => line.failure === undefined ? [] : [line.failure])
+    expect(await families(refused)).toEqual([{ reason: "push", transient: false }])
+    expect(await families(moving)).toEqual([{ reason: "push", transient: true }])
+  })
+
   test("a dry run reports and diffs, and commits nothing", async () => {
     const w = world("1.0.0", ["1.0.0", "1.1.0"])
     const report = await pass(w, { dryRun: true })
