@@ -27,10 +27,9 @@ export type FailureReason = (typeof FAILURE_REASONS)[number]
  * What went wrong in a git operation, as the backend that met it knows it: `auth` a refused or
  * missing login, `hostKey` an ssh host key not trusted, `network` no answer or a broken
  * connection, `notFound` no such repository or branch, `rejected` a refusal (a hook, a protected
- * branch), `race` another writer came first (the branch kept moving under our pushes, another runner held
- * the clone), `corrupt` a clone that does not read
- * back, `config` a setting or a request that cannot work as written, `other` a failure git
- * reported in words no rule knows.
+ * branch, a server's ERR), `race` another writer came first (the branch kept moving under our
+ * pushes, another runner held the clone), `corrupt` a clone that does not read back, `config` a
+ * setting or a request that cannot work as written, `other` a failure in words no rule knows.
  */
 export const GIT_ERROR_KINDS = ["auth", "hostKey", "network", "notFound", "rejected", "race", "corrupt", "config", "other"] as const
 
