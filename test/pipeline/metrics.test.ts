@@ -3,14 +3,13 @@
  * an alert reads exists from start-up at 0, and a pass sets targets by state and counts failures.
  */
 import { describe, expect, test } from "bun:test"
-import { Deferred, Duration, Effect, Fiber, TestClock, TestContext } from "effect"
+import { Deferred, Duration, Effect, TestContext } from "effect"
 import { FAILURE_REASONS } from "../../src/domain/failures.ts"
 import { TARGET_STATES } from "../../src/pipeline/events.ts"
 import { runForever } from "../../src/pipeline/run.ts"
-import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { metricsText } from "../../src/server/Http.ts"
 import { VERSION } from "../../src/version.ts"
-import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
+import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
 
@@ -30,12 +29,11 @@ describe("/metrics", () => {
     const pipeline = { ...pipelineOf(), name: "startup" }
     const text = await Effect.runPromise(
       Effect.gen(function* () {
-        const daemon = yield* Effect.fork(runForever([pipeline], w.options, Duration.seconds(1)))
+        const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options, Duration.seconds(1)))
         yield* Deferred.await(listing)
         const text = yield* metricsText
-        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
-        yield* TestClock.adjust(Duration.seconds(2))
-        yield* Fiber.join(stopping)
+        // The first pass never ends: stopping abandons it after the one-second grace period.
+        yield* stopDaemon(daemon, Duration.seconds(1))
         return text
       }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
     )
@@ -61,10 +59,9 @@ describe("/metrics", () => {
     const pipeline = { ...pipelineOf(), name: "passed" }
     const text = await Effect.runPromise(
       Effect.gen(function* () {
-        const readiness = yield* Readiness
-        const daemon = yield* Effect.fork(runForever([pipeline], w.options))
-        yield* until(() => Effect.runSync(readiness.completedPipelines) > 0)
-        yield* Fiber.interrupt(daemon)
+        const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options))
+        yield* w.nextPass
+        yield* stopDaemon(daemon)
         return yield* metricsText
       }).pipe(Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
     )

@@ -3,30 +3,34 @@
  * is logged and ignored), and each target's outcome is logged as one JSON event with its fields.
  */
 import { describe, expect, test } from "bun:test"
-import { Effect, Fiber, Layer, Logger, LogLevel, Queue, Stream, TestContext } from "effect"
+import { Deferred, Effect, Exit, FiberId, Layer, Logger, LogLevel, Queue, Stream, TestContext } from "effect"
 import { loadPipelines } from "../../src/config/load.ts"
 import { jsonLinesLogger } from "../../src/logging.ts"
 import { reloadedConfigs, runForever } from "../../src/pipeline/run.ts"
-import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { ociProvider, writePipedConfig } from "../support/config.ts"
-import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
+import { fakeWorld, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 import { writeFile } from "../support/runner.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
 const IMAGE = "gcr.io/org/app"
 
-/** Waits in real time (the virtual clock stands still) until `done` holds. */
-const until = (done: () => boolean) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-    if (!done()) return yield* Effect.dieMessage("timed out waiting")
-  })
-
-/** Every log line, as the JSON logger writes it, whatever its level. */
+/** Every log line, as the JSON logger writes it, whatever its level; `logged` waits for the first line that matches. */
 const captured = () => {
   const lines: Array<Record<string, unknown>> = []
-  const logger = Logger.map(jsonLinesLogger, (line) => void lines.push(JSON.parse(line) as Record<string, unknown>))
-  return { lines, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
+  const waiting: Array<{ readonly matches: (line: Record<string, unknown>) => boolean; readonly seen: Deferred.Deferred<void> }> = []
+  const logger = Logger.map(jsonLinesLogger, (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>
+    lines.push(line)
+    for (const w of waiting) if (w.matches(line)) Deferred.unsafeDone(w.seen, Exit.void)
+  })
+  const logged = (matches: (line: Record<string, unknown>) => boolean) =>
+    Effect.suspend(() => {
+      if (lines.some(matches)) return Effect.void
+      const seen = Deferred.unsafeMake<void>(FiberId.none)
+      waiting.push({ matches, seen })
+      return Deferred.await(seen)
+    })
+  return { lines, logged, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
 }
 
 /** A Piped config of the fake remote, hourly, with one provider of this name. */
@@ -58,14 +62,13 @@ describe("reloading the config", () => {
         const initial = yield* loadPipelines([file])
         const signals = yield* Queue.unbounded<void>()
         const reloads = reloadedConfigs(Stream.fromQueue(signals), loadPipelines([file]))
-        const daemon = yield* Effect.fork(runForever(initial, w.options, undefined, reloads))
-        const readiness = yield* Readiness
-        yield* until(() => Effect.runSync(readiness.completedPipelines) > 0)
+        const daemon = yield* Effect.forkDaemon(runForever(initial, w.options, undefined, reloads))
+        yield* w.nextPass
         expect(commits()).toBe(1)
 
         writeFile(dir, "piped.yaml", `apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec:\n  imageWatcher:\n    checkInterval: soon\n`)
         yield* Queue.offer(signals, undefined)
-        yield* until(() => log.lines.some((l) => l["message"] === "config reload refused: the running config stays"))
+        yield* log.logged((l) => l["message"] === "config reload refused: the running config stays")
         const refused = log.lines.filter((l) => String(l["message"]).startsWith("config reload refused: ") && l["level"] === "error")
         expect(refused.length).toBeGreaterThan(0)
         expect(refused.some((l) => l["file"] === file && typeof l["line"] === "number" && l["key"] === "spec.imageWatcher.checkInterval")).toBe(true)
@@ -74,11 +77,13 @@ describe("reloading the config", () => {
 
         config(dir, "registry")
         yield* Queue.offer(signals, undefined)
-        yield* until(() => commits() === 2)
+        // The refused reload made no pass: the next one is the valid config's.
+        expect(yield* w.unseenPasses).toBe(0)
+        yield* w.nextPass
+        expect(commits()).toBe(2)
         expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.1.0\n`)
-        // The pass in flight ends before the daemon is stopped: a stopping daemon's grace period runs on the virtual clock.
-        yield* until(() => log.lines.some((l) => String(l["message"]).startsWith("1 targets: 1 updated")))
-        yield* Fiber.interrupt(daemon)
+        expect(log.lines.some((l) => String(l["message"]).startsWith("1 targets: 1 updated"))).toBe(true)
+        yield* stopDaemon(daemon)
       }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
     )
   }, 30_000)
@@ -93,9 +98,9 @@ describe("logging a pass", () => {
     const log = captured()
     await Effect.runPromise(
       Effect.gen(function* () {
-        const daemon = yield* Effect.fork(runForever([pipelineOf()], w.options))
-        yield* until(() => log.lines.some((l) => String(l["message"]).startsWith("2 targets: ")))
-        yield* Fiber.interrupt(daemon)
+        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
+        yield* w.nextPass
+        yield* stopDaemon(daemon)
       }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
     )
     // Newest first: the runner's commit.

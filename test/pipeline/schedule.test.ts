@@ -1,16 +1,17 @@
 /**
  * The schedule stage on a virtual clock: passes every `checkInterval`, and on SIGTERM a grace
  * period for the pass in flight, with `TestClock` standing in for time and fakes for git and the
- * registry. Real time passes only while a pass does its (in-memory) work.
+ * registry. Real time passes only while a pass does its (in-memory) work; a test waits for the
+ * passes the fakes report, never for real time.
  */
 import { describe, expect, test } from "bun:test"
-import { Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
+import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
 import { providerConfig } from "../support/config.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { readiness, scrape } from "../../src/server/Http.ts"
-import { fakeWorld, hangingTagSource, holdable, pipelineOf, REMOTE, until, WATCHER } from "../support/inProcess.ts"
+import { advance, fakeWorld, hangingTagSource, holdable, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
 const MINUTE = Duration.minutes(1)
@@ -34,21 +35,23 @@ describe("runForever on a virtual clock", () => {
     await run(
       w,
       Effect.gen(function* () {
-        const daemon = yield* Effect.fork(runForever([pipeline], w.options))
-        yield* until(() => commits() === 2)
+        const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options))
+        yield* w.nextPass
+        expect(commits()).toBe(2)
         w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }, { tag: "1.2.0" }])
-        // Just short of the interval: no pass yet.
+        // Just short of the interval: the tick still waits for its minute, and no pass has ended.
         yield* TestClock.adjust(Duration.seconds(59))
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+        yield* Effect.yieldNow()
+        expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toContain(Duration.toMillis(MINUTE))
+        expect(yield* w.unseenPasses).toBe(0)
         expect(commits()).toBe(2)
         yield* TestClock.adjust(Duration.seconds(1))
-        yield* until(() => commits() === 3)
+        yield* w.nextPass
+        expect(commits()).toBe(3)
         expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.2.0\n`)
-        // The pass may still be finishing (its clone lock, its parse cache): stopping waits for it on
-        // the virtual clock, which must be moved for the wait to end.
-        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
-        yield* TestClock.adjust(Duration.seconds(30))
-        yield* Fiber.join(stopping)
+        // The next tick waits for its own minute.
+        expect(Chunk.toReadonlyArray(yield* TestClock.sleeps())).toContain(Duration.toMillis(Duration.times(MINUTE, 2)))
+        yield* stopDaemon(daemon)
       })
     )
   }, 30_000)
@@ -62,13 +65,13 @@ describe("runForever on a virtual clock", () => {
     await run(
       w,
       Effect.gen(function* () {
-        const daemon = yield* Effect.fork(runForever([pipeline], w.options, Duration.seconds(20)))
+        const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options, Duration.seconds(20)))
         yield* Deferred.await(listing)
         const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
-        yield* TestClock.adjust(Duration.seconds(19))
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+        yield* advance(Duration.seconds(19))
         expect(Option.isNone(yield* Fiber.poll(stopping))).toBe(true)
-        yield* TestClock.adjust(Duration.seconds(2))
+        yield* advance(Duration.seconds(2))
+        expect(Option.isSome(yield* Fiber.poll(stopping))).toBe(true)
         yield* Fiber.join(stopping)
         // Abandoned: nothing was committed.
         expect(w.remotes.log(REMOTE).length).toBe(1)
@@ -83,13 +86,13 @@ describe("runForever on a virtual clock", () => {
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
     const overrunning = { ...pipeline, name: "overrun.yaml" }
     const gauge = Effect.map(scrape, (text) => /^runner_pass_overrun\{pipeline="overrun\.yaml"\} (\d+)$/m.exec(text)?.[1])
-    const settle = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
     await run(
       w,
       Effect.gen(function* () {
         const passes = yield* Readiness
-        const daemon = yield* Effect.fork(runForever([overrunning], w.options))
-        yield* until(() => Effect.runSync(passes.completedPipelines) === 1)
+        const daemon = yield* Effect.forkDaemon(runForever([overrunning], w.options))
+        yield* w.nextPass
+        expect(yield* passes.completedPipelines).toBe(1)
         expect(yield* readiness(1)).toEqual({ ready: true, reason: "ready" })
         expect(yield* gauge).toBe("0")
         // The next tick's pass hangs in its listing.
@@ -98,7 +101,6 @@ describe("runForever on a virtual clock", () => {
         yield* Deferred.await(stuck.entered)
         // Ten intervals since the last pass completed: late, not yet overrunning.
         yield* TestClock.adjust(Duration.minutes(9))
-        yield* settle
         expect((yield* readiness(1)).ready).toBe(true)
         expect(yield* gauge).toBe("0")
         yield* TestClock.adjust(Duration.seconds(1))
@@ -107,13 +109,12 @@ describe("runForever on a virtual clock", () => {
         expect(late.reason).toStartWith("not ready: passes overrun their schedule 10 times over: overrun.yaml (no pass completed for 10m 1s")
         expect(yield* gauge).toBe("1")
         yield* stuck.release
-        // The held pass completes, and the one the ticks gathered meanwhile.
-        for (let i = 0; i < 200 && !(yield* readiness(1)).ready; i++) yield* settle
+        // The held pass completes, and then the one the ticks gathered meanwhile.
+        yield* w.nextPass
         expect((yield* readiness(1)).ready).toBe(true)
         expect(yield* gauge).toBe("0")
-        const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
-        yield* TestClock.adjust(Duration.seconds(30))
-        yield* Fiber.join(stopping)
+        yield* w.nextPass
+        yield* stopDaemon(daemon)
       })
     )
   }, 30_000)

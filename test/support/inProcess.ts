@@ -3,7 +3,7 @@
  * No binary, no server, no network; the data dir is a temporary directory.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Either, Layer, Logger, LogLevel } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Queue, TestClock } from "effect"
 import type { GateConfig, Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
@@ -46,6 +46,45 @@ export const pipelineOf = (
   gates: options.gates ?? []
 })
 
+/** A completed pass as the world saw it: its pipeline and the repositories whose watcher files it read. */
+export interface PassSeen {
+  readonly pipeline: string
+  readonly repoIds: ReadonlyArray<string>
+}
+
+/**
+ * The real routing and readiness, also telling `passes` of each completed pass, so that a test
+ * waits for one instead of polling.
+ */
+const observed = (passes: Queue.Enqueue<PassSeen>) => {
+  const reading = new Map<string, Set<string>>()
+  const routing = Layer.effect(
+    WatchRouting,
+    Effect.map(WatchRouting, (routing) => ({
+      ...routing,
+      record: (pipeline: string, repoId: string, watches: Parameters<typeof routing.record>[2]) =>
+        Effect.sync(() => reading.set(pipeline, (reading.get(pipeline) ?? new Set()).add(repoId))).pipe(Effect.zipRight(routing.record(pipeline, repoId, watches)))
+    }))
+  ).pipe(Layer.provide(WatchRouting.layer))
+  const readiness = Layer.effect(
+    Readiness,
+    Effect.map(Readiness, (readiness) => ({
+      ...readiness,
+      passCompleted: (pipeline: string) =>
+        readiness.passCompleted(pipeline).pipe(
+          Effect.zipRight(
+            Effect.suspend(() => {
+              const repoIds = [...(reading.get(pipeline) ?? [])].sort()
+              reading.delete(pipeline)
+              return Queue.offer(passes, { pipeline, repoIds })
+            })
+          )
+        )
+    }))
+  ).pipe(Layer.provide(Readiness.layer))
+  return Layer.merge(routing, readiness)
+}
+
 /**
  * A fresh world: the remotes, the registry's images, and the layers that serve them to the
  * pipeline. `tags` replaces the in-memory registry (a registry that hangs, for instance).
@@ -53,21 +92,50 @@ export const pipelineOf = (
 export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Layer<Signatures>) => {
   const remotes = new FakeGit.Remotes()
   const images = new Map<string, ReadonlyArray<TagInfo>>()
+  const passes = Effect.runSync(Queue.unbounded<PassSeen>())
   const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), WatchRouting.layer, Readiness.layer, Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
   )
   const options: PassOptions = { dryRun: false, dataDir: tempDir("runner-inprocess-") }
-  return { remotes, images, layer, options }
+  /** The next completed pass, in the order they complete; waits for it. */
+  const nextPass = Queue.take(passes)
+  /** Completed passes not yet taken by `nextPass`. */
+  const unseenPasses = Queue.size(passes)
+  return { remotes, images, layer, options, nextPass, unseenPasses }
 }
 
-/** Waits in real time (a virtual clock stands still) until `done` holds; dies after ten seconds. */
-export const until = (done: () => boolean) =>
+/** The step in which a stopping daemon polls for the pass in flight (`STOP_POLL` in run.ts). */
+const STOP_POLL = Duration.millis(100)
+
+/**
+ * Moves the virtual clock on by `total`, one `step` at a time, letting the fibers each step wakes
+ * run before the next: a fiber that starts sleeping during the move (a stopping daemon's drain)
+ * still wakes on time, where one `TestClock.adjust` would leave it behind.
+ */
+export const advance = (total: Duration.DurationInput, step: Duration.DurationInput = STOP_POLL) =>
   Effect.gen(function* () {
-    for (let i = 0; i < 1_000 && !done(); i++) yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-    if (!done()) return yield* Effect.dieMessage("timed out waiting")
+    const steps = Math.ceil(Duration.toMillis(total) / Duration.toMillis(step))
+    for (let i = 0; i < steps; i++) {
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust(step)
+    }
+  })
+
+/**
+ * Stops a daemon whose passes have ended: interrupted, it drains on the virtual clock, which moves
+ * on in the drain's steps until the daemon is down (dies past `grace`, had the drain not ended).
+ * Tests fork their daemon with `Effect.forkDaemon`: one that fails then reports at once, instead
+ * of waiting, on a clock that stands still, for a daemon it would interrupt to drain.
+ */
+export const stopDaemon = (daemon: Fiber.RuntimeFiber<unknown, unknown>, grace: Duration.DurationInput = Duration.seconds(20)) =>
+  Effect.gen(function* () {
+    const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
+    const steps = Math.ceil(Duration.toMillis(grace) / Duration.toMillis(STOP_POLL)) + 1
+    for (let i = 0; i < steps && Option.isNone(yield* Fiber.poll(stopping)); i++) yield* advance(STOP_POLL)
+    if (Option.isNone(yield* Fiber.poll(stopping))) return yield* Effect.dieMessage("the daemon did not stop within its grace period")
   })
 
 /** A registry that never answers: a pass hangs in its fetch stage, after `listing` is completed. */
