@@ -8,6 +8,7 @@ import type { GateConfig, Pipeline, ProviderConfig, WatchedRepo } from "../../sr
 import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import type { PassOptions } from "../../src/pipeline/pass.ts"
+import { STOP_GRACE } from "../../src/pipeline/run.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
@@ -125,12 +126,13 @@ export const advance = (total: Duration.DurationInput, step: Duration.DurationIn
   })
 
 /**
- * Stops a daemon whose passes have ended: interrupted, it drains on the virtual clock, which moves
- * on in the drain's steps until the daemon is down (dies past `grace`, had the drain not ended).
+ * Stops a daemon started with `grace`: interrupted, it drains on the virtual clock, which moves on
+ * in the drain's steps until the daemon is down, at once if no pass is in flight, at `grace` if
+ * one hangs (and dies a step past it, had the drain not ended).
  * Tests fork their daemon with `Effect.forkDaemon`: one that fails then reports at once, instead
  * of waiting, on a clock that stands still, for a daemon it would interrupt to drain.
  */
-export const stopDaemon = (daemon: Fiber.RuntimeFiber<unknown, unknown>, grace: Duration.DurationInput = Duration.seconds(20)) =>
+export const stopDaemon = (daemon: Fiber.RuntimeFiber<unknown, unknown>, grace: Duration.DurationInput = STOP_GRACE) =>
   Effect.gen(function* () {
     const stopping = yield* Effect.fork(Fiber.interrupt(daemon))
     const steps = Math.ceil(Duration.toMillis(grace) / Duration.toMillis(STOP_POLL)) + 1
