@@ -1,9 +1,10 @@
 /** Which gates apply to a target: globs over the normalised repository, however the watcher file spells the image. */
 import { describe, expect, test } from "bun:test"
 import { Duration, Either } from "effect"
-import { DEFAULT_POLICY, type GateConfig, type Target } from "../../src/config/model.ts"
+import type { GateConfig, Target } from "../../src/config/model.ts"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { gatesFor } from "../../src/gates/match.ts"
+import { targetConfig } from "../support/config.ts"
 
 const gate = (images: ReadonlyArray<string>): GateConfig => ({
   images,
@@ -13,17 +14,7 @@ const gate = (images: ReadonlyArray<string>): GateConfig => ({
   source: { file: "piped.yaml", line: 7 }
 })
 
-const target = (image: string): Target => ({
-  image,
-  provider: "registry",
-  filePath: "app.yaml",
-  field: "image",
-  policy: DEFAULT_POLICY,
-  excludeTags: [],
-  allowDowngrade: false,
-  format: "image",
-  source: { file: ".pipe/w.yaml", line: 5 }
-})
+const target = (image: string): Target => targetConfig({ image })
 
 const applies = (glob: string, image: string): boolean => {
   const applied = gatesFor([gate([glob])], target(image), Either.getOrThrow(parseImageRef(image)))

@@ -4,10 +4,11 @@
  */
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
-import { DEFAULT_POLICY, type Target, type WatchedRepo } from "../../src/config/model.ts"
+import type { Target, WatchedRepo } from "../../src/config/model.ts"
 import { messageProblem, type TargetPlan } from "../../src/pipeline/plan.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
+import { targetConfig } from "../support/config.ts"
 import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
@@ -58,17 +59,7 @@ describe("line breaks in a commit message's values", () => {
 })
 
 describe("messageProblem", () => {
-  const target: Target = {
-    image: IMAGE,
-    provider: "registry",
-    filePath: "app.yaml",
-    field: "image",
-    policy: DEFAULT_POLICY,
-    excludeTags: [],
-    allowDowngrade: false,
-    format: "image",
-    source: { file: ".pipe/w.yaml", line: 5 }
-  }
+  const target: Target = targetConfig({ image: IMAGE })
   const plan: TargetPlan = {
     current: "1.0.0",
     selection: { _tag: "Update", tag: "1.1.0", listed: 2, kept: 2 },

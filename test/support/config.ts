@@ -1,6 +1,6 @@
 /** Piped configs and ImageWatcher files for integration tests, written the way users write them, and decoded pieces of them. */
 import { Duration } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import { DEFAULT_POLICY, type ProviderConfig, type Target } from "../../src/config/model.ts"
 import { writeFile } from "./runner.ts"
 
 export interface PipedOptions {
@@ -79,5 +79,19 @@ export const providerConfig = (fields: Partial<ProviderConfig>): ProviderConfig 
   interval: Duration.minutes(5),
   insecure: false,
   source: { file: "piped.yaml", line: 1 },
+  ...fields
+})
+
+/** A decoded watcher-file target as the pipeline sees it: `image` in `app.yaml`'s `image` field through `registry`, with `fields` changed. */
+export const targetConfig = (fields: Partial<Target>): Target => ({
+  image: "gcr.io/org/app",
+  provider: "registry",
+  filePath: "app.yaml",
+  field: "image",
+  policy: DEFAULT_POLICY,
+  excludeTags: [],
+  allowDowngrade: false,
+  format: "image",
+  source: { file: ".pipe/w.yaml", line: 5 },
   ...fields
 })
