@@ -77,6 +77,16 @@ const run = <A>(registry: Registry, steps: (signatures: Signatures["Type"]) => E
     )
   )
 
+/** Two verdicts on one Signatures: while the registry fails what it was told to, then once it serves again. */
+const acrossOutage = (registry: Registry, verify: (signatures: Signatures["Type"]) => Effect.Effect<string, string>) =>
+  run(registry, (signatures) =>
+    Effect.gen(function* () {
+      const first = yield* verify(signatures)
+      registry.failing.clear()
+      return [first, yield* verify(signatures)]
+    })
+  )
+
 const verdict = (result: Either.Either<void, string>) => Either.match(result, { onLeft: (why) => why, onRight: () => "valid" })
 
 describe("key-based verdicts", () => {
@@ -90,13 +100,7 @@ describe("key-based verdicts", () => {
     const registry = fakeRegistry()
     const payload = signWith(registry)
     registry.failing.set(payload, reason)
-    const [first, second] = await run(registry, (signatures) =>
-      Effect.gen(function* () {
-        const first = yield* verify(signatures)
-        registry.failing.clear()
-        return [first, yield* verify(signatures)]
-      })
-    )
+    const [first, second] = await acrossOutage(registry, verify)
     expect(first).toStartWith("cannot read signatures: ")
     expect(second).toBe("valid")
   })
@@ -105,13 +109,7 @@ describe("key-based verdicts", () => {
     const registry = fakeRegistry()
     signWith(registry)
     registry.failing.set(signatureTagOf(DIGEST), "Server")
-    const results = await run(registry, (signatures) =>
-      Effect.gen(function* () {
-        const first = yield* verify(signatures)
-        registry.failing.clear()
-        return [first, yield* verify(signatures)]
-      })
-    )
+    const results = await acrossOutage(registry, verify)
     expect(results).toEqual([expect.stringMatching(/^cannot read signatures: /), "valid"])
   })
 
@@ -183,13 +181,7 @@ describe("keyless verdicts", () => {
   test.each(["Server", "RateLimited", "Transport"] as const)("a bundle the registry fails to serve (%s) is no verdict", async (reason) => {
     const registry = fakeRegistry()
     registry.failing.set(attach(registry), reason)
-    const results = await run(registry, (signatures) =>
-      Effect.gen(function* () {
-        const first = yield* verify(signatures)
-        registry.failing.clear()
-        return [first, yield* verify(signatures)]
-      })
-    )
+    const results = await acrossOutage(registry, verify)
     expect(results).toEqual([expect.stringMatching(/^cannot read signatures: /), "valid"])
   })
 
