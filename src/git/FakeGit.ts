@@ -4,7 +4,8 @@ import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec 
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
-import { stageBatch, stripUserinfo, validFilePath, validFilePaths, validPath } from "./remote.ts"
+import { stageBatch, validFilePath, validFilePaths, validPath } from "./commitBatch.ts"
+import { stripUserinfo } from "./remoteCredentials.ts"
 
 export { blobOid, type Commit } from "./fakeObjects.ts"
 

@@ -11,20 +11,10 @@ import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, tooLarge
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
-import {
-  credentialsOf,
-  identPart,
-  isHttpRemote,
-  isRaceRejection,
-  networkBound,
-  REMOTE,
-  scrub,
-  secretsOf,
-  stageBatch,
-  stripUserinfo,
-  validFilePath,
-  validPath
-} from "./remote.ts"
+import { identPart, stageBatch, validFilePath, validPath } from "./commitBatch.ts"
+import { isRaceRejection } from "./gitOutput.ts"
+import { isHttpRemote, networkBound, REMOTE } from "./remote.ts"
+import { credentialsOf, scrub, secretsOf, stripUserinfo } from "./remoteCredentials.ts"
 import { signedCommit } from "./signing.ts"
 
 type Operation = GitError["operation"]

@@ -8,22 +8,10 @@ import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
 import { syncOf } from "./systemSync.ts"
-import {
-  authFailureOf,
-  basicAuthOf,
-  credentialsOf,
-  isHttpRemote,
-  isRaceRejection,
-  kindOfGitOutput,
-  networkBound,
-  REMOTE,
-  scrub,
-  secretsOf,
-  stageBatch,
-  stripUserinfo,
-  validFilePaths,
-  validPath
-} from "./remote.ts"
+import { stageBatch, validFilePaths, validPath } from "./commitBatch.ts"
+import { authFailureOf, isRaceRejection, kindOfGitOutput } from "./gitOutput.ts"
+import { isHttpRemote, networkBound, REMOTE } from "./remote.ts"
+import { basicAuthOf, credentialsOf, scrub, secretsOf, stripUserinfo } from "./remoteCredentials.ts"
 
 type Operation = GitError["operation"]
 

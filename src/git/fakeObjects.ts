@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import type { Author } from "./repoTypes.ts"
-import { identPart } from "./remote.ts"
+import { identPart } from "./commitBatch.ts"
 
 /** A commit of a fake repository, with its whole tree. Its oid is the one git would give it. */
 export interface Commit {

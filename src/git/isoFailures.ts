@@ -3,7 +3,7 @@ import { Errors } from "isomorphic-git"
 import { messageOf } from "../domain/foreignText.ts"
 import type { GitErrorKind } from "./GitError.ts"
 import { PackTooLarge, tooLargeMessage, tooLargeText } from "./isoPackLimit.ts"
-import { authFailureOf, serverErrOf } from "./remote.ts"
+import { authFailureOf, serverErrOf } from "./gitOutput.ts"
 import type { RepoSpec } from "./repoTypes.ts"
 
 /**

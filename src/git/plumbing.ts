@@ -1,6 +1,6 @@
 import { Option } from "effect"
 import type { Blob } from "./repoTypes.ts"
-import { identPart, type Staged } from "./remote.ts"
+import { identPart, type Staged } from "./commitBatch.ts"
 
 const utf8 = new TextDecoder()
 

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto"
 import { deflateSync } from "node:zlib"
 import type { GitError, GitErrorKind } from "./GitError.ts"
 import { fastImportScript, parseRootTrees } from "./plumbing.ts"
-import type { Staged } from "./remote.ts"
+import type { Staged } from "./commitBatch.ts"
 import { type Signer, signedCommit } from "./signing.ts"
 import { messageOf } from "../domain/foreignText.ts"
 

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import { Effect, Either, Redacted } from "effect"
 import type { Pipeline } from "../config/model.ts"
 import type { Author, Signer, SigningFormat } from "./repoTypes.ts"
-import { identPart } from "./remote.ts"
+import { identPart } from "./commitBatch.ts"
 import { type KeyProblem, parseOpenSshKey, sshsig } from "./sshsig.ts"
 import { messageOf } from "../domain/foreignText.ts"
 

@@ -3,7 +3,8 @@ import { Effect, Option, Ref } from "effect"
 import type { FailWith, GitError } from "./GitError.ts"
 import type { RepoSpec } from "./repoTypes.ts"
 import { chooseBase, type Containment } from "./pushBranch.ts"
-import { kindOfGitOutput, type networkBound, REMOTE } from "./remote.ts"
+import { kindOfGitOutput } from "./gitOutput.ts"
+import { type networkBound, REMOTE } from "./remote.ts"
 
 
 type Operation = GitError["operation"]

@@ -2,7 +2,7 @@ import { Effect, Either, Option } from "effect"
 import type { WatchedRepo, WatcherFile } from "../config/model.ts"
 import { decodeWatcherTargets } from "../config/WatcherFile.ts"
 import type { Blob, Checkout, GitError } from "../git/GitRepo.ts"
-import { validFilePath } from "../git/remote.ts"
+import { validFilePath } from "../git/commitBatch.ts"
 import type { ParseCache } from "./ParseCache.ts"
 import { oversize } from "./sizeLimit.ts"
 

@@ -12,7 +12,7 @@ import {
   GitRepo,
   type RepoSpec
 } from "../../src/git/GitRepo.ts"
-import { chooseHttpBackend, type HttpBackend, parseGitVersion } from "../../src/git/remote.ts"
+import { chooseHttpBackend, type HttpBackend, parseGitVersion } from "../../src/git/httpBackend.ts"
 import * as IsoGit from "../../src/git/IsoGit.ts"
 import { parseCatFileBatch } from "../../src/git/plumbing.ts"
 import * as SystemGit from "../../src/git/SystemGit.ts"

@@ -4,7 +4,8 @@ import { Errors } from "isomorphic-git"
 import type { GitErrorKind } from "../../src/git/GitError.ts"
 import { isoKindOf } from "../../src/git/isoFailures.ts"
 import { PackTooLarge } from "../../src/git/isoPackLimit.ts"
-import { kindOfGitOutput, validFilePaths } from "../../src/git/remote.ts"
+import { validFilePaths } from "../../src/git/commitBatch.ts"
+import { kindOfGitOutput } from "../../src/git/gitOutput.ts"
 
 describe("validFilePaths", () => {
   const cases: ReadonlyArray<{ name: string; paths: ReadonlyArray<string>; expected: Either.Either<ReadonlyArray<string>, string> }> = [
