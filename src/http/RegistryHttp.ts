@@ -278,17 +278,16 @@ const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(fun
           if (hops >= MAX_REDIRECTS) return Effect.fail(fail("Protocol", `more than ${MAX_REDIRECTS} redirects from ${safeUrl(request.url)}`))
           return Option.match(redirectTarget(current.url, location), {
             onNone: () => Effect.fail(fail("Protocol", `redirect from ${safeUrl(current.url)} to an invalid location`)),
-            onSome: ({ url, sameOrigin }) =>
+            onSome: ({ url, sameOrigin }) => {
+              // Nothing asked over TLS is followed to cleartext, where a name could be rebound to a metadata address.
+              if (new URL(current.url).protocol === "https:" && new URL(url).protocol === "http:") {
+                return Effect.fail(fail("Protocol", `refused a redirect from ${safeUrl(current.url)} to plain http (${safeUrl(url)})`))
+              }
               // Blob storage (S3, GCS) lives on other hosts: our registry credentials must not go there.
-              follow(
-                {
-                  method: reply.status === 303 ? "GET" : current.method,
-                  url,
-                  headers: sameOrigin ? current.headers : withoutAuthorization(current.headers),
-                  ...(current.body === undefined || reply.status === 303 ? {} : { body: current.body }),
-                },
-                hops + 1,
-              ),
+              const headers = sameOrigin ? current.headers : withoutAuthorization(current.headers)
+              const body = current.body === undefined || reply.status === 303 ? {} : { body: current.body }
+              return follow({ method: reply.status === 303 ? "GET" : current.method, url, headers, ...body }, hops + 1)
+            },
           })
         }),
       )

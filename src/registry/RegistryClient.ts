@@ -111,7 +111,7 @@ const make = Effect.gen(function* () {
 
   const fetchToken = Effect.fn("RegistryClient.fetchToken")(function* (s: Session, challenge: Challenge) {
     const endpoint = s.endpoint
-    const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository), (detail) => fail(s, "Protocol", detail))
+    const url = yield* Either.mapLeft(tokenUrl(challenge, endpoint.repository, endpoint.baseUrl), (detail) => fail(s, "Protocol", detail))
     const credentials = yield* Ref.get(s.credentials)
     // Credentials go to the token service the registry named, if it is a host the provider serves, and to nothing else.
     if (Option.isSome(credentials) && !hostListed(endpoint.servedHosts, url.hostname)) {

@@ -74,8 +74,11 @@ export const parseWwwAuthenticate = (header: string): ReadonlyArray<Challenge> =
 /** The default scope asked for when a Bearer challenge names none. */
 export const pullScope = (repository: string): string => `repository:${repository}:pull`
 
-/** The token request for a Bearer challenge: `realm?service=...&scope=...`. */
-export const tokenUrl = (challenge: Challenge, repository: string): Either.Either<URL, string> => {
+/**
+ * The token request for a Bearer challenge: `realm?service=...&scope=...`. A registry reached over
+ * https (`registryUrl`) is not followed to a realm over http: nothing asked over TLS goes to cleartext.
+ */
+export const tokenUrl = (challenge: Challenge, repository: string, registryUrl?: string): Either.Either<URL, string> => {
   const realm = challenge.params["realm"]
   if (realm === undefined || realm === "") return Either.left("Bearer challenge without a realm")
   let url: URL
@@ -86,6 +89,9 @@ export const tokenUrl = (challenge: Challenge, repository: string): Either.Eithe
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return Either.left(`Bearer realm "${realm}" is not an http(s) URL`)
+  }
+  if (url.protocol === "http:" && registryUrl?.startsWith("https:") === true) {
+    return Either.left(`Bearer realm "${realm}" is plain http while the registry is https: not followed`)
   }
   const service = challenge.params["service"]
   if (service !== undefined) url.searchParams.set("service", service)

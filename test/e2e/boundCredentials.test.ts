@@ -4,8 +4,6 @@
  * attacker's, with a provider that holds a service account key.
  */
 import { describe, expect, test } from "bun:test"
-import { spawnSync } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { createServer } from "node:https"
 import { join } from "node:path"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -13,21 +11,15 @@ import { watcherFile, writePipedConfig } from "../support/config.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
 import { runRunner, tempDir, writeFile } from "../support/runner.ts"
 import { useServers } from "../support/servers.ts"
+import { selfSignedCert } from "../support/tls.ts"
 
 const KEY_SECRET = "-----BEGIN PRIVATE KEY-----\\nsecret-key-material-0123456789\\n-----END PRIVATE KEY-----\\n"
 const SERVICE_ACCOUNT = JSON.stringify({ type: "service_account", client_email: "runner@project.iam.gserviceaccount.com", private_key: KEY_SECRET })
 
 /** An https server for `localhost` that asks for Basic credentials and keeps every request it gets. */
 const startCollector = async (): Promise<Listening & { readonly requests: Array<{ url: string; authorization: string }> }> => {
-  const dir = tempDir("runner-collector-")
-  const [key, cert] = [join(dir, "tls.key"), join(dir, "tls.crt")]
-  const made = spawnSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-  ])
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr.toString()}`)
   const requests: Array<{ url: string; authorization: string }> = []
-  const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+  const server = createServer(selfSignedCert("localhost"), (req, res) => {
     requests.push({ url: req.url ?? "", authorization: req.headers.authorization ?? "" })
     res.writeHead(401, { "www-authenticate": 'Basic realm="collector"', "content-type": "application/json" })
     res.end("{}")

@@ -100,7 +100,7 @@ describe("parseWwwAuthenticate", () => {
 })
 
 describe("tokenUrl", () => {
-  const cases: ReadonlyArray<{ name: string; params: Record<string, string>; expected: Either.Either<string, string> }> = [
+  const cases: ReadonlyArray<{ name: string; params: Record<string, string>; registry?: string; expected: Either.Either<string, string> }> = [
     {
       name: "scope from the challenge",
       params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/nginx:pull" },
@@ -119,9 +119,21 @@ describe("tokenUrl", () => {
     { name: "no realm", params: { service: "a" }, expected: Either.left("Bearer challenge without a realm") },
     { name: "realm not a URL", params: { realm: "token" }, expected: Either.left('Bearer realm "token" is not a URL') },
     { name: "realm not http", params: { realm: "file:///etc/passwd" }, expected: Either.left('Bearer realm "file:///etc/passwd" is not an http(s) URL') },
+    {
+      name: "an https registry's realm over plain http",
+      params: { realm: "http://rebound.example/latest/meta-data" },
+      registry: "https://registry.example",
+      expected: Either.left('Bearer realm "http://rebound.example/latest/meta-data" is plain http while the registry is https: not followed'),
+    },
+    {
+      name: "an http registry's realm over http",
+      params: { realm: "http://127.0.0.1:9/t" },
+      registry: "http://127.0.0.1:5000",
+      expected: Either.right("http://127.0.0.1:9/t?scope=repository%3Afoo%2Fbar%3Apull"),
+    },
   ]
-  test.each(cases)("$name", ({ params, expected }) => {
-    expect(Either.map(tokenUrl({ scheme: "bearer", params }, "foo/bar"), (url) => url.href)).toEqual(expected)
+  test.each(cases)("$name", ({ params, registry, expected }) => {
+    expect(Either.map(tokenUrl({ scheme: "bearer", params }, "foo/bar", registry), (url) => url.href)).toEqual(expected)
   })
 })
 

@@ -7,12 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Either, Option, Redacted } from "effect"
-import { createServer } from "node:http"
+import { createServer, type RequestListener, type Server } from "node:http"
+import { createServer as createHttpsServer } from "node:https"
 import { type HostLookup, isLinkLocalAddress, isLinkLocalHost, makeLinkLocalGuard } from "../../src/http/linkLocal.ts"
 import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
 import { testEndpoint } from "../support/endpoint.ts"
 import { type Listening, listenOnLoopback } from "../support/listen.ts"
+import { selfSignedCert } from "../support/tls.ts"
 import { registryClientLayer } from "../support/layers.ts"
 
 describe("link-local and metadata addresses", () => {
@@ -86,8 +88,8 @@ describe("link-local and metadata addresses", () => {
  * A registry that redirects every request to `?to=`, and otherwise asks for a token from the
  * realm its repository names: `far` a token service on another host name, `near` the same one on the registry's.
  */
-const redirecting = (port: () => number) =>
-  createServer((req, res) => {
+const redirecting = (port: () => number, serve: (handler: RequestListener) => Server = (handler) => createServer(handler)) =>
+  serve((req, res) => {
     const url = new URL(req.url ?? "/", "http://x")
     const to = url.searchParams.get("to")
     if (to !== null) {
@@ -136,6 +138,22 @@ describe("a registry cannot send the runner where it should not go", () => {
     )
     expect(Either.isLeft(result)).toBe(true)
     if (Either.isLeft(result)) expect(result.left.detail).toContain(`refused to send a request to ${host}: a link-local or cloud metadata address`)
+  })
+
+  test("nothing asked over https is followed to plain http, where a name could be rebound to a metadata address", async () => {
+    const tls = await listenOnLoopback(redirecting(() => tokenService.port, (handler) => createHttpsServer(selfSignedCert("127.0.0.1"), handler)))
+    try {
+      const url = `https://127.0.0.1:${tls.port}`
+      const result = await Effect.runPromise(
+        Effect.flatMap(RegistryHttp, (http) =>
+          Effect.either(http.send(testEndpoint(url, "app", { insecure: true }), { method: "GET", url: `${url}/v2/app/tags/list?to=${encodeURIComponent(`${registry.url}/v2/app/tags/list`)}`, headers: {} }))
+        ).pipe(Effect.provide(RegistryHttp.layer))
+      )
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) expect(result.left.detail).toContain(`refused a redirect from ${url}/v2/app/tags/list`)
+    } finally {
+      await tls.stop()
+    }
   })
 
   const list = (repository: string) =>
