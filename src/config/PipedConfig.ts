@@ -7,7 +7,8 @@ import { branchNameProblem } from "../domain/refName.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
-import type { Pipeline, ProviderConfig, ProviderType, RepositoryConfig, WatchedRepo } from "./model.ts"
+import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
+import type { Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
 const DEFAULT_INTERVAL = Duration.minutes(5)

@@ -3,7 +3,8 @@ import { compileImageGlob } from "../domain/imageGlob.ts"
 import { compileRe2 } from "../policy/re2.ts"
 import { opt, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
-import type { GateConfig, SourceLocation } from "./model.ts"
+import type { SourceLocation } from "../domain/SourceLocation.ts"
+import type { GateConfig } from "./model.ts"
 
 /** A Go duration of 0 or more ("24h"), for how old a tag must be. */
 export const Age = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {

@@ -1,43 +1,9 @@
 import type { Duration, Redacted } from "effect"
-import type { PolicySpec } from "../domain/PolicySpec.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { SourceLocation } from "../domain/SourceLocation.ts"
+import type { Target } from "../domain/Target.ts"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
-
-export type ProviderType = "OCI" | "DOCKER_HUB" | "GCR" | "ECR" | "STORE"
-
-export interface ProviderConfig {
-  readonly name: string
-  readonly type: ProviderType
-  /** How often this provider's images are listed. */
-  readonly interval: Duration.Duration
-  /** An image listing more tags than this fails (default 100,000): what one listing may cost is the operator's call. */
-  readonly maxTags?: number
-  /** OCI: registry base URL, e.g. `http://127.0.0.1:5000`; otherwise `https://<image host>`. */
-  readonly address?: string
-  /** More registry host names this provider serves (`*` within a label): its credentials go there and nowhere else. */
-  readonly hosts?: ReadonlyArray<string>
-  readonly insecure: boolean
-  readonly username?: string
-  readonly passwordFile?: string
-  /** STORE: directory of the tag store; default under `--data-dir`. */
-  readonly path?: string
-  /** GCR / ECR settings, kept for the providers that use them. */
-  readonly serviceAccountFile?: string
-  readonly region?: string
-  readonly registryId?: string
-  readonly credentialsFile?: string
-  readonly profile?: string
-  /** Requests in flight, and an optional per-second ceiling with its burst, towards each registry host this provider talks to. */
-  readonly rateLimit?: { readonly rps?: number; readonly burst?: number; readonly concurrency?: number }
-  /** PEM file of extra CA certificates trusted for the registry (a private CA). */
-  readonly caFile?: string
-  /** GCR: the metadata server; ECR: the ECR API. Overrides the cloud's own URL (private endpoints, tests). */
-  readonly endpoint?: string
-  /** A Docker `config.json` or a Kubernetes `.dockerconfigjson` file to take credentials from. */
-  readonly dockerConfigFile?: string
-  /** Where the provider was declared, for messages. */
-  readonly source: SourceLocation
-}
 
 export interface RepositoryConfig {
   readonly repoId: string
@@ -112,36 +78,6 @@ export interface Pipeline {
   /** Options per repository; a repository not listed here is watched with all its watcher files. */
   readonly watchedRepos: ReadonlyArray<WatchedRepo>
   readonly gates: ReadonlyArray<GateConfig>
-}
-
-export interface SourceLocation {
-  readonly file: string
-  readonly line: number
-}
-
-export type { PolicySpec } from "../domain/PolicySpec.ts"
-
-export type FieldFormat = "image" | "tag" | "digest"
-
-/** What a target that names no policy gets. */
-export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "^" }
-
-export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
-
-export interface Target {
-  readonly image: string
-  readonly provider: string
-  readonly filePath: string
-  readonly field: string
-  readonly policy: PolicySpec
-  readonly filterTags?: { readonly pattern: string; readonly extract: string }
-  readonly excludeTags: ReadonlyArray<string>
-  readonly allowDowngrade: boolean
-  /** A tag is a candidate only once it is this old; the larger of this and the gates' applies. */
-  readonly minAge?: Duration.Duration
-  readonly format: FieldFormat
-  /** Where the target was declared in its watcher file. */
-  readonly source: SourceLocation
 }
 
 export interface WatcherFile {

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Context, Effect, Layer, type Option, type Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import type { RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"

@@ -1,7 +1,7 @@
 import type { FileSystem } from "@effect/platform"
 import { AwsV4Signer } from "aws4fetch"
 import { Clock, Config, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import { headersOf, type Outgoing, RegistryHttp, replyText } from "../http/RegistryHttp.ts"

@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
-import type { Pipeline, ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { Pipeline } from "../config/model.ts"
 import { parseCredentialsFile } from "./aws.ts"
 import { parseDockerConfig } from "./files.ts"
 import { checkServiceAccountKey } from "./gcp.ts"

@@ -1,5 +1,5 @@
 import { Effect, Either, Option, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { registryError, type RegistryError, scopeOf } from "../domain/RegistryError.ts"
 import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"

@@ -1,7 +1,7 @@
 import { Command, FileSystem } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform"
 import { Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { DOCKER_HUB, DOCKER_HUB_ALIASES, type ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"

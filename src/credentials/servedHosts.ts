@@ -1,5 +1,5 @@
 import { Either } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { DOCKER_HUB, DOCKER_HUB_ALIASES, type ImageRef } from "../domain/ImageRef.ts"
 import { hostListed, hostnameOf } from "../domain/hosts.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"

@@ -1,7 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Clock, Context, Duration, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 import { decodeSignatureManifest, parsePublicKey, signatureLayers, signatureTag, verifySignatures } from "./cosign.ts"

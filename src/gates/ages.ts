@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { type ImageRef, imageFileName } from "../domain/ImageRef.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { writeFileWhole } from "../files.ts"

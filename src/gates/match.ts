@@ -1,5 +1,6 @@
 import { Duration, Either } from "effect"
-import type { CosignGate, GateConfig, Target } from "../config/model.ts"
+import type { Target } from "../domain/Target.ts"
+import type { CosignGate, GateConfig } from "../config/model.ts"
 import { compileImageGlob } from "../domain/imageGlob.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { memoizeString } from "../memo.ts"

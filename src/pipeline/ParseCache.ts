@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Duration, Effect } from "effect"
-import type { PolicySpec, Target } from "../config/model.ts"
+import type { PolicySpec } from "../domain/PolicySpec.ts"
+import type { Target } from "../domain/Target.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import { VERSION } from "../version.ts"

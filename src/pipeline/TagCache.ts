@@ -1,5 +1,5 @@
 import { Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { monotonicMillis } from "../monotonic.ts"

@@ -1,5 +1,5 @@
 import { Context, Effect, Layer, Ref } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 
 /** A repository of a pipeline that watches an image through a provider. */

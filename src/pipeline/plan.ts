@@ -1,5 +1,6 @@
 import { Effect, Either, Option } from "effect"
-import type { ProviderConfig, Target } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { Target } from "../domain/Target.ts"
 import { ManifestFailure, NoCandidateFailure, PatchFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
 import { lineBreakIn, type Placeholder } from "../domain/messageTemplate.ts"
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"

@@ -1,5 +1,6 @@
 import { Either } from "effect"
-import type { Pipeline, ProviderConfig, RepositoryConfig, WatcherFile } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { Pipeline, RepositoryConfig, WatcherFile } from "../config/model.ts"
 import { ConfigFailure } from "../domain/failures.ts"
 import { type CompiledTarget, compileTarget } from "./plan.ts"
 import { failedReport, type TargetOrigin, type TargetReport } from "./report.ts"

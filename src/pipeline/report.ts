@@ -1,5 +1,6 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
-import type { Pipeline, RepositoryConfig, Target } from "../config/model.ts"
+import type { Target } from "../domain/Target.ts"
+import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { formatExplanation } from "../policy/explain.ts"

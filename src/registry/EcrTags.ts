@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { EcrApi } from "../credentials/EcrApi.ts"
 import { ecrRegistryId } from "../credentials/ecr.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"

@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Either, Layer, Option, Redacted, Ref, type Schema } from "effect"
-import type { ProviderType } from "../config/model.ts"
+import type { ProviderType } from "../domain/ProviderConfig.ts"
 import type { RegistryCredentials } from "../credentials/RegistryCredentials.ts"
 import { hostListed } from "../domain/hosts.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"

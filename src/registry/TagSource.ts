@@ -1,6 +1,6 @@
 import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
-import type { ProviderConfig, ProviderType } from "../config/model.ts"
+import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
 import { Credentials } from "../credentials/Credentials.ts"
 import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"

@@ -1,5 +1,5 @@
 import { Either, Option, Schema } from "effect"
-import type { ProviderType } from "../config/model.ts"
+import type { ProviderType } from "../domain/ProviderConfig.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { decodeJsonValue, parseJsonText } from "../json.ts"
 

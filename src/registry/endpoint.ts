@@ -1,5 +1,5 @@
 import { Effect, Either, Option } from "effect"
-import type { ProviderConfig } from "../config/model.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { Access, Credentials } from "../credentials/Credentials.ts"
 import { checkServed, namedHosts, servedHosts } from "../credentials/servedHosts.ts"
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"

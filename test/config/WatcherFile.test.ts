@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { readFileSync } from "node:fs"
-import type { Target } from "../../src/config/model.ts"
-import { DEFAULT_EXCLUDE_TAGS } from "../../src/config/model.ts"
+import type { Target } from "../../src/domain/Target.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
 import { decodeWatcherFile, decodeWatcherTargets } from "../../src/config/WatcherFile.ts"
 
 const FILE = ".pipe/imagewatcher-dev.yaml"

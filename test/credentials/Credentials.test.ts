@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { Credentials } from "../../src/credentials/Credentials.ts"
 import { EcrApi } from "../../src/credentials/EcrApi.ts"
 import type { RegistryCredentials } from "../../src/credentials/RegistryCredentials.ts"

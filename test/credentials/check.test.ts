@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { NodeContext } from "@effect/platform-node"
 import { Effect } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { checkProviderCredentials } from "../../src/credentials/check.ts"
 import { providerConfig } from "../support/config.ts"
 import { tempDir, writeFile } from "../support/runner.ts"

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { checkServed, servedHosts } from "../../src/credentials/servedHosts.ts"
 import { hostMatches } from "../../src/domain/hosts.ts"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"

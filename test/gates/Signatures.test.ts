@@ -9,7 +9,7 @@ import { Duration, Effect, Either, Layer, Option, TestClock, TestContext } from 
 import { type ImageRef, parseImageRef, sha256Digest } from "../../src/domain/ImageRef.ts"
 import { providerError, type RegistryErrorReason } from "../../src/domain/RegistryError.ts"
 import { type KeylessGate, Signatures } from "../../src/gates/Signatures.ts"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { generateP256, signatureLayer, signatureManifest, signatureTagOf, signPayload, simpleSigningPayload } from "../support/cosign.ts"
 import { providerConfig } from "../support/config.ts"

@@ -1,7 +1,8 @@
 /** Which gates apply to a target: globs over the normalised repository, however the watcher file spells the image. */
 import { describe, expect, test } from "bun:test"
 import { Duration, Either } from "effect"
-import type { GateConfig, Target } from "../../src/config/model.ts"
+import type { Target } from "../../src/domain/Target.ts"
+import type { GateConfig } from "../../src/config/model.ts"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { gatesFor } from "../../src/gates/match.ts"
 import { targetConfig } from "../support/config.ts"

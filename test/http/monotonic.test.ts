@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test"
 import { Duration, Effect, Either, Layer, Option } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { type Expiring, makeExpiringCache } from "../../src/credentials/ExpiringCache.ts"
 import { type ImageRef, parseImageRef } from "../../src/domain/ImageRef.ts"
 import { makeHostLimiter } from "../../src/http/RateLimiter.ts"

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Duration } from "effect"
-import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
+import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
 import type { ScalarHit } from "../../src/manifest/patch.ts"
 import { parseCache } from "../../src/pipeline/ParseCache.ts"
 

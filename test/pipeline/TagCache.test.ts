@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Duration, Effect, Either, Fiber, Layer, Option, TestClock, TestContext } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { type ImageRef, parseImageRef } from "../../src/domain/ImageRef.ts"
 import { providerError } from "../../src/domain/RegistryError.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"

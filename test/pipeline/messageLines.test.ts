@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test"
 import { Effect } from "effect"
-import type { Target, WatchedRepo } from "../../src/config/model.ts"
+import type { Target } from "../../src/domain/Target.ts"
+import type { WatchedRepo } from "../../src/config/model.ts"
 import { messageProblem, type TargetPlan } from "../../src/pipeline/plan.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/config/model.ts"
+import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"

@@ -1,7 +1,8 @@
 /** `inTurn` is `select` run again and again, each choice taken out of the listing, in one ranking. */
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { DEFAULT_EXCLUDE_TAGS, type PolicySpec } from "../../src/config/model.ts"
+import type { PolicySpec } from "../../src/domain/PolicySpec.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { compileSelector, type Selector } from "../../src/policy/select.ts"
 

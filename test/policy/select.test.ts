@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { DEFAULT_EXCLUDE_TAGS, type PolicySpec } from "../../src/config/model.ts"
+import type { PolicySpec } from "../../src/domain/PolicySpec.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
 import { compileSelector, type SelectorSpec } from "../../src/policy/select.ts"
 
 interface Case {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
-import type { ProviderConfig } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { endpointFor } from "../../src/registry/endpoint.ts"
 import { providerConfig } from "../support/config.ts"

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Duration, Either, Option } from "effect"
 import { parseRetryAfter, safeUrl } from "../../src/http/RegistryHttp.ts"
-import type { ProviderType } from "../../src/config/model.ts"
+import type { ProviderType } from "../../src/domain/ProviderConfig.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { parseNextLink, readTagList, tagInfos } from "../../src/registry/distribution.ts"
 

@@ -1,6 +1,7 @@
 /** Piped configs and ImageWatcher files for integration tests, written the way users write them, and decoded pieces of them. */
 import { Duration } from "effect"
-import { DEFAULT_POLICY, type ProviderConfig, type Target } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import { DEFAULT_POLICY, type Target } from "../../src/domain/Target.ts"
 import { writeFile } from "./runner.ts"
 
 export interface PipedOptions {

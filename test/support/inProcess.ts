@@ -4,7 +4,8 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Queue, TestClock } from "effect"
-import type { GateConfig, Pipeline, ProviderConfig, WatchedRepo } from "../../src/config/model.ts"
+import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import type { GateConfig, Pipeline, WatchedRepo } from "../../src/config/model.ts"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import type { PassOptions } from "../../src/pipeline/pass.ts"

@@ -1,0 +1,28 @@
+import type { Duration } from "effect"
+import type { PolicySpec } from "./PolicySpec.ts"
+import type { SourceLocation } from "./SourceLocation.ts"
+
+/** What a target's field holds: a whole image reference, a bare tag, or a digest. */
+export type FieldFormat = "image" | "tag" | "digest"
+
+/** What a target that names no policy gets. */
+export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "^" }
+
+export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
+
+/** One image field a watcher file asks to keep up to date, decoded and normalised. */
+export interface Target {
+  readonly image: string
+  readonly provider: string
+  readonly filePath: string
+  readonly field: string
+  readonly policy: PolicySpec
+  readonly filterTags?: { readonly pattern: string; readonly extract: string }
+  readonly excludeTags: ReadonlyArray<string>
+  readonly allowDowngrade: boolean
+  /** A tag is a candidate only once it is this old; the larger of this and the gates' applies. */
+  readonly minAge?: Duration.Duration
+  readonly format: FieldFormat
+  /** Where the target was declared in its watcher file. */
+  readonly source: SourceLocation
+}
