@@ -78,30 +78,33 @@ const providerConfigSchemas = {
   STORE: Schema.Struct({ path: opt(Text), maxTags: MaxTags })
 } satisfies Record<ProviderType, Schema.Schema.Any>
 
-type ProviderSettings = Omit<ProviderConfig, "name" | "type" | "interval" | "source">
+/** A provider's own settings, per type: the variant without what the section around `config` gives. */
+type SettingsOf<P> = P extends ProviderConfig ? Omit<P, "name" | "interval" | "source"> : never
+type ProviderSettings = SettingsOf<ProviderConfig>
 
 const decodeProviderSettings = (
   type: ProviderType,
   config: unknown,
   options: SchemaAST.ParseOptions
 ): Either.Either<ProviderSettings, ParseResult.ParseIssue> => {
-  const decode = <A extends Omit<ProviderSettings, "insecure"> & { readonly insecure?: boolean }, I>(schema: Schema.Schema<A, I>) =>
-    ParseResult.decodeUnknownEither(schema)(config ?? {}, options).pipe(
-      Either.map((settings): ProviderSettings => ({ ...settings, insecure: settings.insecure ?? false }))
-    )
+  const decode = <A, I>(schema: Schema.Schema<A, I>) => ParseResult.decodeUnknownEither(schema)(config ?? {}, options)
   switch (type) {
     case "OCI":
-      return decode(providerConfigSchemas.OCI)
+      return Either.map(decode(providerConfigSchemas.OCI), (settings) => ({ type, ...settings, insecure: settings.insecure ?? false }))
     case "DOCKER_HUB":
-      return decode(providerConfigSchemas.DOCKER_HUB)
+      return Either.map(decode(providerConfigSchemas.DOCKER_HUB), (settings) => ({ type, ...settings }))
     case "GCR":
-      return decode(providerConfigSchemas.GCR)
+      return Either.map(decode(providerConfigSchemas.GCR), (settings) => ({ type, ...settings, insecure: settings.insecure ?? false }))
     case "ECR":
-      return decode(providerConfigSchemas.ECR)
+      return Either.map(decode(providerConfigSchemas.ECR), (settings) => ({ type, ...settings, insecure: settings.insecure ?? false }))
     case "STORE":
-      return decode(providerConfigSchemas.STORE)
+      return Either.map(decode(providerConfigSchemas.STORE), (settings) => ({ type, ...settings }))
   }
 }
+
+/** A provider of the type with none of its settings given. */
+const bareSettings = (type: ProviderType): ProviderSettings =>
+  type === "DOCKER_HUB" || type === "STORE" ? { type } : { type, insecure: false }
 
 const ProviderSection = Schema.Struct({
   name: Name,
@@ -226,10 +229,9 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
   }))
   const providers: Array<ProviderConfig> = (spec.imageProviders ?? []).map((provider, index) => {
     // The filter on ProviderSection already accepted this config.
-    const settings = Either.getOrElse(decodeProviderSettings(provider.type, provider.config, decodeOptions), () => ({ insecure: false }))
+    const settings = Either.getOrElse(decodeProviderSettings(provider.type, provider.config, decodeOptions), () => bareSettings(provider.type))
     return {
       name: provider.name,
-      type: provider.type,
       interval: provider.interval ?? provider.pullInterval ?? DEFAULT_INTERVAL,
       ...settings,
       source: { file, line: doc.lineOf(["spec", "imageProviders", index]) }

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Context, Effect, Layer, type Option, type Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { EcrProvider } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import type { RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -19,14 +19,14 @@ export class EcrApi extends Context.Tag("EcrApi")<
   EcrApi,
   {
     readonly call: <A, I>(
-      provider: ProviderConfig,
+      provider: EcrProvider,
       image: ImageRef,
       action: EcrAction,
       body: unknown,
       schema: Schema.Schema<A, I>,
     ) => Effect.Effect<A, RegistryError>
     /** The registry credentials of an authorization token, kept until an hour before it expires; `fresh` fetches anew. */
-    readonly authorization: (provider: ProviderConfig, image: ImageRef, fresh: boolean) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>
+    readonly authorization: (provider: EcrProvider, image: ImageRef, fresh: boolean) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>
   }
 >() {
   static readonly layer: Layer.Layer<EcrApi, never, Requirements> = Layer.effect(EcrApi, Effect.suspend(() => make))

@@ -1,7 +1,7 @@
 import type { FileSystem } from "@effect/platform"
 import { AwsV4Signer } from "aws4fetch"
 import { Clock, Config, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { EcrProvider, ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import { headersOf, type Outgoing, RegistryHttp, replyText } from "../http/RegistryHttp.ts"
@@ -135,7 +135,7 @@ const TEMPORARY_KEYS_RENEWAL: Renewal = { margin: Duration.minutes(5), lifetimeD
 
 type Keys = Effect.Effect<AwsCredentials, RegistryError, RegistryHttp | FileSystem.FileSystem>
 
-const fromCredentialsFile = (provider: ProviderConfig, image: ImageRef, file: string): Keys =>
+const fromCredentialsFile = (provider: EcrProvider, image: ImageRef, file: string): Keys =>
   Effect.gen(function* () {
     const profile = provider.profile ?? "default"
     const text = yield* readProviderFile(provider, image, "credentialsFile", file)
@@ -211,7 +211,7 @@ const fromImds = (provider: ProviderConfig, image: ImageRef, env: AwsEnvironment
   })
 
 /** The SDKs' order: the provider's credentialsFile, the environment, web identity, container credentials, IMDS. */
-const keysFromChain = (provider: ProviderConfig, image: ImageRef, env: AwsEnvironment, region: string): Keys => {
+const keysFromChain = (provider: EcrProvider, image: ImageRef, env: AwsEnvironment, region: string): Keys => {
   if (provider.credentialsFile !== undefined) return fromCredentialsFile(provider, image, provider.credentialsFile)
   if (Option.isSome(env.accessKeyId) && Option.isSome(env.secretAccessKey)) {
     return Effect.succeed({
@@ -233,7 +233,7 @@ const keysFromChain = (provider: ProviderConfig, image: ImageRef, env: AwsEnviro
   return fromImds(provider, image, env)
 }
 
-export type AwsKeys = (provider: ProviderConfig, image: ImageRef, env: AwsEnvironment, region: string) => Keys
+export type AwsKeys = (provider: EcrProvider, image: ImageRef, env: AwsEnvironment, region: string) => Keys
 
 /**
  * The keys of a provider in a region. Keys from files and the environment are cheap to get again

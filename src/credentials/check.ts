@@ -1,17 +1,23 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { fileCredentialsOf, isRegistryProvider, type ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { Pipeline } from "../config/model.ts"
 import { parseCredentialsFile } from "./aws.ts"
 import { parseDockerConfig } from "./files.ts"
 import { checkServiceAccountKey } from "./gcp.ts"
 
 /** The files a provider reads credentials or certificates from, by config key. */
-export const credentialFiles = (provider: ProviderConfig): ReadonlyArray<readonly [string, string]> =>
-  (["passwordFile", "serviceAccountFile", "credentialsFile", "dockerConfigFile", "caFile"] as const).flatMap((key) => {
-    const file = provider[key]
-    return file === undefined ? [] : [[key, file] as const]
-  })
+export const credentialFiles = (provider: ProviderConfig): ReadonlyArray<readonly [string, string]> => {
+  const login = fileCredentialsOf(provider)
+  const files = {
+    passwordFile: login.passwordFile,
+    serviceAccountFile: provider.type === "GCR" ? provider.serviceAccountFile : undefined,
+    credentialsFile: provider.type === "ECR" ? provider.credentialsFile : undefined,
+    dockerConfigFile: login.dockerConfigFile,
+    caFile: isRegistryProvider(provider) ? provider.caFile : undefined
+  }
+  return Object.entries(files).flatMap(([key, file]) => (file === undefined ? [] : [[key, file] as const]))
+}
 
 /**
  * What `runner validate` can say about a provider's credentials without calling anyone. Files that
@@ -26,7 +32,8 @@ export const checkProviderCredentials = (
     const at = `${provider.source.file}:${provider.source.line}: provider ${provider.name}`
     const errors: Array<string> = []
     const warnings: Array<string> = []
-    if ((provider.username === undefined) !== (provider.passwordFile === undefined)) {
+    const login = fileCredentialsOf(provider)
+    if ((login.username === undefined) !== (login.passwordFile === undefined)) {
       errors.push(`${at}: username and passwordFile go together`)
     }
     for (const [key, file] of credentialFiles(provider)) {
@@ -42,8 +49,9 @@ export const checkProviderCredentials = (
       if (key === "serviceAccountFile" && Either.isLeft(checkServiceAccountKey(text.right))) {
         errors.push(`${at}: ${key} ${file} is not a service account key (JSON with client_email)`)
       }
-      if (key === "credentialsFile" && Either.isLeft(parseCredentialsFile(text.right, provider.profile ?? "default"))) {
-        errors.push(`${at}: ${key} ${file} has no keys for profile ${provider.profile ?? "default"}`)
+      const profile = (provider.type === "ECR" ? provider.profile : undefined) ?? "default"
+      if (key === "credentialsFile" && Either.isLeft(parseCredentialsFile(text.right, profile))) {
+        errors.push(`${at}: ${key} ${file} has no keys for profile ${profile}`)
       }
     }
     return { errors, warnings }

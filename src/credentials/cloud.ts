@@ -9,7 +9,7 @@ import { decodeJsonText } from "../json.ts"
 /** Cloud token services are called for a provider's image: errors name both, and the host's limiter paces them. */
 export const cloudTarget = (provider: ProviderConfig, image: ImageRef): Target => ({
   ...scopeOf(provider, image),
-  rateLimit: { ...(provider.rateLimit ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
+  rateLimit: { ...((provider.type === "STORE" ? undefined : provider.rateLimit) ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
   insecure: false,
   caCert: Option.none(),
   // The runner's own credential endpoints (the instance metadata services among them) or the operator's `endpoint`.

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { EcrProvider } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -19,7 +19,7 @@ export const parseEcrHost = (host: string): Option.Option<{ readonly registryId:
 }
 
 /** The registry (AWS account) a provider's image lives in: the provider's registryId, else the image host's. */
-export const ecrRegistryId = (provider: ProviderConfig, image: ImageRef): string | undefined =>
+export const ecrRegistryId = (provider: EcrProvider, image: ImageRef): string | undefined =>
   provider.registryId ?? Option.getOrUndefined(Option.map(parseEcrHost(image.registry), (h) => h.registryId))
 
 export type EcrAction = "GetAuthorizationToken" | "DescribeImages"
@@ -49,16 +49,16 @@ type Deps = RegistryHttp | FileSystem.FileSystem
 
 export interface Ecr {
   /** A call to ECR's API for the provider's image, signed with the keys of the moment. */
-  readonly call: <A, I>(provider: ProviderConfig, image: ImageRef, action: EcrAction, body: unknown, schema: Schema.Schema<A, I>) => Effect.Effect<A, RegistryError, Deps>
+  readonly call: <A, I>(provider: EcrProvider, image: ImageRef, action: EcrAction, body: unknown, schema: Schema.Schema<A, I>) => Effect.Effect<A, RegistryError, Deps>
   /** The registry credentials an authorization token stands for, kept until an hour before it expires. */
-  readonly credentials: (provider: ProviderConfig, image: ImageRef, fresh: boolean) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, Deps>
+  readonly credentials: (provider: EcrProvider, image: ImageRef, fresh: boolean) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, Deps>
 }
 
 export const makeEcr: Effect.Effect<Ecr> = Effect.gen(function* () {
   const awsKeys = yield* makeAwsKeys
   const tokens = yield* makeExpiringCache<Expiring<RegistryCredentials>>()
 
-  const scope = (provider: ProviderConfig, image: ImageRef): Effect.Effect<EcrScope, RegistryError, Deps> =>
+  const scope = (provider: EcrProvider, image: ImageRef): Effect.Effect<EcrScope, RegistryError, Deps> =>
     Effect.gen(function* () {
       const env = yield* Effect.orElseSucceed(awsEnvironment, () => undefined)
       const fail = providerError(provider, image)
@@ -70,7 +70,7 @@ export const makeEcr: Effect.Effect<Ecr> = Effect.gen(function* () {
       return { region, registryId: ecrRegistryId(provider, image), api, keys: yield* awsKeys(provider, image, env, region) }
     })
 
-  const signedCall = <A, I>(provider: ProviderConfig, image: ImageRef, at: EcrScope, action: EcrAction, body: unknown, schema: Schema.Schema<A, I>) =>
+  const signedCall = <A, I>(provider: EcrProvider, image: ImageRef, at: EcrScope, action: EcrAction, body: unknown, schema: Schema.Schema<A, I>) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const request = yield* signV4(
@@ -87,7 +87,7 @@ export const makeEcr: Effect.Effect<Ecr> = Effect.gen(function* () {
       return yield* cloudJson(cloudTarget(provider, image), request, schema, `ECR ${action} (keys from ${at.keys.source})`)
     })
 
-  const fetchToken = (provider: ProviderConfig, image: ImageRef, at: EcrScope) =>
+  const fetchToken = (provider: EcrProvider, image: ImageRef, at: EcrScope) =>
     Effect.gen(function* () {
       const body = at.registryId === undefined ? {} : { registryIds: [at.registryId] }
       const answer = yield* signedCall(provider, image, at, "GetAuthorizationToken", body, AuthorizationData)

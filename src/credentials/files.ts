@@ -1,7 +1,7 @@
 import { Command, FileSystem } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform"
 import { Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { fileCredentialsOf, isRegistryProvider, type ProviderConfig } from "../domain/ProviderConfig.ts"
 import { DOCKER_HUB, DOCKER_HUB_ALIASES, type ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
@@ -120,7 +120,7 @@ export const fileCredentials = (
   image: ImageRef,
 ): Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, FileSystem.FileSystem | CommandExecutor.CommandExecutor> => {
   const fail = providerError(provider, image)
-  const { username, passwordFile, dockerConfigFile } = provider
+  const { username, passwordFile, dockerConfigFile } = fileCredentialsOf(provider)
   if (username !== undefined && passwordFile !== undefined) {
     return Effect.map(readProviderFile(provider, image, "passwordFile", passwordFile), (text) =>
       Option.some({ username, password: Redacted.make(text.trim()) }),
@@ -134,4 +134,6 @@ export const fileCredentials = (
 
 /** The PEM certificates of the provider's caFile, trusted besides the system's. */
 export const caCertOf = (provider: ProviderConfig, image: ImageRef): Effect.Effect<Option.Option<string>, RegistryError, FileSystem.FileSystem> =>
-  provider.caFile === undefined ? Effect.succeedNone : Effect.asSome(readProviderFile(provider, image, "caFile", provider.caFile))
+  !isRegistryProvider(provider) || provider.caFile === undefined
+    ? Effect.succeedNone
+    : Effect.asSome(readProviderFile(provider, image, "caFile", provider.caFile))

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { GcrProvider } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -23,7 +23,7 @@ export const checkServiceAccountKey = (text: string): Either.Either<void, string
   Either.map(decodeJsonText(ServiceAccountKey, text), () => undefined)
 
 export type GcpCredentials = (
-  provider: ProviderConfig,
+  provider: GcrProvider,
   image: ImageRef,
   fresh: boolean,
 ) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, RegistryHttp | FileSystem.FileSystem>
@@ -35,7 +35,7 @@ export type GcpCredentials = (
 export const makeGcpCredentials: Effect.Effect<GcpCredentials> = Effect.map(
   makeExpiringCache<Expiring<Redacted.Redacted<string>>>(),
   (tokens) => {
-    const fetchToken = (provider: ProviderConfig, image: ImageRef, url: string) =>
+    const fetchToken = (provider: GcrProvider, image: ImageRef, url: string) =>
       Effect.gen(function* () {
         const answer = yield* cloudJson(
           cloudTarget(provider, image),

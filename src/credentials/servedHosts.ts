@@ -1,5 +1,5 @@
 import { Either } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { type EcrProvider, isRegistryProvider, type ProviderConfig } from "../domain/ProviderConfig.ts"
 import { DOCKER_HUB, DOCKER_HUB_ALIASES, type ImageRef } from "../domain/ImageRef.ts"
 import { hostListed, hostnameOf } from "../domain/hosts.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
@@ -16,17 +16,17 @@ const DOCKER_HUB_HOSTS: ReadonlyArray<string> = [DOCKER_HUB, ...DOCKER_HUB_ALIAS
 const GCR_HOSTS: ReadonlyArray<string> = ["gcr.io", "*.gcr.io", "*-docker.pkg.dev"]
 
 /** ECR: the provider's own account and region when it names them, else any account or region of ECR. */
-const ecrHosts = (provider: ProviderConfig): ReadonlyArray<string> => {
+const ecrHosts = (provider: EcrProvider): ReadonlyArray<string> => {
   const account = provider.registryId ?? "*"
   const region = provider.region ?? "*"
   return [`${account}.dkr.ecr.${region}.amazonaws.com`, `${account}.dkr.ecr-fips.${region}.amazonaws.com`, `${account}.dkr.ecr.${region}.amazonaws.com.cn`]
 }
 
 /** The hosts the operator's config names for a provider: its address and its `hosts`. */
-export const namedHosts = (provider: ProviderConfig): ReadonlyArray<string> => [
-  ...(provider.address === undefined ? [] : [hostnameOf(provider.address)]),
-  ...(provider.hosts ?? []).map((host) => host.toLowerCase()),
-]
+export const namedHosts = (provider: ProviderConfig): ReadonlyArray<string> =>
+  isRegistryProvider(provider)
+    ? [...(provider.address === undefined ? [] : [hostnameOf(provider.address)]), ...(provider.hosts ?? []).map((host) => host.toLowerCase())]
+    : []
 
 /** Every host a provider serves; empty for an OCI provider that names none (anonymous, so it may go anywhere). */
 export const servedHosts = (provider: ProviderConfig): ReadonlyArray<string> => {

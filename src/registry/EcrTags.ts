@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { EcrProvider } from "../domain/ProviderConfig.ts"
 import type { EcrApi } from "../credentials/EcrApi.ts"
 import { ecrRegistryId } from "../credentials/ecr.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
@@ -35,7 +35,7 @@ const tagsOf = (page: typeof DescribeImagesPage.Type): ReadonlyArray<TagInfo> =>
 /** ECR's DescribeImages: every tag with its digest and push time, which the v2 tag list does not give. */
 export const listEcrTags = (
   ecr: EcrApi["Type"],
-  provider: ProviderConfig,
+  provider: EcrProvider,
   image: ImageRef,
 ): Effect.Effect<ReadonlyArray<TagInfo>, RegistryError> =>
   Effect.gen(function* () {

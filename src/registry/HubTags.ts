@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { DockerHubProvider } from "../domain/ProviderConfig.ts"
 import { cloudJson, cloudTarget } from "../credentials/cloud.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
@@ -21,7 +21,7 @@ const TagsPage = Schema.Struct({
  * `endpoint` in the provider's config points elsewhere (a mirror of the API, or a test server).
  */
 export const hubPushTimes = (
-  provider: ProviderConfig,
+  provider: DockerHubProvider,
   image: ImageRef
 ): Effect.Effect<ReadonlyMap<string, Date>, RegistryError, RegistryHttp> =>
   Effect.gen(function* () {

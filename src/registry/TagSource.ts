@@ -1,6 +1,6 @@
 import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
-import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
+import type { ProviderConfig, StoreProvider } from "../domain/ProviderConfig.ts"
 import { Credentials } from "../credentials/Credentials.ts"
 import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
@@ -20,7 +20,7 @@ export type TagSourceError = RegistryError | TagStoreError
 type Lister = (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
 
 /** Where a STORE provider keeps its tags. */
-export const storeDir = (provider: ProviderConfig, dataDir: string, path: Path.Path): string =>
+export const storeDir = (provider: StoreProvider, dataDir: string, path: Path.Path): string =>
   provider.path ?? path.join(dataDir, "store", provider.name)
 
 /**
@@ -80,16 +80,19 @@ export class TagSource extends Context.Tag("TagSource")<
 
         const distribution: Lister = (provider, image) =>
           Effect.flatMap(endpoint(provider, image), (e) => registry.listTags(e, { provider: provider.type, maxTags: maxTagsOf(provider) }))
-        const listers: Record<ProviderType, Lister> = {
-          STORE: (provider, image) =>
-            Effect.flatMap(store.list(storeDir(provider, dataDir, path), image), (tags) => withinLimit(provider, image, tags)),
-          OCI: distribution,
-          DOCKER_HUB: distribution,
-          GCR: distribution,
-          // DescribeImages lists tags with their push times, which the v2 tag list does not.
-          ECR: (provider, image) => listEcrTags(ecr, provider, image)
+        const list: Lister = (provider, image) => {
+          switch (provider.type) {
+            case "STORE":
+              return Effect.flatMap(store.list(storeDir(provider, dataDir, path), image), (tags) => withinLimit(provider, image, tags))
+            case "ECR":
+              // DescribeImages lists tags with their push times, which the v2 tag list does not.
+              return listEcrTags(ecr, provider, image)
+            case "OCI":
+            case "DOCKER_HUB":
+            case "GCR":
+              return distribution(provider, image)
+          }
         }
-        const list = (provider: ProviderConfig, image: ImageRef) => listers[provider.type](provider, image)
         const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
           providerError(provider, image)("Config", `provider ${provider.name} is a tag store: there is no registry to read signatures from`)
         const manifest = (provider: ProviderConfig, image: ImageRef, reference: string) =>

@@ -1,5 +1,5 @@
 import { Effect, Either, Option } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { ProviderConfig, RegistryProvider } from "../domain/ProviderConfig.ts"
 import type { Access, Credentials } from "../credentials/Credentials.ts"
 import { checkServed, namedHosts, servedHosts } from "../credentials/servedHosts.ts"
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
@@ -19,7 +19,7 @@ export interface RegistryEndpoint extends Target, Access {
 /** `docker.io` is only the name in image references; its registry API lives elsewhere. */
 export const DOCKER_HUB_API = "https://registry-1.docker.io"
 
-const addressMessage = (provider: ProviderConfig, problem: AddressProblem): string => {
+const addressMessage = (provider: RegistryProvider, problem: AddressProblem): string => {
   switch (problem) {
     case "NotUrl":
       return `address "${provider.address}" of provider ${provider.name} is not a URL`
@@ -33,7 +33,7 @@ const addressMessage = (provider: ProviderConfig, problem: AddressProblem): stri
   }
 }
 
-const baseUrlFor = (provider: ProviderConfig, image: ImageRef): Either.Either<string, string> => {
+const baseUrlFor = (provider: RegistryProvider, image: ImageRef): Either.Either<string, string> => {
   if (provider.address === undefined) {
     return Either.right(image.registry === DOCKER_HUB ? DOCKER_HUB_API : `https://${image.registry}`)
   }
@@ -65,7 +65,7 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
       ...scopeOf(provider, image),
       credentials: Option.none(),
       renewCredentials: Option.none(),
-      insecure: provider.insecure,
+      insecure: provider.type !== "DOCKER_HUB" && provider.insecure,
       caCert: Option.none(),
       rateLimit: { ...(provider.rateLimit ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
     })),

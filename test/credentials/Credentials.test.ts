@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
-import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import type { EcrProvider, ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { Credentials } from "../../src/credentials/Credentials.ts"
 import { EcrApi } from "../../src/credentials/EcrApi.ts"
 import type { RegistryCredentials } from "../../src/credentials/RegistryCredentials.ts"
@@ -17,7 +17,7 @@ import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { listEcrTags } from "../../src/registry/EcrTags.ts"
 import { type RegistryEndpoint, resolveEndpoint } from "../../src/registry/endpoint.ts"
 import { type CloudFake, startCloudFake } from "../support/cloudFakes.ts"
-import { providerConfig } from "../support/config.ts"
+import { ecrProviderConfig, providerConfig } from "../support/config.ts"
 
 const layer = Credentials.layer.pipe(
   Layer.provideMerge(EcrApi.layer),
@@ -29,8 +29,8 @@ const layer = Credentials.layer.pipe(
 /** What TagSource makes of a provider's credentials and ECR's API: the endpoint of an image, and ECR's own listing. */
 interface Auth {
   readonly endpoint: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<RegistryEndpoint, RegistryError>
-  readonly ecrTags: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
-  readonly ecrAuthorization: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>
+  readonly ecrTags: (provider: EcrProvider, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, RegistryError>
+  readonly ecrAuthorization: (provider: EcrProvider, image: ImageRef) => Effect.Effect<Option.Option<RegistryCredentials>, RegistryError>
 }
 
 /** Runs with exactly these environment variables visible to the AWS credential chain. */
@@ -129,7 +129,7 @@ describe("GCR", () => {
 })
 
 describe("ECR", () => {
-  const ecr = () => provider({ type: "ECR", endpoint: fake.url })
+  const ecr = (): EcrProvider => ({ ...ecrProviderConfig, endpoint: fake.url })
   const envKeys = { AWS_ACCESS_KEY_ID: "AKIAENVIRONMENT", AWS_SECRET_ACCESS_KEY: "env-secret-key" }
 
   test("GetAuthorizationToken signed with the environment's keys; the token is cached", async () => {
@@ -195,7 +195,7 @@ describe("ECR", () => {
     expect(result.left.message).not.toContain("env-secret-key")
   })
 
-  const chains: ReadonlyArray<{ name: string; env: () => Record<string, string>; setup?: () => Partial<ProviderConfig>; keyId: string; token: boolean }> = [
+  const chains: ReadonlyArray<{ name: string; env: () => Record<string, string>; setup?: () => Pick<EcrProvider, "credentialsFile" | "profile">; keyId: string; token: boolean }> = [
     {
       name: "credentialsFile and profile",
       env: () => ({}),

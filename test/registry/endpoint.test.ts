@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
-import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import { isRegistryProvider, type ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { parseImageRef } from "../../src/domain/ImageRef.ts"
 import { endpointFor } from "../../src/registry/endpoint.ts"
 import { providerConfig } from "../support/config.ts"
@@ -139,6 +139,6 @@ describe("endpointFor", () => {
     })
     expect(Option.isNone(endpoint.credentials)).toBe(true)
     expect(endpoint.provider).toBe(provider.name)
-    expect(endpoint.insecure).toBe(provider.insecure)
+    expect(endpoint.insecure).toBe(isRegistryProvider(provider) && provider.insecure)
   })
 })

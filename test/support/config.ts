@@ -1,6 +1,6 @@
 /** Piped configs and ImageWatcher files for integration tests, written the way users write them, and decoded pieces of them. */
 import { Duration } from "effect"
-import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import type { EcrProvider, ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { DEFAULT_POLICY, type Target } from "../../src/domain/Target.ts"
 import { writeFile } from "./runner.ts"
 
@@ -82,6 +82,15 @@ export const providerConfig = (fields: Partial<ProviderConfig>): ProviderConfig 
   source: { file: "piped.yaml", line: 1 },
   ...fields
 })
+
+/** A decoded ECR provider named `p`, with none of its own settings. */
+export const ecrProviderConfig: EcrProvider = {
+  name: "p",
+  type: "ECR",
+  interval: Duration.minutes(5),
+  insecure: false,
+  source: { file: "piped.yaml", line: 1 }
+}
 
 /** A decoded watcher-file target as the pipeline sees it: `image` in `app.yaml`'s `image` field through `registry`, with `fields` changed. */
 export const targetConfig = (fields: Partial<Target>): Target => ({
