@@ -2,14 +2,14 @@ import { Effect, Either, Option, Schema } from "effect"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
 import { registryError, type RegistryError, scopeOf } from "../domain/RegistryError.ts"
-import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"
+import { rateLimitOf } from "../http/RateLimiter.ts"
 import { type Outgoing, RegistryHttp, replyText, type Target } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
 
 /** Cloud token services are called for a provider's image: errors name both, and the host's limiter paces them. */
 export const cloudTarget = (provider: ProviderConfig, image: ImageRef): Target => ({
   ...scopeOf(provider, image),
-  rateLimit: { ...((provider.type === "STORE" ? undefined : provider.rateLimit) ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
+  rateLimit: rateLimitOf(provider),
   insecure: false,
   caCert: Option.none(),
   // The runner's own credential endpoints (the instance metadata services among them) or the operator's `endpoint`.

@@ -28,8 +28,12 @@ export const namedHosts = (provider: ProviderConfig): ReadonlyArray<string> =>
     ? [...(provider.address === undefined ? [] : [hostnameOf(provider.address)]), ...(provider.hosts ?? []).map((host) => host.toLowerCase())]
     : []
 
+const servedByProvider = new WeakMap<ProviderConfig, ReadonlyArray<string>>()
+
 /** Every host a provider serves; empty for an OCI provider that names none (anonymous, so it may go anywhere). */
 export const servedHosts = (provider: ProviderConfig): ReadonlyArray<string> => {
+  const known = servedByProvider.get(provider)
+  if (known !== undefined) return known
   const own = (() => {
     switch (provider.type) {
       case "DOCKER_HUB":
@@ -43,7 +47,9 @@ export const servedHosts = (provider: ProviderConfig): ReadonlyArray<string> => 
         return []
     }
   })()
-  return [...new Set([...namedHosts(provider), ...own])]
+  const hosts = [...new Set([...namedHosts(provider), ...own])]
+  servedByProvider.set(provider, hosts)
+  return hosts
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Deferred, Duration, Effect, Exit, FiberId, Metric, Option } from "effect"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { rateLimitWaitSeconds } from "../metrics.ts"
 import { monotonicMillis } from "../monotonic.ts"
 import {
@@ -23,6 +24,12 @@ export { type Feedback, parseQuota, type Quota, type RateLimit } from "./allowan
  * that does is slowed by its refusals and quota headers.
  */
 export const DEFAULT_RATE_LIMIT: RateLimit = {}
+
+/** What a provider's requests to a host may do: its `rateLimit` (a store has none), bounded by its interval. */
+export const rateLimitOf = (provider: ProviderConfig): RateLimit => ({
+  ...((provider.type === "STORE" ? undefined : provider.rateLimit) ?? DEFAULT_RATE_LIMIT),
+  interval: provider.interval,
+})
 
 interface Pacing {
   readonly allowance: Allowance

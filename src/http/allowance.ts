@@ -1,13 +1,11 @@
 import { type Duration, Option } from "effect"
+import type { RateLimit as ProviderRateLimit } from "../domain/ProviderConfig.ts"
 
 /**
  * What the operator or a registry's documentation allows a host: at most `concurrency` requests
  * in flight, and, only when `rps` is set, a per-second ceiling with bursts of `burst`.
  */
-export interface RateLimit {
-  readonly rps?: number
-  readonly burst?: number
-  readonly concurrency?: number
+export interface RateLimit extends ProviderRateLimit {
   /** The provider's interval: the longest a registry's quota headers may hold one request back. */
   readonly interval?: Duration.Duration
 }

@@ -5,7 +5,7 @@ import { checkServed, namedHosts, servedHosts } from "../credentials/servedHosts
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import { DOCKER_HUB, type ImageRef } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError, scopeOf } from "../domain/RegistryError.ts"
-import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"
+import { rateLimitOf } from "../http/RateLimiter.ts"
 import type { Target } from "../http/RegistryHttp.ts"
 
 /** Where and how to reach one repository of a registry. */
@@ -67,7 +67,7 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
       renewCredentials: Option.none(),
       insecure: provider.type !== "DOCKER_HUB" && provider.insecure,
       caCert: Option.none(),
-      rateLimit: { ...(provider.rateLimit ?? DEFAULT_RATE_LIMIT), interval: provider.interval },
+      rateLimit: rateLimitOf(provider),
     })),
   )
 }
