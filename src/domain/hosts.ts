@@ -25,6 +25,7 @@ export const hostMatches = (pattern: string, hostname: string): boolean => {
 
 /** Whether any of `patterns` matches `host` (a host name, `host:port`, or a URL). */
 export const hostListed = (list: ReadonlyArray<string>, host: string): boolean => {
+  if (list.length === 0) return false
   const hostname = hostnameOf(host)
   return list.some((pattern) => hostMatches(pattern, hostname))
 }

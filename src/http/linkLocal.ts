@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { lookup } from "node:dns/promises"
 import { isIP } from "node:net"
-import { hostListed } from "../domain/hosts.ts"
+import { hostMatches } from "../domain/hosts.ts"
 
 /**
  * Link-local and cloud metadata addresses: where instance credentials are served to anyone on the
@@ -86,7 +86,8 @@ export const makeLinkLocalGuard = (resolve: HostLookup) => {
   return (allowed: ReadonlyArray<string> | "any", url: string): Effect.Effect<void, string> | undefined => {
     if (allowed === "any") return undefined
     const hostname = new URL(url).hostname
-    if (hostListed(allowed, hostname)) return undefined
+    // The URL already gives the host name: matched as it is, with no second parse on every request.
+    if (allowed.some((pattern) => hostMatches(pattern, hostname))) return undefined
     if (isLinkLocalHost(hostname)) return Effect.fail(hostname)
     if (isAddressLiteral(hostname)) return undefined
     return Effect.clockWith((clock) => {
