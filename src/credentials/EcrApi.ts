@@ -30,7 +30,6 @@ export class EcrApi extends Context.Tag("EcrApi")<
   }
 >() {
   static readonly layer: Layer.Layer<EcrApi, never, Requirements> = Layer.effect(EcrApi, Effect.suspend(() => make))
-
 }
 
 const make = Effect.gen(function* () {
