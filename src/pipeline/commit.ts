@@ -2,25 +2,25 @@ import { Effect, Either } from "effect"
 import type { CommitGrouping } from "../config/model.ts"
 import { parseTemplate, renderTemplate, type Template } from "../domain/messageTemplate.ts"
 import type { Author, Checkout, FileChange, GitError } from "../git/GitRepo.ts"
-import type { Change } from "./patch.ts"
+import type { Written } from "./patch.ts"
 import { messageValues } from "./plan.ts"
 
 /** One commit the commit stage writes: its files (whole), its message, and which changes it holds. */
 export interface PlannedCommit {
   readonly files: ReadonlyArray<FileChange>
   readonly message: string
-  /** Indexes into the pass's changes. */
-  readonly changes: ReadonlyArray<number>
+  /** The updates it writes. */
+  readonly changes: ReadonlyArray<Written>
 }
 
 /** One change's line: the repository's template rendered, or the message PipeCD's watcher wrote. */
-const changeLine = (template: Template | undefined, repoId: string, c: Change): string =>
+const changeLine = (template: Template | undefined, repoId: string, { decision: { plan, origin } }: Written): string =>
   template === undefined
-    ? `Update ${c.plan.oldImage} in ${c.prepared.target.filePath} to ${c.plan.newValue}`
-    : renderTemplate(template, messageValues(c.plan, c.prepared.target, repoId))
+    ? `Update ${plan.oldImage} in ${origin.target.filePath} to ${plan.newValue}`
+    : renderTemplate(template, messageValues(plan, origin.target, repoId))
 
 /** The last content of each file the changes write, in the order the files were first changed. */
-const finalFiles = (changes: ReadonlyArray<Change>): ReadonlyArray<FileChange> => {
+const finalFiles = (changes: ReadonlyArray<Written>): ReadonlyArray<FileChange> => {
   const byPath = new Map<string, FileChange>()
   for (const c of changes) byPath.set(c.change.path, c.change)
   return [...byPath.values()]
@@ -32,30 +32,26 @@ const finalFiles = (changes: ReadonlyArray<Change>): ReadonlyArray<FileChange> =
  * counts them and lists each change's line after it.
  */
 export const planCommits = (
-  changes: ReadonlyArray<Change>,
+  changes: ReadonlyArray<Written>,
   options: { readonly repoId: string; readonly template: string | undefined; readonly group: CommitGrouping | undefined }
 ): ReadonlyArray<PlannedCommit> => {
   // The config loader refused templates that do not parse.
   const template = options.template === undefined || options.template === "" ? undefined : Either.getOrUndefined(parseTemplate(options.template))
-  const line = (i: number) => changeLine(template, options.repoId, changes[i] as Change)
-  const commitOf = (indexes: ReadonlyArray<number>, where: string): PlannedCommit => ({
-    files: finalFiles(indexes.map((i) => changes[i] as Change)),
-    message: indexes.length === 1 ? line(indexes[0] ?? 0) : `Update ${indexes.length} images in ${where}\n\n${indexes.map(line).join("\n")}`,
-    changes: indexes
+  const line = (c: Written) => changeLine(template, options.repoId, c)
+  const commitOf = (group: ReadonlyArray<Written>, where: string): PlannedCommit => ({
+    files: finalFiles(group),
+    message: group.length === 1 && group[0] !== undefined ? line(group[0]) : `Update ${group.length} images in ${where}\n\n${group.map(line).join("\n")}`,
+    changes: group
   })
-  const all = changes.map((_, i) => i)
   switch (options.group ?? "target") {
     case "target":
-      return all.map((i) => commitOf([i], ""))
+      return changes.map((c) => commitOf([c], ""))
     case "pass":
-      return all.length === 0 ? [] : [commitOf(all, options.repoId)]
+      return changes.length === 0 ? [] : [commitOf(changes, options.repoId)]
     case "file": {
-      const byFile = new Map<string, Array<number>>()
-      for (const i of all) {
-        const path = changes[i]?.change.path ?? ""
-        byFile.set(path, [...(byFile.get(path) ?? []), i])
-      }
-      return [...byFile].map(([path, indexes]) => commitOf(indexes, path))
+      const byFile = new Map<string, Array<Written>>()
+      for (const c of changes) byFile.set(c.change.path, [...(byFile.get(c.change.path) ?? []), c])
+      return [...byFile].map(([path, group]) => commitOf(group, path))
     }
   }
 }

@@ -1,51 +1,50 @@
-import type { FileSystem, Path } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Metric } from "effect"
-import type { CosignGate, Pipeline } from "../config/model.ts"
+/**
+ * The gates, judged on evidence: candidates too new or unsigned are passed over for the best that
+ * passes. Pure: where a fact is missing (a digest, a signature verdict, a push time), the walk
+ * stops and names it, and `resolve` looks it up before asking again.
+ */
+import { Duration, Either } from "effect"
+import type { CosignGate } from "../config/model.ts"
 import { ConfigFailure, type TargetFailure } from "../domain/failures.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
-import { recordSightings, type Sighting } from "../gates/ages.ts"
-import { type AppliedGates, gatesFor, noGates, unpinnableProblem } from "../gates/match.ts"
-import { Signatures } from "../gates/Signatures.ts"
-import { gateDecisions } from "../metrics.ts"
+import { noGates, unpinnableProblem } from "../gates/match.ts"
+import { type Choice, type CosignRule, type Facts, type Need, signatureKey, type Subject } from "./evidence.ts"
 import { makeGateNotes, type PassedOver } from "./gateNotes.ts"
 import type { TargetPlan } from "./plan.ts"
-import type { Prepared } from "./prepare.ts"
-import { listingKey, TagCache } from "./TagCache.ts"
 
 /** Candidates checked against the gates per target and pass; more would cost a signature look-up each. */
 const MAX_CHECKS = 10
 
-/** What the gates made of a target's listing. */
+/** How many candidates the gates passed, held for age, or skipped for their signatures: the metric counts them. */
+export interface GateTally {
+  readonly passed: number
+  readonly held: number
+  readonly skipped: number
+}
+
+/** What the gates made of a target's candidates. */
 export interface Gated {
-  /** The listing less the candidates that failed a gate; verified candidates carry the digest that was verified. */
-  readonly tags: ReadonlyArray<TagInfo>
+  /** Candidates that failed a gate, or were left unchecked after too many failed. */
+  readonly failed: ReadonlySet<string>
+  /** Candidates that passed, with the digest whose signatures verified. */
+  readonly verified: ReadonlyMap<string, string | undefined>
   /** Why candidates were passed over, as the report says it: `held: 1.3.0 too new (...)`, the first few told, the rest counted. */
   readonly notes: ReadonlyArray<string>
-  /** How many candidates were passed over. */
   readonly passedOver: number
   /** Write `tag@digest` of what was verified. */
   readonly pin: boolean
   /** The candidates whose signatures verified, with who signed them as the report names it (`cosign.pub`). */
   readonly signed: ReadonlyMap<string, string>
+  readonly tally: GateTally
 }
 
-/** What the gate stage shares across a repository's targets in one pass. */
-export interface GateContext {
-  readonly pipeline: Pipeline
-  readonly dataDir: string
-  /** First sightings recorded this pass, per listing: each image's file is read and written once. */
-  readonly sightings: Map<string, ReadonlyMap<string, Sighting>>
-}
+/** Why the walk stopped short: a fact to look up, or a failure of the target. */
+export type Halt = Need | TargetFailure
 
-type Verdict =
-  | { readonly _tag: "Pass"; readonly digest: string | undefined }
-  | ({ readonly _tag: "Fail"; readonly result: "held" | "skipped" } & PassedOver)
+const NEEDS: ReadonlySet<string> = new Set<Need["_tag"]>(["PushTimes", "Created", "Digest", "Signature"])
+export const isNeed = (halt: Halt): halt is Need => NEEDS.has(halt._tag)
 
-/** The items before the first that `stop` holds for. */
-const takeUntil = <A>(items: ReadonlyArray<A>, stop: (item: A) => boolean): ReadonlyArray<A> => {
-  const at = items.findIndex(stop)
-  return at === -1 ? items : items.slice(0, at)
-}
+type Verdict = { readonly _tag: "Pass"; readonly digest: string | undefined } | ({ readonly _tag: "Fail"; readonly result: "held" | "skipped" } & PassedOver)
 
 /** A duration as the report shows it: `45s`, `3m`, `5h20m`, `3d4h`. */
 const formatAge = (ms: number): string => {
@@ -57,75 +56,27 @@ const formatAge = (ms: number): string => {
   return `${Math.floor(h / 24)}d${h % 24 > 0 ? `${h % 24}h` : ""}`
 }
 
-type Requirements = TagCache | Signatures | FileSystem.FileSystem | Path.Path
-
-/**
- * The image's first sightings, recorded once per pass: on every pass that has a minimum age for
- * it, whether or not a candidate needs dating, so that the first listing is the first one ever.
- */
-const sightingsOf = (p: Prepared, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
-  Effect.gen(function* () {
-    const key = listingKey(p.provider, p.image)
-    const known = ctx.sightings.get(key)
-    if (known !== undefined) return known
-    const sightings = yield* recordSightings(ctx.dataDir, p.provider, p.image, listing, now)
-    ctx.sightings.set(key, sightings)
-    return sightings
-  })
-
 /**
  * When a candidate was published, by the best clock there is for it, and that clock's name.
  * `history` says the candidate ranks at or below every current tag of the target.
  */
-const publishedAt = (p: Prepared, info: TagInfo, history: boolean, ctx: GateContext, listing: ReadonlyArray<TagInfo>, now: number) =>
-  Effect.gen(function* () {
-    if (info.pushed !== undefined) return { at: info.pushed.getTime(), clock: p.provider.type === "STORE" ? "registered" : "pushed" }
-    // Docker Hub tells push times through its web API; when it cannot (a private image), the first sighting dates the tag.
-    const pushed = yield* (yield* TagCache).pushTimes(p.provider, p.image).pipe(Effect.option)
-    const pushedAt = pushed._tag === "Some" ? pushed.value.get(info.tag) : undefined
-    if (pushedAt !== undefined) return { at: pushedAt.getTime(), clock: "pushed" }
-    const seen = (yield* sightingsOf(p, listing, ctx, now)).get(info.tag) ?? { seen: now, initial: false }
-    if (seen.initial && history) {
-      // Only a tag of the first listing may be dated by its image's `created`, which its publisher
-      // writes, and only one the target has already moved past: the first listing after an empty
-      // data dir must not let a backdated new tag through.
-      const dated = yield* (yield* TagCache).withCreated(p.provider, p.image, [info], [info]).pipe(Effect.option)
-      const created = dated._tag === "Some" ? dated.value[0]?.created : undefined
-      if (created !== undefined && created.getTime() < seen.seen) return { at: created.getTime(), clock: "created" }
-    }
-    return { at: seen.seen, clock: "first seen" }
-  })
-
-/** Checks one candidate against the applied gates: age first (free), then each signature rule. */
-const check = (p: Prepared, gates: AppliedGates, info: TagInfo, history: boolean, listing: ReadonlyArray<TagInfo>, ctx: GateContext, now: number) =>
-  Effect.gen(function* () {
-    if (gates.minAge !== undefined) {
-      const { at, clock } = yield* publishedAt(p, info, history, ctx, listing, now)
-      const age = now - at
-      if (age < Duration.toMillis(gates.minAge)) {
-        const needs = formatAge(Duration.toMillis(gates.minAge))
-        const note = `held: ${info.tag} too new (${clock} ${formatAge(age)} ago, needs ${needs})`
-        return { _tag: "Fail", result: "held", note, kind: `too new (needs ${needs})` } satisfies Verdict
-      }
-    }
-    if (gates.cosign.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
-    const digest = yield* (yield* TagCache).digest(p.provider, p.image, info.tag).pipe(Effect.either)
-    if (Either.isLeft(digest)) {
-      const note = `skipped: ${info.tag} has no digest to verify (${digest.left.message})`
-      return { _tag: "Fail", result: "skipped", note, kind: "without a digest to verify" } satisfies Verdict
-    }
-    const signatures = yield* Signatures
-    for (const { cosign, where } of gates.cosign) {
-      const verified = yield* verifyCosign(signatures, p, digest.right, cosign).pipe(
-        Effect.mapError((detail) => new ConfigFailure({ detail: `gate ${where}: ${detail}` }))
-      )
-      if (Either.isLeft(verified)) {
-        const kind = `not signed by ${signerName(cosign)}`
-        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} ${kind} (${verified.left})`, kind } satisfies Verdict
-      }
-    }
-    return { _tag: "Pass", digest: digest.right } satisfies Verdict
-  })
+const publishedAt = (subject: Subject, info: TagInfo, history: boolean, facts: Facts): Either.Either<{ at: number; clock: string }, Need> => {
+  if (info.pushed !== undefined) return Either.right({ at: info.pushed.getTime(), clock: subject.prepared.provider.type === "STORE" ? "registered" : "pushed" })
+  // Docker Hub tells push times through its web API; when it cannot (a private image), the first sighting dates the tag.
+  if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
+  const pushedAt = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
+  if (pushedAt !== undefined) return Either.right({ at: pushedAt.getTime(), clock: "pushed" })
+  const seen = facts.sightings?.get(info.tag) ?? { seen: facts.now, initial: false }
+  if (seen.initial && history) {
+    // Only a tag of the first listing may be dated by its image's `created`, which its publisher
+    // writes, and only one the target has already moved past: the first listing after an empty
+    // data dir must not let a backdated new tag through.
+    if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tag: info.tag })
+    const created = facts.created.get(info.tag)
+    if (created !== undefined && created.getTime() < seen.seen) return Either.right({ at: created.getTime(), clock: "created" })
+  }
+  return Either.right({ at: seen.seen, clock: "first seen" })
+}
 
 /** Who a gate expects to have signed, as the report names it: the key file's name, or the keyless identity. */
 const signerName = (cosign: CosignGate): string =>
@@ -133,79 +84,103 @@ const signerName = (cosign: CosignGate): string =>
     ? (cosign.publicKeyFile.split("/").pop() ?? cosign.publicKeyFile)
     : `${cosign.identity?.issuer ?? ""} ${cosign.identity?.subject ?? cosign.identity?.subjectPattern ?? ""}`
 
-const verifyCosign = (signatures: Signatures["Type"], p: Prepared, digest: string, cosign: CosignGate) => {
-  if (cosign.publicKeyFile !== undefined) return signatures.verify(p.provider, p.image, digest, cosign.publicKeyFile)
-  // The config loader accepts trustedRootFile only with an identity.
-  if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail("cosign needs publicKeyFile, or trustedRootFile with identity")
-  return signatures.verifyKeyless(p.provider, p.image, digest, { trustedRootFile: cosign.trustedRootFile, identity: cosign.identity })
+/** One candidate against the applied gates: age first (free), then each signature rule in turn. */
+const check = (subject: Subject, info: TagInfo, history: boolean, facts: Facts): Either.Either<Verdict, Halt> =>
+  Either.gen(function* () {
+    const { minAge, cosign } = subject.gates
+    if (minAge !== undefined) {
+      const { at, clock } = yield* publishedAt(subject, info, history, facts)
+      const age = facts.now - at
+      if (age < Duration.toMillis(minAge)) {
+        const needs = formatAge(Duration.toMillis(minAge))
+        const note = `held: ${info.tag} too new (${clock} ${formatAge(age)} ago, needs ${needs})`
+        return { _tag: "Fail", result: "held", note, kind: `too new (needs ${needs})` } satisfies Verdict
+      }
+    }
+    if (cosign.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
+    const digest = facts.digests.get(info.tag)
+    if (digest === undefined) return yield* Either.left({ _tag: "Digest", tag: info.tag } satisfies Need)
+    if (Either.isLeft(digest)) {
+      const note = `skipped: ${info.tag} has no digest to verify (${digest.left.message})`
+      return { _tag: "Fail", result: "skipped", note, kind: "without a digest to verify" } satisfies Verdict
+    }
+    for (const rule of cosign) {
+      const verified = yield* verdictOf(facts, rule, digest.right)
+      if (Either.isLeft(verified)) {
+        const kind = `not signed by ${signerName(rule.cosign)}`
+        return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} ${kind} (${verified.left})`, kind } satisfies Verdict
+      }
+    }
+    return { _tag: "Pass", digest: digest.right } satisfies Verdict
+  })
+
+const verdictOf = (facts: Facts, rule: CosignRule, digest: string): Either.Either<Either.Either<void, string>, Halt> => {
+  const known = facts.signatures.get(signatureKey(rule, digest))
+  if (known === undefined) return Either.left({ _tag: "Signature", digest, rule })
+  return Either.isLeft(known) ? Either.left(new ConfigFailure({ detail: `gate ${rule.where}: ${known.left}` })) : Either.right(known.right)
 }
 
+/** Why the gates cannot apply to a target at all, whatever its candidates. */
+export const gateProblem = (subject: Subject): ConfigFailure | undefined => {
+  const { gates, prepared: p } = subject
+  const unpinnable = unpinnableProblem(gates, p.target)
+  if (unpinnable !== undefined) return new ConfigFailure({ detail: unpinnable })
+  if (gates.cosign.length > 0 && p.provider.type === "STORE") {
+    return new ConfigFailure({
+      detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
+    })
+  }
+  return undefined
+}
+
+const NOTHING_GATED: Gated = { failed: new Set(), verified: new Map(), notes: [], passedOver: 0, pin: false, signed: new Map(), tally: { passed: 0, held: 0, skipped: 0 } }
+
 /**
- * The gate stage, between selection and plan: the candidate the policy would choose is checked;
- * one that fails is passed over and the next best checked, until one passes or none is left
- * above the current tag. A STORE provider has no registry to read signatures from: a cosign gate
- * on its image fails the target.
+ * The gate walk: for each current tag, the candidate the policy would choose is checked; one that
+ * fails is passed over and the next best checked, until one passes or none is left above the
+ * current tag. Past `MAX_CHECKS` failures the rest are passed over unchecked, all at once.
  */
-export const gateTarget = (
-  p: Prepared,
-  currents: ReadonlyArray<string | undefined>,
-  listing: ReadonlyArray<TagInfo>,
-  ctx: GateContext
-): Effect.Effect<Either.Either<Gated, TargetFailure>, never, Requirements> =>
-  Effect.gen(function* () {
-    const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)
-    if (noGates(gates)) return { tags: listing, notes: [], passedOver: 0, pin: false, signed: new Map() }
-    const unpinnable = unpinnableProblem(gates, p.target)
-    if (unpinnable !== undefined) return yield* new ConfigFailure({ detail: unpinnable })
-    if (gates.cosign.length > 0 && p.provider.type === "STORE") {
-      return yield* new ConfigFailure({
-        detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
-      })
-    }
-    const now = yield* Clock.currentTimeMillis
-    if (gates.minAge !== undefined) yield* sightingsOf(p, listing, ctx, now)
-    // The listing itself until a tag is passed over: the selector reads and ranks a listing once,
-    // by the array, so every target of an image shares that work while nothing is rejected.
-    let kept = listing
+export const walkGates = (subject: Subject, tags: ReadonlyArray<TagInfo>, choiceOf: (current: string | undefined) => Choice | undefined, facts: Facts): Either.Either<Gated, Halt> =>
+  Either.gen(function* () {
+    if (noGates(subject.gates)) return NOTHING_GATED
+    const { currents, prepared: p } = subject
     // A verdict is kept for every current tag: a tag is history only below all of them.
-    const history = (tag: string) => currents.every((current) => !p.selector.newer(listing, tag, current))
+    const history = (tag: string) => currents.every((current) => !p.selector.newer(tags, tag, current))
+    const failed = new Set<string>()
     const verified = new Map<string, string | undefined>()
     const notes = makeGateNotes()
-    const decided = (result: "passed" | "held" | "skipped", count = 1) =>
-      Metric.incrementBy(gateDecisions({ pipeline: ctx.pipeline.name, result }), count)
+    const tally = { passed: 0, held: 0, skipped: 0 }
     for (const current of currents) {
-      for (let checks = 0; ; checks++) {
-        const chosen = p.selector.select(kept, current)
-        if (Either.isLeft(chosen) || chosen.right._tag !== "Update" || verified.has(chosen.right.tag)) break
+      const choice = choiceOf(current)
+      if (choice === undefined || Either.isLeft(choice.selection) || choice.selection.right._tag !== "Update") continue
+      const candidates = choice.inTurn.filter((t) => !failed.has(t.tag))
+      for (const [checks, info] of candidates.entries()) {
+        if (verified.has(info.tag)) break
         if (checks === MAX_CHECKS) {
-          // The rest are passed over unchecked, all at once: one ranking, not one selection each.
-          const rest = takeUntil(p.selector.inTurn(kept, current), (t) => verified.has(t.tag))
-          const unchecked = new Set(rest.map((t) => t.tag))
-          kept = kept.filter((t) => !unchecked.has(t.tag))
-          notes.add({ note: "", kind: `not checked (${MAX_CHECKS} newer tags failed first)` }, unchecked.size)
-          yield* decided("held", unchecked.size)
+          // The rest are passed over unchecked, up to the first that passed for another current tag.
+          const rest = candidates.slice(checks)
+          const stop = rest.findIndex((t) => verified.has(t.tag))
+          const unchecked = stop === -1 ? rest : rest.slice(0, stop)
+          for (const t of unchecked) failed.add(t.tag)
+          notes.add({ note: "", kind: `not checked (${MAX_CHECKS} newer tags failed first)` }, unchecked.length)
+          tally.held += unchecked.length
           break
         }
-        const tag = chosen.right.tag
-        const verdict = yield* check(p, gates, listing.find((t) => t.tag === tag) ?? { tag }, history(tag), listing, ctx, now)
-        yield* decided(verdict._tag === "Pass" ? "passed" : verdict.result)
+        const verdict = yield* check(subject, info, history(info.tag), facts)
         if (verdict._tag === "Pass") {
-          verified.set(tag, verdict.digest)
+          tally.passed++
+          verified.set(info.tag, verdict.digest)
           break
         }
-        kept = kept.filter((t) => t.tag !== tag)
+        tally[verdict.result]++
+        failed.add(info.tag)
         notes.add(verdict)
       }
     }
-    const withDigest = (t: TagInfo): TagInfo => {
-      const digest = verified.get(t.tag)
-      return digest === undefined ? t : { ...t, digest }
-    }
-    const tags = [...verified.values()].some((digest) => digest !== undefined) ? kept.map(withDigest) : kept
-    const signers = gates.cosign.map(({ cosign }) => signerName(cosign)).join(" and ")
+    const signers = subject.gates.cosign.map(({ cosign }) => signerName(cosign)).join(" and ")
     const signed = new Map([...verified].flatMap(([tag, digest]) => (digest === undefined ? [] : [[tag, signers] as const])))
-    return { tags, notes: notes.render(), passedOver: notes.count(), pin: gates.pinDigest, signed }
-  }).pipe(Effect.either)
+    return { failed, verified, notes: notes.render(), passedOver: notes.count(), pin: subject.gates.pinDigest, signed, tally }
+  })
 
 /**
  * What the report says of a change to a verified candidate: who signed it, and that the digest

@@ -1,5 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Cause, Duration, Effect, Either, Metric, Option } from "effect"
+import { Cause, Duration, Effect, Either, Metric, Option, Stream } from "effect"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { ConfigFailure, failureReason, GitFailure, InternalFailure, type ScopeFailureCause } from "../domain/failures.ts"
 import { messageOf } from "../domain/foreignText.ts"
@@ -8,13 +8,17 @@ import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
 import { commitChanges, planCommits } from "./commit.ts"
-import { fetchListings } from "./fetch.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
-import { patchFiles } from "./patch.ts"
-import type { Prepared } from "./prepare.ts"
+import { type Decision, decide, type Update } from "./decide.ts"
+import type { Prepared, Subject, TargetOrigin } from "./evidence.ts"
+import { type FileTargets, readFields } from "./fields.ts"
+import { type PatchedFile, patchFile, type Written } from "./patch.ts"
+import { recordDecisions } from "./passMetrics.ts"
 import { prepareTargets } from "./prepare.ts"
+import { resolve } from "./resolve.ts"
+import { listingKey } from "./TagCache.ts"
 import { PUSH_ATTEMPTS, pushCommits, type PushRejected, retryOnRejectedPush } from "./push.ts"
-import { inDeclarationOrder, type PassReport, type TargetReport } from "./report.ts"
+import { inDeclarationOrder, type Outcome, type PassReport, reportOf } from "./report.ts"
 import { WatchRouting } from "./WatchRouting.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
@@ -38,10 +42,43 @@ const stage =
       Effect.withSpan(`pipeline.${name}`, { attributes: { repo: repo.repoId } })
     )
 
+/** Images resolved at once for one repository's pass; each host's limiter paces their requests further. */
+const MAX_REGISTRY_CONCURRENCY = 8
+
+/** The targets grouped by (provider, image): each group is resolved once. */
+const byImage = (files: ReadonlyArray<FileTargets>): ReadonlyArray<ReadonlyArray<Subject>> => {
+  const groups = new Map<string, Array<Subject>>()
+  for (const file of files) {
+    for (const s of file.subjects) {
+      const key = listingKey(s.prepared.provider, s.prepared.image)
+      const group = groups.get(key)
+      if (group === undefined) groups.set(key, [s])
+      else group.push(s)
+    }
+  }
+  return [...groups.values()]
+}
+
+/** Each file's decisions in the order its targets are declared, then patched. */
+const patchAll = (files: ReadonlyArray<FileTargets>, decided: ReadonlyMap<TargetOrigin, Decision>, dryRun: boolean) =>
+  Stream.fromIterable(files).pipe(
+    Stream.map((f): PatchedFile => {
+      const decisions = [...f.failed, ...f.subjects.flatMap((s) => Option.toArray(Option.fromNullable(decided.get(s.prepared))))]
+      return f.file === undefined ? { decisions, written: [], diff: undefined } : patchFile(f.file, decisions, dryRun)
+    }),
+    Stream.runFold({ decisions: new Array<Decision>(), written: new Array<Written>(), diffs: new Array<string>() }, (all, f) => {
+      // One at a time: a spread into push() puts every element on the stack.
+      for (const d of f.decisions) all.decisions.push(d)
+      for (const w of f.written) all.written.push(w)
+      if (f.diff !== undefined) all.diffs.push(f.diff)
+      return all
+    })
+  )
+
 /**
  * One attempt at a repository from the checkout's current head:
- * watchers → prepare → fetch → plan and patch → commit → push. A rejected push fails with
- * `PushRejected`, and the caller starts over from the new tip.
+ * watchers → prepare → read → resolve (by image) → decide → patch (by file) → commit → push.
+ * A rejected push fails with `PushRejected`, and the caller starts over from the new tip.
  */
 const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout, cache: ParseCache, options: PassOptions) =>
   Effect.gen(function* () {
@@ -59,41 +96,39 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       repo.repoId,
       prepared.map((p) => ({ pipeline: pipeline.name, repoId: repo.repoId, provider: p.provider, image: p.image }))
     )
-    const listingOf = yield* fetchListings(prepared).pipe(stage(repo, "fetch"))
     const explain = options.explain
-    const patched = yield* patchFiles(checkout, prepared, {
-      listingOf,
-      gates: { pipeline, dataDir: options.dataDir, sightings: new Map() },
-      cache,
-      dryRun: options.dryRun,
-      explain: explain === undefined ? undefined : (p) => explain(p.target)
-    }).pipe(stage(repo, "patch"))
-    const done = (reports: ReadonlyArray<TargetReport>): PassReport => ({
-      targets: inDeclarationOrder([...refused, ...reports]),
-      failures,
-      diffs: patched.diffs
-    })
-    if (options.dryRun || patched.changes.length === 0) return done(patched.reports)
+    const files = yield* readFields(checkout, prepared, { pipeline, cache, explain: explain === undefined ? undefined : (p) => explain(p.target) }).pipe(stage(repo, "read"))
+    const resolving = { pipeline, dataDir: options.dataDir }
+    const decided = yield* Stream.fromIterable(byImage(files)).pipe(
+      Stream.mapEffect((subjects) => Effect.map(resolve(subjects, resolving), (evidence) => subjects.map((s) => decide(s, evidence))), {
+        concurrency: MAX_REGISTRY_CONCURRENCY
+      }),
+      Stream.runFold(new Map<TargetOrigin, Decision>(), (all, decisions) => {
+        for (const d of decisions) all.set(d.origin, d)
+        return all
+      }),
+      stage(repo, "resolve")
+    )
+    const patched = yield* patchAll(files, decided, options.dryRun).pipe(stage(repo, "patch"))
+    const decisions = [...refused, ...patched.decisions]
+    const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" })) =>
+      recordDecisions(pipeline, decisions).pipe(
+        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs })
+      )
+    if (options.dryRun || patched.written.length === 0) return yield* done()
 
     const author = { name: pipeline.git.username, email: pipeline.git.email }
-    const commits = planCommits(patched.changes, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
+    const commits = planCommits(patched.written, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
     const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
     yield* pushCommits(checkout).pipe(timedGit("push"), stage(repo, "push"))
     const pushBranch = watchedRepo?.pushBranch
     // Without a push branch, reports read as they always have.
     const onBranch = pushBranch === undefined ? {} : { branch: pushBranch }
-    const reports = [...patched.reports]
-    for (const [i, commit] of commits.entries()) {
-      for (const change of commit.changes) {
-        const index = patched.changes[change]?.report ?? -1
-        const r = reports[index]
-        if (r !== undefined) reports[index] = { ...r, outcome: { _tag: "Updated", commit: oids[i] ?? "", ...onBranch } }
-      }
-    }
-    yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), patched.changes.length)
+    const commitOf = new Map(commits.flatMap((c, i) => c.changes.map((w) => [w.decision, oids[i] ?? ""] as const)))
+    yield* Metric.incrementBy(Metric.tagged(targetUpdatesTotal, "pipeline", pipeline.name), patched.written.length)
     const branch = pushBranch ?? repo.branch
     yield* Effect.logInfo(`pushed ${oids.length} commit(s) to ${branch}`).pipe(Effect.annotateLogs({ repo: repo.repoId, branch }))
-    return done(reports)
+    return yield* done((u) => ({ _tag: "Updated", commit: commitOf.get(u) ?? "", ...onBranch }))
   })
 
 const timedGit = (operation: "clone" | "fetch" | "push") => Metric.trackDurationWith(gitOperationSeconds(operation), Duration.toSeconds)

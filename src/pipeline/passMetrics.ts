@@ -4,6 +4,7 @@ import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { FAILURE_REASONS } from "../domain/failures.ts"
 import {
   buildInfo,
+  gateDecisions,
   GIT_OPERATIONS,
   gitOperationSeconds,
   imagesWatched,
@@ -17,6 +18,7 @@ import {
   targetUpdatesTotal
 } from "../metrics.ts"
 import { VERSION } from "../version.ts"
+import type { Decision } from "./decide.ts"
 import { TARGET_STATES, targetState } from "./events.ts"
 import { passFailed, type PassReport } from "./report.ts"
 import { Readiness } from "./Readiness.ts"
@@ -32,6 +34,17 @@ export const recordPass = (pipeline: Pipeline, report: PassReport, took: Duratio
     if (!failed) yield* Metric.set(ofPipeline(lastPassSuccess, pipeline), (yield* Clock.currentTimeMillis) / 1000)
     yield* Metric.set(imagesWatched, yield* (yield* WatchRouting).watchedImages)
   })
+
+/** The gates' verdicts on the candidates of a pass's decisions. */
+export const recordDecisions = (pipeline: Pipeline, decisions: ReadonlyArray<Decision>) =>
+  Effect.forEach(
+    ["passed", "held", "skipped"] as const,
+    (result) => {
+      const count = decisions.reduce((n, d) => n + (d.tally?.[result] ?? 0), 0)
+      return count === 0 ? Effect.void : Metric.incrementBy(gateDecisions({ pipeline: pipeline.name, result }), count)
+    },
+    { discard: true }
+  )
 
 /**
  * A repository's targets by state after its pass. A watcher file or the repository that failed

@@ -1,12 +1,10 @@
-import { Effect, Either, Option } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { Either, Option } from "effect"
 import type { Target } from "../domain/Target.ts"
-import { ManifestFailure, NoCandidateFailure, PatchFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
+import { ManifestFailure, type NoCandidateFailure, PatchFailure, type TargetFailure } from "../domain/failures.ts"
 import { lineBreakIn, type Placeholder } from "../domain/messageTemplate.ts"
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
 import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
-import type { TagInfo } from "../domain/TagInfo.ts"
 import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../domain/ImageRef.ts"
 
 /** The plan stage: what one target's field holds, what it should hold, and the edits that get it there. */
@@ -133,19 +131,27 @@ export const currentTags = (
 export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, ManifestFailure> =>
   findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => new ManifestFailure({ detail: e.message })))
 
+/** What planning a target reads besides its field: the tag chosen for each current tag, and digests. */
+export interface PlanInputs {
+  /** What the policy, past the gates, chose for a current tag. */
+  readonly choose: (current: string | undefined) => Either.Either<Selection, NoCandidateFailure>
+  /** A tag's digest where known: the one the gates verified, the listing's, or one looked up. */
+  readonly digestOf: (tag: string) => string | undefined
+  /** Write `tag@digest` of the chosen tag (a gate verified that digest). */
+  readonly pin: boolean
+}
+
 /**
- * Plans one target from the scalars its field path finds in the current text of its file. Nothing
- * here touches git or a registry: when a pinned digest must be refreshed and `tags` does not carry
- * the chosen tag's digest, it asks for it with `NeedsDigest`, and the caller plans again with the
- * digest filled in. With `pin`, a field that names a tag alone gets `tag@digest` when it moves,
- * the digest being the one `tags` carries (what the gates verified).
+ * Plans one target from the scalars its field path finds in its file. Nothing here touches git
+ * or a registry: when a pinned digest must be refreshed and the chosen tag's digest is unknown,
+ * it asks for it with `NeedsDigest`. With `pin`, a field that names a tag alone gets `tag@digest`
+ * when it moves.
  */
 export const planTarget = (
   hits: ReadonlyArray<ScalarHit>,
   target: Target,
-  { image: watched, selector }: CompiledTarget,
-  tags: ReadonlyArray<TagInfo>,
-  pin = false
+  watched: ImageRef,
+  { choose, digestOf, pin }: PlanInputs
 ): Either.Either<PlanResult, TargetFailure> =>
   Either.gen(function* () {
     const occurrences: Array<Occurrence> = []
@@ -160,11 +166,11 @@ export const planTarget = (
     let newValue = ""
     let newDigest: string | undefined
     for (const o of occurrences) {
-      const s = yield* selector.select(tags, o.tag).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message })))
+      const s = yield* choose(o.tag)
       if (selection === undefined || s._tag === "Update") selection = s
       if (o.digest === undefined) {
         if (s._tag !== "Update") continue
-        const pinned = pin ? tags.find((t) => t.tag === s.tag)?.digest : undefined
+        const pinned = pin ? digestOf(s.tag) : undefined
         edits.push({ hit: o.hit, value: o.rewrite(s.tag, pinned) })
         newValue = pinned === undefined || target.format === "tag" ? s.tag : `${s.tag}@${pinned}`
         newDigest = target.format === "tag" ? undefined : pinned
@@ -172,7 +178,7 @@ export const planTarget = (
       }
       // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
       if (s._tag === "Ahead" || s._tag === "Unranked") continue
-      const digest = tags.find((t) => t.tag === s.tag)?.digest
+      const digest = digestOf(s.tag)
       if (digest === undefined) return { _tag: "NeedsDigest", tag: s.tag } as const
       if (s._tag === "UpToDate" && digest === o.digest) continue
       if (o.tag === undefined && digest === o.digest) {
@@ -200,38 +206,3 @@ export const planTarget = (
     }
     return { _tag: "Planned", plan } as const
   })
-
-/**
- * Plans one target with the registry lookups it may need: the digest of the chosen tag when the
- * field pins one. Most targets need none, and are answered without running an effect.
- */
-export const planWithDigests = <R>(
-  hits: ReadonlyArray<ScalarHit>,
-  target: Target,
-  compiled: CompiledTarget,
-  provider: ProviderConfig,
-  listed: ReadonlyArray<TagInfo>,
-  digestOf: (tag: string) => Effect.Effect<string, RegistryFailure, R>,
-  pin = false
-): Effect.Effect<Either.Either<TargetPlan, TargetFailure>, never, R> => {
-  const first = planTarget(hits, target, compiled, listed, pin)
-  if (Either.isLeft(first)) return Effect.succeed(Either.left(first.left))
-  if (first.right._tag === "Planned") return Effect.succeed(Either.right(first.right.plan))
-  let planned = first.right
-  return Effect.gen(function* () {
-    let tags = listed
-    for (;;) {
-      const tag = planned.tag
-      if (tags.some((t) => t.tag === tag && t.digest !== undefined)) {
-        return Either.left(new RegistryFailure({ provider: provider.name, cause: { _tag: "RegistryError", message: `no digest for ${tag}` } }))
-      }
-      const digest = yield* Effect.either(digestOf(tag))
-      if (Either.isLeft(digest)) return Either.left(digest.left)
-      tags = tags.map((t) => (t.tag === tag ? { ...t, digest: digest.right } : t))
-      const result = planTarget(hits, target, compiled, tags, pin)
-      if (Either.isLeft(result)) return Either.left(result.left)
-      if (result.right._tag === "Planned") return Either.right(result.right.plan)
-      planned = result.right
-    }
-  })
-}

@@ -1,14 +1,9 @@
 import { Either } from "effect"
-import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { Pipeline, RepositoryConfig, WatcherFile } from "../config/model.ts"
 import { ConfigFailure } from "../domain/failures.ts"
-import { type CompiledTarget, compileTarget } from "./plan.ts"
-import { failedReport, type TargetOrigin, type TargetReport } from "./report.ts"
-
-/** A target that passed the static checks, ready for the fetch stage. */
-export interface Prepared extends CompiledTarget, TargetOrigin {
-  readonly provider: ProviderConfig
-}
+import { compileTarget } from "./plan.ts"
+import { type Decision, failed } from "./decide.ts"
+import type { Prepared } from "./evidence.ts"
 
 /**
  * The preparation of targets: everything that can be refused before a registry is called. A
@@ -18,9 +13,9 @@ export const prepareTargets = (
   pipeline: Pipeline,
   repo: RepositoryConfig,
   files: ReadonlyArray<WatcherFile>
-): { readonly prepared: ReadonlyArray<Prepared>; readonly refused: ReadonlyArray<TargetReport> } => {
+): { readonly prepared: ReadonlyArray<Prepared>; readonly refused: ReadonlyArray<Decision> } => {
   const prepared: Array<Prepared> = []
-  const refused: Array<TargetReport> = []
+  const refused: Array<Decision> = []
   for (const file of files) {
     for (const target of file.targets) {
       const origin = { pipeline, repo, watcherFile: file.path, target }
@@ -31,7 +26,7 @@ export const prepareTargets = (
       if (provider !== undefined && Either.isRight(compiled)) prepared.push({ ...compiled.right, ...origin, provider })
       else {
         const detail = `${target.source.file}:${target.source.line}: ${problem ?? ""}`
-        refused.push(failedReport(origin, new ConfigFailure({ detail })))
+        refused.push(failed(origin, new ConfigFailure({ detail })))
       }
     }
   }

@@ -1,10 +1,9 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
-import type { Target } from "../domain/Target.ts"
-import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { formatExplanation } from "../policy/explain.ts"
 import type { Explanation } from "../policy/select.ts"
+import type { Decision, Update } from "./decide.ts"
 
 export type Outcome =
   /** `branch`: the push branch the commit went to, when it is not the repository's branch. */
@@ -56,34 +55,46 @@ export interface PassReport {
   readonly diffs: ReadonlyArray<string>
 }
 
-/** Where a target's report comes from: its pipeline, repository and watcher file. */
-export interface TargetOrigin {
-  readonly pipeline: Pipeline
-  readonly repo: RepositoryConfig
-  readonly watcherFile: string
-  readonly target: Target
+/** A decision as the report tells it; an update's outcome is what became of it: committed, or not (a dry run). */
+export const reportOf = (d: Decision, updated: (u: Update) => Outcome): TargetReport => {
+  const { pipeline, repo, watcherFile, target } = d.origin
+  const optional = {
+    ...(d.gateNotes === undefined ? {} : { gateNotes: d.gateNotes }),
+    ...(d.signature === undefined ? {} : { signature: d.signature }),
+    ...(d.explanations === undefined ? {} : { explanations: d.explanations })
+  }
+  return {
+    pipeline: pipeline.name,
+    repoId: repo.repoId,
+    watcherFile,
+    line: target.source.line,
+    filePath: target.filePath,
+    field: target.field,
+    image: target.image,
+    current: d.current,
+    chosen: d.chosen,
+    listed: d.listed,
+    kept: d.kept,
+    outcome: outcomeOf(d, updated),
+    ...optional
+  }
 }
 
-/** The parts of a target's report that say which target it is. */
-export const reportOf = ({ pipeline, repo, watcherFile, target }: TargetOrigin) => ({
-  pipeline: pipeline.name,
-  repoId: repo.repoId,
-  watcherFile,
-  line: target.source.line,
-  filePath: target.filePath,
-  field: target.field,
-  image: target.image
-})
-
-/** The report of a target that failed before a tag was chosen. */
-export const failedReport = (origin: TargetOrigin, failure: TargetFailure, current?: string): TargetReport => ({
-  ...reportOf(origin),
-  current,
-  chosen: undefined,
-  listed: undefined,
-  kept: undefined,
-  outcome: { _tag: "Failed", failure }
-})
+const outcomeOf = (d: Decision, updated: (u: Update) => Outcome): Outcome => {
+  switch (d._tag) {
+    case "Update":
+      return updated(d)
+    case "Ahead":
+      return { _tag: "Ahead", best: d.best }
+    case "LeftAlone":
+      return { _tag: "LeftAlone", reason: d.reason }
+    case "Failed":
+      return { _tag: "Failed", failure: d.failure }
+    case "UpToDate":
+    case "Held":
+      return { _tag: d._tag }
+  }
+}
 
 /** Reports in the order their targets are declared: by watcher file, then line. */
 export const inDeclarationOrder = (reports: ReadonlyArray<TargetReport>): ReadonlyArray<TargetReport> =>

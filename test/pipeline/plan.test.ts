@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
+import { NoCandidateFailure } from "../../src/domain/failures.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
@@ -97,9 +99,14 @@ describe("planTarget", () => {
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const t = target(c.target ?? {})
     const compiled = Either.getOrThrow(compileTarget(t))
-    const tags = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
+    const tags: ReadonlyArray<TagInfo> = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
     const manifest = Either.getOrThrow(parseManifest(c.text))
-    const plan = Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled, tags))
+    const inputs = {
+      choose: (current: string | undefined) => compiled.selector.select(tags, current).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message }))),
+      digestOf: (tag: string) => tags.find((x) => x.tag === tag)?.digest,
+      pin: false
+    }
+    const plan = Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs))
     if (c.expect.startsWith("error: ")) {
       expect(Either.isLeft(plan) ? plan.left.message : "no error").toContain(c.expect.slice(7))
       return

@@ -1,0 +1,143 @@
+/**
+ * `decide`: what one target's field should hold, from the evidence `resolve` gathered about its
+ * image. Select, gate and plan in one place, pure: no registry, no git, no clock.
+ */
+import { Either } from "effect"
+import { InternalFailure, NoCandidateFailure, RegistryFailure, type TargetFailure } from "../domain/failures.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { unrankedReason } from "../policy/explain.ts"
+import type { Explanation, Selection, Selector } from "../policy/select.ts"
+import type { Choice, Evidence, Need, Reading, Subject, TargetOrigin } from "./evidence.ts"
+import { type Gated, gateProblem, type GateTally, isNeed, signatureNote, walkGates } from "./gate.ts"
+import { messageProblem, planTarget, type TargetPlan } from "./plan.ts"
+
+/** What every decision tells of its target: which it is, and what the report shows of it. */
+export interface Told {
+  readonly origin: TargetOrigin
+  readonly current: string | undefined
+  readonly chosen: string | undefined
+  readonly listed: number | undefined
+  readonly kept: number | undefined
+  /** Candidates the gates passed over, and why: `held: 1.3.0 too new (first seen 3m ago, needs 24h)`. */
+  readonly gateNotes?: ReadonlyArray<string>
+  /** Of a change to a verified candidate: `signed by cosign.pub`, with `, digest not pinned` when the new value does not carry it. */
+  readonly signature?: string
+  /** How the tags were read for each tag the field holds: only for targets `runner explain` asked about. */
+  readonly explanations?: ReadonlyArray<Explanation>
+  /** The gates' verdicts on candidates, which the metrics count. */
+  readonly tally?: GateTally
+}
+
+export type Decision =
+  /** The field moves: the edits of its scalars and what the commit line says. */
+  | (Told & { readonly _tag: "Update"; readonly subject: Subject; readonly plan: TargetPlan })
+  | (Told & { readonly _tag: "UpToDate" })
+  /** The field's tag ranks above every candidate; downgrades are off. */
+  | (Told & { readonly _tag: "Ahead"; readonly best: string })
+  /** Every candidate above the field's tag failed a gate (`gateNotes` says how): it stays, and nothing failed. */
+  | (Told & { readonly _tag: "Held" })
+  /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
+  | (Told & { readonly _tag: "LeftAlone"; readonly reason: string })
+  | (Told & { readonly _tag: "Failed"; readonly failure: TargetFailure })
+
+export type Update = Extract<Decision, { readonly _tag: "Update" }>
+
+/** The decision about a target that failed before a tag could be chosen. */
+export const failed = (origin: TargetOrigin, failure: TargetFailure, current?: string): Decision => ({
+  _tag: "Failed",
+  failure,
+  origin,
+  current,
+  chosen: undefined,
+  listed: undefined,
+  kept: undefined
+})
+
+/**
+ * What the selector makes of a listing for one current tag: its choice, and when a gate may pass
+ * candidates over, the candidates in the order it would choose them. `resolve` asks once per
+ * selector and current tag of an image, whatever the number of targets.
+ */
+export const choose = (selector: Selector, tags: ReadonlyArray<TagInfo>, current: string | undefined, gated: boolean): Choice => {
+  const selection = selector.select(tags, current)
+  const walk = gated && Either.isRight(selection) && selection.right._tag === "Update"
+  return { selection, inTurn: walk ? selector.inTurn(tags, current) : [] }
+}
+
+/** The choice for a current tag past the gates: the best candidate no gate failed, or the current tag kept. */
+const chooser =
+  (subject: Subject, reading: Reading, tags: ReadonlyArray<TagInfo>, gated: Gated) =>
+  (current: string | undefined): Either.Either<Selection, NoCandidateFailure> => {
+    const choice = reading.choices.get(current) ?? choose(subject.prepared.selector, tags, current, true)
+    if (Either.isLeft(choice.selection)) return Either.left(new NoCandidateFailure({ detail: choice.selection.left.message }))
+    const s = choice.selection.right
+    if (s._tag !== "Update" || gated.failed.size === 0) return Either.right(s)
+    const best = choice.inTurn.find((t) => !gated.failed.has(t.tag))
+    if (best !== undefined) return Either.right({ ...s, tag: best.tag })
+    // Held: the field keeps its tag. A listed tag keeps following its digest, as an up-to-date one does.
+    const listed = current !== undefined && tags.some((t) => t.tag === current)
+    return Either.right(listed ? { _tag: "UpToDate", tag: current, listed: s.listed, kept: s.kept } : { _tag: "Ahead", tag: current ?? "", best: "", listed: s.listed, kept: s.kept })
+  }
+
+/** A digest the decision may write: the one the gates verified, the listing's, or one `resolve` looked up. */
+const digestOf = (evidence: Evidence, tags: ReadonlyArray<TagInfo>, gated: Gated) => (tag: string) => {
+  const known = gated.verified.get(tag) ?? tags.find((t) => t.tag === tag)?.digest
+  if (known !== undefined) return known
+  const looked = evidence.facts.digests.get(tag)
+  return looked !== undefined && Either.isRight(looked) ? looked.right : undefined
+}
+
+/** The decision of a field that needs no change. */
+const unchanged = (s: Selection, passedOver: number) =>
+  passedOver > 0
+    ? ({ _tag: "Held" } as const)
+    : s._tag === "Ahead"
+      ? ({ _tag: "Ahead", best: s.best } as const)
+      : s._tag === "Unranked"
+        ? ({ _tag: "LeftAlone", reason: unrankedReason(s) } as const)
+        : ({ _tag: "UpToDate" } as const)
+
+/**
+ * Decides one target on the evidence so far, or names the fact it lacks. `resolve` asks until no
+ * fact is lacking; then the decision is final.
+ */
+export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decision, Need> => {
+  const p = subject.prepared
+  const done = (d: Decision) => Either.right(d)
+  if (Either.isLeft(evidence.listing)) return done(failed(p, evidence.listing.left))
+  const reading = evidence.readings.get(p.selector)
+  if (reading === undefined) return done(failed(p, new InternalFailure({ detail: `no reading of ${p.target.image} for this target` })))
+  if (Either.isLeft(reading.tags)) return done(failed(p, reading.tags.left))
+  const tags = reading.tags.right
+  const explained = subject.explain ? { explanations: subject.currents.map((tag) => p.selector.explain(tags, tag)) } : {}
+  const problem = gateProblem(subject)
+  if (problem !== undefined) return done({ ...failed(p, problem), ...explained })
+  const walked = walkGates(subject, tags, (current) => reading.choices.get(current), evidence.facts)
+  if (Either.isLeft(walked)) return isNeed(walked.left) ? Either.left(walked.left) : done({ ...failed(p, walked.left), ...explained })
+  const gated = walked.right
+  const tally = gated.tally.passed + gated.tally.held + gated.tally.skipped === 0 ? {} : { tally: gated.tally }
+  const planned = planTarget(subject.hits, p.target, p.image, { choose: chooser(subject, reading, tags, gated), digestOf: digestOf(evidence, tags, gated), pin: gated.pin })
+  if (Either.isLeft(planned)) return done({ ...failed(p, planned.left), ...explained, ...tally })
+  if (planned.right._tag === "NeedsDigest") {
+    const tag = planned.right.tag
+    const looked = evidence.facts.digests.get(tag)
+    if (looked === undefined) return Either.left({ _tag: "Digest", tag })
+    const cause = Either.isLeft(looked) ? looked.left : { _tag: "RegistryError" as const, message: `no digest for ${tag}` }
+    return done({ ...failed(p, new RegistryFailure({ provider: p.provider.name, cause })), ...explained, ...tally })
+  }
+  const plan = planned.right.plan
+  const notes = gated.notes.length === 0 ? {} : { gateNotes: gated.notes }
+  const told: Told = { origin: p, current: plan.current, chosen: plan.selection.tag, listed: tags.length, kept: plan.selection.kept, ...explained, ...notes, ...signatureNote(gated, plan), ...tally }
+  if (plan.edits.length === 0) return done({ ...told, ...unchanged(plan.selection, gated.passedOver) })
+  // Refused here, before the splice: later targets of the file build on this one's text.
+  const unwritable = messageProblem(plan, p.target)
+  if (unwritable !== undefined) return done({ ...failed(p, unwritable, plan.current), ...explained, ...tally })
+  return done({ ...told, _tag: "Update", subject, plan })
+}
+
+/** The final decision about a target, once `resolve` has gathered what it needed. */
+export const decide = (subject: Subject, evidence: Evidence): Decision =>
+  Either.getOrElse(judge(subject, evidence), (need) =>
+    failed(subject.prepared, new InternalFailure({ detail: `decided without the ${need._tag} it needed` }))
+  )
+

@@ -1,0 +1,138 @@
+/**
+ * `resolve`: the one stage of a pass that talks to registries. For one (provider, image) it
+ * gathers the `Evidence` every target of the image is decided on: the listing, creation times
+ * for policies that rank by them, first sightings, and the digests, push times and signature
+ * verdicts the gates and pinned digests ask for. Those are asked for lazily: `judge` names the
+ * fact it lacks, in the selector's rank order, and resolve looks it up and asks again.
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { Clock, Effect, Either } from "effect"
+import type { Pipeline } from "../config/model.ts"
+import { RegistryFailure } from "../domain/failures.ts"
+import type { ImageRef } from "../domain/ImageRef.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { recordSightings } from "../gates/ages.ts"
+import { noGates } from "../gates/match.ts"
+import { Signatures } from "../gates/Signatures.ts"
+import type { Selector } from "../policy/select.ts"
+import type { TagSourceError } from "../registry/TagSource.ts"
+import { choose, judge } from "./decide.ts"
+import { type Choice, type CosignRule, type Evidence, type Facts, type Need, needKey, noFacts, type Reading, signatureKey, type Subject } from "./evidence.ts"
+import { TagCache } from "./TagCache.ts"
+
+/** Lookups of one image at once; each host's limiter paces them further. */
+const LOOKUP_CONCURRENCY = 4
+
+type Requirements = TagCache | Signatures | FileSystem.FileSystem | Path.Path
+
+/** A target that may lack a fact: one with a gate, or whose field pins a digest. The others are decided on the listing. */
+const mayAsk = (s: Subject): boolean =>
+  !noGates(s.gates) || s.prepared.target.format === "digest" || s.hits.some((hit) => hit.value.includes("@"))
+
+/** Each selector's choice per current tag of the targets that read the listing through it: the selector runs once for each. */
+const choicesOf = (selector: Selector, subjects: ReadonlyArray<Subject>, tags: ReadonlyArray<TagInfo>): ReadonlyMap<string | undefined, Choice> => {
+  const gated = new Map<string | undefined, boolean>()
+  for (const s of subjects) for (const current of s.currents) gated.set(current, gated.get(current) === true || !noGates(s.gates))
+  return new Map([...gated].map(([current, walk]) => [current, choose(selector, tags, current, walk)] as const))
+}
+
+/** Every selector's reading of the listing: the listing itself, or with creation times looked up for the candidates it keeps. */
+const readingsOf = (subjects: ReadonlyArray<Subject>, provider: ProviderConfig, image: ImageRef, listing: ReadonlyArray<TagInfo>) =>
+  Effect.gen(function* () {
+    const cache = yield* TagCache
+    const bySelector = new Map<Selector, Array<Subject>>()
+    for (const s of subjects) bySelector.set(s.prepared.selector, [...(bySelector.get(s.prepared.selector) ?? []), s])
+    const read = ([selector, group]: readonly [Selector, ReadonlyArray<Subject>]) =>
+      (selector.needsCreated
+        ? cache.withCreated(provider, image, listing, selector.candidates(listing)).pipe(Effect.mapError(failure(provider)), Effect.either)
+        : Effect.succeed(Either.right(listing))
+      ).pipe(
+        Effect.map((tags): readonly [Selector, Reading] => [
+          selector,
+          { tags, choices: Either.isRight(tags) ? choicesOf(selector, group, tags.right) : new Map() }
+        ])
+      )
+    return new Map(yield* Effect.forEach(bySelector, read, { concurrency: LOOKUP_CONCURRENCY }))
+  })
+
+const failure = (provider: ProviderConfig) => (cause: TagSourceError) => new RegistryFailure({ provider: provider.name, cause })
+
+const verify = (provider: ProviderConfig, image: ImageRef, digest: string, { cosign }: CosignRule) =>
+  Effect.flatMap(Signatures, (signatures) => {
+    if (cosign.publicKeyFile !== undefined) return signatures.verify(provider, image, digest, cosign.publicKeyFile)
+    // The config loader accepts trustedRootFile only with an identity.
+    if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail("cosign needs publicKeyFile, or trustedRootFile with identity")
+    return signatures.verifyKeyless(provider, image, digest, { trustedRootFile: cosign.trustedRootFile, identity: cosign.identity })
+  }).pipe(Effect.either)
+
+/** Looks the needs up, and returns the facts with their answers. */
+const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArray<TagInfo>, needs: ReadonlyArray<Need>, facts: Facts) =>
+  Effect.gen(function* () {
+    const cache = yield* TagCache
+    const created = new Map(facts.created)
+    const digests = new Map(facts.digests)
+    const signatures = new Map(facts.signatures)
+    let pushTimes = facts.pushTimes
+    const answer = (need: Need): Effect.Effect<void, never, TagCache | Signatures> => {
+      switch (need._tag) {
+        case "PushTimes":
+          return cache.pushTimes(provider, image).pipe(Effect.option, Effect.map((times) => void (pushTimes = times)))
+        case "Created": {
+          const info = listing.find((t) => t.tag === need.tag) ?? { tag: need.tag }
+          return cache.withCreated(provider, image, [info], [info]).pipe(
+            Effect.option,
+            Effect.map((dated) => void created.set(need.tag, dated._tag === "Some" ? dated.value[0]?.created : undefined))
+          )
+        }
+        case "Digest":
+          return cache.digest(provider, image, need.tag).pipe(Effect.either, Effect.map((digest) => void digests.set(need.tag, digest)))
+        case "Signature":
+          return verify(provider, image, need.digest, need.rule).pipe(Effect.map((verdict) => void signatures.set(signatureKey(need.rule, need.digest), verdict)))
+      }
+    }
+    yield* Effect.forEach(needs, answer, { concurrency: LOOKUP_CONCURRENCY, discard: true })
+    return { ...facts, created, digests, signatures, pushTimes } satisfies Facts
+  })
+
+/** What resolve shares across a repository's pass. */
+export interface ResolveContext {
+  readonly pipeline: Pipeline
+  readonly dataDir: string
+}
+
+/** The evidence about one (provider, image), for `subjects`: every target of the pass that watches it. */
+export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): Effect.Effect<Evidence, never, Requirements> =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const first = subjects[0]
+    if (first === undefined) return { listing: Either.right([]), readings: new Map(), facts: noFacts(now) }
+    const { provider, image } = first.prepared
+    const listing = yield* (yield* TagCache).get(provider, image).pipe(Effect.mapError(failure(provider)), Effect.either)
+    if (Either.isLeft(listing)) return { listing, readings: new Map(), facts: noFacts(now) }
+    const readings = yield* readingsOf(subjects, provider, image, listing.right)
+    // Recorded on every pass with a minimum age for the image, whether or not a candidate needs
+    // dating, so that the first listing is the first one ever.
+    const minAge = subjects.some((s) => s.gates.minAge !== undefined)
+    const sightings = minAge ? yield* recordSightings(ctx.dataDir, provider, image, listing.right, now) : undefined
+    let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings } }
+    const asked = new Set<string>()
+    let asking = subjects.filter(mayAsk)
+    while (asking.length > 0) {
+      const needs = new Map<string, Need>()
+      const still: Array<Subject> = []
+      for (const s of asking) {
+        const judged = judge(s, evidence)
+        if (Either.isRight(judged)) continue
+        still.push(s)
+        const key = needKey(judged.left)
+        if (!asked.has(key)) needs.set(key, judged.left)
+      }
+      // A need asked again after its answer would not end: decide then says what was missing.
+      if (needs.size === 0) break
+      for (const key of needs.keys()) asked.add(key)
+      evidence = { ...evidence, facts: yield* lookUp(provider, image, listing.right, [...needs.values()], evidence.facts) }
+      asking = still
+    }
+    return evidence
+  })
