@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Clock, Context, Duration, Effect, Either, Layer, Option } from "effect"
+import { Clock, Context, Data, Duration, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
@@ -26,6 +26,13 @@ interface Kept {
   readonly verdict: Either.Either<void, string>
   /** When a refusal stops counting (epoch ms); never for a valid signature. */
   readonly until: number | undefined
+}
+
+/** A gate's key or trusted root cannot be used at all (unreadable, not a key): no candidate can be verified against it. */
+export class UnusableTrust extends Data.TaggedError("UnusableTrust")<{ readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
 }
 
 /** A keyless gate: the sigstore trusted root to verify against and the signer to expect. */
@@ -87,13 +94,13 @@ export class Signatures extends Context.Tag("Signatures")<
       image: ImageRef,
       digest: string,
       keyFile: string
-    ) => Effect.Effect<Either.Either<void, string>, string>
+    ) => Effect.Effect<Either.Either<void, string>, UnusableTrust>
     readonly verifyKeyless: (
       provider: ProviderConfig,
       image: ImageRef,
       digest: string,
       gate: KeylessGate
-    ) => Effect.Effect<Either.Either<void, string>, string>
+    ) => Effect.Effect<Either.Either<void, string>, UnusableTrust>
   }
 >() {
   /** Signatures and payloads are read through the provider, under its host's rate limiter; verdicts are kept per digest. */
@@ -146,9 +153,9 @@ export class Signatures extends Context.Tag("Signatures")<
       const verify = (provider: ProviderConfig, image: ImageRef, digest: string, keyFile: string) =>
         Effect.gen(function* () {
           // Read at every check, so a rotated key takes effect without a restart.
-          const pem = yield* fs.readFileString(keyFile).pipe(Effect.mapError((e) => `cannot read the cosign key ${keyFile}: ${e.message}`))
+          const pem = yield* fs.readFileString(keyFile).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the cosign key ${keyFile}: ${e.message}` })))
           const key = parsePublicKey(pem)
-          if (Either.isLeft(key)) return yield* Effect.fail(`the cosign key ${keyFile} is not usable: ${key.left}`)
+          if (Either.isLeft(key)) return yield* new UnusableTrust({ detail: `the cosign key ${keyFile} is not usable: ${key.left}` })
           const id = `${imageName(image)}\u0000${digest}\u0000${createHash("sha256").update(pem).digest("hex")}`
           const known = yield* recall(id)
           if (known !== undefined) return known
@@ -177,7 +184,7 @@ export class Signatures extends Context.Tag("Signatures")<
         Effect.gen(function* () {
           const file = gate.trustedRootFile
           // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
-          const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `cannot read the trusted root ${file}: ${e.message}`))
+          const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the trusted root ${file}: ${e.message}` })))
           const hash = createHash("sha256").update(json).digest("hex")
           const { issuer, subject, subjectPattern } = gate.identity
           const signer = subject === undefined ? `~${subjectPattern ?? ""}` : `=${subject}`
@@ -186,13 +193,13 @@ export class Signatures extends Context.Tag("Signatures")<
           const known = yield* recall(id)
           if (known !== undefined) return known
           const root = (yield* loadKeyless).parseTrustedRoot(json)
-          if (Either.isLeft(root)) return yield* Effect.fail(`the trusted root ${file} is not usable: ${root.left}`)
+          if (Either.isLeft(root)) return yield* new UnusableTrust({ detail: `the trusted root ${file} is not usable: ${root.left}` })
           const looked = yield* lookUpKeyless(provider, image, digest, root.right, gate.identity).pipe(
             Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
           )
           if ("transient" in looked) return looked.transient
           const { found, verdict } = looked
-          if (Either.isLeft(verdict) && verdict.left.fatal) return yield* Effect.fail(verdict.left.reason)
+          if (Either.isLeft(verdict) && verdict.left.fatal) return yield* new UnusableTrust({ detail: verdict.left.reason })
           const result = Either.mapLeft(verdict, (failure) => failure.reason)
           // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
           if (!found) return result

@@ -5,6 +5,7 @@
 import type { Either, Option } from "effect"
 import type { AppliedGates } from "../gates/match.ts"
 import type { Sighting } from "../gates/ages.ts"
+import type { UnusableTrust } from "../gates/Signatures.ts"
 import type { RegistryCause, RegistryFailure } from "../domain/failures.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import type { NoCandidate, Selection, Selector } from "../policy/select.ts"
@@ -64,8 +65,8 @@ export interface Facts {
   /** Creation times of tags of the first listing, as their image configs say. */
   readonly created: ReadonlyMap<string, Date | undefined>
   readonly digests: ReadonlyMap<string, Either.Either<string, RegistryCause>>
-  /** By `signatureKey`: the verdict, or (Left) why the key or trusted root could not be used at all. */
-  readonly signatures: ReadonlyMap<string, Either.Either<Either.Either<void, string>, string>>
+  /** By `signatureKey`: the verdict (Left: why the signatures do not verify), or why the key or trusted root cannot be used at all. */
+  readonly signatures: ReadonlyMap<string, Either.Either<Either.Either<void, string>, UnusableTrust>>
 }
 
 /** Everything decisions about one (provider, image) need, gathered by `resolve`. */

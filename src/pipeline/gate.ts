@@ -117,7 +117,7 @@ const check = (subject: Subject, info: TagInfo, history: boolean, facts: Facts):
 const verdictOf = (facts: Facts, rule: CosignRule, digest: string): Either.Either<Either.Either<void, string>, Halt> => {
   const known = facts.signatures.get(signatureKey(rule, digest))
   if (known === undefined) return Either.left({ _tag: "Signature", digest, rule })
-  return Either.isLeft(known) ? Either.left(new ConfigFailure({ detail: `gate ${rule.where}: ${known.left}` })) : Either.right(known.right)
+  return Either.isLeft(known) ? Either.left(new ConfigFailure({ detail: `gate ${rule.where}: ${known.left.detail}` })) : Either.right(known.right)
 }
 
 /** Why the gates cannot apply to a target at all, whatever its candidates. */

@@ -14,7 +14,7 @@ import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { recordSightings } from "../gates/ages.ts"
 import { noGates } from "../gates/match.ts"
-import { Signatures } from "../gates/Signatures.ts"
+import { Signatures, UnusableTrust } from "../gates/Signatures.ts"
 import type { Selector } from "../policy/select.ts"
 import type { TagSourceError } from "../registry/TagSource.ts"
 import { choose, judge } from "./decide.ts"
@@ -62,7 +62,7 @@ const verify = (provider: ProviderConfig, image: ImageRef, digest: string, { cos
   Effect.flatMap(Signatures, (signatures) => {
     if (cosign.publicKeyFile !== undefined) return signatures.verify(provider, image, digest, cosign.publicKeyFile)
     // The config loader accepts trustedRootFile only with an identity.
-    if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail("cosign needs publicKeyFile, or trustedRootFile with identity")
+    if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail(new UnusableTrust({ detail: "cosign needs publicKeyFile, or trustedRootFile with identity" }))
     return signatures.verifyKeyless(provider, image, digest, { trustedRootFile: cosign.trustedRootFile, identity: cosign.identity })
   }).pipe(Effect.either)
 

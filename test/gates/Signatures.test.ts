@@ -8,7 +8,7 @@ import { NodeContext } from "@effect/platform-node"
 import { Duration, Effect, Either, Layer, Option, TestClock, TestContext } from "effect"
 import { type ImageRef, parseImageRef, sha256Digest } from "../../src/domain/ImageRef.ts"
 import { providerError, type RegistryErrorReason } from "../../src/domain/RegistryError.ts"
-import { type KeylessGate, Signatures } from "../../src/gates/Signatures.ts"
+import { type KeylessGate, Signatures, type UnusableTrust } from "../../src/gates/Signatures.ts"
 import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { generateP256, signatureLayer, signatureManifest, signatureTagOf, signPayload, simpleSigningPayload } from "../support/cosign.ts"
@@ -69,7 +69,7 @@ const signWith = (registry: Registry, signer = key): string => {
 }
 
 /** Runs `steps` with one Signatures over `registry`, on a virtual clock starting at 0. */
-const run = <A>(registry: Registry, steps: (signatures: Signatures["Type"]) => Effect.Effect<A, string>) =>
+const run = <A>(registry: Registry, steps: (signatures: Signatures["Type"]) => Effect.Effect<A, UnusableTrust>) =>
   Effect.runPromise(
     Effect.flatMap(Signatures, steps).pipe(
       Effect.provide(Signatures.layer.pipe(Layer.provide(registry.layer), Layer.provide(NodeContext.layer))),
@@ -78,7 +78,7 @@ const run = <A>(registry: Registry, steps: (signatures: Signatures["Type"]) => E
   )
 
 /** Two verdicts on one Signatures: while the registry fails what it was told to, then once it serves again. */
-const acrossOutage = (registry: Registry, verify: (signatures: Signatures["Type"]) => Effect.Effect<string, string>) =>
+const acrossOutage = (registry: Registry, verify: (signatures: Signatures["Type"]) => Effect.Effect<string, UnusableTrust>) =>
   run(registry, (signatures) =>
     Effect.gen(function* () {
       const first = yield* verify(signatures)

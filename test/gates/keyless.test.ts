@@ -237,8 +237,9 @@ describe("Signatures.verifyKeyless against docker-registry", () => {
     writeFileSync(broken, "{}")
     const [none, missing, malformed] = await verify(registry.host, "keyless/none", digest, [gate(), gate({}, join(dir, "missing.json")), gate({}, broken)])
     expect(none).toEqual(Either.right(Either.left("no sigstore bundle")))
-    expect(Either.flip(missing ?? Either.right(Either.void))).toEqual(Either.right(expect.stringContaining(`cannot read the trusted root ${join(dir, "missing.json")}`)))
-    expect(Either.flip(malformed ?? Either.right(Either.void))).toEqual(Either.right(`the trusted root ${broken} is not usable: not a sigstore trusted root (mediaType, tlogs, certificateAuthorities, ctlogs)`))
+    const unusable = (result: typeof missing) => Either.flip(Either.mapLeft(result ?? Either.right(Either.void), (e) => `${e._tag}: ${e.detail}`))
+    expect(unusable(missing)).toEqual(Either.right(expect.stringContaining(`UnusableTrust: cannot read the trusted root ${join(dir, "missing.json")}`)))
+    expect(unusable(malformed)).toEqual(Either.right(`UnusableTrust: the trusted root ${broken} is not usable: not a sigstore trusted root (mediaType, tlogs, certificateAuthorities, ctlogs)`))
     expect(await verify(registry.host, "keyless/copied", copied, [gate()])).toEqual([Either.right(Either.left(`bundle is for ${digest.slice(0, 19)}…`))])
   })
 

@@ -11,6 +11,7 @@ import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { gatesFor, noGates } from "../../src/gates/match.ts"
+import { UnusableTrust } from "../../src/gates/Signatures.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { choose, decide, type Decision, judge } from "../../src/pipeline/decide.ts"
 import { type Evidence, type Facts, type Need, noFacts, type Reading, signatureKey, type Subject } from "../../src/pipeline/evidence.ts"
@@ -116,7 +117,8 @@ const factsOf = (subject: Subject, row: FactsRow): Facts => ({
     (row.signatures ?? []).map(({ rule, digest, verdict }) => {
       const applied = subject.gates.cosign[rule ?? 0]
       if (applied === undefined) throw new Error(`no cosign rule ${rule ?? 0}`)
-      const value = verdict === "signed" ? Either.right(Either.void) : "unsigned" in verdict ? Either.right(Either.left(verdict.unsigned)) : Either.left(verdict.unusable)
+      const value: Either.Either<Either.Either<void, string>, UnusableTrust> =
+        verdict === "signed" ? Either.right(Either.void) : "unsigned" in verdict ? Either.right(Either.left(verdict.unsigned)) : Either.left(new UnusableTrust({ detail: verdict.unusable }))
       return [signatureKey(applied, digest), value] as const
     })
   )
