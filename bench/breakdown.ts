@@ -1,7 +1,7 @@
 /**
  * Where the time of a quiet pass goes, part by part, beside the part of the lower bound it
  * compares with: the runner's debug log times each stage of a repository's pass
- * (`stage fetch took 201ms`), and the parts between and around the stages are what is left of the
+ * (`stage resolve took 201ms`), and the parts between and around the stages are what is left of the
  * wall time. The bound's parts are measured alone: the tag lists, and the clone or fetch.
  */
 import { join } from "node:path"
@@ -17,9 +17,9 @@ const PARTS = [
   { part: "start-up: load the program, read the config", stage: undefined, bound: undefined },
   { part: "open: clone or fetch the repository", stage: "open", bound: "git" },
   { part: "watchers: read the ImageWatcher files", stage: "watchers", bound: undefined },
-  { part: "prepare the targets", stage: undefined, bound: undefined },
-  { part: "fetch: list the tags", stage: "fetch", bound: "tags" },
-  { part: "patch: plan every target", stage: "patch", bound: undefined },
+  { part: "prepare the targets, read their fields", stage: undefined, bound: undefined },
+  { part: "resolve and decide: list the tags, decide every target", stage: "resolve", bound: "tags" },
+  { part: "patch: splice the updates", stage: "patch", bound: undefined },
   { part: "report, parse cache, exit", stage: undefined, bound: undefined }
 ] as const
 
@@ -46,12 +46,13 @@ const partsOf = (started: number, ended: number, stderr: string): ReadonlyArray<
     const stage = /^stage (\w+) took (\d+)ms$/.exec(message)
     if (stage !== null) stages.set(stage[1] as string, { end: time, took: Number(stage[2]) })
   }
-  const at = (name: string) => {
-    const found = stages.get(name)
+  // A runner built before resolve and decide were one stage logs `stage fetch`, and plans in `stage patch`.
+  const at = (name: string, older?: string) => {
+    const found = stages.get(name) ?? (older === undefined ? undefined : stages.get(older))
     if (found === undefined) throw new Error(`no "stage ${name}" line in the runner's debug log:\n${stderr.slice(-2000)}`)
     return { start: found.end - found.took, end: found.end, took: found.took }
   }
-  const [open, watchers, fetch, patch] = [at("open"), at("watchers"), at("fetch"), at("patch")]
+  const [open, watchers, fetch, patch] = [at("open"), at("watchers"), at("resolve", "fetch"), at("patch")]
   return [
     open.start - started,
     open.took,

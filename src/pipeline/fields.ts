@@ -31,7 +31,7 @@ export interface FileTargets {
 }
 
 /** Why a file is left as it is before it is parsed, if it is: missing, a link, not text, too large. */
-export const refusalOf = (path: string, blob: Option.Option<Blob>): ManifestFailure | undefined => {
+const refusalOf = (path: string, blob: Option.Option<Blob>): ManifestFailure | undefined => {
   if (Option.isNone(blob)) return new ManifestFailure({ detail: `file ${path} not found` })
   const { kind, size } = blob.value
   // A link's target is another path, never a manifest: rewriting its text would repoint it.

@@ -118,7 +118,7 @@ export const compileTarget = (target: Target): Either.Either<CompiledTarget, str
     : Either.left(problems.join("; "))
 }
 
-/** The tags the field names where the target finds it (undefined for a field without tag), for `runner explain`. */
+/** The tags the field names where the target finds it (undefined for a field without tag), once each. */
 export const currentTags = (
   hits: ReadonlyArray<ScalarHit>,
   target: Target,
