@@ -7,8 +7,9 @@ import { InternalFailure, NoCandidateFailure, RegistryFailure, type TargetFailur
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { unrankedReason } from "../policy/explain.ts"
 import type { Explanation, Selection, Selector } from "../policy/select.ts"
-import type { Choice, Evidence, Need, Reading, Subject, TargetOrigin } from "./evidence.ts"
+import type { Choice, Evidence, Need, Subject, TargetOrigin } from "./evidence.ts"
 import { type Gated, gateProblem, type GateTally, isNeed, signatureNote, walkGates } from "./gate.ts"
+import { noGates } from "../gates/match.ts"
 import { messageProblem, planTarget, type TargetPlan } from "./plan.ts"
 
 /** What every decision tells of its target: which it is, and what the report shows of it. */
@@ -66,9 +67,9 @@ export const choose = (selector: Selector, tags: ReadonlyArray<TagInfo>, current
 
 /** The choice for a current tag past the gates: the best candidate no gate failed, or the current tag kept. */
 const chooser =
-  (subject: Subject, reading: Reading, tags: ReadonlyArray<TagInfo>, gated: Gated) =>
+  (choiceOf: (current: string | undefined) => Choice, tags: ReadonlyArray<TagInfo>, gated: Gated) =>
   (current: string | undefined): Either.Either<Selection, NoCandidateFailure> => {
-    const choice = reading.choices.get(current) ?? choose(subject.prepared.selector, tags, current, true)
+    const choice = choiceOf(current)
     if (Either.isLeft(choice.selection)) return Either.left(new NoCandidateFailure({ detail: choice.selection.left.message }))
     const s = choice.selection.right
     if (s._tag !== "Update" || gated.failed.size === 0) return Either.right(s)
@@ -79,9 +80,14 @@ const chooser =
     return Either.right(listed ? { _tag: "UpToDate", tag: current, listed: s.listed, kept: s.kept } : { _tag: "Ahead", tag: current ?? "", best: "", listed: s.listed, kept: s.kept })
   }
 
-/** A digest the decision may write: the one the gates verified, the listing's, or one `resolve` looked up. */
-const digestOf = (evidence: Evidence, tags: ReadonlyArray<TagInfo>, gated: Gated) => (tag: string) => {
-  const known = gated.verified.get(tag) ?? tags.find((t) => t.tag === tag)?.digest
+/**
+ * A digest the decision may write: the one the gates verified, the listing's, or one `resolve`
+ * looked up. Under a signature gate, only a verified digest is written: a refused one is `null`.
+ */
+const digestOf = (subject: Subject, evidence: Evidence, tags: ReadonlyArray<TagInfo>, gated: Gated) => (tag: string) => {
+  const verified = gated.verified.get(tag)
+  if (subject.gates.cosign.length > 0) return verified ?? (gated.failed.has(tag) ? null : undefined)
+  const known = verified ?? tags.find((t) => t.tag === tag)?.digest
   if (known !== undefined) return known
   const looked = evidence.facts.digests.get(tag)
   return looked !== undefined && Either.isRight(looked) ? looked.right : undefined
@@ -112,27 +118,41 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
   const explained = subject.explain ? { explanations: subject.currents.map((tag) => p.selector.explain(tags, tag)) } : {}
   const problem = gateProblem(subject)
   if (problem !== undefined) return done({ ...failed(p, problem), ...explained })
-  const walked = walkGates(subject, tags, (current) => reading.choices.get(current), evidence.facts)
-  if (Either.isLeft(walked)) return isNeed(walked.left) ? Either.left(walked.left) : done({ ...failed(p, walked.left), ...explained })
-  const gated = walked.right
-  const tally = gated.tally.passed + gated.tally.held + gated.tally.skipped === 0 ? {} : { tally: gated.tally }
-  const planned = planTarget(subject.hits, p.target, p.image, { choose: chooser(subject, reading, tags, gated), digestOf: digestOf(evidence, tags, gated), pin: gated.pin })
-  if (Either.isLeft(planned)) return done({ ...failed(p, planned.left), ...explained, ...tally })
-  if (planned.right._tag === "NeedsDigest") {
+  const choiceOf = (current: string | undefined) => reading.choices.get(current) ?? choose(p.selector, tags, current, !noGates(subject.gates))
+  // A pinned field's own tag pushed again under a signature gate: its new digest is checked like a candidate's.
+  const also = new Set<string>()
+  for (;;) {
+    const walked = walkGates(subject, tags, choiceOf, evidence.facts, also)
+    if (Either.isLeft(walked)) return isNeed(walked.left) ? Either.left(walked.left) : done({ ...failed(p, walked.left), ...explained })
+    const gated = walked.right
+    const tally = gated.tally.passed + gated.tally.held + gated.tally.skipped === 0 ? {} : { tally: gated.tally }
+    const planned = planTarget(subject.hits, p.target, p.image, { choose: chooser(choiceOf, tags, gated), digestOf: digestOf(subject, evidence, tags, gated), pin: gated.pin })
+    if (Either.isLeft(planned)) return done({ ...failed(p, planned.left), ...explained, ...tally })
+    if (planned.right._tag === "Planned") return done(outcome(subject, planned.right.plan, gated, { ...explained, ...tally }, tags.length))
     const tag = planned.right.tag
+    if (subject.gates.cosign.length > 0 && !also.has(tag)) {
+      also.add(tag)
+      continue
+    }
     const looked = evidence.facts.digests.get(tag)
     if (looked === undefined) return Either.left({ _tag: "Digest", tag })
     const cause = Either.isLeft(looked) ? looked.left : { _tag: "RegistryError" as const, message: `no digest for ${tag}` }
     return done({ ...failed(p, new RegistryFailure({ provider: p.provider.name, cause })), ...explained, ...tally })
   }
-  const plan = planned.right.plan
+}
+
+/** What a plan makes of the target: a change, or why its field stays as it is. */
+const outcome = (subject: Subject, plan: TargetPlan, gated: Gated, extra: Pick<Told, "explanations" | "tally">, listed: number): Decision => {
+  const p = subject.prepared
   const notes = gated.notes.length === 0 ? {} : { gateNotes: gated.notes }
-  const told: Told = { origin: p, current: plan.current, chosen: plan.selection.tag, listed: tags.length, kept: plan.selection.kept, ...explained, ...notes, ...signatureNote(gated, plan), ...tally }
-  if (plan.edits.length === 0) return done({ ...told, ...unchanged(plan.selection, gated.passedOver) })
+  // A held field without a tag names no tag kept.
+  const chosen = plan.selection.tag === "" ? undefined : plan.selection.tag
+  const told: Told = { origin: p, current: plan.current, chosen, listed, kept: plan.selection.kept, ...extra, ...notes, ...signatureNote(gated, plan) }
+  if (plan.edits.length === 0) return { ...told, ...unchanged(plan.selection, gated.passedOver) }
   // Refused here, before the splice: later targets of the file build on this one's text.
   const unwritable = messageProblem(plan, p.target)
-  if (unwritable !== undefined) return done({ ...failed(p, unwritable, plan.current), ...explained, ...tally })
-  return done({ ...told, _tag: "Update", subject, plan })
+  if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...extra }
+  return { ...told, _tag: "Update", subject, plan }
 }
 
 /** The final decision about a target, once `resolve` has gathered what it needed. */

@@ -139,8 +139,16 @@ const NOTHING_GATED: Gated = { failed: new Set(), verified: new Map(), notes: []
  * The gate walk: for each current tag, the candidate the policy would choose is checked; one that
  * fails is passed over and the next best checked, until one passes or none is left above the
  * current tag. Past `MAX_CHECKS` failures the rest are passed over unchecked, all at once.
+ * `also` are tags outside the walk whose digest is to be written all the same (a pinned field's
+ * own tag, pushed again): they are checked like candidates.
  */
-export const walkGates = (subject: Subject, tags: ReadonlyArray<TagInfo>, choiceOf: (current: string | undefined) => Choice | undefined, facts: Facts): Either.Either<Gated, Halt> =>
+export const walkGates = (
+  subject: Subject,
+  tags: ReadonlyArray<TagInfo>,
+  choiceOf: (current: string | undefined) => Choice,
+  facts: Facts,
+  also: ReadonlySet<string> = new Set()
+): Either.Either<Gated, Halt> =>
   Either.gen(function* () {
     if (noGates(subject.gates)) return NOTHING_GATED
     const { currents, prepared: p } = subject
@@ -152,7 +160,7 @@ export const walkGates = (subject: Subject, tags: ReadonlyArray<TagInfo>, choice
     const tally = { passed: 0, held: 0, skipped: 0 }
     for (const current of currents) {
       const choice = choiceOf(current)
-      if (choice === undefined || Either.isLeft(choice.selection) || choice.selection.right._tag !== "Update") continue
+      if (Either.isLeft(choice.selection) || choice.selection.right._tag !== "Update") continue
       const candidates = choice.inTurn.filter((t) => !failed.has(t.tag))
       for (const [checks, info] of candidates.entries()) {
         if (verified.has(info.tag)) break
@@ -174,6 +182,16 @@ export const walkGates = (subject: Subject, tags: ReadonlyArray<TagInfo>, choice
         }
         tally[verdict.result]++
         failed.add(info.tag)
+        notes.add(verdict)
+      }
+    }
+    for (const tag of also) {
+      if (verified.has(tag) || failed.has(tag)) continue
+      const verdict = yield* check(subject, tags.find((t) => t.tag === tag) ?? { tag }, history(tag), facts)
+      tally[verdict._tag === "Pass" ? "passed" : verdict.result]++
+      if (verdict._tag === "Pass") verified.set(tag, verdict.digest)
+      else {
+        failed.add(tag)
         notes.add(verdict)
       }
     }

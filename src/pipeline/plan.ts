@@ -135,8 +135,11 @@ export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.
 export interface PlanInputs {
   /** What the policy, past the gates, chose for a current tag. */
   readonly choose: (current: string | undefined) => Either.Either<Selection, NoCandidateFailure>
-  /** A tag's digest where known: the one the gates verified, the listing's, or one looked up. */
-  readonly digestOf: (tag: string) => string | undefined
+  /**
+   * A tag's digest where known: the one the gates verified, the listing's, or one looked up;
+   * `null` when the gates refused the tag's digest, which is then not written.
+   */
+  readonly digestOf: (tag: string) => string | undefined | null
   /** Write `tag@digest` of the chosen tag (a gate verified that digest). */
   readonly pin: boolean
 }
@@ -170,7 +173,7 @@ export const planTarget = (
       if (selection === undefined || s._tag === "Update") selection = s
       if (o.digest === undefined) {
         if (s._tag !== "Update") continue
-        const pinned = pin ? digestOf(s.tag) : undefined
+        const pinned = pin ? (digestOf(s.tag) ?? undefined) : undefined
         edits.push({ hit: o.hit, value: o.rewrite(s.tag, pinned) })
         newValue = pinned === undefined || target.format === "tag" ? s.tag : `${s.tag}@${pinned}`
         newDigest = target.format === "tag" ? undefined : pinned
@@ -180,6 +183,7 @@ export const planTarget = (
       if (s._tag === "Ahead" || s._tag === "Unranked") continue
       const digest = digestOf(s.tag)
       if (digest === undefined) return { _tag: "NeedsDigest", tag: s.tag } as const
+      if (digest === null) continue
       if (s._tag === "UpToDate" && digest === o.digest) continue
       if (o.tag === undefined && digest === o.digest) {
         // A bare digest already at the chosen tag's image.

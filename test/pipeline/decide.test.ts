@@ -284,6 +284,60 @@ const signatures: ReadonlyArray<Row> = [
     facts: { digests: { "1.1.0": sha("b") }, signatures: [{ digest: sha("b"), verdict: "signed" }] },
     expect: "Update 1.1.0 (tag: 1.1.0) [signed by cosign.pub, digest not pinned]"
   },
+  {
+    name: "a pinned field's own tag pushed again: its new digest is asked for",
+    text: img(`1.1.0@${sha("a")}`),
+    gates: [pinning],
+    listing: [tag("1.1.0")],
+    expect: "Needs Digest 1.1.0"
+  },
+  {
+    name: "a pinned field's own tag pushed again: the new digest's verdict is asked for",
+    text: img(`1.1.0@${sha("a")}`),
+    gates: [pinning],
+    listing: [tag("1.1.0", { digest: sha("z") })],
+    facts: { digests: { "1.1.0": sha("z") } },
+    expect: `Needs Signature ${sha("z")} (gate piped.yaml:30)`
+  },
+  {
+    name: "a pinned field's own tag pushed again, unsigned: the field keeps its digest",
+    text: img(`1.1.0@${sha("a")}`),
+    gates: [pinning],
+    listing: [tag("1.1.0", { digest: sha("z") })],
+    facts: { digests: { "1.1.0": sha("z") }, signatures: [{ digest: sha("z"), verdict: { unsigned: "no signature" } }] },
+    expect: "Held: skipped: 1.1.0 not signed by cosign.pub (no signature)",
+    tally: [0, 0, 1]
+  },
+  {
+    name: "a pinned field's own tag pushed again, signed: the verified digest is written",
+    text: img(`1.1.0@${sha("a")}`),
+    gates: [pinning],
+    listing: [tag("1.1.0", { digest: sha("z") })],
+    facts: { digests: { "1.1.0": sha("z") }, signatures: [{ digest: sha("z"), verdict: "signed" }] },
+    expect: `Update 1.1.0 (image: ${IMAGE}:1.1.0@${sha("z")}) [signed by cosign.pub]`,
+    tally: [1, 0, 0]
+  },
+  {
+    name: "newer candidates unsigned, the current tag pushed again unsigned: nothing is written",
+    text: img(`1.0.0@${sha("a")}`),
+    gates: [pinning],
+    listing: [tag("1.0.0", { digest: sha("z") }), tag("1.1.0", { digest: sha("b") })],
+    facts: {
+      digests: { "1.0.0": sha("z"), "1.1.0": sha("b") },
+      signatures: [{ digest: sha("b"), verdict: { unsigned: "no signature" } }, { digest: sha("z"), verdict: { unsigned: "no signature" } }]
+    },
+    expect: "Held: skipped: 1.1.0 not signed by cosign.pub (no signature); skipped: 1.0.0 not signed by cosign.pub (no signature)",
+    tally: [0, 0, 2]
+  },
+  {
+    name: "gated, choices left to decide: the gates still apply",
+    text: img("1.0.0"),
+    gates: [age(24)],
+    listing: [tag("1.0.0"), tag("1.1.0", { pushed: HOUR })],
+    reading: "empty",
+    expect: "Held: held: 1.1.0 too new (pushed 1h ago, needs 24h)",
+    tally: [0, 1, 0]
+  },
   { name: "cosign on a tag store", text: img("1.0.0"), provider: STORE, gates: [signedBy], listing: [tag("1.1.0")], expect: "Failed ConfigFailure: gate piped.yaml:30 asks for cosign signatures, but provider store is a tag store" },
   {
     name: "age and signature: too new first, the older one verified",

@@ -177,6 +177,17 @@ describe("signatures", () => {
     expect(line(report)).toMatch(/ 1\.0\.0 -> 1\.2\.0 {2}updated \([0-9a-f]{7}\) \(signed by cosign\.pub, digest not pinned\) {2}\[/)
   })
 
+  test.each([
+    ["unsigned: the field keeps the digest it pins", new Set<string>(), digest(1), "held back by the gates; skipped: 1.2.0 not signed by cosign.pub (no signature)"],
+    ["signed: the verified digest is written", new Set([digest(9)]), digest(9), "updated"]
+  ])("the field's own tag pushed again, %s", async (_name, signed, written, outcome) => {
+    // 1.2.0 was pushed again, as digest 9; the field pins its old digest 1.
+    const w = world([{ tag: "1.2.0", digest: digest(9) }], { signed, current: `1.2.0@${digest(1)}` })
+    const report = await passAt(w, [cosign()], NOW)
+    expect(file(w)).toBe(`image: ${IMAGE}:1.2.0@${written}\n`)
+    expect(line(report)).toContain(`  ${outcome}`)
+  })
+
   test("a pinned change names its signer alone", async () => {
     const w = world(tags, { signed: new Set([digest(3)]) })
     const report = await passAt(w, [cosign()], NOW)
