@@ -101,6 +101,8 @@ const unchanged = (s: Selection, passedOver: number) =>
       ? ({ _tag: "Ahead", best: s.best } as const)
       : s._tag === "Unranked"
         ? ({ _tag: "LeftAlone", reason: unrankedReason(s) } as const)
+        : s._tag === "Floats"
+          ? ({ _tag: "LeftAlone", reason: s.reason } as const)
         : ({ _tag: "UpToDate" } as const)
 
 /**

@@ -184,7 +184,7 @@ export const planTarget = (
       const digest = digestOf(s.tag)
       if (digest === undefined) return { _tag: "NeedsDigest", tag: s.tag } as const
       if (digest === null) continue
-      if (s._tag === "UpToDate" && digest === o.digest) continue
+      if ((s._tag === "UpToDate" || s._tag === "Floats") && digest === o.digest) continue
       if (o.tag === undefined && digest === o.digest) {
         // A bare digest already at the chosen tag's image.
         selection = { _tag: "UpToDate", tag: s.tag, listed: s.listed, kept: s.kept }

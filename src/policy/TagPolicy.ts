@@ -14,6 +14,12 @@ export interface TagPolicy<R = unknown> {
   readonly parse: (value: string, tag: TagInfo) => R | undefined
   /** How a tag was read, for `runner explain`. */
   readonly describe: (rank: R) => string
+  /**
+   * Read once per listing: why a current tag is left alone whatever is listed, in the report's
+   * words (an alias of a longer version, the only tag of its variant), or undefined when it is
+   * ranked like any other.
+   */
+  readonly stays?: (listed: ReadonlyArray<{ readonly rank: R }>) => (current: R) => string | undefined
   /** The candidates and their order for a target whose current tag reads as `current` (undefined: none). */
   readonly lineOf: (current: R | undefined) => Line<R>
 }

@@ -19,6 +19,8 @@ const verdict = (e: Explanation): string =>
           return `${s.tag} stays: it ranks above the best candidate ${s.best}, and downgrades are off`
         case "Unranked":
           return `${s.tag} stays: ${unrankedReason(s)}`
+        case "Floats":
+          return `${s.tag} stays: ${s.reason}`
       }
     }
   })

@@ -25,6 +25,8 @@ export type Selection =
    * a floating tag (`latest`, `stable`) under `version`, a value outside the policy otherwise.
    */
   | ({ readonly _tag: "Unranked"; readonly tag: string; readonly floating: boolean; readonly policy: string } & Counts)
+  /** The policy reads the current tag but leaves it alone (`reason`): an alias that follows its line by itself, the only tag of its variant. */
+  | ({ readonly _tag: "Floats"; readonly tag: string; readonly reason: string } & Counts)
 
 export class NoCandidate extends Data.TaggedError("NoCandidate")<{
   readonly listed: number
@@ -145,6 +147,13 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     byLine.set(line.key, result)
     return result
   }
+  const stayings = new WeakMap<ReadonlyArray<TagInfo>, (current: R) => string | undefined>()
+  const staysIn = (tags: ReadonlyArray<TagInfo>) => {
+    if (policy.stays === undefined) return undefined
+    let known = stayings.get(tags)
+    if (known === undefined) stayings.set(tags, (known = policy.stays(read(tags))))
+    return known
+  }
   /** The current tag as the policy reads it; `null` when it cannot. */
   const currentRank = (tags: ReadonlyArray<TagInfo>, current: string | undefined): R | undefined | null =>
     current === undefined ? undefined : rankOf(tags.find((t) => t.tag === current) ?? { tag: current }) ?? null
@@ -159,6 +168,8 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     if (current !== undefined && rank === null && !filters.allowDowngrade) {
       return Either.right({ _tag: "Unranked", tag: current, floating: policy.floating, policy: policy.name, listed, kept })
     }
+    const stays = current === undefined || rank == null ? undefined : staysIn(tags)?.(rank)
+    if (current !== undefined && stays !== undefined) return Either.right({ _tag: "Floats", tag: current, reason: stays, listed, kept })
     if (best === undefined) {
       const above = line.unbounded === undefined || rank == null ? undefined : ranking(tags, line.unbounded).best
       if (current !== undefined && rank != null && above !== undefined && !filters.allowDowngrade && line.compare(rank, above.rank) > 0) {
@@ -186,6 +197,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
   const inTurn = (tags: ReadonlyArray<TagInfo>, current: string | undefined): ReadonlyArray<TagInfo> => {
     const rank = currentRank(tags, current)
     if (current !== undefined && rank === null && !filters.allowDowngrade) return []
+    if (rank != null && staysIn(tags)?.(rank) !== undefined) return []
     const line = lineFor(rank)
     const ranked = read(tags).filter((r) => line.reject(r.rank) === undefined)
     ranked.sort((a, b) => line.compare(b.rank, a.rank))

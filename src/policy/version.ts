@@ -174,9 +174,40 @@ export const describeVersion = (r: VersionRank): string =>
 
 const parts = (n: number) => (n === 1 ? "1 number" : `${n} numbers`)
 
+/** A version's release line: its first two numbers (a two-number version is a line of its own). */
+export const releaseLine = (r: VersionRank): string => r.numbers.slice(0, 2).map((n) => n.replace(/^0+(?=\d)/, "")).join(".")
+
+/** The ranges whose meaning is the runner's own, not semver's. */
+const OWN_RANGES: ReadonlySet<string> = new Set(["^", "*", "~", "auto"])
+
+const numberKey = (numbers: ReadonlyArray<string>): string => numbers.map((n) => n.replace(/^0+(?=\d)/, "")).join(".")
+
+/**
+ * Why a current tag is left alone: an alias (its numbers a strict prefix of a listed release of
+ * its variant: `15` with `15.5`, `8.0` with `8.0.36`), which follows its line by itself; or the
+ * only listed tag of its variant, with nothing to compare it with. The listing is read once.
+ */
+const staysFor = (listed: ReadonlyArray<{ readonly rank: VersionRank }>) => {
+  // Every strict prefix of every release's numbers, by variant; and how many tags each variant has.
+  const prefixes = new Set<string>()
+  const variants = new Map<string, number>()
+  for (const { rank } of listed) {
+    variants.set(rank.variant, (variants.get(rank.variant) ?? 0) + 1)
+    if (rank.pre !== undefined) continue
+    for (let n = 1; n < rank.numbers.length; n++) prefixes.add(`${rank.variant}\u0000${numberKey(rank.numbers.slice(0, n))}`)
+  }
+  const tags = new Set(listed.map(({ rank }) => rank.tag))
+  return (current: VersionRank): string | undefined => {
+    if (current.pre === undefined && prefixes.has(`${current.variant}\u0000${numberKey(current.numbers)}`)) {
+      return `alias of ${current.numbers.join(".")}.x: it follows that line by itself`
+    }
+    if (current.variant === "" || !tags.has(current.tag) || variants.get(current.variant) !== 1) return undefined
+    return `the only tag of variant ${current.variant}: nothing to compare (filterTags/extract can rank a counter)`
+  }
+}
+
 /** Checks a `version` range: `^` (the default), `*`, or any semver range. */
-export const validVersionRange = (range: string): boolean =>
-  range === "^" || range === "*" || validSemverRange(range) !== undefined
+export const validVersionRange = (range: string): boolean => OWN_RANGES.has(range) || validSemverRange(range) !== undefined
 
 /**
  * The default policy. A target keeps its current tag's variant and number of parts; `^` keeps its
@@ -185,7 +216,7 @@ export const validVersionRange = (range: string): boolean =>
  */
 export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
   const namesPre = namesPrerelease(range)
-  const custom = range !== "^" && range !== "*"
+  const custom = !OWN_RANGES.has(range)
   const matcher = custom ? new semver.Range(range, { includePrerelease: namesPre }) : undefined
   // The current tag's own pre-release track is followed whatever the range says of pre-releases.
   const trackMatcher = custom ? new semver.Range(range, { includePrerelease: true }) : undefined
@@ -197,7 +228,9 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
   }
   /** `bounded`: within the range (and `^`'s major); otherwise any version, for telling "ahead" from "no candidate". */
   const lineOf = (current: VersionRank | undefined, bounded = true): Line<VersionRank> => {
-    const keepMajor = bounded && range === "^" && current !== undefined && !current.calendar && current.numbers.length > 1
+    const keepMajor = bounded && (range === "^" || range === "auto") && current !== undefined && !current.calendar && current.numbers.length > 1
+    const keepLine = bounded && range === "~" && current !== undefined
+    const line = current === undefined ? "" : releaseLine(current)
     const major = current?.numbers[0] ?? ""
     const variant = current?.variant ?? ""
     const track = current?.pre === undefined ? undefined : current
@@ -205,6 +238,7 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
       if (r.variant !== variant) return "another variant"
       if (current !== undefined && r.numbers.length !== current.numbers.length) return "another number of parts"
       if (keepMajor && compareNumber(r.numbers[0] ?? "", major) !== 0) return `another major version (${range} keeps ${major})`
+      if (keepLine && releaseLine(r) !== line) return `another release line (~ keeps ${line})`
       const onTrack = r.pre !== undefined && track !== undefined && sameNumbers(r, track)
       if (r.pre !== undefined && !namesPre && !onTrack) return "a pre-release of another line"
       if (bounded && !inRange(r, onTrack)) return `outside ${range}`
@@ -212,11 +246,12 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
     }
     const spelling = tieBreak(current)
     return {
-      key: current === undefined ? `${bounded}` : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
+      key: current === undefined ? `${bounded}` : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${keepLine ? line : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
       scope: [
         variant === "" ? "no variant" : `variant ${variant}`,
         current === undefined ? undefined : parts(current.numbers.length),
         keepMajor ? `major ${major}` : undefined,
+        keepLine ? `line ${line}` : undefined,
         namesPre ? undefined : track === undefined ? "releases" : `releases and pre-releases of ${track.numbers.join(".")}`
       ]
         .filter((s) => s !== undefined)
@@ -224,7 +259,7 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
       reject,
       compare: (a, b) => compareVersions(a, b) || spelling(a, b),
       same: (a, b) => compareVersions(a, b) === 0,
-      ...(bounded && (keepMajor || custom) ? { unbounded: lineOf(current, false) } : {})
+      ...(bounded && (keepMajor || keepLine || custom) ? { unbounded: lineOf(current, false) } : {})
     }
   }
   return {
@@ -233,6 +268,7 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
     floating: true,
     parse: (value, info) => parseVersion(value, info.tag),
     describe: describeVersion,
+    stays: staysFor,
     lineOf: (current) => lineOf(current)
   }
 }

@@ -40,6 +40,21 @@ const basics: ReadonlyArray<Row> = [
     expect: "Failed RegistryFailure: provider reg: config blob unknown"
   },
   { name: "no reading for the target's selector", text: img("1.0.0"), listing: [tag("1.1.0")], reading: "none", expect: "Failed InternalFailure: internal error: no reading of gcr.io/x/app" },
+  { name: "an alias floats", text: img("15"), target: { policy: { _tag: "version", range: "^" } }, listing: [tag("15"), tag("15.5"), tag("16")], expect: "LeftAlone 15: alias of 15.x: it follows that line by itself" },
+  {
+    name: "an alias pinned by digest follows its tag's new digest",
+    text: img(`15@${sha("a")}`),
+    target: { policy: { _tag: "version", range: "^" } },
+    listing: [tag("15", { digest: sha("b") }), tag("15.5"), tag("16")],
+    expect: `Update 15 (image: ${IMAGE}:15@${sha("b")})`
+  },
+  {
+    name: "an alias pinned by digest, the digest unchanged",
+    text: img(`15@${sha("b")}`),
+    target: { policy: { _tag: "version", range: "^" } },
+    listing: [tag("15", { digest: sha("b") }), tag("15.5"), tag("16")],
+    expect: "LeftAlone 15: alias of 15.x: it follows that line by itself"
+  },
   { name: "no candidate", text: img("1.0.0"), listing: [tag("latest")], expect: "Failed NoCandidateFailure: no tag out of 1 listed matches semver" },
   { name: "choices left to decide", text: img("1.0.0"), listing: [tag("1.0.0"), tag("1.1.0")], reading: "empty", expect: `Update 1.1.0 (image: ${IMAGE}:1.1.0)` },
   { name: "the field is missing", text: "other: 1\n", listing: [tag("1.1.0")], expect: "Failed ManifestFailure: field image not found in app.yaml" },

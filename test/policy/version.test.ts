@@ -154,11 +154,11 @@ const cases: ReadonlyArray<Case> = [
   { name: "nginx: alpine stays alpine", tags: nginx, current: "1.25.3-alpine", expect: "update 1.27.3-alpine" },
   { name: "nginx: alpine-perl stays alpine-perl", tags: nginx, current: "1.25.3-alpine-perl", expect: "update 1.27.3-alpine-perl" },
   { name: "nginx: Debian stays Debian", tags: nginx, current: "1.25.3", expect: "update 1.27.3" },
-  { name: "nginx: two parts stay two parts", tags: nginx, current: "1.25", expect: "update 1.27" },
-  { name: "nginx: two parts and a variant", tags: nginx, current: "1.25-alpine", expect: "update 1.27-alpine" },
-  { name: "nginx: a pinned Alpine release stays on it", tags: nginx, current: "1.25.3-alpine3.18", expect: "uptodate 1.25.3-alpine3.18" },
-  { name: "nginx: bullseye has no newer tag", tags: nginx, current: "1.24.0-bullseye", expect: "uptodate 1.24.0-bullseye" },
-  { name: "nginx: the major alias is up to date", tags: nginx, current: "1", expect: "uptodate 1" },
+  { name: "nginx: two parts are an alias of their line, left alone", tags: nginx, current: "1.25", expect: "floats 1.25" },
+  { name: "nginx: two parts and a variant, an alias too", tags: nginx, current: "1.25-alpine", expect: "floats 1.25-alpine" },
+  { name: "nginx: the only alpine3.18 tag has nothing to compare with", tags: nginx, current: "1.25.3-alpine3.18", expect: "floats 1.25.3-alpine3.18" },
+  { name: "nginx: the only bullseye tag has nothing to compare with", tags: nginx, current: "1.24.0-bullseye", expect: "floats 1.24.0-bullseye" },
+  { name: "nginx: the major alias floats", tags: nginx, current: "1", expect: "floats 1" },
   { name: "nginx: stable is a floating tag", tags: nginx, current: "stable", expect: "unranked stable" },
   { name: "nginx: stable-alpine is a floating tag", tags: nginx, current: "stable-alpine", expect: "unranked stable-alpine" },
   { name: "nginx: latest is a floating tag", tags: nginx, current: "latest", expect: "unranked latest" },
@@ -167,13 +167,13 @@ const cases: ReadonlyArray<Case> = [
   { name: "node: bookworm-slim stays on 20", tags: node, current: "20.10.0-bookworm-slim", expect: "update 20.11.1-bookworm-slim" },
   { name: "node: alpine3.19 stays on alpine3.19", tags: node, current: "20.11.0-alpine3.19", expect: "update 20.11.1-alpine3.19" },
   { name: "node: 18 stays on 18", tags: node, current: "18.19.0-bookworm-slim", expect: "update 18.20.4-bookworm-slim" },
-  { name: "node: a single number moves to the highest", tags: node, current: "20-bookworm-slim", expect: "update 21-bookworm-slim" },
+  { name: "node: a major alias stays on its major", tags: node, current: "20-bookworm-slim", expect: "floats 20-bookworm-slim" },
   { name: "node: lts-bookworm-slim is floating", tags: node, current: "lts-bookworm-slim", expect: "unranked lts-bookworm-slim" },
   { name: "node: across majors with *", tags: node, current: "20.10.0-bookworm-slim", policy: version("*"), expect: "update 21.6.0-bookworm-slim" },
   // .NET: Windows stays Windows
   { name: ".NET: Windows Server Core stays on it", tags: dotnet, current: "8.0.1-windowsservercore-ltsc2022", expect: "update 8.0.2-windowsservercore-ltsc2022" },
   { name: ".NET: Linux stays Linux, no preview", tags: dotnet, current: "8.0.1", expect: "update 8.0.2" },
-  { name: ".NET: nanoserver-1809 is up to date", tags: dotnet, current: "8.0.2-nanoserver-1809", expect: "uptodate 8.0.2-nanoserver-1809" },
+  { name: ".NET: the only nanoserver-1809 tag has nothing to compare with", tags: dotnet, current: "8.0.2-nanoserver-1809", expect: "floats 8.0.2-nanoserver-1809" },
   { name: ".NET: a preview track is followed", tags: [...dotnet, "9.0.0-preview.2-bookworm-slim"], current: "9.0.0-preview.1-bookworm-slim", expect: "update 9.0.0-preview.2-bookworm-slim" },
   // eclipse-temurin: build numbers, JRE stays JRE
   { name: "temurin: build numbers, JRE stays JRE, 17 stays 17", tags: temurin, current: "17.0.9_9-jre", expect: "update 17.0.10_7-jre" },
@@ -188,7 +188,7 @@ const cases: ReadonlyArray<Case> = [
   // traefik: v-prefixed and bare twins
   { name: "traefik: v spelling kept", tags: traefik, current: "v2.10.7", expect: "update v2.11.0" },
   { name: "traefik: bare spelling kept", tags: traefik, current: "2.10.7", expect: "update 2.11.0" },
-  { name: "traefik: v and two parts", tags: traefik, current: "v2.10", expect: "update v2.11" },
+  { name: "traefik: v and two parts, an alias", tags: traefik, current: "v2.10", expect: "floats v2.10" },
   { name: "traefik: only the other spelling is newer", tags: ["v2.10.7", "2.11.0"], current: "v2.10.7", expect: "update 2.11.0" },
   { name: "traefik: the same version in another spelling is up to date", tags: ["v2.11.0"], current: "2.11.0", expect: "uptodate 2.11.0" },
   { name: "traefik: windowsservercore stays", tags: traefik, current: "v2.11.0-windowsservercore-1809", expect: "uptodate v2.11.0-windowsservercore-1809" },
@@ -216,6 +216,19 @@ const cases: ReadonlyArray<Case> = [
   { name: "sha- tags are floating", tags: ["sha-1a2b3c4", "sha-9f8e7d6", "1.0.0"], current: "sha-1a2b3c4", expect: "unranked sha-1a2b3c4" },
   { name: "build-N tags are floating", tags: ["build-41", "build-42", "1.0.0"], current: "build-41", expect: "unranked build-41" },
   { name: "floating tag with nothing else listed", tags: ["main"], current: "main", expect: "unranked main" },
+  // aliases float, under every range; a single number with nothing under it is a counter
+  { name: "postgres: 15 with 15.5 listed is an alias", tags: ["15", "15.5", "16", "16.1"], current: "15", expect: "floats 15" },
+  { name: "mysql: 8.0 with 8.0.36 listed is an alias", tags: ["8.0", "8.0.36", "8.3", "8.3.0"], current: "8.0", expect: "floats 8.0" },
+  { name: "node: 16-bookworm with 16.1-bookworm listed is an alias", tags: ["16-bookworm", "16.1-bookworm", "17-bookworm"], current: "16-bookworm", expect: "floats 16-bookworm" },
+  { name: "an alias floats under *", tags: ["15", "15.5", "16", "16.1"], current: "15", policy: version("*"), expect: "floats 15" },
+  { name: "an alias of another variant is no alias", tags: ["15-alpine", "15.5-alpine", "16-alpine", "15", "16"], current: "15", expect: "update 16" },
+  { name: "only a pre-release under it: a counter", tags: ["15", "15.1-rc1", "16"], current: "15", expect: "update 16" },
+  { name: "a variant no other tag shares", tags: ["2022-CU10-ubuntu-22.04", "2022-CU11-ubuntu-22.04", "2019-latest"], current: "2022-CU10-ubuntu-22.04", expect: "floats 2022-CU10-ubuntu-22.04" },
+  { name: "linuxserver builds: each its own variant", tags: ["4.0.0.748-ls218", "4.0.1.800-ls219"], current: "4.0.0.748-ls218", expect: "floats 4.0.0.748-ls218" },
+  // ~: the current release line, always
+  { name: "~ stays on the line", tags: ["8.0.35", "8.0.36", "8.3.0"], current: "8.0.35", policy: version("~"), expect: "update 8.0.36" },
+  { name: "~ on a two-number version: its own line", tags: ["22.04", "22.10", "24.04"], current: "22.04", policy: version("~"), expect: "uptodate 22.04" },
+  { name: "~ past the line's end: ahead of nothing, up to date", tags: ["8.0.35", "8.3.0"], current: "8.0.35", policy: version("~"), expect: "uptodate 8.0.35" },
   // 4-part versions
   { name: "4-part versions", tags: ["1.2.3.4", "1.2.3.5", "1.2.4.0", "1.3.0.0", "2.0.0.0", "1.2.4"], current: "1.2.3.4", expect: "update 1.3.0.0" },
   // numbers
@@ -347,7 +360,8 @@ describe("the README's table of tag schemes is what the default does", () => {
     previous = tags
     const [now = ""] = ticked(current)
     const [next] = ticked(outcome)
-    const expected = outcome.startsWith("stays: floating") ? `unranked ${now}` : outcome.startsWith("stays") ? `uptodate ${now}` : `update ${next}`
+    const floats = outcome.startsWith("stays: alias") || outcome.startsWith("stays: the only")
+    const expected = outcome.startsWith("stays: floating") ? `unranked ${now}` : floats ? `floats ${now}` : outcome.startsWith("stays") ? `uptodate ${now}` : `update ${next}`
     return [`${image.replace(/^\| /, "")}: ${now}`, [...new Set([...tags, now])], now, expected] as const
   })
 
