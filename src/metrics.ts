@@ -71,6 +71,14 @@ export const targetsByState = labelled(["pipeline", "repo", "state"], (tags) =>
   )
 )
 
+export const targetsNewerOutsideRange = labelled(["pipeline", "repo"], (tags) =>
+  Metric.fromMetricKey(
+    MetricKey.gauge("runner_targets_newer_outside_range", {
+      description: "Targets of a repository that stayed after its last pass while a newer release of their variant is outside their policy."
+    }).pipe(MetricKey.taggedWithLabels(tags))
+  )
+)
+
 /** Distinct images the watcher files name, as of the last passes. */
 export const imagesWatched = Metric.gauge("runner_images_watched", { description: "Distinct images watched." })
 

@@ -6,7 +6,7 @@ import type { SourceLocation } from "./SourceLocation.ts"
 export type FieldFormat = "image" | "tag" | "digest"
 
 /** What a target that names no policy gets. */
-export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "^" }
+export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "auto" }
 
 export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
 

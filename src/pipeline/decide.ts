@@ -10,6 +10,7 @@ import type { Explanation, Selection, Selector } from "../policy/select.ts"
 import type { Choice, Evidence, Need, Subject, TargetOrigin } from "./evidence.ts"
 import { type Gated, gateProblem, type GateTally, isNeed, signatureNote, walkGates } from "./gate.ts"
 import { noGates } from "../gates/match.ts"
+import { decideLine, type KeptLine, type LineDecision } from "./lines.ts"
 import { messageProblem, planTarget, type TargetPlan } from "./plan.ts"
 
 /** What every decision tells of its target: which it is, and what the report shows of it. */
@@ -27,6 +28,8 @@ export interface Told {
   readonly explanations?: ReadonlyArray<Explanation>
   /** The gates' verdicts on candidates, which the metrics count. */
   readonly tally?: GateTally
+  /** The default policy kept the target on its release line while a newer line has a release. */
+  readonly line?: KeptLine
 }
 
 export type Decision =
@@ -61,8 +64,11 @@ export const failed = (origin: TargetOrigin, failure: TargetFailure, current?: s
  */
 export const choose = (selector: Selector, tags: ReadonlyArray<TagInfo>, current: string | undefined, gated: boolean): Choice => {
   const selection = selector.select(tags, current)
-  const walk = gated && Either.isRight(selection) && selection.right._tag === "Update"
-  return { selection, inTurn: walk ? selector.inTurn(tags, current) : [] }
+  const update = Either.isRight(selection) && selection.right._tag === "Update" ? selection.right : undefined
+  const choice = { selection, inTurn: gated && update !== undefined ? selector.inTurn(tags, current) : [] }
+  const { maintained } = selector
+  const question = maintained === undefined || update === undefined ? undefined : maintained.question(tags, current, update.tag)
+  return question === undefined || maintained === undefined ? choice : { ...choice, line: { ...question, stay: choose(maintained.stay, tags, current, gated) } }
 }
 
 /** The choice for a current tag past the gates: the best candidate no gate failed, or the current tag kept. */
@@ -120,7 +126,17 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
   const explained = subject.explain ? { explanations: subject.currents.map((tag) => p.selector.explain(tags, tag)) } : {}
   const problem = gateProblem(subject)
   if (problem !== undefined) return done({ ...failed(p, problem), ...explained })
-  const choiceOf = (current: string | undefined) => reading.choices.get(current) ?? choose(p.selector, tags, current, !noGates(subject.gates))
+  const read = (current: string | undefined) => reading.choices.get(current) ?? choose(p.selector, tags, current, !noGates(subject.gates))
+  // The default policy's line rule first: the gates walk the candidates of the line it keeps.
+  const lines = new Map<string | undefined, LineDecision>()
+  for (const current of subject.currents) {
+    const decided = decideLine(read(current), tags, evidence.facts)
+    if (Either.isLeft(decided)) return Either.left(decided.left)
+    lines.set(current, decided.right)
+  }
+  const choiceOf = (current: string | undefined) => lines.get(current)?.choice ?? read(current)
+  const kept = [...lines.values()].flatMap((l) => (l.kept === undefined ? [] : [l.kept]))[0]
+  const line = kept === undefined ? {} : { line: kept }
   // A pinned field's own tag pushed again under a signature gate: its new digest is checked like a candidate's.
   const also = new Set<string>()
   for (;;) {
@@ -130,7 +146,7 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     const tally = gated.tally.passed + gated.tally.held + gated.tally.skipped === 0 ? {} : { tally: gated.tally }
     const planned = planTarget(subject.hits, p.target, p.image, { choose: chooser(choiceOf, tags, gated), digestOf: digestOf(subject, evidence, tags, gated), pin: gated.pin })
     if (Either.isLeft(planned)) return done({ ...failed(p, planned.left), ...explained, ...tally })
-    if (planned.right._tag === "Planned") return done(outcome(subject, planned.right.plan, gated, { ...explained, ...tally }, tags.length))
+    if (planned.right._tag === "Planned") return done(outcome(subject, planned.right.plan, gated, { ...explained, ...tally, ...line }, tags.length))
     const tag = planned.right.tag
     if (subject.gates.cosign.length > 0 && !also.has(tag)) {
       also.add(tag)
@@ -144,7 +160,7 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
 }
 
 /** What a plan makes of the target: a change, or why its field stays as it is. */
-const outcome = (subject: Subject, plan: TargetPlan, gated: Gated, extra: Pick<Told, "explanations" | "tally">, listed: number): Decision => {
+const outcome = (subject: Subject, plan: TargetPlan, gated: Gated, extra: Pick<Told, "explanations" | "tally" | "line">, listed: number): Decision => {
   const p = subject.prepared
   const notes = gated.notes.length === 0 ? {} : { gateNotes: gated.notes }
   // A held field without a tag names no tag kept.
@@ -153,7 +169,7 @@ const outcome = (subject: Subject, plan: TargetPlan, gated: Gated, extra: Pick<T
   if (plan.edits.length === 0) return { ...told, ...unchanged(plan.selection, gated.passedOver) }
   // Refused here, before the splice: later targets of the file build on this one's text.
   const unwritable = messageProblem(plan, p.target)
-  if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...extra }
+  if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...(extra.explanations === undefined ? {} : { explanations: extra.explanations }), ...(extra.tally === undefined ? {} : { tally: extra.tally }) }
   return { ...told, _tag: "Update", subject, plan }
 }
 

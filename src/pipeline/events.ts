@@ -35,6 +35,7 @@ export const targetFields = (t: TargetReport): Record<string, string | boolean> 
     image: t.image,
     ...optional("from", t.current),
     ...optional("to", t.chosen),
+    ...optional("newer", t.newer),
     file: t.filePath,
     field: t.field,
     repo: t.repoId,

@@ -8,6 +8,7 @@ import type { Sighting } from "../gates/ages.ts"
 import type { UnusableTrust } from "../gates/Signatures.ts"
 import type { RegistryCause, RegistryFailure } from "../domain/failures.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
+import type { LineQuestion } from "../policy/releaseLines.ts"
 import type { NoCandidate, Selection, Selector } from "../policy/select.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
@@ -45,6 +46,8 @@ export interface Choice {
   readonly selection: Either.Either<Selection, NoCandidate>
   /** The candidates above the current tag, best first, when a gate must walk them; empty otherwise. */
   readonly inTurn: ReadonlyArray<TagInfo>
+  /** The default policy's question when the best candidate is on a newer release line, with the choice on the current line. */
+  readonly line?: LineQuestion & { readonly stay: Choice }
 }
 
 /** One selector's reading of the listing. */

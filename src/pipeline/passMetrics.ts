@@ -15,6 +15,7 @@ import {
   pushRetries,
   targetFailures,
   targetsByState,
+  targetsNewerOutsideRange,
   targetUpdatesTotal
 } from "../metrics.ts"
 import { VERSION } from "../version.ts"
@@ -51,6 +52,12 @@ export const recordDecisions = (pipeline: Pipeline, decisions: ReadonlyArray<Dec
  * whole counts as one failed target: which targets it holds cannot be known.
  */
 export const recordTargets = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) =>
+  Metric.set(
+    targetsNewerOutsideRange({ pipeline: pipeline.name, repo: repo.repoId }),
+    report.targets.filter((t) => t.newer !== undefined && t.outcome._tag !== "Failed").length
+  ).pipe(Effect.zipRight(recordTargetStates(pipeline, repo, report)))
+
+const recordTargetStates = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) =>
   Effect.forEach(
     TARGET_STATES,
     (state) => {
@@ -79,6 +86,7 @@ export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
       for (const { repoId: repo } of pipeline.repositories) {
         for (const reason of FAILURE_REASONS) yield* Metric.value(targetFailures({ pipeline: pipeline.name, repo, reason }))
         for (const state of TARGET_STATES) yield* Metric.value(targetsByState({ pipeline: pipeline.name, repo, state }))
+        yield* Metric.value(targetsNewerOutsideRange({ pipeline: pipeline.name, repo }))
       }
     }
   })

@@ -39,6 +39,10 @@ export interface TargetReport {
   readonly signature?: string
   /** How the tags were read for each tag the field holds: only for targets `runner explain` asked about. */
   readonly explanations?: ReadonlyArray<Explanation>
+  /** The default policy kept the field on its release line: `on the maintained 8.0 line (newer: 8.3.0)`. */
+  readonly releaseLine?: string
+  /** A newer release the policy holds back (`8.3.0`): counted by `runner_targets_newer_outside_range`. */
+  readonly newer?: string
 }
 
 /** A failure above the level of one target: a repository, a watcher file, a whole pipeline. */
@@ -61,7 +65,8 @@ export const reportOf = (d: Decision, updated: (u: Update) => Outcome): TargetRe
   const optional = {
     ...(d.gateNotes === undefined ? {} : { gateNotes: d.gateNotes }),
     ...(d.signature === undefined ? {} : { signature: d.signature }),
-    ...(d.explanations === undefined ? {} : { explanations: d.explanations })
+    ...(d.explanations === undefined ? {} : { explanations: d.explanations }),
+    ...(d.line === undefined || d._tag === "Failed" ? {} : { releaseLine: d.line.note, newer: d.line.newer })
   }
   return {
     pipeline: pipeline.name,
@@ -151,7 +156,8 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
       t.chosen === undefined || t.chosen === t.current ? `${t.current ?? "?"}` : `${t.current ?? "?"} -> ${t.chosen}`
     const gated = t.gateNotes === undefined ? "" : `; ${t.gateNotes.join("; ")}`
     const signed = t.signature === undefined || t.outcome._tag === "Failed" ? "" : ` (${t.signature})`
-    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${signed}${gated}${tagCounts(t)}`)
+    const kept = t.releaseLine === undefined ? "" : ` ${t.releaseLine}`
+    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${kept}${signed}${gated}${tagCounts(t)}`)
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })

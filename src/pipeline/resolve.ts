@@ -26,9 +26,15 @@ const LOOKUP_CONCURRENCY = 4
 
 type Requirements = TagCache | Signatures | FileSystem.FileSystem | Path.Path
 
-/** A target that may lack a fact: one with a gate, or whose field pins a digest. The others are decided on the listing. */
-const mayAsk = (s: Subject): boolean =>
-  !noGates(s.gates) || s.prepared.target.format === "digest" || s.hits.some((hit) => hit.value.includes("@"))
+/**
+ * A target that may lack a fact: one with a gate, whose field pins a digest, or whose best
+ * candidate is on a newer release line (release dates decide). The others are decided on the listing.
+ */
+const mayAsk = (readings: ReadonlyMap<Selector, Reading>) => (s: Subject): boolean =>
+  !noGates(s.gates) ||
+  s.prepared.target.format === "digest" ||
+  s.hits.some((hit) => hit.value.includes("@")) ||
+  s.currents.some((current) => readings.get(s.prepared.selector)?.choices.get(current)?.line !== undefined)
 
 /** Each selector's choice per current tag of the targets that read the listing through it: the selector runs once for each. */
 const choicesOf = (selector: Selector, subjects: ReadonlyArray<Subject>, tags: ReadonlyArray<TagInfo>): ReadonlyMap<string | undefined, Choice> => {
@@ -117,7 +123,7 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
     const sightings = minAge ? yield* recordSightings(ctx.dataDir, provider, image, listing.right, now) : undefined
     let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings } }
     const asked = new Set<string>()
-    let asking = subjects.filter(mayAsk)
+    let asking = subjects.filter(mayAsk(readings))
     while (asking.length > 0) {
       const needs = new Map<string, Need>()
       const still: Array<Subject> = []

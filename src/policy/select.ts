@@ -5,6 +5,7 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
 import { compileRe2, expandTemplate, type Re2 } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
+import { type LineQuestion, lineQuestions } from "./releaseLines.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
 import type { Line, TagPolicy } from "./TagPolicy.ts"
 import { validVersionRange, versionPolicy } from "./version.ts"
@@ -84,6 +85,15 @@ export interface Selector {
   readonly inTurn: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => ReadonlyArray<TagInfo>
   /** How every tag was read and judged for this current tag, and why the choice fell as it did. */
   readonly explain: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Explanation
+  /**
+   * For a policy that keeps maintained release lines (`version: "auto"`): the question that
+   * release dates answer when the best candidate is on a newer line, and the selector that
+   * chooses on the current line when the answer is to stay.
+   */
+  readonly maintained?: {
+    readonly question: (tags: ReadonlyArray<TagInfo>, current: string | undefined, best: string) => LineQuestion | undefined
+    readonly stay: Selector
+  }
 }
 
 /** Referrer fallback tags (`sha256-<hex>[.sig|.att|...]`) are artifacts, never images to deploy. */
@@ -261,9 +271,14 @@ export const compileSelector: (spec: SelectorSpec) => Either.Either<Selector, st
 const selectorFor = (policy: PolicySpec, filters: Filters): Either.Either<Selector, string> => {
   switch (policy._tag) {
     case "version":
+      if (policy.range === "auto") {
+        // `^`, unless release dates show that the project still maintains the current line: then `~`.
+        const maintained = { question: lineQuestions(filters.valueOf), stay: selectorOf(versionPolicy("~"), filters) }
+        return Either.right({ ...selectorOf(versionPolicy("auto"), filters), maintained })
+      }
       return validVersionRange(policy.range)
         ? Either.right(selectorOf(versionPolicy(policy.range), filters))
-        : Either.left(`invalid version range ${JSON.stringify(policy.range)}: use "^", "*" or a semver range`)
+        : Either.left(`invalid version range ${JSON.stringify(policy.range)}: use "auto", "~", "^", "*" or a semver range`)
     case "semver":
       return validSemverRange(policy.range) === undefined
         ? Either.left(`invalid semver range ${JSON.stringify(policy.range)}`)

@@ -14,6 +14,9 @@ import { RegistryClient } from "./RegistryClient.ts"
 import { maxTagsOf, withinLimit } from "./tagLimit.ts"
 import { TagStore, type TagStoreError } from "./TagStore.ts"
 
+/** When the in-memory registry's first image was built, for tags a test does not date. */
+const BUILT_FROM = Date.UTC(2024, 0, 1)
+
 export type TagSourceError = RegistryError | TagStoreError
 
 /** The tags of an image as one kind of provider lists them. */
@@ -134,7 +137,15 @@ export class TagSource extends Context.Tag("TagSource")<
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
           t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
         ),
-      created: (provider, image, tag) => Effect.map(tagOf(provider, image, tag), (t) => Option.fromNullable(t.created)),
+      // Images are built in the order the fake lists them, a minute apart, unless a test dates them.
+      created: (provider, image, tag) =>
+        Effect.flatMap(lookup(provider, image), (tags) => {
+          const at = tags.findIndex((t) => t.tag === tag)
+          const found = tags[at]
+          return found === undefined
+            ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404)
+            : Effect.succeed(Option.some(found.created ?? new Date(BUILT_FROM + at * 60_000)))
+        }),
       // The fake registry holds tags only: no artifact is ever found.
       manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
       blob: (provider, image, digest) => Effect.flatMap(lookup(provider, image), () => providerError(provider, image)("NotFound", `blob unknown: ${digest}`, 404)),

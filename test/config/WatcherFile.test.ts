@@ -28,7 +28,7 @@ describe("decodeWatcherFile: valid targets", () => {
       provider: "my-gcr",
       filePath: "foo/deployment.yaml",
       field: "spec.containers[0].image",
-      policy: { _tag: "version", range: "^" },
+      policy: { _tag: "version", range: "auto" },
       excludeTags: DEFAULT_EXCLUDE_TAGS,
       allowDowngrade: false,
       format: "image",

@@ -102,7 +102,8 @@ describe("minimum age", () => {
   })
 
   test("an emptied data dir does not let a backdated new tag through", async () => {
-    const w = world([{ tag: "1.0.0" }])
+    // `^`: this is of the age gate alone; the default would also weigh the backdated date as a release date.
+    const w = world([{ tag: "1.0.0" }], { extra: ", policy: {version: \"^\"}" })
     await passAt(w, [gate({ minAge: minAge(24) })], NOW)
     rmSync(w.options.dataDir, { recursive: true, force: true })
     // Published a minute after the data dir was lost, claiming to have been built in 2019.

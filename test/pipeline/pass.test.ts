@@ -92,7 +92,7 @@ describe("a repository's pass, in process", () => {
     const outcome = (await pass(w)).targets[0]?.outcome
     expect(outcome?._tag === "Failed" ? [failureReason(outcome.failure), outcome.failure.message] : outcome?._tag).toEqual([
       "no_candidate",
-      "no tag out of 1 listed matches version ^ for 1.0.0 (no variant, 3 numbers, major 1, releases)"
+      "no tag out of 1 listed matches version auto for 1.0.0 (no variant, 3 numbers, major 1, releases)"
     ])
   })
 
@@ -129,7 +129,7 @@ describe("a repository's pass, in process", () => {
     const report = await pass(w, { dryRun: true, explain: (target) => target.image === IMAGE })
     const [explanation] = report.targets[0]?.explanations ?? []
     expect(explanation?.candidates.map((c) => c.tag)).toEqual(["1.1.0", "1.0.0"])
-    expect(explanation?.passedOver.map((g) => g.reason)).toEqual(["another major version (^ keeps 1)"])
+    expect(explanation?.passedOver.map((g) => g.reason)).toEqual(["another major version (auto keeps 1)"])
   })
 })
 

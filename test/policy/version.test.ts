@@ -240,9 +240,9 @@ const cases: ReadonlyArray<Case> = [
   { name: "no downgrade", tags: ["1.0.0", "1.1.0"], current: "1.2.0", expect: "ahead 1.2.0" },
   { name: "no downgrade from a major the registry does not list", tags: ["1.0.0", "1.1.0"], current: "2.0.0", expect: "ahead 2.0.0" },
   { name: "no downgrade from outside the range", tags: ["1.26.0", "1.26.1"], current: "1.28.0", policy: version("~1.26"), expect: "ahead 1.28.0" },
-  { name: "a lower major only is no candidate", tags: ["1.0.0", "3.0.0"], current: "2.0.0", expect: "none: no tag out of 2 listed matches version ^ for 2.0.0 (no variant, 3 numbers, major 2, releases)" },
+  { name: "a lower major only is no candidate", tags: ["1.0.0", "3.0.0"], current: "2.0.0", expect: "none: no tag out of 2 listed matches version auto for 2.0.0 (no variant, 3 numbers, major 2, releases)" },
   { name: "downgrade when allowed", tags: ["1.0.0", "1.1.0"], current: "1.2.0", allowDowngrade: true, expect: "update 1.1.0" },
-  { name: "no candidate in the line is a failure", tags: ["1.27.3", "1.27.3-perl"], current: "1.25.3-alpine", expect: "none: no tag out of 2 listed matches version ^ for 1.25.3-alpine (variant alpine, 3 numbers, major 1, releases)" },
+  { name: "no candidate in the line is a failure", tags: ["1.27.3", "1.27.3-perl"], current: "1.25.3-alpine", expect: "none: no tag out of 2 listed matches version auto for 1.25.3-alpine (variant alpine, 3 numbers, major 1, releases)" },
   { name: "no current tag: the highest release without variant", tags: nginx, expect: "update 1.27.3" },
   { name: "a semver range bounds the line", tags: nginx, current: "1.24.0-alpine", policy: version("~1.26"), expect: "update 1.26.2-alpine" },
   { name: "* crosses majors but keeps the variant", tags: ["1.27.3-alpine", "2.0.0-alpine", "2.1.0"], current: "1.25.3-alpine", policy: version("*"), expect: "update 2.0.0-alpine" },
@@ -309,7 +309,7 @@ describe("explain", () => {
     expect(text).toBe(
       [
         "nginx in config/app.yaml image",
-        "  policy: version ^",
+        "  policy: version auto",
         "  current: 1.25.3-alpine (version 1.25.3, variant alpine)",
         "  candidates must have: variant alpine, 3 numbers, major 1, releases",
         "  8 tags listed, 2 candidates, best first:",
@@ -318,9 +318,9 @@ describe("explain", () => {
         "  passed over, another variant (2):",
         "    1.27.3  version 1.27.3",
         "    1.27    version 1.27",
-        "  passed over, another major version (^ keeps 1) (1):",
+        "  passed over, another major version (auto keeps 1) (1):",
         "    2.0.0-alpine  version 2.0.0, variant alpine",
-        "  passed over, not read by version ^ (1):",
+        "  passed over, not read by version auto (1):",
         "    stable",
         "  passed over, a pre-release of another line (1):",
         "    1.28.0-rc.1-alpine  version 1.28.0, pre-release rc.1, variant alpine",
@@ -343,7 +343,7 @@ describe("explain", () => {
 
   test("a floating tag says why it stays", () => {
     const text = formatExplanation("h", selectorFor({}).explain([{ tag: "1.0.0" }, { tag: "latest" }], "latest"))
-    expect(text).toContain("current: latest (not read by version ^)")
+    expect(text).toContain("current: latest (not read by version auto)")
     expect(text).toContain("result: latest stays: floating tag: name a policy to manage it")
   })
 })

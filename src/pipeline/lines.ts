@@ -1,0 +1,63 @@
+/**
+ * The default policy's release-line rule, judged on evidence: when the best candidate is on a
+ * newer line, a tag of the current line published after the first tag of the newer line shows
+ * that the project still maintains the current line, and the target stays on it. Pure: a release
+ * date the evidence lacks is named as a `Need`.
+ */
+import { Either } from "effect"
+import type { TagInfo } from "../domain/TagInfo.ts"
+import type { Choice, Facts, Need } from "./evidence.ts"
+
+/** Dates before this are no release dates (an image built with its clock at 0, `SOURCE_DATE_EPOCH=0`). */
+const FIRST_PLAUSIBLE = Date.UTC(2000, 0, 1)
+
+/**
+ * When a tag was released, by the best clock there is: the registry's push or registration time,
+ * Docker Hub's push times, the runner's own first sighting (only of a tag that came after the
+ * first listing), else the image config's `created`. Undefined when none is known.
+ */
+export const releaseDate = (info: TagInfo, facts: Facts): Either.Either<number | undefined, Need> => {
+  if (info.pushed !== undefined) return Either.right(info.pushed.getTime())
+  if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
+  const pushed = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
+  if (pushed !== undefined) return Either.right(pushed.getTime())
+  const seen = facts.sightings?.get(info.tag)
+  if (seen !== undefined && !seen.initial) return Either.right(seen.seen)
+  if (info.created !== undefined) return Either.right(info.created.getTime())
+  if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tag: info.tag })
+  return Either.right(facts.created.get(info.tag)?.getTime())
+}
+
+/** The choice the line rule leaves for one current tag, and what the report says of it. */
+export interface LineDecision {
+  readonly choice: Choice
+  /** Set when the target stays on its line: the newer release it holds back, and the report's words. */
+  readonly kept?: KeptLine
+}
+
+export interface KeptLine {
+  /** `8.3.0` */
+  readonly newer: string
+  /** `on the maintained 8.0 line (newer: 8.3.0)` */
+  readonly note: string
+}
+
+/** Decides between the current line and the newer one, or names the release date it lacks. */
+export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: Facts): Either.Either<LineDecision, Need> =>
+  Either.gen(function* () {
+    const q = choice.line
+    if (q === undefined) return { choice }
+    const dateOf = (tag: string) => releaseDate(tags.find((t) => t.tag === tag) ?? { tag }, facts)
+    const first = yield* dateOf(q.first)
+    const latest: Array<number | undefined> = []
+    for (const tag of q.latest) latest.push(yield* dateOf(tag))
+    const dates = [first, ...latest]
+    const usable = dates.every((d) => d !== undefined && d >= FIRST_PLAUSIBLE) && new Set(dates).size > 1
+    if (!usable) {
+      const note = `on the ${q.line} line: ${q.newer} is on a newer line; without release dates the default stays on ${q.line} (version: "^" follows new lines)`
+      return { choice: q.stay, kept: { newer: q.newer, note } }
+    }
+    const newest = Math.max(...latest.map((d) => d ?? 0))
+    // Released after the newer line began: the project still ships the current line.
+    return newest > (first ?? 0) ? { choice: q.stay, kept: { newer: q.newer, note: `on the maintained ${q.line} line (newer: ${q.newer})` } } : { choice }
+  })

@@ -1,0 +1,65 @@
+/**
+ * Release lines, for the default policy (`version: "auto"`): when the best candidate is on a newer
+ * line than the current tag, which tags' release dates tell whether the project still maintains
+ * the current line. The dates themselves are the pipeline's to find; this reads tags only.
+ */
+import type { TagInfo } from "../domain/TagInfo.ts"
+import { compareVersions, parseVersion, releaseLine, type VersionRank } from "./version.ts"
+
+/** The two lines at stake for one current tag, and the tags whose dates decide between them. */
+export interface LineQuestion {
+  /** The current tag's line (`8.0`). */
+  readonly line: string
+  /** The best candidate's line (`8.3`), and the best candidate (`8.3.0`). */
+  readonly newerLine: string
+  readonly newer: string
+  /** The first release of the newer line: its lowest version. */
+  readonly first: string
+  /** The tags of the current line that may have been published after it: its best release, and the current tag (rebuilt in place). */
+  readonly latest: ReadonlyArray<string>
+}
+
+interface Read {
+  readonly info: TagInfo
+  readonly rank: VersionRank
+}
+
+/**
+ * The question for a current tag whose best candidate is `best`, or undefined when there is none
+ * to ask: the same line, a counter (one number) or a calendar version (they move to the highest),
+ * or a tag that does not read. Answers are kept per listing, by the lines and variant at stake.
+ */
+export const lineQuestions = (valueOf: (tag: string) => string | undefined) => {
+  const readOf = (info: TagInfo): Read | undefined => {
+    const value = valueOf(info.tag)
+    const rank = value === undefined ? undefined : parseVersion(value, info.tag)
+    return rank === undefined ? undefined : { info, rank }
+  }
+  const known = new WeakMap<ReadonlyArray<TagInfo>, Map<string, LineQuestion | undefined>>()
+  return (tags: ReadonlyArray<TagInfo>, current: string | undefined, best: string): LineQuestion | undefined => {
+    const c = current === undefined ? undefined : readOf(tags.find((t) => t.tag === current) ?? { tag: current })
+    const b = readOf(tags.find((t) => t.tag === best) ?? { tag: best })
+    if (c === undefined || b === undefined || c.rank.calendar || c.rank.numbers.length < 2) return undefined
+    const line = releaseLine(c.rank)
+    const newerLine = releaseLine(b.rank)
+    if (line === newerLine) return undefined
+    const key = [c.rank.variant, c.rank.numbers.length, line, newerLine, current, best].join("\u0000")
+    let byKey = known.get(tags)
+    if (byKey === undefined) known.set(tags, (byKey = new Map()))
+    if (byKey.has(key)) return byKey.get(key)
+    // Releases of the variant, on either line.
+    let first: Read | undefined
+    let onLine: Read | undefined
+    for (const info of tags) {
+      const r = readOf(info)
+      if (r === undefined || r.rank.pre !== undefined || r.rank.variant !== c.rank.variant || r.rank.numbers.length !== c.rank.numbers.length) continue
+      const at = releaseLine(r.rank)
+      if (at === newerLine && (first === undefined || compareVersions(r.rank, first.rank) < 0)) first = r
+      if (at === line && (onLine === undefined || compareVersions(r.rank, onLine.rank) > 0)) onLine = r
+    }
+    const latest = [...new Set([onLine?.info.tag, current].filter((t): t is string => t !== undefined && tags.some((x) => x.tag === t)))]
+    const question = first === undefined || latest.length === 0 ? undefined : { line, newerLine, newer: best, first: first.info.tag, latest }
+    byKey.set(key, question)
+    return question
+  }
+}
