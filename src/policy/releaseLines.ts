@@ -43,7 +43,7 @@ export const lineQuestions = (valueOf: (tag: string) => string | undefined) => {
     const line = releaseLine(c.rank)
     const newerLine = releaseLine(b.rank)
     if (line === newerLine) return undefined
-    const key = [c.rank.variant, c.rank.numbers.length, line, newerLine, current, best].join("\u0000")
+    const key = [c.rank.word, c.rank.variant, c.rank.numbers.length, line, newerLine, current, best].join("\u0000")
     let byKey = known.get(tags)
     if (byKey === undefined) known.set(tags, (byKey = new Map()))
     if (byKey.has(key)) return byKey.get(key)
@@ -52,7 +52,8 @@ export const lineQuestions = (valueOf: (tag: string) => string | undefined) => {
     let onLine: Read | undefined
     for (const info of tags) {
       const r = readOf(info)
-      if (r === undefined || r.rank.pre !== undefined || r.rank.variant !== c.rank.variant || r.rank.numbers.length !== c.rank.numbers.length) continue
+      const same = r !== undefined && r.rank.word === c.rank.word && r.rank.variant === c.rank.variant && r.rank.numbers.length === c.rank.numbers.length
+      if (r === undefined || !same || r.rank.pre !== undefined) continue
       const at = releaseLine(r.rank)
       if (at === newerLine && (first === undefined || compareVersions(r.rank, first.rank) < 0)) first = r
       if (at === line && (onLine === undefined || compareVersions(r.rank, onLine.rank) > 0)) onLine = r

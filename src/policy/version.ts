@@ -9,9 +9,12 @@ export interface PreRelease {
   readonly numbers: ReadonlyArray<string>
 }
 
-/** A tag read as `[v]NUMBERS[build][-variant]`. Numbers keep their digits as written. */
+/** A tag read as `[word-][v]NUMBERS[build][-variant]`. Numbers keep their digits as written. */
 export interface VersionRank {
   readonly tag: string
+  /** The word prefix before the version, dash included (`distroless-`, `my-app-`); `""` for none. Kept like a variant. */
+  readonly word: string
+  /** `v`, `V` or `""`: a spelling, not a line. */
   readonly prefix: string
   readonly numbers: ReadonlyArray<string>
   readonly build: string | undefined
@@ -38,6 +41,11 @@ const buildRe = /^[_+](\d+)/
 // A word of its own: `rc.10`, `beta2`, `SNAPSHOT`, `preview.7`.
 const preWordRe = /^(alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary)\.?((?:\d+)(?:\.\d+)*)?$/i
 const revisionRe = /^r(\d+)$/
+/**
+ * Words before a version, each starting with a letter and none reading as a version itself
+ * (`distroless-`, `my-app-`, `x86_64-`, `alpine3.19-x86_64-`).
+ */
+const wordRe = /^(?:(?![vV]\d)[A-Za-z][\w.]*-)+/
 const yearRe = /^(?:19|20)\d\d$/
 const dateRe = /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/
 
@@ -47,8 +55,23 @@ const preRelease = (word: string, digits: string | undefined): PreRelease => ({
   numbers: digits === undefined || digits === "" ? [] : digits.split(".")
 })
 
-/** Reads a tag as a version, or returns undefined for tags that are not one (`latest`, `sha-1a2b3c4`, `1.2.3.4.5`). */
-export const parseVersion = (value: string, tag: string = value): VersionRank | undefined => {
+/**
+ * Reads a tag as a version, or returns undefined for tags that are not one (`latest`, `sha-1a2b3c4`,
+ * `build-42`, `1.2.3.4.5`). A word prefix is read only before a version of at least two numbers, and
+ * only for tags that do not read as a version without one.
+ */
+export const parseVersion = (value: string, tag: string = value): VersionRank | undefined =>
+  readVersion(value, tag) ?? readAfterWord(value, tag)
+
+// A single number after a word is a build counter or a commit (`build-42`, `sha-1234567`), not a release.
+const readAfterWord = (value: string, tag: string): VersionRank | undefined => {
+  const word = wordRe.exec(value)?.[0]
+  if (word === undefined) return undefined
+  const rank = readVersion(value.slice(word.length), tag)
+  return rank === undefined || rank.numbers.length < 2 ? undefined : { ...rank, word }
+}
+
+const readVersion = (value: string, tag: string): VersionRank | undefined => {
   const head = headRe.exec(value)
   if (head === null) return undefined
   const [whole, prefix = "", digits = ""] = head
@@ -91,6 +114,7 @@ export const parseVersion = (value: string, tag: string = value): VersionRank | 
   const first = numbers[0] ?? ""
   return {
     tag,
+    word: "",
     prefix,
     numbers,
     build,
@@ -163,6 +187,7 @@ const asSemver = (r: VersionRank): string | undefined => {
 /** How a tag was read, for `runner explain`. */
 export const describeVersion = (r: VersionRank): string =>
   [
+    r.word === "" ? undefined : `prefix ${r.word}`,
     `version ${r.numbers.join(".")}`,
     r.pre === undefined ? undefined : `pre-release ${[r.pre.word, ...r.pre.numbers].join(".")}`,
     r.build === undefined ? undefined : `build ${r.build}`,
@@ -192,16 +217,18 @@ const staysFor = (listed: ReadonlyArray<{ readonly rank: VersionRank }>) => {
   const prefixes = new Set<string>()
   const variants = new Map<string, number>()
   for (const { rank } of listed) {
-    variants.set(rank.variant, (variants.get(rank.variant) ?? 0) + 1)
+    const variant = `${rank.word}\u0000${rank.variant}`
+    variants.set(variant, (variants.get(variant) ?? 0) + 1)
     if (rank.pre !== undefined) continue
-    for (let n = 1; n < rank.numbers.length; n++) prefixes.add(`${rank.variant}\u0000${numberKey(rank.numbers.slice(0, n))}`)
+    for (let n = 1; n < rank.numbers.length; n++) prefixes.add(`${variant}\u0000${numberKey(rank.numbers.slice(0, n))}`)
   }
   const tags = new Set(listed.map(({ rank }) => rank.tag))
   return (current: VersionRank): string | undefined => {
-    if (current.pre === undefined && prefixes.has(`${current.variant}\u0000${numberKey(current.numbers)}`)) {
+    const variant = `${current.word}\u0000${current.variant}`
+    if (current.pre === undefined && prefixes.has(`${variant}\u0000${numberKey(current.numbers)}`)) {
       return `alias of ${current.numbers.join(".")}.x: it follows that line by itself`
     }
-    if (current.variant === "" || !tags.has(current.tag) || variants.get(current.variant) !== 1) return undefined
+    if (current.variant === "" || !tags.has(current.tag) || variants.get(variant) !== 1) return undefined
     return `the only tag of variant ${current.variant}: nothing to compare (filterTags/extract can rank a counter)`
   }
 }
@@ -210,9 +237,9 @@ const staysFor = (listed: ReadonlyArray<{ readonly rank: VersionRank }>) => {
 export const validVersionRange = (range: string): boolean => OWN_RANGES.has(range) || validSemverRange(range) !== undefined
 
 /**
- * The default policy. A target keeps its current tag's variant and number of parts; `^` keeps its
- * major version too, except for calendar versions and single numbers; pre-releases are candidates
- * only on the current tag's own pre-release track, or when the range names one.
+ * The default policy. A target keeps its current tag's word prefix, variant and number of parts;
+ * `^` keeps its major version too, except for calendar versions and single numbers; pre-releases
+ * are candidates only on the current tag's own pre-release track, or when the range names one.
  */
 export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
   const namesPre = namesPrerelease(range)
@@ -233,9 +260,11 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
     const line = current === undefined ? "" : releaseLine(current)
     const major = current?.numbers[0] ?? ""
     const variant = current?.variant ?? ""
+    const word = current?.word ?? ""
     const track = current?.pre === undefined ? undefined : current
     const reject = (r: VersionRank): string | undefined => {
       if (r.variant !== variant) return "another variant"
+      if (r.word !== word) return "another prefix"
       if (current !== undefined && r.numbers.length !== current.numbers.length) return "another number of parts"
       if (keepMajor && compareNumber(r.numbers[0] ?? "", major) !== 0) return `another major version (${range} keeps ${major})`
       if (keepLine && releaseLine(r) !== line) return `another release line (~ keeps ${line})`
@@ -246,8 +275,9 @@ export const versionPolicy = (range: string): TagPolicy<VersionRank> => {
     }
     const spelling = tieBreak(current)
     return {
-      key: current === undefined ? `${bounded}` : `${bounded}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${keepLine ? line : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
+      key: current === undefined ? `${bounded}` : `${bounded}\u0000${word}\u0000${variant}\u0000${current.numbers.length}\u0000${keepMajor ? major : ""}\u0000${keepLine ? line : ""}\u0000${track?.numbers.join(".") ?? ""}\u0000${current.prefix}\u0000${widths(current)}\u0000${padded(current)}`,
       scope: [
+        word === "" ? undefined : `prefix ${word}`,
         variant === "" ? "no variant" : `variant ${variant}`,
         current === undefined ? undefined : parts(current.numbers.length),
         keepMajor ? `major ${major}` : undefined,

@@ -46,6 +46,19 @@ describe("reading a tag", () => {
     ["3.13.0rc1", "version 3.13.0, pre-release rc.1"],
     ["3.7.0a4-slim", "version 3.7.0, pre-release a.4, variant slim"],
     ["22.0.0-nightly20240101", "version 22.0.0, pre-release nightly.20240101"],
+    // a word prefix before a version of at least two numbers
+    ["distroless-v1.28.0", "prefix distroless-, version 1.28.0"],
+    ["distroless-1.28.0", "prefix distroless-, version 1.28.0"],
+    ["my-app-v2.3.1", "prefix my-app-, version 2.3.1"],
+    ["release-2.10.0.1", "prefix release-, version 2.10.0.1"],
+    ["x86_64-v16.10.0", "prefix x86_64-, version 16.10.0"],
+    ["alpine3.19-x86_64-v16.10.0", "prefix alpine3.19-x86_64-, version 16.10.0"],
+    ["alpine-3.19", "prefix alpine-, version 3.19"],
+    ["ubuntu-22.04", "prefix ubuntu-, version 22.04"],
+    ["lts-7.2-ubuntu-22.04", "prefix lts-, version 7.2, variant ubuntu-22.04"],
+    ["distroless-v1.28.0-rc.1-debug", "prefix distroless-, version 1.28.0, pre-release rc.1, variant debug"],
+    ["nightly-2024.01.05", "prefix nightly-, version 2024.01.05, calendar"],
+    ["app-1.2.3_4-r5", "prefix app-, version 1.2.3, build 4, variant r5"],
     // not versions: left alone as floating tags
     ["latest", "not a version"],
     ["stable", "not a version"],
@@ -53,6 +66,17 @@ describe("reading a tag", () => {
     ["sha-1a2b3c4", "not a version"],
     ["3f2a1bc", "not a version"],
     ["build-42", "not a version"],
+    ["sha-1234567", "not a version"],
+    ["pr-1234", "not a version"],
+    ["debian-11", "not a version"],
+    ["debian-11-r20", "not a version"],
+    ["nanoserver-1809", "not a version"],
+    ["windowsservercore-ltsc2022", "not a version"],
+    ["nightly-20240101", "not a version"],
+    ["app-v2", "not a version"],
+    ["distroless--1.28.0", "not a version"],
+    ["distroless-1.28.0alpine", "not a version"],
+    ["2x-1.2.3", "not a version"],
     ["1.2.3.4.5", "not a version"],
     ["1.2.", "not a version"],
     ["1..2", "not a version"],
@@ -96,7 +120,9 @@ describe("ranking versions", () => {
     ["1.2.3.5", "1.2.3.4", 1],
     ["1.3.0.0", "1.2.99.99", 1],
     ["99999999999999999999.0", "99999999999999999998.9", 1],
-    ["v2.11.0", "2.11.0", 0]
+    ["v2.11.0", "2.11.0", 0],
+    ["distroless-v1.28.0", "distroless-1.28.0", 0],
+    ["distroless-v1.28.10", "distroless-v1.28.9", 1]
   ])("%s against %s", (a, b, sign) => {
     expect(cmp(a, b)).toBe(sign)
   })
@@ -147,6 +173,11 @@ const traefik = [
 ]
 const calver = ["2023.09.30", "2023.10.15", "2023.12.01", "2024.01.05", "2024.1.5", "2024.02.20-alpine", "latest"]
 const homeAssistant = ["2023.12.4", "2024.1.0b3", "2024.1.0b4", "2024.1.0", "2024.1.1", "2024.2.0b0", "stable", "beta", "dev", "latest"]
+const distroless = [
+  "v1.27.0", "v1.28.0", "v1.29.0", "distroless-v1.27.0", "distroless-v1.28.0", "distroless-v1.28.2", "distroless-v2.0.0",
+  "debug-v1.29.1", "distroless-latest", "latest"
+]
+const runnerHelper = ["x86_64-v16.10.0", "x86_64-v16.11.1", "arm64-v16.11.2", "alpine3.19-x86_64-v16.11.2", "x86_64-latest", "x86_64-bleeding"]
 const rcTrack = ["2.9.0", "3.0.0-rc.1", "3.0.0-rc.2", "3.0.0-rc.9", "3.0.0-rc.10", "3.1.0-rc.1"]
 
 const cases: ReadonlyArray<Case> = [
@@ -212,14 +243,28 @@ const cases: ReadonlyArray<Case> = [
   { name: "rc: rc9 moves to rc10 glued", tags: ["3.0.0-rc9", "3.0.0-rc10"], current: "3.0.0-rc9", expect: "update 3.0.0-rc10" },
   { name: "rc: a range that names pre-releases opts in", tags: rcTrack, current: "2.9.0", policy: version(">=2.9.0-0"), expect: "update 3.1.0-rc.1" },
   { name: "rc: a pre-release with a variant stays on it", tags: ["7.0.0-rc1-alpine", "7.0.0-rc2-alpine", "7.0.0-rc2", "7.0.0"], current: "7.0.0-rc1-alpine", expect: "update 7.0.0-rc2-alpine" },
+  // a word prefix is a line of its own: kept exactly, never gained nor lost
+  { name: "word prefix: a prefixed tag moves among its prefix", tags: distroless, current: "distroless-v1.27.0", expect: "update distroless-v1.28.2" },
+  { name: "word prefix: a prefixed tag never moves to an unprefixed one", tags: ["distroless-v1.28.0", "v1.29.0"], current: "distroless-v1.28.0", expect: "uptodate distroless-v1.28.0" },
+  { name: "word prefix: an unprefixed tag never moves to a prefixed one", tags: distroless, current: "v1.27.0", expect: "update v1.29.0" },
+  { name: "word prefix: an unprefixed tag with only prefixed tags above", tags: ["1.0.0", "app-1.1.0"], current: "1.0.0", expect: "uptodate 1.0.0" },
+  { name: "word prefix: another word is another line", tags: distroless, current: "debug-v1.29.1", expect: "uptodate debug-v1.29.1" },
+  { name: "word prefix: no current tag takes no prefix", tags: ["1.0.0", "app-2.0.0"], expect: "update 1.0.0" },
+  { name: "word prefix: several words", tags: ["my-app-v2.3.1", "my-app-v2.4.0", "app-v2.9.0", "my-app-v3.0.0"], current: "my-app-v2.3.1", expect: "update my-app-v2.4.0" },
+  { name: "word prefix: architecture words", tags: runnerHelper, current: "x86_64-v16.10.0", expect: "update x86_64-v16.11.1" },
+  { name: "word prefix: v spelling after the word kept", tags: ["distroless-1.28.0", "distroless-v1.28.2", "distroless-1.28.2"], current: "distroless-1.28.0", expect: "update distroless-1.28.2" },
+  { name: "word prefix: the base image's own line", tags: ["alpine-3.17", "alpine-3.18", "alpine-3.19", "glibc-2.34", "latest"], current: "alpine-3.18", expect: "update alpine-3.19" },
+  { name: "word prefix: the scope says it", tags: ["v1.29.0"], current: "distroless-v1.28.0", expect: "none: no tag out of 1 listed matches version auto for distroless-v1.28.0 (prefix distroless-, no variant, 3 numbers, major 1, releases)" },
   // floating and unreadable tags are left alone, never failed
   { name: "sha- tags are floating", tags: ["sha-1a2b3c4", "sha-9f8e7d6", "1.0.0"], current: "sha-1a2b3c4", expect: "unranked sha-1a2b3c4" },
   { name: "build-N tags are floating", tags: ["build-41", "build-42", "1.0.0"], current: "build-41", expect: "unranked build-41" },
+  { name: "sha- tags of digits are floating", tags: ["sha-1234567", "sha-7654321", "1.0.0"], current: "sha-1234567", expect: "unranked sha-1234567" },
   { name: "floating tag with nothing else listed", tags: ["main"], current: "main", expect: "unranked main" },
   // aliases float, under every range; a single number with nothing under it is a counter
   { name: "postgres: 15 with 15.5 listed is an alias", tags: ["15", "15.5", "16", "16.1"], current: "15", expect: "floats 15" },
   { name: "mysql: 8.0 with 8.0.36 listed is an alias", tags: ["8.0", "8.0.36", "8.3", "8.3.0"], current: "8.0", expect: "floats 8.0" },
   { name: "node: 16-bookworm with 16.1-bookworm listed is an alias", tags: ["16-bookworm", "16.1-bookworm", "17-bookworm"], current: "16-bookworm", expect: "floats 16-bookworm" },
+  { name: "a longer version under another word prefix makes no alias", tags: ["1.28", "1.29", "distroless-v1.28.0"], current: "1.28", expect: "update 1.29" },
   { name: "an alias floats under *", tags: ["15", "15.5", "16", "16.1"], current: "15", policy: version("*"), expect: "floats 15" },
   { name: "an alias of another variant is no alias", tags: ["15-alpine", "15.5-alpine", "16-alpine", "15", "16"], current: "15", expect: "update 16" },
   { name: "only a pre-release under it: a counter", tags: ["15", "15.1-rc1", "16"], current: "15", expect: "update 16" },
@@ -339,6 +384,29 @@ describe("explain", () => {
     expect(text).toContain("  passed over, not matched by filterTags ^app-(.*)$ (1):\n    other-2.0.0\n")
     expect(text).toContain("  passed over, not a valid tag (1):\n    -bad\n")
     expect(text).toContain("  result: app-1.0.0 -> app-1.1.0: the highest candidate\n")
+  })
+
+  test("a word prefix is read, kept and named", () => {
+    const tags = ["distroless-v1.27.0", "distroless-v1.28.0", "v1.29.0", "debug-v1.29.1", "build-42"]
+    const text = formatExplanation("h", selectorFor({}).explain(tags.map((tag) => ({ tag })), "distroless-v1.27.0"))
+    expect(text).toBe(
+      [
+        "h",
+        "  policy: version auto",
+        "  current: distroless-v1.27.0 (prefix distroless-, version 1.27.0)",
+        "  candidates must have: prefix distroless-, no variant, 3 numbers, major 1, releases",
+        "  5 tags listed, 2 candidates, best first:",
+        "    distroless-v1.28.0  prefix distroless-, version 1.28.0  <- chosen",
+        "    distroless-v1.27.0  prefix distroless-, version 1.27.0  <- current",
+        "  passed over, another prefix (2):",
+        "    v1.29.0        version 1.29.0",
+        "    debug-v1.29.1  prefix debug-, version 1.29.1",
+        "  passed over, not read by version auto (1):",
+        "    build-42",
+        "  result: distroless-v1.27.0 -> distroless-v1.28.0: the highest candidate",
+        ""
+      ].join("\n")
+    )
   })
 
   test("a floating tag says why it stays", () => {
