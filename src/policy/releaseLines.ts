@@ -13,7 +13,7 @@ export interface LineQuestion {
   /** The best candidate's line (`8.3`), and the best candidate (`8.3.0`). */
   readonly newerLine: string
   readonly newer: string
-  /** The first release of the newer line: its lowest version. */
+  /** The first release above the current line: the lowest version of the lines after it, up to the best candidate. */
   readonly first: string
   /** The tags of the current line that may have been published after it: its best release, and the current tag (rebuilt in place). */
   readonly latest: ReadonlyArray<string>
@@ -47,19 +47,24 @@ export const lineQuestions = (valueOf: (tag: string) => string | undefined) => {
     let byKey = known.get(tags)
     if (byKey === undefined) known.set(tags, (byKey = new Map()))
     if (byKey.has(key)) return byKey.get(key)
-    // Releases of the variant, on either line.
+    // Releases of the variant: the first above the current line (the first line after it began
+    // then), and the newest of the current line.
     let first: Read | undefined
     let onLine: Read | undefined
     for (const info of tags) {
       const r = readOf(info)
       const same = r !== undefined && r.rank.word === c.rank.word && r.rank.variant === c.rank.variant && r.rank.numbers.length === c.rank.numbers.length
       if (r === undefined || !same || r.rank.pre !== undefined) continue
-      const at = releaseLine(r.rank)
-      if (at === newerLine && (first === undefined || compareVersions(r.rank, first.rank) < 0)) first = r
-      if (at === line && (onLine === undefined || compareVersions(r.rank, onLine.rank) > 0)) onLine = r
+      if (releaseLine(r.rank) === line) {
+        if (onLine === undefined || compareVersions(r.rank, onLine.rank) > 0) onLine = r
+      } else if (compareVersions(r.rank, c.rank) > 0 && compareVersions(r.rank, b.rank) <= 0 && (first === undefined || compareVersions(r.rank, first.rank) < 0)) {
+        first = r
+      }
     }
     const latest = [...new Set([onLine?.info.tag, current].filter((t): t is string => t !== undefined && tags.some((x) => x.tag === t)))]
-    const question = first === undefined || latest.length === 0 ? undefined : { line, newerLine, newer: best, first: first.info.tag, latest }
+    // The line as the current tag writes it (`22.04`).
+    const written = c.rank.numbers.slice(0, 2).join(".")
+    const question = first === undefined || latest.length === 0 ? undefined : { line: written, newerLine: b.rank.numbers.slice(0, 2).join("."), newer: best, first: first.info.tag, latest }
     byKey.set(key, question)
     return question
   }

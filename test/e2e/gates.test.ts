@@ -36,7 +36,8 @@ const passOver = async (name: string, repositories: ReadonlyArray<string>, gates
   await git.createRepo(name, {
     ...files,
     ".pipe/w.yaml": watcherFile(
-      repositories.map((r) => ({ image: `${registry.host}/${r}`, provider: "local", filePath: `${r.replace(/\//g, "-")}.yaml`, field: "image" }))
+      // `^`: the gates alone decide; the default would also read the images' created as release dates.
+      repositories.map((r) => ({ image: `${registry.host}/${r}`, provider: "local", filePath: `${r.replace(/\//g, "-")}.yaml`, field: "image", policy: { version: "^" } }))
     )
   })
   const dir = tempDir("runner-gates-")

@@ -68,7 +68,8 @@ spec:
         { image: image("helloworld"), filePath: "helloworld/deployment.yaml", field: "spec.template.spec.containers[0].image" }
       ])
     }))
-    await push(`${s.name}/helloworld`, "0.1.0", "0.2.0", "0.1.5", "latest", "0.3.0-rc.1")
+    // In release order: 0.1 is not patched after 0.2 came out, so the default follows 0.2.
+    await push(`${s.name}/helloworld`, "0.1.0", "0.1.5", "0.2.0", "latest", "0.3.0-rc.1")
     const before = git.stats.receivePacks
     const result = await s.run()
     expect(result.stderr).not.toContain("Error")

@@ -28,7 +28,8 @@ const schemes: Record<string, Scheme> = {
     current: "1.25.3-alpine",
     expected: "1.27.3-alpine"
   },
-  nginxMinor: { repository: "library/nginx", tags: [], current: "1.25", expected: "1.27" },
+  // 1.25.3 is listed: 1.25 is an alias of that line, which follows it by itself.
+  nginxMinor: { repository: "library/nginx", tags: [], current: "1.25", expected: "1.25" },
   nginxStable: { repository: "library/nginx", tags: [], current: "stable", expected: "stable" },
   node: {
     repository: "library/node",
@@ -94,7 +95,8 @@ beforeAll(async () => {
     for (const tag of s.tags) {
       if (pushed.has(`${s.repository}:${tag}`)) continue
       pushed.add(`${s.repository}:${tag}`)
-      await registry.pushImage(s.repository, tag, { created: "2024-01-01T00:00:00Z" })
+      // Built in the order listed, a minute apart: the release dates the default's line rule reads.
+      await registry.pushImage(s.repository, tag, { created: new Date(Date.UTC(2024, 0, 1) + pushed.size * 60_000).toISOString() })
     }
   }
   const files = Object.fromEntries(
@@ -159,7 +161,9 @@ describe("the default policy on a real registry", () => {
     }
     const moved = Object.values(schemes).filter((s) => s.expected !== s.current).length
     expect(result.stdout).toContain(`${Object.keys(schemes).length} targets: ${moved} updated, 0 would update, `)
-    expect(result.stdout).toMatch(/, 0 failed, 3 left alone\n$/)
+    // Three floating tags and the alias.
+    expect(result.stdout).toMatch(/, 0 failed, 4 left alone\n$/)
+    expect(result.stdout).toContain(`${fileOf("nginxMinor")}  spec.image  ${imageOf(schemes["nginxMinor"] as Scheme)}  1.25  alias of 1.25.x: it follows that line by itself`)
     const subjects = (await git.log("schemes")).map((c) => c.subject)
     expect(subjects).toContain(`Update ${imageOf(schemes["temurin"] as Scheme)}:17.0.9_9-jre in ${fileOf("temurin")} to 17.0.10_7-jre`)
   }, 90_000)

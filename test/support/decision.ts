@@ -144,7 +144,7 @@ const oneLine = (text: string) => text.trimEnd().split("\n").join(" / ")
 
 /** A decision as one short line: `Update 1.1.0 (image: gcr.io/x/app:1.1.0) [signed by cosign.pub]; held: ...`. */
 export const renderDecision = (d: Decision, text: string): string => {
-  const notes = (d.gateNotes ?? []).map((n) => `; ${n}`).join("")
+  const notes = `${d.line === undefined ? "" : ` {${d.line.note}}`}${(d.gateNotes ?? []).map((n) => `; ${n}`).join("")}`
   switch (d._tag) {
     case "Update": {
       const patched = must(spliceScalars(text, d.plan.edits), "splice")

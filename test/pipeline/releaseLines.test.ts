@@ -1,0 +1,133 @@
+/**
+ * The default policy's release-line rule, decided on evidence: a line the project still ships
+ * is kept, one it has left is left; dates by each clock, dates that tell nothing, rebuilds in
+ * place; and the dates asked for, only for the few tags at stake.
+ */
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
+import { compileSelector } from "../../src/policy/select.ts"
+import { checkRow, DAY, HUB, IMAGE, type Row, tag } from "../support/decision.ts"
+
+const AUTO = { policy: { _tag: "version", range: "auto" } } as const
+const img = (t: string) => `image: ${IMAGE}:${t}\n`
+const kept = (line: string, newer: string) => `{on the maintained ${line} line (newer: ${newer})}`
+const undated = (line: string, newer: string) =>
+  `{on the ${line} line: ${newer} is on a newer line; without release dates the default stays on ${line} (version: "^" follows new lines)}`
+
+// MySQL: 8.0 is patched after 8.1 and 8.3 came out.
+const mysql = [tag("8.0.35", { pushed: 400 * DAY }), tag("8.1.0", { pushed: 300 * DAY }), tag("8.0.36", { pushed: 100 * DAY }), tag("8.3.0", { pushed: 50 * DAY })]
+// Prometheus: no 2.48.x after 2.49.0.
+const prometheus = [tag("v2.48.0", { pushed: 90 * DAY }), tag("v2.48.1", { pushed: 80 * DAY }), tag("v2.49.0", { pushed: 60 * DAY }), tag("v2.49.1", { pushed: 40 * DAY })]
+
+const rows: ReadonlyArray<Row> = [
+  { name: "a line patched after a newer one began: kept, its newest release taken", text: img("8.0.35"), target: AUTO, listing: mysql, expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.3.0")}` },
+  { name: "already at the line's newest: up to date, the newer line said", text: img("8.0.36"), target: AUTO, listing: mysql, expect: `UpToDate 8.0.36 ${kept("8.0", "8.3.0")}` },
+  {
+    name: "the first line after the current one counts, not the best candidate's",
+    text: img("8.0.36"),
+    target: AUTO,
+    listing: [tag("8.0.36", { pushed: 100 * DAY }), tag("8.1.0", { pushed: 300 * DAY }), tag("8.3.0", { pushed: 50 * DAY })],
+    expect: `UpToDate 8.0.36 ${kept("8.0", "8.3.0")}`
+  },
+  { name: "a project that moved on: the newer line taken", text: img("v2.48.1"), target: AUTO, listing: prometheus, expect: `Update v2.49.1 (image: ${IMAGE}:v2.49.1)` },
+  { name: "the same line: no dates asked for", text: img("v2.49.0"), target: AUTO, listing: [tag("v2.49.0"), tag("v2.49.1")], expect: `Update v2.49.1 (image: ${IMAGE}:v2.49.1)` },
+  { name: "^ follows the newer line whatever the dates", text: img("8.0.35"), target: { policy: { _tag: "version", range: "^" } }, listing: mysql, expect: `Update 8.3.0 (image: ${IMAGE}:8.3.0)` },
+  { name: "~ keeps the line whatever the dates", text: img("8.0.35"), target: { policy: { _tag: "version", range: "~" } }, listing: mysql, expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36)` },
+  {
+    name: "the current tag rebuilt in place after the newer line: kept",
+    text: img("8.0.36"),
+    target: AUTO,
+    listing: [tag("8.0.36", { pushed: 10 * DAY }), tag("8.1.0", { pushed: 300 * DAY })],
+    expect: `UpToDate 8.0.36 ${kept("8.0", "8.1.0")}`
+  },
+  {
+    name: "the first tag of the newer line is its lowest version, not its first listed",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.1.1", { pushed: 200 * DAY }), tag("8.1.0", { pushed: 300 * DAY }), tag("8.0.36", { pushed: 100 * DAY })],
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.1.1")}`
+  },
+  { name: "without dates: asked for, push times first", text: img("8.0.35"), target: AUTO, listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")], expect: "Needs PushTimes" },
+  { name: "then the config's created of the newer line's first tag", text: img("8.0.35"), target: AUTO, listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")], facts: { pushTimes: "none" }, expect: "Needs Created 8.3.0" },
+  {
+    name: "then the current line's newest",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
+    facts: { pushTimes: "none", created: { "8.3.0": 50 * DAY } },
+    expect: "Needs Created 8.0.36"
+  },
+  {
+    name: "created dates decide",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
+    facts: { pushTimes: "none", created: { "8.3.0": 50 * DAY, "8.0.36": 10 * DAY, "8.0.35": 400 * DAY } },
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.3.0")}`
+  },
+  {
+    name: "Docker Hub's push times decide",
+    text: img("8.0.35"),
+    target: AUTO,
+    provider: HUB,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
+    facts: { pushTimes: { "8.3.0": 5 * DAY, "8.0.36": 50 * DAY, "8.0.35": 400 * DAY } },
+    expect: `Update 8.3.0 (image: ${IMAGE}:8.3.0)`
+  },
+  {
+    name: "no date to be had: stays on the line, and says how to follow new lines",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
+    facts: { pushTimes: "none", created: { "8.3.0": "unknown", "8.0.36": "unknown", "8.0.35": "unknown" } },
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${undated("8.0", "8.3.0")}`
+  },
+  {
+    name: "dates of 1970 tell nothing",
+    text: img("8.0.36"),
+    target: AUTO,
+    listing: [tag("8.0.36", { created: Date.now() }), tag("8.3.0", { created: Date.now() - 1 })],
+    facts: { pushTimes: "none" },
+    expect: `UpToDate 8.0.36 ${undated("8.0", "8.3.0")}`
+  },
+  {
+    name: "equal dates tell nothing",
+    text: img("8.0.36"),
+    target: AUTO,
+    listing: [tag("8.0.36", { pushed: 10 * DAY }), tag("8.3.0", { pushed: 10 * DAY })],
+    expect: `UpToDate 8.0.36 ${undated("8.0", "8.3.0")}`
+  },
+  { name: "a counter moves to the highest", text: img("41"), target: AUTO, listing: [tag("41"), tag("42")], expect: `Update 42 (image: ${IMAGE}:42)` },
+  { name: "a calendar version moves to the highest", text: img("2023.12.01"), target: AUTO, listing: [tag("2023.12.01"), tag("2024.01.05")], expect: `Update 2024.01.05 (image: ${IMAGE}:2024.01.05)` },
+  {
+    name: "a two-number version is a line of its own",
+    text: img("22.04"),
+    target: AUTO,
+    listing: [tag("22.04", { pushed: 30 * DAY }), tag("22.10", { pushed: 400 * DAY }), tag("24.04", { pushed: 200 * DAY })],
+    // 24.04 is another major: `auto` keeps 22, and 22.04 was rebuilt after 22.10 came out.
+    expect: `UpToDate 22.04 ${kept("22.04", "22.10")}`
+  },
+  {
+    name: "only tags of the variant count",
+    text: img("8.0.35-oracle"),
+    target: AUTO,
+    listing: [tag("8.0.35-oracle", { pushed: 400 * DAY }), tag("8.3.0-oracle", { pushed: 50 * DAY }), tag("8.0.36", { pushed: 10 * DAY })],
+    expect: `Update 8.3.0-oracle (image: ${IMAGE}:8.3.0-oracle)`
+  }
+]
+
+describe("the maintained-line rule", () => {
+  test.each(rows.map((r) => [r.name, r] as const))("%s", (_name, row) => checkRow(row))
+})
+
+describe("the question", () => {
+  test("is asked once per listing and lines at stake, by the selector's own reading", () => {
+    const selector = Either.getOrThrow(compileSelector({ policy: { _tag: "version", range: "auto" }, excludeTags: DEFAULT_EXCLUDE_TAGS, allowDowngrade: false }))
+    const tags = mysql.map(({ tag }) => ({ tag }))
+    const question = selector.maintained?.question(tags, "8.0.35", "8.3.0")
+    expect(question).toEqual({ line: "8.0", newerLine: "8.3", newer: "8.3.0", first: "8.1.0", latest: ["8.0.36", "8.0.35"] })
+    expect(selector.maintained?.question(tags, "8.0.35", "8.3.0")).toBe(question)
+    expect(selector.maintained?.question(tags, "8.0.35", "8.0.36")).toBeUndefined()
+  })
+})
