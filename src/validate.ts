@@ -3,7 +3,7 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
 import type { ProviderConfig } from "./domain/ProviderConfig.ts"
-import type { Target } from "./domain/Target.ts"
+import { resolveTarget, type Target } from "./domain/Target.ts"
 import type { GateConfig, Pipeline } from "./config/model.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
 import { checkGitFiles, checkProviderCredentials } from "./credentials/check.ts"
@@ -13,15 +13,26 @@ import { checkGateFiles } from "./gates/check.ts"
 import { gatesFor, unpinnableProblem } from "./gates/match.ts"
 import { checkSigningKey } from "./git/signing.ts"
 import { compileTarget } from "./pipeline/plan.ts"
+import { compileSelector } from "./policy/select.ts"
 
 export interface Findings {
   readonly errors: ReadonlyArray<string>
   readonly warnings: ReadonlyArray<string>
 }
 
+/** A pipeline's default policy, checked once where it is written rather than on every target it would reach. */
+const defaultPolicyFindings = (pipeline: Pipeline): Findings => {
+  const policy = pipeline.defaultPolicy
+  const compiled = policy === undefined ? undefined : compileSelector({ policy, excludeTags: [], allowDowngrade: false })
+  return {
+    errors: compiled === undefined || Either.isRight(compiled) ? [] : [`${pipeline.file}: spec.imageWatcher.defaultPolicy: ${compiled.left}`],
+    warnings: []
+  }
+}
+
 const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
   Effect.gen(function* () {
-    const found: Array<Findings> = []
+    const found: Array<Findings> = pipelines.map(defaultPolicyFindings)
     for (const provider of pipelines.flatMap((pipeline) => pipeline.providers)) found.push(yield* checkProviderCredentials(provider))
     for (const pipeline of pipelines) {
       found.push(yield* checkGitFiles(pipeline), yield* checkGateFiles(pipeline), yield* checkSigningKey(pipeline))
@@ -61,7 +72,8 @@ const watcherFindings = (file: string, declared: Declared | undefined) =>
     if (Either.isLeft(text)) return [`${file}: cannot read: ${text.left.message}`]
     const decoded = decodeWatcherFile(file, text.right)
     if (Either.isLeft(decoded)) return decoded.left.map((e) => e.display)
-    return decoded.right.targets.flatMap((target) => {
+    // Which pipeline runs the file is not known here: its default is checked with the config.
+    return decoded.right.targets.map((declared) => resolveTarget(declared, undefined)).flatMap((target) => {
       const at = `${target.source.file}:${target.source.line}`
       const compiled = compileTarget(target)
       const problems = Either.isLeft(compiled) ? [compiled.left] : []

@@ -6,6 +6,7 @@ import { parseTemplate } from "../domain/messageTemplate.ts"
 import { branchNameProblem } from "../domain/refName.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
+import { Policy, toPolicy } from "./policy.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
 import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
 import type { Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
@@ -142,7 +143,8 @@ const GitRepoSection = Schema.Struct({
 const WatcherMapSection = Schema.Struct({
   checkInterval: opt(Interval),
   gitRepos: opt(Schema.Array(GitRepoSection)),
-  gates: opt(Schema.Array(GateSection))
+  gates: opt(Schema.Array(GateSection)),
+  defaultPolicy: opt(Policy)
 })
 
 const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
@@ -172,6 +174,7 @@ interface PipedDocument {
   readonly gitRepos: ReadonlyArray<typeof GitRepoSection.Type>
   readonly gitRepoPath: (index: number) => KeyPath
   readonly gates: ReadonlyArray<typeof GateSection.Type>
+  readonly defaultPolicy: typeof Policy.Type | undefined
 }
 
 const isRfcForm = (value: unknown): boolean =>
@@ -185,14 +188,16 @@ const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResu
       checkInterval: undefined,
       gitRepos: spec.imageWatcher ?? [],
       gitRepoPath: (index: number) => ["spec", "imageWatcher", index],
-      gates: []
+      gates: [],
+      defaultPolicy: undefined
     }))
     : Either.map(Schema.decodeUnknownEither(ShippedDocument, decodeOptions)(value), ({ spec }) => ({
       spec,
       checkInterval: spec.imageWatcher?.checkInterval,
       gitRepos: spec.imageWatcher?.gitRepos ?? [],
       gitRepoPath: (index: number) => ["spec", "imageWatcher", "gitRepos", index],
-      gates: spec.imageWatcher?.gates ?? []
+      gates: spec.imageWatcher?.gates ?? [],
+      defaultPolicy: spec.imageWatcher?.defaultPolicy
     }))
 
 const stripPipeDir = (name: string): string => name.replace(/^(\.\/)?\.pipe\//, "")
@@ -276,7 +281,8 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
   if (issues.length > 0) return Either.left(issues)
   const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL
   const gates = toGates(parsed.gates, (index) => ({ file, line: doc.lineOf(["spec", "imageWatcher", "gates", index]) }))
-  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos, gates })
+  const defaultPolicy = toPolicy(parsed.defaultPolicy)
+  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos, gates, ...(defaultPolicy === undefined ? {} : { defaultPolicy }) })
 }
 
 const decodePipedDocument = (file: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>

@@ -4,9 +4,10 @@ import { repoPathParts } from "../domain/repoPath.ts"
 import type { ConfigError, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
-import type { Target } from "../domain/Target.ts"
+import type { DeclaredTarget } from "../domain/Target.ts"
 import type { WatcherFile } from "./model.ts"
-import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY } from "../domain/Target.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../domain/Target.ts"
+import { Policy, toPolicy } from "./policy.ts"
 import { Age } from "./gates.ts"
 import { API_VERSION } from "./PipedConfig.ts"
 
@@ -37,26 +38,6 @@ const normaliseRepoPath = (path: string): Either.Either<string, string> => {
 
 const RepoPath = checked((text) => Either.match(normaliseRepoPath(text), { onLeft: (why) => why, onRight: () => undefined }))
 
-const order = oneOf("asc", "desc")
-const policyKeys = ["version", "semver", "alphabetical", "numerical", "newest"] as const
-
-const Policy = Schema.Struct({
-  version: opt(Schema.NonEmptyString),
-  semver: opt(Schema.NonEmptyString),
-  alphabetical: opt(order),
-  numerical: opt(order),
-  newest: opt(
-    Schema.Literal(true).annotations({
-      message: () => ({ message: "only `newest: true` is allowed; leave policy out for the default version \"^\"", override: true })
-    })
-  )
-}).pipe(
-  Schema.filter((policy) => {
-    const given = policyKeys.filter((key) => policy[key] !== undefined)
-    return given.length === 1 ? undefined : `give exactly one of ${policyKeys.join(", ")}${given.length > 1 ? `, got ${given.join(" and ")}` : ""}`
-  })
-)
-
 const TargetSection = Schema.Struct({
   image: ImageName,
   provider: Schema.NonEmptyString,
@@ -74,48 +55,50 @@ const TargetSection = Schema.Struct({
 const WatcherDocument = Schema.Struct({
   apiVersion: oneOf(API_VERSION),
   kind: Schema.Literal("ImageWatcher"),
-  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)) })
+  // A bad default fails the document whole: its targets without a policy would run under the wrong one.
+  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)), defaultPolicy: opt(Policy) })
 })
 
-const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec => {
-  if (policy?.alphabetical !== undefined) return { _tag: "alphabetical", order: policy.alphabetical }
-  if (policy?.numerical !== undefined) return { _tag: "numerical", order: policy.numerical }
-  if (policy?.newest !== undefined) return { _tag: "newest" }
-  if (policy?.semver !== undefined) return { _tag: "semver", range: policy.semver }
-  if (policy?.version !== undefined) return { _tag: "version", range: policy.version }
-  return DEFAULT_POLICY
-}
-
 interface Decoded {
-  readonly targets: ReadonlyArray<Target>
+  readonly targets: ReadonlyArray<DeclaredTarget>
   readonly rejected: ReadonlyArray<ConfigError>
 }
 
-const decodeTarget = (path: string, doc: SourceDocument, raw: unknown, index: number): Either.Either<Target, ReadonlyArray<ConfigError>> =>
+const decodeTarget = (
+  path: string,
+  doc: SourceDocument,
+  fileDefault: PolicySpec | undefined,
+  raw: unknown,
+  index: number
+): Either.Either<DeclaredTarget, ReadonlyArray<ConfigError>> =>
   Schema.decodeUnknownEither(TargetSection, decodeOptions)(raw).pipe(
     Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error, ["spec", "targets", index]))),
-    Either.map((target): Target => ({
-      image: target.image.trim(),
-      provider: target.provider,
-      filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
-      field: target.field,
-      policy: toPolicy(target.policy),
-      ...(target.filterTags === undefined
-        ? {}
-        : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
-      excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
-      allowDowngrade: target.allowDowngrade ?? false,
-      ...(target.minAge === undefined || Duration.isZero(target.minAge) ? {} : { minAge: target.minAge }),
-      format: target.format ?? "image",
-      source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
-    }))
+    Either.map((target): DeclaredTarget => {
+      const policy = toPolicy(target.policy) ?? fileDefault
+      return {
+        image: target.image.trim(),
+        provider: target.provider,
+        filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
+        field: target.field,
+        ...(policy === undefined ? {} : { policy }),
+        ...(target.filterTags === undefined
+          ? {}
+          : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
+        excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
+        allowDowngrade: target.allowDowngrade ?? false,
+        ...(target.minAge === undefined || Duration.isZero(target.minAge) ? {} : { minAge: target.minAge }),
+        format: target.format ?? "image",
+        source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
+      }
+    })
   )
 
 const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>
   Schema.decodeUnknownEither(WatcherDocument, decodeOptions)(doc.value).pipe(
     Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
     Either.map(({ spec }) => {
-      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, raw, index)))
+      const fileDefault = toPolicy(spec.defaultPolicy)
+      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, fileDefault, raw, index)))
       return { targets, rejected: rejected.flat() }
     })
   )

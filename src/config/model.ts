@@ -1,7 +1,8 @@
 import type { Duration, Redacted } from "effect"
+import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { SourceLocation } from "../domain/SourceLocation.ts"
-import type { Target } from "../domain/Target.ts"
+import type { DeclaredTarget } from "../domain/Target.ts"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
 
@@ -78,10 +79,13 @@ export interface Pipeline {
   /** Options per repository; a repository not listed here is watched with all its watcher files. */
   readonly watchedRepos: ReadonlyArray<WatchedRepo>
   readonly gates: ReadonlyArray<GateConfig>
+  /** `spec.imageWatcher.defaultPolicy`: what a target gets when neither it nor its watcher file names a policy. */
+  readonly defaultPolicy?: PolicySpec
 }
 
 export interface WatcherFile {
   /** Path inside the repository, e.g. `.pipe/imagewatcher-dev.yaml`. */
   readonly path: string
-  readonly targets: ReadonlyArray<Target>
+  /** Their policies resolved as far as the file goes; the pipeline's default fills the rest at prepare. */
+  readonly targets: ReadonlyArray<DeclaredTarget>
 }

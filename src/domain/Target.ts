@@ -5,7 +5,7 @@ import type { SourceLocation } from "./SourceLocation.ts"
 /** What a target's field holds: a whole image reference, a bare tag, or a digest. */
 export type FieldFormat = "image" | "tag" | "digest"
 
-/** What a target that names no policy gets. */
+/** What a target gets when neither it, its watcher file nor its pipeline names a policy. */
 export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "auto" }
 
 export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
@@ -26,3 +26,17 @@ export interface Target {
   /** Where the target was declared in its watcher file. */
   readonly source: SourceLocation
 }
+
+/**
+ * A target as its watcher file declares it, before a pipeline runs it: `policy` is its own or its
+ * file's `spec.defaultPolicy`, and absent when neither names one; prepare resolves it.
+ */
+export interface DeclaredTarget extends Omit<Target, "policy"> {
+  readonly policy?: PolicySpec
+}
+
+/** A target's policy: its own or its file's default, else the pipeline's default, else DEFAULT_POLICY. */
+export const resolveTarget = (target: DeclaredTarget, pipelineDefault: PolicySpec | undefined): Target => ({
+  ...target,
+  policy: target.policy ?? pipelineDefault ?? DEFAULT_POLICY
+})

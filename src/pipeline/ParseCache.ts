@@ -1,7 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Duration, Effect } from "effect"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
-import type { Target } from "../domain/Target.ts"
+import type { DeclaredTarget } from "../domain/Target.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import { VERSION } from "../version.ts"
@@ -16,8 +16,8 @@ import { VERSION } from "../version.ts"
  * version parses afresh.
  */
 export interface ParseCache {
-  readonly watcherTargets: (path: string, oid: string) => ReadonlyArray<Target> | undefined
-  readonly keepWatcherTargets: (path: string, oid: string, targets: ReadonlyArray<Target>) => void
+  readonly watcherTargets: (path: string, oid: string) => ReadonlyArray<DeclaredTarget> | undefined
+  readonly keepWatcherTargets: (path: string, oid: string, targets: ReadonlyArray<DeclaredTarget>) => void
   /** Why a watcher file's blob failed, whole or target by target: a blob that failed once fails again, unparsed. */
   readonly watcherFailures: (path: string, oid: string) => ReadonlyArray<string> | undefined
   readonly keepWatcherFailures: (path: string, oid: string, reasons: ReadonlyArray<string>) => void
@@ -28,7 +28,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 3
+const FORMAT = 4
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -54,19 +54,22 @@ const policyOf = (value: unknown): PolicySpec | undefined => {
   return tag === "newest" ? { _tag: tag } : undefined
 }
 
-const targetOf = (value: unknown): Target | undefined => {
+const targetOf = (value: unknown): DeclaredTarget | undefined => {
   if (!isRecord(value)) return undefined
   const { image, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source } = value
-  const policy = policyOf(value["policy"])
+  // A target without a policy of its own or its file's takes its pipeline's default at prepare.
+  const given = Object.hasOwn(value, "policy")
+  const policy = given ? policyOf(value["policy"]) : undefined
   const valid =
-    isString(image) && isString(provider) && isString(filePath) && isString(field) && policy !== undefined &&
+    isString(image) && isString(provider) && isString(filePath) && isString(field) && (!given || policy !== undefined) &&
     Array.isArray(excludeTags) && excludeTags.every(isString) && typeof allowDowngrade === "boolean" && isFormat(format) &&
     isRecord(source) && isString(source["file"]) && isNumber(source["line"]) &&
     (filterTags === undefined || (isRecord(filterTags) && isString(filterTags["pattern"]) && isString(filterTags["extract"]))) &&
     (minAge === undefined || isNumber(minAge))
   if (!valid) return undefined
   return {
-    image, provider, filePath, field, policy, excludeTags, allowDowngrade, format,
+    image, provider, filePath, field, excludeTags, allowDowngrade, format,
+    ...(policy === undefined ? {} : { policy }),
     source: { file: source["file"] as string, line: source["line"] as number },
     ...(filterTags === undefined ? {} : { filterTags: { pattern: filterTags["pattern"] as string, extract: filterTags["extract"] as string } }),
     ...(minAge === undefined ? {} : { minAge: Duration.millis(minAge) })
@@ -99,7 +102,7 @@ const entriesOf = <A>(value: unknown, entry: (value: unknown) => A | undefined):
 }
 
 interface Saved {
-  readonly watchers: Record<string, ReadonlyArray<Target>>
+  readonly watchers: Record<string, ReadonlyArray<DeclaredTarget>>
   readonly failed: Record<string, ReadonlyArray<string>>
   readonly hits: Record<string, ReadonlyArray<ScalarHit>>
 }
@@ -121,11 +124,11 @@ const savedOf = (text: string | undefined): Saved | undefined => {
 }
 
 /** A target as saved: its minimum age in milliseconds. */
-const storedTarget = ({ minAge, ...rest }: Target) => (minAge === undefined ? rest : { ...rest, minAge: Duration.toMillis(minAge) })
+const storedTarget = ({ minAge, ...rest }: DeclaredTarget) => (minAge === undefined ? rest : { ...rest, minAge: Duration.toMillis(minAge) })
 
 export const parseCache = (text: string | undefined): ParseCache => {
   const saved = savedOf(text)
-  const watchers = new Map<string, ReadonlyArray<Target>>()
+  const watchers = new Map<string, ReadonlyArray<DeclaredTarget>>()
   const failed = new Map<string, ReadonlyArray<string>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
   let learned = false

@@ -233,7 +233,7 @@ const staysFor = (listed: ReadonlyArray<{ readonly rank: VersionRank }>) => {
   }
 }
 
-/** Checks a `version` range: `^` (the default), `*`, or any semver range. */
+/** Checks a `version` range: `auto` (the default), `~`, `^`, `*`, or any semver range. */
 export const validVersionRange = (range: string): boolean => OWN_RANGES.has(range) || validSemverRange(range) !== undefined
 
 /**

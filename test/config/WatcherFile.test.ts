@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { readFileSync } from "node:fs"
-import type { Target } from "../../src/domain/Target.ts"
-import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
+import type { DeclaredTarget } from "../../src/domain/Target.ts"
+import { DEFAULT_EXCLUDE_TAGS, resolveTarget } from "../../src/domain/Target.ts"
 import { decodeWatcherFile, decodeWatcherTargets } from "../../src/config/WatcherFile.ts"
 
 const FILE = ".pipe/imagewatcher-dev.yaml"
@@ -11,7 +11,7 @@ const header = "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  tar
 const target = (extra: string, base = "image: gcr.io/pipecd/foo\n      provider: my-gcr\n      filePath: foo/deployment.yaml\n      field: spec.containers[0].image\n") =>
   `${header}    - ${base}${extra.split("\n").filter((l) => l !== "").map((l) => `      ${l}\n`).join("")}`
 
-const decodeOne = (text: string): Target => {
+const decodeOne = (text: string): DeclaredTarget => {
   const result = decodeWatcherFile(FILE, text)
   if (Either.isLeft(result)) throw new Error(result.left.map((e) => e.display).join("\n"))
   expect(result.right.path).toBe(FILE)
@@ -22,13 +22,13 @@ const decodeOne = (text: string): Target => {
 }
 
 describe("decodeWatcherFile: valid targets", () => {
+  // Without a policy of its own or its file's, the pipeline's default decides at prepare.
   test("the defaults", () => {
     expect(decodeOne(target(""))).toEqual({
       image: "gcr.io/pipecd/foo",
       provider: "my-gcr",
       filePath: "foo/deployment.yaml",
       field: "spec.containers[0].image",
-      policy: { _tag: "version", range: "auto" },
       excludeTags: DEFAULT_EXCLUDE_TAGS,
       allowDowngrade: false,
       format: "image",
@@ -36,7 +36,7 @@ describe("decodeWatcherFile: valid targets", () => {
     })
   })
 
-  const options: ReadonlyArray<readonly [string, string, Partial<Target>]> = [
+  const options: ReadonlyArray<readonly [string, string, Partial<DeclaredTarget>]> = [
     ["RFC field spelling", "", { field: "spec.containers[0].image" }],
     [
       "$.-prefixed field spelling",
@@ -46,6 +46,8 @@ describe("decodeWatcherFile: valid targets", () => {
     ["semver range", `policy: { semver: ">=1.0.0-0" }`, { policy: { _tag: "semver", range: ">=1.0.0-0" } }],
     ["version across majors", `policy: { version: "*" }`, { policy: { _tag: "version", range: "*" } }],
     ["version range", `policy: { version: ">=1.2 <3" }`, { policy: { _tag: "version", range: ">=1.2 <3" } }],
+    ["version auto", `policy: { version: "auto" }`, { policy: { _tag: "version", range: "auto" } }],
+    ["version of the current line", `policy: { version: "~" }`, { policy: { _tag: "version", range: "~" } }],
     ["alphabetical", "policy: { alphabetical: desc }", { policy: { _tag: "alphabetical", order: "desc" } }],
     ["numerical", "policy:\n  numerical: asc", { policy: { _tag: "numerical", order: "asc" } }],
     ["newest", "policy: { newest: true }", { policy: { _tag: "newest" } }],
@@ -95,7 +97,7 @@ describe("decodeWatcherFile: valid targets", () => {
   test("the example in pipelines/ decodes", () => {
     const text = readFileSync(new URL("../../pipelines/imagewatcher-example.yaml", import.meta.url), "utf8")
     const result = decodeWatcherFile(FILE, text)
-    expect(Either.isRight(result) && result.right.targets.map((t) => [t.provider, t.policy._tag, t.format])).toEqual([
+    expect(Either.isRight(result) && result.right.targets.map((t) => [t.provider, resolveTarget(t, undefined).policy._tag, t.format])).toEqual([
       ["my-gcr", "version", "image"],
       ["my-dockerhub", "numerical", "image"],
       ["ghcr", "semver", "tag"]
@@ -108,6 +110,11 @@ const invalid: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [n
   ["newest: false", "policy: { newest: false }", [[9, "spec.targets[0].policy.newest", "only `newest: true` is allowed"]]],
   ["two policies", "policy: { semver: '*', numerical: asc }", [[9, "spec.targets[0].policy", "exactly one of version, semver, alphabetical, numerical, newest, got semver and numerical"]]],
   ["no policy", "policy: {}", [[9, "spec.targets[0].policy", "exactly one of"]]],
+  [
+    "an invalid version range",
+    "policy: { version: latest }",
+    [[9, "spec.targets[0].policy.version", `invalid version range "latest": use "auto", "~", "^", "*" or a semver range`]]
+  ],
   ["an unknown policy", "policy: { latest: true }", [[9, "spec.targets[0].policy.latest", "unknown key"]]],
   ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, provider"]]],
   ["an unknown format", "format: name", [[9, "spec.targets[0].format", "expected one of image, tag, digest"]]],
@@ -158,7 +165,7 @@ describe("decodeWatcherFile: errors carry file, line and key path", () => {
   })
 
   test("an unknown key in spec", () => {
-    check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets)"]])
+    check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets, defaultPolicy)"]])
   })
 })
 

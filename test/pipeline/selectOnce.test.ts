@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { Duration, Effect, Either, TestClock, TestContext } from "effect"
 import type { GateConfig } from "../../src/config/model.ts"
 import { decodeWatcherFile } from "../../src/config/WatcherFile.ts"
+import { resolveTarget } from "../../src/domain/Target.ts"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import { compileTarget } from "../../src/pipeline/plan.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
@@ -51,7 +52,7 @@ afterEach(() => {
 const countCalls = () => {
   const calls: Array<string> = []
   const file = Either.getOrThrow(decodeWatcherFile(".pipe/w.yaml", WATCHER))
-  const selectors = new Set(file.targets.map((t) => Either.getOrThrow(compileTarget(t)).selector))
+  const selectors = new Set(file.targets.map((t) => Either.getOrThrow(compileTarget(resolveTarget(t, undefined))).selector))
   for (const selector of selectors) {
     // The pass compiles the same specs to these very objects.
     const counted = selector as unknown as Counted
