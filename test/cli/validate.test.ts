@@ -25,6 +25,19 @@ const setup = (git?: string, imageWatcher?: string) => {
 }
 
 describe("runner validate", () => {
+  test("a pipeline's defaultPolicy is checked with the config, once", async () => {
+    const good = setup(undefined, "  imageWatcher:\n    defaultPolicy: { semver: \"~1.2\" }\n")
+    expect((await validate([good.config], [good.watcher("registry")])).errors).toEqual([])
+    const bad = setup(undefined, "  imageWatcher:\n    defaultPolicy: { semver: \"not a range\" }\n")
+    expect((await validate([bad.config], [bad.watcher("registry")])).errors).toEqual([
+      `${bad.config}: spec.imageWatcher.defaultPolicy: invalid semver range "not a range"`
+    ])
+    const version = setup(undefined, "  imageWatcher:\n    defaultPolicy: { version: latest }\n")
+    const [refused] = (await validate([version.config], [])).errors
+    expect(refused).toContain(`${version.config}:`)
+    expect(refused).toContain(`spec.imageWatcher.defaultPolicy.version: invalid version range "latest": use "auto", "~", "^", "*" or a semver range`)
+  })
+
   test("a watcher file naming a provider the config does not declare is an error", async () => {
     const { config, watcher } = setup()
     const unknown = watcher("nowhere")

@@ -40,6 +40,13 @@ describe("ParseCache", () => {
     expect(next.hits("b1", "$.spec.image")).toBeUndefined()
   })
 
+  // Its pipeline's default fills it at prepare: a cache that wrote the default in would miss a change of it.
+  test("a target without a policy is kept without one", () => {
+    const { policy: _, ...declared } = target
+    const next = reloaded((c) => c.keepWatcherTargets(".pipe/watch.yaml", "b1", [declared, target]))
+    expect(next.watcherTargets(".pipe/watch.yaml", "b1")).toEqual([declared, target])
+  })
+
   test("what failed in a watcher file is kept by path and blob, beside its targets", () => {
     const next = reloaded((c) => {
       c.keepWatcherFailures(".pipe/broken.yaml", "b1", [".pipe/broken.yaml:1: invalid YAML"])
