@@ -239,7 +239,7 @@ export type AwsKeys = (provider: EcrProvider, image: ImageRef, env: AwsEnvironme
  * The keys of a provider in a region. Keys from files and the environment are cheap to get again
  * (and may be rotated); temporary ones are kept until shortly before they end.
  */
-export const makeAwsKeys: Effect.Effect<AwsKeys> = Effect.map(makeExpiringCache<Expiring<AwsCredentials>>(), (cache) => (provider, image, env, region) => {
+export const makeAwsKeys: Effect.Effect<AwsKeys> = Effect.map(makeExpiringCache<Expiring<AwsCredentials>, RegistryError>(), (cache) => (provider, image, env, region) => {
   const fetch = Effect.flatMap(keysFromChain(provider, image, env, region), (keys) =>
     Effect.map(Clock.currentTimeMillis, (now) => ({ value: keys, expiresAt: renewalTime(TEMPORARY_KEYS_RENEWAL, now, keys.expiresAt) })),
   )

@@ -56,7 +56,7 @@ export interface Ecr {
 
 export const makeEcr: Effect.Effect<Ecr> = Effect.gen(function* () {
   const awsKeys = yield* makeAwsKeys
-  const tokens = yield* makeExpiringCache<Expiring<RegistryCredentials>>()
+  const tokens = yield* makeExpiringCache<Expiring<RegistryCredentials>, RegistryError>()
 
   const scope = (provider: EcrProvider, image: ImageRef): Effect.Effect<EcrScope, RegistryError, Deps> =>
     Effect.gen(function* () {

@@ -33,7 +33,7 @@ export type GcpCredentials = (
  * the GCE/GKE metadata server's access token, kept until shortly before it expires.
  */
 export const makeGcpCredentials: Effect.Effect<GcpCredentials> = Effect.map(
-  makeExpiringCache<Expiring<Redacted.Redacted<string>>>(),
+  makeExpiringCache<Expiring<Redacted.Redacted<string>>, RegistryError>(),
   (tokens) => {
     const fetchToken = (provider: GcrProvider, image: ImageRef, url: string) =>
       Effect.gen(function* () {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { Duration, Effect, Option, Ref, TestClock, TestContext } from "effect"
+import { Duration, Effect, Fiber, Option, Ref, TestClock, TestContext } from "effect"
 import { type Expiring, makeExpiringCache, renewalTime } from "../../src/credentials/ExpiringCache.ts"
 
 describe("renewalTime", () => {
@@ -31,6 +31,21 @@ describe("getOrFetch", () => {
       }),
     )
     expect(fetched).toEqual([1, 1, 2, 3])
+  })
+
+  test("two asks at once share one fetch", async () => {
+    const result = await run(
+      Effect.gen(function* () {
+        const cache = yield* makeExpiringCache<Expiring<number>>()
+        const count = yield* Ref.make(0)
+        const fetch = Effect.zipRight(Effect.sleep("1 second"), Effect.map(Ref.updateAndGet(count, (n) => n + 1), (n) => ({ value: n, expiresAt: 10_000 })))
+        const both = yield* Effect.fork(Effect.all([cache.getOrFetch("k", fetch), cache.getOrFetch("k", fetch)], { concurrency: 2 }))
+        yield* TestClock.adjust("1 second")
+        const values = (yield* Fiber.join(both)).map((kept) => kept.value)
+        return { values, fetched: yield* Ref.get(count) }
+      }),
+    )
+    expect(result).toEqual({ values: [1, 1], fetched: 1 })
   })
 
   test("a value without an end is not kept, so it is read again every time", async () => {
