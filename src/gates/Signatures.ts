@@ -1,7 +1,8 @@
 import { FileSystem } from "@effect/platform"
-import { Clock, Context, Data, Duration, Effect, Either, Layer, Option } from "effect"
+import { Context, Data, Duration, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { makeKeptCache } from "../keptCache.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 import { decodeSignatureManifest, parsePublicKey, signatureLayers, signatureTag, verifySignatures } from "./cosign.ts"
@@ -22,18 +23,33 @@ const MAX_REFERRERS = 20
  */
 const MAX_VERDICTS = 10_000
 
-interface Kept {
-  readonly verdict: Either.Either<void, string>
-  /** When a refusal stops counting (epoch ms); never for a valid signature. */
-  readonly until: number | undefined
-}
-
 /** A gate's key or trusted root cannot be used at all (unreadable, not a key): no candidate can be verified against it. */
 export class UnusableTrust extends Data.TaggedError("UnusableTrust")<{ readonly detail: string }> {
   override get message() {
     return this.detail
   }
 }
+
+/** A verdict and how long it counts: for ever when valid, one interval when refused, not at all when no signature was found yet. */
+interface Kept {
+  readonly verdict: Either.Either<void, string>
+  readonly keptFor: number | undefined
+}
+
+const keptOf = (verdict: Either.Either<void, string>, provider: ProviderConfig, found: boolean): Kept => ({
+  verdict,
+  keptFor: !found ? undefined : Either.isRight(verdict) ? Infinity : Duration.toMillis(provider.interval)
+})
+
+/** A registry that fails to answer decides nothing: the verdict says so, is not kept, and the next pass asks again. */
+const verdictOf = (kept: Effect.Effect<Kept, TagSourceError | UnusableTrust>): Effect.Effect<Either.Either<void, string>, UnusableTrust> =>
+  kept.pipe(
+    Effect.map((k) => k.verdict),
+    Effect.catchIf(
+      (e): e is TagSourceError => !(e instanceof UnusableTrust),
+      (e) => Effect.succeed(Either.left(`cannot read signatures: ${e.message}`))
+    )
+  )
 
 /** A keyless gate: the sigstore trusted root to verify against and the signer to expect. */
 export interface KeylessGate {
@@ -109,27 +125,8 @@ export class Signatures extends Context.Tag("Signatures")<
     Effect.gen(function* () {
       const source = yield* TagSource
       const fs = yield* FileSystem.FileSystem
-      const verdicts = new Map<string, Kept>()
-      /**
-       * Keeps a verdict that later checks of the same digest, key or root and identity may reuse.
-       * Only verdicts on what the registry served: a registry that failed to answer decides nothing.
-       */
-      const keep = (id: string, verdict: Either.Either<void, string>, provider: ProviderConfig) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-          verdicts.set(id, { verdict, until: Either.isRight(verdict) ? undefined : now + Duration.toMillis(provider.interval) })
-          return verdict
-        })
-      const recall = (id: string) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const kept = verdicts.get(id)
-          if (kept === undefined) return undefined
-          if (kept.until !== undefined && now >= kept.until) {
-            verdicts.delete(id)
-            return undefined
-          }
-          return kept.verdict
-        })
+      // Verdicts on what the registry served only, reused by later checks of the same digest, key or root and identity.
+      const verdicts = yield* makeKeptCache<Kept, TagSourceError | UnusableTrust>({ keptFor: (kept) => kept.keptFor, max: MAX_VERDICTS })
 
       const lookUp = (provider: ProviderConfig, image: ImageRef, digest: string, key: Parameters<typeof verifySignatures>[0]["key"]) =>
         Effect.gen(function* () {
@@ -157,16 +154,10 @@ export class Signatures extends Context.Tag("Signatures")<
           const key = parsePublicKey(pem)
           if (Either.isLeft(key)) return yield* new UnusableTrust({ detail: `the cosign key ${keyFile} is not usable: ${key.left}` })
           const id = `${imageName(image)}\u0000${digest}\u0000${createHash("sha256").update(pem).digest("hex")}`
-          const known = yield* recall(id)
-          if (known !== undefined) return known
-          const verdict = yield* lookUp(provider, image, digest, key.right).pipe(
-            // A registry that fails to answer decides nothing: the next pass asks again.
-            Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
-          )
-          if ("transient" in verdict) return verdict.transient
           // Signing often lands seconds after the push: "not signed yet" is asked again next pass.
-          if (Either.isLeft(verdict) && verdict.left === NO_SIGNATURE) return verdict
-          return yield* keep(id, verdict, provider)
+          const looked = () =>
+            Effect.map(lookUp(provider, image, digest, key.right), (verdict) => keptOf(verdict, provider, !(Either.isLeft(verdict) && verdict.left === NO_SIGNATURE)))
+          return yield* verdictOf(verdicts.get(id, looked))
         })
 
       const lookUpKeyless = (provider: ProviderConfig, image: ImageRef, digest: string, root: TrustedRoot, identity: Identity) =>
@@ -190,20 +181,16 @@ export class Signatures extends Context.Tag("Signatures")<
           const signer = subject === undefined ? `~${subjectPattern ?? ""}` : `=${subject}`
           const id = ["keyless", imageName(image), digest, hash, issuer, signer].join("\u0000")
           // A verdict is kept only for a root that parsed: the parse is needed on a miss alone.
-          const known = yield* recall(id)
-          if (known !== undefined) return known
-          const root = (yield* loadKeyless).parseTrustedRoot(json)
-          if (Either.isLeft(root)) return yield* new UnusableTrust({ detail: `the trusted root ${file} is not usable: ${root.left}` })
-          const looked = yield* lookUpKeyless(provider, image, digest, root.right, gate.identity).pipe(
-            Effect.catchAll((e) => Effect.succeed({ transient: Either.left(`cannot read signatures: ${e.message}`) }))
-          )
-          if ("transient" in looked) return looked.transient
-          const { found, verdict } = looked
-          if (Either.isLeft(verdict) && verdict.left.fatal) return yield* new UnusableTrust({ detail: verdict.left.reason })
-          const result = Either.mapLeft(verdict, (failure) => failure.reason)
-          // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
-          if (!found) return result
-          return yield* keep(id, result, provider)
+          const looked = () =>
+            Effect.gen(function* () {
+              const root = (yield* loadKeyless).parseTrustedRoot(json)
+              if (Either.isLeft(root)) return yield* new UnusableTrust({ detail: `the trusted root ${file} is not usable: ${root.left}` })
+              const { found, verdict } = yield* lookUpKeyless(provider, image, digest, root.right, gate.identity)
+              if (Either.isLeft(verdict) && verdict.left.fatal) return yield* new UnusableTrust({ detail: verdict.left.reason })
+              // Signing often follows the push by seconds: a digest with no bundle yet is asked again next pass.
+              return keptOf(Either.mapLeft(verdict, (failure) => failure.reason), provider, found)
+            })
+          return yield* verdictOf(verdicts.get(id, looked))
         })
 
       return { verify, verifyKeyless }

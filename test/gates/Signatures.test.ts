@@ -15,11 +15,13 @@ import { generateP256, signatureLayer, signatureManifest, signatureTagOf, signPa
 import { providerConfig } from "../support/config.ts"
 import { writeFile } from "../support/runner.ts"
 import { BUNDLE_V03, createSigstore, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, signKeyless } from "../support/sigstore.ts"
+import { steppedClock } from "../support/steppedClock.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
 const IMAGE = "ghcr.io/org/app"
 const DIGEST = sha256Digest("the image")
 const INTERVAL = Duration.minutes(5)
+const HOUR = 3_600_000
 const provider = providerConfig({ name: "ghcr", interval: INTERVAL })
 const image = Either.getOrThrow(parseImageRef(IMAGE))
 const utf8 = (text: string) => new TextEncoder().encode(text)
@@ -145,6 +147,26 @@ describe("key-based verdicts", () => {
       })
     )
     expect(results).toEqual(["valid", "valid", true])
+  })
+
+  // A refusal's interval runs on the monotonic clock: the wall clock stepped either way moves it neither way.
+  test.each([
+    { name: "set forward an hour, a minute in: still refused", step: HOUR, after: Duration.minutes(1), expected: "signature does not verify" },
+    { name: "set back an hour, one interval in: asked about again", step: -HOUR, after: INTERVAL, expected: "valid" }
+  ])("the wall clock $name", async ({ step, after, expected }) => {
+    const registry = fakeRegistry()
+    signWith(registry, otherKey)
+    const time = steppedClock()
+    const results = await run(registry, (signatures) =>
+      Effect.gen(function* () {
+        const refused = yield* verify(signatures)
+        signWith(registry)
+        yield* time.stepWall(step)
+        yield* time.advance(after)
+        return [refused, yield* verify(signatures)]
+      }).pipe(Effect.withClock(time.clock))
+    )
+    expect(results).toEqual(["signature does not verify", expected])
   })
 })
 
