@@ -205,7 +205,7 @@ const exchange = async (target: Target, request: Outgoing, timeout: Duration.Dur
 
 const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(function* () {
   const limiters = yield* makeRateLimiters
-  const linkLocalGuard = makeLinkLocalGuard(resolve)
+  const linkLocalGuard = yield* makeLinkLocalGuard(resolve)
 
   const count = (target: Target, code: string) => Metric.increment(registryRequests({ provider: target.provider, code }))
 

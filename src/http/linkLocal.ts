@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { lookup } from "node:dns/promises"
 import { isIP } from "node:net"
 import { hostMatches } from "../domain/hosts.ts"
+import { makeKeptCache } from "../keptCache.ts"
 
 /**
  * Link-local and cloud metadata addresses: where instance credentials are served to anyone on the
@@ -75,32 +76,25 @@ export const systemLookup: HostLookup = (hostname) =>
 
 /** How long what a host name resolved to is trusted before it is looked up again. */
 const LOOKUP_LIFETIME_MS = 60_000
+/** Host names whose answers are kept at most: registries a runner talks to, and the hosts they redirect to. */
+const MAX_NAMES = 10_000
 
 /**
  * The check that a URL's host is no link-local or metadata address, by name, by literal or by what
  * its name resolves to, unless `allowed` names it. Undefined when the URL may be reached at once
  * (nearly always: no step of its own on the request path); else an effect that fails with the host name.
+ * Requests to one name at once share one lookup.
  */
-export const makeLinkLocalGuard = (resolve: HostLookup) => {
-  const resolved = new Map<string, { readonly until: number; readonly linkLocal: boolean }>()
-  return (allowed: ReadonlyArray<string> | "any", url: string): Effect.Effect<void, string> | undefined => {
-    if (allowed === "any") return undefined
-    const hostname = new URL(url).hostname
-    // The URL already gives the host name: matched as it is, with no second parse on every request.
-    if (allowed.some((pattern) => hostMatches(pattern, hostname))) return undefined
-    if (isLinkLocalHost(hostname)) return Effect.fail(hostname)
-    if (isAddressLiteral(hostname)) return undefined
-    return Effect.clockWith((clock) => {
-      const now = clock.unsafeCurrentTimeMillis()
-      const known = resolved.get(hostname)
-      const verdict =
-        known !== undefined && known.until > now
-          ? Effect.succeed(known.linkLocal)
-          : Effect.promise(() => resolve(hostname)).pipe(
-              Effect.map((addresses) => addresses.some(isLinkLocalAddress)),
-              Effect.tap((linkLocal) => Effect.sync(() => resolved.set(hostname, { until: now + LOOKUP_LIFETIME_MS, linkLocal }))),
-            )
-      return Effect.flatMap(verdict, (linkLocal) => (linkLocal ? Effect.fail(hostname) : Effect.void))
-    })
-  }
-}
+export const makeLinkLocalGuard = (resolve: HostLookup) =>
+  Effect.map(makeKeptCache<boolean, never>({ keptFor: () => LOOKUP_LIFETIME_MS, max: MAX_NAMES }), (resolved) =>
+    (allowed: ReadonlyArray<string> | "any", url: string): Effect.Effect<void, string> | undefined => {
+      if (allowed === "any") return undefined
+      const hostname = new URL(url).hostname
+      // The URL already gives the host name: matched as it is, with no second parse on every request.
+      if (allowed.some((pattern) => hostMatches(pattern, hostname))) return undefined
+      if (isLinkLocalHost(hostname)) return Effect.fail(hostname)
+      if (isAddressLiteral(hostname)) return undefined
+      const linkLocal = resolved.get(hostname, () => Effect.map(Effect.promise(() => resolve(hostname)), (addresses) => addresses.some(isLinkLocalAddress)))
+      return Effect.flatMap(linkLocal, (refused) => (refused ? Effect.fail(hostname) : Effect.void))
+    }
+  )

@@ -52,10 +52,13 @@ describe("link-local and metadata addresses", () => {
   })
 
   const lookups: Array<string> = []
-  const guard = makeLinkLocalGuard(async (hostname) => {
-    lookups.push(hostname)
-    return hostname === "rebound.test" ? ["203.0.113.7", "169.254.169.254"] : ["203.0.113.7"]
-  })
+  const guard = Effect.runSync(
+    makeLinkLocalGuard(async (hostname) => {
+      lookups.push(hostname)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      return hostname === "rebound.test" ? ["203.0.113.7", "169.254.169.254"] : ["203.0.113.7"]
+    })
+  )
   const verdict = (allowed: ReadonlyArray<string> | "any", url: string) => {
     const check = guard(allowed, url)
     return check === undefined ? Promise.resolve("at once") : Effect.runPromise(Effect.match(check, { onFailure: (host) => `refused ${host}`, onSuccess: () => "checked" }))
@@ -81,6 +84,12 @@ describe("link-local and metadata addresses", () => {
     await verdict([], "https://once.test/a")
     await verdict([], "https://once.test/b")
     expect(lookups).toEqual(["once.test"])
+  })
+
+  test("requests to one name at once share one lookup", async () => {
+    lookups.length = 0
+    expect(await Promise.all([verdict([], "https://together.test/a"), verdict([], "https://together.test/b")])).toEqual(["checked", "checked"])
+    expect(lookups).toEqual(["together.test"])
   })
 })
 
