@@ -48,12 +48,15 @@ Commands:
                       it to a running runner's API (--address URL --token-file FILE), which
                       also checks the repositories watching the image at once.
 
-Tag policies (in each ImageWatcher target; the default is version: "^"):
-  version: RANGE      tags as people write them, [v]NUMBERS[build][-variant]: keeps the current
-                      tag's variant, number of parts and spelling; "^" keeps its major version
-                      (calendar versions and single numbers move to the highest), "*" allows
-                      majors, any other semver range bounds it. Floating tags (latest, stable,
-                      sha-...) are left alone: name a policy to manage them.
+Tag policies (in each ImageWatcher target, else spec.defaultPolicy of its file, else
+spec.imageWatcher.defaultPolicy of its pipeline; the default is version: "auto"):
+  version: RANGE      tags as people write them, [word-][v]NUMBERS[build][-variant]: keeps the
+                      current tag's prefix, variant, number of parts and spelling. "auto" keeps
+                      its major and a release line the project still maintains (release dates
+                      decide); "^" the newest line of the major; "~" the current line; "*"
+                      anything; any other semver range bounds it. Calendar versions and counters
+                      move to the highest. Aliases (15 with 15.5 listed), floating tags (latest,
+                      sha-...) and variants no other tag shares are left alone.
   semver: RANGE       strict SemVer, as Flux reads it.
   alphabetical: asc|desc, numerical: asc|desc, newest: true
 

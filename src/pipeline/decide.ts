@@ -65,7 +65,9 @@ export const failed = (origin: TargetOrigin, failure: TargetFailure, current?: s
 export const choose = (selector: Selector, tags: ReadonlyArray<TagInfo>, current: string | undefined, gated: boolean): Choice => {
   const selection = selector.select(tags, current)
   const update = Either.isRight(selection) && selection.right._tag === "Update" ? selection.right : undefined
-  const choice = { selection, inTurn: gated && update !== undefined ? selector.inTurn(tags, current) : [] }
+  const upToDate = Either.isRight(selection) && selection.right._tag === "UpToDate"
+  const outside = upToDate ? selector.outside(tags, current) : undefined
+  const choice = { selection, inTurn: gated && update !== undefined ? selector.inTurn(tags, current) : [], ...(outside === undefined ? {} : { outside }) }
   const { maintained } = selector
   const question = maintained === undefined || update === undefined ? undefined : maintained.question(tags, current, update.tag)
   return question === undefined || maintained === undefined ? choice : { ...choice, line: { ...question, stay: choose(maintained.stay, tags, current, gated) } }
@@ -135,7 +137,12 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     lines.set(current, decided.right)
   }
   const choiceOf = (current: string | undefined) => lines.get(current)?.choice ?? read(current)
-  const kept = [...lines.values()].flatMap((l) => (l.kept === undefined ? [] : [l.kept]))[0]
+  // What the target holds back: a newer line the rule kept it from, else a release outside its range.
+  const beyond = subject.currents.flatMap((current) => {
+    const newer = read(current).outside
+    return newer === undefined ? [] : [{ newer, note: `(newer: ${newer}, outside ${p.selector.name})` }]
+  })
+  const kept = [...lines.values()].flatMap((l) => (l.kept === undefined ? [] : [l.kept]))[0] ?? beyond[0]
   const line = kept === undefined ? {} : { line: kept }
   // A pinned field's own tag pushed again under a signature gate: its new digest is checked like a candidate's.
   const also = new Set<string>()

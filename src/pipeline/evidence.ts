@@ -46,6 +46,8 @@ export interface Choice {
   readonly selection: Either.Either<Selection, NoCandidate>
   /** The candidates above the current tag, best first, when a gate must walk them; empty otherwise. */
   readonly inTurn: ReadonlyArray<TagInfo>
+  /** A newer release of the current tag's kind that the policy's range leaves out, when the current tag is the best in range. */
+  readonly outside?: string
   /** The default policy's question when the best candidate is on a newer release line, with the choice on the current line. */
   readonly line?: LineQuestion & { readonly stay: Choice }
 }

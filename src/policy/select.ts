@@ -68,6 +68,8 @@ export interface SelectorSpec {
 }
 
 export interface Selector {
+  /** The policy's name, as reports and errors say it (`version auto`). */
+  readonly name: string
   /** True when the policy ranks by creation time, which a provider may have to look up tag by tag. */
   readonly needsCreated: boolean
   /** The tags that pass the grammar, exclusions and filter: the only ones worth a lookup. */
@@ -85,6 +87,8 @@ export interface Selector {
   readonly inTurn: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => ReadonlyArray<TagInfo>
   /** How every tag was read and judged for this current tag, and why the choice fell as it did. */
   readonly explain: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => Explanation
+  /** The best tag of the current tag's kind above it that the policy's range leaves out (`16.1` for `15.4` under `^`). */
+  readonly outside: (tags: ReadonlyArray<TagInfo>, current: string | undefined) => string | undefined
   /**
    * For a policy that keeps maintained release lines (`version: "auto"`): the question that
    * release dates answer when the best candidate is on a newer line, and the selector that
@@ -258,7 +262,16 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     }
   }
 
-  return { needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, inTurn, explain }
+  const outside = (tags: ReadonlyArray<TagInfo>, current: string | undefined): string | undefined => {
+    const rank = currentRank(tags, current)
+    if (rank == null) return undefined
+    const line = lineFor(rank)
+    const open = line.unbounded
+    const best = open === undefined ? undefined : ranking(tags, open).best
+    return open !== undefined && best !== undefined && line.reject(best.rank) !== undefined && open.compare(best.rank, rank) > 0 ? best.info.tag : undefined
+  }
+
+  return { name: policy.name, needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, inTurn, explain, outside }
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */

@@ -98,6 +98,9 @@ const rows: ReadonlyArray<Row> = [
     listing: [tag("8.0.36", { pushed: 10 * DAY }), tag("8.3.0", { pushed: 10 * DAY })],
     expect: `UpToDate 8.0.36 ${undated("8.0", "8.3.0")}`
   },
+  { name: "beyond the range: a newer major is said, not written", text: img("15.5"), target: AUTO, listing: [tag("15.5"), tag("16.1")], expect: "UpToDate 15.5 {(newer: 16.1, outside version auto)}" },
+  { name: "beyond ~: a newer line is said", text: img("8.0.36"), target: { policy: { _tag: "version", range: "~" } }, listing: [tag("8.0.36"), tag("8.3.0")], expect: "UpToDate 8.0.36 {(newer: 8.3.0, outside version ~)}" },
+  { name: "* has nothing beyond it", text: img("16.1"), target: { policy: { _tag: "version", range: "*" } }, listing: [tag("15.5"), tag("16.1")], expect: "UpToDate 16.1" },
   { name: "a counter moves to the highest", text: img("41"), target: AUTO, listing: [tag("41"), tag("42")], expect: `Update 42 (image: ${IMAGE}:42)` },
   { name: "a calendar version moves to the highest", text: img("2023.12.01"), target: AUTO, listing: [tag("2023.12.01"), tag("2024.01.05")], expect: `Update 2024.01.05 (image: ${IMAGE}:2024.01.05)` },
   {
