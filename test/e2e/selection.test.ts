@@ -59,7 +59,10 @@ describe("tag selection on a real registry", () => {
 
   test("a Helm values tag field moves to 1.10, written quoted so it stays a string", async () => {
     const image = `${registry.host}/sel3/chart-app`
-    for (const tag of ["1.8", "1.9", "1.10"]) await registry.pushImage("sel3/chart-app", tag, { created: "2024-01-01T00:00:00Z" })
+    // Released in this order, a day apart: 1.9 was not patched after 1.10 came out.
+    for (const [i, tag] of ["1.8", "1.9", "1.10"].entries()) {
+      await registry.pushImage("sel3/chart-app", tag, { created: new Date(Date.UTC(2024, 0, 1 + i)).toISOString() })
+    }
     const values = `image:\n  repository: ${image}\n  tag: 1.9 # app version\n  pullPolicy: IfNotPresent\n`
     const result = await runOn(
       "sel3",
