@@ -7,19 +7,10 @@ import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
+import { targetConfig } from "../support/config.ts"
 
-const target = (over: Partial<Target>): Target => ({
-  image: "gcr.io/pipecd/foo",
-  provider: "p",
-  filePath: "f.yaml",
-  field: "image",
-  policy: { _tag: "semver", range: "*" },
-  excludeTags: DEFAULT_EXCLUDE_TAGS,
-  allowDowngrade: false,
-  format: "image",
-  source: { file: ".pipe/w.yaml", line: 1 },
-  ...over
-})
+const target = (over: Partial<Target>): Target =>
+  targetConfig({ image: "gcr.io/pipecd/foo", provider: "p", filePath: "f.yaml", policy: { _tag: "semver", range: "*" }, excludeTags: DEFAULT_EXCLUDE_TAGS, ...over })
 
 interface Case {
   readonly name: string

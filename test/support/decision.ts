@@ -16,6 +16,7 @@ import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { choose, decide, type Decision, judge } from "../../src/pipeline/decide.ts"
 import { type Evidence, type Facts, type Need, noFacts, type Reading, signatureKey, type Subject } from "../../src/pipeline/evidence.ts"
 import { compileTarget, currentTags, fieldHits } from "../../src/pipeline/plan.ts"
+import { targetConfig } from "./config.ts"
 import { pipelineOf } from "./inProcess.ts"
 
 export const IMAGE = "gcr.io/x/app"
@@ -83,18 +84,13 @@ const must = <A, E>(e: Either.Either<A, E>, what: string): A => {
 }
 
 export const subjectOf = (row: SubjectRow): Subject => {
-  const target: Target = {
+  const target = targetConfig({
     image: IMAGE,
     provider: (row.provider ?? OCI).name,
-    filePath: "app.yaml",
-    field: "image",
     policy: { _tag: "semver", range: "*" },
     excludeTags: DEFAULT_EXCLUDE_TAGS,
-    allowDowngrade: false,
-    format: "image",
-    source: { file: ".pipe/w.yaml", line: 5 },
     ...row.target
-  }
+  })
   const provider = row.provider ?? OCI
   const pipeline = pipelineOf({ providers: [provider], gates: row.gates ?? [] })
   const repo = pipeline.repositories[0]
