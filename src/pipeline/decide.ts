@@ -125,9 +125,8 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
   if (reading === undefined) return done(failed(p, new InternalFailure({ detail: `no reading of ${p.target.image} for this target` })))
   if (Either.isLeft(reading.tags)) return done(failed(p, reading.tags.left))
   const tags = reading.tags.right
-  const explained = subject.explain ? { explanations: subject.currents.map((tag) => p.selector.explain(tags, tag)) } : {}
   const problem = gateProblem(subject)
-  if (problem !== undefined) return done({ ...failed(p, problem), ...explained })
+  if (problem !== undefined) return done({ ...failed(p, problem), ...explainedBy(subject, tags, new Map()) })
   const read = (current: string | undefined) => reading.choices.get(current) ?? choose(p.selector, tags, current, !noGates(subject.gates))
   // The default policy's line rule first: the gates walk the candidates of the line it keeps.
   const lines = new Map<string | undefined, LineDecision>()
@@ -136,6 +135,7 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     if (Either.isLeft(decided)) return Either.left(decided.left)
     lines.set(current, decided.right)
   }
+  const explained = explainedBy(subject, tags, lines)
   const choiceOf = (current: string | undefined) => lines.get(current)?.choice ?? read(current)
   // What the target holds back: a newer line the rule kept it from, else a release outside its range.
   const beyond = subject.currents.flatMap((current) => {
@@ -164,6 +164,17 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     const cause = Either.isLeft(looked) ? looked.left : { _tag: "RegistryError" as const, message: `no digest for ${tag}` }
     return done({ ...failed(p, new RegistryFailure({ provider: p.provider.name, cause })), ...explained, ...tally })
   }
+}
+
+/** For a target `runner explain` asked about: how its tags were read, and what the line rule made of them. */
+const explainedBy = (subject: Subject, tags: ReadonlyArray<TagInfo>, lines: ReadonlyMap<string | undefined, LineDecision>): Pick<Told, "explanations"> => {
+  if (!subject.explain) return {}
+  const explanation = (current: string | undefined): Explanation => {
+    const e = subject.prepared.selector.explain(tags, current)
+    const answer = lines.get(current)?.answer
+    return answer === undefined ? e : { ...e, line: answer, selection: lines.get(current)?.choice.selection ?? e.selection }
+  }
+  return { explanations: subject.currents.map(explanation) }
 }
 
 /** What a plan makes of the target: a change, or why its field stays as it is. */

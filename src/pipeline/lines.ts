@@ -6,6 +6,7 @@
  */
 import { Either } from "effect"
 import type { TagInfo } from "../domain/TagInfo.ts"
+import type { DatedRelease, LineAnswer, ReleaseClock } from "../policy/releaseLines.ts"
 import type { Choice, Facts, Need } from "./evidence.ts"
 
 /** Dates before this are no release dates (an image built with its clock at 0, `SOURCE_DATE_EPOCH=0`). */
@@ -16,16 +17,21 @@ const FIRST_PLAUSIBLE = Date.UTC(2000, 0, 1)
  * Docker Hub's push times, the runner's own first sighting (only of a tag that came after the
  * first listing), else the image config's `created`. Undefined when none is known.
  */
-export const releaseDate = (info: TagInfo, facts: Facts): Either.Either<number | undefined, Need> => {
-  if (info.pushed !== undefined) return Either.right(info.pushed.getTime())
+export const releaseDate = (info: TagInfo, facts: Facts): Either.Either<number | undefined, Need> =>
+  Either.map(datedRelease(info, facts), (d) => d.date)
+
+/** The release date of a tag and the clock that gave it. */
+const datedRelease = (info: TagInfo, facts: Facts): Either.Either<DatedRelease, Need> => {
+  const at = (clock: ReleaseClock, date: number | undefined) => Either.right({ tag: info.tag, date, clock: date === undefined ? undefined : clock })
+  if (info.pushed !== undefined) return at("pushed", info.pushed.getTime())
   if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
   const pushed = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
-  if (pushed !== undefined) return Either.right(pushed.getTime())
+  if (pushed !== undefined) return at("hub push", pushed.getTime())
   const seen = facts.sightings?.get(info.tag)
-  if (seen !== undefined && !seen.initial) return Either.right(seen.seen)
-  if (info.created !== undefined) return Either.right(info.created.getTime())
+  if (seen !== undefined && !seen.initial) return at("first seen", seen.seen)
+  if (info.created !== undefined) return at("created", info.created.getTime())
   if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tag: info.tag })
-  return Either.right(facts.created.get(info.tag)?.getTime())
+  return at("created", facts.created.get(info.tag)?.getTime())
 }
 
 /** The choice the line rule leaves for one current tag, and what the report says of it. */
@@ -33,6 +39,8 @@ export interface LineDecision {
   readonly choice: Choice
   /** Set when the target stays on its line: the newer release it holds back, and the report's words. */
   readonly kept?: KeptLine
+  /** Set when the rule was asked: the lines, the dates compared and what decided, for `runner explain`. */
+  readonly answer?: LineAnswer
 }
 
 export interface KeptLine {
@@ -47,17 +55,25 @@ export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: 
   Either.gen(function* () {
     const q = choice.line
     if (q === undefined) return { choice }
-    const dateOf = (tag: string) => releaseDate(tags.find((t) => t.tag === tag) ?? { tag }, facts)
+    const dateOf = (tag: string) => datedRelease(tags.find((t) => t.tag === tag) ?? { tag }, facts)
     const first = yield* dateOf(q.first)
-    const latest: Array<number | undefined> = []
+    const latest: Array<DatedRelease> = []
     for (const tag of q.latest) latest.push(yield* dateOf(tag))
     const dates = [first, ...latest]
-    const usable = dates.every((d) => d !== undefined && d >= FIRST_PLAUSIBLE) && new Set(dates).size > 1
+    const { stay: _stay, ...question } = q
+    const answer = (kept: boolean, rule: string): LineAnswer => ({ question, dates, kept, rule })
+    const usable = dates.every((d) => d.date !== undefined && d.date >= FIRST_PLAUSIBLE) && new Set(dates.map((d) => d.date)).size > 1
     if (!usable) {
       const note = `on the ${q.line} line: ${q.newer} is on a newer line; without release dates the default stays on ${q.line} (version: "^" follows new lines)`
-      return { choice: q.stay, kept: { newer: q.newer, note } }
+      return { choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, `no usable release dates: stays on ${q.line} (none, before 2000 or all equal)`) }
     }
-    const newest = Math.max(...latest.map((d) => d ?? 0))
+    const newest = latest.reduce((a, b) => ((b.date ?? 0) > (a.date ?? 0) ? b : a))
     // Released after the newer line began: the project still ships the current line.
-    return newest > (first ?? 0) ? { choice: q.stay, kept: { newer: q.newer, note: `on the maintained ${q.line} line (newer: ${q.newer})` } } : { choice }
+    return (newest.date ?? 0) > (first.date ?? 0)
+      ? {
+          choice: q.stay,
+          kept: { newer: q.newer, note: `on the maintained ${q.line} line (newer: ${q.newer})` },
+          answer: answer(true, `kept: ${newest.tag} released after ${q.first}, the first release above ${q.line}`)
+        }
+      : { choice, answer: answer(false, `moved on: no ${q.line} release after ${q.first}`) }
   })

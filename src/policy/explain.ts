@@ -1,4 +1,5 @@
 import { Either } from "effect"
+import type { LineAnswer } from "./releaseLines.ts"
 import type { Explanation, Selection } from "./select.ts"
 
 /** Candidates shown in full; a listing of thousands stays readable. */
@@ -12,9 +13,9 @@ const verdict = (e: Explanation): string =>
     onRight: (s) => {
       switch (s._tag) {
         case "Update":
-          return `${e.current ?? "(no tag)"} -> ${s.tag}: the highest candidate`
+          return `${e.current ?? "(no tag)"} -> ${s.tag}: the highest candidate${onLine(e)}`
         case "UpToDate":
-          return `${s.tag} stays: it is the highest candidate`
+          return `${s.tag} stays: it is the highest candidate${onLine(e)}`
         case "Ahead":
           return `${s.tag} stays: it ranks above the best candidate ${s.best}, and downgrades are off`
         case "Unranked":
@@ -24,6 +25,28 @@ const verdict = (e: Explanation): string =>
       }
     }
   })
+
+/** Where the line rule kept the target, in the result's words. */
+const onLine = (e: Explanation): string => (e.line?.kept === true ? ` on the ${e.line.question.line} line` : "")
+
+/** `1 candidate`, `2 candidates`. */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
+
+const dateOf = (d: LineAnswer["dates"][number]): string =>
+  d.date === undefined ? "no date" : `${new Date(d.date).toISOString()} (${d.clock ?? ""})`
+
+/** The release-line rule: the lines, the dates it compared, and what decided. */
+const lineLines = (a: LineAnswer): ReadonlyArray<string> => {
+  const q = a.question
+  const roles = new Map<string, string>([[q.first, `first release above ${q.line}`]])
+  for (const tag of q.latest) roles.set(tag, roles.get(tag) ?? `newest of ${q.line}`)
+  const rows = a.dates.map((d) => [d.tag, `${dateOf(d)}  ${roles.get(d.tag) ?? ""}`.trimEnd()] as const)
+  return [
+    `  release line: ${q.line}; newer line ${q.newerLine} (best: ${q.newer}); release dates compared:`,
+    ...column(rows).map((l) => `    ${l}`),
+    `  line rule: ${a.rule}`
+  ]
+}
 
 /** What the report says of a current tag the policy cannot rank. */
 export const unrankedReason = (s: Extract<Selection, { _tag: "Unranked" }>): string =>
@@ -41,8 +64,10 @@ export const formatExplanation = (heading: string, e: Explanation): string => {
   const lines = [heading, `  policy: ${e.policy}`]
   if (e.current !== undefined) lines.push(`  current: ${e.current} (${e.currentReading ?? ""})`)
   if (e.scope !== "") lines.push(`  candidates must have: ${e.scope}`)
-  lines.push(`  ${e.listed} tags listed, ${e.candidates.length} candidates${e.candidates.length === 0 ? "" : ", best first:"}`)
-  const chosen = Either.isRight(e.selection) ? e.selection.right.tag : undefined
+  lines.push(`  ${count(e.listed, "tag")} listed, ${count(e.candidates.length, "candidate")}${e.candidates.length === 0 ? "" : ", best first:"}`)
+  // Only a move or a confirmed highest is a choice; a tag left alone is the current one.
+  const s = Either.isRight(e.selection) ? e.selection.right : undefined
+  const chosen = s?._tag === "Update" || s?._tag === "UpToDate" ? s.tag : undefined
   const shown = e.candidates.slice(0, SHOWN_CANDIDATES)
   lines.push(
     ...column(
@@ -56,6 +81,7 @@ export const formatExplanation = (heading: string, e: Explanation): string => {
     lines.push(...column(examples.map((t) => [t.tag, t.reading ?? ""] as const)).map((l) => `    ${l}`))
     if (group.tags.length > examples.length) lines.push(`    ... and ${group.tags.length - examples.length} more`)
   }
+  if (e.line !== undefined) lines.push(...lineLines(e.line))
   lines.push(`  result: ${verdict(e)}`)
   return lines.join("\n") + "\n"
 }

@@ -19,6 +19,27 @@ export interface LineQuestion {
   readonly latest: ReadonlyArray<string>
 }
 
+/** Which clock dated a release: the registry's own, Docker Hub's, the runner's first sighting, the image config. */
+export type ReleaseClock = "pushed" | "hub push" | "first seen" | "created"
+
+/** A release date the line rule compared; `date` undefined when no clock knows it. */
+export interface DatedRelease {
+  readonly tag: string
+  readonly date: number | undefined
+  readonly clock: ReleaseClock | undefined
+}
+
+/** How the line rule answered a question, for `runner explain`. */
+export interface LineAnswer {
+  readonly question: LineQuestion
+  /** The first release above the current line, then the tags of `question.latest`. */
+  readonly dates: ReadonlyArray<DatedRelease>
+  /** Whether the target stays on its line. */
+  readonly kept: boolean
+  /** The rule that decided, in words: `kept: 8.0.36 released after 8.1.0, the first release above 8.0`. */
+  readonly rule: string
+}
+
 interface Read {
   readonly info: TagInfo
   readonly rank: VersionRank

@@ -5,7 +5,7 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
 import { compileRe2, expandTemplate, type Re2 } from "./re2.ts"
 import { alphabeticalPolicy, newestPolicy, numericalPolicy } from "./ordered.ts"
-import { type LineQuestion, lineQuestions } from "./releaseLines.ts"
+import { type LineAnswer, type LineQuestion, lineQuestions } from "./releaseLines.ts"
 import { semverPolicy, validSemverRange } from "./semver.ts"
 import type { Line, TagPolicy } from "./TagPolicy.ts"
 import { validVersionRange, versionPolicy } from "./version.ts"
@@ -52,12 +52,14 @@ export interface Explanation {
   readonly listed: number
   /** Best first. */
   readonly candidates: ReadonlyArray<{ readonly tag: string; readonly reading: string }>
-  /** The other tags, by the reason they were passed over, in listing order. */
+  /** The other tags, by the reason they were passed over: best first where the policy ranks them, in listing order otherwise. */
   readonly passedOver: ReadonlyArray<{
     readonly reason: string
     readonly tags: ReadonlyArray<{ readonly tag: string; readonly reading: string | undefined }>
   }>
   readonly selection: Either.Either<Selection, NoCandidate>
+  /** The default policy's release-line rule, when the best candidate was on a newer line: `selection` is then what it left. */
+  readonly line?: LineAnswer
 }
 
 export interface SelectorSpec {
@@ -231,12 +233,15 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     const rank = currentRank(tags, current)
     const line = lineFor(rank)
     const candidates: Array<Ranked<R>> = []
-    const passedOver = new Map<string, Array<{ readonly tag: string; readonly reading: string | undefined }>>()
-    const pass = (reason: string, tag: string, reading?: string) => {
+    const passedOver = new Map<string, Array<{ readonly tag: string; readonly rank: R | undefined }>>()
+    const pass = (reason: string, tag: string, rank?: R) => {
       const group = passedOver.get(reason) ?? []
       if (group.length === 0) passedOver.set(reason, group)
-      group.push({ tag, reading })
+      group.push({ tag, rank })
     }
+    // Ranked tags best first, then the unread ones as listed (a stable sort keeps their order).
+    const byRank = (a: { readonly rank: R | undefined }, b: { readonly rank: R | undefined }) =>
+      a.rank === undefined ? (b.rank === undefined ? 0 : 1) : b.rank === undefined ? -1 : line.compare(b.rank, a.rank)
     for (const info of tags) {
       const drop = dropped(filters, info.tag)
       const r = drop === undefined ? rankOf(info) : undefined
@@ -246,7 +251,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
       else {
         const reason = line.reject(r)
         if (reason === undefined) candidates.push({ info, rank: r })
-        else pass(reason, info.tag, policy.describe(r))
+        else pass(reason, info.tag, r)
       }
     }
     candidates.sort((a, b) => line.compare(b.rank, a.rank))
@@ -257,7 +262,10 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
       scope: line.scope,
       listed: tags.length,
       candidates: candidates.map((c) => ({ tag: c.info.tag, reading: policy.describe(c.rank) })),
-      passedOver: [...passedOver].map(([reason, group]) => ({ reason, tags: group })),
+      passedOver: [...passedOver].map(([reason, group]) => ({
+        reason,
+        tags: group.sort(byRank).map((t) => ({ tag: t.tag, reading: t.rank === undefined ? undefined : policy.describe(t.rank) }))
+      })),
       selection: select(tags, current)
     }
   }

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS } from "../../src/domain/Target.ts"
 import { compileSelector } from "../../src/policy/select.ts"
-import { checkRow, DAY, HUB, IMAGE, type Row, tag } from "../support/decision.ts"
+import { checkRow, DAY, HUB, IMAGE, NOW, type Row, tag } from "../support/decision.ts"
 
 const AUTO = { policy: { _tag: "version", range: "auto" } } as const
 const img = (t: string) => `image: ${IMAGE}:${t}\n`
@@ -119,6 +119,81 @@ const rows: ReadonlyArray<Row> = [
     expect: `Update 8.3.0-oracle (image: ${IMAGE}:8.3.0-oracle)`
   }
 ]
+
+const at = (ago: number) => new Date(NOW - ago).toISOString()
+
+// `runner explain` shows the lines, the dates compared, by which clock, and the rule that decided.
+const explained: ReadonlyArray<Row> = [
+  {
+    name: "kept: the dates, their clock and the rule",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: mysql,
+    explain: true,
+    explained: 1,
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.3.0")}`,
+    explainText: [
+      "    8.0.36  version 8.0.36  <- chosen",
+      "  release line: 8.0; newer line 8.3 (best: 8.3.0); release dates compared:",
+      `    8.1.0   ${at(300 * DAY)} (pushed)  first release above 8.0`,
+      `    8.0.36  ${at(100 * DAY)} (pushed)  newest of 8.0`,
+      `    8.0.35  ${at(400 * DAY)} (pushed)  newest of 8.0`,
+      "  line rule: kept: 8.0.36 released after 8.1.0, the first release above 8.0",
+      "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line"
+    ]
+  },
+  {
+    name: "moved on: the rule says so, and the newer line is chosen",
+    text: img("v2.48.1"),
+    target: AUTO,
+    listing: prometheus,
+    explain: true,
+    explained: 1,
+    expect: `Update v2.49.1 (image: ${IMAGE}:v2.49.1)`,
+    explainText: [
+      "  release line: 2.48; newer line 2.49 (best: v2.49.1); release dates compared:",
+      `    v2.49.0  ${at(60 * DAY)} (pushed)  first release above 2.48`,
+      `    v2.48.1  ${at(80 * DAY)} (pushed)  newest of 2.48`,
+      "  line rule: moved on: no 2.48 release after v2.49.0",
+      "  result: v2.48.1 -> v2.49.1: the highest candidate"
+    ]
+  },
+  {
+    name: "no usable dates: it stays, and each clock is named",
+    text: img("8.0.35"),
+    target: AUTO,
+    provider: HUB,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0", { created: 50 * DAY })],
+    facts: { pushTimes: { "8.0.36": 50 * DAY }, created: { "8.0.35": "unknown" } },
+    explain: true,
+    explained: 1,
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${undated("8.0", "8.3.0")}`,
+    explainText: [
+      `    8.3.0   ${at(50 * DAY)} (created)  first release above 8.0`,
+      `    8.0.36  ${at(50 * DAY)} (hub push)  newest of 8.0`,
+      "    8.0.35  no date  newest of 8.0",
+      "  line rule: no usable release dates: stays on 8.0 (none, before 2000 or all equal)",
+      "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line"
+    ]
+  },
+  {
+    name: "the same line: no dates asked, the plain result",
+    text: img("v2.49.0"),
+    target: AUTO,
+    listing: [tag("v2.49.0"), tag("v2.49.1")],
+    explain: true,
+    explained: 1,
+    expect: `Update v2.49.1 (image: ${IMAGE}:v2.49.1)`,
+    explainText: ["  2 tags listed, 2 candidates, best first:", "  result: v2.49.0 -> v2.49.1: the highest candidate"]
+  }
+]
+
+describe("runner explain of the maintained-line rule", () => {
+  test.each(explained.map((r) => [r.name, r] as const))("%s", (_name, row) => checkRow(row))
+  test("a target not asked about carries no explanation, and the same decision", () => {
+    for (const { explained: _n, explainText: _t, ...row } of explained) checkRow({ ...row, explain: false })
+  })
+})
 
 describe("the maintained-line rule", () => {
   test.each(rows.map((r) => [r.name, r] as const))("%s", (_name, row) => checkRow(row))

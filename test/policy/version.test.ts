@@ -399,14 +399,52 @@ describe("explain", () => {
         "    distroless-v1.28.0  prefix distroless-, version 1.28.0  <- chosen",
         "    distroless-v1.27.0  prefix distroless-, version 1.27.0  <- current",
         "  passed over, another prefix (2):",
-        "    v1.29.0        version 1.29.0",
         "    debug-v1.29.1  prefix debug-, version 1.29.1",
+        "    v1.29.0        version 1.29.0",
         "  passed over, not read by version auto (1):",
         "    build-42",
         "  result: distroless-v1.27.0 -> distroless-v1.28.0: the highest candidate",
         ""
       ].join("\n")
     )
+  })
+
+  // Lines the explanation shows, in this order.
+  const shownRows: ReadonlyArray<{ readonly name: string; readonly tags: ReadonlyArray<string>; readonly current: string; readonly shows: ReadonlyArray<string> }> = [
+    { name: "one tag, one candidate: no plural", tags: ["1.0.0"], current: "1.0.0", shows: ["  1 tag listed, 1 candidate, best first:", "    1.0.0  version 1.0.0  <- chosen"] },
+    { name: "no candidate", tags: ["latest"], current: "1.0.0", shows: ["  1 tag listed, 0 candidates"] },
+    {
+      name: "passed over: best first where ranked, as listed where not",
+      tags: ["1.2.0-alpine", "1.10.0-alpine", "stable", "1.9.0-alpine", "edge", "2.0.0", "1.0.0"],
+      current: "1.0.0",
+      shows: [
+        "  passed over, another variant (3):",
+        "    1.10.0-alpine  version 1.10.0, variant alpine",
+        "    1.9.0-alpine   version 1.9.0, variant alpine",
+        "    1.2.0-alpine   version 1.2.0, variant alpine",
+        "  passed over, not read by version auto (2):",
+        "    stable",
+        "    edge"
+      ]
+    },
+    {
+      name: "an alias floats, and the result says so",
+      tags: ["15", "15.5", "16.1"],
+      current: "15",
+      shows: ["    15  version 15  <- current", "  result: 15 stays: alias of 15.x: it follows that line by itself"]
+    },
+    {
+      name: "a lone variant floats, and the result says so",
+      tags: ["1.0.0", "1.1.0", "1.0.0-special"],
+      current: "1.0.0-special",
+      shows: ["    1.0.0-special  version 1.0.0, variant special  <- current", "  result: 1.0.0-special stays: the only tag of variant special: nothing to compare (filterTags/extract can rank a counter)"]
+    }
+  ]
+  test.each(shownRows.map((r) => [r.name, r] as const))("%s", (_name, row) => {
+    const lines = formatExplanation("h", selectorFor({}).explain(row.tags.map((tag) => ({ tag })), row.current)).split("\n")
+    const at = row.shows.map((l) => lines.indexOf(l))
+    expect(row.shows.filter((_l, i) => at[i] === -1), lines.join("\n")).toEqual([])
+    expect(at).toEqual([...at].sort((a, b) => a - b))
   })
 
   test("a floating tag says why it stays", () => {

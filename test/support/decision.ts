@@ -16,6 +16,7 @@ import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { choose, decide, type Decision, judge } from "../../src/pipeline/decide.ts"
 import { type Evidence, type Facts, type Need, noFacts, type Reading, signatureKey, type Subject } from "../../src/pipeline/evidence.ts"
 import { compileTarget, currentTags, fieldHits } from "../../src/pipeline/plan.ts"
+import { formatExplanation } from "../../src/policy/explain.ts"
 import { targetConfig } from "./config.ts"
 import { pipelineOf } from "./inProcess.ts"
 
@@ -183,6 +184,8 @@ export interface Row extends SubjectRow, EvidenceRow {
   readonly tally?: readonly [number, number, number]
   /** How many explanations the decision carries (`runner explain`). */
   readonly explained?: number
+  /** Lines the explanations show, in this order (`runner explain`); needs `explain: true`. */
+  readonly explainText?: ReadonlyArray<string>
 }
 
 /** Judges and decides a row, and checks what comes out against what it expects. */
@@ -210,4 +213,10 @@ export const checkRow = (row: Row): void => {
     expect(decision.tally).toEqual({ passed, held, skipped })
   }
   expect(decision.explanations?.length).toBe(row.explained)
+  if (row.explainText !== undefined) {
+    const shown = (decision.explanations ?? []).map((e) => formatExplanation("h", e)).join("").split("\n")
+    const at = row.explainText.map((l) => shown.indexOf(l))
+    expect(row.explainText.filter((_l, i) => at[i] === -1), shown.join("\n")).toEqual([])
+    expect(at).toEqual([...at].sort((a, b) => a - b))
+  }
 }
