@@ -25,7 +25,7 @@ import { GitRepo } from "./git/GitRepo.ts"
 import { RegistryHttp } from "./http/RegistryHttp.ts"
 import { jsonLinesLogger, textLinesLogger } from "./logging.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
-import { formatExplanations, formatReport, passFailed } from "./pipeline/report.ts"
+import { explainOutput, formatReport, passFailed } from "./pipeline/report.ts"
 import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run.ts"
 import { Triggers } from "./pipeline/Triggers.ts"
 import { Readiness } from "./pipeline/Readiness.ts"
@@ -185,15 +185,10 @@ const explain = (cmd: ExplainCommand) =>
       Either.match(parseImageRef(target.image), { onLeft: () => false, onRight: (ref) => imageName(ref) === wanted })
     const dataDir = dataDirOf(cmd.dataDir)
     const report = yield* runOnce(loaded.value, { dryRun: true, dataDir, explain: asked }).pipe(Effect.provide(passServices(dataDir)))
-    const targets = report.targets.filter(asked)
-    if (targets.length === 0) {
-      yield* err(`runner explain: no target watches ${cmd.image}${cmd.file === undefined ? "" : ` in ${cmd.file}`} (${report.targets.length} targets read)`)
-      return FAILED
-    }
-    const mine = { ...report, targets }
-    yield* out(formatExplanations(mine))
-    yield* out(formatReport({ ...mine, diffs: [] }))
-    return passFailed(mine) ? FAILED : OK
+    const shown = explainOutput(report, asked, `${cmd.image}${cmd.file === undefined ? "" : ` in ${cmd.file}`}`)
+    yield* out(shown.out)
+    if (shown.err !== undefined) yield* err(shown.err)
+    return shown.failed ? FAILED : OK
   }).pipe(Effect.provide(loggerLayer(cmd.logFormat, cmd.logLevel)))
 
 /** Static checks of config and watcher files: no registry, no repository. */

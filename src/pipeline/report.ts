@@ -183,3 +183,30 @@ export const formatExplanations = (report: PassReport): string =>
       (t.explanations ?? []).map((e) => formatExplanation(`${t.image} in ${t.repoId}/${t.filePath} ${t.field}`, e))
     )
     .join("\n")
+
+/** What `runner explain` prints of its pass: `out` on stdout, `err` on stderr, and whether it failed. */
+export interface ExplainOutput {
+  readonly out: string
+  readonly err: string | undefined
+  readonly failed: boolean
+}
+
+/**
+ * The explanations and report lines of the targets asked about (`what` names them). Without any,
+ * a repository or watcher file that failed may be where they are: its failure is shown, not an
+ * absence that nothing showed.
+ */
+export const explainOutput = (report: PassReport, asked: (t: TargetReport) => boolean, what: string): ExplainOutput => {
+  const targets = report.targets.filter(asked)
+  if (targets.length === 0) {
+    if (report.failures.length === 0) return { out: "", err: `runner explain: no target watches ${what} (${report.targets.length} targets read)`, failed: true }
+    const failures = `${report.failures.length} ${report.failures.length === 1 ? "repository or watcher file" : "repositories or watcher files"}`
+    return {
+      out: formatReport({ targets: [], failures: report.failures, diffs: [] }),
+      err: `runner explain: no target of ${what} found in what could be read; ${failures} failed (in the report)`,
+      failed: true
+    }
+  }
+  const mine = { ...report, targets }
+  return { out: formatExplanations(mine) + formatReport({ ...mine, diffs: [] }), err: undefined, failed: passFailed(mine) }
+}

@@ -4,7 +4,7 @@ import { Effect, Layer, Logger, LogLevel } from "effect"
 import { failureReason } from "../../src/domain/failures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import { GitRepo, type Listed, type RepoSpec } from "../../src/git/GitRepo.ts"
-import { formatReport, type PassReport, reportLines } from "../../src/pipeline/report.ts"
+import { explainOutput, formatReport, type PassReport, reportLines } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
 import { fakeWorld, pipelineOf, REMOTE, WATCHER } from "../support/inProcess.ts"
 
@@ -130,6 +130,45 @@ describe("a repository's pass, in process", () => {
     const [explanation] = report.targets[0]?.explanations ?? []
     expect(explanation?.candidates.map((c) => c.tag)).toEqual(["1.1.0", "1.0.0"])
     expect(explanation?.passedOver.map((g) => g.reason)).toEqual(["another major version (auto keeps 1)"])
+  })
+
+  test("explain shows the default policy's line decision: the lines, the dates by their clock, the rule", async () => {
+    const w = world("8.0.35", [])
+    const day = (n: number) => new Date(Date.UTC(2026, 0, n))
+    w.images.set(IMAGE, [
+      { tag: "8.0.35", pushed: day(1) },
+      { tag: "8.1.0", pushed: day(10) },
+      { tag: "8.0.36", pushed: day(20) },
+      { tag: "8.3.0", pushed: day(30) }
+    ])
+    const report = await pass(w, { dryRun: true, explain: (target) => target.image === IMAGE })
+    const shown = explainOutput(report, (t) => t.image === IMAGE, IMAGE)
+    expect(shown.out).toContain(
+      [
+        "  release line: 8.0; newer line 8.3 (best: 8.3.0); release dates compared:",
+        "    8.1.0   2026-01-10T00:00:00.000Z (pushed)  first release above 8.0",
+        "    8.0.36  2026-01-20T00:00:00.000Z (pushed)  newest of 8.0",
+        "    8.0.35  2026-01-01T00:00:00.000Z (pushed)  newest of 8.0",
+        "  line rule: kept: 8.0.36 released after 8.1.0, the first release above 8.0",
+        "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line",
+        ""
+      ].join("\n")
+    )
+    expect(shown.out).toContain("8.0.35 -> 8.0.36  would update (dry run) on the maintained 8.0 line (newer: 8.3.0)")
+    expect([shown.err, shown.failed]).toEqual([undefined, false])
+  })
+
+  test("explain of a repository that failed to open shows that failure, not that no target watches the image", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const base = pipelineOf()
+    const missing = { ...base, repositories: [{ ...base.repositories[0], repoId: "gone", remote: "https://git.test/org/gone.git", branch: "main", source: { file: "piped.yaml", line: 9 } }] }
+    const report = await Effect.runPromise(runOnce([missing], { ...w.options, dryRun: true, explain: (target) => target.image === IMAGE }).pipe(Effect.provide(w.layer)))
+    const shown = explainOutput(report, (t) => t.image === IMAGE, IMAGE)
+    expect(shown.out).toContain("repository gone  failed: ")
+    expect(shown.err).toBe(`runner explain: no target of ${IMAGE} found in what could be read; 1 repository or watcher file failed (in the report)`)
+    expect(shown.failed).toBe(true)
+    // With nothing failed, the absence is what it says.
+    expect(explainOutput({ ...report, failures: [] }, (t) => t.image === IMAGE, IMAGE).err).toBe(`runner explain: no target watches ${IMAGE} (0 targets read)`)
   })
 })
 
