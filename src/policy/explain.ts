@@ -36,10 +36,11 @@ const dateOf = (d: LineAnswer["dates"][number]): string =>
   d.date === undefined ? "no date" : `${new Date(d.date).toISOString()} (${d.clock ?? ""})`
 
 /** The release-line rule: the lines, the dates it compared, and what decided. */
-const lineLines = (a: LineAnswer): ReadonlyArray<string> => {
+const lineLines = (a: LineAnswer, current: string | undefined): ReadonlyArray<string> => {
   const q = a.question
   const roles = new Map<string, string>([[q.first, `first release above ${q.line}`]])
-  for (const tag of q.latest) roles.set(tag, roles.get(tag) ?? `newest of ${q.line}`)
+  // `latest` is the line's newest release, then the current tag (rebuilt in place), once each.
+  q.latest.forEach((tag, i) => roles.set(tag, [i === 0 ? `newest of ${q.line}` : "", tag === current ? "current" : ""].filter((r) => r !== "").join(", ")))
   const rows = a.dates.map((d) => [d.tag, `${dateOf(d)}  ${roles.get(d.tag) ?? ""}`.trimEnd()] as const)
   return [
     `  release line: ${q.line}; newer line ${q.newerLine} (best: ${q.newer}); release dates compared:`,
@@ -81,7 +82,7 @@ export const formatExplanation = (heading: string, e: Explanation): string => {
     lines.push(...column(examples.map((t) => [t.tag, t.reading ?? ""] as const)).map((l) => `    ${l}`))
     if (group.tags.length > examples.length) lines.push(`    ... and ${group.tags.length - examples.length} more`)
   }
-  if (e.line !== undefined) lines.push(...lineLines(e.line))
+  if (e.line !== undefined) lines.push(...lineLines(e.line, e.current))
   lines.push(`  result: ${verdict(e)}`)
   return lines.join("\n") + "\n"
 }

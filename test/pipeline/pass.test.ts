@@ -148,7 +148,7 @@ describe("a repository's pass, in process", () => {
         "  release line: 8.0; newer line 8.3 (best: 8.3.0); release dates compared:",
         "    8.1.0   2026-01-10T00:00:00.000Z (pushed)  first release above 8.0",
         "    8.0.36  2026-01-20T00:00:00.000Z (pushed)  newest of 8.0",
-        "    8.0.35  2026-01-01T00:00:00.000Z (pushed)  newest of 8.0",
+        "    8.0.35  2026-01-01T00:00:00.000Z (pushed)  current",
         "  line rule: kept: 8.0.36 released after 8.1.0, the first release above 8.0",
         "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line",
         ""

@@ -137,7 +137,7 @@ const explained: ReadonlyArray<Row> = [
       "  release line: 8.0; newer line 8.3 (best: 8.3.0); release dates compared:",
       `    8.1.0   ${at(300 * DAY)} (pushed)  first release above 8.0`,
       `    8.0.36  ${at(100 * DAY)} (pushed)  newest of 8.0`,
-      `    8.0.35  ${at(400 * DAY)} (pushed)  newest of 8.0`,
+      `    8.0.35  ${at(400 * DAY)} (pushed)  current`,
       "  line rule: kept: 8.0.36 released after 8.1.0, the first release above 8.0",
       "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line"
     ]
@@ -153,7 +153,7 @@ const explained: ReadonlyArray<Row> = [
     explainText: [
       "  release line: 2.48; newer line 2.49 (best: v2.49.1); release dates compared:",
       `    v2.49.0  ${at(60 * DAY)} (pushed)  first release above 2.48`,
-      `    v2.48.1  ${at(80 * DAY)} (pushed)  newest of 2.48`,
+      `    v2.48.1  ${at(80 * DAY)} (pushed)  newest of 2.48, current`,
       "  line rule: moved on: no 2.48 release after v2.49.0",
       "  result: v2.48.1 -> v2.49.1: the highest candidate"
     ]
@@ -171,7 +171,7 @@ const explained: ReadonlyArray<Row> = [
     explainText: [
       `    8.3.0   ${at(50 * DAY)} (created)  first release above 8.0`,
       `    8.0.36  ${at(50 * DAY)} (hub push)  newest of 8.0`,
-      "    8.0.35  no date  newest of 8.0",
+      "    8.0.35  no date  current",
       "  line rule: no usable release dates: stays on 8.0 (none, before 2000 or all equal)",
       "  result: 8.0.35 -> 8.0.36: the highest candidate on the 8.0 line"
     ]
