@@ -102,16 +102,20 @@ const digestOf = (subject: Subject, evidence: Evidence, tags: ReadonlyArray<TagI
 }
 
 /** The decision of a field that needs no change. */
-const unchanged = (s: Selection, passedOver: number) =>
-  passedOver > 0
-    ? ({ _tag: "Held" } as const)
-    : s._tag === "Ahead"
-      ? ({ _tag: "Ahead", best: s.best } as const)
-      : s._tag === "Unranked"
-        ? ({ _tag: "LeftAlone", reason: unrankedReason(s) } as const)
-        : s._tag === "Floats"
-          ? ({ _tag: "LeftAlone", reason: s.reason } as const)
-        : ({ _tag: "UpToDate" } as const)
+const unchanged = (s: Selection, passedOver: number) => {
+  if (passedOver > 0) return { _tag: "Held" } as const
+  switch (s._tag) {
+    case "Ahead":
+      return { _tag: "Ahead", best: s.best } as const
+    case "Unranked":
+      return { _tag: "LeftAlone", reason: unrankedReason(s) } as const
+    case "Floats":
+      return { _tag: "LeftAlone", reason: s.reason } as const
+    case "Update":
+    case "UpToDate":
+      return { _tag: "UpToDate" } as const
+  }
+}
 
 /**
  * Decides one target on the evidence so far, or names the fact it lacks. `resolve` asks until no
@@ -153,7 +157,7 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     const tally = gated.tally.passed + gated.tally.held + gated.tally.skipped === 0 ? {} : { tally: gated.tally }
     const planned = planTarget(subject.hits, p.target, p.image, { choose: chooser(choiceOf, tags, gated), digestOf: digestOf(subject, evidence, tags, gated), pin: gated.pin })
     if (Either.isLeft(planned)) return done({ ...failed(p, planned.left), ...explained, ...tally })
-    if (planned.right._tag === "Planned") return done(outcome(subject, planned.right.plan, gated, { ...explained, ...tally, ...line }, tags.length))
+    if (planned.right._tag === "Planned") return done(outcome(subject, planned.right.plan, gated, { ...explained, ...tally }, line, tags.length))
     const tag = planned.right.tag
     if (subject.gates.cosign.length > 0 && !also.has(tag)) {
       also.add(tag)
@@ -178,16 +182,23 @@ const explainedBy = (subject: Subject, tags: ReadonlyArray<TagInfo>, lines: Read
 }
 
 /** What a plan makes of the target: a change, or why its field stays as it is. */
-const outcome = (subject: Subject, plan: TargetPlan, gated: Gated, extra: Pick<Told, "explanations" | "tally" | "line">, listed: number): Decision => {
+const outcome = (
+  subject: Subject,
+  plan: TargetPlan,
+  gated: Gated,
+  extra: Pick<Told, "explanations" | "tally">,
+  line: Pick<Told, "line">,
+  listed: number
+): Decision => {
   const p = subject.prepared
   const notes = gated.notes.length === 0 ? {} : { gateNotes: gated.notes }
   // A held field without a tag names no tag kept.
   const chosen = plan.selection.tag === "" ? undefined : plan.selection.tag
-  const told: Told = { origin: p, current: plan.current, chosen, listed, kept: plan.selection.kept, ...extra, ...notes, ...signatureNote(gated, plan) }
+  const told: Told = { origin: p, current: plan.current, chosen, listed, kept: plan.selection.kept, ...extra, ...line, ...notes, ...signatureNote(gated, plan) }
   if (plan.edits.length === 0) return { ...told, ...unchanged(plan.selection, gated.passedOver) }
   // Refused here, before the splice: later targets of the file build on this one's text.
   const unwritable = messageProblem(plan, p.target)
-  if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...(extra.explanations === undefined ? {} : { explanations: extra.explanations }), ...(extra.tally === undefined ? {} : { tally: extra.tally }) }
+  if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...extra }
   return { ...told, _tag: "Update", subject, plan }
 }
 
