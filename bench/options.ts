@@ -44,8 +44,9 @@ export const MANY = quick ? { images: 1_250, repos: 5, targetsPerImage: 4 } : { 
 export const TARGETS_PER_IMAGE = 5
 export const TAGS = Array.from({ length: 10 }, (_, i) => `1.${i}.0`)
 export const CURRENT = TAGS[TAGS.length - 1] as string
-// A minor release: the default policy keeps each target on its major version.
-export const NEW_TAG = "1.10.0"
+// A patch release of the current line, retagged from the current image: the default policy
+// takes it without release dates (a new line, retagged, has no date to tell it by and stays).
+export const NEW_TAG = "1.9.1"
 export const SCALE_TAGS = ["1.0.0", "1.1.0", "1.2.0"]
 export const SCALE_CURRENT = SCALE_TAGS[SCALE_TAGS.length - 1] as string
 /** Tags per page the paging proxy serves when counting requests: 10 tags are 3 pages. */
