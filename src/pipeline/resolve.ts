@@ -44,23 +44,34 @@ const choicesOf = (selector: Selector, subjects: ReadonlyArray<Subject>, tags: R
 }
 
 /** Every selector's reading of the listing: the listing itself, or with creation times looked up for the candidates it keeps. */
-const readingsOf = (subjects: ReadonlyArray<Subject>, provider: ProviderConfig, image: ImageRef, listing: ReadonlyArray<TagInfo>) =>
-  Effect.gen(function* () {
-    const cache = yield* TagCache
-    const bySelector = new Map<Selector, Array<Subject>>()
-    for (const s of subjects) bySelector.set(s.prepared.selector, [...(bySelector.get(s.prepared.selector) ?? []), s])
-    const read = ([selector, group]: readonly [Selector, ReadonlyArray<Subject>]) =>
-      (selector.needsCreated
-        ? cache.withCreated(provider, image, listing, selector.candidates(listing)).pipe(Effect.mapError(failure(provider)), Effect.either)
-        : Effect.succeed(Either.right(listing))
-      ).pipe(
-        Effect.map((tags): readonly [Selector, Reading] => [
-          selector,
-          { tags, choices: Either.isRight(tags) ? choicesOf(selector, group, tags.right) : new Map() }
-        ])
-      )
-    return new Map(yield* Effect.forEach(bySelector, read, { concurrency: LOOKUP_CONCURRENCY }))
+const readingsOf = (subjects: ReadonlyArray<Subject>, provider: ProviderConfig, image: ImageRef, listing: ReadonlyArray<TagInfo>) => {
+  const bySelector = new Map<Selector, Array<Subject>>()
+  for (const s of subjects) {
+    const group = bySelector.get(s.prepared.selector)
+    if (group === undefined) bySelector.set(s.prepared.selector, [s])
+    else group.push(s)
+  }
+  const readingOf = (selector: Selector, group: ReadonlyArray<Subject>, tags: Either.Either<ReadonlyArray<TagInfo>, RegistryFailure>): Reading => ({
+    tags,
+    choices: Either.isRight(tags) ? choicesOf(selector, group, tags.right) : new Map()
   })
+  const dating = [...bySelector].filter(([selector]) => selector.needsCreated)
+  // Most policies read the listing as it is: no effect, no fiber per image.
+  const readings = new Map([...bySelector].flatMap(([selector, group]) => (selector.needsCreated ? [] : [[selector, readingOf(selector, group, Either.right(listing))] as const])))
+  if (dating.length === 0) return Effect.succeed(readings)
+  return Effect.flatMap(TagCache, (cache) =>
+    Effect.forEach(
+      dating,
+      ([selector, group]) =>
+        cache.withCreated(provider, image, listing, selector.candidates(listing)).pipe(
+          Effect.mapError(failure(provider)),
+          Effect.either,
+          Effect.map((tags) => readings.set(selector, readingOf(selector, group, tags)))
+        ),
+      { concurrency: LOOKUP_CONCURRENCY, discard: true }
+    ).pipe(Effect.as(readings))
+  )
+}
 
 const failure = (provider: ProviderConfig) => (cause: TagSourceError) => new RegistryFailure({ provider: provider.name, cause })
 
