@@ -10,6 +10,7 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import { noGates, unpinnableProblem } from "../gates/match.ts"
 import { type Choice, type CosignRule, type Facts, type Need, signatureKey, type Subject } from "./evidence.ts"
 import { makeGateNotes, type PassedOver } from "./gateNotes.ts"
+import { registryTime } from "./lines.ts"
 import type { TargetPlan } from "./plan.ts"
 
 /** Candidates checked against the gates per target and pass; more would cost a signature look-up each. */
@@ -61,11 +62,12 @@ const formatAge = (ms: number): string => {
  * `history` says the candidate ranks at or below every current tag of the target.
  */
 const publishedAt = (subject: Subject, info: TagInfo, history: boolean, facts: Facts): Either.Either<{ at: number; clock: string }, Need> => {
-  if (info.pushed !== undefined) return Either.right({ at: info.pushed.getTime(), clock: subject.prepared.provider.type === "STORE" ? "registered" : "pushed" })
   // Docker Hub tells push times through its web API; when it cannot (a private image), the first sighting dates the tag.
-  if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
-  const pushedAt = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
-  if (pushedAt !== undefined) return Either.right({ at: pushedAt.getTime(), clock: "pushed" })
+  const registry = registryTime(info, facts)
+  if (Either.isLeft(registry)) return Either.left(registry.left)
+  if (registry.right !== undefined) {
+    return Either.right({ at: registry.right.at, clock: registry.right.listed && subject.prepared.provider.type === "STORE" ? "registered" : "pushed" })
+  }
   const seen = facts.sightings?.get(info.tag) ?? { seen: facts.now, initial: false }
   if (seen.initial && history) {
     // Only a tag of the first listing may be dated by its image's `created`, which its publisher

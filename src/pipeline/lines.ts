@@ -20,13 +20,24 @@ const FIRST_PLAUSIBLE = Date.UTC(2000, 0, 1)
 export const releaseDate = (info: TagInfo, facts: Facts): Either.Either<number | undefined, Need> =>
   Either.map(datedRelease(info, facts), (d) => d.date)
 
+/**
+ * When the registry itself took a tag: its push or registration time from the listing, else
+ * Docker Hub's push times (asked for once per image). Undefined when the registry does not say.
+ * The age gate and the release-line rule both read it first.
+ */
+export const registryTime = (info: TagInfo, facts: Facts): Either.Either<{ readonly at: number; readonly listed: boolean } | undefined, Need> => {
+  if (info.pushed !== undefined) return Either.right({ at: info.pushed.getTime(), listed: true })
+  if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
+  const pushed = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
+  return Either.right(pushed === undefined ? undefined : { at: pushed.getTime(), listed: false })
+}
+
 /** The release date of a tag and the clock that gave it. */
 const datedRelease = (info: TagInfo, facts: Facts): Either.Either<DatedRelease, Need> => {
   const at = (clock: ReleaseClock, date: number | undefined) => Either.right({ tag: info.tag, date, clock: date === undefined ? undefined : clock })
-  if (info.pushed !== undefined) return at("pushed", info.pushed.getTime())
-  if (facts.pushTimes === undefined) return Either.left({ _tag: "PushTimes" })
-  const pushed = facts.pushTimes._tag === "Some" ? facts.pushTimes.value.get(info.tag) : undefined
-  if (pushed !== undefined) return at("hub push", pushed.getTime())
+  const registry = registryTime(info, facts)
+  if (Either.isLeft(registry)) return Either.left(registry.left)
+  if (registry.right !== undefined) return at(registry.right.listed ? "pushed" : "hub push", registry.right.at)
   const seen = facts.sightings?.get(info.tag)
   if (seen !== undefined && !seen.initial) return at("first seen", seen.seen)
   if (info.created !== undefined) return at("created", info.created.getTime())

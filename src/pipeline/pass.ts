@@ -63,7 +63,7 @@ const byImage = (files: ReadonlyArray<FileTargets>): ReadonlyArray<ReadonlyArray
 const patchAll = (files: ReadonlyArray<FileTargets>, decided: ReadonlyMap<TargetOrigin, Decision>, dryRun: boolean) =>
   Stream.fromIterable(files).pipe(
     Stream.map((f): PatchedFile => {
-      const decisions = [...f.failed, ...f.subjects.flatMap((s) => Option.toArray(Option.fromNullable(decided.get(s.prepared))))]
+      const decisions = [...f.failed, ...f.subjects.flatMap((s) => decided.get(s.prepared) ?? [])]
       return f.file === undefined ? { decisions, written: [], diff: undefined } : patchFile(f.file, decisions, dryRun)
     }),
     Stream.runFold({ decisions: new Array<Decision>(), written: new Array<Written>(), diffs: new Array<string>() }, (all, f) => {

@@ -124,10 +124,16 @@ const readVersion = (value: string, tag: string): VersionRank | undefined => {
   }
 }
 
+/** A number's digits without leading zeros (`007` is `7`, `0` stays). */
+const withoutZeros = (n: string): string => n.replace(/^0+(?=\d)/, "")
+
+/** Numbers as one key, leading zeros aside: `1.08` and `1.8` are one. */
+const numberKey = (numbers: ReadonlyArray<string>): string => numbers.map(withoutZeros).join(".")
+
 /** Compares decimal digit strings by value, leading zeros and size notwithstanding. */
 const compareNumber = (a: string, b: string): number => {
-  const x = a.replace(/^0+(?=\d)/, "")
-  const y = b.replace(/^0+(?=\d)/, "")
+  const x = withoutZeros(a)
+  const y = withoutZeros(b)
   return x.length - y.length || byteOrder(x, y)
 }
 
@@ -178,9 +184,9 @@ const sameNumbers = (a: VersionRank, b: VersionRank) => compareParts(a.numbers, 
 
 /** The `MAJOR.MINOR.PATCH[-pre]` a range is checked against, or undefined when too large for one. */
 const asSemver = (r: VersionRank): string | undefined => {
-  const core = [0, 1, 2].map((i) => (r.numbers[i] ?? "0").replace(/^0+(?=\d)/, ""))
+  const core = [0, 1, 2].map((i) => withoutZeros(r.numbers[i] ?? "0"))
   if (core.some((n) => n.length > 15)) return undefined
-  const pre = r.pre === undefined ? "" : `-${[r.pre.word, ...r.pre.numbers.map((n) => n.replace(/^0+(?=\d)/, ""))].join(".")}`
+  const pre = r.pre === undefined ? "" : `-${[r.pre.word, ...r.pre.numbers.map(withoutZeros)].join(".")}`
   return `${core.join(".")}${pre}`
 }
 
@@ -200,12 +206,11 @@ export const describeVersion = (r: VersionRank): string =>
 const parts = (n: number) => (n === 1 ? "1 number" : `${n} numbers`)
 
 /** A version's release line: its first two numbers (a two-number version is a line of its own). */
-export const releaseLine = (r: VersionRank): string => r.numbers.slice(0, 2).map((n) => n.replace(/^0+(?=\d)/, "")).join(".")
+export const releaseLine = (r: VersionRank): string => numberKey(r.numbers.slice(0, 2))
 
 /** The ranges whose meaning is the runner's own, not semver's. */
 const OWN_RANGES: ReadonlySet<string> = new Set(["^", "*", "~", "auto"])
 
-const numberKey = (numbers: ReadonlyArray<string>): string => numbers.map((n) => n.replace(/^0+(?=\d)/, "")).join(".")
 
 /**
  * Why a current tag is left alone: an alias (its numbers a strict prefix of a listed release of
