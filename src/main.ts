@@ -110,7 +110,7 @@ const tagSources = (dataDir: string) =>
 
 /** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications and readiness. */
 const passServices = (dataDir: string) =>
-  Layer.merge(TagCache.layer, Signatures.layer).pipe(
+  Layer.merge(TagCache.layerKeeping(dataDir), Signatures.layer).pipe(
     Layer.provideMerge(tagSources(dataDir)),
     Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer))
   )

@@ -4,6 +4,7 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { makeKeptCache, notKept } from "../keptCache.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
+import { type KeptDates, makeKeptDates, makeKeptDatesIn } from "./keptDates.ts"
 
 /** One listing: the same provider declaration and repository, whatever spelling the targets use. */
 export const listingKey = (provider: ProviderConfig, image: ImageRef): string =>
@@ -40,7 +41,7 @@ const providerCache = <A>() =>
 /**
  * The fetch stage. Each image is listed at most once per its provider's interval however many
  * targets, files and repositories watch it; concurrent requests for one image share one call.
- * Digests of pinned tags are kept the same way.
+ * Digests of pinned tags are kept the same way; creation dates by digest (keptDates.ts).
  */
 export class TagCache extends Context.Tag("TagCache")<
   TagCache,
@@ -60,43 +61,51 @@ export class TagCache extends Context.Tag("TagCache")<
     readonly pushTimes: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyMap<string, Date>, TagSourceError>
   }
 >() {
-  static readonly layer = Layer.effect(
-    TagCache,
-    Effect.gen(function* () {
-      const source = yield* TagSource
-      const listings = yield* providerCache<ReadonlyArray<TagInfo>>()
-      const digests = yield* providerCache<string>()
-      const times = yield* providerCache<Option.Option<Date>>()
-      const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
-      const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
-        Effect.forEach(
-          wanted.filter((t) => t.created === undefined),
-          (t) => times.get(provider, idOf(provider, image, t.tag), () => source.created(provider, image, t.tag)).pipe(Effect.map((c) => [t.tag, c] as const)),
-          { concurrency: LOOKUP_CONCURRENCY }
-        ).pipe(
-          Effect.map((found) => {
-            const known = new Map(found.flatMap(([tag, created]) => (Option.isSome(created) ? [[tag, created.value] as const] : [])))
-            return tags.map((t) => {
-              const created = known.get(t.tag)
-              return created === undefined ? t : { ...t, created }
-            })
-          })
-        )
-      return {
-        withCreated,
-        get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
-        pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
-        digest: (provider, image, tag) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag)),
-        // A tag pushed again points at a new digest: forget those too.
-        invalidate: (provider, image) => {
-          // The listing's key ends where its tags' keys go on: `${listingKey}\u0000${tag}`.
-          const id = idOf(provider, image)
-          return listings.forget(id).pipe(
-            Effect.zipRight(pushes.forget(id)),
-            Effect.zipRight(digests.invalidate((k) => k.startsWith(id)))
-          )
-        }
-      }
-    })
-  )
+  /** Creation dates kept for the life of the process. */
+  static readonly layer = Layer.effect(TagCache, Effect.flatMap(makeKeptDates, (dates) => make(dates)))
+
+  /** Creation dates kept in `dataDir` too, across runs. */
+  static readonly layerKeeping = (dataDir: string) => Layer.effect(TagCache, Effect.flatMap(makeKeptDatesIn(dataDir), (dates) => make(dates)))
 }
+
+const make = (dates: KeptDates) =>
+  Effect.gen(function* () {
+    const source = yield* TagSource
+    const listings = yield* providerCache<ReadonlyArray<TagInfo>>()
+    const digests = yield* providerCache<string>()
+    const times = yield* providerCache<Option.Option<Date>>()
+    const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
+    const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
+      Effect.forEach(
+        wanted.filter((t) => t.created === undefined),
+        (t) => {
+          const from = { dated: source.created(provider, image, t.tag), digest: source.digest(provider, image, t.tag) }
+          const created = () => dates.created(provider, image, t.tag, keptFor(provider.interval), from)
+          return times.get(provider, idOf(provider, image, t.tag), created).pipe(Effect.map((c) => [t.tag, c] as const))
+        },
+        { concurrency: LOOKUP_CONCURRENCY }
+      ).pipe(
+        Effect.map((found) => {
+          const known = new Map(found.flatMap(([tag, created]) => (Option.isSome(created) ? [[tag, created.value] as const] : [])))
+          return tags.map((t) => {
+            const created = known.get(t.tag)
+            return created === undefined ? t : { ...t, created }
+          })
+        })
+      )
+    return {
+      withCreated,
+      get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
+      pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
+      digest: (provider, image, tag) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag)),
+      // A tag pushed again points at a new digest: forget those too.
+      invalidate: (provider, image) => {
+        // The listing's key ends where its tags' keys go on: `${listingKey}\u0000${tag}`.
+        const id = idOf(provider, image)
+        return listings.forget(id).pipe(
+          Effect.zipRight(pushes.forget(id)),
+          Effect.zipRight(digests.invalidate((k) => k.startsWith(id)))
+        )
+      }
+    } satisfies Context.Tag.Service<TagCache>
+  })

@@ -5,12 +5,12 @@ import { hostListed } from "../domain/hosts.ts"
 import { authorizationSecrets } from "../domain/foreignText.ts"
 import { isValidTag, sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
-import type { TagInfo } from "../domain/TagInfo.ts"
+import type { Dated, TagInfo } from "../domain/TagInfo.ts"
 import { type Outgoing, type Reply, RegistryHttp, registryMessage, replyText as text, safeUrl } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
 import { type Auth, basicAuthorization, credentialsSecrets, keep, type Session, withoutScope } from "./session.ts"
 import { type Challenge, makeTokenCache, parseTokenResponse, parseWwwAuthenticate, tokenKey, tokenUrl } from "./auth.ts"
-import { createdDate, ImageConfig, Manifest, MANIFEST_ACCEPT, OCI_INDEX, parseNextLink, pickPlatform, readTagList, tagInfos } from "./distribution.ts"
+import { createdDate, headerDigest, ImageConfig, Manifest, MANIFEST_ACCEPT, OCI_INDEX, parseNextLink, pickPlatform, readTagList, servedDigest, tagInfos } from "./distribution.ts"
 import type { RegistryEndpoint } from "./endpoint.ts"
 import { appendPage, DEFAULT_MAX_TAGS, tooManyTags } from "./tagLimit.ts"
 
@@ -37,8 +37,9 @@ export class RegistryClient extends Context.Tag("RegistryClient")<
     /**
      * When the image behind a tag was built: the `created` of its config blob (through an index,
      * the linux/amd64 image, else the first). None when the image does not say (or says 1970).
+     * With the digest of the manifest (or index) the tag pointed at, by which the date is kept.
      */
-    readonly imageCreated: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<Option.Option<Date>, RegistryError>
+    readonly imageCreated: (endpoint: RegistryEndpoint, tag: string) => Effect.Effect<Dated, RegistryError>
     /** A manifest by tag or digest, its bytes as served; None when the registry has none. */
     readonly manifest: (endpoint: RegistryEndpoint, reference: string) => Effect.Effect<Option.Option<Uint8Array>, RegistryError>
     /** A blob by digest, refused unless its bytes hash to that digest. */
@@ -288,18 +289,19 @@ const make = Effect.gen(function* () {
     const s = yield* session(endpoint)
     const url = manifestUrl(endpoint, tag)
     const head = yield* getChecked(s, "HEAD", url, MANIFEST_ACCEPT, `tag ${tag}`)
-    const digest = head.headers["docker-content-digest"]
-    if (digest !== undefined && sha256DigestPattern.test(digest)) return digest
-    // Without the header the digest is the sha256 of the manifest exactly as served.
-    const get = yield* getChecked(s, "GET", url, MANIFEST_ACCEPT, `tag ${tag}`)
-    return sha256Digest(get.body)
+    return yield* Option.match(headerDigest(head), {
+      onSome: Effect.succeed,
+      onNone: () => Effect.map(getChecked(s, "GET", url, MANIFEST_ACCEPT, `tag ${tag}`), servedDigest)
+    })
   })
 
   const imageCreated = (endpoint: RegistryEndpoint, tag: string) => Effect.gen(function* () {
     yield* checkTag(endpoint, tag)
     const s = yield* session(endpoint)
     const what = `tag ${tag}`
-    const top = yield* decode(s, Manifest, yield* getChecked(s, "GET", manifestUrl(endpoint, tag), MANIFEST_ACCEPT, what), `manifest of ${what}`)
+    const served = yield* getChecked(s, "GET", manifestUrl(endpoint, tag), MANIFEST_ACCEPT, what)
+    const top = yield* decode(s, Manifest, served, `manifest of ${what}`)
+    const digest = Option.some(servedDigest(served))
     const image = yield* Option.match(Option.fromNullable(top.manifests).pipe(Option.flatMap(pickPlatform)), {
       onNone: () => Effect.succeed(top),
       onSome: (digest) =>
@@ -307,10 +309,10 @@ const make = Effect.gen(function* () {
           decode(s, Manifest, reply, `manifest ${digest}`),
         ),
     })
-    if (image.config === undefined) return Option.none<Date>()
+    if (image.config === undefined) return { digest, created: Option.none() } satisfies Dated
     const blob = `${endpoint.baseUrl}/v2/${endpoint.repository}/blobs/${image.config.digest}`
     const config = yield* decode(s, ImageConfig, yield* getChecked(s, "GET", blob, "*/*", `config blob of ${what}`), `config blob of ${what}`)
-    return createdDate(config.created)
+    return { digest, created: createdDate(config.created) } satisfies Dated
   })
 
   const manifest = (endpoint: RegistryEndpoint, reference: string) => Effect.gen(function* () {

@@ -5,7 +5,7 @@ import { Credentials } from "../credentials/Credentials.ts"
 import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
-import type { TagInfo } from "../domain/TagInfo.ts"
+import type { Dated, TagInfo } from "../domain/TagInfo.ts"
 import { listEcrTags } from "./EcrTags.ts"
 import { resolveEndpoint } from "./endpoint.ts"
 import { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -37,8 +37,8 @@ export class TagSource extends Context.Tag("TagSource")<
     readonly list: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
     /** The manifest digest a tag points at now, for fields that pin one. */
     readonly digest: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<string, TagSourceError>
-    /** When the tag's image was created, for the `newest` policy where the listing did not say. */
-    readonly created: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<Option.Option<Date>, TagSourceError>
+    /** When the tag's image was created, where the listing did not say, and the digest it was read from. */
+    readonly created: (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.Effect<Dated, TagSourceError>
     /** A manifest by tag or digest (a signature's, say); None when there is none. */
     readonly manifest: (provider: ProviderConfig, image: ImageRef, reference: string) => Effect.Effect<Option.Option<Uint8Array>, TagSourceError>
     /** A blob by digest, checked against it. */
@@ -78,7 +78,7 @@ export class TagSource extends Context.Tag("TagSource")<
         const created = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
           if (provider.type !== "STORE") return yield* registry.imageCreated(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
-          return Option.fromNullable(registered?.created)
+          return { digest: Option.none(), created: Option.fromNullable(registered?.created) } satisfies Dated
         })
 
         const distribution: Lister = (provider, image) =>
@@ -144,7 +144,7 @@ export class TagSource extends Context.Tag("TagSource")<
           const found = tags[at]
           return found === undefined
             ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404)
-            : Effect.succeed(Option.some(found.created ?? new Date(BUILT_FROM + at * 60_000)))
+            : Effect.succeed<Dated>({ digest: Option.fromNullable(found.digest), created: Option.some(found.created ?? new Date(BUILT_FROM + at * 60_000)) })
         }),
       // The fake registry holds tags only: no artifact is ever found.
       manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),

@@ -1,6 +1,7 @@
 import { Either, Option, Schema } from "effect"
 import type { ProviderType } from "../domain/ProviderConfig.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
+import { sha256Digest, sha256DigestPattern } from "../domain/ImageRef.ts"
 import { decodeJsonValue, parseJsonText } from "../json.ts"
 
 /** The documents of the OCI distribution API this client reads, and how it reads them: pure, no I/O. */
@@ -114,3 +115,11 @@ export const createdDate = (value: string | undefined): Option.Option<Date> => {
   const millis = Date.parse(value)
   return Number.isFinite(millis) && millis > Date.UTC(1970, 0, 2) ? Option.some(new Date(millis)) : Option.none()
 }
+
+/** The manifest digest a registry states in `Docker-Content-Digest`, when it is a sha256 digest. */
+export const headerDigest = (reply: { readonly headers: Readonly<Record<string, string>> }): Option.Option<string> =>
+  Option.filter(Option.fromNullable(reply.headers["docker-content-digest"]), (d) => sha256DigestPattern.test(d))
+
+/** A served manifest's digest: the one stated, else the sha256 of the bytes exactly as served. */
+export const servedDigest = (reply: { readonly headers: Readonly<Record<string, string>>; readonly body: Uint8Array }): string =>
+  Option.getOrElse(headerDigest(reply), () => sha256Digest(reply.body))

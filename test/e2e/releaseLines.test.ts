@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
-import { startRegistry, type TestRegistry } from "../support/registry.ts"
+import { startPagingProxy, startRegistry, type TestRegistry } from "../support/registry.ts"
 import { checkEvery, ociProvider, watcherFile, writePipedConfig } from "../support/config.ts"
 import { metric, startDaemon, stopDaemon, until } from "../support/daemon.ts"
 import { runRunner, tempDir } from "../support/runner.ts"
@@ -39,26 +39,26 @@ type Name = keyof typeof cases
 const names = Object.keys(cases) as ReadonlyArray<Name>
 
 const fileOf = (name: string) => `apps/${name}.yaml`
-const imageOf = (name: Name) => `${registry.host}/${cases[name].repository}`
-const fieldOf = (name: Name, tag: string) => `spec:\n  image: ${imageOf(name)}:${tag}\n`
-const targets = () => names.map((name) => ({ image: imageOf(name), provider: "local", filePath: fileOf(name), field: "spec.image" }))
+const imageOf = (name: Name, host = registry.host) => `${host}/${cases[name].repository}`
+const fieldOf = (name: Name, tag: string, host = registry.host) => `spec:\n  image: ${imageOf(name, host)}:${tag}\n`
+const targets = (host: string) => names.map((name) => ({ image: imageOf(name, host), provider: "local", filePath: fileOf(name), field: "spec.image" }))
 
 /** A repository holding every case's file and one watcher file; `defaultPolicy` goes into the watcher file's spec. */
-const createRepo = (repoId: string, defaultPolicy?: string) => {
-  const watcher = watcherFile(targets())
+const createRepo = (repoId: string, defaultPolicy?: string, host = registry.host) => {
+  const watcher = watcherFile(targets(host))
   return git.createRepo(repoId, {
-    ...Object.fromEntries(names.map((name) => [fileOf(name), fieldOf(name, cases[name].current)])),
+    ...Object.fromEntries(names.map((name) => [fileOf(name), fieldOf(name, cases[name].current, host)])),
     ".pipe/w.yaml": defaultPolicy === undefined ? watcher : watcher.replace("spec:\n", `spec:\n  defaultPolicy: ${defaultPolicy}\n`)
   })
 }
 
 /** A Piped config of `repoId` in a fresh directory (fresh data: every tag is seen in the first listing). */
-const config = (repoId: string, remote: string, imageWatcher?: string) => {
+const config = (repoId: string, remote: string, imageWatcher?: string, address = registry.url) => {
   const dir = tempDir("runner-lines-")
   const path = writePipedConfig(dir, {
     repoId,
     remote,
-    providers: ociProvider("local", registry.url),
+    providers: ociProvider("local", address),
     ...(imageWatcher === undefined ? {} : { imageWatcher })
   })
   return { path, dataDir: `${dir}/data` }
@@ -153,6 +153,27 @@ describe("the default policy follows release lines as projects ship them", () =>
     for (const name of ["prometheus", "alias", "counter"] as const) {
       expect(of(name)).toBeDefined()
       expect(of(name)?.newer).toBeUndefined()
+    }
+  }, 90_000)
+
+  test("release dates are kept in the data dir: a run within the provider's interval reads no manifest again", async () => {
+    const proxy = await startPagingProxy(registry, 1000)
+    try {
+      const remote = await createRepo("lines-kept", undefined, proxy.host)
+      const { path, dataDir } = config("lines-kept", remote, undefined, proxy.url)
+      const manifests = () => proxy.requests.filter((r) => r.includes("/manifests/"))
+      const first = await runRunner(["--once", "--dry-run", "--config", path, "--data-dir", dataDir])
+      expect(first.code).toBe(0)
+      // The maintained line and the undated one asked for dates; the others decided on the listing.
+      const read = manifests()
+      expect(read.filter((r) => r.startsWith("GET ") && r.includes("/lines/mysql/")).length).toBeGreaterThan(0)
+      expect(read.filter((r) => r.startsWith("GET ") && r.includes("/lines/undated/")).length).toBeGreaterThan(0)
+      const second = await runRunner(["--once", "--dry-run", "--config", path, "--data-dir", dataDir])
+      expect(second.code).toBe(0)
+      expect(manifests().slice(read.length)).toEqual([])
+      expect(second.stdout.replace(/\d+ ms/g, "")).toBe(first.stdout.replace(/\d+ ms/g, ""))
+    } finally {
+      await proxy.stop()
     }
   }, 90_000)
 })

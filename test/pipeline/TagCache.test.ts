@@ -21,7 +21,7 @@ const countingSource = (latency: Duration.Duration, failing: ReadonlySet<string>
     TagSource.of({
       list: (_, img) => Effect.suspend(() => ((asked.list += 1), answer(img, [{ tag: "1.0.0" }]))),
       digest: (_, img, tag) => Effect.suspend(() => ((asked.digest += 1), answer(img, `sha256:${img.repository}-${tag}`))),
-      created: () => Effect.succeed(Option.none()),
+      created: () => Effect.succeed({ digest: Option.none(), created: Option.none() }),
       manifest: () => Effect.succeed(Option.none()),
       blob: (_, img) => providerError(provider, img)("NotFound", "none"),
       referrers: () => Effect.succeed(Option.none()),

@@ -75,11 +75,14 @@ describe("anonymous registry", () => {
     expect(Either.getOrThrow(result)).toEqual(tags.map((tag) => digests.get(tag) ?? "not pushed"))
   })
 
-  test("imageCreated reads the config blob's created; a 1970 date is unknown", async () => {
-    await registry.pushImage("team/dated", "new", { created: "2024-05-06T07:08:09Z" })
-    await registry.pushImage("team/dated", "reproducible", { created: "1970-01-01T00:00:00Z" })
+  test("imageCreated reads the config blob's created, with the digest the tag points at; a 1970 date is unknown", async () => {
+    const dated = await registry.pushImage("team/dated", "new", { created: "2024-05-06T07:08:09Z" })
+    const reproducible = await registry.pushImage("team/dated", "reproducible", { created: "1970-01-01T00:00:00Z" })
     const result = await run((c) => Effect.all([c.imageCreated(endpoint(registry.url, "team/dated"), "new"), c.imageCreated(endpoint(registry.url, "team/dated"), "reproducible")]))
-    expect(Either.getOrThrow(result)).toEqual([Option.some(new Date("2024-05-06T07:08:09Z")), Option.none()])
+    expect(Either.getOrThrow(result)).toEqual([
+      { digest: Option.some(dated), created: Option.some(new Date("2024-05-06T07:08:09Z")) },
+      { digest: Option.some(reproducible), created: Option.none() }
+    ])
   })
 
   test("manifestDigest of an unknown tag is NotFound", async () => {

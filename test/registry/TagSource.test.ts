@@ -52,7 +52,7 @@ const contract = (name: string, subject: Subject) =>
     test("a tag's creation time", async () => {
       await subject.push("contract/created", "1.0.0", "2024-03-01T12:00:00Z")
       const created = await run((s) => s.created(subject.provider(), image("contract/created"), "1.0.0"))
-      expect(created).toEqual(Either.right(Option.some(new Date("2024-03-01T12:00:00Z"))))
+      expect(Either.map(created, (d) => d.created)).toEqual(Either.right(Option.some(new Date("2024-03-01T12:00:00Z"))))
     })
 
     test("more tags than the provider's maxTags fail the listing, naming the setting", async () => {
