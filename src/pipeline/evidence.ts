@@ -86,7 +86,8 @@ export type CosignRule = AppliedGates["cosign"][number]
 /** A fact `decide` found missing: `resolve` looks it up and asks again. */
 export type Need =
   | { readonly _tag: "PushTimes" }
-  | { readonly _tag: "Created"; readonly tag: string }
+  /** Creation times of these tags, asked together: the line rule names every date it lacks at once. */
+  | { readonly _tag: "Created"; readonly tags: ReadonlyArray<string> }
   | { readonly _tag: "Digest"; readonly tag: string }
   | { readonly _tag: "Signature"; readonly digest: string; readonly rule: CosignRule }
 
@@ -99,8 +100,9 @@ export const needKey = (need: Need): string => {
     case "PushTimes":
       return "pushTimes"
     case "Created":
+      return `Created\u0000${need.tags.join("\u0000")}`
     case "Digest":
-      return `${need._tag}\u0000${need.tag}`
+      return `Digest\u0000${need.tag}`
     case "Signature":
       return `signature\u0000${signatureKey(need.rule, need.digest)}`
   }

@@ -73,7 +73,7 @@ const publishedAt = (subject: Subject, info: TagInfo, history: boolean, facts: F
     // Only a tag of the first listing may be dated by its image's `created`, which its publisher
     // writes, and only one the target has already moved past: the first listing after an empty
     // data dir must not let a backdated new tag through.
-    if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tag: info.tag })
+    if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tags: [info.tag] })
     const created = facts.created.get(info.tag)
     if (created !== undefined && created.getTime() < seen.seen) return Either.right({ at: created.getTime(), clock: "created" })
   }

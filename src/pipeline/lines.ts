@@ -41,8 +41,17 @@ const datedRelease = (info: TagInfo, facts: Facts): Either.Either<DatedRelease, 
   const seen = facts.sightings?.get(info.tag)
   if (seen !== undefined && !seen.initial) return at("first seen", seen.seen)
   if (info.created !== undefined) return at("created", info.created.getTime())
-  if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tag: info.tag })
+  if (!facts.created.has(info.tag)) return Either.left({ _tag: "Created", tags: [info.tag] })
   return at("created", facts.created.get(info.tag)?.getTime())
+}
+
+/** The release dates of `wanted`, or what they lack: push times first, then every missing creation time at once. */
+const datesOf = (wanted: ReadonlyArray<string>, tags: ReadonlyArray<TagInfo>, facts: Facts): Either.Either<ReadonlyArray<DatedRelease>, Need> => {
+  const dated = wanted.map((tag) => datedRelease(tags.find((t) => t.tag === tag) ?? { tag }, facts))
+  const needs = dated.flatMap((d) => (Either.isLeft(d) ? [d.left] : []))
+  const first = needs[0]
+  if (first === undefined) return Either.right(dated.flatMap((d) => (Either.isRight(d) ? [d.right] : [])))
+  return Either.left(first._tag !== "Created" ? first : { _tag: "Created", tags: needs.flatMap((n) => (n._tag === "Created" ? n.tags : [])) })
 }
 
 /** The choice the line rule leaves for one current tag, and what the report says of it. */
@@ -66,11 +75,9 @@ export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: 
   Either.gen(function* () {
     const q = choice.line
     if (q === undefined) return { choice }
-    const dateOf = (tag: string) => datedRelease(tags.find((t) => t.tag === tag) ?? { tag }, facts)
-    const first = yield* dateOf(q.first)
-    const latest: Array<DatedRelease> = []
-    for (const tag of q.latest) latest.push(yield* dateOf(tag))
-    const dates = [first, ...latest]
+    const dates = yield* datesOf([q.first, ...q.latest], tags, facts)
+    const [first, ...latest] = dates
+    if (first === undefined) return { choice }
     const { stay: _stay, ...question } = q
     const answer = (kept: boolean, rule: string): LineAnswer => ({ question, dates, kept, rule })
     const usable = dates.every((d) => d.date !== undefined && d.date >= FIRST_PLAUSIBLE) && new Set(dates.map((d) => d.date)).size > 1

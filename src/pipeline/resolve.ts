@@ -96,10 +96,12 @@ const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArra
         case "PushTimes":
           return cache.pushTimes(provider, image).pipe(Effect.option, Effect.map((times) => void (pushTimes = times)))
         case "Created": {
-          const info = listing.find((t) => t.tag === need.tag) ?? { tag: need.tag }
-          return cache.withCreated(provider, image, [info], [info]).pipe(
+          const infos = need.tags.map((tag) => listing.find((t) => t.tag === tag) ?? { tag })
+          return cache.withCreated(provider, image, infos, infos).pipe(
             Effect.option,
-            Effect.map((dated) => void created.set(need.tag, dated._tag === "Some" ? dated.value[0]?.created : undefined))
+            Effect.map((dated) => {
+              for (const [i, { tag }] of infos.entries()) created.set(tag, dated._tag === "Some" ? dated.value[i]?.created : undefined)
+            })
           )
         }
         case "Digest":

@@ -49,14 +49,21 @@ const rows: ReadonlyArray<Row> = [
     expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.1.1")}`
   },
   { name: "without dates: asked for, push times first", text: img("8.0.35"), target: AUTO, listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")], expect: "Needs PushTimes" },
-  { name: "then the config's created of the newer line's first tag", text: img("8.0.35"), target: AUTO, listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")], facts: { pushTimes: "none" }, expect: "Needs Created 8.3.0" },
   {
-    name: "then the current line's newest",
+    name: "then the configs' created of every tag compared, asked at once",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
+    facts: { pushTimes: "none" },
+    expect: "Needs Created 8.3.0 8.0.36 8.0.35"
+  },
+  {
+    name: "only those still missing",
     text: img("8.0.35"),
     target: AUTO,
     listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
     facts: { pushTimes: "none", created: { "8.3.0": 50 * DAY } },
-    expect: "Needs Created 8.0.36"
+    expect: "Needs Created 8.0.36 8.0.35"
   },
   {
     name: "created dates decide",

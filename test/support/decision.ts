@@ -165,8 +165,9 @@ export const renderNeed = (need: Need): string => {
     case "PushTimes":
       return "Needs PushTimes"
     case "Created":
+      return `Needs Created ${need.tags.join(" ")}`
     case "Digest":
-      return `Needs ${need._tag} ${need.tag}`
+      return `Needs Digest ${need.tag}`
     case "Signature":
       return `Needs Signature ${need.digest} (gate ${need.rule.where})`
   }
