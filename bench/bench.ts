@@ -5,7 +5,7 @@
  *
  *   bun bench/bench.ts [--quick] [--only NAME[,NAME]] [--runs N] [--out FILE] [--runner BINARY]
  *
- * `--only` runs some scenarios alone: startup, quiet, scale, large, update, requests, bucket.
+ * `--only` runs some scenarios alone: startup, quiet, dated, scale, large, update, requests, bucket.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,6 +15,7 @@ import { startRegistry, type TestRegistry } from "../test/support/registry.ts"
 import { ensureBuilt, RUNNER } from "../test/support/runner.ts"
 import { inParallel, pad, PUSH_CONCURRENCY, pushTags } from "./fixtures.ts"
 import { whereTimeGoes } from "./breakdown.ts"
+import { datedPasses } from "./dated.ts"
 import { largeRepository } from "./large.ts"
 import { requireGnuTime, type Sample } from "./measure.ts"
 import { BINARY, CURRENT, log, ONLY, OUT, quick, RUNS, selected, SIZE, TAGS, TARGETS_PER_IMAGE } from "./options.ts"
@@ -36,7 +37,7 @@ const quiet = async (registry: TestRegistry, server: TestGitServer, work: string
   log("quiet: where the time goes")
   const breakdown = await whereTimeGoes(registry, w, work, passes)
   log("quiet: the idle service")
-  return [...breakdown, ...(await serviceMemory(w, work, await compileEmpty(work))), ...(await servicePasses(registry, w, work))]
+  return { passes, lines: [...breakdown, ...(await serviceMemory(w, work, await compileEmpty(work))), ...(await servicePasses(registry, w, work))] }
 }
 
 const bucket = async () => {
@@ -60,7 +61,9 @@ const scenarios = async (registry: TestRegistry, server: TestGitServer, work: st
     extra["emptyProgramRssMb"] = emptyRssMb
     lines.push("", `an empty compiled program peaks at ${emptyRssMb.toFixed(0)} MB RSS`)
   }
-  if (selected("quiet")) lines.push(...(await quiet(registry, server, work, images)))
+  const plain = selected("quiet") ? await quiet(registry, server, work, images) : undefined
+  if (plain !== undefined) lines.push(...plain.lines)
+  if (selected("dated")) lines.push(...(await datedPasses(registry, server, work, plain?.passes)))
   if (selected("scale")) {
     const { result, lines: scaleLines } = await scale(registry, server, work)
     extra["scale"] = result

@@ -6,7 +6,7 @@
 import { RUNNER } from "../test/support/runner.ts"
 
 /** The scenarios, by the short names `--only` takes. */
-export const SCENARIOS = ["startup", "quiet", "scale", "large", "update", "requests", "bucket"] as const
+export const SCENARIOS = ["startup", "quiet", "dated", "scale", "large", "update", "requests", "bucket"] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 const argv = process.argv.slice(2)

@@ -1,0 +1,69 @@
+/**
+ * What release dates cost. Every image of this repository has its best candidate on a newer line
+ * (`1.10.0` above a current `1.9.1`), so the default policy dates two tags of each: the first
+ * release of the newer line and the newest of the current one. `1.9.1` came after `1.10.0`, so
+ * every target stays on its maintained line and the pass is quiet.
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { TestGitServer } from "../test/support/gitServer.ts"
+import type { TestRegistry } from "../test/support/registry.ts"
+import { inParallel, pad, PUSH_CONCURRENCY } from "./fixtures.ts"
+import { elapsed, fetchIn, listTagsDirectly, type Sample } from "./measure.ts"
+import { log, SIZE, TARGETS_PER_IMAGE } from "./options.ts"
+import { quietPasses, repeat, runPass, watchedRepo } from "./passes.ts"
+import { type Figure, record } from "./report.ts"
+
+/** Releases in the order they came out, a day apart: the 1.9 line got a patch after 1.10.0. */
+const RELEASES = ["1.8.0", "1.9.0", "1.10.0", "1.9.1"]
+const CURRENT = "1.9.1"
+const FIRST_DAY = Date.UTC(2025, 0, 1)
+
+/** Makes every kept date due for its check, as once the provider's interval has passed. */
+const due = (dataDir: string) => {
+  const dir = join(dataDir, "release-dates")
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const file = join(entry.parentPath, entry.name)
+    const kept = JSON.parse(readFileSync(file, "utf8")) as { tags: Record<string, { checked: number }> }
+    for (const tag of Object.values(kept.tags)) tag.checked = 0
+    writeFileSync(file, JSON.stringify(kept))
+  }
+}
+
+const percent = (a: number, b: number) => `${a >= b ? "+" : ""}${((a / b - 1) * 100).toFixed(0)}%`
+
+/** The quiet passes with dates needed for every image: cold (dates read), warm (dates kept), warm with every date due for its check. */
+export const datedPasses = async (registry: TestRegistry, server: TestGitServer, work: string, quiet: { readonly cold: Figure; readonly warm: Figure } | undefined) => {
+  const images = Array.from({ length: SIZE.images }, (_, i) => `bench/dated-${pad(i, 3)}`)
+  log(`dated: pushing ${images.length} images x ${RELEASES.length} releases, a day apart`)
+  await inParallel(images, PUSH_CONCURRENCY, async (repository) => {
+    for (const [day, tag] of RELEASES.entries()) await registry.pushImage(repository, tag, { created: new Date(FIRST_DAY + day * 86_400_000).toISOString() })
+  })
+  const layout = { targetsPerImage: TARGETS_PER_IMAGE, files: SIZE.files, extraFiles: SIZE.extraFiles, tag: CURRENT }
+  const w = await watchedRepo(registry, server, work, "dated", images, layout)
+  const { cold, warm } = await quietPasses(registry, w, work, { cold: "stated", warm: "within 10% of the quiet warm pass" })
+  const dataDir = join(work, `${w.name}-data`)
+  const clone = join(work, `${w.name}-clone`, pad(0, 3))
+  const checked: Array<Sample> = []
+  const bound: Array<number> = []
+  await repeat(async () => {
+    due(dataDir)
+    checked.push(await runPass(w.config, dataDir, { updated: 0, upToDate: w.targets }))
+    bound.push(
+      await elapsed(async () => {
+        await listTagsDirectly(registry.url, w.repositories)
+        await fetchIn(clone)
+      })
+    )
+  })
+  const rechecked = record(`${w.name}: quiet pass, warm, every date due`, "tag lists 8 at a time + git fetch", "stated", checked, bound)
+  const beside = (figure: Figure, plain: Figure | undefined) => (plain === undefined ? "" : ` against the quiet pass's x${plain.ratio.toFixed(2)} (${percent(figure.ratio, plain.ratio)})`)
+  return [
+    "",
+    `release dates, ${images.length} images each dating 2 tags (${w.targets} targets, all kept on their maintained line):`,
+    `  warm, dates kept: x${warm.ratio.toFixed(2)}${beside(warm, quiet?.warm)}; goal: at most +10%`,
+    `  cold, dates read (manifest and config of each): x${cold.ratio.toFixed(2)}${beside(cold, quiet?.cold)}`,
+    `  warm, every date due for its check (one HEAD per dated tag): x${rechecked.ratio.toFixed(2)}, ${percent(rechecked.ratio, warm.ratio)} over dates kept`
+  ]
+}
