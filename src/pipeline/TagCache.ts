@@ -22,8 +22,11 @@ const LOOKUP_CONCURRENCY = 4
  * the pass that starts one interval later (the default check interval equals the provider's)
  * asks, and new tags would wait two intervals.
  */
-const keptFor = (interval: Duration.Duration): number =>
-  Duration.toMillis(Duration.subtract(interval, Duration.min(Duration.times(interval, 0.05), Duration.seconds(30))))
+const keptFor = (interval: Duration.Duration): number => {
+  // In milliseconds: Duration's arithmetic allocates, and this runs once per image and date of every pass.
+  const millis = Duration.toMillis(interval)
+  return millis - Math.min(millis * 0.05, 30_000)
+}
 
 /**
  * Keeps what a provider answered for its interval; concurrent asks share one lookup, and a failure
@@ -55,6 +58,8 @@ export class TagCache extends Context.Tag("TagCache")<
       tags: ReadonlyArray<TagInfo>,
       wanted: ReadonlyArray<TagInfo>
     ) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
+    /** Keeps the release dates learnt so far (in the data dir, for a cache that has one). */
+    readonly keepDates: Effect.Effect<void>
     /** Forgets an image's listing so the next pass lists it again (a registry told us it changed). */
     readonly invalidate: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<void>
     /** The registry's push times of an image's tags where the provider tells them apart from the listing (Docker Hub). */
@@ -95,6 +100,7 @@ const make = (dates: KeptDates) =>
       )
     return {
       withCreated,
+      keepDates: dates.keep,
       get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
       pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
       digest: (provider, image, tag) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag)),

@@ -16,7 +16,7 @@ import { type PatchedFile, patchFile, type Written } from "./patch.ts"
 import { recordDecisions } from "./passMetrics.ts"
 import { prepareTargets } from "./prepare.ts"
 import { resolve } from "./resolve.ts"
-import { listingKey } from "./TagCache.ts"
+import { listingKey, TagCache } from "./TagCache.ts"
 import { PUSH_ATTEMPTS, pushCommits, type PushRejected, retryOnRejectedPush } from "./push.ts"
 import { inDeclarationOrder, type Outcome, type PassReport, reportOf } from "./report.ts"
 import { WatchRouting } from "./WatchRouting.ts"
@@ -107,6 +107,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
         for (const d of decisions) all.set(d.origin, d)
         return all
       }),
+      Effect.zipLeft(Effect.flatMap(TagCache, (c) => c.keepDates)),
       stage(repo, "resolve")
     )
     const patched = yield* patchAll(files, decided, options.dryRun).pipe(stage(repo, "patch"))

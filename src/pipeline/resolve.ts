@@ -6,7 +6,7 @@
  * fact it lacks, in the selector's rank order, and resolve looks it up and asks again.
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { Clock, Effect, Either } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import type { Pipeline } from "../config/model.ts"
 import { RegistryFailure } from "../domain/failures.ts"
 import type { ImageRef } from "../domain/ImageRef.ts"
@@ -16,7 +16,7 @@ import { recordSightings } from "../gates/ages.ts"
 import { noGates } from "../gates/match.ts"
 import { Signatures, UnusableTrust } from "../gates/Signatures.ts"
 import type { Selector } from "../policy/select.ts"
-import type { TagSourceError } from "../registry/TagSource.ts"
+import { type TagSourceError, tellsPushTimes } from "../registry/TagSource.ts"
 import { choose, judge } from "./decide.ts"
 import { type Choice, type CosignRule, type Evidence, type Facts, type Need, needKey, noFacts, type Reading, signatureKey, type Subject } from "./evidence.ts"
 import { TagCache } from "./TagCache.ts"
@@ -134,7 +134,9 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
     // dating, so that the first listing is the first one ever.
     const minAge = subjects.some((s) => s.gates.minAge !== undefined)
     const sightings = minAge ? yield* recordSightings(ctx.dataDir, provider, image, listing.right, now) : undefined
-    let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings } }
+    // Push times are asked only of a provider that has them apart from its listing.
+    const pushTimes = tellsPushTimes(provider) ? undefined : Option.some(new Map<string, Date>())
+    let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings, pushTimes } }
     const asked = new Set<string>()
     let asking = subjects.filter(mayAsk(readings))
     while (asking.length > 0) {

@@ -1,6 +1,6 @@
 import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
-import type { ProviderConfig, StoreProvider } from "../domain/ProviderConfig.ts"
+import type { DockerHubProvider, ProviderConfig, StoreProvider } from "../domain/ProviderConfig.ts"
 import { Credentials } from "../credentials/Credentials.ts"
 import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
@@ -21,6 +21,9 @@ export type TagSourceError = RegistryError | TagStoreError
 
 /** The tags of an image as one kind of provider lists them. */
 type Lister = (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyArray<TagInfo>, TagSourceError>
+
+/** Whether a provider knows push times its listing does not carry (Docker Hub's web API); for the others `pushTimes` is empty. */
+export const tellsPushTimes = (provider: ProviderConfig): provider is DockerHubProvider => provider.type === "DOCKER_HUB"
 
 /** Where a STORE provider keeps its tags. */
 export const storeDir = (provider: StoreProvider, dataDir: string, path: Path.Path): string =>
@@ -105,7 +108,7 @@ export class TagSource extends Context.Tag("TagSource")<
         const referrers = (provider: ProviderConfig, image: ImageRef, digest: string) =>
           provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
         const pushTimes = (provider: ProviderConfig, image: ImageRef) =>
-          provider.type === "DOCKER_HUB" ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
+          tellsPushTimes(provider) ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
         return { list, digest, created, manifest, blob, referrers, pushTimes }
       })
     )
