@@ -22,10 +22,18 @@ export interface Target {
    * be link-local; `any` for the runner's own cloud credential endpoints. No other request goes there.
    */
   readonly linkLocalHosts: ReadonlyArray<string> | "any"
+  /**
+   * Whether an answer other than a 429 says "too many requests": GitHub's secondary rate limits
+   * answer 403. Such an answer is waited for and retried like a 429, for as long as its
+   * `retry-after`, else until its `x-ratelimit-reset` when `x-ratelimit-remaining` is 0.
+   */
+  readonly throttled?: (reply: Reply) => boolean
+  /** The most an answer may hold (MAX_BODY_BYTES unless set). */
+  readonly maxBodyBytes?: number
 }
 
 export interface Outgoing {
-  readonly method: "GET" | "HEAD" | "POST" | "PUT"
+  readonly method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE"
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
   readonly body?: string
@@ -120,6 +128,13 @@ export const parseRetryAfter = (value: string | undefined, now: number): Option.
   return Number.isFinite(millis) ? Option.some(Duration.min(Duration.millis(Math.max(0, millis)), MAX_RETRY_AFTER)) : Option.none()
 }
 
+/** Until `x-ratelimit-reset` (epoch seconds) when `x-ratelimit-remaining` is 0, capped like parseRetryAfter. */
+export const quotaReset = (headers: Readonly<Record<string, string>>, now: number): Option.Option<Duration.Duration> => {
+  const reset = Number(headers["x-ratelimit-reset"])
+  if (headers["x-ratelimit-remaining"]?.trim() !== "0" || !Number.isFinite(reset)) return Option.none()
+  return Option.some(Duration.min(Duration.millis(Math.max(0, reset * 1000 - now)), MAX_RETRY_AFTER))
+}
+
 /** The URL as logged and put into messages: query values other than paging and scope are hidden. */
 export const safeUrl = (url: string): string => {
   try {
@@ -199,7 +214,7 @@ const exchange = async (target: Target, request: Outgoing, timeout: Duration.Dur
   const signal = AbortSignal.any([interrupted, AbortSignal.timeout(Duration.toMillis(timeout))])
   const init: BunFetchRequestInit = { method: request.method, headers, signal, redirect: "manual", decompress: false, ...tlsOf(target) }
   const response = await globalThis.fetch(request.url, request.body === undefined ? init : { ...init, body: request.body })
-  const body = await readBody(response)
+  const body = await readBody(response, target.maxBodyBytes)
   return { status: response.status, headers: headersOf(response.headers), body, url: request.url }
 }
 
@@ -239,9 +254,10 @@ const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(fun
       const { method, url } = request
       const now = clock.unsafeCurrentTimeMillis()
       // A 503 is how many registries shed load: it slows the host down like a 429.
+      const throttled = reply.status !== 429 && reply.status < 500 && target.throttled?.(reply) === true
       const feedback: Feedback =
-        reply.status === 429 || reply.status === 503
-          ? { _tag: "TooMany", retryAfter: parseRetryAfter(reply.headers["retry-after"], now) }
+        reply.status === 429 || reply.status === 503 || throttled
+          ? { _tag: "TooMany", retryAfter: Option.orElse(parseRetryAfter(reply.headers["retry-after"], now), () => (throttled ? quotaReset(reply.headers, now) : Option.none())) }
           : { _tag: "Ok", quota: parseQuota(reply.headers, now) }
       const retryAfter = feedback._tag === "TooMany" ? feedback.retryAfter : Option.none()
       const noted = count(target, String(reply.status)).pipe(
@@ -254,9 +270,9 @@ const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(fun
         ),
         Effect.zipRight(limiter.report(feedback, sent)),
       )
-      if (reply.status === 429) {
+      if (reply.status === 429 || throttled) {
         const detail = Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)}: too many requests`)
-        return Effect.zipRight(noted, Effect.fail(new Transient({ kind: "RateLimited", status: 429, detail, retryAfter })))
+        return Effect.zipRight(noted, Effect.fail(new Transient({ kind: "RateLimited", status: reply.status, detail, retryAfter })))
       }
       if (reply.status >= 500) {
         const detail = Option.getOrElse(registryMessage(replyText(reply)), () => `${method} ${safeUrl(url)} failed`)
