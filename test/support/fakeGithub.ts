@@ -36,7 +36,7 @@ export interface Exchange {
   readonly injected: boolean
 }
 
-export type Trouble = "secondary-403" | "quota-403" | "429" | "not-json" | "huge"
+export type Trouble = "secondary-403" | "quota-403" | "429" | "forbidden-403" | "not-json" | "huge"
 
 const DOCS = "https://docs.github.com/rest"
 const example = (name: string): unknown => {
@@ -79,6 +79,9 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       base: { ...record(template["base"]), label: `${owner}:${pull.base}`, ref: pull.base },
       labels: pull.labels.map(labelObject),
       auto_merge: null,
+      // Nobody is asked to review here (GitHub's own example lists a team without its required `type`).
+      requested_reviewers: [],
+      requested_teams: [],
     }
     return full ? { ...fields, merged: pull.merged_at !== null, mergeable: true, mergeable_state: "clean" } : fields
   }
@@ -171,6 +174,8 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
         return [403, { "retry-after": "1" }, limited]
       case "quota-403":
         return [403, { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1) }, limited]
+      case "forbidden-403":
+        return [403, {}, JSON.stringify({ message: "Resource not accessible by personal access token", documentation_url: DOCS, status: "403" })]
       case "429":
         return [429, { "retry-after": "1" }, limited]
       case "not-json":
