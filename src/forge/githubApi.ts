@@ -1,7 +1,7 @@
 import { Effect, Either, Option, Redacted, Schema } from "effect"
 import type { RegistryError, RegistryErrorReason } from "../domain/RegistryError.ts"
 import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"
-import { RegistryHttp, type Reply, replyText, safeUrl, type Target } from "../http/RegistryHttp.ts"
+import { RegistryHttp, type Reply, replyText, type Target } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
 import { VERSION } from "../version.ts"
 import { ForgeError, type ForgeErrorReason } from "./Forge.ts"
@@ -153,7 +153,8 @@ export const githubApi = (settings: GithubSettings): Effect.Effect<GithubApi, Fo
       const body = request.body === undefined ? {} : { body: JSON.stringify(request.body) }
       const outgoing = { method: request.method, url, headers: request.body === undefined ? headers : { ...headers, "content-type": "application/json" }, ...body }
       return http.send(target, outgoing).pipe(
-        Effect.mapError((e: RegistryError) => failFor(operation)(reasonOf[e.reason], `${request.method} ${safeUrl(url)}: ${e.detail}`, e.status)),
+        // RegistryHttp's details name the request already.
+        Effect.mapError((e: RegistryError) => failFor(operation)(reasonOf[e.reason], e.detail, e.status)),
       )
     }
     const expect = (operation: string, request: ApiRequest, ok: ReadonlyArray<number>) =>

@@ -34,6 +34,8 @@ export interface Exchange {
   readonly answer: unknown
   /** Answered by a forced failure or a refused token, not by the API's own logic. */
   readonly injected: boolean
+  /** When it was answered, in epoch milliseconds. */
+  readonly at: number
 }
 
 export type Trouble = "secondary-403" | "quota-403" | "429" | "forbidden-403" | "not-json" | "huge"
@@ -173,7 +175,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       case "secondary-403":
         return [403, { "retry-after": "1" }, limited]
       case "quota-403":
-        return [403, { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1) }, limited]
+        return [403, { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3) }, limited]
       case "forbidden-403":
         return [403, {}, JSON.stringify({ message: "Resource not accessible by personal access token", documentation_url: DOCS, status: "403" })]
       case "429":
@@ -181,7 +183,8 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       case "not-json":
         return [200, {}, "<html>Unicorn! This page is taking too long to load.</html>"]
       case "huge":
-        return [200, {}, `[${"0,".repeat(9 * 1024 * 1024)}0]`]
+        // Valid JSON (an empty list), only too big: past the client's cap, not merely unparsable.
+        return [200, {}, `[${" ".repeat(17 * 1024 * 1024)}]`]
     }
   }
 
@@ -193,7 +196,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       const method = req.method ?? "GET"
       const text = Buffer.concat(chunks).toString("utf8")
       const body: unknown = text === "" ? undefined : JSON.parse(text)
-      const base = { method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, headers: req.headers, body }
+      const base = { method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, headers: req.headers, body, at: Date.now() }
       const forced = injected(req)
       if (forced !== undefined) {
         const [status, headers, raw] = forced
