@@ -115,7 +115,7 @@ const judged = (fail: (reason: ForgeErrorReason, detail: string, status?: number
   }
 }
 
-const graphqlOf = (base: string): string => (/\/api\/v3$/.test(base) ? base.replace(/\/v3$/, "/graphql") : `${base}/graphql`)
+export const graphqlOf = (base: string): string => (/\/api\/v3$/.test(base) ? base.replace(/\/v3$/, "/graphql") : `${base}/graphql`)
 
 /** The API of `settings.repository`, through the RegistryHttp in context. */
 export const githubApi = (settings: GithubSettings): Effect.Effect<GithubApi, ForgeError, RegistryHttp> =>
