@@ -17,7 +17,7 @@ let fake: FakeGithub
 beforeAll(async () => {
   fake = await startFakeGithub()
   fake.addBranch("image-updates/nginx-1.27.3")
-  for (let i = 0; i < 3; i++) fake.openAsPerson({ branch: `person/${i}`, base: "main", title: `t${i}`, body: i === 0 ? null as unknown as string : MARKER })
+  for (let i = 0; i < 3; i++) fake.openAsPerson({ branch: `person/${i}`, base: "main", title: `t${i}`, body: i === 0 ? null : MARKER })
   const merged = fake.openAsPerson({ branch: "image-updates/old", base: "main", title: "old", body: MARKER })
   fake.setState(merged, "merged")
   // Every operation the client has, through the fake.

@@ -92,7 +92,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   const notFound = [404, { message: "Not Found", documentation_url: DOCS, status: "404" }] as const
   const invalid = (message: string, status = 422): [number, unknown] => [status, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message }], documentation_url: DOCS, status: String(status) }]
 
-  const openPull = (input: { branch: string; base: string; title: string; body: string }): [number, unknown] => {
+  const openPull = (input: { branch: string; base: string; title: string; body: string | null }): [number, unknown] => {
     if (!branches.has(input.branch)) return invalid(`No commits between ${input.base} and ${input.branch}`)
     if (pulls.some((p) => p.state === "open" && p.head === input.branch && p.base === input.base)) return invalid(`A pull request already exists for ${owner}:${input.branch}.`)
     const number = pulls.length + 1
@@ -228,8 +228,8 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     pulls,
     addBranch: (branch: string) => branches.set(branch, sha()),
     hasBranch: (branch: string) => branches.has(branch),
-    /** A pull opened on the site by a person. */
-    openAsPerson: (input: { branch: string; base: string; title: string; body: string }): number => {
+    /** A pull opened on the site by a person (GitHub keeps an empty body as null). */
+    openAsPerson: (input: { branch: string; base: string; title: string; body: string | null }): number => {
       if (!branches.has(input.branch)) branches.set(input.branch, sha())
       const [status, answer] = openPull(input)
       if (status !== 201) throw new Error(`cannot open: ${JSON.stringify(answer)}`)
