@@ -1,5 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Cause, Duration, Effect, Either, Metric, Option, Stream } from "effect"
+import { Cause, Chunk, Duration, Effect, Either, Metric, Option, Stream } from "effect"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { ConfigFailure, failureReason, GitFailure, InternalFailure, type ScopeFailureCause } from "../domain/failures.ts"
 import { messageOf } from "../domain/foreignText.ts"
@@ -44,6 +44,16 @@ const stage =
 
 /** Images resolved at once for one repository's pass; each host's limiter paces their requests further. */
 const MAX_REGISTRY_CONCURRENCY = 8
+
+/**
+ * A stream's elements through `f`, `concurrency` at a time, in order. Chunk by chunk with
+ * Effect.forEach: Stream.mapEffect with concurrency runs each element through a channel and a
+ * queue, which costs some 15 times the steps for the same work.
+ */
+const mapConcurrently =
+  <A, B, E, R>(f: (a: A) => Effect.Effect<B, E, R>, concurrency: number) =>
+  <E2, R2>(stream: Stream.Stream<A, E2, R2>): Stream.Stream<B, E | E2, R | R2> =>
+    Stream.mapChunksEffect(stream, (chunk) => Effect.map(Effect.forEach(chunk, f, { concurrency }), Chunk.unsafeFromArray))
 
 /** The targets grouped by (provider, image): each group is resolved once. */
 const byImage = (files: ReadonlyArray<FileTargets>): ReadonlyArray<ReadonlyArray<Subject>> => {
@@ -100,9 +110,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const files = yield* readFields(checkout, prepared, { pipeline, cache, explain: explain === undefined ? undefined : (p) => explain(p.target) }).pipe(stage(repo, "read"))
     const resolving = { pipeline, dataDir: options.dataDir }
     const decided = yield* Stream.fromIterable(byImage(files)).pipe(
-      Stream.mapEffect((subjects) => Effect.map(resolve(subjects, resolving), (evidence) => subjects.map((s) => decide(s, evidence))), {
-        concurrency: MAX_REGISTRY_CONCURRENCY
-      }),
+      mapConcurrently((subjects) => Effect.map(resolve(subjects, resolving), (evidence) => subjects.map((s) => decide(s, evidence))), MAX_REGISTRY_CONCURRENCY),
       Stream.runFold(new Map<TargetOrigin, Decision>(), (all, decisions) => {
         for (const d of decisions) all.set(d.origin, d)
         return all
