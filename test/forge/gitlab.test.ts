@@ -1,0 +1,151 @@
+/** The GitLab forge against a GitLab on loopback: the cases every forge passes, then what is GitLab's own. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Effect, Either, Option, Redacted } from "effect"
+import type { Forge, ForgeError, ForgeErrorReason } from "../../src/forge/Forge.ts"
+import { makeGitlabForge } from "../../src/forge/gitlab.ts"
+import { nextPage, reasonOfStatus } from "../../src/forge/gitlabApi.ts"
+import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
+import { type FakeGitlab, gzipBomb, startFakeGitlab } from "../support/fakeGitlab.ts"
+import { forgeCases, type ForgeHarness } from "../support/forgeCases.ts"
+import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
+
+const TOKEN = "glpat-Fake0Token1For2Tests"
+let fake: FakeGitlab
+
+beforeAll(async () => {
+  fake = await startFakeGitlab({ token: TOKEN })
+}, SERVER_HOOK_TIMEOUT)
+afterAll(() => fake.stop(), SERVER_HOOK_TIMEOUT)
+
+const run = <A>(use: (forge: Forge) => Effect.Effect<A, ForgeError>, token = TOKEN, apiURL = fake.apiURL) =>
+  Effect.runPromise(
+    Effect.either(Effect.flatMap(makeGitlabForge({ apiURL, repository: fake.path, token: Redacted.make(token) }), use)).pipe(
+      // A fresh HTTP stack per run: the host's limiter slows down after a 429, which is not the next case's concern.
+      Effect.provide(RegistryHttp.layer),
+    ),
+  )
+
+const mr = (iid: number) => fake.mergeRequests.find((m) => m.iid === iid)
+
+const harness = (): ForgeHarness => ({
+  run: (use, token) => run(use, token),
+  token: TOKEN,
+  openAsPerson: (request) => fake.openAsPerson(request).iid,
+  setState: fake.setState,
+  notesOn: (iid) => mr(iid)?.notes ?? [],
+  stateOf: (iid) => mr(iid)?.state,
+  labelsOf: (iid) => mr(iid)?.labels ?? [],
+  autoMergeSet: (iid) => mr(iid)?.merge_when_pipeline_succeeds ?? false,
+  addBranch: (branch) => fake.addBranch(branch),
+  hasBranch: fake.hasBranch,
+  refuseNext: fake.refuseNext,
+  answerNext: fake.answerNext,
+  refuseMerges: (refuse) => fake.refuseMerges(refuse ? 405 : undefined),
+  hugeBody: () => ({ body: gzipBomb(80), headers: { "content-encoding": "gzip" } }),
+  reset: fake.reset,
+})
+
+forgeCases("the GitLab forge", harness)
+
+const MARKER = "<!-- image-updates:config -->"
+
+describe("the GitLab forge, on the wire", () => {
+  test("the token goes as a Bearer header, the project as its URL-encoded path, labels comma-separated", async () => {
+    fake.reset()
+    await run((forge) => forge.open({ branch: "b/1", base: "main", title: "t", body: MARKER, labels: ["a", "b"] }))
+    const [sent] = fake.requests
+    expect(sent?.method).toBe("POST")
+    expect(sent?.url).toBe("/api/v4/projects/group%2Fsub%2Fproject/merge_requests")
+    expect(sent?.headers["authorization"]).toBe(`Bearer ${TOKEN}`)
+    expect(sent?.headers["private-token"]).toBeUndefined()
+    expect(JSON.parse(sent?.body ?? "")).toEqual({
+      source_branch: "b/1",
+      target_branch: "main",
+      title: "t",
+      description: MARKER,
+      labels: "a,b",
+      remove_source_branch: false,
+    })
+  })
+
+  test("listings ask for 100 a page and filter on the server too", async () => {
+    fake.reset()
+    await run((forge) => forge.openRequests("main", MARKER))
+    await run((forge) => forge.requestsFor("image-updates/x y"))
+    expect(fake.requests.map((r) => r.url)).toEqual([
+      "/api/v4/projects/group%2Fsub%2Fproject/merge_requests?state=opened&target_branch=main&per_page=100&page=1",
+      "/api/v4/projects/group%2Fsub%2Fproject/merge_requests?state=all&source_branch=image-updates%2Fx+y&order_by=created_at&sort=desc&per_page=100&page=1",
+    ])
+  })
+
+  test("auto-merge asks both ways GitLab has known, pinned to the head it read", async () => {
+    fake.reset()
+    const opened = await run((forge) => forge.open({ branch: "b/2", base: "main", title: "t", body: MARKER, labels: [] }))
+    const request = Either.getOrThrow(opened)
+    await run((forge) => forge.autoMerge(request))
+    const sent = fake.requests.find((r) => r.url.endsWith("/merge"))
+    expect(sent?.method).toBe("PUT")
+    expect(JSON.parse(sent?.body ?? "")).toEqual({ merge_when_pipeline_succeeds: true, auto_merge: true, sha: request.headSha })
+  })
+
+  test("requests opened from a fork are not the runner's, even with its marker or its branch name", async () => {
+    fake.reset()
+    fake.openAsPerson({ branch: "image-updates/nginx-1.27.3", base: "main", description: MARKER, fromFork: true })
+    expect(await run((forge) => forge.openRequests("main", MARKER))).toEqual(Either.right([]))
+    expect(await run((forge) => forge.requestsFor("image-updates/nginx-1.27.3"))).toEqual(Either.right([]))
+  })
+
+  test("deleting a branch of a project the token cannot see is a failure, not a branch already gone", async () => {
+    fake.reset()
+    fake.answerNext({ status: 404, body: JSON.stringify({ message: "404 Project Not Found" }) })
+    const result = await run((forge) => forge.deleteBranch("image-updates/x"))
+    expect(Either.isLeft(result) && result.left.reason).toBe("NotFound")
+  })
+
+  test("a token echoed back by the server is scrubbed from the failure", async () => {
+    fake.reset()
+    fake.answerNext({ status: 403, body: JSON.stringify({ message: `403 Forbidden for ${TOKEN}` }) })
+    const result = await run((forge) => forge.close(1, "bye"))
+    expect(Either.isLeft(result) && result.left.reason).toBe("Auth")
+    expect(Either.isLeft(result) && result.left.message).not.toContain(TOKEN)
+  })
+
+  test("more pages than the bound is a failure, not a listing that runs on", async () => {
+    fake.reset()
+    for (let page = 1; page <= 21; page++) fake.answerNext({ status: 200, body: "[]", headers: { "x-next-page": String(page + 1) } })
+    const result = await run((forge) => forge.openRequests("main", MARKER))
+    expect(Either.isLeft(result) && result.left.message).toContain("more than 2000 merge requests")
+  })
+
+  test("an apiURL that is not http(s) fails at once", async () => {
+    const result = await run((forge) => forge.openRequests("main", MARKER), TOKEN, "ftp://gitlab.example/api/v4")
+    expect(Either.isLeft(result) && result.left.operation).toBe("configure")
+  })
+})
+
+describe("GitLab's pages and statuses", () => {
+  test.each([
+    [{ "x-next-page": "2" }, 1, Option.some(2)],
+    [{ "x-next-page": "" }, 3, Option.none()],
+    [{ "x-next-page": "1" }, 1, Option.none()],
+    [{ "x-next-page": "1e9" }, 1, Option.none()],
+    [{ link: '<https://gitlab.example/api/v4/projects/7/merge_requests?page=3&per_page=100>; rel="next"' }, 2, Option.some(3)],
+    [{ link: '<https://gitlab.example/x?page=1>; rel="first"' }, 2, Option.none()],
+    [{}, 1, Option.none()],
+  ])("%j on page %d: next %o", (headers: Record<string, string>, current, expected) => {
+    expect(nextPage(headers, current)).toEqual(expected)
+  })
+
+  test.each<[number, ForgeErrorReason]>([
+    [401, "Auth"],
+    [403, "Auth"],
+    [404, "NotFound"],
+    [405, "Refused"],
+    [409, "Refused"],
+    [422, "Refused"],
+    [400, "Protocol"],
+    [502, "Server"],
+  ])("%d is %s", (status, reason) => {
+    expect(reasonOfStatus(status)).toBe(reason)
+  })
+})
