@@ -68,6 +68,20 @@ describe("the GitLab forge, on the wire", () => {
     })
   })
 
+  test("a redirect to another host does not carry the token there", async () => {
+    fake.reset()
+    const elsewhere = await startFakeGitlab({ token: "another-token-entirely" })
+    try {
+      fake.answerNext({ status: 307, body: "", headers: { location: `${elsewhere.apiURL}/projects/group%2Fsub%2Fproject/merge_requests` } })
+      const result = await run((forge) => forge.openRequests("main", MARKER))
+      expect(Either.isLeft(result) && result.left.reason).toBe("Auth")
+      expect(elsewhere.requests).toHaveLength(1)
+      expect(JSON.stringify(elsewhere.requests[0]?.headers)).not.toContain(TOKEN)
+    } finally {
+      await elsewhere.stop()
+    }
+  })
+
   test("listings ask for 100 a page and filter on the server too", async () => {
     fake.reset()
     await run((forge) => forge.openRequests("main", MARKER))
