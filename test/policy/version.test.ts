@@ -1,15 +1,11 @@
 /** The default policy, `version`: how tags are read, and what each realistic tag scheme moves to. */
 import { describe, expect, test } from "bun:test"
-import { Either, Option } from "effect"
+import { Either } from "effect"
 import { readFileSync } from "node:fs"
 import type { PolicySpec } from "../../src/domain/PolicySpec.ts"
-import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY } from "../../src/domain/Target.ts"
 import { formatExplanation } from "../../src/policy/explain.ts"
-import { compileSelector } from "../../src/policy/select.ts"
 import { compareVersions, describeVersion, parseVersion } from "../../src/policy/version.ts"
-import { choose } from "../../src/pipeline/decide.ts"
-import { noFacts } from "../../src/pipeline/evidence.ts"
-import { decideLine } from "../../src/pipeline/lines.ts"
+import { decideRow, selectorFor } from "../support/defaultPolicy.ts"
 
 describe("reading a tag", () => {
   test.each([
@@ -298,16 +294,6 @@ const cases: ReadonlyArray<Case> = [
   { name: "signatures are never candidates", tags: ["1.0.0", "1.1.0.sig", `sha256-${"a".repeat(64)}`], current: "1.0.0", expect: "uptodate 1.0.0" }
 ]
 
-const selectorFor = (c: Pick<Case, "policy" | "allowDowngrade" | "filterTags">) =>
-  Either.getOrThrow(
-    compileSelector({
-      policy: c.policy ?? DEFAULT_POLICY,
-      excludeTags: DEFAULT_EXCLUDE_TAGS,
-      allowDowngrade: c.allowDowngrade ?? false,
-      ...(c.filterTags === undefined ? {} : { filterTags: c.filterTags })
-    })
-  )
-
 const run = (c: Case): string => {
   const result = selectorFor(c).select(c.tags.map((tag) => ({ tag })), c.current)
   return Either.match(result, { onLeft: (e) => `none: ${e.message}`, onRight: (s) => `${s._tag.toLowerCase()} ${s.tag}` })
@@ -456,18 +442,6 @@ describe("explain", () => {
     expect(text).toContain("result: latest stays: floating tag: name a policy to manage it")
   })
 })
-
-/**
- * A README row through the default, its tags dated in the order listed (a day apart), as the line
- * rule reads release dates; a current tag that is not listed is the oldest.
- */
-const decideRow = (listed: ReadonlyArray<string>, current: string): string => {
-  const order = [...new Set([...(listed.includes(current) ? [] : [current]), ...listed])]
-  const tags = order.map((tag, i) => ({ tag, created: new Date(Date.UTC(2024, 0, 1) + i * 86_400_000) }))
-  const choice = choose(selectorFor({}), tags, current, false)
-  const line = Either.getOrThrow(decideLine(choice, tags, { ...noFacts(0), pushTimes: Option.some(new Map()) }))
-  return Either.match(line.choice.selection, { onLeft: (e) => `none: ${e.message}`, onRight: (s) => `${s._tag.toLowerCase()} ${s.tag}` })
-}
 
 describe("the README's table of tag schemes is what the default does", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
