@@ -2,6 +2,7 @@
  * The default policy run the way a pass runs it, for tables: a selector compiled from a target's
  * policy fields, and a listing decided with the release-line rule, its tags dated in listing order.
  */
+import { describe, expect, test } from "bun:test"
 import { Either, Option } from "effect"
 import type { PolicySpec } from "../../src/domain/PolicySpec.ts"
 import { DEFAULT_EXCLUDE_TAGS, DEFAULT_POLICY } from "../../src/domain/Target.ts"
@@ -39,3 +40,47 @@ export const decideRow = (listed: ReadonlyArray<string>, current: string): strin
   const line = Either.getOrThrow(decideLine(choice, tags, { ...noFacts(0), pushTimes: Option.some(new Map()) }))
   return Either.match(line.choice.selection, { onLeft: (e) => `none: ${e.message}`, onRight: (s) => `${s._tag.toLowerCase()} ${s.tag}` })
 }
+
+/**
+ * A target modelled on a real image's tag history: its tags in release order, what the default
+ * does with them, and whether a careful operator would accept what it writes.
+ */
+export interface RealisticRow {
+  readonly image: string
+  readonly tags: ReadonlyArray<string>
+  readonly current: string
+  /** What `decideRow` gives; for a row of `wrong`, what the default should give. */
+  readonly expect: string
+  readonly harmless: boolean
+  /** One line: why the outcome is right, or why it hurts. */
+  readonly why: string
+  /** Set on a row where the default writes the wrong thing: what it writes now. */
+  readonly wrong?: string
+}
+
+/** The name of a row in a test report. */
+export const rowName = (r: RealisticRow): string => `${r.image}: ${r.current} -> ${r.expect} (${r.why})`
+
+/**
+ * The rows of one family as tests: each row's outcome through the default, the rows where it
+ * writes the wrong thing as `todo` (run with `--todo`), and the list of the harmful ones.
+ */
+export const realisticTable = (family: string, rows: ReadonlyArray<RealisticRow>, harmful: ReadonlyArray<string>): void => {
+  describe(family, () => {
+    for (const r of rows) {
+      if (r.wrong === undefined) test(rowName(r), () => expect(decideRow(r.tags, r.current)).toBe(r.expect))
+      else test.todo(`${rowName(r)}; writes ${r.wrong}`, () => expect(decideRow(r.tags, r.current)).toBe(r.expect))
+    }
+    test("what it writes wrongly is what the row says", () => {
+      const writes = rows.flatMap((r) => (r.wrong === undefined ? [] : [[r.image, decideRow(r.tags, r.current)]]))
+      expect(writes).toEqual(rows.flatMap((r) => (r.wrong === undefined ? [] : [[r.image, r.wrong]])))
+    })
+    test("the rows a careful operator would not accept", () => {
+      expect(rows.filter((r) => !r.harmless).map((r) => `${r.image}: ${r.current}`)).toEqual([...harmful])
+    })
+  })
+}
+
+/** Each version's tags in every variant an image publishes for it, in release order: `each(["1.0"], ["", "-alpine"])`. */
+export const each = (versions: ReadonlyArray<string>, variants: ReadonlyArray<string>): ReadonlyArray<string> =>
+  versions.flatMap((v) => variants.map((variant) => `${v}${variant}`))
