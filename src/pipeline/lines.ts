@@ -9,6 +9,12 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import type { DatedRelease, LineAnswer, ReleaseClock } from "../policy/releaseLines.ts"
 import type { Choice, Facts, Need } from "./evidence.ts"
 
+const DAY = 86_400_000
+/** A release of the current line this close before the newer line's first came with it (MySQL shipped 8.0.34 and 8.1.0 the same day). */
+const ALONGSIDE = 3 * DAY
+/** How old the newer line's first release must be before a current line without a release since is taken as left. */
+const SETTLING = 30 * DAY
+
 /** Dates before this are no release dates (an image built with its clock at 0, `SOURCE_DATE_EPOCH=0`). */
 const FIRST_PLAUSIBLE = Date.UTC(2000, 0, 1)
 
@@ -86,12 +92,16 @@ export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: 
       return { choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, `no usable release dates: stays on ${q.line} (none, before 2000 or all equal)`) }
     }
     const newest = latest.reduce((a, b) => ((b.date ?? 0) > (a.date ?? 0) ? b : a))
-    // Released after the newer line began: the project still ships the current line.
-    return (newest.date ?? 0) > (first.date ?? 0)
-      ? {
-          choice: q.stay,
-          kept: { newer: q.newer, note: `on the maintained ${q.line} line (newer: ${q.newer})` },
-          answer: answer(true, `kept: ${newest.tag} released after ${q.first}, the first release above ${q.line}`)
-        }
-      : { choice, answer: answer(false, `moved on: no ${q.line} release after ${q.first}`) }
+    const [kept, began] = [newest.date ?? 0, first.date ?? 0]
+    const stay = (rule: string, note = `on the maintained ${q.line} line (newer: ${q.newer})`) => ({ choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, rule) })
+    const days = (millis: number) => `${Math.floor(millis / DAY)} day${Math.floor(millis / DAY) === 1 ? "" : "s"}`
+    // Released after the newer line began, or with it: the project still ships the current line.
+    if (kept > began) return stay(`kept: ${newest.tag} released after ${q.first}, the first release above ${q.line}`)
+    if (kept > began - ALONGSIDE) return stay(`kept: ${newest.tag} released alongside ${q.first} (${days(began - kept)} before it), the first release above ${q.line}`)
+    // A line that has just begun says nothing yet of the one before it (a clock behind the dates tells no age).
+    if (facts.now >= began && facts.now - began < SETTLING) {
+      const note = `on the ${q.line} line: ${q.newer} is on a newer line begun ${days(facts.now - began)} ago; the default waits ${days(SETTLING)} to see whether ${q.line} is still patched`
+      return stay(`waits: ${q.first} is ${days(facts.now - began)} old, under ${days(SETTLING)}: too soon to tell whether ${q.line} is maintained`, note)
+    }
+    return { choice, answer: answer(false, `moved on: no ${q.line} release with or after ${q.first}, ${days(facts.now - began)} ago`) }
   })

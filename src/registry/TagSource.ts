@@ -16,6 +16,7 @@ import { TagStore, type TagStoreError } from "./TagStore.ts"
 
 /** When the in-memory registry's first image was built, for tags a test does not date. */
 const BUILT_FROM = Date.UTC(2024, 0, 1)
+const WEEK = 7 * 86_400_000
 
 export type TagSourceError = RegistryError | TagStoreError
 
@@ -140,14 +141,14 @@ export class TagSource extends Context.Tag("TagSource")<
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
           t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
         ),
-      // Images are built in the order the fake lists them, a minute apart, unless a test dates them.
+      // Images are built in the order the fake lists them, a week apart, unless a test dates them.
       created: (provider, image, tag) =>
         Effect.flatMap(lookup(provider, image), (tags) => {
           const at = tags.findIndex((t) => t.tag === tag)
           const found = tags[at]
           return found === undefined
             ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404)
-            : Effect.succeed<Dated>({ digest: Option.fromNullable(found.digest), created: Option.some(found.created ?? new Date(BUILT_FROM + at * 60_000)) })
+            : Effect.succeed<Dated>({ digest: Option.fromNullable(found.digest), created: Option.some(found.created ?? new Date(BUILT_FROM + at * WEEK)) })
         }),
       // The fake registry holds tags only: no artifact is ever found.
       manifest: (provider, image) => Effect.as(lookup(provider, image), Option.none()),

@@ -79,14 +79,14 @@ const expectFollowed = async (repoId: string, stdout: string) => {
 
 useServers(() => ({ registry: startRegistry(), git: startGitServer() }), (s) => ({ registry, git } = s))
 
-/** Pushes every case's releases in order, a day apart (1970 for the undated one). */
+/** Pushes every case's releases in order, a week apart (1970 for the undated one). */
 const pushReleases = async () => {
   let day = 0
   for (const name of names) {
     const c: Case = cases[name]
     for (const tag of c.releases) {
       day += 1
-      const created = c.undated === true ? "1970-01-01T00:00:00Z" : new Date(Date.UTC(2024, 0, 1) + day * 86_400_000).toISOString()
+      const created = c.undated === true ? "1970-01-01T00:00:00Z" : new Date(Date.UTC(2024, 0, 1) + day * 7 * 86_400_000).toISOString()
       await registry.pushImage(c.repository, tag, { created })
     }
   }

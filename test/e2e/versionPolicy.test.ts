@@ -95,8 +95,8 @@ beforeAll(async () => {
     for (const tag of s.tags) {
       if (pushed.has(`${s.repository}:${tag}`)) continue
       pushed.add(`${s.repository}:${tag}`)
-      // Built in the order listed, a minute apart: the release dates the default's line rule reads.
-      await registry.pushImage(s.repository, tag, { created: new Date(Date.UTC(2024, 0, 1) + pushed.size * 60_000).toISOString() })
+      // Built in the order listed, a week apart: the release dates the default's line rule reads.
+      await registry.pushImage(s.repository, tag, { created: new Date(Date.UTC(2024, 0, 1) + pushed.size * 7 * 86_400_000).toISOString() })
     }
   }
   const files = Object.fromEntries(

@@ -21,11 +21,12 @@ const HOUR = 3_600_000
 
 const gate = (over: Partial<GateConfig>): GateConfig => ({ images: ["gcr.io/org/**"], pinDigest: false, source: { file: "piped.yaml", line: 30 }, ...over })
 
+/** The gates alone decide here: the target pins `^`, which follows new lines without waiting on release dates. */
 const watcher = (extra = "") => `apiVersion: pipecd.dev/v1beta1
 kind: ImageWatcher
 spec:
   targets:
-    - {image: ${IMAGE}, provider: registry, filePath: app.yaml, field: image${extra}}
+    - {image: ${IMAGE}, provider: registry, filePath: app.yaml, field: image, policy: {version: "^"}${extra}}
 `
 
 type World = ReturnType<typeof fakeWorld>
@@ -103,7 +104,7 @@ describe("minimum age", () => {
 
   test("an emptied data dir does not let a backdated new tag through", async () => {
     // `^`: this is of the age gate alone; the default would also weigh the backdated date as a release date.
-    const w = world([{ tag: "1.0.0" }], { extra: ", policy: {version: \"^\"}" })
+    const w = world([{ tag: "1.0.0" }])
     await passAt(w, [gate({ minAge: minAge(24) })], NOW)
     rmSync(w.options.dataDir, { recursive: true, force: true })
     // Published a minute after the data dir was lost, claiming to have been built in 2019.

@@ -79,7 +79,42 @@ const rows: ReadonlyArray<Row> = [
     target: AUTO,
     provider: HUB,
     listing: [tag("8.0.35"), tag("8.0.36"), tag("8.3.0")],
-    facts: { pushTimes: { "8.3.0": 5 * DAY, "8.0.36": 50 * DAY, "8.0.35": 400 * DAY } },
+    facts: { pushTimes: { "8.3.0": 35 * DAY, "8.0.36": 50 * DAY, "8.0.35": 400 * DAY } },
+    expect: `Update 8.3.0 (image: ${IMAGE}:8.3.0)`
+  },
+  {
+    name: "a newer line begun days ago: too soon to tell, it waits on the line",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.0.36", { pushed: 50 * DAY }), tag("8.3.0", { pushed: 5 * DAY })],
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) {on the 8.0 line: 8.3.0 is on a newer line begun 5 days ago; the default waits 30 days to see whether 8.0 is still patched}`
+  },
+  {
+    name: "a newer line begun 30 days ago, nothing of the current one since: moved on",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.0.36", { pushed: 50 * DAY }), tag("8.3.0", { pushed: 30 * DAY })],
+    expect: `Update 8.3.0 (image: ${IMAGE}:8.3.0)`
+  },
+  {
+    name: "released with the newer line (two days before its first release): kept",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.0.36", { pushed: 102 * DAY }), tag("8.1.0", { pushed: 100 * DAY })],
+    expect: `Update 8.0.36 (image: ${IMAGE}:8.0.36) ${kept("8.0", "8.1.0")}`
+  },
+  {
+    name: "released four days before the newer line, nothing since: moved on",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.0.36", { pushed: 104 * DAY }), tag("8.1.0", { pushed: 100 * DAY })],
+    expect: `Update 8.1.0 (image: ${IMAGE}:8.1.0)`
+  },
+  {
+    name: "a clock behind the dates tells no age: it does not wait",
+    text: img("8.0.35"),
+    target: AUTO,
+    listing: [tag("8.0.35", { pushed: 400 * DAY }), tag("8.0.36", { pushed: 100 * DAY }), tag("8.3.0", { pushed: -DAY })],
     expect: `Update 8.3.0 (image: ${IMAGE}:8.3.0)`
   },
   {
@@ -161,7 +196,7 @@ const explained: ReadonlyArray<Row> = [
       "  release line: 2.48; newer line 2.49 (best: v2.49.1); release dates compared:",
       `    v2.49.0  ${at(60 * DAY)} (pushed)  first release above 2.48`,
       `    v2.48.1  ${at(80 * DAY)} (pushed)  newest of 2.48, current`,
-      "  line rule: moved on: no 2.48 release after v2.49.0",
+      "  line rule: moved on: no 2.48 release with or after v2.49.0, 60 days ago",
       "  result: v2.48.1 -> v2.49.1: the highest candidate"
     ]
   },

@@ -71,8 +71,8 @@ describe("the selector in a pass", () => {
     w.images.set("gcr.io/org/plain", [{ tag: "0.9.0" }, { tag: "1.0.0" }, { tag: "1.1.0" }])
     // Two candidates too new for the gate before one old enough.
     w.images.set("gcr.io/org/aged", [
-      { tag: "1.0.0", pushed: new Date(NOW - 90 * HOUR) },
-      { tag: "1.1.0", pushed: new Date(NOW - 48 * HOUR) },
+      { tag: "1.0.0", pushed: new Date(NOW - 90 * 24 * HOUR) },
+      { tag: "1.1.0", pushed: new Date(NOW - 48 * 24 * HOUR) },
       { tag: "1.2.0", pushed: new Date(NOW - 2 * HOUR) },
       { tag: "1.3.0", pushed: new Date(NOW - HOUR) }
     ])

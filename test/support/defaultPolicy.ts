@@ -11,6 +11,9 @@ import { noFacts } from "../../src/pipeline/evidence.ts"
 import { decideLine } from "../../src/pipeline/lines.ts"
 import { compileSelector, type Selector } from "../../src/policy/select.ts"
 
+const DAY = 86_400_000
+const MONTH = 30 * DAY
+
 export interface SelectorFields {
   readonly policy?: PolicySpec
   readonly allowDowngrade?: boolean
@@ -29,15 +32,34 @@ export const selectorFor = (c: SelectorFields): Selector =>
   )
 
 /**
- * A listing through the default, its tags dated in the order listed (a day apart), as the line
- * rule reads release dates; a current tag that is not listed is the oldest. The outcome reads
- * `update X`, `uptodate X`, `ahead X`, `floats X`, `unranked X` or `none: <message>`.
+ * Whether a tag is pushed with a release listed before it rather than being one: a word
+ * (`latest`, `slim-bookworm`) or an alias of an earlier release (`3.13-slim` after `3.13.0-slim`).
+ */
+const isRetag = (tag: string, earlier: ReadonlyArray<string>): boolean => {
+  const parts = /^(v?\d+(?:\.\d+)*)(.*)$/.exec(tag)
+  if (parts === null) return true
+  const [, numbers = "", rest = ""] = parts
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  const release = new RegExp(`^${escape(numbers)}\\.\\d[\\d.]*${escape(rest)}$`)
+  return earlier.some((e) => release.test(e))
+}
+
+/**
+ * A listing through the default as of the day after its last release, its releases dated in the
+ * order listed, a month apart (a retag on its release's day), as the line rule reads release dates; a current tag that is not
+ * listed is the oldest. The outcome reads `update X`, `uptodate X`, `ahead X`, `floats X`,
+ * `unranked X` or `none: <message>`.
  */
 export const decideRow = (listed: ReadonlyArray<string>, current: string): string => {
   const order = [...new Set([...(listed.includes(current) ? [] : [current]), ...listed])]
-  const tags = order.map((tag, i) => ({ tag, created: new Date(Date.UTC(2024, 0, 1) + i * 86_400_000) }))
+  let month = -1
+  const tags = order.map((tag, i) => {
+    if (!isRetag(tag, order.slice(0, i))) month += 1
+    return { tag, created: new Date(Date.UTC(2024, 0, 1) + month * MONTH) }
+  })
+  const now = Date.UTC(2024, 0, 1) + month * MONTH + DAY
   const choice = choose(selectorFor({}), tags, current, false)
-  const line = Either.getOrThrow(decideLine(choice, tags, { ...noFacts(0), pushTimes: Option.some(new Map()) }))
+  const line = Either.getOrThrow(decideLine(choice, tags, { ...noFacts(now), pushTimes: Option.some(new Map()) }))
   return Either.match(line.choice.selection, { onLeft: (e) => `none: ${e.message}`, onRight: (s) => `${s._tag.toLowerCase()} ${s.tag}` })
 }
 
