@@ -34,7 +34,8 @@ export interface NewRequest {
   readonly labels: ReadonlyArray<string>
 }
 
-export type ForgeErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Refused"
+/** `Config`: the operator's settings of the forge cannot work (an apiURL that is not http(s), a repository path of the wrong shape); nothing was sent. */
+export type ForgeErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Refused" | "Config"
 
 interface ForgeErrorFields {
   readonly reason: ForgeErrorReason

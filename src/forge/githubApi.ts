@@ -128,8 +128,8 @@ export const githubApi = (settings: GithubSettings): Effect.Effect<GithubApi, Fo
     const base = (settings.apiURL ?? GITHUB_API).replace(/\/+$/, "")
     const apiHost = Option.getOrUndefined(Option.liftThrowable(() => new URL(base))())
     const [owner = "", name = "", ...rest] = repository.split("/")
-    if (apiHost === undefined || !/^https?:$/.test(apiHost.protocol)) return yield* failFor("configure")("Refused", `apiURL ${JSON.stringify(base)} is not an http(s) URL`)
-    if (owner === "" || name === "" || rest.length > 0) return yield* failFor("configure")("Refused", `repository ${JSON.stringify(repository)} is not owner/name`)
+    if (apiHost === undefined || !/^https?:$/.test(apiHost.protocol)) return yield* failFor("configure")("Config", `apiURL ${JSON.stringify(base)} is not an http(s) URL`)
+    if (owner === "" || name === "" || rest.length > 0) return yield* failFor("configure")("Config", `repository ${JSON.stringify(repository)} is not owner/name`)
     const target: Target = {
       provider: "github",
       registry: apiHost.host,

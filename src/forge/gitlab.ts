@@ -76,7 +76,13 @@ const statusWords = (status: number): string => {
   return `answered ${status}`
 }
 
-/** A Forge for one GitLab project; fails only when `apiURL` is not an http(s) URL. */
+/** `group/project` or `group/sub/project`: two parts or more, none empty. */
+const projectPath = (repository: string): boolean => {
+  const parts = repository.split("/")
+  return parts.length >= 2 && parts.every((part) => part.trim() !== "")
+}
+
+/** A Forge for one GitLab project; fails (reason Config) only when `apiURL` is not an http(s) URL or the repository is not a project path. */
 export const makeGitlabForge = (settings: GitlabSettings): Effect.Effect<Forge, ForgeError, RegistryHttp> =>
   Effect.gen(function* () {
     const http = yield* RegistryHttp
@@ -89,10 +95,13 @@ export const makeGitlabForge = (settings: GitlabSettings): Effect.Effect<Forge, 
     const apiURL = (settings.apiURL ?? DEFAULT_GITLAB_API).replace(/\/+$/, "")
     const api = yield* Effect.try({
       try: () => new URL(apiURL),
-      catch: () => fail("Transport", "configure", `apiURL ${JSON.stringify(apiURL)} is not a URL`),
+      catch: () => fail("Config", "configure", `apiURL ${JSON.stringify(apiURL)} is not a URL`),
     })
     if (api.protocol !== "https:" && api.protocol !== "http:") {
-      return yield* Effect.fail(fail("Transport", "configure", `apiURL ${safeUrl(apiURL)} is not an http(s) URL`))
+      return yield* Effect.fail(fail("Config", "configure", `apiURL ${safeUrl(apiURL)} is not an http(s) URL`))
+    }
+    if (!projectPath(settings.repository)) {
+      return yield* Effect.fail(fail("Config", "configure", `repository ${JSON.stringify(settings.repository)} is not group/project`))
     }
     const target: Target = {
       provider: "gitlab",

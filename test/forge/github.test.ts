@@ -71,3 +71,30 @@ describe("GitHub's own refusals", () => {
     }, 15_000)
   }
 })
+
+describe("the GitHub forge's settings: wrong ones fail as Config before anything is sent", () => {
+  const rows: ReadonlyArray<[string, string | undefined, string]> = [
+    ["an apiURL that is not http(s)", "ftp://github.example/api/v3", "org/config"],
+    ["an apiURL that is not a URL", "github example", "org/config"],
+    ["a repository without its owner", undefined, "config"],
+    ["a repository with a path under it", undefined, "org/config/sub"],
+    ["a repository with an empty part", undefined, "org/"],
+  ]
+  for (const [name, apiURL, repository] of rows) {
+    test(name, async () => {
+      const fake = await startFakeGithub()
+      try {
+        const result = await Effect.runPromise(
+          Effect.either(Effect.flatMap(githubForge({ apiURL: apiURL ?? fake.url, repository, token: Redacted.make(fake.token) }), (f) => f.openRequests("main", "m"))).pipe(
+            Effect.provide(RegistryHttp.layer),
+          ),
+        )
+        if (Either.isRight(result)) throw new Error("wrong settings were taken")
+        expect([result.left.reason, result.left.operation]).toEqual(["Config", "configure"])
+        expect(fake.exchanges).toHaveLength(0)
+      } finally {
+        await fake.stop()
+      }
+    })
+  }
+})

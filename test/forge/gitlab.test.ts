@@ -131,10 +131,29 @@ describe("the GitLab forge, on the wire", () => {
     expect(Either.isLeft(result) && result.left.message).toContain("more than 2000 merge requests")
   })
 
-  test("an apiURL that is not http(s) fails at once", async () => {
-    const result = await run((forge) => forge.openRequests("main", MARKER), TOKEN, "ftp://gitlab.example/api/v4")
-    expect(Either.isLeft(result) && result.left.operation).toBe("configure")
-  })
+})
+
+describe("the GitLab forge's settings: wrong ones fail as Config before anything is sent", () => {
+  const rows: ReadonlyArray<[string, string | undefined, string]> = [
+    ["an apiURL that is not http(s)", "ftp://gitlab.example/api/v4", "group/project"],
+    ["an apiURL that is not a URL", "gitlab example", "group/project"],
+    ["a repository without its group", undefined, "project"],
+    ["a repository with an empty part", undefined, "group//project"],
+    ["an empty repository", undefined, ""],
+  ]
+  for (const [name, apiURL, repository] of rows) {
+    test(name, async () => {
+      fake.reset()
+      const result = await Effect.runPromise(
+        Effect.either(Effect.flatMap(makeGitlabForge({ apiURL: apiURL ?? fake.apiURL, repository, token: Redacted.make(TOKEN) }), (f) => f.openRequests("main", MARKER))).pipe(
+          Effect.provide(RegistryHttp.layer),
+        ),
+      )
+      if (Either.isRight(result)) throw new Error("wrong settings were taken")
+      expect([result.left.reason, result.left.operation]).toEqual(["Config", "configure"])
+      expect(fake.requests).toHaveLength(0)
+    })
+  }
 })
 
 describe("GitLab's pages and statuses", () => {
