@@ -8,6 +8,8 @@ export type { GithubSettings } from "./githubApi.ts"
 /** Pages of 100 followed at most: 2,000 open pulls against one branch is more than any team keeps. */
 const MAX_PAGES = 20
 
+const Repo = Schema.Struct({ id: Schema.Number, full_name: Schema.String })
+
 /** The fields of GitHub's `pull-request` and `pull-request-simple` the runner reads (Gitea's pulls have them too, but `node_id`). */
 const Pull = Schema.Struct({
   number: Schema.Number,
@@ -17,8 +19,9 @@ const Pull = Schema.Struct({
   title: Schema.String,
   body: Schema.optional(Schema.NullOr(Schema.String)),
   html_url: Schema.String,
-  head: Schema.Struct({ ref: Schema.String, sha: Schema.String }),
-  base: Schema.Struct({ ref: Schema.String }),
+  // `repo` is null once the head's repository (a fork) is deleted; Gitea sends it as well.
+  head: Schema.Struct({ ref: Schema.String, sha: Schema.String, repo: Schema.optional(Schema.NullOr(Repo)) }),
+  base: Schema.Struct({ ref: Schema.String, repo: Repo }),
 })
 type Pull = typeof Pull.Type
 
@@ -41,6 +44,14 @@ export const reviewRequestOf = (pull: Pull): ReviewRequest => ({
   body: pull.body ?? "",
   url: pull.html_url,
 })
+
+/**
+ * A pull whose branch lives in the repository itself. Anyone who can fork it can open a pull from a
+ * branch of the runner's name, or copy the runner's marker into its body: such a pull is not the
+ * runner's, and one closed unmerged must not decline a tag. A head repository deleted or not
+ * named is no better.
+ */
+export const fromThisRepository = (pull: Pull): boolean => pull.head.repo !== undefined && pull.head.repo !== null && pull.head.repo.id === pull.base.repo.id
 
 /** Every pull of a listing, following its `Link` pages on the API's host, MAX_PAGES at most. */
 const listPulls = (api: GithubApi, operation: string, query: string): Effect.Effect<ReadonlyArray<Pull>, ForgeError> =>
@@ -114,12 +125,12 @@ export const githubForge = (settings: GithubSettings): Effect.Effect<Forge, Forg
     open: open(api),
     openRequests: (base, marker) =>
       listPulls(api, "list open requests", `state=open&base=${encodeURIComponent(base)}`).pipe(
-        Effect.map((pulls) => pulls.filter((pull) => (pull.body ?? "").includes(marker)).map(reviewRequestOf)),
+        Effect.map((pulls) => pulls.filter((pull) => fromThisRepository(pull) && (pull.body ?? "").includes(marker)).map(reviewRequestOf)),
       ),
     requestsFor: (branch) =>
       listPulls(api, `list requests for ${branch}`, `state=all&head=${encodeURIComponent(`${api.owner}:${branch}`)}`).pipe(
         // Gitea ignores `head`: the branch is checked here too.
-        Effect.map((pulls) => pulls.filter((pull) => pull.head.ref === branch).sort((a, b) => b.number - a.number).map(reviewRequestOf)),
+        Effect.map((pulls) => pulls.filter((pull) => fromThisRepository(pull) && pull.head.ref === branch).sort((a, b) => b.number - a.number).map(reviewRequestOf)),
       ),
     close: close(api),
     autoMerge: autoMerge(api),

@@ -5,6 +5,7 @@
  * every exchange against that description.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { gzipBomb } from "./gzipBomb.ts"
 import { githubDescription } from "./openapiCheck.ts"
 import { listenOnLoopback } from "./listen.ts"
 
@@ -21,7 +22,11 @@ export interface FakePull {
   readonly labels: Array<string>
   readonly comments: Array<string>
   autoMerge: boolean
+  /** Where its head branch lives: this repository, a fork of it, or a fork since deleted (`head.repo: null`). */
+  readonly from: PullSource
 }
+
+export type PullSource = "repository" | "fork" | "deleted fork"
 
 export interface Exchange {
   readonly method: string
@@ -38,9 +43,11 @@ export interface Exchange {
   readonly at: number
 }
 
-export type Trouble = "secondary-403" | "quota-403" | "429" | "forbidden-403" | "not-json" | "huge"
+export type Trouble = "secondary-403" | "quota-403" | "429" | "forbidden-403" | "not-json" | "wrong-shape" | "huge" | "gzip-bomb"
 
 const DOCS = "https://docs.github.com/rest"
+const REPO_ID = 1296269
+const FORK_ID = 1296270
 const example = (name: string): unknown => {
   const found = githubDescription().components["examples"]?.[name] as { value?: unknown } | undefined
   return structuredClone(found?.value)
@@ -56,6 +63,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   const exchanges: Array<Exchange> = []
   const troubles: Array<Trouble> = []
   let serial = 0
+  let refuseAutoMerge = false
   const sha = () => (++serial).toString(16).padStart(40, "a")
 
   const labelObject = (name: string, i: number) => ({ ...record((example("label-items") as Array<unknown>)[0]), id: 1000 + i, name, node_id: `LA_${i}` })
@@ -65,6 +73,9 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     const template = full ? record(example("pull-request")) : record((example("pull-request-simple-items") as Array<unknown>)[0])
     const url = `https://api.github.com/repos/${owner}/${repo}/pulls/${pull.number}`
     const side = (ref: string, at: string) => ({ ...record(template["head"]), label: `${owner}:${ref}`, ref, sha: at })
+    // A fork in the same organisation (GitHub allows one): its label is `owner:branch` like the repository's own.
+    const repository = (id: number, name: string) => ({ ...record(record(template["base"])["repo"]), id, node_id: `R_${id}`, name, full_name: `${owner}/${name}` })
+    const headRepo = pull.from === "repository" ? repository(REPO_ID, repo) : pull.from === "fork" ? repository(FORK_ID, `${repo}-fork`) : null
     const fields: Record<string, unknown> = {
       ...template,
       id: pull.number,
@@ -77,8 +88,8 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       body: pull.body,
       merged_at: pull.merged_at,
       closed_at: pull.state === "closed" ? (pull.merged_at ?? "2026-12-01T00:00:00Z") : null,
-      head: side(pull.head, pull.sha),
-      base: { ...record(template["base"]), label: `${owner}:${pull.base}`, ref: pull.base },
+      head: { ...side(pull.head, pull.sha), repo: headRepo },
+      base: { ...record(template["base"]), label: `${owner}:${pull.base}`, ref: pull.base, repo: repository(REPO_ID, repo) },
       labels: pull.labels.map(labelObject),
       auto_merge: null,
       // Nobody is asked to review here (GitHub's own example lists a team without its required `type`).
@@ -92,11 +103,13 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   const notFound = [404, { message: "Not Found", documentation_url: DOCS, status: "404" }] as const
   const invalid = (message: string, status = 422): [number, unknown] => [status, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message }], documentation_url: DOCS, status: String(status) }]
 
-  const openPull = (input: { branch: string; base: string; title: string; body: string | null }): [number, unknown] => {
-    if (!branches.has(input.branch)) return invalid(`No commits between ${input.base} and ${input.branch}`)
-    if (pulls.some((p) => p.state === "open" && p.head === input.branch && p.base === input.base)) return invalid(`A pull request already exists for ${owner}:${input.branch}.`)
+  const openPull = (input: { branch: string; base: string; title: string; body: string | null; from?: PullSource }): [number, unknown] => {
+    const from = input.from ?? "repository"
+    if (from === "repository" && !branches.has(input.branch)) return invalid(`No commits between ${input.base} and ${input.branch}`)
+    if (pulls.some((p) => p.state === "open" && p.head === input.branch && p.base === input.base && p.from === from)) return invalid(`A pull request already exists for ${owner}:${input.branch}.`)
     const number = pulls.length + 1
-    const pull: FakePull = { number, node_id: `PR_kwDO${number}`, state: "open", merged_at: null, title: input.title, body: input.body, head: input.branch, base: input.base, sha: branches.get(input.branch) ?? sha(), labels: [], comments: [], autoMerge: false }
+    const at = from === "repository" ? (branches.get(input.branch) ?? sha()) : "f".repeat(40)
+    const pull: FakePull = { number, node_id: `PR_kwDO${number}`, state: "open", merged_at: null, title: input.title, body: input.body, head: input.branch, base: input.base, sha: at, labels: [], comments: [], autoMerge: false, from }
     pulls.push(pull)
     return [201, shape(pull, true)]
   }
@@ -124,6 +137,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     if (typeof body["query"] !== "string" || !body["query"].includes("enablePullRequestAutoMerge")) return [200, { errors: [{ message: "unsupported query" }] }]
     if (pull === undefined) return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(id)}'` }] }]
     if (pull.state !== "open") return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", message: "Pull request is not in the correct state to enable auto-merge" }] }]
+    if (refuseAutoMerge) return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", message: "Pull request Protected branch rules not configured for this branch" }] }]
     pull.autoMerge = true
     return [200, { data: { enablePullRequestAutoMerge: { pullRequest: { number: pull.number } } } }]
   }
@@ -165,7 +179,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   }
 
   /** A forced failure, or a refused token: [status, headers, raw body]. */
-  const injected = (req: IncomingMessage): [number, Record<string, string>, string] | undefined => {
+  const injected = (req: IncomingMessage): [number, Record<string, string>, string | Uint8Array] | undefined => {
     if (req.headers.authorization !== `Bearer ${token}`) return [401, {}, JSON.stringify({ message: "Bad credentials", documentation_url: DOCS, status: "401" })]
     const trouble = troubles.shift()
     const limited = JSON.stringify({ message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", documentation_url: DOCS })
@@ -182,9 +196,13 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
         return [429, { "retry-after": "1" }, limited]
       case "not-json":
         return [200, {}, "<html>Unicorn! This page is taking too long to load.</html>"]
+      case "wrong-shape":
+        return [200, {}, JSON.stringify([{ number: "one", head: "main" }])]
       case "huge":
         // Valid JSON (an empty list), only too big: past the client's cap, not merely unparsable.
         return [200, {}, `[${" ".repeat(17 * 1024 * 1024)}]`]
+      case "gzip-bomb":
+        return [200, { "content-encoding": "gzip" }, gzipBomb(80)]
     }
   }
 
@@ -228,9 +246,9 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     pulls,
     addBranch: (branch: string) => branches.set(branch, sha()),
     hasBranch: (branch: string) => branches.has(branch),
-    /** A pull opened on the site by a person (GitHub keeps an empty body as null). */
-    openAsPerson: (input: { branch: string; base: string; title: string; body: string | null }): number => {
-      if (!branches.has(input.branch)) branches.set(input.branch, sha())
+    /** A pull opened on the site by a person (GitHub keeps an empty body as null), from this repository unless `from` says a fork. */
+    openAsPerson: (input: { branch: string; base: string; title: string; body: string | null; from?: PullSource }): number => {
+      if ((input.from ?? "repository") === "repository" && !branches.has(input.branch)) branches.set(input.branch, sha())
       const [status, answer] = openPull(input)
       if (status !== 201) throw new Error(`cannot open: ${JSON.stringify(answer)}`)
       return Number(record(answer)["number"])
@@ -241,6 +259,10 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
       if (pull === undefined) throw new Error(`no pull #${number}`)
       pull.state = "closed"
       pull.merged_at = state === "merged" ? "2026-12-02T10:00:00Z" : null
+    },
+    /** While true, auto-merge is refused as GitHub refuses it where it cannot merge (no protected branch rules). */
+    refuseAutoMerge: (refuse: boolean) => {
+      refuseAutoMerge = refuse
     },
     /** The next answers, one each, are these troubles. */
     failNext: (...next: ReadonlyArray<Trouble>) => troubles.push(...next),

@@ -89,6 +89,13 @@ export const checkRequest = (spec: Description, method: string, path: string, bo
   return validate(spec, schema, body).map((e) => `${method} ${found.template} request ${e}`)
 }
 
+/**
+ * Where GitHub departs from its own description: a pull whose head repository was deleted has
+ * `head.repo: null`, which the description does not declare (github/rest-api-description#1811,
+ * and #424 for the full pull). Only that null is let through, nothing else about `head.repo`.
+ */
+const undeclaredNull = /^\$(\[\d+\])?\.head\.repo: null where object is required$/
+
 /** What is wrong with an answer: its status undeclared, or its JSON body unlike the declared one. */
 export const checkResponse = (spec: Description, method: string, path: string, status: number, body: unknown): ReadonlyArray<string> => {
   const found = operationOf(spec, method, path)
@@ -98,5 +105,7 @@ export const checkResponse = (spec: Description, method: string, path: string, s
   const response = declared.$ref === undefined ? declared : (resolve(spec, declared.$ref) as typeof declared)
   const schema = response.content?.["application/json"]?.schema
   if (schema === undefined) return []
-  return validate(spec, schema, body).map((e) => `${method} ${found.template} ${status} ${e}`)
+  return validate(spec, schema, body)
+    .filter((e) => !undeclaredNull.test(e))
+    .map((e) => `${method} ${found.template} ${status} ${e}`)
 }
