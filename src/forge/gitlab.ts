@@ -71,7 +71,7 @@ const shortened = (text: string): string => {
 }
 
 const statusWords = (status: number): string => {
-  if (status === 401) return "GitLab refused the token"
+  if (status === 401) return "the token was refused (is it valid and unexpired?)"
   if (status === 403) return "the token may not do this"
   return `answered ${status}`
 }

@@ -6,26 +6,35 @@ import { githubForge } from "../../src/forge/github.ts"
 import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { type Trouble, startFakeGithub } from "../support/fakeGithub.ts"
 import { checkRequest, checkResponse, githubDescription } from "../support/openapiCheck.ts"
-import { forgeContract, type ForgeSubject } from "../support/forgeContract.ts"
+import { forgeContract, type ForgeHarness } from "../support/forgeContract.ts"
 
-const githubSubject = async (): Promise<ForgeSubject> => {
+const githubHarness = async (): Promise<ForgeHarness> => {
   const fake = await startFakeGithub()
   return {
-    forge: (token) => githubForge({ apiURL: fake.url, repository: fake.repository, token: Redacted.make(token ?? fake.token) }),
+    run: (use, token) =>
+      Effect.runPromise(
+        Effect.either(Effect.flatMap(githubForge({ apiURL: fake.url, repository: fake.repository, token: Redacted.make(token ?? fake.token) }), use)).pipe(
+          // A fresh HTTP stack per run: the host's limiter slows down after a limit, which is not the next run's concern.
+          Effect.provide(RegistryHttp.layer),
+        ),
+      ),
     token: fake.token,
     addBranch: (branch) => {
       fake.addBranch(branch)
     },
     hasBranch: fake.hasBranch,
-    openAsPerson: fake.openAsPerson,
+    openAsPerson: (request) =>
+      fake.openAsPerson({ branch: request.branch, base: request.base, title: request.title ?? `Change ${request.branch}`, body: request.body ?? null, ...(request.from === undefined ? {} : { from: request.from }) }),
     setState: fake.setState,
     inspect: (number) => {
       const pull = fake.pulls.find((p) => p.number === number)
       if (pull === undefined) throw new Error(`no pull #${number}`)
       return { state: pull.merged_at === null ? pull.state : "merged", labels: pull.labels, comments: pull.comments, autoMerge: pull.autoMerge }
     },
-    rateLimitNext: (kind) => fake.failNext(kind === "429" ? "429" : "secondary-403"),
+    rateLimits: ["secondary-403", "429"],
+    rateLimitNext: (kind, times) => fake.failNext(...Array.from({ length: times }, (): Trouble => (kind === "429" ? "429" : "secondary-403"))),
     hostileNext: (kind) => fake.failNext(kind),
+    refuseMerges: fake.refuseAutoMerge,
     stop: async () => {
       await fake.stop()
       // Whatever the scenario, the client asked and the fake answered as GitHub's description says.
@@ -38,7 +47,7 @@ const githubSubject = async (): Promise<ForgeSubject> => {
   }
 }
 
-forgeContract("github", githubSubject)
+forgeContract("github", githubHarness)
 
 describe("GitHub's own refusals", () => {
   const cases: ReadonlyArray<{ name: string; troubles: ReadonlyArray<Trouble>; reason?: ForgeErrorReason; message?: RegExp; requests: number; waitedMs?: number }> = [

@@ -5,8 +5,10 @@ import type { Forge, ForgeError, ForgeErrorReason } from "../../src/forge/Forge.
 import { makeGitlabForge } from "../../src/forge/gitlab.ts"
 import { nextPage, reasonOfStatus } from "../../src/forge/gitlabApi.ts"
 import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
-import { type FakeGitlab, gzipBomb, startFakeGitlab } from "../support/fakeGitlab.ts"
-import { forgeCases, type ForgeHarness } from "../support/forgeCases.ts"
+import { MAX_BODY_BYTES } from "../../src/http/body.ts"
+import { type CannedAnswer, type FakeGitlab, startFakeGitlab } from "../support/fakeGitlab.ts"
+import { forgeContract, type ForgeHarness, type Hostile } from "../support/forgeContract.ts"
+import { gzipBomb } from "../support/gzipBomb.ts"
 import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 
 const TOKEN = "glpat-Fake0Token1For2Tests"
@@ -25,27 +27,44 @@ const run = <A>(use: (forge: Forge) => Effect.Effect<A, ForgeError>, token = TOK
     ),
   )
 
-const mr = (iid: number) => fake.mergeRequests.find((m) => m.iid === iid)
+const requestState = { opened: "open", locked: "open", closed: "closed", merged: "merged" } as const
 
-const harness = (): ForgeHarness => ({
-  run: (use, token) => run(use, token),
-  token: TOKEN,
-  openAsPerson: (request) => fake.openAsPerson(request).iid,
-  setState: fake.setState,
-  notesOn: (iid) => mr(iid)?.notes ?? [],
-  stateOf: (iid) => mr(iid)?.state,
-  labelsOf: (iid) => mr(iid)?.labels ?? [],
-  autoMergeSet: (iid) => mr(iid)?.merge_when_pipeline_succeeds ?? false,
-  addBranch: (branch) => fake.addBranch(branch),
-  hasBranch: fake.hasBranch,
-  refuseNext: fake.refuseNext,
-  answerNext: fake.answerNext,
-  refuseMerges: (refuse) => fake.refuseMerges(refuse ? 405 : undefined),
-  hugeBody: () => ({ body: gzipBomb(80), headers: { "content-encoding": "gzip" } }),
-  reset: fake.reset,
-})
+/** A GitLab of its own for each case of the contract. */
+const gitlabHarness = async (): Promise<ForgeHarness> => {
+  const own = await startFakeGitlab({ token: TOKEN })
+  const mr = (iid: number) => {
+    const found = own.mergeRequests.find((m) => m.iid === iid)
+    if (found === undefined) throw new Error(`no merge request !${iid}`)
+    return found
+  }
+  return {
+    run: (use, token) => run(use, token, own.apiURL),
+    token: TOKEN,
+    addBranch: (branch) => own.addBranch(branch),
+    hasBranch: own.hasBranch,
+    openAsPerson: ({ body, ...request }) => own.openAsPerson({ ...request, ...(body === undefined ? {} : { description: body }) }).iid,
+    setState: own.setState,
+    inspect: (iid) => {
+      const found = mr(iid)
+      return { state: requestState[found.state], labels: found.labels, comments: found.notes, autoMerge: found.merge_when_pipeline_succeeds }
+    },
+    rateLimits: ["429"],
+    rateLimitNext: (_kind, times) => own.refuseNext(times),
+    hostileNext: (kind) => own.answerNext(hostile[kind]()),
+    refuseMerges: (refuse) => own.refuseMerges(refuse ? 405 : undefined),
+    stop: own.stop,
+  }
+}
 
-forgeCases("the GitLab forge", harness)
+const hostile: Record<Hostile, () => CannedAnswer> = {
+  "not-json": () => ({ status: 200, body: "<html>sign in</html>" }),
+  "wrong-shape": () => ({ status: 200, body: JSON.stringify([{ iid: "one" }]) }),
+  // Valid JSON (an empty list), only bigger than any answer is read.
+  huge: () => ({ status: 200, body: `[${" ".repeat(MAX_BODY_BYTES + 1024 * 1024)}]` }),
+  "gzip-bomb": () => ({ status: 200, body: gzipBomb(80), headers: { "content-encoding": "gzip" } }),
+}
+
+forgeContract("gitlab", gitlabHarness)
 
 const MARKER = "<!-- image-updates:config -->"
 
@@ -102,11 +121,12 @@ describe("the GitLab forge, on the wire", () => {
     expect(JSON.parse(sent?.body ?? "")).toEqual({ merge_when_pipeline_succeeds: true, auto_merge: true, sha: request.headSha })
   })
 
-  test("requests opened from a fork are not the runner's, even with its marker or its branch name", async () => {
+  test("auto-merge of a request whose branch moved since it was read is refused", async () => {
     fake.reset()
-    fake.openAsPerson({ branch: "image-updates/nginx-1.27.3", base: "main", description: MARKER, fromFork: true })
-    expect(await run((forge) => forge.openRequests("main", MARKER))).toEqual(Either.right([]))
-    expect(await run((forge) => forge.requestsFor("image-updates/nginx-1.27.3"))).toEqual(Either.right([]))
+    const opened = Either.getOrThrow(await run((forge) => forge.open({ branch: "b/3", base: "main", title: "t", body: MARKER, labels: [] })))
+    const moved = await run((forge) => forge.autoMerge({ ...opened, headSha: "0".repeat(40) }))
+    expect(Either.isLeft(moved) && moved.left.reason).toBe("Refused")
+    expect(fake.mergeRequests.find((m) => m.iid === opened.number)?.merge_when_pipeline_succeeds).toBe(false)
   })
 
   test("deleting a branch of a project the token cannot see is a failure, not a branch already gone", async () => {

@@ -5,14 +5,13 @@
  * answer what no GitLab would.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import { gzipSync } from "node:zlib"
 import { listenOnLoopback } from "./listen.ts"
 
 export interface FakeMergeRequest {
   id: number
   iid: number
   project_id: number
-  source_project_id: number
+  source_project_id: number | null
   state: "opened" | "closed" | "merged" | "locked"
   source_branch: string
   target_branch: string
@@ -47,8 +46,8 @@ export interface PersonRequest {
   readonly base: string
   readonly title?: string
   readonly description?: string
-  /** Opened from a fork of the project, as anyone may on a public one. */
-  readonly fromFork?: boolean
+  /** Opened from a fork of the project (as anyone may on a public one), or from one since deleted (no source project). */
+  readonly from?: "fork" | "deleted fork"
 }
 
 const PROJECT_ID = 7
@@ -78,9 +77,6 @@ const parsed = (body: string): Record<string, unknown> => {
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "")
 
-/** A body of `megabytes` zeros once inflated, a few kilobytes on the wire. */
-export const gzipBomb = (megabytes: number): Uint8Array => gzipSync(Buffer.alloc(megabytes * 1024 * 1024))
-
 /** Starts a fake GitLab holding the project `path`, which only `token` may use. */
 export const startFakeGitlab = async (options: { readonly path?: string; readonly token: string }) => {
   const path = options.path ?? "group/sub/project"
@@ -103,17 +99,17 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
     return sha
   }
 
-  const create = (fields: { branch: string; base: string; title: string; description: string; labels: Array<string>; fromFork: boolean }) => {
+  const create = (fields: { branch: string; base: string; title: string; description: string; labels: Array<string>; from: "project" | "fork" | "deleted fork" }) => {
     const iid = mrs.reduce((max, mr) => Math.max(max, mr.iid), 0) + 1
     const mr: FakeMergeRequest = {
       id: nextId++,
       iid,
       project_id: PROJECT_ID,
-      source_project_id: fields.fromFork ? FORK_ID : PROJECT_ID,
+      source_project_id: fields.from === "project" ? PROJECT_ID : fields.from === "fork" ? FORK_ID : null,
       state: "opened",
       source_branch: fields.branch,
       target_branch: fields.base,
-      sha: fields.fromFork ? "f".repeat(40) : shaOf(fields.branch),
+      sha: fields.from === "project" ? shaOf(fields.branch) : "f".repeat(40),
       title: fields.title,
       description: fields.description,
       labels: fields.labels,
@@ -185,7 +181,7 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
       const open = mrs.find((mr) => mr.state === "opened" && mr.source_branch === branch && mr.source_project_id === PROJECT_ID)
       if (open !== undefined) return json(res, 409, { message: [`Another open merge request already exists for this source branch: !${open.iid}`] })
       const labels = text(body["labels"]).split(",").filter((label) => label !== "")
-      const mr = create({ branch, base: text(body["target_branch"]), title: text(body["title"]), description: text(body["description"]), labels, fromFork: false })
+      const mr = create({ branch, base: text(body["target_branch"]), title: text(body["title"]), description: text(body["description"]), labels, from: "project" })
       return json(res, 201, shown(mr))
     }
     if (rest.startsWith("/merge_requests/")) return onMergeRequest(req, res, rest.slice("/merge_requests/".length), body)
@@ -244,7 +240,7 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
         title: request.title ?? `Change ${request.branch}`,
         description: request.description ?? "",
         labels: [],
-        fromFork: request.fromFork ?? false,
+        from: request.from ?? "project",
       }),
     setState: (iid: number, state: "merged" | "closed" | "opened") => {
       const mr = mrs.find((m) => m.iid === iid)
