@@ -85,6 +85,9 @@ describe("the checker catches what is wrong", () => {
     { name: "a pull whose head is a string", errors: () => checkResponse(spec, "POST", "/repos/o/r/pulls", 201, { ...pull(), head: "main" }), expected: /\$\.head: string where object/ },
     { name: "a nested repository missing a field", errors: () => { const p = pull(); delete (p["base"] as { repo: Record<string, unknown> }).repo["full_name"]; return checkResponse(spec, "POST", "/repos/o/r/pulls", 201, p) }, expected: /\$\.base\.repo\.full_name: missing/ },
     { name: "null where nothing is nullable", errors: () => checkResponse(spec, "POST", "/repos/o/r/pulls", 201, { ...pull(), title: null }), expected: /\$\.title: null/ },
+    // GitHub's null head.repo (a deleted fork) is let through; no other repository may be null.
+    { name: "a base repository null", errors: () => { const p = pull(); (p["base"] as Record<string, unknown>)["repo"] = null; return checkResponse(spec, "POST", "/repos/o/r/pulls", 201, p) }, expected: /\$\.base\.repo: null/ },
+    { name: "(not wrong) a head repository null, as GitHub sends for a deleted fork", errors: () => { const p = pull(); (p["head"] as Record<string, unknown>)["repo"] = null; return checkResponse(spec, "POST", "/repos/o/r/pulls", 201, p) }, expected: /^$/ },
   ]
   for (const row of cases) {
     test(row.name, () => {
