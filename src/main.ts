@@ -30,6 +30,8 @@ import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run
 import { Triggers } from "./pipeline/Triggers.ts"
 import { Readiness } from "./pipeline/Readiness.ts"
 import { WatchRouting } from "./pipeline/WatchRouting.ts"
+import { LastWritten } from "./pipeline/LastWritten.ts"
+import { Pauses } from "./pipeline/Pauses.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
@@ -112,7 +114,7 @@ const tagSources = (dataDir: string) =>
 const passServices = (dataDir: string) =>
   Layer.merge(TagCache.layerKeeping(dataDir), Signatures.layer).pipe(
     Layer.provideMerge(tagSources(dataDir)),
-    Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer))
+    Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layer, Pauses.layer))
   )
 
 /**

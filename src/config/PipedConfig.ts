@@ -137,7 +137,8 @@ const GitRepoSection = Schema.Struct({
   group: opt(oneOf("target", "file", "pass")),
   pushBranch: opt(Name.pipe(Schema.filter((name) => branchNameProblem(name)))),
   includes: opt(Schema.Array(Text)),
-  excludes: opt(Schema.Array(Text))
+  excludes: opt(Schema.Array(Text)),
+  suspend: opt(Schema.Boolean)
 })
 
 const WatcherMapSection = Schema.Struct({
@@ -250,7 +251,8 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     ...(repo.group === undefined ? {} : { group: repo.group }),
     ...(repo.pushBranch === undefined ? {} : { pushBranch: repo.pushBranch }),
     includes: (repo.includes ?? []).map(stripPipeDir),
-    excludes: (repo.excludes ?? []).map(stripPipeDir)
+    excludes: (repo.excludes ?? []).map(stripPipeDir),
+    ...(repo.suspend === true ? { suspend: true } : {})
   }))
   const known = new Set(repositories.map((repo) => repo.repoId))
   const exclusive = (file: "sshKeyFile" | "passwordFile", inline: "sshKeyData" | "password"): Array<Issue> =>

@@ -48,7 +48,8 @@ const TargetSection = Schema.Struct({
   excludeTags: opt(Schema.Array(Schema.String)),
   allowDowngrade: opt(Schema.Boolean),
   minAge: opt(Age),
-  format: opt(oneOf("image", "tag", "digest"))
+  format: opt(oneOf("image", "tag", "digest")),
+  suspend: opt(Schema.Boolean)
 })
 
 // Targets are decoded one by one, so that one bad target does not take its neighbours with it.
@@ -56,7 +57,7 @@ const WatcherDocument = Schema.Struct({
   apiVersion: oneOf(API_VERSION),
   kind: Schema.Literal("ImageWatcher"),
   // A bad default fails the document whole: its targets without a policy would run under the wrong one.
-  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)), defaultPolicy: opt(Policy) })
+  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)), defaultPolicy: opt(Policy), suspend: opt(Schema.Boolean) })
 })
 
 interface Decoded {
@@ -68,6 +69,7 @@ const decodeTarget = (
   path: string,
   doc: SourceDocument,
   fileDefault: PolicySpec | undefined,
+  fileSuspended: boolean,
   raw: unknown,
   index: number
 ): Either.Either<DeclaredTarget, ReadonlyArray<ConfigError>> =>
@@ -88,6 +90,7 @@ const decodeTarget = (
         allowDowngrade: target.allowDowngrade ?? false,
         ...(target.minAge === undefined || Duration.isZero(target.minAge) ? {} : { minAge: target.minAge }),
         format: target.format ?? "image",
+        ...(fileSuspended ? { suspended: "watcher file" as const } : target.suspend === true ? { suspended: "target" as const } : {}),
         source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
       }
     })
@@ -98,7 +101,7 @@ const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<Dec
     Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
     Either.map(({ spec }) => {
       const fileDefault = toPolicy(spec.defaultPolicy)
-      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, fileDefault, raw, index)))
+      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, fileDefault, spec.suspend === true, raw, index)))
       return { targets, rejected: rejected.flat() }
     })
   )

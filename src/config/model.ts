@@ -47,6 +47,8 @@ export interface WatchedRepo {
   /** Watcher file names relative to `.pipe/` (a `.pipe/` prefix as the RFC writes it is removed). */
   readonly includes: ReadonlyArray<string>
   readonly excludes: ReadonlyArray<string>
+  /** `suspend: true`: nothing is written into this repository. */
+  readonly suspend?: boolean
 }
 
 /** cosign verification of a gate: a public key, or keyless against a sigstore trusted root. */

@@ -23,6 +23,8 @@ export interface Target {
   /** A tag is a candidate only once it is this old; the larger of this and the gates' applies. */
   readonly minAge?: Duration.Duration
   readonly format: FieldFormat
+  /** `suspend: true` on the target or on its watcher file: nothing is written for it. */
+  readonly suspended?: "target" | "watcher file"
   /** Where the target was declared in its watcher file. */
   readonly source: SourceLocation
 }

@@ -28,7 +28,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 4
+const FORMAT = 5
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -39,6 +39,7 @@ const isNumber = (value: unknown): value is number => typeof value === "number" 
 const oneOf = <A extends string>(choices: ReadonlyArray<A>) => (value: unknown): value is A => choices.includes(value as A)
 const isOrder = oneOf(["asc", "desc"] as const)
 const isFormat = oneOf(["image", "tag", "digest"] as const)
+const isSuspended = oneOf(["target", "watcher file"] as const)
 const isStyle = oneOf(["PLAIN", "QUOTE_SINGLE", "QUOTE_DOUBLE", "BLOCK_LITERAL", "BLOCK_FOLDED"] as const)
 
 /**
@@ -56,7 +57,7 @@ const policyOf = (value: unknown): PolicySpec | undefined => {
 
 const targetOf = (value: unknown): DeclaredTarget | undefined => {
   if (!isRecord(value)) return undefined
-  const { image, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source } = value
+  const { image, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source, suspended } = value
   // A target without a policy of its own or its file's takes its pipeline's default at prepare.
   const given = Object.hasOwn(value, "policy")
   const policy = given ? policyOf(value["policy"]) : undefined
@@ -65,14 +66,15 @@ const targetOf = (value: unknown): DeclaredTarget | undefined => {
     Array.isArray(excludeTags) && excludeTags.every(isString) && typeof allowDowngrade === "boolean" && isFormat(format) &&
     isRecord(source) && isString(source["file"]) && isNumber(source["line"]) &&
     (filterTags === undefined || (isRecord(filterTags) && isString(filterTags["pattern"]) && isString(filterTags["extract"]))) &&
-    (minAge === undefined || isNumber(minAge))
+    (minAge === undefined || isNumber(minAge)) && (suspended === undefined || isSuspended(suspended))
   if (!valid) return undefined
   return {
     image, provider, filePath, field, excludeTags, allowDowngrade, format,
     ...(policy === undefined ? {} : { policy }),
     source: { file: source["file"] as string, line: source["line"] as number },
     ...(filterTags === undefined ? {} : { filterTags: { pattern: filterTags["pattern"] as string, extract: filterTags["extract"] as string } }),
-    ...(minAge === undefined ? {} : { minAge: Duration.millis(minAge) })
+    ...(minAge === undefined ? {} : { minAge: Duration.millis(minAge) }),
+    ...(suspended === undefined ? {} : { suspended })
   }
 }
 

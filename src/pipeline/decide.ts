@@ -10,6 +10,7 @@ import type { Explanation, Selection, Selector } from "../policy/select.ts"
 import type { Choice, Evidence, Need, Subject, TargetOrigin } from "./evidence.ts"
 import { type Gated, gateProblem, type GateTally, isNeed, signatureNote, walkGates } from "./gate.ts"
 import { noGates } from "../gates/match.ts"
+import { heldBelow, type HoldReason, rolledBackBelow, type Stop } from "./holds.ts"
 import { decideLine, type KeptLine, type LineDecision } from "./lines.ts"
 import { messageProblem, planTarget, type TargetPlan } from "./plan.ts"
 
@@ -38,8 +39,11 @@ export type Decision =
   | (Told & { readonly _tag: "UpToDate" })
   /** The field's tag ranks above every candidate; downgrades are off. */
   | (Told & { readonly _tag: "Ahead"; readonly best: string })
-  /** Every candidate above the field's tag failed a gate (`gateNotes` says how): it stays, and nothing failed. */
-  | (Told & { readonly _tag: "Held" })
+  /**
+   * Nothing is written and nothing failed: every candidate above the field's tag failed a gate
+   * (`gateNotes` says how), or `reason` (a rollback, a suspension, a pause).
+   */
+  | (Told & { readonly _tag: "Held"; readonly reason?: HoldReason })
   /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
   | (Told & { readonly _tag: "LeftAlone"; readonly reason: string })
   | (Told & { readonly _tag: "Failed"; readonly failure: TargetFailure })
@@ -52,6 +56,17 @@ export const failed = (origin: TargetOrigin, failure: TargetFailure, current?: s
   failure,
   origin,
   current,
+  chosen: undefined,
+  listed: undefined,
+  kept: undefined
+})
+
+/** The decision about a suspended or paused target: held, no registry asked. */
+export const stopped = (subject: Subject, reason: Stop): Decision => ({
+  _tag: "Held",
+  reason,
+  origin: subject.prepared,
+  current: subject.currents[0],
   chosen: undefined,
   listed: undefined,
   kept: undefined
@@ -140,14 +155,16 @@ export const judge = (subject: Subject, evidence: Evidence): Either.Either<Decis
     lines.set(current, decided.right)
   }
   const explained = explainedBy(subject, tags, lines)
-  const choiceOf = (current: string | undefined) => lines.get(current)?.choice ?? read(current)
+  // A person's rollback below what the runner wrote is obeyed: what ranks at or below that is held.
+  const rolledBack = rolledBackBelow(p.selector, tags, subject.currents, subject.lastWritten)
+  const choiceOf = (current: string | undefined) => heldBelow(p.selector, tags, rolledBack, current, lines.get(current)?.choice ?? read(current))
   // What the target holds back: a newer line the rule kept it from, else a release outside its range.
   const beyond = subject.currents.flatMap((current) => {
     const newer = read(current).outside
     return newer === undefined ? [] : [{ newer, note: `(newer: ${newer}, outside ${p.selector.name})` }]
   })
   const kept = [...lines.values()].flatMap((l) => (l.kept === undefined ? [] : [l.kept]))[0] ?? beyond[0]
-  const line = kept === undefined ? {} : { line: kept }
+  const line = { ...(kept === undefined ? {} : { line: kept }), ...(rolledBack === undefined ? {} : { rolledBack }) }
   // A pinned field's own tag pushed again under a signature gate: its new digest is checked like a candidate's.
   const also = new Set<string>()
   for (;;) {
@@ -187,15 +204,18 @@ const outcome = (
   plan: TargetPlan,
   gated: Gated,
   extra: Pick<Told, "explanations" | "tally">,
-  line: Pick<Told, "line">,
+  line: Pick<Told, "line"> & { readonly rolledBack?: string },
   listed: number
 ): Decision => {
   const p = subject.prepared
   const notes = gated.notes.length === 0 ? {} : { gateNotes: gated.notes }
   // A held field without a tag names no tag kept.
   const chosen = plan.selection.tag === "" ? undefined : plan.selection.tag
-  const told: Told = { origin: p, current: plan.current, chosen, listed, kept: plan.selection.kept, ...extra, ...line, ...notes, ...signatureNote(gated, plan) }
-  if (plan.edits.length === 0) return { ...told, ...unchanged(plan.selection, gated.passedOver) }
+  const { rolledBack, ...lineNote } = line
+  const told: Told = { origin: p, current: plan.current, chosen, listed, kept: plan.selection.kept, ...extra, ...lineNote, ...notes, ...signatureNote(gated, plan) }
+  if (plan.edits.length === 0) {
+    return { ...told, ...(rolledBack === undefined ? unchanged(plan.selection, gated.passedOver) : { _tag: "Held", reason: { _tag: "RolledBack", below: rolledBack } }) }
+  }
   // Refused here, before the splice: later targets of the file build on this one's text.
   const unwritable = messageProblem(plan, p.target)
   if (unwritable !== undefined) return { ...failed(p, unwritable, plan.current), ...extra }

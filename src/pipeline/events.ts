@@ -1,5 +1,6 @@
 /** A target's outcome as data: the fields of its log event and the state the `runner_targets` gauge counts it under. */
 import { failureReason, isTransient } from "../domain/failures.ts"
+import { holdText, holdWord } from "./holds.ts"
 import type { Outcome, TargetReport } from "./report.ts"
 
 /** Every state a target can end a pass in; the gauge has a series for each from start-up. */
@@ -41,6 +42,7 @@ export const targetFields = (t: TargetReport): Record<string, string | boolean> 
     repo: t.repoId,
     outcome: targetState(o),
     ...(o._tag === "Failed" ? { reason: failureReason(o.failure), transient: isTransient(o.failure) } : {}),
+    ...(o._tag === "Held" && o.reason !== undefined ? { reason: holdWord(o.reason), held: holdText(o.reason) } : {}),
     ...(o._tag === "Updated" ? { commit: o.commit, ...optional("branch", o.branch) } : {})
   }
 }

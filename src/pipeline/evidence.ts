@@ -14,6 +14,7 @@ import type { TagInfo } from "../domain/TagInfo.ts"
 import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import type { Target } from "../domain/Target.ts"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import type { Stop } from "./holds.ts"
 import type { CompiledTarget } from "./plan.ts"
 
 /** Where a target comes from: its pipeline, repository and watcher file. */
@@ -39,6 +40,10 @@ export interface Subject {
   readonly gates: AppliedGates
   /** `runner explain` asked how its tags were read. */
   readonly explain: boolean
+  /** The tag the runner last wrote into this target, as the data dir remembers it. */
+  readonly lastWritten?: string
+  /** Suspended or paused: decided without asking a registry. */
+  readonly stop?: Stop
 }
 
 /** What a policy made of a listing for one current tag: the selector runs once for it. */

@@ -46,6 +46,8 @@ export interface ReadContext {
   readonly cache: ParseCache
   /** `runner explain`: the targets whose decisions carry how their tags were read. */
   readonly explain: ((p: Prepared) => boolean) | undefined
+  /** What the data dir and the config say of a target beyond its file: the tag last written, a suspension or pause. */
+  readonly held: (p: Prepared) => Pick<Subject, "lastWritten" | "stop">
 }
 
 /**
@@ -70,7 +72,7 @@ const readFile = (path: string, blob: Option.Option<Blob>, group: ReadonlyArray<
     if (Either.isLeft(hits)) failures.push(failed(p, hits.left))
     else {
       const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)
-      subjects.push({ prepared: p, hits: hits.right, currents: currentTags(hits.right, p.target, p), gates, explain: ctx.explain?.(p) === true })
+      subjects.push({ prepared: p, hits: hits.right, currents: currentTags(hits.right, p.target, p), gates, explain: ctx.explain?.(p) === true, ...ctx.held(p) })
     }
   }
   return { path, file: { path, text, parsed }, subjects, failed: failures }

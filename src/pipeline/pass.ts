@@ -9,7 +9,10 @@ import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
 import { commitChanges, planCommits } from "./commit.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
-import { type Decision, decide, type Update } from "./decide.ts"
+import { type Decision, decide, stopped, type Update } from "./decide.ts"
+import { stopOf } from "./holds.ts"
+import { LastWritten, writtenKey } from "./LastWritten.ts"
+import { isPaused, Pauses } from "./Pauses.ts"
 import type { Prepared, Subject, TargetOrigin } from "./evidence.ts"
 import { type FileTargets, readFields } from "./fields.ts"
 import { type PatchedFile, patchFile, type Written } from "./patch.ts"
@@ -60,6 +63,8 @@ const byImage = (files: ReadonlyArray<FileTargets>): ReadonlyArray<ReadonlyArray
   const groups = new Map<string, Array<Subject>>()
   for (const file of files) {
     for (const s of file.subjects) {
+      // A suspended or paused target needs no listing.
+      if (s.stop !== undefined) continue
       const key = listingKey(s.prepared.provider, s.prepared.image)
       const group = groups.get(key)
       if (group === undefined) groups.set(key, [s])
@@ -68,6 +73,36 @@ const byImage = (files: ReadonlyArray<FileTargets>): ReadonlyArray<ReadonlyArray
   }
   return [...groups.values()]
 }
+
+/** What the data dir and the config hold of each target: the tag last written, a suspension or a pause. */
+const heldTargets = (dataDir: string, repoId: string, repoSuspended: boolean) =>
+  Effect.gen(function* () {
+    const written = yield* (yield* LastWritten).read(dataDir, repoId)
+    const pauses = yield* (yield* Pauses).list(dataDir)
+    return (p: Prepared): Pick<Subject, "lastWritten" | "stop"> => {
+      const t = p.target
+      const last = written.get(writtenKey(t))?.tag
+      const stop = stopOf(t.suspended, repoSuspended, isPaused(pauses, repoId, t))
+      return { ...(last === undefined ? {} : { lastWritten: last }), ...(stop === undefined ? {} : { stop }) }
+    }
+  })
+
+/** Suspended and paused targets, decided without their images. */
+const stoppedDecisions = (files: ReadonlyArray<FileTargets>): Map<TargetOrigin, Decision> =>
+  new Map(files.flatMap((f) => f.subjects.flatMap((s) => (s.stop === undefined ? [] : [[s.prepared, stopped(s, s.stop)] as const]))))
+
+/**
+ * Records what was pushed as what the runner last wrote into each target: called once the push
+ * went through, whatever carried it (a push to the branch, a request's branch).
+ */
+export const recordWritten = (dataDir: string, repoId: string, updates: ReadonlyArray<Update>) =>
+  Effect.flatMap(LastWritten, (store) =>
+    store.record(
+      dataDir,
+      repoId,
+      updates.flatMap((u) => (u.chosen === undefined ? [] : [{ filePath: u.origin.target.filePath, field: u.origin.target.field, image: u.origin.target.image, tag: u.chosen }]))
+    )
+  )
 
 /** Each file's decisions in the order its targets are declared, then patched. */
 const patchAll = (files: ReadonlyArray<FileTargets>, decided: ReadonlyMap<TargetOrigin, Decision>, dryRun: boolean) =>
@@ -107,11 +142,14 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       prepared.map((p) => ({ pipeline: pipeline.name, repoId: repo.repoId, provider: p.provider, image: p.image }))
     )
     const explain = options.explain
-    const files = yield* readFields(checkout, prepared, { pipeline, cache, explain: explain === undefined ? undefined : (p) => explain(p.target) }).pipe(stage(repo, "read"))
+    const held = yield* heldTargets(options.dataDir, repo.repoId, watchedRepo?.suspend === true)
+    const files = yield* readFields(checkout, prepared, { pipeline, cache, explain: explain === undefined ? undefined : (p) => explain(p.target), held }).pipe(
+      stage(repo, "read")
+    )
     const resolving = { pipeline, dataDir: options.dataDir }
     const decided = yield* Stream.fromIterable(byImage(files)).pipe(
       mapConcurrently((subjects) => Effect.map(resolve(subjects, resolving), (evidence) => subjects.map((s) => decide(s, evidence))), MAX_REGISTRY_CONCURRENCY),
-      Stream.runFold(new Map<TargetOrigin, Decision>(), (all, decisions) => {
+      Stream.runFold(stoppedDecisions(files), (all, decisions) => {
         for (const d of decisions) all.set(d.origin, d)
         return all
       }),
@@ -130,6 +168,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const commits = planCommits(patched.written, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
     const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
     yield* pushCommits(checkout).pipe(timedGit("push"), stage(repo, "push"))
+    yield* recordWritten(options.dataDir, repo.repoId, patched.written.map((w) => w.decision))
     const pushBranch = watchedRepo?.pushBranch
     // Without a push branch, reports read as they always have.
     const onBranch = pushBranch === undefined ? {} : { branch: pushBranch }

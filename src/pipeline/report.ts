@@ -4,6 +4,7 @@ import { type FailureReason, failureReason, isTransient, type ScopeFailureCause,
 import { formatExplanation } from "../policy/explain.ts"
 import type { Explanation } from "../policy/select.ts"
 import type { Decision, Update } from "./decide.ts"
+import { type HoldReason, holdText } from "./holds.ts"
 
 export type Outcome =
   /** `branch`: the push branch the commit went to, when it is not the repository's branch. */
@@ -12,8 +13,8 @@ export type Outcome =
   | { readonly _tag: "UpToDate" }
   /** The field's tag ranks above every candidate; downgrades are off. */
   | { readonly _tag: "Ahead"; readonly best: string }
-  /** Every candidate above the field's tag failed a gate (`gateNotes` says how): it stays, and nothing failed. */
-  | { readonly _tag: "Held" }
+  /** Nothing written, nothing failed: the gates passed every candidate over (`gateNotes` says how), or `reason`. */
+  | { readonly _tag: "Held"; readonly reason?: HoldReason }
   /** The policy cannot rank the field's tag (a floating tag under `version`), so it is left as it is. */
   | { readonly _tag: "LeftAlone"; readonly reason: string }
   | { readonly _tag: "Failed"; readonly failure: TargetFailure }
@@ -95,8 +96,9 @@ const outcomeOf = (d: Decision, updated: (u: Update) => Outcome): Outcome => {
       return { _tag: "LeftAlone", reason: d.reason }
     case "Failed":
       return { _tag: "Failed", failure: d.failure }
-    case "UpToDate":
     case "Held":
+      return d.reason === undefined ? { _tag: "Held" } : { _tag: "Held", reason: d.reason }
+    case "UpToDate":
       return { _tag: d._tag }
   }
 }
@@ -125,7 +127,7 @@ const describe = (o: Outcome): string => {
     case "Ahead":
       return `up to date (ahead of the best candidate ${o.best}; downgrades are off)`
     case "Held":
-      return "held back by the gates"
+      return o.reason === undefined ? "held back by the gates" : holdText(o.reason)
     case "LeftAlone":
       return o.reason
     case "Failed":

@@ -82,6 +82,8 @@ export interface Selector {
    * ranked or there is no current tag, as nothing then shows the tag to be history.
    */
   readonly newer: (tags: ReadonlyArray<TagInfo>, tag: string, current: string | undefined) => boolean
+  /** Whether `tag` ranks above `current`, both read by the policy and of its kind (variant, numbers), whatever the range; false if unreadable. */
+  readonly above: (tags: ReadonlyArray<TagInfo>, tag: string, current: string) => boolean
   /**
    * The tags `select` would choose one after another, best first, were each in turn taken out of
    * `tags`: what a gate passes over at once, in one ranking instead of one selection per tag.
@@ -209,6 +211,15 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     return rank == null || candidate === undefined || lineFor(rank).compare(candidate, rank) > 0
   }
 
+  const above = (tags: ReadonlyArray<TagInfo>, tag: string, current: string): boolean => {
+    const rank = currentRank(tags, current)
+    const other = currentRank(tags, tag)
+    if (rank == null || other == null) return false
+    const line = lineFor(rank)
+    const kind = line.unbounded ?? line
+    return kind.reject(other) === undefined && line.compare(other, rank) > 0 && !line.same(other, rank)
+  }
+
   // select's stopping rules, applied down the ranking instead of to each best in turn.
   const inTurn = (tags: ReadonlyArray<TagInfo>, current: string | undefined): ReadonlyArray<TagInfo> => {
     const rank = currentRank(tags, current)
@@ -279,7 +290,7 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
     return open !== undefined && best !== undefined && line.reject(best.rank) !== undefined && open.compare(best.rank, rank) > 0 ? best.info.tag : undefined
   }
 
-  return { name: policy.name, needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, inTurn, explain, outside }
+  return { name: policy.name, needsCreated: policy.usesCreated, candidates: (tags) => tags.filter(passes), select, newer, above, inTurn, explain, outside }
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */

@@ -19,6 +19,8 @@ import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { WatchRouting } from "../../src/pipeline/WatchRouting.ts"
+import { LastWritten } from "../../src/pipeline/LastWritten.ts"
+import { Pauses } from "../../src/pipeline/Pauses.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -51,7 +53,7 @@ const inBare = (name: string, args: ReadonlyArray<string>) =>
 const passOn = (url: string, backend: HttpBackend): Promise<PassReport> => {
   const images = new Map<string, ReadonlyArray<TagInfo>>([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])
   const layer = Layer.merge(TagCache.layer, Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
     Layer.provideMerge(NodeContext.layer),
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
   )

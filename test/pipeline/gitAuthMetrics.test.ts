@@ -14,6 +14,8 @@ import { runOnce } from "../../src/pipeline/run.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
 import { WatchRouting } from "../../src/pipeline/WatchRouting.ts"
+import { LastWritten } from "../../src/pipeline/LastWritten.ts"
+import { Pauses } from "../../src/pipeline/Pauses.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { metricsText } from "../../src/server/Http.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
@@ -32,7 +34,7 @@ afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 /** The pipeline's services with the real git backends, the registry in memory. */
 const layer = Layer.merge(TagCache.layer, Signatures.layerTest(() => Either.left("no signature"))).pipe(
-  Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(new Map([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer)),
+  Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(new Map([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
   Layer.provideMerge(NodeContext.layer),
   Layer.provideMerge(Logger.minimumLogLevel(LogLevel.None))
 )

@@ -14,6 +14,8 @@ import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { WatchRouting } from "../../src/pipeline/WatchRouting.ts"
+import { LastWritten } from "../../src/pipeline/LastWritten.ts"
+import { Pauses } from "../../src/pipeline/Pauses.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { providerConfig } from "./config.ts"
@@ -96,7 +98,7 @@ export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Laye
   const images = new Map<string, ReadonlyArray<TagInfo>>()
   const passes = Effect.runSync(Queue.unbounded<PassSeen>())
   const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
