@@ -15,6 +15,7 @@ import { UnusableTrust } from "../../src/gates/Signatures.ts"
 import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
 import { choose, decide, type Decision, judge } from "../../src/pipeline/decide.ts"
 import { type Evidence, type Facts, type Need, noFacts, type Reading, signatureKey, type Subject } from "../../src/pipeline/evidence.ts"
+import { holdText } from "../../src/pipeline/holds.ts"
 import { compileTarget, currentTags, fieldHits } from "../../src/pipeline/plan.ts"
 import { formatExplanation } from "../../src/policy/explain.ts"
 import { targetConfig } from "./config.ts"
@@ -70,6 +71,8 @@ export interface SubjectRow {
   readonly gates?: ReadonlyArray<GateConfig>
   readonly provider?: ProviderConfig
   readonly explain?: boolean
+  /** The tag the data dir remembers as last written into the target. */
+  readonly lastWritten?: string
 }
 
 export interface EvidenceRow {
@@ -99,7 +102,7 @@ export const subjectOf = (row: SubjectRow): Subject => {
   const compiled = must(compileTarget(target), "target")
   const prepared = { ...compiled, pipeline, repo, watcherFile: ".pipe/w.yaml", target, provider }
   const hits = must(Either.flatMap(parseManifest(row.text), (m) => fieldHits(m, compiled)), "field")
-  return { prepared, hits, currents: currentTags(hits, target, compiled), gates: gatesFor(pipeline.gates, target, compiled.image), explain: row.explain === true }
+  return { prepared, hits, currents: currentTags(hits, target, compiled), gates: gatesFor(pipeline.gates, target, compiled.image), explain: row.explain === true, ...(row.lastWritten === undefined ? {} : { lastWritten: row.lastWritten }) }
 }
 
 const byAgo = <V, W>(record: Readonly<Record<string, V>>, f: (v: V) => W) => new Map(Object.entries(record).map(([k, v]) => [k, f(v)] as const))
@@ -152,7 +155,7 @@ export const renderDecision = (d: Decision, text: string): string => {
     case "Ahead":
       return `Ahead ${d.current ?? ""} (best ${d.best})`
     case "Held":
-      return `Held: ${(d.gateNotes ?? []).join("; ")}`
+      return `Held${d.reason === undefined ? "" : ` (${holdText(d.reason)})`}: ${(d.gateNotes ?? []).join("; ")}`
     case "LeftAlone":
       return `LeftAlone ${d.current ?? ""}: ${d.reason}`
     case "Failed":
