@@ -98,7 +98,7 @@ export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Laye
   const images = new Map<string, ReadonlyArray<TagInfo>>()
   const passes = Effect.runSync(Queue.unbounded<PassSeen>())
   const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer, LastWritten.layer, Pauses.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
