@@ -156,7 +156,8 @@ const run = (cmd: RunCommand) =>
         ...listen.right,
         token: Option.fromNullable(secrets.right.token),
         githubSignature: Option.fromNullable(secrets.right.webhookSecret).pipe(Option.map(githubSignature)),
-        pipelineCount: loaded.value.length
+        pipelineCount: loaded.value.length,
+        dataDir
       }).pipe(Layer.provide(Notices.layer(dataDir, loaded.value.length)), Layer.provideMerge(services))
       const served = yield* daemon.pipe(Effect.provide(server), Effect.either)
       if (Either.isLeft(served)) {

@@ -11,6 +11,7 @@ import { OVERRUN_INTERVALS, Readiness } from "../pipeline/Readiness.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
+import { type Pause, pausedImageName, Pauses } from "../pipeline/Pauses.ts"
 import { parseIssueLine } from "./parseIssue.ts"
 import { CONTENT_TYPE, renderPrometheus } from "./prometheus.ts"
 import { GITHUB_SIGNATURE_HEADER, type SignatureCheck } from "./signature.ts"
@@ -102,6 +103,31 @@ const images = Effect.gen(function* () {
     .pipe(Effect.mapError(noticeError))
   return jsonResponse(200, result)
 })
+
+const PauseBody = Schema.Union(
+  Schema.Struct({ repoId: Schema.NonEmptyString, filePath: Schema.NonEmptyString, field: Schema.NonEmptyString }),
+  Schema.Struct({
+    image: Schema.String.pipe(Schema.filter((s) => Either.match(parseImageName(s), { onLeft: (why) => why, onRight: () => true })))
+  })
+)
+
+/**
+ * `POST /api/v1/targets/pause` and `/resume`: one target (`repoId`, `filePath`, `field` as its
+ * watcher file writes them), or every target of an image (normalised, without tag). Each pass
+ * reads the pauses from the data dir.
+ */
+const pauses = (dataDir: string, pausing: boolean) =>
+  Effect.gen(function* () {
+    const body = yield* readJson(PauseBody, IMAGE_BODY_LIMIT)
+    const pause: Pause = "image" in body ? { _tag: "Image", image: pausedImageName(body.image) } : { _tag: "Target", ...body }
+    const store = yield* Pauses
+    const changed = yield* (pausing ? store.pause(dataDir, pause) : store.resume(dataDir, pause)).pipe(
+      Effect.mapError((e) => new ApiError({ status: 500, message: e.message }))
+    )
+    const what = pause._tag === "Image" ? `image ${pause.image}` : `target ${pause.repoId}/${pause.filePath} ${pause.field}`
+    yield* Effect.logInfo(`${pausing ? "paused" : "resumed"} ${oneLine(what)}${changed ? "" : " (already so)"}`)
+    return jsonResponse(200, { [pausing ? "paused" : "resumed"]: { ...pause }, changed })
+  })
 
 /**
  * How a webhook delivery proves itself. A GitHub delivery carrying `X-Hub-Signature-256`, when the
@@ -203,6 +229,8 @@ export interface ServeOptions {
   /** `--webhook-secret-file`: GitHub deliveries may prove themselves by their signature instead of the token. */
   readonly githubSignature: Option.Option<SignatureCheck>
   readonly pipelineCount: number
+  /** Where pauses are kept. */
+  readonly dataDir: string
 }
 
 /** A refusal becomes its status and one line; the log says why, never with the token. */
@@ -220,6 +248,8 @@ const router = (options: ServeOptions, deliveries: RecentDeliveries) =>
     HttpRouter.get("/readyz", readyz(options.pipelineCount)),
     HttpRouter.get("/metrics", metrics),
     HttpRouter.post("/api/v1/images", api(options.token, images)),
+    HttpRouter.post("/api/v1/targets/pause", api(options.token, pauses(options.dataDir, true))),
+    HttpRouter.post("/api/v1/targets/resume", api(options.token, pauses(options.dataDir, false))),
     HttpRouter.post("/api/v1/webhooks/:kind", refusals(webhook(options, deliveries)))
   )
 

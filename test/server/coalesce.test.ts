@@ -55,7 +55,7 @@ describe("notifications while a pass runs", () => {
     w.remotes.create(OTHER, { "db.yaml": `image: ${DB}:2.0.0\n`, ".pipe/w.yaml": WATCHER.replace(IMAGE, DB).replace("app.yaml", "db.yaml") })
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
-    const server = serverLayer({ host: "127.0.0.1", port, token: Option.some(Redacted.make(TOKEN)), githubSignature: Option.none(), pipelineCount: 1 }).pipe(
+    const server = serverLayer({ host: "127.0.0.1", port, token: Option.some(Redacted.make(TOKEN)), githubSignature: Option.none(), pipelineCount: 1, dataDir: w.options.dataDir }).pipe(
       Layer.provide(Notices.layer(w.options.dataDir, 1)),
       Layer.provide(TagStore.layer),
       Layer.provideMerge(w.layer)

@@ -10,6 +10,7 @@ import { Effect, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect
 import { imageName } from "../../src/domain/ImageRef.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { serverLayer } from "../../src/server/Http.ts"
+import { Pauses } from "../../src/pipeline/Pauses.ts"
 import { Notices } from "../../src/server/Notices.ts"
 import { githubSignature, type SignatureCheck } from "../../src/server/signature.ts"
 import { freePort } from "../support/registry.ts"
@@ -65,8 +66,9 @@ const serve = async (token: string | undefined, secret: boolean) => {
     port,
     token: Option.fromNullable(token).pipe(Option.map(Redacted.make)),
     githubSignature: secret ? Option.some(counted) : Option.none(),
-    pipelineCount: 1
-  }).pipe(Layer.provide(Layer.mergeAll(fakeNotices, Readiness.layer, Logger.minimumLogLevel(LogLevel.None))))
+    pipelineCount: 1,
+    dataDir: "/nonexistent"
+  }).pipe(Layer.provide(Layer.mergeAll(fakeNotices, Pauses.layerTest, Readiness.layer, Logger.minimumLogLevel(LogLevel.None))))
   const fiber = Effect.runFork(Layer.launch(layer))
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 200 && (await fetch(`${url}/healthz`).catch(() => undefined))?.status !== 200; i++) await Bun.sleep(10)
