@@ -24,7 +24,8 @@ Options:
                       Default: $XDG_CACHE_HOME/runner or ~/.cache/runner.           [env RUNNER_DATA_DIR]
   --listen ADDR       Serve /healthz, /readyz and /metrics on HOST:PORT, :PORT or PORT
                       (not with --once).                                            [env RUNNER_LISTEN]
-  --api-token-file F  Turn on the API (POST /api/v1/images, /api/v1/webhooks/KIND);
+  --api-token-file F  Turn on the API (POST /api/v1/images, /api/v1/targets/pause|resume,
+                      /api/v1/webhooks/KIND);
                       requests carry this token as a Bearer token.           [env RUNNER_API_TOKEN_FILE]
   --webhook-secret-file F
                       GitHub webhook secret: a delivery to /api/v1/webhooks/github whose

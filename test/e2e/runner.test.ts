@@ -265,7 +265,7 @@ spec:
     expect(log.length).toBe(2)
   }, 60_000)
 
-  test("a kept data dir sees what changed upstream since its last pass, and shrugs off a damaged parse cache", async () => {
+  test("a kept data dir sees what changed upstream since its last pass, obeys a rollback, and shrugs off a damaged parse cache", async () => {
     const s = await scenario((image) => ({
       "a.yaml": `image: ${image("kept")}:1.1.0\n`,
       "b.yaml": `image: ${image("kept")}:1.0.0\n`,
@@ -285,11 +285,14 @@ spec:
     const [cacheFile] = readdirSync(`${s.dataDir}/repos`).filter((f) => f.endsWith(".parsed.json"))
     expect(cacheFile).toBeDefined()
     writeFileSync(`${s.dataDir}/repos/${cacheFile}`, "{\"version\": [")
+    // A person sets back what the runner wrote: it sees the change, and obeys it.
     await git.commitAs(s.name, { "b.yaml": `image: ${s.image("kept")}:1.0.0\n` }, "By hand again")
     const last = await s.run()
     expect(last.code).toBe(0)
-    expect(last.stdout).toContain("2 targets: 1 updated, 0 would update, 1 up to date")
-    expect(await git.readFile(s.name, "b.yaml")).toBe(`image: ${s.image("kept")}:1.1.0\n`)
+    expect(last.stdout).toContain("b.yaml  image  ")
+    expect(last.stdout).toContain("1.0.0  rolled back below 1.1.0: held until a newer tag")
+    expect(last.stdout).toContain("2 targets: 0 updated, 0 would update, 1 up to date, 0 failed, 1 held")
+    expect(await git.readFile(s.name, "b.yaml")).toBe(`image: ${s.image("kept")}:1.0.0\n`)
   }, 60_000)
 
   test("two pipelines watching one repository each work in a clone of their own; the change lands once", async () => {

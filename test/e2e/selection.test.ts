@@ -59,9 +59,9 @@ describe("tag selection on a real registry", () => {
 
   test("a Helm values tag field moves to 1.10, written quoted so it stays a string", async () => {
     const image = `${registry.host}/sel3/chart-app`
-    // Released in this order, a day apart: 1.9 was not patched after 1.10 came out.
+    // Released in this order, a week apart: 1.9 was not patched with or after 1.10.
     for (const [i, tag] of ["1.8", "1.9", "1.10"].entries()) {
-      await registry.pushImage("sel3/chart-app", tag, { created: new Date(Date.UTC(2024, 0, 1 + i)).toISOString() })
+      await registry.pushImage("sel3/chart-app", tag, { created: new Date(Date.UTC(2024, 0, 1 + 7 * i)).toISOString() })
     }
     const values = `image:\n  repository: ${image}\n  tag: 1.9 # app version\n  pullPolicy: IfNotPresent\n`
     const result = await runOn(

@@ -69,7 +69,8 @@ describe("git over ssh", () => {
   test("a push branch over ssh: created, accumulated, and started again from main once merged", async () => {
     await git.createRepo("sshbranch", {
       "web.yaml": "image: nginx:1.25.0\n",
-      ".pipe/watch.yaml": watcherFile([{ image: "nginx", provider: "ci", filePath: "web.yaml", field: "image" }])
+      // Its CI registers each release: `^` takes every new minor at once.
+      ".pipe/watch.yaml": watcherFile([{ image: "nginx", provider: "ci", filePath: "web.yaml", field: "image", policy: { version: "^" } }])
     })
     const dir = tempDir("runner-sshbranch-")
     const data = join(dir, "data")

@@ -26,10 +26,10 @@ spec:
 `
 
 /** The RFC's spelling: imageWatcher as a list with .pipe/-prefixed includes. */
-const setup = async (name: string) => {
+const setup = async (name: string, watcher = WATCHER) => {
   await git.createRepo(name, {
     "web.yaml": "spec:\n  containers:\n    - image: nginx:1.25.0 # web\n",
-    ".pipe/imagewatcher-dev.yaml": WATCHER,
+    ".pipe/imagewatcher-dev.yaml": watcher,
     ".pipe/ignored.yaml": "not: [valid\n"
   })
   const dir = tempDir("runner-store-")
@@ -44,7 +44,9 @@ const setup = async (name: string) => {
 
 describe("STORE provider and system git", () => {
   test("tags registered with runner notify land through a file:// remote", async () => {
-    const { config, dataDir } = await setup("store1")
+    // A team's own images, registered by its CI: `^` takes each new minor, where the default
+    // would wait on a line registered a moment ago.
+    const { config, dataDir } = await setup("store1", `${WATCHER}      policy: {version: "^"}\n`)
     for (const tag of ["1.25.1", "1.26.0", "1.27.0-rc.1"]) {
       const r = await runRunner(["notify", "--config", config, "--provider", "ci", "--image", "nginx", "--tag", tag, "--data-dir", dataDir])
       expect(r.stderr).toBe("")

@@ -293,12 +293,15 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     return {}
   }
 
+  let pushed = 0
   const pushImage = async (repository: string, tag: string, pushOptions?: { created?: string }): Promise<string> => {
     const auth = authFor(repository)
     const config = JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      created: pushOptions?.created ?? new Date().toISOString(),
+      // Unless a test dates it, an image is built in push order, a week apart in 2024: release
+      // dates the default policy's line rule reads as a project that moved on long ago.
+      created: pushOptions?.created ?? new Date(Date.UTC(2024, 0, 1) + pushed++ * 7 * 86_400_000).toISOString(),
       rootfs: { type: "layers", diff_ids: [] },
     })
     const configDigest = sha256(config)
