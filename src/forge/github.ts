@@ -32,7 +32,9 @@ const GraphqlAnswer = Schema.Struct({
   errors: Schema.optional(Schema.Array(Schema.Struct({ message: Schema.String, type: Schema.optional(Schema.String) }))),
 })
 
-const ENABLE_AUTO_MERGE = "mutation($pullRequestId: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId}) { pullRequest { number } } }"
+/** Pinned to the head the runner pushed: GitHub refuses when the branch moved since, so no one else's commit is merged with ours. */
+const ENABLE_AUTO_MERGE =
+  "mutation($pullRequestId: ID!, $expectedHeadOid: GitObjectID) { enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, expectedHeadOid: $expectedHeadOid}) { pullRequest { number } } }"
 
 export const reviewRequestOf = (pull: Pull): ReviewRequest => ({
   number: pull.number,
@@ -99,7 +101,7 @@ const autoMerge = (api: GithubApi) => (request: ReviewRequest): Effect.Effect<vo
     const fail = api.fail(operation)
     const pull = yield* api.json(operation, { method: "GET", path: `${api.repoPath}/pulls/${request.number}` }, [200], Pull)
     if (pull.node_id === undefined) return yield* fail("Protocol", "the pull has no node_id: this host has no GitHub GraphQL API")
-    const query = { query: ENABLE_AUTO_MERGE, variables: { pullRequestId: pull.node_id } }
+    const query = { query: ENABLE_AUTO_MERGE, variables: { pullRequestId: pull.node_id, expectedHeadOid: request.headSha } }
     const answer = yield* api.json(operation, { method: "POST", path: api.graphqlURL, body: query }, [200], GraphqlAnswer)
     const errors = answer.errors ?? []
     if (errors.length === 0) return

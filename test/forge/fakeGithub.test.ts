@@ -66,8 +66,11 @@ describe("every exchange of the client with the fake, against GitHub's OpenAPI d
     const calls = fake.exchanges.filter((e) => e.path === "/graphql")
     expect(calls.length).toBe(1)
     const body = calls[0]?.body as { query: string; variables: Record<string, unknown> }
-    expect(body.query.replace(/\s+/g, " ")).toMatch(/^mutation\(\$pullRequestId: ID!\) \{ enablePullRequestAutoMerge\(input: \{pullRequestId: \$pullRequestId\}\) \{ pullRequest \{ number \} \} \}$/)
-    expect(body.variables).toEqual({ pullRequestId: fake.pulls.find((p) => p.head === "image-updates/nginx-1.27.3")?.node_id })
+    expect(body.query.replace(/\s+/g, " ")).toMatch(
+      /^mutation\(\$pullRequestId: ID!, \$expectedHeadOid: GitObjectID\) \{ enablePullRequestAutoMerge\(input: \{pullRequestId: \$pullRequestId, expectedHeadOid: \$expectedHeadOid\}\) \{ pullRequest \{ number \} \} \}$/
+    )
+    const pull = fake.pulls.find((p) => p.head === "image-updates/nginx-1.27.3")
+    expect(body.variables).toEqual({ pullRequestId: pull?.node_id, expectedHeadOid: pull?.sha })
     expect(calls[0]?.answer).toEqual({ data: { enablePullRequestAutoMerge: { pullRequest: { number: 5 } } } })
   })
 })

@@ -121,14 +121,6 @@ describe("the GitLab forge, on the wire", () => {
     expect(JSON.parse(sent?.body ?? "")).toEqual({ merge_when_pipeline_succeeds: true, auto_merge: true, sha: request.headSha })
   })
 
-  test("auto-merge of a request whose branch moved since it was read is refused", async () => {
-    fake.reset()
-    const opened = Either.getOrThrow(await run((forge) => forge.open({ branch: "b/3", base: "main", title: "t", body: MARKER, labels: [] })))
-    const moved = await run((forge) => forge.autoMerge({ ...opened, headSha: "0".repeat(40) }))
-    expect(Either.isLeft(moved) && moved.left.reason).toBe("Refused")
-    expect(fake.mergeRequests.find((m) => m.iid === opened.number)?.merge_when_pipeline_succeeds).toBe(false)
-  })
-
   test("deleting a branch of a project the token cannot see is a failure, not a branch already gone", async () => {
     fake.reset()
     fake.answerNext({ status: 404, body: JSON.stringify({ message: "404 Project Not Found" }) })

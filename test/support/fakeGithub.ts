@@ -137,6 +137,10 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     if (typeof body["query"] !== "string" || !body["query"].includes("enablePullRequestAutoMerge")) return [200, { errors: [{ message: "unsupported query" }] }]
     if (pull === undefined) return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${String(id)}'` }] }]
     if (pull.state !== "open") return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", message: "Pull request is not in the correct state to enable auto-merge" }] }]
+    const expected = record(body["variables"])["expectedHeadOid"]
+    if (expected !== undefined && expected !== pull.sha) {
+      return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", message: "Head sha didn't match expected head sha" }] }]
+    }
     if (refuseAutoMerge) return [200, { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", message: "Pull request Protected branch rules not configured for this branch" }] }]
     pull.autoMerge = true
     return [200, { data: { enablePullRequestAutoMerge: { pullRequest: { number: pull.number } } } }]

@@ -159,6 +159,14 @@ export const forgeContract = (name: string, start: () => Promise<ForgeHarness>) 
       expect(failure(await h.run((forge) => forge.autoMerge(opened))).reason).toBe("Refused")
     })
 
+    test("autoMerge: pinned to the head it was given, refused once the branch moved", async () => {
+      const h = await started()
+      h.addBranch("image-updates/moved")
+      const opened = success(await h.run((forge) => forge.open(newRequest("image-updates/moved"))))
+      expect(failure(await h.run((forge) => forge.autoMerge({ ...opened, headSha: "0".repeat(40) }))).reason).toBe("Refused")
+      expect(h.inspect(opened.number).autoMerge).toBe(false)
+    })
+
     test("deleteBranch: deletes it; a branch already gone is not a failure", async () => {
       const h = await started()
       h.addBranch("image-updates/done")
