@@ -148,7 +148,10 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     )
     const resolving = { pipeline, dataDir: options.dataDir }
     const decided = yield* Stream.fromIterable(byImage(files)).pipe(
-      mapConcurrently((subjects) => Effect.map(resolve(subjects, resolving), (evidence) => subjects.map((s) => decide(s, evidence))), MAX_REGISTRY_CONCURRENCY),
+      mapConcurrently(
+        (subjects) => Effect.map(resolve(subjects, resolving), ({ evidence, decided }) => subjects.map((s) => decided.get(s) ?? decide(s, evidence))),
+        MAX_REGISTRY_CONCURRENCY
+      ),
       Stream.runFold(stoppedDecisions(files), (all, decisions) => {
         for (const d of decisions) all.set(d.origin, d)
         return all

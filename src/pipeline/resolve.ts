@@ -17,7 +17,7 @@ import { noGates } from "../gates/match.ts"
 import { Signatures, UnusableTrust } from "../gates/Signatures.ts"
 import type { Selector } from "../policy/select.ts"
 import { type TagSourceError, tellsPushTimes } from "../registry/TagSource.ts"
-import { choose, judge } from "./decide.ts"
+import { choose, type Decision, judge } from "./decide.ts"
 import { type Choice, type CosignRule, type Evidence, type Facts, type Need, needKey, noFacts, type Reading, signatureKey, type Subject } from "./evidence.ts"
 import { TagCache } from "./TagCache.ts"
 
@@ -110,7 +110,7 @@ const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArra
           return verify(provider, image, need.digest, need.rule).pipe(Effect.map((verdict) => void signatures.set(signatureKey(need.rule, need.digest), verdict)))
       }
     }
-    yield* Effect.forEach(needs, answer, { concurrency: LOOKUP_CONCURRENCY, discard: true })
+    yield* Effect.forEach(needs, answer, { concurrency: needs.length > 1 ? LOOKUP_CONCURRENCY : 1, discard: true })
     return { ...facts, created, digests, signatures, pushTimes } satisfies Facts
   })
 
@@ -120,15 +120,25 @@ export interface ResolveContext {
   readonly dataDir: string
 }
 
+/**
+ * What resolve found: the evidence, and the decisions `judge` already reached on it while asking
+ * what it lacked (decide need not judge those targets again).
+ */
+export interface Resolved {
+  readonly evidence: Evidence
+  readonly decided: ReadonlyMap<Subject, Decision>
+}
+
 /** The evidence about one (provider, image), for `subjects`: every target of the pass that watches it. */
-export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): Effect.Effect<Evidence, never, Requirements> =>
+export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): Effect.Effect<Resolved, never, Requirements> =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const first = subjects[0]
-    if (first === undefined) return { listing: Either.right([]), readings: new Map(), facts: noFacts(now) }
+    const without = (evidence: Evidence): Resolved => ({ evidence, decided: new Map() })
+    if (first === undefined) return without({ listing: Either.right([]), readings: new Map(), facts: noFacts(now) })
     const { provider, image } = first.prepared
     const listing = yield* (yield* TagCache).get(provider, image).pipe(Effect.mapError(failure(provider)), Effect.either)
-    if (Either.isLeft(listing)) return { listing, readings: new Map(), facts: noFacts(now) }
+    if (Either.isLeft(listing)) return without({ listing, readings: new Map(), facts: noFacts(now) })
     const readings = yield* readingsOf(subjects, provider, image, listing.right)
     // Recorded on every pass with a minimum age for the image, whether or not a candidate needs
     // dating, so that the first listing is the first one ever.
@@ -139,12 +149,18 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
     let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings, pushTimes } }
     const asked = new Set<string>()
     let asking = subjects.filter(mayAsk(readings))
+    // The decisions of the last round, judged on the evidence as it is returned.
+    let decided = new Map<Subject, Decision>()
     while (asking.length > 0) {
       const needs = new Map<string, Need>()
       const still: Array<Subject> = []
+      decided = new Map()
       for (const s of asking) {
         const judged = judge(s, evidence)
-        if (Either.isRight(judged)) continue
+        if (Either.isRight(judged)) {
+          decided.set(s, judged.right)
+          continue
+        }
         still.push(s)
         const key = needKey(judged.left)
         if (!asked.has(key)) needs.set(key, judged.left)
@@ -155,5 +171,5 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
       evidence = { ...evidence, facts: yield* lookUp(provider, image, listing.right, [...needs.values()], evidence.facts) }
       asking = still
     }
-    return evidence
+    return { evidence, decided }
   })
