@@ -4,15 +4,12 @@
  * are counted by `runner_passes_total`, and awaited as the fakes report them.
  */
 import { describe, expect, test } from "bun:test"
-import { Deferred, Effect, Layer, Option, Redacted, TestContext } from "effect"
+import { Deferred, Effect, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
 import { unionSelection } from "../../src/pipeline/Triggers.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
-import { metricsText, serverLayer } from "../../src/server/Http.ts"
-import { Notices } from "../../src/server/Notices.ts"
-import { fakeWorld, holdable, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
-import { freePort } from "../support/registry.ts"
+import { metricsText } from "../../src/server/Http.ts"
+import { apiServer, fakeWorld, holdable, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 
 const TOKEN = "coalesce-api-token"
 const IMAGE = "gcr.io/org/app"
@@ -53,13 +50,7 @@ describe("notifications while a pass runs", () => {
     const w = fakeWorld(held.layer)
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
     w.remotes.create(OTHER, { "db.yaml": `image: ${DB}:2.0.0\n`, ".pipe/w.yaml": WATCHER.replace(IMAGE, DB).replace("app.yaml", "db.yaml") })
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const server = serverLayer({ host: "127.0.0.1", port, token: Option.some(Redacted.make(TOKEN)), githubSignature: Option.none(), pipelineCount: 1, dataDir: w.options.dataDir }).pipe(
-      Layer.provide(Notices.layer(w.options.dataDir, 1)),
-      Layer.provide(TagStore.layer),
-      Layer.provideMerge(w.layer)
-    )
+    const { url, layer: server } = await apiServer(w, TOKEN)
     await Effect.runPromise(
       Effect.gen(function* () {
         const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options))

@@ -3,13 +3,9 @@
  * registry: a paused target is held by the passes that follow, a resumed one is written again.
  */
 import { describe, expect, test } from "bun:test"
-import { Effect, Layer, Option, Redacted, TestContext } from "effect"
+import { Effect, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
-import { TagStore } from "../../src/registry/TagStore.ts"
-import { serverLayer } from "../../src/server/Http.ts"
-import { Notices } from "../../src/server/Notices.ts"
-import { fakeWorld, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
-import { freePort } from "../support/registry.ts"
+import { apiServer, fakeWorld, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 
 const TOKEN = "pause-api-token"
 const IMAGE = "gcr.io/org/app"
@@ -31,13 +27,7 @@ describe("POST /api/v1/targets/pause and /resume", () => {
     const w = fakeWorld()
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
     w.images.set(IMAGE, [{ tag: "1.0.0" }])
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const server = serverLayer({ host: "127.0.0.1", port, token: Option.some(Redacted.make(TOKEN)), githubSignature: Option.none(), pipelineCount: 1, dataDir: w.options.dataDir }).pipe(
-      Layer.provide(Notices.layer(w.options.dataDir, 1)),
-      Layer.provide(TagStore.layer),
-      Layer.provideMerge(w.layer)
-    )
+    const { url, layer: server } = await apiServer(w, TOKEN)
     const target = { repoId: "config", filePath: "app.yaml", field: "image" }
     await Effect.runPromise(
       Effect.gen(function* () {

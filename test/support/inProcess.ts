@@ -3,7 +3,7 @@
  * No binary, no server, no network; the data dir is a temporary directory.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Queue, TestClock } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Queue, Redacted, TestClock } from "effect"
 import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import type { GateConfig, Pipeline, WatchedRepo } from "../../src/config/model.ts"
 import { Signatures } from "../../src/gates/Signatures.ts"
@@ -18,7 +18,11 @@ import { LastWritten } from "../../src/pipeline/LastWritten.ts"
 import { Pauses } from "../../src/pipeline/Pauses.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
+import { TagStore } from "../../src/registry/TagStore.ts"
+import { serverLayer } from "../../src/server/Http.ts"
+import { Notices } from "../../src/server/Notices.ts"
 import { providerConfig } from "./config.ts"
+import { freePort } from "./registry.ts"
 import { tempDir } from "./tempDirs.ts"
 
 export const REMOTE = "https://git.test/org/config.git"
@@ -175,4 +179,15 @@ export const holdable = (inner: Layer.Layer<TagSource>) => {
     return { entered, release: Effect.sync(() => (hold = undefined)).pipe(Effect.zipRight(Deferred.succeed(release, undefined))) }
   })
   return { layer, holdNext }
+}
+
+/** The API server of a world on a free loopback port, behind `token`: its URL and its layer, over the world's own. */
+export const apiServer = async (w: ReturnType<typeof fakeWorld>, token: string) => {
+  const port = await freePort()
+  const layer = serverLayer({ host: "127.0.0.1", port, token: Option.some(Redacted.make(token)), githubSignature: Option.none(), pipelineCount: 1, dataDir: w.options.dataDir }).pipe(
+    Layer.provide(Notices.layer(w.options.dataDir, 1)),
+    Layer.provide(TagStore.layer),
+    Layer.provideMerge(w.layer)
+  )
+  return { url: `http://127.0.0.1:${port}`, layer }
 }
