@@ -1,5 +1,6 @@
 import { Data, type Effect } from "effect"
 import { scrubSecrets } from "../domain/foreignText.ts"
+import type { RegistryErrorReason } from "../domain/RegistryError.ts"
 
 /**
  * The API of a code host that takes pull requests (GitHub, Gitea and Forgejo) or merge requests
@@ -60,6 +61,12 @@ export class ForgeError extends Data.TaggedError("ForgeError")<ForgeErrorFields>
     return `${this.provider} ${this.repository}: ${this.operation}: ${this.reason}${status}: ${this.detail}`
   }
 }
+
+/**
+ * A failure of the HTTP stack (RegistryHttp) in Forge's terms. Its Config (a request not sent: a
+ * link-local address nobody named) and Limit (over the operator's limit) are refusals.
+ */
+export const forgeReasonOf = (reason: RegistryErrorReason): ForgeErrorReason => (reason === "Config" || reason === "Limit" ? "Refused" : reason)
 
 /** One repository on one host, with the operator's token. */
 export interface Forge {

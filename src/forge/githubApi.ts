@@ -1,10 +1,10 @@
 import { Effect, Either, Option, Redacted, Schema } from "effect"
-import type { RegistryError, RegistryErrorReason } from "../domain/RegistryError.ts"
+import type { RegistryError } from "../domain/RegistryError.ts"
 import { DEFAULT_RATE_LIMIT } from "../http/RateLimiter.ts"
 import { RegistryHttp, type Reply, replyText, type Target } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
 import { VERSION } from "../version.ts"
-import { ForgeError, type ForgeErrorReason } from "./Forge.ts"
+import { ForgeError, type ForgeErrorReason, forgeReasonOf } from "./Forge.ts"
 
 /**
  * The REST conversation with GitHub, GitHub Enterprise Server and Gitea/Forgejo (which serve the
@@ -85,17 +85,6 @@ export interface GithubApi {
   readonly json: <A, I>(operation: string, request: ApiRequest, ok: ReadonlyArray<number>, schema: Schema.Schema<A, I>) => Effect.Effect<A, ForgeError>
 }
 
-const reasonOf: Record<RegistryErrorReason, ForgeErrorReason> = {
-  Auth: "Auth",
-  NotFound: "NotFound",
-  RateLimited: "RateLimited",
-  Transport: "Transport",
-  Server: "Server",
-  Protocol: "Protocol",
-  Config: "Refused",
-  Limit: "Refused",
-}
-
 /** Why an answer outside `ok` failed, in the terms of Forge. */
 const judged = (fail: (reason: ForgeErrorReason, detail: string, status?: number) => ForgeError, reply: Reply): ForgeError => {
   const said = hostMessage(reply)
@@ -154,7 +143,7 @@ export const githubApi = (settings: GithubSettings): Effect.Effect<GithubApi, Fo
       const outgoing = { method: request.method, url, headers: request.body === undefined ? headers : { ...headers, "content-type": "application/json" }, ...body }
       return http.send(target, outgoing).pipe(
         // RegistryHttp's details name the request already.
-        Effect.mapError((e: RegistryError) => failFor(operation)(reasonOf[e.reason], e.detail, e.status)),
+        Effect.mapError((e: RegistryError) => failFor(operation)(forgeReasonOf(e.reason), e.detail, e.status)),
       )
     }
     const expect = (operation: string, request: ApiRequest, ok: ReadonlyArray<number>) =>

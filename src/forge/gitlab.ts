@@ -4,12 +4,11 @@
  * `Retry-After`) and redirect rules apply as to any registry.
  */
 import { Effect, Option, Redacted, type Schema } from "effect"
-import type { RegistryError } from "../domain/RegistryError.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { DEFAULT_RATE_LIMIT, type RateLimit } from "../http/RateLimiter.ts"
 import { type Outgoing, RegistryHttp, type Reply, replyText, safeUrl, type Target } from "../http/RegistryHttp.ts"
 import { decodeJsonText } from "../json.ts"
-import { type Forge, ForgeError, type ForgeErrorReason, type NewRequest, type ReviewRequest } from "./Forge.ts"
+import { type Forge, ForgeError, type ForgeErrorReason, forgeReasonOf, type NewRequest, type ReviewRequest } from "./Forge.ts"
 import {
   DEFAULT_GITLAB_API,
   fromThisProject,
@@ -47,22 +46,6 @@ interface Call {
   readonly alsoOk?: (reply: Reply) => boolean
   /** Words for a status the operation knows better than reasonOfStatus. */
   readonly explain?: (status: number) => string | undefined
-}
-
-const registryReason = (error: RegistryError): ForgeErrorReason => {
-  switch (error.reason) {
-    case "Auth":
-    case "NotFound":
-    case "RateLimited":
-    case "Transport":
-    case "Server":
-    case "Protocol":
-      return error.reason
-    // Refused before sending (a link-local address nobody named) or over the operator's limit.
-    case "Config":
-    case "Limit":
-      return "Transport"
-  }
 }
 
 const shortened = (text: string): string => {
@@ -143,7 +126,7 @@ const gitlabForge = ({ http, target, project, token, fail }: Context): Forge => 
       ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
     }
     return http.send(target, request).pipe(
-      Effect.mapError((error) => fail(registryReason(error), spec.operation, error.detail, error.status)),
+      Effect.mapError((error) => fail(forgeReasonOf(error.reason), spec.operation, error.detail, error.status)),
       Effect.flatMap((reply) => {
         if ((reply.status >= 200 && reply.status < 300) || spec.alsoOk?.(reply) === true) return Effect.succeed(reply)
         const said = Option.getOrElse(gitlabMessage(replyText(reply)), () => `${spec.method} ${safeUrl(url)}`)

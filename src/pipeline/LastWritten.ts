@@ -1,6 +1,6 @@
 /**
  * What the runner last wrote into each target, kept in the data dir: a person who sets a target
- * back below it is obeyed (see `rollback.ts`). Recorded once the change is pushed, whatever the
+ * back below it is obeyed (see `holds.ts`). Recorded once the change is pushed, whatever the
  * write mode, never by a dry run.
  */
 import { FileSystem, Path } from "@effect/platform"

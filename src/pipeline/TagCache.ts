@@ -80,11 +80,13 @@ const make = (dates: KeptDates) =>
     const digests = yield* providerCache<string>()
     const times = yield* providerCache<Option.Option<Date>>()
     const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
+    const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag))
     const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
       Effect.forEach(
         wanted.filter((t) => t.created === undefined),
         (t) => {
-          const from = { dated: source.created(provider, image, t.tag), digest: source.digest(provider, image, t.tag) }
+          // A kept date is confirmed by the tag's digest, which a pinned field of the pass may have asked already.
+          const from = { dated: source.created(provider, image, t.tag), digest: digest(provider, image, t.tag) }
           const created = () => dates.created(provider, image, t.tag, keptFor(provider.interval), from)
           return times.get(provider, idOf(provider, image, t.tag), created).pipe(Effect.map((c) => [t.tag, c] as const))
         },
@@ -103,7 +105,7 @@ const make = (dates: KeptDates) =>
       keepDates: dates.keep,
       get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
       pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
-      digest: (provider, image, tag) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag)),
+      digest,
       // A tag pushed again points at a new digest: forget those too.
       invalidate: (provider, image) => {
         // The listing's key ends where its tags' keys go on: `${listingKey}\u0000${tag}`.

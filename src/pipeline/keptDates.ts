@@ -10,12 +10,11 @@
  * before it already learnt only once the interval has passed.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Clock, Effect, Either, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { Dated } from "../domain/TagInfo.ts"
-import { writeFileWhole } from "../files.ts"
-import { decodeJsonText } from "../json.ts"
+import { readDataFile, writeDataFile } from "../dataFile.ts"
 
 /** Tags kept per image at most; past it, those checked longest ago go. */
 const MAX_TAGS = 512
@@ -87,19 +86,15 @@ const toStored = (state: State, now: number): typeof Stored.Type => {
 const onDisk = (dataDir: string, fs: FileSystem.FileSystem, path: Path.Path): Disk => {
   const file = path.join(dataDir, "release-dates.json")
   return {
-    load: fs.readFileString(file).pipe(
-      Effect.map((text) => decodeJsonText(Stored, text)),
-      Effect.catchAll((e) => Effect.succeed(e._tag === "SystemError" && e.reason === "NotFound" ? undefined : Either.left(e.message))),
-      Effect.flatMap((read) => {
-        if (read === undefined) return Effect.sync(empty)
-        if (Either.isLeft(read)) return Effect.as(Effect.logWarning(`release dates in ${file} are unreadable (${read.left}); they are read again`), empty())
-        return Effect.sync(() => toState(read.right))
-      })
+    load: readDataFile(file, Stored, "release dates").pipe(
+      Effect.map((stored) => (stored === undefined ? empty() : toState(stored))),
+      Effect.provideService(FileSystem.FileSystem, fs)
     ),
     save: (state, now) =>
-      fs.makeDirectory(dataDir, { recursive: true }).pipe(
-        Effect.zipRight(Effect.suspend(() => writeFileWhole(fs, file, JSON.stringify(toStored(state, now))))),
-        Effect.catchAll((e) => Effect.logWarning(`cannot keep release dates in ${file}: ${e.message}`))
+      Effect.suspend(() => writeDataFile(file, toStored(state, now))).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`cannot keep release dates in ${file}: ${e.message}`)),
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(Path.Path, path)
       )
   }
 }
