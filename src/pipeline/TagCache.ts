@@ -82,24 +82,32 @@ const make = (dates: KeptDates) =>
     const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
     const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag))
     const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
-      Effect.forEach(
-        wanted.filter((t) => t.created === undefined),
-        (t) => {
-          // A kept date is confirmed by the tag's digest, which a pinned field of the pass may have asked already.
-          const from = { dated: source.created(provider, image, t.tag), digest: digest(provider, image, t.tag) }
-          const created = () => dates.created(provider, image, t.tag, keptFor(provider.interval), from)
-          return times.get(provider, idOf(provider, image, t.tag), created).pipe(Effect.map((c) => [t.tag, c] as const))
-        },
-        { concurrency: LOOKUP_CONCURRENCY }
-      ).pipe(
-        Effect.map((found) => {
-          const known = new Map(found.flatMap(([tag, created]) => (Option.isSome(created) ? [[tag, created.value] as const] : [])))
-          return tags.map((t) => {
-            const created = known.get(t.tag)
-            return created === undefined ? t : { ...t, created }
-          })
+      Effect.flatMap(dates.freshOf(provider, image, keptFor(provider.interval)), (fresh) => {
+        // Dates kept fresh answer at once; only the others are looked up, a few at a time.
+        const known = new Map<string, Date>()
+        const asking: Array<TagInfo> = []
+        for (const t of wanted) {
+          if (t.created !== undefined) continue
+          const kept = fresh(t.tag)
+          if (kept === undefined) asking.push(t)
+          else if (Option.isSome(kept)) known.set(t.tag, kept.value)
+        }
+        const dated = () => tags.map((t) => {
+          const created = known.get(t.tag)
+          return created === undefined ? t : { ...t, created }
         })
-      )
+        if (asking.length === 0) return Effect.succeed(dated())
+        return Effect.forEach(
+          asking,
+          (t) => {
+            // A kept date is confirmed by the tag's digest, which a pinned field of the pass may have asked already.
+            const from = { dated: source.created(provider, image, t.tag), digest: digest(provider, image, t.tag) }
+            const created = () => dates.created(provider, image, t.tag, keptFor(provider.interval), from)
+            return times.get(provider, idOf(provider, image, t.tag), created).pipe(Effect.map((c) => void (Option.isSome(c) && known.set(t.tag, c.value))))
+          },
+          { concurrency: LOOKUP_CONCURRENCY, discard: true }
+        ).pipe(Effect.map(dated))
+      })
     return {
       withCreated,
       keepDates: dates.keep,

@@ -49,6 +49,11 @@ export interface DateSource<E> {
 export interface KeptDates {
   /** When `tag`'s image was created: kept while `fresh` ms have not passed since its digest was checked, or while its digest is unchanged. */
   readonly created: <E>(provider: ProviderConfig, image: ImageRef, tag: string, fresh: number, source: DateSource<E>) => Effect.Effect<Option.Option<Date>, E>
+  /**
+   * The dates of an image kept within `fresh` ms of their check, read without asking anything:
+   * None for a tag whose image does not say, undefined for one not kept or not fresh.
+   */
+  readonly freshOf: (provider: ProviderConfig, image: ImageRef, fresh: number) => Effect.Effect<(tag: string) => Option.Option<Date> | undefined>
   /** Writes what was learnt since the last write, if anything. */
   readonly keep: Effect.Effect<void>
 }
@@ -137,6 +142,15 @@ const makeWith = (disk: Disk): Effect.Effect<KeptDates> =>
         }
         return dated.created
       })
+    const freshOf = (provider: ProviderConfig, image: ImageRef, fresh: number) =>
+      Effect.flatMap(Effect.zip(loaded, Clock.currentTimeMillis), ([state, now]) => {
+        const kept = keptOf(state, provider, image)
+        return Effect.succeed((tag: string) => {
+          const known = kept.tags.get(tag)
+          const date = known === undefined || now - known.checked >= fresh ? undefined : kept.created.get(known.digest)
+          return date === undefined ? undefined : answer(date)
+        })
+      })
     const keep = writing.withPermits(1)(
       Effect.gen(function* () {
         const state = current
@@ -145,7 +159,7 @@ const makeWith = (disk: Disk): Effect.Effect<KeptDates> =>
         yield* disk.save(state, yield* Clock.currentTimeMillis)
       })
     )
-    return { created, keep }
+    return { created, freshOf, keep }
   })
 
 /** Dates kept for the life of the process: a daemon's without a data dir, or a test's. */

@@ -19,6 +19,7 @@ import type { Selector } from "../policy/select.ts"
 import { type TagSourceError, tellsPushTimes } from "../registry/TagSource.ts"
 import { choose, type Decision, judge } from "./decide.ts"
 import { type Choice, type CosignRule, type Evidence, type Facts, type Need, needKey, noFacts, type Reading, signatureKey, type Subject } from "./evidence.ts"
+import { decideLine } from "./lines.ts"
 import { TagCache } from "./TagCache.ts"
 
 /** Lookups of one image at once; each host's limiter paces them further. */
@@ -82,6 +83,28 @@ const verify = (provider: ProviderConfig, image: ImageRef, digest: string, { cos
     if (cosign.trustedRootFile === undefined || cosign.identity === undefined) return Effect.fail(new UnusableTrust({ detail: "cosign needs publicKeyFile, or trustedRootFile with identity" }))
     return signatures.verifyKeyless(provider, image, digest, { trustedRootFile: cosign.trustedRootFile, identity: cosign.identity })
   }).pipe(Effect.either)
+
+/**
+ * What the release-line rule lacks to answer the image's choices: push times (or another fact)
+ * first, else every missing creation time in one need. Asked per choice, which many targets
+ * share, before any target is judged.
+ */
+const lineNeeds = (readings: ReadonlyMap<Selector, Reading>, facts: Facts): ReadonlyArray<Need> => {
+  const others = new Map<string, Need>()
+  const created = new Set<string>()
+  for (const reading of readings.values()) {
+    if (Either.isLeft(reading.tags)) continue
+    for (const choice of reading.choices.values()) {
+      if (choice.line === undefined) continue
+      const decided = decideLine(choice, reading.tags.right, facts)
+      if (Either.isRight(decided)) continue
+      if (decided.left._tag === "Created") for (const tag of decided.left.tags) created.add(tag)
+      else others.set(needKey(decided.left), decided.left)
+    }
+  }
+  if (others.size > 0) return [...others.values()]
+  return created.size === 0 ? [] : [{ _tag: "Created", tags: [...created] }]
+}
 
 /** Looks the needs up, and returns the facts with their answers. */
 const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArray<TagInfo>, needs: ReadonlyArray<Need>, facts: Facts) =>
@@ -148,6 +171,17 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
     const pushTimes = tellsPushTimes(provider) ? undefined : Option.some(new Map<string, Date>())
     let evidence: Evidence = { listing, readings, facts: { ...noFacts(now), sightings, pushTimes } }
     const asked = new Set<string>()
+    const ask = (needs: ReadonlyArray<Need>) =>
+      Effect.map(lookUp(provider, image, listing.right, needs, evidence.facts), (facts) => {
+        for (const need of needs) asked.add(needKey(need))
+        evidence = { ...evidence, facts }
+      })
+    // The line rule's dates first, for every choice at once: then each target is judged once.
+    for (;;) {
+      const needs = lineNeeds(readings, evidence.facts).filter((n) => !asked.has(needKey(n)))
+      if (needs.length === 0) break
+      yield* ask(needs)
+    }
     let asking = subjects.filter(mayAsk(readings))
     // The decisions of the last round, judged on the evidence as it is returned.
     let decided = new Map<Subject, Decision>()
@@ -167,8 +201,7 @@ export const resolve = (subjects: ReadonlyArray<Subject>, ctx: ResolveContext): 
       }
       // A need asked again after its answer would not end: decide then says what was missing.
       if (needs.size === 0) break
-      for (const key of needs.keys()) asked.add(key)
-      evidence = { ...evidence, facts: yield* lookUp(provider, image, listing.right, [...needs.values()], evidence.facts) }
+      yield* ask([...needs.values()])
       asking = still
     }
     return { evidence, decided }

@@ -131,3 +131,44 @@ describe("release dates kept by digest", () => {
     expect(seen).toEqual(steps.map(({ asked, date }) => ({ asked, date })))
   })
 })
+
+/** What `freshOf` answers of a tag after a date was asked (or not), then time passed, maybe in a new process. */
+const freshRows: ReadonlyArray<{
+  readonly name: string
+  readonly ask: boolean
+  readonly created?: Option.Option<Date>
+  readonly wait: number
+  readonly restart: boolean
+  /** The date freshOf answers, null for "the image does not say", undefined for "not kept fresh: ask". */
+  readonly fresh: number | null | undefined
+}> = [
+  { name: "a date just read is fresh", ask: true, wait: 0, restart: false, fresh: JAN },
+  { name: "and fresh in a new process within the interval", ask: true, wait: FRESH - 1, restart: true, fresh: JAN },
+  { name: "not fresh once the interval has passed: its digest is checked", ask: true, wait: FRESH, restart: false, fresh: undefined },
+  { name: "an image that does not say when it was made is known to say nothing", ask: true, created: Option.none(), wait: 0, restart: false, fresh: null },
+  { name: "a tag never asked about is not kept", ask: false, wait: 0, restart: false, fresh: undefined }
+]
+
+describe("release dates kept fresh answer without asking", () => {
+  test.each(freshRows)("$name", async (row) => {
+    const dir = tempDir("kept-fresh-")
+    const r = registry()
+    if (row.created !== undefined) r.state.created = row.created
+    const program = Effect.gen(function* () {
+      yield* TestClock.adjust(JAN)
+      let dates = yield* makeKeptDatesIn(dir)
+      if (row.ask) yield* dates.created(provider, image, "1.0.0", FRESH, r.source)
+      yield* TestClock.adjust(row.wait)
+      if (row.restart) {
+        yield* dates.keep
+        dates = yield* makeKeptDatesIn(dir)
+      }
+      const fresh = (yield* dates.freshOf(provider, image, FRESH))("1.0.0")
+      return fresh === undefined ? undefined : Option.getOrNull(Option.map(fresh, (d) => d.getTime()))
+    })
+    const fresh = await program.pipe(Effect.provide(NodeContext.layer), Effect.provide(TestContext.TestContext), Effect.provide(Logger.remove(Logger.defaultLogger)), Effect.runPromise)
+    expect(fresh).toEqual(row.fresh)
+    // Answering from what is kept asks the registry nothing.
+    expect(r.state.dated).toBe(row.ask ? 1 : 0)
+  })
+})
