@@ -2,14 +2,15 @@ import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
-import { parseTemplate } from "../domain/messageTemplate.ts"
 import { branchNameProblem } from "../domain/refName.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
 import { Policy, toPolicy } from "./policy.ts"
+import { PullRequestSection, toPullRequest } from "./pullRequest.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
+import { MessageTemplate } from "./templates.ts"
 import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
-import type { Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
+import type { GitConfig, Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
 const DEFAULT_INTERVAL = Duration.minutes(5)
@@ -128,9 +129,6 @@ const ProviderSection = Schema.Struct({
 
 const RepositorySection = Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) })
 
-/** A commit message template whose placeholders are all known. */
-const MessageTemplate = Text.pipe(Schema.filter((text) => Either.match(parseTemplate(text), { onLeft: (why) => why, onRight: () => undefined })))
-
 const GitRepoSection = Schema.Struct({
   repoId: Name,
   commitMessage: opt(MessageTemplate),
@@ -138,7 +136,8 @@ const GitRepoSection = Schema.Struct({
   pushBranch: opt(Name.pipe(Schema.filter((name) => branchNameProblem(name)))),
   includes: opt(Schema.Array(Text)),
   excludes: opt(Schema.Array(Text)),
-  suspend: opt(Schema.Boolean)
+  suspend: opt(Schema.Boolean),
+  pullRequest: opt(PullRequestSection)
 })
 
 const WatcherMapSection = Schema.Struct({
@@ -223,6 +222,44 @@ const duplicates = <T>(
 
 type Decoded = Omit<Pipeline, "name">
 
+/** The `gitRepos` entries, each checked against the repository it names. */
+const toWatchedRepos = (
+  parsed: PipedDocument,
+  repositories: ReadonlyArray<RepositoryConfig>,
+  git: GitConfig
+): { readonly watchedRepos: ReadonlyArray<WatchedRepo>; readonly issues: ReadonlyArray<Issue> } => {
+  const issues: Array<Issue> = []
+  const watchedRepos = parsed.gitRepos.map((repo, index): WatchedRepo => {
+    const at = parsed.gitRepoPath(index)
+    const repository = repositories.find((r) => r.repoId === repo.repoId)
+    if (repository === undefined) issues.push({ path: [...at, "repoId"], message: `no repository "${repo.repoId}" in spec.repositories` })
+    if (repo.pushBranch !== undefined && repo.pushBranch === repository?.branch) {
+      issues.push({ path: [...at, "pushBranch"], message: `pushBranch is the repository's branch "${repository.branch}"; leave it out to push there` })
+    }
+    if (repo.pullRequest !== undefined && repo.pushBranch !== undefined) {
+      issues.push({
+        path: [...at, "pullRequest"],
+        message: "pullRequest and pushBranch are exclusive: keep pullRequest to open a request per change set, or pushBranch to push every change to one branch"
+      })
+    }
+    const pullRequest = repo.pullRequest === undefined || repository === undefined
+      ? undefined
+      : toPullRequest(repo.pullRequest, repository, git, [...at, "pullRequest"])
+    if (pullRequest !== undefined && Either.isLeft(pullRequest)) issues.push(...pullRequest.left)
+    return {
+      repoId: repo.repoId,
+      // The shipped config wrote commitMessage: "" for "use the default message".
+      ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
+      ...(repo.group === undefined ? {} : { group: repo.group }),
+      ...(repo.pushBranch === undefined ? {} : { pushBranch: repo.pushBranch }),
+      includes: (repo.includes ?? []).map(stripPipeDir),
+      excludes: (repo.excludes ?? []).map(stripPipeDir),
+      ...(repo.suspend === true ? { suspend: true } : {}),
+      ...(pullRequest !== undefined && Either.isRight(pullRequest) ? { pullRequest: pullRequest.right } : {})
+    }
+  })
+  return { watchedRepos, issues }
+}
 
 const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): Either.Either<Decoded, ReadonlyArray<Issue>> => {
   const spec = parsed.spec
@@ -243,18 +280,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
       source: { file, line: doc.lineOf(["spec", "imageProviders", index]) }
     }
   })
-  const { gitRepos, gitRepoPath } = parsed
-  const watchedRepos: Array<WatchedRepo> = gitRepos.map((repo) => ({
-    repoId: repo.repoId,
-    // The shipped config wrote commitMessage: "" for "use the default message".
-    ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
-    ...(repo.group === undefined ? {} : { group: repo.group }),
-    ...(repo.pushBranch === undefined ? {} : { pushBranch: repo.pushBranch }),
-    includes: (repo.includes ?? []).map(stripPipeDir),
-    excludes: (repo.excludes ?? []).map(stripPipeDir),
-    ...(repo.suspend === true ? { suspend: true } : {})
-  }))
-  const known = new Set(repositories.map((repo) => repo.repoId))
+  const { watchedRepos, issues: repoIssues } = toWatchedRepos(parsed, repositories, git)
   const exclusive = (file: "sshKeyFile" | "passwordFile", inline: "sshKeyData" | "password"): Array<Issue> =>
     spec.git?.[file] !== undefined && spec.git[inline] !== undefined
       ? [{ path: ["spec", "git", inline], message: `${file} and ${inline} are exclusive; set one of them` }]
@@ -265,20 +291,10 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     ...(spec.git?.signingFormat !== undefined && spec.git.signingKeyFile === undefined
       ? [{ path: ["spec", "git", "signingFormat"], message: "signingFormat needs signingKeyFile, the key to sign with" }]
       : []),
-    ...watchedRepos.flatMap((repo, index) => {
-      const branch = repositories.find((r) => r.repoId === repo.repoId)?.branch
-      return repo.pushBranch !== undefined && repo.pushBranch === branch
-        ? [{ path: [...gitRepoPath(index), "pushBranch"], message: `pushBranch is the repository's branch "${branch}"; leave it out to push there` }]
-        : []
-    }),
     ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
-    ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
-    ...watchedRepos.flatMap((repo, index) =>
-      known.has(repo.repoId)
-        ? []
-        : [{ path: [...gitRepoPath(index), "repoId"], message: `no repository "${repo.repoId}" in spec.repositories` }]
-    )
+    ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...parsed.gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
+    ...repoIssues
   ]
   if (issues.length > 0) return Either.left(issues)
   const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL

@@ -49,6 +49,29 @@ export interface WatchedRepo {
   readonly excludes: ReadonlyArray<string>
   /** `suspend: true`: nothing is written into this repository. */
   readonly suspend?: boolean
+  /** Each change set goes to a branch of its own, with a pull (merge) request against `branch`. */
+  readonly pullRequest?: PullRequestSettings
+}
+
+/** The hosts whose requests the runner opens; Gitea and Forgejo serve GitHub's API shape. */
+export type ForgeProvider = "github" | "gitlab" | "gitea" | "forgejo"
+
+/** A `gitRepos` entry's `pullRequest`, every default resolved at load. From the Piped config only, never a watcher file. */
+export interface PullRequestSettings {
+  readonly provider: ForgeProvider
+  /** The API's root (`https://api.github.com`, `https://HOST/api/v4`), without credentials or trailing `/`. */
+  readonly apiURL: string
+  /** `owner/name`, or GitLab's `group/sub/project`. */
+  readonly repository: string
+  /** Read at each use, so that a rotated token takes effect without a restart. */
+  readonly tokenFile: string
+  readonly labels: ReadonlyArray<string>
+  readonly autoMerge: boolean
+  /** Templates with the commit-message placeholders, checked at load; absent: the runner's own words. */
+  readonly branchTemplate?: string
+  readonly title?: string
+  /** Text above the table of changes; it may take several lines. */
+  readonly body?: string
 }
 
 /** cosign verification of a gate: a public key, or keyless against a sigstore trusted root. */

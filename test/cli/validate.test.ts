@@ -60,6 +60,18 @@ describe("runner validate", () => {
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
 
+  test("a pullRequest that cannot work is an error at its file, line and key", async () => {
+    const pullRequest = (keys: string) => `  imageWatcher:\n    gitRepos:\n      - repoId: config\n        pullRequest:\n          tokenFile: /etc/piped-secret/token\n${keys}`
+    const good = setup(undefined, pullRequest("          provider: gitea\n"))
+    expect((await validate([good.config], [])).errors).toEqual([])
+    const bad = setup(undefined, pullRequest("          provider: github\n          apiURL: https://bot:ghp_Tok3n@api.github.com\n"))
+    const found = await validate([bad.config], [])
+    expect(found.errors).toEqual([
+      `${bad.config}:19: spec.imageWatcher.gitRepos[0].pullRequest.apiURL: credentials are not allowed in apiURL; the token belongs in tokenFile`
+    ])
+    expect(found.errors.join("\n")).not.toContain("Tok3n")
+  })
+
   /** A keyless gate whose subject line (the 20th of the config) is `subject`. */
   const keyless = (subject: string) =>
     `  imageWatcher:\n    gates:\n      - images: ["gcr.io/org/**"]\n        cosign:\n          trustedRootFile: /etc/runner/trusted_root.json\n` +
