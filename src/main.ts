@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import {
   type Command,
   type ExplainCommand,
@@ -38,6 +38,7 @@ import { TagStore } from "./registry/TagStore.ts"
 import { parseListen } from "./server/listen.ts"
 import { exitCodeOf, FAILED, OK, UNUSABLE } from "./exitCodes.ts"
 import { HELP } from "./help.ts"
+import { readTokenFile } from "./secretFile.ts"
 import { VERSION } from "./version.ts"
 
 const out = (text: string) => Effect.sync(() => process.stdout.write(text))
@@ -78,16 +79,7 @@ const loadOrReport = (configs: ReadonlyArray<string>) =>
     )
   )
 
-/** A token file's content, trimmed, as a `Redacted`; a message that names the file (never the content) otherwise. */
-const readToken = (flag: string, file: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `${flag} ${file}: cannot read: ${e.message}`))
-    const token = text.trim()
-    return token === "" ? yield* Effect.fail(`${flag} ${file}: the file is empty`) : Redacted.make(token)
-  })
-
-const readOptional = (flag: string, file: string | undefined) => (file === undefined ? Effect.succeed(undefined) : readToken(flag, file))
+const readOptional = (flag: string, file: string | undefined) => (file === undefined ? Effect.succeed(undefined) : readTokenFile(flag, file))
 
 /**
  * SIGHUP asks the daemon to read its config files again. Listening also keeps the signal from
@@ -211,7 +203,7 @@ const validate = (cmd: ValidateCommand) =>
 /** `runner notify --address`: asks a running runner to register the tag and check the image now. */
 const notifyRunner = (address: string, tokenFile: string, image: string, registration: { readonly tag: string; readonly digest?: string }) =>
   Effect.gen(function* () {
-    const token = yield* Effect.either(readToken("--token-file", tokenFile))
+    const token = yield* Effect.either(readTokenFile("--token-file", tokenFile))
     if (Either.isLeft(token)) {
       yield* err(`runner notify: ${token.left}`)
       return UNUSABLE
