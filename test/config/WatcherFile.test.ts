@@ -59,12 +59,25 @@ describe("decodeWatcherFile: valid targets", () => {
     ["format tag", "format: tag", { format: "tag" }],
     ["format digest", "format: digest", { format: "digest" }],
     ["docker hub short name", "", { image: "nginx" }],
-    ["registry with port", "", { image: "127.0.0.1:5000/team/app" }]
+    ["registry with port", "", { image: "127.0.0.1:5000/team/app" }],
+    ["suspend on the target", "suspend: true", { suspended: "target" }]
   ]
 
   test.each(options)("%s", (_, extra, expected) => {
     const base = `image: ${expected.image ?? "gcr.io/pipecd/foo"}\n      provider: my-gcr\n      filePath: foo/deployment.yaml\n      field: ${expected.field ?? "spec.containers[0].image"}\n`
     expect(decodeOne(target(extra, base))).toMatchObject(expected)
+  })
+
+  test.each([
+    ["neither", "", "", undefined],
+    ["the target's suspend: false", "", "suspend: false", undefined],
+    ["the target's suspend: true", "", "suspend: true", "target"],
+    ["the file's spec.suspend: false", "  suspend: false\n", "", undefined],
+    ["the file's spec.suspend: true", "  suspend: true\n", "", "watcher file"],
+    ["both: the file's says it", "  suspend: true\n", "suspend: true", "watcher file"]
+  ])("suspend: %s", (_, fileKeys, targetKeys, suspended) => {
+    const text = target(targetKeys).replace("spec:\n", `spec:\n${fileKeys}`)
+    expect(decodeOne(text).suspended).toBe(suspended)
   })
 
   test.each([

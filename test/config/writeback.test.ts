@@ -38,6 +38,17 @@ describe("write-back keys that decode", () => {
   })
 })
 
+describe("suspend on a gitRepos entry", () => {
+  test.each([
+    ["absent", "", undefined],
+    ["false", "        suspend: false\n", undefined],
+    ["true", "        suspend: true\n", true]
+  ])("%s", (_name, repo, suspend) => {
+    const [pipeline] = Either.getOrThrow(decodePipedConfigs("piped.yaml", config("", repo)))
+    expect(pipeline?.watchedRepos[0]?.suspend).toBe(suspend)
+  })
+})
+
 describe("write-back errors name the file, line and key", () => {
   test.each([
     ["a pushBranch that is no ref name", "", "        pushBranch: image..updates\n", "spec.imageWatcher.gitRepos[0].pushBranch", "must not hold .."],
