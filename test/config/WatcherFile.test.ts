@@ -68,14 +68,15 @@ describe("decodeWatcherFile: valid targets", () => {
     expect(decodeOne(target(extra, base))).toMatchObject(expected)
   })
 
-  test.each([
+  const suspends: ReadonlyArray<readonly [string, string, string, DeclaredTarget["suspended"]]> = [
     ["neither", "", "", undefined],
     ["the target's suspend: false", "", "suspend: false", undefined],
     ["the target's suspend: true", "", "suspend: true", "target"],
     ["the file's spec.suspend: false", "  suspend: false\n", "", undefined],
     ["the file's spec.suspend: true", "  suspend: true\n", "", "watcher file"],
     ["both: the file's says it", "  suspend: true\n", "suspend: true", "watcher file"]
-  ])("suspend: %s", (_, fileKeys, targetKeys, suspended) => {
+  ]
+  test.each(suspends)("suspend: %s", (_, fileKeys, targetKeys, suspended) => {
     const text = target(targetKeys).replace("spec:\n", `spec:\n${fileKeys}`)
     expect(decodeOne(text).suspended).toBe(suspended)
   })
