@@ -4,6 +4,7 @@ import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec 
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
+import { fakeBranches } from "./fakeBranches.ts"
 import { stageBatch, validFilePath, validFilePaths, validPath } from "./commitBatch.ts"
 import { stripUserinfo } from "./remoteCredentials.ts"
 
@@ -154,6 +155,19 @@ export class Remotes {
     return Either.right(true)
   }
 
+  /** Moves the branch to `oid` (a commit of this fake) as another writer would force it, or deletes it (undefined). */
+  setBranch(url: string, branch: string, oid: string | undefined): void {
+    const repo = this.repos.get(stripUserinfo(url))
+    if (repo === undefined) throw new Error(`no fake repository at ${stripUserinfo(url)}`)
+    if (oid === undefined) {
+      repo.delete(branch)
+      return
+    }
+    const history: Array<Commit> = []
+    for (let commit = this.commits.get(oid); commit !== undefined; commit = this.commits.get(commit.parents[0] ?? "")) history.unshift(commit)
+    repo.set(branch, history)
+  }
+
   /** The newest common ancestor of two commits (by first finding, walking `ours`), if any. */
   private mergeBase(ours: string, theirs: string): Commit | undefined {
     const queue = [ours]
@@ -262,7 +276,8 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     readFiles,
     listFiles,
     commitAll,
-    push
+    push,
+    branches: fakeBranches(remotes, url, fail)
   } satisfies Checkout
 })
 

@@ -20,6 +20,8 @@ export type {
   FileChange,
   GitRepoService,
   Listed,
+  MergeResult,
+  OtherBranches,
   PushResult,
   RepoSpec
 } from "./repoTypes.ts"

@@ -1,8 +1,8 @@
 import { FileSystem } from "@effect/platform"
 import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
-import git, { Errors, type TreeEntry } from "isomorphic-git"
+import git, { Errors } from "isomorphic-git"
 import * as fs from "node:fs"
-import type { Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
+import type { Checkout, CommitInput, Listed, RepoSpec } from "./repoTypes.ts"
 import { type FailWith, GitError, type GitErrorKind } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
@@ -11,11 +11,11 @@ import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, tooLarge
 import { blobOf } from "./plumbing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
-import { identPart, stageBatch, validFilePath, validPath } from "./commitBatch.ts"
-import { isRaceRejection } from "./gitOutput.ts"
+import { stageBatch, validFilePath, validPath } from "./commitBatch.ts"
+import { isoCommitWriter } from "./isoCommits.ts"
+import { isoBranches, isoPush } from "./isoBranches.ts"
 import { isHttpRemote, networkBound, REMOTE } from "./remote.ts"
 import { credentialsOf, scrub, secretsOf, stripUserinfo } from "./remoteCredentials.ts"
-import { signedCommit } from "./signing.ts"
 
 type Operation = GitError["operation"]
 
@@ -190,42 +190,12 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   // Set by the sync that `open` runs before it returns the checkout.
   const head = yield* Ref.make("")
 
-  const sync = isoSync({ spec, dir, url, cache, auth: onAuth, http, fail, attempt, overNetwork }, head)
+  const remote = { spec, dir, url, cache, auth: onAuth, http, fail, attempt, overNetwork }
+  const sync = isoSync(remote, head)
 
   const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (kind, detail) => fail("read", kind, detail) })
 
-  /** Trees by oid, as read or written: a batch of commits rewrites the same few trees again and again. */
-  const trees = new Map<string, ReadonlyArray<TreeEntry>>()
-
-  const treeEntries = async (oid: string): Promise<ReadonlyArray<TreeEntry>> => {
-    const known = trees.get(oid)
-    if (known !== undefined) return known
-    const { tree } = await git.readTree({ fs, cache, gitdir: dir, oid })
-    trees.set(oid, tree)
-    return tree
-  }
-
-  /** Writes the trees from `parts` up to the root with `blob` at the end; returns the new root tree. */
-  const withBlob = async (treeOid: string | undefined, parts: ReadonlyArray<string>, blob: string): Promise<string> => {
-    const [name, ...rest] = parts
-    if (name === undefined) throw new Error("empty path")
-    const entries = treeOid === undefined ? [] : [...(await treeEntries(treeOid))]
-    const index = entries.findIndex((entry) => entry.path === name)
-    const existing = index === -1 ? undefined : entries[index]
-    let entry: TreeEntry
-    if (rest.length === 0) {
-      const mode = existing?.type === "blob" ? existing.mode : "100644"
-      entry = { mode, path: name, oid: blob, type: "blob" }
-    } else {
-      const subtree = existing?.type === "tree" ? existing.oid : undefined
-      entry = { mode: "040000", path: name, oid: await withBlob(subtree, rest, blob), type: "tree" }
-    }
-    if (index === -1) entries.push(entry)
-    else entries[index] = entry
-    const oid = await git.writeTree({ fs, gitdir: dir, tree: entries })
-    trees.set(oid, entries)
-    return oid
-  }
+  const writer = isoCommitWriter({ dir, cache, signer: spec.signer })
 
   const commitAll = Effect.fn("GitRepo.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
@@ -235,68 +205,15 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     const parent = yield* Ref.get(head)
     const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     const oids = yield* attempt("commit", async () => {
-      const { commit: parentCommit } = await git.readCommit({ fs, cache, gitdir: dir, oid: parent })
-      let tree = parentCommit.tree
-      let tip = parent
-      const made: Array<string> = []
-      for (const { changes, input } of batch) {
-        for (const { content, path } of changes) {
-          const blob = await git.writeBlob({ fs, gitdir: dir, blob: new TextEncoder().encode(content) })
-          tree = await withBlob(tree, path.split("/"), blob)
-        }
-        const signature = {
-          name: identPart(input.author.name),
-          email: identPart(input.author.email),
-          timestamp,
-          timezoneOffset: 0
-        }
-        const signer = spec.signer
-        // Signed objects are made by the code system git's signing uses too: one format for both backends.
-        tip = signer === undefined
-          ? await git.writeCommit({
-            fs,
-            gitdir: dir,
-            commit: { message: input.message, tree, parent: [tip], author: signature, committer: signature }
-          })
-          : await git.writeObject({
-            fs,
-            gitdir: dir,
-            type: "commit",
-            format: "content",
-            object: (await signedCommit(signer, { tree, parent: tip, author: input.author, seconds: timestamp, message: input.message })).bytes
-          })
-        made.push(tip)
-      }
-      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: tip, force: true })
+      const made = await writer.writeBatch(parent, batch, timestamp)
+      await git.writeRef({ fs, gitdir: dir, ref: branchRef, value: made[made.length - 1] ?? parent, force: true })
       return made
     })
     yield* Ref.set(head, oids[oids.length - 1] ?? parent)
     return oids
   })
 
-  const push = overNetwork("push", async (signal): Promise<PushResult> => {
-    try {
-      await git.push({
-        fs,
-        http,
-        cache,
-        gitdir: dir,
-        remote: REMOTE,
-        ref: branchRef,
-        remoteRef: branchRef,
-        force: false,
-        signal,
-        ...onAuth
-      })
-      return { _tag: "Pushed" }
-    } catch (error) {
-      if (error instanceof Errors.PushRejectedError) return { _tag: "Rejected", reason: error.data.reason }
-      if (error instanceof Errors.GitPushError && isRaceRejection(error.data.prettyDetails)) {
-        return { _tag: "Rejected", reason: scrub(error.data.prettyDetails.trim(), secrets) }
-      }
-      throw error
-    }
-  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } }))
+  const push = isoPush(remote, secrets, branchRef, branchRef).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: spec.repoId } }))
 
   const checkout: Checkout = {
     repoId: spec.repoId,
@@ -305,7 +222,8 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     readFiles,
     listFiles,
     commitAll,
-    push
+    push,
+    branches: isoBranches(remote, writer, secrets)
   }
   yield* sync
   return checkout

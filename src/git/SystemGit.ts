@@ -1,6 +1,6 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
-import type { Checkout, CommitInput, PushResult, RepoSpec } from "./repoTypes.ts"
+import type { Checkout, CommitInput, RepoSpec } from "./repoTypes.ts"
 import { clearCrashLeftovers } from "./cloneRepair.ts"
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
@@ -9,7 +9,9 @@ import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
 import { syncOf } from "./systemSync.ts"
 import { stageBatch, validFilePaths, validPath } from "./commitBatch.ts"
-import { authFailureOf, isRaceRejection, kindOfGitOutput } from "./gitOutput.ts"
+import { authFailureOf, kindOfGitOutput } from "./gitOutput.ts"
+import { pushRefspec } from "./systemPush.ts"
+import { systemBranches } from "./systemBranches.ts"
 import { isHttpRemote, networkBound, REMOTE } from "./remote.ts"
 import { basicAuthOf, credentialsOf, scrub, secretsOf, stripUserinfo } from "./remoteCredentials.ts"
 
@@ -266,23 +268,7 @@ const commitsOf = (git: Git, head: Ref.Ref<string>, files: FileSystem.FileSystem
   })
 
 const pushOf = (git: Git, overNetwork: ReturnType<typeof networkBound>): Checkout["push"] =>
-  Effect.gen(function*() {
-    const { branchRef, remote, secrets } = git
-    const out = yield* overNetwork(
-      "push",
-      git.exec("push", [`--git-dir=${git.dir}`, "push", "--porcelain", REMOTE, `${branchRef}:${branchRef}`])
-    )
-    if (out.exitCode === 0) return { _tag: "Pushed" } satisfies PushResult
-    const report = `${out.stdout}\n${out.stderr}`
-    const refLine = out.stdout.split("\n").find((line) => line.startsWith("!")) ?? ""
-    // A ref the server could not move because another push moved it first ("cannot lock ref ...
-    // but expected ...", said on stderr) is a race like a non-fast-forward: fetch and try again.
-    if (refLine.includes("[rejected]") || isRaceRejection(refLine) || (refLine !== "" && isRaceRejection(out.stderr))) {
-      const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
-      return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
-    }
-    return yield* git.fail("push", kindOfGitOutput(report), `git push to ${remote} failed: ${report.trim()}`)
-  }).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: git.spec.repoId } }))
+  pushRefspec(git, overNetwork, git.branchRef, git.branchRef).pipe(Effect.withSpan("GitRepo.push", { attributes: { repoId: git.spec.repoId } }))
 
 /**
  * The system `git` backend: a bare, shallow, single-branch clone in `dir`. git pushes from a
@@ -317,7 +303,8 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
     head: Ref.get(head),
     ...readsOf(git, head, known),
     commitAll: commitsOf(git, head, files, known),
-    push: pushOf(git, overNetwork)
+    push: pushOf(git, overNetwork),
+    branches: systemBranches(git, files, overNetwork)
   } satisfies Checkout
 })
 

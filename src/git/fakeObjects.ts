@@ -102,3 +102,25 @@ export const mergedTree = (
   }
   return merged
 }
+
+/**
+ * The tree of merging `theirs` into `ours`, file by file: a path changed on one side only takes
+ * that side; changed on both to different contents (or removed on one), it conflicts. The paths
+ * that conflict, when any do.
+ */
+export const mergeTrees = (
+  base: ReadonlyMap<string, string>,
+  ours: ReadonlyMap<string, string>,
+  theirs: ReadonlyMap<string, string>
+): { readonly tree: ReadonlyMap<string, string>; readonly conflicts: ReadonlyArray<string> } => {
+  const merged = new Map(ours)
+  const conflicts: Array<string> = []
+  for (const path of new Set([...base.keys(), ...ours.keys(), ...theirs.keys()])) {
+    const [b, o, t] = [base.get(path), ours.get(path), theirs.get(path)]
+    if (o === t || t === b) continue
+    if (o !== b) conflicts.push(path)
+    else if (t === undefined) merged.delete(path)
+    else merged.set(path, t)
+  }
+  return { tree: merged, conflicts: conflicts.sort() }
+}

@@ -172,6 +172,11 @@ export const guardHostKeys = <R>(
     const context = yield* Effect.context<FileSystem.FileSystem | CommandExecutor.CommandExecutor>()
     const watched = <A>(operation: Effect.Effect<A, GitError>) => watch(operation, settings, spec.repoId).pipe(Effect.provide(context))
     const checkout = yield* watch(opening, settings, spec.repoId)
-    return { ...checkout, sync: watched(checkout.sync), push: watched(checkout.push) } satisfies Checkout
+    const branches = {
+      ...checkout.branches,
+      fetch: (name: string) => watched(checkout.branches.fetch(name)),
+      push: (name: string, oid: string) => watched(checkout.branches.push(name, oid))
+    }
+    return { ...checkout, sync: watched(checkout.sync), push: watched(checkout.push), branches } satisfies Checkout
   })
 }

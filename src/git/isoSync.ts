@@ -34,7 +34,7 @@ export const resolveRef = (dir: string, ref: string): Effect.Effect<Option.Optio
  * One branch's tip into its remote-tracking ref, None when the remote has no such branch. `have`
  * is the local ref whose history the remote need not send again.
  */
-const fetchBranch = (
+export const fetchBranch = (
   c: IsoRemote,
   operation: Operation,
   options: { readonly branch: string; readonly have: string; readonly depth?: number; readonly relative?: boolean }

@@ -77,6 +77,32 @@ export interface CommitInput {
   readonly author: Author
 }
 
+export type MergeResult =
+  /** `theirs` is already an ancestor of (or is) `ours`: nothing to do. */
+  | { readonly _tag: "UpToDate" }
+  /** A new merge commit, parents [ours, theirs], written in the clone, not pushed. */
+  | { readonly _tag: "Merged"; readonly oid: string }
+  /** The same lines changed on both sides: nothing written. */
+  | { readonly _tag: "Conflict"; readonly paths: ReadonlyArray<string> }
+
+/** Branches of the remote beside the watched one (a request's branch), each written from a commit the clone has and pushed plainly. */
+export interface OtherBranches {
+  /** Fetches refs/heads/<name> from the remote into the clone: its tip, None when the remote has no such branch. */
+  readonly fetch: (name: string) => Effect.Effect<Option.Option<string>, GitError>
+  /** The commits one on top of the other from `parent` (a commit the clone has), signed as commitAll signs; head does not move. Their oids in order. */
+  readonly commitOnto: (parent: string, inputs: ReadonlyArray<CommitInput>) => Effect.Effect<ReadonlyArray<string>, GitError>
+  /**
+   * Merges `theirs` into `ours` (both fetched): a merge commit with `message` by `author`, signed as
+   * commitAll signs. A shallow clone is deepened to find their merge base, within the bound
+   * `pushBranch.ts` sets; past it the merge fails.
+   */
+  readonly merge: (ours: string, theirs: string, message: string, author: Author) => Effect.Effect<MergeResult, GitError>
+  /** Pushes `oid` to refs/heads/<name> on the remote, creating it when missing. Never forced: when the remote's tip is not an ancestor of `oid`, the answer is Rejected (not an error). */
+  readonly push: (name: string, oid: string) => Effect.Effect<PushResult, GitError>
+  /** Who wrote a commit the clone has: its author (name, email). */
+  readonly authorOf: (oid: string) => Effect.Effect<Author, GitError>
+}
+
 /** A local clone of one branch (and of the branch it pushes to, when that is another), kept in a directory between passes. */
 export interface Checkout {
   readonly repoId: string
@@ -102,6 +128,8 @@ export interface Checkout {
    * non-fast-forward is `Rejected`, not an error.
    */
   readonly push: Effect.Effect<PushResult, GitError>
+  /** Other branches of the remote, for requests: none of them moves head or the branch pushed above. */
+  readonly branches: OtherBranches
 }
 
 export interface GitRepoService {

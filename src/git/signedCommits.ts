@@ -29,7 +29,7 @@ const signAll = (
       const made: Array<{ readonly oid: string; readonly bytes: Uint8Array }> = []
       let parent = options.parent
       for (const [i, { input }] of options.batch.entries()) {
-        const fields = { tree: trees[i] ?? "", parent, author: input.author, seconds: options.seconds, message: input.message }
+        const fields = { tree: trees[i] ?? "", parents: [parent], author: input.author, seconds: options.seconds, message: input.message }
         const commit = await signedCommit(signer, fields)
         made.push(commit)
         parent = commit.oid

@@ -94,10 +94,10 @@ export const checkSigningKey = (
     return { errors: Either.isLeft(signer) ? [`${pipeline.file}: ${KEY} ${file}: ${signer.left}`] : [], warnings: [] }
   })
 
-/** A commit the runner writes: one parent, the same author and committer. */
+/** A commit the runner writes: its parents (two for a merge), the same author and committer. */
 export interface CommitFields {
   readonly tree: string
-  readonly parent: string
+  readonly parents: ReadonlyArray<string>
   readonly author: Author
   readonly seconds: number
   readonly message: string
@@ -106,10 +106,10 @@ export interface CommitFields {
 const encoder = new TextEncoder()
 
 /** The commit object's text as git hashes it, unsigned: the signature's payload. */
-export const commitText = ({ author, message, parent, seconds, tree }: CommitFields): string => {
+export const commitText = ({ author, message, parents, seconds, tree }: CommitFields): string => {
   const ident = `${identPart(author.name)} <${identPart(author.email)}> ${seconds} +0000`
   const body = message.endsWith("\n") ? message : `${message}\n`
-  return `tree ${tree}\nparent ${parent}\nauthor ${ident}\ncommitter ${ident}\n\n${body}`
+  return `tree ${tree}\n${parents.map((parent) => `parent ${parent}\n`).join("")}author ${ident}\ncommitter ${ident}\n\n${body}`
 }
 
 /**

@@ -6,6 +6,7 @@ import { GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
 import { AUTHOR, checkoutContract, commitOne, type ContractRemotes, exec, FILES, specOf } from "../support/gitContract.ts"
 import { git } from "../support/gitServer.ts"
 import { pushBranchContract } from "../support/pushBranchContract.ts"
+import { branchesContract } from "../support/branchesContract.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
 const remotes = new FakeGit.Remotes()
@@ -46,7 +47,9 @@ const fakeRemotes: ContractRemotes = {
   // `%B` is the message as kept, and a line break.
   body: async (name, oid) => `${remotes.log(urlOf(name)).find((commit) => commit.oid === oid)?.message ?? ""}\n`,
   blobOid: (name, path) => hashObject(remotes.readFile(urlOf(name), path) ?? ""),
-  refusePushes: async (name) => remotes.refusePushes(urlOf(name), "protected branch")
+  refusePushes: async (name) => remotes.refusePushes(urlOf(name), "protected branch"),
+  readFileAt: async (name, branch, path) => remotes.readFile(urlOf(name), path, { branch }),
+  setBranch: async (name, branch, oid) => remotes.setBranch(urlOf(name), branch, oid)
 }
 
 let dirs = 0
@@ -60,6 +63,7 @@ const subject = {
 
 checkoutContract("GitRepo with FakeGit", subject)
 pushBranchContract("GitRepo with FakeGit", subject)
+branchesContract("GitRepo with FakeGit", subject)
 
 describe("FakeGit.Remotes", () => {
   test("commit ids are git's own for the same files, message, author and time", async () => {

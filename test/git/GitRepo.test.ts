@@ -28,6 +28,7 @@ import {
 } from "../support/gitContract.ts"
 import { git, OTHER_WRITER, startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { pushBranchContract } from "../support/pushBranchContract.ts"
+import { branchesContract } from "../support/branchesContract.ts"
 
 /** Runs with `RUNNER_GIT_BACKEND` set to `backend` (or unset), as the environment would set it. */
 const run = <A, E>(effect: Effect.Effect<A, E, GitRepo>, backend?: HttpBackend): Promise<A> =>
@@ -92,6 +93,10 @@ const serverRemotes = (remoteOf: (name: string) => string): ContractRemotes => (
     const hook = join(bare(name), "hooks", "pre-receive")
     await writeFile(hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
     await chmod(hook, 0o755)
+  },
+  readFileAt: (name, branch, path) => server.readFile(name, path, { branch }).catch(() => undefined),
+  setBranch: async (name, branch, oid) => {
+    await git(oid === undefined ? ["update-ref", "-d", `refs/heads/${branch}`] : ["update-ref", `refs/heads/${branch}`, oid], { cwd: bare(name) })
   }
 })
 
@@ -120,6 +125,7 @@ for (const { backend, http, remoteOf } of backends) {
   }
   checkoutContract(`GitRepo with ${backend}`, subject)
   pushBranchContract(`GitRepo with ${backend}`, subject)
+  branchesContract(`GitRepo with ${backend}`, subject)
 
   describe(`GitRepo with ${backend}`, () => {
     test("a corrupt clone directory is wiped and cloned again", async () => {

@@ -46,6 +46,13 @@ const countingCheckout = (files: Record<string, { oid: string; text: string }>) 
       ),
     commitAll: () => Effect.succeed([]),
     push: Effect.succeed({ _tag: "Pushed" }),
+    branches: {
+      fetch: () => Effect.succeed(Option.none()),
+      commitOnto: () => Effect.succeed([]),
+      merge: () => Effect.succeed({ _tag: "UpToDate" }),
+      push: () => Effect.succeed({ _tag: "Pushed" }),
+      authorOf: () => Effect.succeed({ name: "", email: "" })
+    }
   }
   return { checkout, reads }
 }

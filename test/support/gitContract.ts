@@ -70,6 +70,10 @@ export interface ContractRemotes {
   readonly blobOid: (name: string, path: string) => Promise<string>
   /** From now on pushes to `name` fail as a server-side hook refusal does. */
   readonly refusePushes: (name: string) => Promise<void>
+  /** A file at a branch's tip; undefined when there is none. */
+  readonly readFileAt: (name: string, branch: string, path: string) => Promise<string | undefined>
+  /** Moves a branch to a commit the remote has, forced, as another writer may; deletes it when `oid` is undefined. */
+  readonly setBranch: (name: string, branch: string, oid: string | undefined) => Promise<void>
 }
 
 /** What only a real backend has: a clone on disk and a remote to check. */
