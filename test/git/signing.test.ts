@@ -85,6 +85,28 @@ describe.each(["builtin", "system"] as const)("signed commits, %s backend", (bac
     await git(["fsck", "--strict"], { cwd: bare(name) })
   }, 60_000)
 
+  test.each(["ssh", "openpgp"] as const)("a request branch's commits and its merge commit are signed with the %s key and verify", async (format) => {
+    const name = `signed-branch-${format}-${++counter}`
+    const url = await server.createRepo(name, FILES)
+    const spec = specOf(url, { signer: await signer(keys.key[format], format) })
+    const checkout = await open(spec, backend)
+    const base = await exec(checkout.head)
+    const onto = await exec(checkout.branches.commitOnto(base, [{ files: [{ path: "apps/a.yaml", content: "image: a:2\n" }], message: "bump a", author: AUTHOR }]))
+    expect(await exec(checkout.branches.push("image-updates/a-2", onto[0] ?? ""))).toEqual({ _tag: "Pushed" })
+    const moved = await server.commitAs(name, { "apps/b.yaml": "image: b:2\n" }, "main moves on")
+    await exec(checkout.sync)
+    const merged = await exec(checkout.branches.merge(onto[0] ?? "", moved, "Merge main", AUTHOR))
+    if (merged._tag !== "Merged") throw new Error(`expected a merge, got ${merged._tag}`)
+    expect(await exec(checkout.branches.push("image-updates/a-2", merged.oid))).toEqual({ _tag: "Pushed" })
+    for (const oid of [...onto, merged.oid]) {
+      const mine = await verifyCommit(bare(name), oid, keys.verifier[format])
+      expect(mine.output).toContain(format === "ssh" ? 'Good "git" signature' : "GOODSIG")
+      expect(mine.ok).toBe(true)
+      expect((await verifyCommit(bare(name), oid, keys.otherVerifier[format])).ok).toBe(false)
+    }
+    await git(["fsck", "--strict"], { cwd: bare(name) })
+  }, 60_000)
+
   test("without a signer, commits carry no signature", async () => {
     const name = `unsigned-${++counter}`
     const { oids } = await commitThree(name, backend, {})
