@@ -79,6 +79,21 @@ export const targetsNewerOutsideRange = labelled(["pipeline", "repo"], (tags) =>
   )
 )
 
+/** The runner's pull or merge requests of a repository by `state` (open, declined) as its last pass saw them. */
+export const pullRequests = labelled(["repo", "state"], (tags) =>
+  Metric.fromMetricKey(
+    MetricKey.gauge("runner_pull_requests", { description: "The runner's pull or merge requests of a repository by state, as its last pass saw them." }).pipe(
+      MetricKey.taggedWithLabels(tags)
+    )
+  )
+)
+
+/** What the runner did to pull or merge requests: `operation` open, close, merge_base, auto_merge, delete_branch, list; `outcome` ok or error. */
+export const pullRequestOperations = counterBy("runner_pull_request_operations_total", "Operations on pull or merge requests, by operation and outcome.", [
+  "operation",
+  "outcome"
+])
+
 /** Distinct images the watcher files name, as of the last passes. */
 export const imagesWatched = Metric.gauge("runner_images_watched", { description: "Distinct images watched." })
 

@@ -18,6 +18,8 @@ export const FAILURE_REASONS = [
   "git_auth",
   "git",
   "push",
+  "forge_auth",
+  "forge",
   "internal"
 ] as const
 
@@ -89,6 +91,16 @@ export class GitFailure extends Data.TaggedError("GitFailure")<{
 }
 
 /**
+ * The code host's API (GitHub, GitLab) refused or failed a pull or merge request's step. `reason`
+ * is the forge's: Auth, NotFound, RateLimited, Transport, Server, Protocol, Refused, Config.
+ */
+export class ForgeFailure extends Data.TaggedError("ForgeFailure")<{ readonly reason: string; readonly detail: string }> {
+  override get message() {
+    return this.detail
+  }
+}
+
+/**
  * The runner itself failed (a defect: a thrown exception, a broken assumption) inside one
  * repository's pass: that repository fails, the others still run.
  */
@@ -99,10 +111,10 @@ export class InternalFailure extends Data.TaggedError("InternalFailure")<{ reado
 }
 
 /** A target's failure, from the edge where it happened to the report, the metrics and the logs. */
-export type TargetFailure = ConfigFailure | RegistryFailure | NoCandidateFailure | ManifestFailure | PatchFailure | GitFailure | InternalFailure
+export type TargetFailure = ConfigFailure | RegistryFailure | NoCandidateFailure | ManifestFailure | PatchFailure | GitFailure | ForgeFailure | InternalFailure
 
 /** A failure above one target: a watcher file, a repository, its credentials. */
-export type ScopeFailureCause = ConfigFailure | GitFailure | InternalFailure
+export type ScopeFailureCause = ConfigFailure | GitFailure | ForgeFailure | InternalFailure
 
 const registryReasons: Record<string, FailureReason> = { Auth: "registry_auth", RateLimited: "rate_limited", NotFound: "not_found" }
 
@@ -127,6 +139,8 @@ export const failureReason = (failure: TargetFailure): FailureReason => {
       return "patch"
     case "GitFailure":
       return failure.operation === "push" ? "push" : gitAuthKinds.has(failure.kind) ? "git_auth" : "git"
+    case "ForgeFailure":
+      return failure.reason === "Auth" ? "forge_auth" : "forge"
     case "InternalFailure":
       return "internal"
   }
@@ -141,6 +155,8 @@ export const isTransient = (failure: TargetFailure): boolean => {
       // A server that declines the push (a hook, a protected branch) declines the next one too,
       // and a login refused or a branch missing waits for a person, however the server words it.
       return transientGitKinds.has(failure.kind)
+    case "ForgeFailure":
+      return ["RateLimited", "Transport", "Server"].includes(failure.reason)
     default:
       return false
   }

@@ -4,13 +4,15 @@ import { holdText, holdWord } from "./holds.ts"
 import type { Outcome, TargetReport } from "./report.ts"
 
 /** Every state a target can end a pass in; the gauge has a series for each from start-up. */
-export const TARGET_STATES = ["up_to_date", "updated", "would_update", "held", "left_alone", "failed"] as const
+export const TARGET_STATES = ["up_to_date", "updated", "proposed", "would_update", "held", "left_alone", "failed"] as const
 export type TargetState = (typeof TARGET_STATES)[number]
 
 export const targetState = (outcome: Outcome): TargetState => {
   switch (outcome._tag) {
     case "Updated":
       return "updated"
+    case "Proposed":
+      return "proposed"
     case "WouldUpdate":
       return "would_update"
     case "UpToDate":
@@ -43,6 +45,7 @@ export const targetFields = (t: TargetReport): Record<string, string | boolean> 
     outcome: targetState(o),
     ...(o._tag === "Failed" ? { reason: failureReason(o.failure), transient: isTransient(o.failure) } : {}),
     ...(o._tag === "Held" && o.reason !== undefined ? { reason: holdWord(o.reason), held: holdText(o.reason) } : {}),
-    ...(o._tag === "Updated" ? { commit: o.commit, ...optional("branch", o.branch) } : {})
+    ...(o._tag === "Updated" ? { commit: o.commit, ...optional("branch", o.branch) } : {}),
+    ...(o._tag === "Proposed" ? { request: o.request, url: o.url, branch: o.branch } : {})
   }
 }

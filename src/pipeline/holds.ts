@@ -18,9 +18,11 @@ export type HoldReason =
   | { readonly _tag: "RolledBack"; readonly below: string }
   | { readonly _tag: "Suspended"; readonly by: "target" | "watcher file" | "repository" }
   | { readonly _tag: "Paused" }
+  /** A person closed the request that proposed this tag without merging it: `#12`, GitLab's `!12`. */
+  | { readonly _tag: "Declined"; readonly request: string }
 
 /** Why nothing is written, before any registry is asked: suspended or paused. */
-export type Stop = Exclude<HoldReason, { readonly _tag: "RolledBack" }>
+export type Stop = Exclude<HoldReason, { readonly _tag: "RolledBack" | "Declined" }>
 
 /** The report's words: `rolled back below 1.27.3: held until a newer tag`, `suspended (target)`, `paused (API)`. */
 export const holdText = (reason: HoldReason): string => {
@@ -31,12 +33,24 @@ export const holdText = (reason: HoldReason): string => {
       return `suspended (${reason.by})`
     case "Paused":
       return "paused (API)"
+    case "Declined":
+      return `declined in ${reason.request}`
   }
 }
 
 /** One word per reason, as log events carry it. */
-export const holdWord = (reason: HoldReason): "rolled_back" | "suspended" | "paused" =>
-  reason._tag === "RolledBack" ? "rolled_back" : reason._tag === "Suspended" ? "suspended" : "paused"
+export const holdWord = (reason: HoldReason): "rolled_back" | "suspended" | "paused" | "declined" => {
+  switch (reason._tag) {
+    case "RolledBack":
+      return "rolled_back"
+    case "Suspended":
+      return "suspended"
+    case "Paused":
+      return "paused"
+    case "Declined":
+      return "declined"
+  }
+}
 
 /**
  * The tag last written, when a tag the field holds ranks below it under the target's own policy

@@ -1,12 +1,14 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Cause, Chunk, Duration, Effect, Either, Metric, Option, Stream } from "effect"
-import type { Pipeline, RepositoryConfig } from "../config/model.ts"
+import type { Pipeline, PullRequestSettings, RepositoryConfig } from "../config/model.ts"
 import { ConfigFailure, failureReason, GitFailure, InternalFailure, type ScopeFailureCause } from "../domain/failures.ts"
 import { messageOf } from "../domain/foreignText.ts"
 import { type GitAccess, workDir } from "../git/access.ts"
 import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
+import { forgeOf } from "../forge/forgeOf.ts"
+import { changeSetsOf, requestCommits } from "./changeSets.ts"
 import { commitChanges, planCommits } from "./commit.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
 import { type Decision, decide, stopped, type Update } from "./decide.ts"
@@ -20,8 +22,9 @@ import { recordDecisions } from "./passMetrics.ts"
 import { prepareTargets } from "./prepare.ts"
 import { resolve } from "./resolve.ts"
 import { listingKey, TagCache } from "./TagCache.ts"
-import { PUSH_ATTEMPTS, pushCommits, type PushRejected, retryOnRejectedPush } from "./push.ts"
+import { gitFailure, pushCommits, retryOnRejectedPush } from "./push.ts"
 import { inDeclarationOrder, type Outcome, type PassReport, reportOf } from "./report.ts"
+import { proposeChanges } from "./requests.ts"
 import { WatchRouting } from "./WatchRouting.ts"
 import { loadWatcherFiles } from "./watchers.ts"
 
@@ -161,10 +164,15 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     )
     const patched = yield* patchAll(files, decided, options.dryRun).pipe(stage(repo, "patch"))
     const decisions = [...refused, ...patched.decisions]
-    const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" })) =>
+    const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" }), requests: ReadonlyArray<string> = []) =>
       recordDecisions(pipeline, decisions).pipe(
-        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs })
+        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, requests })
       )
+    const pullRequest = watchedRepo?.pullRequest
+    if (pullRequest !== undefined) {
+      const { outcomes, lines } = yield* propose(pipeline, repo, pullRequest, checkout, { files, prepared, written: patched.written }, options).pipe(stage(repo, "propose"))
+      return yield* done((u) => outcomes.get(u) ?? { _tag: "WouldUpdate" }, lines)
+    }
     if (options.dryRun || patched.written.length === 0) return yield* done()
 
     const author = { name: pipeline.git.username, email: pipeline.git.email }
@@ -182,13 +190,41 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     return yield* done((u) => ({ _tag: "Updated", commit: commitOf.get(u) ?? "", ...onBranch }))
   })
 
-const timedGit = (operation: "clone" | "fetch" | "push") => Metric.trackDurationWith(gitOperationSeconds(operation), Duration.toSeconds)
+/**
+ * Write-back by request: each change set on a branch of its own, proposed against the watched
+ * branch (requests.ts). A change set whose branch name does not work fails alone.
+ */
+const propose = (
+  pipeline: Pipeline,
+  repo: RepositoryConfig,
+  settings: PullRequestSettings,
+  checkout: Checkout,
+  pass: { readonly files: ReadonlyArray<FileTargets>; readonly prepared: ReadonlyArray<Prepared>; readonly written: ReadonlyArray<Written> },
+  options: PassOptions
+) =>
+  Effect.gen(function* () {
+    const watchedRepo = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)
+    const sources = new Map(pass.files.flatMap((f) => (f.file === undefined ? [] : [[f.path, f.file] as const])))
+    const targets = new Map<string, number>()
+    for (const p of pass.prepared) targets.set(p.target.image, (targets.get(p.target.image) ?? 0) + 1)
+    const commits = requestCommits(pass.written, sources, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
+    const sets = changeSetsOf(commits, repo.repoId, settings, (image) => (targets.get(image) ?? 0) > 1)
+    const ctx = {
+      repoId: repo.repoId,
+      base: repo.branch,
+      baseTip: yield* checkout.head,
+      settings,
+      author: { name: pipeline.git.username, email: pipeline.git.email },
+      dataDir: options.dataDir,
+      dryRun: options.dryRun
+    }
+    const proposed = yield* proposeChanges(checkout, forgeOf(settings), sets.flatMap((s) => (Either.isRight(s) ? [s.right] : [])), ctx)
+    const outcomes = new Map(proposed.outcomes)
+    for (const s of sets) if (Either.isLeft(s)) for (const u of s.left.updates) outcomes.set(u, { _tag: "Failed", failure: new ConfigFailure({ detail: s.left.problem }) })
+    return { outcomes, lines: proposed.lines }
+  })
 
-/** What a repository's failure to clone, fetch, read, commit or push is reported as. */
-const gitFailure = (e: GitError | PushRejected): GitFailure =>
-  e._tag === "PushRejected"
-    ? new GitFailure({ operation: "push", kind: "race", detail: `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` })
-    : new GitFailure({ operation: e.operation, kind: e.kind, detail: e.message })
+const timedGit = (operation: "clone" | "fetch" | "push") => Metric.trackDurationWith(gitOperationSeconds(operation), Duration.toSeconds)
 
 /** Counts a pass's failures by family, per repository. */
 const countFailures = (pipeline: Pipeline, repo: RepositoryConfig, report: PassReport) =>

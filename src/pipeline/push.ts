@@ -1,4 +1,5 @@
 import { Data, Effect, Schedule } from "effect"
+import { GitFailure } from "../domain/failures.ts"
 import type { Checkout, GitError } from "../git/GitRepo.ts"
 
 /** Another writer moved the branch since the checkout was synced. */
@@ -29,3 +30,9 @@ export const retryOnRejectedPush = <A, E, R>(repoId: string, attempt: Effect.Eff
     ),
     Effect.retry({ schedule: pushRetry, while: (e) => e instanceof PushRejected })
   )
+
+/** What a repository's failure to clone, fetch, read, commit or push is reported as. */
+export const gitFailure = (e: GitError | PushRejected): GitFailure =>
+  e._tag === "PushRejected"
+    ? new GitFailure({ operation: "push", kind: "race", detail: `push rejected ${PUSH_ATTEMPTS} times, the branch kept moving: ${e.reason}` })
+    : new GitFailure({ operation: e.operation, kind: e.kind, detail: e.message })

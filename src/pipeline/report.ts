@@ -10,6 +10,11 @@ export type Outcome =
   /** `branch`: the push branch the commit went to, when it is not the repository's branch. */
   | { readonly _tag: "Updated"; readonly commit: string; readonly branch?: string }
   | { readonly _tag: "WouldUpdate" }
+  /**
+   * Proposed in a request (`pull request #12`, GitLab's `merge request !12`) on `branch`: `opened`
+   * by this pass, or open since an earlier one.
+   */
+  | { readonly _tag: "Proposed"; readonly request: string; readonly url: string; readonly branch: string; readonly opened: boolean }
   | { readonly _tag: "UpToDate" }
   /** The field's tag ranks above every candidate; downgrades are off. */
   | { readonly _tag: "Ahead"; readonly best: string }
@@ -58,6 +63,8 @@ export interface PassReport {
   readonly failures: ReadonlyArray<ScopeFailure>
   /** Unified diffs of what would be committed (dry runs). */
   readonly diffs: ReadonlyArray<string>
+  /** What was done to pull or merge requests, or would be by a dry run: `config  opened #13 (image-updates/nginx-1.27.3)`. */
+  readonly requests?: ReadonlyArray<string>
 }
 
 /** A decision as the report tells it; an update's outcome is what became of it: committed, or not (a dry run). */
@@ -110,7 +117,8 @@ export const inDeclarationOrder = (reports: ReadonlyArray<TargetReport>): Readon
 export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => ({
   targets: reports.flatMap((r) => r.targets),
   failures: reports.flatMap((r) => r.failures),
-  diffs: reports.flatMap((r) => r.diffs)
+  diffs: reports.flatMap((r) => r.diffs),
+  requests: reports.flatMap((r) => r.requests ?? [])
 })
 
 export const passFailed = (report: PassReport): boolean =>
@@ -122,6 +130,8 @@ const describe = (o: Outcome): string => {
       return `updated (${o.commit.slice(0, 7)}${o.branch === undefined ? "" : ` on ${o.branch}`})`
     case "WouldUpdate":
       return "would update (dry run)"
+    case "Proposed":
+      return `${o.request} ${o.opened ? "opened" : "open"} (${o.branch})`
     case "UpToDate":
       return "up to date"
     case "Ahead":
@@ -163,12 +173,13 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })
+  for (const r of report.requests ?? []) lines.push({ text: oneLine(r) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const extra = ([["held", count("Held")], ["left alone", count("LeftAlone")]] as const).flatMap(([what, n]) => (n === 0 ? [] : [`, ${n} ${what}`]))
   lines.push({
     text:
-      `${report.targets.length} targets: ${count("Updated")} updated, ${count("WouldUpdate")} would update, ` +
+      `${report.targets.length} targets: ${count("Updated")} updated, ${count("Proposed") === 0 ? "" : `${count("Proposed")} proposed, `}${count("WouldUpdate")} would update, ` +
       `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${extra.join("")}`
   })
   return lines

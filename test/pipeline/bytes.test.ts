@@ -12,6 +12,7 @@ import { execFile } from "node:child_process"
 import { join } from "node:path"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import { GitRepo } from "../../src/git/GitRepo.ts"
+import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import type { HttpBackend } from "../../src/git/httpBackend.ts"
 import type { PassReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
@@ -53,7 +54,7 @@ const inBare = (name: string, args: ReadonlyArray<string>) =>
 const passOn = (url: string, backend: HttpBackend): Promise<PassReport> => {
   const images = new Map<string, ReadonlyArray<TagInfo>>([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])
   const layer = Layer.merge(TagCache.layer, Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
+    Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(images), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest, RegistryHttp.layer)),
     Layer.provideMerge(NodeContext.layer),
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
   )

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { ConfigProvider, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { Signatures } from "../../src/gates/Signatures.ts"
 import { GitRepo } from "../../src/git/GitRepo.ts"
+import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
 import { reportLines } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
@@ -34,7 +35,7 @@ afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 /** The pipeline's services with the real git backends, the registry in memory. */
 const layer = Layer.merge(TagCache.layer, Signatures.layerTest(() => Either.left("no signature"))).pipe(
-  Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(new Map([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest)),
+  Layer.provideMerge(Layer.mergeAll(TagSource.layerTest(new Map([[IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }]]])), GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layerTest, Pauses.layerTest, RegistryHttp.layer)),
   Layer.provideMerge(NodeContext.layer),
   Layer.provideMerge(Logger.minimumLogLevel(LogLevel.None))
 )

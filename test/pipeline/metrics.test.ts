@@ -73,7 +73,7 @@ describe("/metrics", () => {
     }
     const at = 'pipeline="passed",repo="config"'
     const states = Object.fromEntries(TARGET_STATES.map((state) => [state, valueOf(text, `runner_targets{${at},state="${state}"}`)]))
-    expect(states).toEqual({ up_to_date: 0, updated: 1, would_update: 0, held: 0, left_alone: 0, failed: 1 })
+    expect(states).toEqual({ up_to_date: 0, updated: 1, proposed: 0, would_update: 0, held: 0, left_alone: 0, failed: 1 })
     expect(valueOf(text, `runner_target_failures_total{${at},reason="config"}`)).toBe(1)
     expect(valueOf(text, `runner_target_failures_total{${at},reason="push"}`)).toBe(0)
     expect({ clone: gitOperations("clone"), push: gitOperations("push") }).toEqual({ clone: 1, push: 1 })

@@ -10,6 +10,7 @@ import { Signatures } from "../../src/gates/Signatures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import type { PassOptions } from "../../src/pipeline/pass.ts"
 import { STOP_GRACE } from "../../src/pipeline/run.ts"
+import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { TagCache } from "../../src/pipeline/TagCache.ts"
 import { Triggers } from "../../src/pipeline/Triggers.ts"
 import { Readiness } from "../../src/pipeline/Readiness.ts"
@@ -102,7 +103,7 @@ export const fakeWorld = (tags?: Layer.Layer<TagSource>, signatures?: Layer.Laye
   const images = new Map<string, ReadonlyArray<TagInfo>>()
   const passes = Effect.runSync(Queue.unbounded<PassSeen>())
   const layer = Layer.merge(TagCache.layer, signatures ?? Signatures.layerTest(() => Either.left("no signature"))).pipe(
-    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer, LastWritten.layer, Pauses.layer)),
+    Layer.provideMerge(Layer.mergeAll(tags ?? TagSource.layerTest(images), FakeGit.layer(remotes), observed(passes), Triggers.layer, LastWritten.layer, Pauses.layer, RegistryHttp.layer)),
     Layer.provideMerge(NodeContext.layer),
     // What a pass logs is the daemon's business; a test reads the report.
     Layer.provideMerge(Logger.minimumLogLevel(LogLevel.Warning))
