@@ -46,3 +46,13 @@ export const parseTemplate = (text: string): Either.Either<Template, string> => 
 /** The template with each placeholder replaced by its value. */
 export const renderTemplate = (template: Template, values: Readonly<Record<Placeholder, string>>): string =>
   template.map((part) => ("text" in part ? part.text : values[part.placeholder])).join("")
+
+/** A template of several lines (a request's body) rendered line by line; undefined when a line does not parse (the loader refused it). */
+export const renderLines = (text: string, values: Readonly<Record<Placeholder, string>>): string | undefined => {
+  const lines = text.split(/\r?\n/).map((line) => parseTemplate(line))
+  return lines.every(Either.isRight) ? lines.map((line) => renderTemplate(line.right, values)).join("\n") : undefined
+}
+
+/** Whether a template (of one line or several) uses the placeholder. */
+export const mentions = (text: string | undefined, name: Placeholder): boolean =>
+  text !== undefined && text.split(/\r?\n/).some((line) => Either.match(parseTemplate(line), { onLeft: () => false, onRight: (parts) => parts.some((p) => "placeholder" in p && p.placeholder === name) }))

@@ -7,9 +7,8 @@ import { createHash } from "node:crypto"
 import { Either } from "effect"
 import type { PullRequestSettings } from "../config/model.ts"
 import { branchNameProblem } from "../domain/refName.ts"
-import { parseTemplate, type Placeholder, renderTemplate } from "../domain/messageTemplate.ts"
-import type { CommitGrouping } from "../config/model.ts"
-import { type PlannedCommit, planCommits } from "./commit.ts"
+import { type Placeholder, renderLines } from "../domain/messageTemplate.ts"
+import { type CommitOptions, type DigestOf, type PlannedCommit, planCommits } from "./commit.ts"
 import type { Update } from "./decide.ts"
 import type { SourceFile } from "./fields.ts"
 import { writtenKey } from "./LastWritten.ts"
@@ -25,6 +24,14 @@ export interface ChangeSet {
   readonly updates: ReadonlyArray<Update>
   /** The targets it changes, by `writtenKey`: what an older request of the same targets is superseded by. */
   readonly targets: ReadonlyArray<string>
+}
+
+/** What names a repository's change sets: its settings, the images with more than one target, and the digests looked up for `{{digest}}`. */
+export interface Naming {
+  readonly repoId: string
+  readonly settings: PullRequestSettings
+  readonly shared: (image: string) => boolean
+  readonly digestOf: DigestOf
 }
 
 /** Opens the marker every request body of the runner carries; the JSON after it names the repository and targets. */
@@ -69,13 +76,13 @@ const changesHash = (updates: ReadonlyArray<Update>): string =>
     .digest("hex")
     .slice(0, 8)
 
-const valuesOf = (u: Update, repoId: string, slugged: boolean): Record<Placeholder, string> => {
-  const values = messageValues(u.plan, u.origin.target, repoId)
+const valuesOf = (u: Update, naming: Naming, slugged: boolean): Record<Placeholder, string> => {
+  const values = messageValues(u.plan, u.origin.target, naming.repoId, naming.digestOf(u))
   return slugged ? (Object.fromEntries(Object.entries(values).map(([k, v]) => [k, slug(v)])) as Record<Placeholder, string>) : values
 }
 
 const render = (template: string | undefined, values: Record<Placeholder, string>): string | undefined =>
-  template === undefined ? undefined : Either.match(parseTemplate(template), { onLeft: () => undefined, onRight: (t) => renderTemplate(t, values) })
+  template === undefined ? undefined : renderLines(template, values)
 
 /**
  * The branch of a change set: `image-updates/<image>-<tag>` (or the operator's `branchTemplate`
@@ -83,12 +90,12 @@ const render = (template: string | undefined, values: Record<Placeholder, string
  * name with another: a set of several changes, or one of an image with other targets in the
  * repository (another file, another field).
  */
-export const branchOf = (updates: ReadonlyArray<Update>, repoId: string, settings: PullRequestSettings, shared: (image: string) => boolean): Either.Either<string, string> => {
+export const branchOf = (updates: ReadonlyArray<Update>, naming: Naming): Either.Either<string, string> => {
   const [first] = updates
   if (first === undefined) return Either.left("a change set without changes")
-  const values = valuesOf(first, repoId, true)
-  const named = render(settings.branchTemplate, values) ?? `image-updates/${values.image}-${values.tag}`
-  const alone = updates.length === 1 && !shared(first.origin.target.image)
+  const values = valuesOf(first, naming, true)
+  const named = render(naming.settings.branchTemplate, values) ?? `image-updates/${values.image}-${values.tag}`
+  const alone = updates.length === 1 && !naming.shared(first.origin.target.image)
   const branch = alone ? named : `${named}-${changesHash(updates)}`
   const problem = branchNameProblem(branch)
   return problem === undefined ? Either.right(branch) : Either.left(`the branch name ${JSON.stringify(branch)}: ${problem}`)
@@ -104,9 +111,9 @@ const verified = (u: Update): string => {
 }
 
 /** The body: the operator's text, a table of the changes and what the gates verified, and the marker. */
-const bodyOf = (updates: ReadonlyArray<Update>, repoId: string, settings: PullRequestSettings, targets: ReadonlyArray<string>): string => {
+const bodyOf = (updates: ReadonlyArray<Update>, naming: Naming, targets: ReadonlyArray<string>): string => {
   const [first] = updates
-  const intro = first === undefined ? undefined : render(settings.body, valuesOf(first, repoId, false))
+  const intro = first === undefined ? undefined : render(naming.settings.body, valuesOf(first, naming, false))
   const rows = updates.map((u) => `| ${[u.plan.image, u.plan.oldTag, u.plan.newTag, u.origin.target.filePath, u.origin.target.field, verified(u)].map(cell).join(" | ")} |`)
   return [
     ...(intro === undefined ? [] : [intro, ""]),
@@ -114,7 +121,7 @@ const bodyOf = (updates: ReadonlyArray<Update>, repoId: string, settings: PullRe
     "| --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",
-    markerOf(repoId, targets)
+    markerOf(naming.repoId, targets)
   ].join("\n")
 }
 
@@ -125,7 +132,7 @@ const bodyOf = (updates: ReadonlyArray<Update>, repoId: string, settings: PullRe
 export const requestCommits = (
   written: ReadonlyArray<Written>,
   sources: ReadonlyMap<string, SourceFile>,
-  options: { readonly repoId: string; readonly template: string | undefined; readonly group: CommitGrouping | undefined }
+  options: CommitOptions
 ): ReadonlyArray<PlannedCommit> => {
   if ((options.group ?? "target") !== "target") return planCommits(written, options)
   const alone = written.map((w) => {
@@ -135,24 +142,19 @@ export const requestCommits = (
   return planCommits(alone, options)
 }
 
-/**
- * Each planned commit as a change set on a branch of its own. `shared` tells the images with more
- * than one target in the repository. A change set whose branch name does not work fails alone.
- */
+/** Each planned commit as a change set on a branch of its own; one whose branch name does not work fails alone. */
 export const changeSetsOf = (
   commits: ReadonlyArray<PlannedCommit>,
-  repoId: string,
-  settings: PullRequestSettings,
-  shared: (image: string) => boolean
+  naming: Naming
 ): ReadonlyArray<Either.Either<ChangeSet, { readonly updates: ReadonlyArray<Update>; readonly problem: string }>> =>
   commits.map((commit) => {
     const updates = commit.changes.map((w) => w.decision)
     const targets = updates.map(targetOf)
     const [first] = updates
     const subject = commit.message.split("\n")[0] ?? commit.message
-    const title = first === undefined || updates.length > 1 ? subject : (render(settings.title, valuesOf(first, repoId, false)) ?? subject)
-    return Either.match(branchOf(updates, repoId, settings, shared), {
+    const title = first === undefined || updates.length > 1 ? subject : (render(naming.settings.title, valuesOf(first, naming, false)) ?? subject)
+    return Either.match(branchOf(updates, naming), {
       onLeft: (problem) => Either.left({ updates, problem }),
-      onRight: (branch) => Either.right({ branch, title, body: bodyOf(updates, repoId, settings, targets), commit, updates, targets })
+      onRight: (branch) => Either.right({ branch, title, body: bodyOf(updates, naming, targets), commit, updates, targets })
     })
   })

@@ -2,6 +2,7 @@ import { Effect, Either } from "effect"
 import type { CommitGrouping } from "../config/model.ts"
 import { parseTemplate, renderTemplate, type Template } from "../domain/messageTemplate.ts"
 import type { Author, Checkout, FileChange, GitError } from "../git/GitRepo.ts"
+import type { Update } from "./decide.ts"
 import type { Written } from "./patch.ts"
 import { messageValues } from "./plan.ts"
 
@@ -13,17 +14,27 @@ export interface PlannedCommit {
   readonly changes: ReadonlyArray<Written>
 }
 
+/** The new tag's digest looked up for a change whose field pins none, for `{{digest}}`. */
+export type DigestOf = (update: Update) => string | undefined
+
 /** One change's line: the repository's template rendered, or the message PipeCD's watcher wrote. */
-const changeLine = (template: Template | undefined, repoId: string, { decision: { plan, origin } }: Written): string =>
+const changeLine = (template: Template | undefined, repoId: string, digestOf: DigestOf, { decision }: Written): string =>
   template === undefined
-    ? `Update ${plan.oldImage} in ${origin.target.filePath} to ${plan.newValue}`
-    : renderTemplate(template, messageValues(plan, origin.target, repoId))
+    ? `Update ${decision.plan.oldImage} in ${decision.origin.target.filePath} to ${decision.plan.newValue}`
+    : renderTemplate(template, messageValues(decision.plan, decision.origin.target, repoId, digestOf(decision)))
 
 /** The last content of each file the changes write, in the order the files were first changed. */
 const finalFiles = (changes: ReadonlyArray<Written>): ReadonlyArray<FileChange> => {
   const byPath = new Map<string, FileChange>()
   for (const c of changes) byPath.set(c.change.path, c.change)
   return [...byPath.values()]
+}
+
+export interface CommitOptions {
+  readonly repoId: string
+  readonly template: string | undefined
+  readonly group: CommitGrouping | undefined
+  readonly digestOf?: DigestOf
 }
 
 /**
@@ -33,11 +44,11 @@ const finalFiles = (changes: ReadonlyArray<Written>): ReadonlyArray<FileChange> 
  */
 export const planCommits = (
   changes: ReadonlyArray<Written>,
-  options: { readonly repoId: string; readonly template: string | undefined; readonly group: CommitGrouping | undefined }
+  options: CommitOptions
 ): ReadonlyArray<PlannedCommit> => {
   // The config loader refused templates that do not parse.
   const template = options.template === undefined || options.template === "" ? undefined : Either.getOrUndefined(parseTemplate(options.template))
-  const line = (c: Written) => changeLine(template, options.repoId, c)
+  const line = (c: Written) => changeLine(template, options.repoId, options.digestOf ?? (() => undefined), c)
   const commitOf = (group: ReadonlyArray<Written>, where: string): PlannedCommit => ({
     files: finalFiles(group),
     message: group.length === 1 && group[0] !== undefined ? line(group[0]) : `Update ${group.length} images in ${where}\n\n${group.map(line).join("\n")}`,

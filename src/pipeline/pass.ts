@@ -7,6 +7,7 @@ import { type GitAccess, workDir } from "../git/access.ts"
 import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
+import { mentions } from "../domain/messageTemplate.ts"
 import { forgeOf } from "../forge/forgeOf.ts"
 import { changeSetsOf, requestCommits } from "./changeSets.ts"
 import { commitChanges, planCommits } from "./commit.ts"
@@ -176,7 +177,8 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     if (options.dryRun || patched.written.length === 0) return yield* done()
 
     const author = { name: pipeline.git.username, email: pipeline.git.email }
-    const commits = planCommits(patched.written, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
+    const digestOf = yield* digestsFor(patched.written, [watchedRepo?.commitMessage])
+    const commits = planCommits(patched.written, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group, digestOf })
     const oids = yield* commitChanges(checkout, commits, author).pipe(stage(repo, "commit"))
     yield* pushCommits(checkout).pipe(timedGit("push"), stage(repo, "push"))
     yield* recordWritten(options.dataDir, repo.repoId, patched.written.map((w) => w.decision))
@@ -188,6 +190,30 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const branch = pushBranch ?? repo.branch
     yield* Effect.logInfo(`pushed ${oids.length} commit(s) to ${branch}`).pipe(Effect.annotateLogs({ repo: repo.repoId, branch }))
     return yield* done((u) => ({ _tag: "Updated", commit: commitOf.get(u) ?? "", ...onBranch }))
+  })
+
+/**
+ * `{{digest}}` of the changes whose field pins none: when a template uses it, the new tag's digest
+ * is looked up, once per change (the tag cache shares a lookup of the same tag).
+ */
+const digestsFor = (written: ReadonlyArray<Written>, templates: ReadonlyArray<string | undefined>) =>
+  Effect.gen(function* () {
+    const found = new Map<Update, string>()
+    const digestOf = (u: Update) => found.get(u)
+    if (!templates.some((t) => mentions(t, "digest"))) return digestOf
+    const cache = yield* TagCache
+    yield* Effect.forEach(
+      written,
+      ({ decision: u }) =>
+        u.plan.newDigest !== undefined
+          ? Effect.void
+          : cache.digest(u.subject.prepared.provider, u.subject.prepared.image, u.plan.newTag).pipe(
+              Effect.map((digest) => void found.set(u, digest)),
+              Effect.catchAll((e) => Effect.logWarning(`no digest of ${u.plan.image}:${u.plan.newTag} for {{digest}}: ${e.message}`))
+            ),
+      { concurrency: MAX_REGISTRY_CONCURRENCY, discard: true }
+    )
+    return digestOf
   })
 
 /**
@@ -207,8 +233,9 @@ const propose = (
     const sources = new Map(pass.files.flatMap((f) => (f.file === undefined ? [] : [[f.path, f.file] as const])))
     const targets = new Map<string, number>()
     for (const p of pass.prepared) targets.set(p.target.image, (targets.get(p.target.image) ?? 0) + 1)
-    const commits = requestCommits(pass.written, sources, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group })
-    const sets = changeSetsOf(commits, repo.repoId, settings, (image) => (targets.get(image) ?? 0) > 1)
+    const digestOf = yield* digestsFor(pass.written, [watchedRepo?.commitMessage, settings.branchTemplate, settings.title, settings.body])
+    const commits = requestCommits(pass.written, sources, { repoId: repo.repoId, template: watchedRepo?.commitMessage, group: watchedRepo?.group, digestOf })
+    const sets = changeSetsOf(commits, { repoId: repo.repoId, settings, shared: (image) => (targets.get(image) ?? 0) > 1, digestOf })
     const ctx = {
       repoId: repo.repoId,
       base: repo.branch,

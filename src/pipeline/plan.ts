@@ -24,11 +24,12 @@ export interface TargetPlan {
 }
 
 /** What a commit message template may name, for one planned change (`{{image}}`, `{{tag}}`, ...). */
-export const messageValues = (plan: TargetPlan, target: Target, repoId: string): Record<Placeholder, string> => ({
+/** A template's values for one change; `{{digest}}` is the pinned digest, else the one looked up for it (`lookedUp`). */
+export const messageValues = (plan: TargetPlan, target: Target, repoId: string, lookedUp?: string): Record<Placeholder, string> => ({
   image: plan.image,
   old: plan.oldTag,
   tag: plan.newTag,
-  digest: plan.newDigest ?? "",
+  digest: plan.newDigest ?? lookedUp ?? "",
   file: target.filePath,
   field: target.field,
   repoId

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { decodePipedConfigs } from "../../src/config/PipedConfig.ts"
-import { lineBreakIn, parseTemplate, renderTemplate } from "../../src/domain/messageTemplate.ts"
+import { lineBreakIn, mentions, parseTemplate, renderLines, renderTemplate } from "../../src/domain/messageTemplate.ts"
 
 const values = { image: "gcr.io/pipecd/foo", old: "0.1.0", tag: "0.2.0", digest: "sha256:abc", file: "foo/deploy.yaml", field: "$.spec.image", repoId: "config" }
 
@@ -75,5 +75,26 @@ describe("values with line breaks", () => {
     ["tabs and spaces only", { ...values, old: "1\t 2" }, undefined]
   ])("%s", (_name, given, expected) => {
     expect(lineBreakIn(given)).toBe(expected)
+  })
+})
+
+describe("templates of several lines (a request's body)", () => {
+  test.each([
+    ["Bumps {{image}}\n\nto {{tag}}", "Bumps gcr.io/pipecd/foo\n\nto 0.2.0"],
+    ["one line {{tag}}", "one line 0.2.0"],
+    ["a\r\nb {{old}}", "a\nb 0.1.0"],
+    ["fine\nbut {{nope}}", undefined]
+  ])("%j", (template, expected) => {
+    expect(renderLines(template, values)).toEqual(expected)
+  })
+
+  test.each([
+    ["{{digest}}", true],
+    ["text\n{{ digest }} on a second line", true],
+    ["{{tag}} only", false],
+    ["digest without braces", false],
+    [undefined, false]
+  ])("%j mentions {{digest}}: %p", (template, expected) => {
+    expect(mentions(template, "digest")).toBe(expected)
   })
 })

@@ -88,3 +88,23 @@ describe("messageProblem", () => {
     if (problem !== undefined) expect(problem.detail).toContain("holds a line break")
   })
 })
+
+describe("{{digest}} in a commit message", () => {
+  test.each([
+    ["looked up for a field that pins none", "sha256:" + "b".repeat(64), "bump {{image}} to {{tag}} ({{digest}})", `bump ${IMAGE} to 1.1.0 (sha256:${"b".repeat(64)})`],
+    ["empty when the registry gives none", undefined, "bump {{image}} to {{tag}} ({{digest}})", `bump ${IMAGE} to 1.1.0 ()`],
+    ["not looked up when no template asks", "sha256:" + "b".repeat(64), "bump {{image}} to {{tag}}", `bump ${IMAGE} to 1.1.0`]
+  ])("%s", async (_name, digest, template, subject) => {
+    const w = fakeWorld()
+    w.remotes.create(REMOTE, {
+      "app.yaml": `image: ${IMAGE}:1.0.0\n`,
+      ".pipe/w.yaml": `apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  targets:\n    - {image: ${IMAGE}, provider: registry, filePath: app.yaml, field: image}\n`
+    })
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0", ...(digest === undefined ? {} : { digest }) }])
+    const watchedRepos: ReadonlyArray<WatchedRepo> = [{ repoId: "config", commitMessage: template, includes: [], excludes: [] }]
+    await Effect.runPromise(runOnce([pipelineOf({ watchedRepos })], w.options).pipe(Effect.provide(w.layer)))
+    // The field pins no digest: only the message carries it.
+    expect(w.remotes.readFile(REMOTE, "app.yaml")).toBe(`image: ${IMAGE}:1.1.0\n`)
+    expect(w.remotes.log(REMOTE)[0]?.subject).toBe(subject)
+  })
+})
