@@ -58,8 +58,9 @@ export const checkProviderCredentials = (
   })
 
 /**
- * `spec.git`'s password and ssh key files: missing is a warning, as for providers. Only whether
- * they can be read is checked; their content is git's and ssh's to judge.
+ * `spec.git`'s password and ssh key files, and each `pullRequest`'s token file: missing is a
+ * warning, as for providers. Only whether they can be read is checked; their content is git's,
+ * ssh's and the code host's to judge.
  */
 export const checkGitFiles = (
   pipeline: Pipeline
@@ -72,6 +73,12 @@ export const checkGitFiles = (
       if (file === undefined) continue
       const read = yield* Effect.either(fs.access(file, { readable: true }))
       if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read spec.git.${key} ${file}: ${read.left.message}`)
+    }
+    for (const repo of pipeline.watchedRepos) {
+      const file = repo.pullRequest?.tokenFile
+      if (file === undefined) continue
+      const read = yield* Effect.either(fs.access(file, { readable: true }))
+      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read the pullRequest tokenFile ${file} of ${repo.repoId}: ${read.left.message}`)
     }
     return { errors: [], warnings }
   })

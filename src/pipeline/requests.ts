@@ -103,7 +103,9 @@ const closeRequest = (stage: Stage, request: ReviewRequest, comment: string, bec
     log.closed.set(request.number, because)
     log.open.delete(request.number)
     stage.lines.push(`${ctx.repoId}  closed ${name}: ${comment}`)
-    if (yield* ownTip(stage, request.branch)) yield* counted("delete_branch", forge.deleteBranch(request.branch))
+    // A branch left behind is untidy, not wrong: its failure is said, and the pass goes on.
+    const deleted = Effect.flatMap(ownTip(stage, request.branch), (own) => (own ? counted("delete_branch", forge.deleteBranch(request.branch)) : Effect.void))
+    yield* deleted.pipe(Effect.catchAll((e) => Effect.sync(() => void stage.lines.push(`${ctx.repoId}  branch ${request.branch} of ${name} not deleted: ${e.message}`))))
   })
 
 /** Opens the request of a change set on `branch`: the branch pushed from the base (or the runner's own, brought up to date), then the request. */

@@ -72,6 +72,16 @@ describe("runner validate", () => {
     expect(found.errors.join("\n")).not.toContain("Tok3n")
   })
 
+  test("a pullRequest tokenFile that cannot be read here is a warning, one that can is none", async () => {
+    const pullRequest = (file: string) => `  imageWatcher:\n    gitRepos:\n      - repoId: config\n        pullRequest:\n          provider: gitea\n          tokenFile: ${file}\n`
+    const missing = setup(undefined, pullRequest("/nonexistent/token"))
+    const found = await validate([missing.config], [])
+    expect(found.errors).toEqual([])
+    expect(found.warnings).toEqual([expect.stringContaining(`${missing.config}: cannot read the pullRequest tokenFile /nonexistent/token of config`)])
+    const present = setup(undefined, pullRequest(writeFile(missing.dir, "token", "t0ken\n")))
+    expect((await validate([present.config], [])).warnings).toEqual([])
+  })
+
   /** A keyless gate whose subject line (the 20th of the config) is `subject`. */
   const keyless = (subject: string) =>
     `  imageWatcher:\n    gates:\n      - images: ["gcr.io/org/**"]\n        cosign:\n          trustedRootFile: /etc/runner/trusted_root.json\n` +
