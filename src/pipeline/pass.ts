@@ -169,7 +169,8 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       recordDecisions(pipeline, decisions).pipe(
         Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, requests })
       )
-    const pullRequest = watchedRepo?.pullRequest
+    // `runner explain` tells how tags were read: it asks the code host nothing.
+    const pullRequest = options.explain === undefined ? watchedRepo?.pullRequest : undefined
     if (pullRequest !== undefined) {
       const { outcomes, lines } = yield* propose(pipeline, repo, pullRequest, checkout, { files, prepared, written: patched.written }, options).pipe(stage(repo, "propose"))
       return yield* done((u) => outcomes.get(u) ?? { _tag: "WouldUpdate" }, lines)
