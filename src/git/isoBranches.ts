@@ -7,7 +7,7 @@ import { stageBatch } from "./commitBatch.ts"
 import { isRaceRejection } from "./gitOutput.ts"
 import type { IsoCommitWriter } from "./isoCommits.ts"
 import { fetchBranch, type IsoRemote, resolveRef } from "./isoSync.ts"
-import { isBranchName, isOid, mergeBaseWithin, noMergeBaseDetail } from "./otherBranches.ts"
+import { inputProblem, mergeBaseWithin, noMergeBaseDetail } from "./otherBranches.ts"
 import { REMOTE } from "./remote.ts"
 import { scrub } from "./remoteCredentials.ts"
 
@@ -34,13 +34,11 @@ export const isoPush = (c: IsoRemote, secrets: ReadonlyArray<string>, ref: strin
     }
   })
 
-const checked = (c: IsoRemote, operation: Operation, names: ReadonlyArray<string>, oids: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const name = names.find((n) => !isBranchName(n))
-    if (name !== undefined) return yield* c.fail(operation, "config", `invalid branch name ${JSON.stringify(name)}`)
-    const oid = oids.find((o) => !isOid(o))
-    if (oid !== undefined) return yield* c.fail(operation, "config", `invalid commit id ${JSON.stringify(oid)}`)
-  })
+/** Fails unless every name is a branch name and every oid a full commit id. */
+const checked = (c: IsoRemote, operation: Operation, names: ReadonlyArray<string>, oids: ReadonlyArray<string>) => {
+  const problem = inputProblem(names, oids)
+  return problem === undefined ? Effect.void : c.fail(operation, "config", problem)
+}
 
 const isShallow = (c: IsoRemote) => Effect.sync(() => fs.existsSync(`${c.dir}/shallow`))
 

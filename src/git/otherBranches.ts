@@ -51,3 +51,11 @@ export const noMergeBaseDetail = (ours: string, theirs: string, deepened: boolea
 
 /** Whether `oid` is a full commit id (never an option or a revision expression on a command line). */
 export const isOid = (oid: string): boolean => /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(oid)
+
+/** What is wrong with the names and commit ids a request-branch operation was given, if anything. */
+export const inputProblem = (names: ReadonlyArray<string>, oids: ReadonlyArray<string>): string | undefined => {
+  const name = names.find((n) => !isBranchName(n))
+  if (name !== undefined) return `invalid branch name ${JSON.stringify(name)}`
+  const oid = oids.find((o) => !isOid(o))
+  return oid === undefined ? undefined : `invalid commit id ${JSON.stringify(oid)}`
+}

@@ -4,7 +4,7 @@ import type { FailWith, GitError } from "./GitError.ts"
 import type { Author, CommitInput, MergeResult, OtherBranches, RepoSpec } from "./repoTypes.ts"
 import { stageBatch } from "./commitBatch.ts"
 import { kindOfGitOutput } from "./gitOutput.ts"
-import { isBranchName, isOid, mergeBaseWithin, noMergeBaseDetail } from "./otherBranches.ts"
+import { inputProblem, isOid, mergeBaseWithin, noMergeBaseDetail } from "./otherBranches.ts"
 import { fastImportScript, parseLsTree } from "./plumbing.ts"
 import { type networkBound, REMOTE } from "./remote.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
@@ -40,13 +40,10 @@ const trackingRef = (name: string) => `refs/remotes/${REMOTE}/${name}`
 const encoder = new TextEncoder()
 
 /** Fails unless every name is a branch name and every oid a full commit id. */
-const checked = (git: BranchGit, operation: Operation, names: ReadonlyArray<string>, oids: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const name = names.find((n) => !isBranchName(n))
-    if (name !== undefined) return yield* git.fail(operation, "config", `invalid branch name ${JSON.stringify(name)}`)
-    const oid = oids.find((o) => !isOid(o))
-    if (oid !== undefined) return yield* git.fail(operation, "config", `invalid commit id ${JSON.stringify(oid)}`)
-  })
+const checked = (git: BranchGit, operation: Operation, names: ReadonlyArray<string>, oids: ReadonlyArray<string>) => {
+  const problem = inputProblem(names, oids)
+  return problem === undefined ? Effect.void : git.fail(operation, "config", problem)
+}
 
 const isShallow = (git: BranchGit, files: FileSystem.FileSystem) => files.exists(`${git.dir}/shallow`).pipe(Effect.orElseSucceed(() => false))
 
