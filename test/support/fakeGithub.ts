@@ -5,6 +5,7 @@
  * every exchange against that description.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { BranchStore } from "./fakeBranches.ts"
 import { gzipBomb } from "./gzipBomb.ts"
 import { githubDescription } from "./openapiCheck.ts"
 import { listenOnLoopback } from "./listen.ts"
@@ -54,7 +55,8 @@ const example = (name: string): unknown => {
 }
 const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {})
 
-export const startFakeGithub = async (options: { owner?: string; repo?: string; token?: string } = {}) => {
+/** `branches`: the repository's branches live there (a real repository) instead of in the fake's own map. */
+export const startFakeGithub = async (options: { owner?: string; repo?: string; token?: string; branches?: BranchStore } = {}) => {
   const owner = options.owner ?? "org"
   const repo = options.repo ?? "config"
   let token = options.token ?? "ghp_fakeTokenFor0Tests1234"
@@ -103,12 +105,13 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   const notFound = [404, { message: "Not Found", documentation_url: DOCS, status: "404" }] as const
   const invalid = (message: string, status = 422): [number, unknown] => [status, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message }], documentation_url: DOCS, status: String(status) }]
 
-  const openPull = (input: { branch: string; base: string; title: string; body: string | null; from?: PullSource }): [number, unknown] => {
+  /** Opens a pull of `input.branch`, whose tip is `tip` (undefined: no such branch). */
+  const openPull = (input: { branch: string; base: string; title: string; body: string | null; from?: PullSource }, tip: string | undefined): [number, unknown] => {
     const from = input.from ?? "repository"
-    if (from === "repository" && !branches.has(input.branch)) return invalid(`No commits between ${input.base} and ${input.branch}`)
+    if (from === "repository" && tip === undefined) return invalid(`No commits between ${input.base} and ${input.branch}`)
     if (pulls.some((p) => p.state === "open" && p.head === input.branch && p.base === input.base && p.from === from)) return invalid(`A pull request already exists for ${owner}:${input.branch}.`)
     const number = pulls.length + 1
-    const at = from === "repository" ? (branches.get(input.branch) ?? sha()) : "f".repeat(40)
+    const at = from === "repository" ? (tip ?? sha()) : "f".repeat(40)
     const pull: FakePull = { number, node_id: `PR_kwDO${number}`, state: "open", merged_at: null, title: input.title, body: input.body, head: input.branch, base: input.base, sha: at, labels: [], comments: [], autoMerge: false, from }
     pulls.push(pull)
     return [201, shape(pull, true)]
@@ -147,14 +150,15 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
   }
 
   /** The API itself: [status, JSON answer or undefined for none]. */
-  const route = (method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, res: ServerResponse): [number, unknown] => {
+  const route = (method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, res: ServerResponse): [number, unknown] | Promise<[number, unknown]> => {
     if (method === "POST" && path === "/graphql") return graphql(body)
     const prefix = `/repos/${owner}/${repo}`
     if (!path.startsWith(`${prefix}/`)) return [...notFound]
     const rest = path.slice(prefix.length)
     let m: RegExpExecArray | null
     if (rest === "/pulls" && method === "POST") {
-      return openPull({ branch: String(body["head"]), base: String(body["base"]), title: String(body["title"]), body: String(body["body"] ?? "") })
+      const input = { branch: String(body["head"]), base: String(body["base"]), title: String(body["title"]), body: String(body["body"] ?? "") }
+      return options.branches === undefined ? openPull(input, branches.get(input.branch)) : options.branches.tip(input.branch).then((tip) => openPull(input, tip))
     }
     if (rest === "/pulls" && method === "GET") return listPulls(query, path, res)
     if ((m = /^\/pulls\/(\d+)$/.exec(rest)) !== null) {
@@ -176,8 +180,8 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     }
     if ((m = /^\/git\/refs\/heads\/(.+)$/.exec(rest)) !== null && method === "DELETE") {
       const branch = m[1]?.split("/").map(decodeURIComponent).join("/") ?? ""
-      if (!branches.delete(branch)) return [422, { message: "Reference does not exist", documentation_url: DOCS, status: "422" }]
-      return [204, undefined]
+      const answer = (deleted: boolean): [number, unknown] => (deleted ? [204, undefined] : [422, { message: "Reference does not exist", documentation_url: DOCS, status: "422" }])
+      return options.branches === undefined ? answer(branches.delete(branch)) : options.branches.delete(branch).then(answer)
     }
     return [...notFound]
   }
@@ -227,10 +231,11 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
         res.end(raw)
         return
       }
-      const [status, answer] = route(method, url.pathname, url.searchParams, record(body), res)
-      exchanges.push({ ...base, status, answer, injected: false })
-      res.writeHead(status, answer === undefined ? {} : { "content-type": "application/json; charset=utf-8" })
-      res.end(answer === undefined ? undefined : JSON.stringify(answer))
+      void Promise.resolve(route(method, url.pathname, url.searchParams, record(body), res)).then(([status, answer]) => {
+        exchanges.push({ ...base, status, answer, injected: false })
+        res.writeHead(status, answer === undefined ? {} : { "content-type": "application/json; charset=utf-8" })
+        res.end(answer === undefined ? undefined : JSON.stringify(answer))
+      })
     })
   })
   const listening = await listenOnLoopback(server)
@@ -253,7 +258,7 @@ export const startFakeGithub = async (options: { owner?: string; repo?: string; 
     /** A pull opened on the site by a person (GitHub keeps an empty body as null), from this repository unless `from` says a fork. */
     openAsPerson: (input: { branch: string; base: string; title: string; body: string | null; from?: PullSource }): number => {
       if ((input.from ?? "repository") === "repository" && !branches.has(input.branch)) branches.set(input.branch, sha())
-      const [status, answer] = openPull(input)
+      const [status, answer] = openPull(input, branches.get(input.branch))
       if (status !== 201) throw new Error(`cannot open: ${JSON.stringify(answer)}`)
       return Number(record(answer)["number"])
     },

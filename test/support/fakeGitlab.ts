@@ -5,6 +5,7 @@
  * answer what no GitLab would.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { BranchStore } from "./fakeBranches.ts"
 import { listenOnLoopback } from "./listen.ts"
 
 export interface FakeMergeRequest {
@@ -77,8 +78,11 @@ const parsed = (body: string): Record<string, unknown> => {
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "")
 
-/** Starts a fake GitLab holding the project `path`, which only `token` may use. */
-export const startFakeGitlab = async (options: { readonly path?: string; readonly token: string }) => {
+/**
+ * Starts a fake GitLab holding the project `path`, which only `token` may use. With `branches`, the
+ * project's branches live there (a real repository) instead of in the fake's own map.
+ */
+export const startFakeGitlab = async (options: { readonly path?: string; readonly token: string; readonly branches?: BranchStore }) => {
   const path = options.path ?? "group/sub/project"
   const mrs: Array<FakeMergeRequest> = []
   const branches = new Map<string, string>()
@@ -99,7 +103,7 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
     return sha
   }
 
-  const create = (fields: { branch: string; base: string; title: string; description: string; labels: Array<string>; from: "project" | "fork" | "deleted fork" }) => {
+  const create = (fields: { branch: string; base: string; title: string; description: string; labels: Array<string>; from: "project" | "fork" | "deleted fork"; sha?: string }) => {
     const iid = mrs.reduce((max, mr) => Math.max(max, mr.iid), 0) + 1
     const mr: FakeMergeRequest = {
       id: nextId++,
@@ -109,7 +113,7 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
       state: "opened",
       source_branch: fields.branch,
       target_branch: fields.base,
-      sha: fields.from === "project" ? shaOf(fields.branch) : "f".repeat(40),
+      sha: fields.from === "project" ? (fields.sha ?? shaOf(fields.branch)) : "f".repeat(40),
       title: fields.title,
       description: fields.description,
       labels: fields.labels,
@@ -181,15 +185,21 @@ export const startFakeGitlab = async (options: { readonly path?: string; readonl
       const open = mrs.find((mr) => mr.state === "opened" && mr.source_branch === branch && mr.source_project_id === PROJECT_ID)
       if (open !== undefined) return json(res, 409, { message: [`Another open merge request already exists for this source branch: !${open.iid}`] })
       const labels = text(body["labels"]).split(",").filter((label) => label !== "")
-      const mr = create({ branch, base: text(body["target_branch"]), title: text(body["title"]), description: text(body["description"]), labels, from: "project" })
-      return json(res, 201, shown(mr))
+      const fields = { branch, base: text(body["target_branch"]), title: text(body["title"]), description: text(body["description"]), labels, from: "project" } as const
+      if (options.branches === undefined) return json(res, 201, shown(create(fields)))
+      return void options.branches.tip(branch).then((sha) =>
+        sha === undefined ? json(res, 422, { message: ["Source branch does not exist"] }) : json(res, 201, shown(create({ ...fields, sha })))
+      )
     }
     if (rest.startsWith("/merge_requests/")) return onMergeRequest(req, res, rest.slice("/merge_requests/".length), body)
     if (rest.startsWith("/repository/branches/") && req.method === "DELETE") {
       const branch = decodeURIComponent(rest.slice("/repository/branches/".length))
-      if (!branches.delete(branch)) return json(res, 404, { message: "404 Branch Not Found" })
-      res.writeHead(204)
-      return res.end()
+      const answer = (deleted: boolean) => {
+        if (!deleted) return json(res, 404, { message: "404 Branch Not Found" })
+        res.writeHead(204)
+        res.end()
+      }
+      return options.branches === undefined ? answer(branches.delete(branch)) : void options.branches.delete(branch).then(answer)
     }
     json(res, 404, { error: "404 Not Found" })
   }
