@@ -25,7 +25,7 @@ import { TagSource } from "../../src/registry/TagSource.ts"
 import { type BranchStore, gitServerBranches } from "./fakeBranches.ts"
 import { startFakeGithub } from "./fakeGithub.ts"
 import { startFakeGitlab } from "./fakeGitlab.ts"
-import type { FileContent, TestGitServer } from "./gitServer.ts"
+import { type FileContent, git, type TestGitServer } from "./gitServer.ts"
 import { pipelineOf } from "./inProcess.ts"
 import { tempDir } from "./tempDirs.ts"
 
@@ -154,7 +154,14 @@ export const requestWorld = async (server: TestGitServer, provider: Provider, na
   const remote = await server.createRepo(name, files)
   const dataDir = tempDir("runner-requests-")
   const tokenFile = join(tempDir("runner-token-"), "token")
-  const host = await (provider === "github" ? githubHost : gitlabHost)(gitServerBranches(server, name), tokenFile)
+  const real = gitServerBranches(server, name)
+  let lagging = false
+  // A host that has not seen a push yet (its replicas lag) knows no such branch, once.
+  const branches: BranchStore = {
+    tip: (branch) => (lagging ? ((lagging = false), Promise.resolve(undefined)) : real.tip(branch)),
+    delete: real.delete
+  }
+  const host = await (provider === "github" ? githubHost : gitlabHost)(branches, tokenFile)
   const images = new Map<string, ReadonlyArray<TagInfo>>([[IMAGE, tagsOf(...(options.tags ?? ["1.0.0", "1.1.0"]))]])
   const settings = { ...host.settings, ...options.pullRequest }
   const base = pipelineOf()
@@ -180,11 +187,15 @@ export const requestWorld = async (server: TestGitServer, provider: Provider, na
     pass,
     /** The report's lines, the summary included. */
     lines: (report: PassReport) => reportLines(report).map((l) => l.text),
+    /** The host's next look at a branch does not find it yet. */
+    hostLags: () => void (lagging = true),
     setTags: (...tags: ReadonlyArray<string>) => void images.set(IMAGE, tagsOf(...tags)),
     pause: (p: Pause) => Effect.runPromise(Effect.flatMap(Pauses, (store) => store.pause(dataDir, p)).pipe(Effect.provide(Pauses.layer), Effect.provide(NodeContext.layer))),
     /** The remote's branches and their tips. */
     tip: (branch: string) => server.tip(name, branch),
     readFile: (path: string, branch = "main") => server.readFile(name, path, { branch }),
+    /** A branch made by a person at main's tip (the first commit, not the runner's). */
+    branchAsPerson: (branch: string) => git(["branch", branch, "main"], { cwd: join(server.root, `${name}.git`) }),
     commitAs: (files: Record<string, string>, message: string, branch = "main") => server.commitAs(name, files, message, { branch }),
     stop: host.stop
   }
