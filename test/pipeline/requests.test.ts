@@ -3,7 +3,9 @@
  * real git server, the host a loopback fake whose branches are that server's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { Effect } from "effect"
 import { reportLines } from "../../src/pipeline/report.ts"
+import { metricsText } from "../../src/server/Http.ts"
 import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { IMAGE, type Provider, requestName, requestRef, requestWorld, type WorldOptions } from "../support/requestWorld.ts"
@@ -15,6 +17,12 @@ beforeAll(async () => {
 afterAll(() => server.stop(), SERVER_HOOK_TIMEOUT)
 
 const TIMEOUT = 60_000
+
+/** A series' value in the metrics now; 0 when it has none yet. */
+const series = async (name: string) => {
+  const line = (await Effect.runPromise(metricsText)).split("\n").find((l) => l.startsWith(`${name} `))
+  return line === undefined ? 0 : Number(line.slice(name.length + 1))
+}
 const BRANCH = "image-updates/gcr.io-org-app-1.1.0"
 
 describe.each(["github", "gitlab"] as const)("requests on %s", (provider: Provider) => {
@@ -24,7 +32,11 @@ describe.each(["github", "gitlab"] as const)("requests on %s", (provider: Provid
     const w = await world("open")
     try {
       const mainBefore = await w.tip("main")
+      const opened = 'runner_pull_request_operations_total{operation="open",outcome="ok"}'
+      const openedBefore = await series(opened)
       const report = await w.pass()
+      expect(await series(opened)).toBe(openedBefore + 1)
+      expect(await series('runner_pull_requests{repo="config",state="open"}')).toBe(1)
       const [request, ...others] = w.host.requests()
       expect(others).toEqual([])
       expect(request).toMatchObject({ number: 1, state: "open", branch: BRANCH, base: "main", labels: ["image-update"] })
