@@ -1,4 +1,4 @@
-import { Data, Either } from "effect"
+import { Either } from "effect"
 import {
   type Document,
   isAlias,
@@ -8,13 +8,14 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  parse,
   parseAllDocuments,
   type Scalar,
   visit
 } from "yaml"
-import { memoizeString } from "../memo.ts"
+import { encode } from "./encode.ts"
+import { insertionAt } from "./insert.ts"
 import { formatFieldPath, type Segment } from "./FieldPath.ts"
+import { PatchError, type ScalarStyle } from "./PatchError.ts"
 
 export interface ScalarHit {
   /** 0-based index of the YAML document in the file. */
@@ -28,14 +29,16 @@ export interface ScalarHit {
   readonly start: number
   /** Offset after the scalar's value, before any trailing comment. */
   readonly end: number
-  readonly style: "PLAIN" | "QUOTE_SINGLE" | "QUOTE_DOUBLE" | "BLOCK_LITERAL" | "BLOCK_FOLDED"
+  readonly style: ScalarStyle
+  /** Found in a map by a map format (kustomize, helm): the key it is the value of. */
+  readonly key?: string
+  /** Where that map starts: the scalars of one map share it. */
+  readonly map?: number
+  /** The key is missing from its map: `start` (= `end`) is where its pair would be inserted, `value` is "". */
+  readonly missing?: true
 }
 
-export class PatchError extends Data.TaggedError("PatchError")<{
-  readonly reason: "YamlSyntax" | "NotScalar" | "Unrepresentable"
-  readonly message: string
-  readonly line?: number
-}> {}
+export { PatchError }
 
 /** A YAML file parsed once: search it for every target, and splice it, without parsing again. */
 export interface Manifest {
@@ -61,7 +64,7 @@ export const parseManifest = (text: string): Either.Either<Manifest, PatchError>
   return Either.right({ text, documents: list, lines })
 }
 
-const keyMatches = (text: string, key: unknown, segment: string): boolean => {
+export const keyMatches = (text: string, key: unknown, segment: string): boolean => {
   if (!isScalar(key)) return false
   if (String(key.value) === segment) return true
   // `1.10:` reads as the number 1.1 but is written, and meant, as "1.10".
@@ -74,7 +77,7 @@ const keyMatches = (text: string, key: unknown, segment: string): boolean => {
  * returned, so patching a value reached through `*ref` changes the `&ref` scalar (and so every
  * place that refers to it), which is what the anchor's author asked for.
  */
-const resolve = (text: string, doc: Document.Parsed, path: ReadonlyArray<Segment>): unknown => {
+export const resolve = (text: string, doc: Document.Parsed, path: ReadonlyArray<Segment>): unknown => {
   let node: unknown = doc.contents
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(doc)
@@ -91,7 +94,7 @@ const resolve = (text: string, doc: Document.Parsed, path: ReadonlyArray<Segment
   return isAlias(node) ? node.resolve(doc) : node
 }
 
-const hitOf = (text: string, document: number, lines: LineCounter, scalar: Scalar): ScalarHit | undefined => {
+export const hitOf = (text: string, document: number, lines: LineCounter, scalar: Scalar): ScalarHit | undefined => {
   const range = scalar.range
   if (range === null || range === undefined) return undefined
   const [start, end] = range
@@ -131,82 +134,6 @@ export const findScalarsIn = (
     return Either.right(hits)
 }
 
-// Scalars that YAML 1.1 readers (Go's yaml.v2, as used by many Kubernetes tools) or 1.2 readers
-// would not read back as this exact string must not be written plain. Checked once per value: an
-// update pass writes each new image reference into every field that holds it.
-const readsBackAsString = memoizeString((value: string): boolean => {
-  for (const version of ["1.2", "1.1"] as const) {
-    try {
-      if (parse(value, { version }) !== value) return false
-    } catch {
-      return false
-    }
-  }
-  return true
-})
-
-/** Characters a YAML scalar cannot hold as they are: controls, line and paragraph separators, BOM. */
-const UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufeff"
-const unprintable = new RegExp(`[${UNPRINTABLE}]`)
-const toEscape = new RegExp(`[\\\\"${UNPRINTABLE}]`, "g")
-
-const plainIsSafe = (value: string, inFlow: boolean): boolean =>
-  value !== "" &&
-  value.trim() === value &&
-  !unprintable.test(value) &&
-  !/^[*&!|>'"%@`#,[\]{}]/.test(value) &&
-  !/^[-?:](\s|$)/.test(value) &&
-  !value.includes(": ") &&
-  !value.includes(" #") &&
-  !value.endsWith(":") &&
-  !(inFlow && /[,[\]{}]/.test(value)) &&
-  readsBackAsString(value)
-
-const escapeDouble = (value: string): string =>
-  value.replace(toEscape, (c) => {
-    switch (c) {
-      case "\\":
-        return "\\\\"
-      case '"':
-        return '\\"'
-      case "\n":
-        return "\\n"
-      case "\t":
-        return "\\t"
-      case "\r":
-        return "\\r"
-      default:
-        return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-    }
-  })
-
-const doubleQuoted = (value: string): string => `"${escapeDouble(value)}"`
-
-const encode = (hit: ScalarHit, value: string, inFlow: boolean): Either.Either<string, PatchError> => {
-  switch (hit.style) {
-    case "QUOTE_DOUBLE":
-      return Either.right(doubleQuoted(value))
-    case "QUOTE_SINGLE":
-      // Single quotes cannot carry line breaks or escapes; double quotes can.
-      return Either.right(
-        unprintable.test(value)
-          ? doubleQuoted(value)
-          : `'${value.replace(/'/g, "''")}'`
-      )
-    case "PLAIN":
-      return Either.right(plainIsSafe(value, inFlow) ? value : doubleQuoted(value))
-    case "BLOCK_LITERAL":
-    case "BLOCK_FOLDED":
-      return Either.left(
-        new PatchError({
-          reason: "Unrepresentable",
-          message: `the value on line ${hit.line} is a block scalar (${hit.style === "BLOCK_LITERAL" ? "|" : ">"}), which is not rewritten; make it a plain or quoted scalar`,
-          line: hit.line
-        })
-      )
-  }
-}
-
 interface Located {
   readonly scalar: Scalar
   readonly isKey: boolean
@@ -242,7 +169,7 @@ interface Replacement {
   readonly lead: number
 }
 
-/** Replaces the given scalars' values, touching only their characters. */
+/** Replaces the given scalars' values, touching only their characters; a missing key's hit gets its pair inserted. */
 export const spliceScalars = (text: string, edits: ReadonlyArray<Edit>): Either.Either<string, PatchError> =>
   parseManifest(text).pipe(
     Either.flatMap((m) => spliceManifest(m, edits)),
@@ -259,6 +186,12 @@ export const spliceManifest = (original: Manifest, edits: ReadonlyArray<Edit>): 
     const replacements: Array<Replacement> = []
     for (const edit of ordered) {
       const { hit } = edit
+      if (hit.missing === true) {
+        const insertion = yield* insertionAt(text, original.documents[hit.document], hit)
+        const encoded = yield* encode(insertion.style, hit.line, edit.value, insertion.inFlow)
+        replacements.push({ edit, encoded: insertion.before + encoded, lead: insertion.before.length })
+        continue
+      }
       const here = locate(original.documents[hit.document], hit.start)
       if (here === undefined || here.isKey || here.scalar.range?.[1] !== hit.end || text.slice(hit.start, hit.end) !== hit.source) {
         return yield* Either.left(
@@ -269,7 +202,7 @@ export const spliceManifest = (original: Manifest, edits: ReadonlyArray<Edit>): 
           })
         )
       }
-      const encoded = yield* encode(hit, edit.value, here.inFlow)
+      const encoded = yield* encode(hit.style, hit.line, edit.value, here.inFlow)
       // An empty (null) value has no characters of its own; keep `key:` from becoming `key:value`.
       const lead = hit.start === hit.end && !/\s/.test(text[hit.start - 1] ?? " ") ? " " : ""
       replacements.push({ edit, encoded: lead + encoded, lead: lead.length })
