@@ -1,12 +1,12 @@
 import { Array as Arr, Duration, Either, ParseResult, Schema } from "effect"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
-import type { ConfigError, SourceDocument } from "./ConfigError.ts"
+import type { ConfigError, Issue, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { WatcherFile } from "./model.ts"
-import { DEFAULT_EXCLUDE_TAGS } from "../domain/Target.ts"
+import { DEFAULT_EXCLUDE_TAGS, FIELD_FORMATS, helmField, kustomizeField } from "../domain/Target.ts"
 import { Policy, toPolicy } from "./policy.ts"
 import { Age } from "./gates.ts"
 import { API_VERSION } from "./PipedConfig.ts"
@@ -42,13 +42,14 @@ const TargetSection = Schema.Struct({
   image: ImageName,
   provider: Schema.NonEmptyString,
   filePath: RepoPath,
-  field: Schema.NonEmptyString,
+  // Required unless the format is kustomize, which finds its entry by image: see fieldIssues.
+  field: opt(Schema.NonEmptyString),
   policy: opt(Policy),
   filterTags: opt(Schema.Struct({ pattern: opt(Schema.String), extract: opt(Schema.String) })),
   excludeTags: opt(Schema.Array(Schema.String)),
   allowDowngrade: opt(Schema.Boolean),
   minAge: opt(Age),
-  format: opt(oneOf("image", "tag", "digest")),
+  format: opt(oneOf(...FIELD_FORMATS)),
   suspend: opt(Schema.Boolean)
 })
 
@@ -65,6 +66,22 @@ interface Decoded {
   readonly rejected: ReadonlyArray<ConfigError>
 }
 
+/** `field` is what every format but kustomize reads; a kustomize target finds its entry by image. */
+const fieldIssues = (raw: unknown, index: number): ReadonlyArray<Issue> => {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return []
+  const path = ["spec", "targets", index, "field"]
+  const kustomize = "format" in raw && raw.format === "kustomize"
+  const given = "field" in raw && raw.field !== undefined
+  if (kustomize && given) {
+    return [{ path, message: "format: kustomize finds the images: entry of its image in filePath, so it takes no field; leave it out" }]
+  }
+  return kustomize || given ? [] : [{ path, message: "required key is missing" }]
+}
+
+/** The field a target is known and reported by: the scalar it writes. */
+const writtenField = (format: string | undefined, image: string, field: string | undefined): string =>
+  format === "kustomize" ? kustomizeField(image) : format === "helm" ? helmField(field ?? "") : (field ?? "")
+
 const decodeTarget = (
   path: string,
   doc: SourceDocument,
@@ -74,14 +91,18 @@ const decodeTarget = (
   index: number
 ): Either.Either<DeclaredTarget, ReadonlyArray<ConfigError>> =>
   Schema.decodeUnknownEither(TargetSection, decodeOptions)(raw).pipe(
-    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error, ["spec", "targets", index]))),
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors([...schemaIssues(error, ["spec", "targets", index]), ...fieldIssues(raw, index)])),
+    Either.filterOrLeft(
+      () => fieldIssues(raw, index).length === 0,
+      () => doc.errors(fieldIssues(raw, index))
+    ),
     Either.map((target): DeclaredTarget => {
       const policy = toPolicy(target.policy) ?? fileDefault
       return {
         image: target.image.trim(),
         provider: target.provider,
         filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
-        field: target.field,
+        field: writtenField(target.format, target.image.trim(), target.field),
         ...(policy === undefined ? {} : { policy }),
         ...(target.filterTags === undefined
           ? {}

@@ -2,8 +2,23 @@ import type { Duration } from "effect"
 import type { PolicySpec } from "./PolicySpec.ts"
 import type { SourceLocation } from "./SourceLocation.ts"
 
-/** What a target's field holds: a whole image reference, a bare tag, or a digest. */
-export type FieldFormat = "image" | "tag" | "digest"
+/**
+ * What a target's field holds: a whole image reference, a bare tag, or a digest; or where to find
+ * the tag in a map: a `kustomization.yaml`'s `images:` entry of the image, or a Helm values map
+ * (`registry`, `repository`, `tag`).
+ */
+export type FieldFormat = "image" | "tag" | "digest" | "kustomize" | "helm"
+
+export const FIELD_FORMATS: ReadonlyArray<FieldFormat> = ["image", "tag", "digest", "kustomize", "helm"]
+
+/**
+ * The field a `format: kustomize` target writes, as reports show it and as it is known by: the
+ * `newTag` of the `images:` entry of its image, whatever place the entry holds in the list.
+ */
+export const kustomizeField = (image: string): string => `images[${image}].newTag`
+
+/** The field a `format: helm` target writes: the `tag` of the map its `field` names. */
+export const helmField = (map: string): string => `${map}.tag`
 
 /** What a target gets when neither it, its watcher file nor its pipeline names a policy. */
 export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "auto" }

@@ -1,7 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { Duration, Effect } from "effect"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
-import type { DeclaredTarget } from "../domain/Target.ts"
+import { type DeclaredTarget, FIELD_FORMATS } from "../domain/Target.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import { VERSION } from "../version.ts"
@@ -28,7 +28,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 5
+const FORMAT = 6
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -38,7 +38,7 @@ const isString = (value: unknown): value is string => typeof value === "string"
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value)
 const oneOf = <A extends string>(choices: ReadonlyArray<A>) => (value: unknown): value is A => choices.includes(value as A)
 const isOrder = oneOf(["asc", "desc"] as const)
-const isFormat = oneOf(["image", "tag", "digest"] as const)
+const isFormat = oneOf(FIELD_FORMATS)
 const isSuspended = oneOf(["target", "watcher file"] as const)
 const isStyle = oneOf(["PLAIN", "QUOTE_SINGLE", "QUOTE_DOUBLE", "BLOCK_LITERAL", "BLOCK_FOLDED"] as const)
 
@@ -80,9 +80,14 @@ const targetOf = (value: unknown): DeclaredTarget | undefined => {
 
 const hitOf = (value: unknown): ScalarHit | undefined => {
   if (!isRecord(value)) return undefined
-  const { document, line, value: text, source, start, end, style } = value
-  return isNumber(document) && isNumber(line) && isString(text) && isString(source) && isNumber(start) && isNumber(end) && isStyle(style)
-    ? { document, line, value: text, source, start, end, style }
+  const { document, line, value: text, source, start, end, style, key, map, missing } = value
+  const valid = isNumber(document) && isNumber(line) && isString(text) && isString(source) && isNumber(start) && isNumber(end) && isStyle(style) &&
+    (key === undefined || isString(key)) && (map === undefined || isNumber(map)) && (missing === undefined || missing === true)
+  return valid
+    ? {
+        document, line, value: text, source, start, end, style,
+        ...(key === undefined ? {} : { key }), ...(map === undefined ? {} : { map }), ...(missing === undefined ? {} : { missing })
+      }
     : undefined
 }
 

@@ -11,7 +11,7 @@ import { type Manifest, parseManifest } from "../manifest/patch.ts"
 import { type Decision, failed } from "./decide.ts"
 import type { Prepared, Subject } from "./evidence.ts"
 import type { ParseCache } from "./ParseCache.ts"
-import { currentTags, fieldHits } from "./plan.ts"
+import { currentTags, fieldHits, hitsKey } from "./plan.ts"
 import { oversize } from "./sizeLimit.ts"
 
 /** One file as the pass read it: its text, parsed at most once, by the read or the patch stage. */
@@ -66,9 +66,9 @@ const readFile = (path: string, blob: Option.Option<Blob>, group: ReadonlyArray<
   const subjects: Array<Subject> = []
   const failures: Array<Decision> = []
   for (const p of group) {
-    const known = ctx.cache.hits(oid, p.target.field)
+    const known = ctx.cache.hits(oid, hitsKey(p.target))
     const hits = known !== undefined ? Either.right(known) : Either.flatMap(parsed(), (m) => fieldHits(m, p))
-    if (known === undefined && Either.isRight(hits)) ctx.cache.keepHits(oid, p.target.field, hits.right)
+    if (known === undefined && Either.isRight(hits)) ctx.cache.keepHits(oid, hitsKey(p.target), hits.right)
     if (Either.isLeft(hits)) failures.push(failed(p, hits.left))
     else {
       const gates = gatesFor(ctx.pipeline.gates, p.target, p.image)

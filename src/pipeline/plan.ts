@@ -1,11 +1,13 @@
 import { Either, Option } from "effect"
 import type { Target } from "../domain/Target.ts"
-import { ManifestFailure, type NoCandidateFailure, PatchFailure, type TargetFailure } from "../domain/failures.ts"
+import { ConfigFailure, ManifestFailure, type NoCandidateFailure, PatchFailure, type TargetFailure } from "../domain/failures.ts"
 import { lineBreakIn, type Placeholder } from "../domain/messageTemplate.ts"
 import { parseFieldPath, type Segment } from "../manifest/FieldPath.ts"
-import { findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
+import { findMapsIn, type MapShape } from "../manifest/maps.ts"
+import { type Edit, findScalarsIn, type Manifest, type ScalarHit } from "../manifest/patch.ts"
 import { compileSelector, type Selection, type Selector } from "../policy/select.ts"
-import { digestPattern, formatImageRef, type ImageRef, imageName, parseImageRef } from "../domain/ImageRef.ts"
+import { type ImageRef, parseImageRef } from "../domain/ImageRef.ts"
+import { type Occurrence, occurrencesOf, shapeOf } from "./occurrences.ts"
 
 /** The plan stage: what one target's field holds, what it should hold, and the edits that get it there. */
 export interface TargetPlan {
@@ -54,68 +56,33 @@ export type PlanResult =
   | { readonly _tag: "Planned"; readonly plan: TargetPlan }
   | { readonly _tag: "NeedsDigest"; readonly tag: string }
 
-interface Occurrence {
-  readonly hit: ScalarHit
-  /** The tag the field names; unknown for a bare digest. */
-  readonly tag: string | undefined
-  /** The digest the field pins, if it pins one. */
-  readonly digest: string | undefined
-  readonly rewrite: (tag: string, digest: string | undefined) => string
-  readonly asImage: string
-  /** The repository as written, without tag or digest. */
-  readonly name: string
-}
-
-const occurrence = (target: Target, watched: ImageRef, hit: ScalarHit): Either.Either<Occurrence, string> => {
-  switch (target.format) {
-    case "tag":
-      return Either.right({
-        hit,
-        tag: hit.value,
-        digest: undefined,
-        rewrite: (tag) => tag,
-        asImage: `${target.image}:${hit.value}`,
-        name: target.image
-      })
-    case "digest":
-      return digestPattern.test(hit.value)
-        ? Either.right({ hit, tag: undefined, digest: hit.value, rewrite: (_tag, digest) => digest ?? hit.value, asImage: `${target.image}@${hit.value}`, name: target.image })
-        : Either.left(`line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not a digest`)
-    case "image":
-      return parseImageRef(hit.value).pipe(
-        Either.mapLeft((e) => `line ${hit.line}: the field holds ${JSON.stringify(hit.value)}, not an image reference (${e})`),
-        Either.flatMap((ref) =>
-          imageName(ref) === imageName(watched)
-            ? Either.right({
-                hit,
-                tag: ref.tag,
-                digest: ref.digest,
-                rewrite: (tag: string, digest: string | undefined) => formatImageRef(ref.written, tag, digest),
-                asImage: hit.value,
-                name: ref.written
-              })
-            : Either.left(`line ${hit.line}: the field holds ${hit.value}, not the watched image ${target.image}`)
-        )
-      )
-  }
-}
-
 /** A target's image, field path and selector, checked once before any registry is called. */
 export interface CompiledTarget {
   readonly image: ImageRef
+  /** Where its value is found: the field, or the map (helm) or list of maps (kustomize) a map format reads. */
   readonly path: ReadonlyArray<Segment>
+  /** What a map format reads at its path. */
+  readonly shape?: MapShape
   readonly selector: Selector
+}
+
+/** The path a target reads: a helm target's field is its map's `tag`, a kustomize target reads `images`. */
+const pathOf = (target: Target): Either.Either<ReadonlyArray<Segment>, string> => {
+  if (target.format === "kustomize") return Either.right(["images"])
+  const path = parseFieldPath(target.field).pipe(Either.mapLeft((e) => `field: ${e.message}`))
+  return target.format === "helm" ? Either.map(path, (segments) => segments.slice(0, -1)) : path
 }
 
 /** The static checks of a target, shared by the pipeline and `runner validate`. */
 export const compileTarget = (target: Target): Either.Either<CompiledTarget, string> => {
   const image = parseImageRef(target.image)
-  const path = parseFieldPath(target.field).pipe(Either.mapLeft((e) => `field: ${e.message}`))
+  const path = pathOf(target)
+  const shape = shapeOf(target)
   const selector = compileSelector(target)
   // Every problem at once, so that one run of `validate` shows them all.
   const problems = [Either.getLeft(image), Either.getLeft(path), Either.getLeft(selector)].flatMap(Option.toArray)
   return Either.isRight(image) && Either.isRight(path) && Either.isRight(selector)
-    ? Either.right({ image: image.right, path: path.right, selector: selector.right })
+    ? Either.right({ image: image.right, path: path.right, ...(shape === undefined ? {} : { shape }), selector: selector.right })
     : Either.left(problems.join("; "))
 }
 
@@ -124,13 +91,21 @@ export const currentTags = (
   hits: ReadonlyArray<ScalarHit>,
   target: Target,
   { image }: CompiledTarget
-): ReadonlyArray<string | undefined> => [
-  ...new Set(hits.flatMap((hit) => Either.match(occurrence(target, image, hit), { onLeft: () => [], onRight: (o) => [o.tag] })))
-]
+): ReadonlyArray<string | undefined> => {
+  // A field's hits are read one by one, so that one the plan will refuse leaves the others' tags; a map format's together.
+  const read = shapeOf(target) === undefined ? hits.map((hit) => occurrencesOf(target, image, [hit])) : [occurrencesOf(target, image, hits)]
+  return [...new Set(read.flatMap((found) => Either.match(found, { onLeft: () => [], onRight: (os) => os.map((o) => o.tag) })))]
+}
 
-/** The scalars a target's field path finds in its file, parsed. */
-export const fieldHits = (manifest: Manifest, { path }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, ManifestFailure> =>
-  findScalarsIn(manifest, path).pipe(Either.mapLeft((e) => new ManifestFailure({ detail: e.message })))
+/** The scalars a target's field path finds in its file, parsed; a map format's, the keys of its maps. */
+export const fieldHits = (manifest: Manifest, { path, shape }: CompiledTarget): Either.Either<ReadonlyArray<ScalarHit>, ManifestFailure> =>
+  (shape === undefined ? findScalarsIn(manifest, path) : findMapsIn(manifest, path, shape)).pipe(
+    Either.mapLeft((e) => new ManifestFailure({ detail: e.message }))
+  )
+
+/** What the parse cache keeps a target's hits by: a map format's hits are not a field's. */
+export const hitsKey = (target: Pick<Target, "format" | "field">): string =>
+  shapeOf(target) === undefined ? target.field : `${target.format}\u0000${target.field}`
 
 /** What planning a target reads besides its field: the tag chosen for each current tag, and digests. */
 export interface PlanInputs {
@@ -145,6 +120,13 @@ export interface PlanInputs {
   readonly pin: boolean
 }
 
+/** A gate pins the verified digest, and the map the target writes has no digest key to hold it. */
+const unpinnable = (target: Target, o: Occurrence): ConfigFailure =>
+  new ConfigFailure({
+    detail: `line ${o.hit.line}: a gate pins the verified digest, but the ${target.format === "kustomize" ? "images: entry" : "map"} of ${o.name} has no digest key to hold it: ` +
+      "add digest: to it, or set pinDigest: false on the gate to write such tags unpinned"
+  })
+
 /**
  * Plans one target from the scalars its field path finds in its file. Nothing here touches git
  * or a registry: when a pinned digest must be refreshed and the chosen tag's digest is unknown,
@@ -158,14 +140,11 @@ export const planTarget = (
   { choose, digestOf, pin }: PlanInputs
 ): Either.Either<PlanResult, TargetFailure> =>
   Either.gen(function* () {
-    const occurrences: Array<Occurrence> = []
-    for (const hit of hits) {
-      occurrences.push(yield* occurrence(target, watched, hit).pipe(Either.mapLeft((detail) => new ManifestFailure({ detail }))))
-    }
+    const occurrences: ReadonlyArray<Occurrence> = yield* occurrencesOf(target, watched, hits).pipe(Either.mapLeft((detail) => new ManifestFailure({ detail })))
     const first = occurrences[0]
     if (first === undefined) return yield* Either.left(new ManifestFailure({ detail: `field ${target.field} not found in ${target.filePath}` }))
 
-    const edits: Array<{ hit: ScalarHit; value: string }> = []
+    const edits: Array<Edit> = []
     let selection: Selection | undefined
     let newValue = ""
     let newDigest: string | undefined
@@ -175,9 +154,10 @@ export const planTarget = (
       if (o.digest === undefined) {
         if (s._tag !== "Update") continue
         const pinned = pin ? (digestOf(s.tag) ?? undefined) : undefined
-        edits.push({ hit: o.hit, value: o.rewrite(s.tag, pinned) })
-        newValue = pinned === undefined || target.format === "tag" ? s.tag : `${s.tag}@${pinned}`
-        newDigest = target.format === "tag" ? undefined : pinned
+        if (pinned !== undefined && !o.pinnable && target.format !== "tag") return yield* Either.left(unpinnable(target, o))
+        edits.push(...o.write(s.tag, pinned))
+        newValue = pinned === undefined || !o.pinnable ? s.tag : `${s.tag}@${pinned}`
+        newDigest = o.pinnable ? pinned : undefined
         continue
       }
       // A pinned digest follows the tag it names, and is refreshed when that tag was pushed again.
@@ -191,7 +171,7 @@ export const planTarget = (
         selection = { _tag: "UpToDate", tag: s.tag, listed: s.listed, kept: s.kept }
         continue
       }
-      edits.push({ hit: o.hit, value: o.rewrite(s.tag, digest) })
+      edits.push(...o.write(s.tag, digest))
       selection = { _tag: "Update", tag: s.tag, listed: s.listed, kept: s.kept }
       newValue = `${s.tag}@${digest}`
       newDigest = digest

@@ -34,7 +34,7 @@ type Requirements = TagCache | Signatures | FileSystem.FileSystem | Path.Path
 const mayAsk = (readings: ReadonlyMap<Selector, Reading>) => (s: Subject): boolean =>
   !noGates(s.gates) ||
   s.prepared.target.format === "digest" ||
-  s.hits.some((hit) => hit.value.includes("@")) ||
+  s.hits.some((hit) => hit.value.includes("@") || (hit.key === "digest" && hit.value !== "")) ||
   s.currents.some((current) => readings.get(s.prepared.selector)?.choices.get(current)?.line !== undefined)
 
 /** Each selector's choice per current tag of the targets that read the listing through it: the selector runs once for each. */

@@ -131,9 +131,14 @@ const invalid: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [n
   ],
   ["an unknown policy", "policy: { latest: true }", [[9, "spec.targets[0].policy.latest", "unknown key"]]],
   ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, provider"]]],
-  ["an unknown format", "format: name", [[9, "spec.targets[0].format", "expected one of image, tag, digest"]]],
+  ["an unknown format", "format: name", [[9, "spec.targets[0].format", "expected one of image, tag, digest, kustomize, helm"]]],
   ["allowDowngrade not a boolean", "allowDowngrade: yes", [[9, "spec.targets[0].allowDowngrade", "expected true or false"]]],
-  ["unknown key in filterTags", "filterTags: { regex: x }", [[9, "spec.targets[0].filterTags.regex", "unknown key"]]]
+  ["unknown key in filterTags", "filterTags: { regex: x }", [[9, "spec.targets[0].filterTags.regex", "unknown key"]]],
+  ["a field with format: kustomize", "format: kustomize", [[8, "spec.targets[0].field", "format: kustomize finds the images: entry of its image in filePath, so it takes no field"]]],
+  ["a field and another bad key with format: kustomize", "format: kustomize\nallowDowngrade: yes", [
+    [8, "spec.targets[0].field", "takes no field"],
+    [10, "spec.targets[0].allowDowngrade", "expected true or false"]
+  ]]
 ]
 
 const invalidBase: ReadonlyArray<readonly [string, string, readonly [number, string, string]]> = [
@@ -147,6 +152,22 @@ const invalidBase: ReadonlyArray<readonly [string, string, readonly [number, str
   ["an image with a bad tag", "image: foo:-x", [5, "spec.targets[0].image", "invalid tag"]],
   ["a provider without a value", "provider:", [6, "spec.targets[0].provider", "required key is missing"]]
 ]
+
+describe("decodeWatcherFile: the map formats", () => {
+  const kustomize = "image: nginx\n      provider: hub\n      filePath: overlays/prod/kustomization.yaml\n      format: kustomize\n"
+  test.each([
+    ["kustomize: known by its image's entry", kustomize, "kustomize", "images[nginx].newTag"],
+    ["helm: known by its map's tag", "image: bitnami/nginx\n      provider: hub\n      filePath: values.yaml\n      field: controller.image\n      format: helm\n", "helm", "controller.image.tag"]
+  ])("%s", (_, base, format, field) => {
+    const decoded = decodeOne(target("", base))
+    expect([decoded.format, decoded.field]).toEqual([format, field])
+  })
+
+  test("helm without field: required", () => {
+    const result = decodeWatcherFile(FILE, target("", "image: nginx\n      provider: hub\n      filePath: values.yaml\n      format: helm\n"))
+    expect(Either.isLeft(result) ? result.left.map((e) => e.display) : []).toEqual([`${FILE}:5: spec.targets[0].field: required key is missing`])
+  })
+})
 
 describe("decodeWatcherFile: errors carry file, line and key path", () => {
   const check = (text: string, expected: ReadonlyArray<readonly [number, string, string]>) => {
