@@ -40,6 +40,20 @@ describe("ParseCache", () => {
     expect(next.hits("b1", "$.spec.image")).toBeUndefined()
   })
 
+  test("a map format's targets and hits, a missing key's place included, are read back as kept", () => {
+    const kustomize: Target = { ...target, field: "images[nginx].newTag", format: "kustomize" }
+    const hits: ReadonlyArray<ScalarHit> = [
+      { document: 0, line: 2, value: "nginx", source: "nginx", start: 17, end: 22, style: "PLAIN", key: "name", map: 11 },
+      { document: 0, line: 3, value: "", source: "", start: 22, end: 22, style: "PLAIN", key: "newTag", map: 11, missing: true }
+    ]
+    const next = reloaded((c) => {
+      c.keepWatcherTargets(".pipe/watch.yaml", "b1", [kustomize])
+      c.keepHits("b2", "kustomize\u0000images[nginx].newTag", hits)
+    })
+    expect(next.watcherTargets(".pipe/watch.yaml", "b1")).toEqual([kustomize])
+    expect(next.hits("b2", "kustomize\u0000images[nginx].newTag")).toEqual(hits)
+  })
+
   // Its pipeline's default fills it at prepare: a cache that wrote the default in would miss a change of it.
   test("a target without a policy is kept without one", () => {
     const { policy: _, ...declared } = target
