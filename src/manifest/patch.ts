@@ -16,6 +16,7 @@ import { encode } from "./encode.ts"
 import { insertionAt } from "./insert.ts"
 import { formatFieldPath, type Segment } from "./FieldPath.ts"
 import { PatchError, type ScalarStyle } from "./PatchError.ts"
+import { duplicateKeyOffset } from "./uniqueKeys.ts"
 
 export interface ScalarHit {
   /** 0-based index of the YAML document in the file. */
@@ -49,16 +50,17 @@ export interface Manifest {
 
 export const parseManifest = (text: string): Either.Either<Manifest, PatchError> => {
   const lines = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })
+  // Keys are checked for repeats by duplicateKeyOffset, in linear time (yaml's check is quadratic).
+  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
   // An empty stream comes back as a non-array object: it simply holds no documents.
   const list = Array.isArray(documents) ? documents : []
   for (const [index, doc] of list.entries()) {
     const error = doc.errors[0]
-    if (error !== undefined) {
-      const line = lines.linePos(error.pos[0]).line
-      return Either.left(
-        new PatchError({ reason: "YamlSyntax", message: `YAML document ${index + 1}, line ${line}: ${error.message}`, line })
-      )
+    const duplicate = error === undefined ? duplicateKeyOffset(doc) : undefined
+    if (error !== undefined || duplicate !== undefined) {
+      const line = lines.linePos(error?.pos[0] ?? duplicate ?? 0).line
+      const message = error?.message ?? "Map keys must be unique"
+      return Either.left(new PatchError({ reason: "YamlSyntax", message: `YAML document ${index + 1}, line ${line}: ${message}`, line }))
     }
   }
   return Either.right({ text, documents: list, lines })
