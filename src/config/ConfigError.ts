@@ -2,6 +2,7 @@ import { Array as Arr, Data, Either, ParseResult, Schema } from "effect"
 import { messageOf } from "../domain/foreignText.ts"
 import type { Document, ParsedNode } from "yaml"
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
+import { duplicateKeyOffset } from "../manifest/uniqueKeys.ts"
 
 /** A problem in a configuration file, located by file, line and key path. */
 export class ConfigError extends Data.TaggedError("ConfigError")<{
@@ -94,12 +95,14 @@ const readYamlDocuments = (
   text: string
 ): Either.Either<ReadonlyArray<SourceDocument>, ReadonlyArray<ConfigError>> => {
   const counter = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false })
-  const syntaxErrors = docs.flatMap((doc) =>
-    doc.errors.map((e) =>
-      new ConfigError({ file, line: counter.linePos(e.pos[0]).line, path: "", reason: `invalid YAML: ${e.message}` })
-    )
-  )
+  // Repeated keys are found by duplicateKeyOffset, in linear time: yaml's own check is quadratic,
+  // and a watcher file is anyone's who can push to the repository.
+  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false })
+  const syntaxErrors = docs.flatMap((doc) => {
+    const repeated = doc.errors.length === 0 ? duplicateKeyOffset(doc) : undefined
+    const errors = repeated === undefined ? doc.errors.map((e) => ({ at: e.pos[0], message: e.message })) : [{ at: repeated, message: "Map keys must be unique" }]
+    return errors.map((e) => new ConfigError({ file, line: counter.linePos(e.at).line, path: "", reason: `invalid YAML: ${e.message}` }))
+  })
   if (syntaxErrors.length > 0) return Either.left(syntaxErrors)
   const sources: Array<SourceDocument> = []
   for (const doc of docs) {

@@ -237,3 +237,26 @@ spec:
     expect(Either.isLeft(decoded) ? decoded.left.length : 0).toBe(2)
   })
 })
+
+describe("decodeWatcherFile: repeated keys, found in linear time", () => {
+  test.each([
+    ["a key repeated in a target", `${header}    - image: a\n      image: b\n`, 6],
+    ["a key repeated at the top", `${header}    - image: a\nspec: {}\n`, 6],
+    ["one key in two targets is no repeat", undefined, undefined]
+  ])("%s", (_name, text, line) => {
+    const twoTargets = `${header}    - image: a\n      provider: p\n      filePath: f.yaml\n      field: image\n    - image: b\n      provider: p\n      filePath: f.yaml\n      field: image\n`
+    const decoded = decodeWatcherFile(FILE, text ?? twoTargets)
+    if (line === undefined) return expect(Either.isRight(decoded)).toBe(true)
+    if (Either.isRight(decoded)) throw new Error("expected an error")
+    expect(decoded.left.map((e) => [e.line, e.reason])).toEqual([[line, "invalid YAML: Map keys must be unique"]])
+  })
+
+  test("a watcher file of 50,000 keys with one repeated fails at once, at its line", () => {
+    const keys = Array.from({ length: 50_000 }, (_, i) => `  k${i}: ${i}\n`).join("")
+    const started = performance.now()
+    const decoded = decodeWatcherFile(FILE, `${header}    - image: a\nextra:\n${keys}  k7: again\n`)
+    expect(performance.now() - started).toBeLessThan(5_000)
+    if (Either.isRight(decoded)) throw new Error("expected an error")
+    expect(decoded.left.map((e) => [e.line, e.reason])).toEqual([[50_007, "invalid YAML: Map keys must be unique"]])
+  })
+})
