@@ -77,31 +77,48 @@ export interface KeptLine {
 }
 
 /** Decides between the current line and the newer one, or names the release date it lacks. */
-export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: Facts): Either.Either<LineDecision, Need> =>
-  Either.gen(function* () {
-    const q = choice.line
-    if (q === undefined) return { choice }
-    const dates = yield* datesOf([q.first, ...q.latest], tags, facts)
-    const [first, ...latest] = dates
-    if (first === undefined) return { choice }
-    const { stay: _stay, ...question } = q
-    const answer = (kept: boolean, rule: string): LineAnswer => ({ question, dates, kept, rule })
-    const usable = dates.every((d) => d.date !== undefined && d.date >= FIRST_PLAUSIBLE) && new Set(dates.map((d) => d.date)).size > 1
-    if (!usable) {
-      const note = `on the ${q.line} line: ${q.newer} is on a newer line; without release dates the default stays on ${q.line} (version: "^" follows new lines)`
-      return { choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, `no usable release dates: stays on ${q.line} (none, before 2000 or all equal)`) }
-    }
-    const newest = latest.reduce((a, b) => ((b.date ?? 0) > (a.date ?? 0) ? b : a))
-    const [kept, began] = [newest.date ?? 0, first.date ?? 0]
-    const stay = (rule: string, note = `on the maintained ${q.line} line (newer: ${q.newer})`) => ({ choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, rule) })
-    const days = (millis: number) => `${Math.floor(millis / DAY)} day${Math.floor(millis / DAY) === 1 ? "" : "s"}`
-    // Released after the newer line began, or with it: the project still ships the current line.
-    if (kept > began) return stay(`kept: ${newest.tag} released after ${q.first}, the first release above ${q.line}`)
-    if (kept > began - ALONGSIDE) return stay(`kept: ${newest.tag} released alongside ${q.first} (${days(began - kept)} before it), the first release above ${q.line}`)
-    // A line that has just begun says nothing yet of the one before it (a clock behind the dates tells no age).
-    if (facts.now >= began && facts.now - began < SETTLING) {
-      const note = `on the ${q.line} line: ${q.newer} is on a newer line begun ${days(facts.now - began)} ago; the default waits ${days(SETTLING)} to see whether ${q.line} is still patched`
-      return stay(`waits: ${q.first} is ${days(facts.now - began)} old, under ${days(SETTLING)}: too soon to tell whether ${q.line} is maintained`, note)
-    }
-    return { choice, answer: answer(false, `moved on: no ${q.line} release with or after ${q.first}, ${days(facts.now - began)} ago`) }
-  })
+const decideLineOnce = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: Facts): Either.Either<LineDecision, Need> => {
+  const q = choice.line
+  if (q === undefined) return Either.right({ choice })
+  const asked = datesOf([q.first, ...q.latest], tags, facts)
+  if (Either.isLeft(asked)) return Either.left(asked.left)
+  const dates = asked.right
+  const [first, ...latest] = dates
+  if (first === undefined) return Either.right({ choice })
+  const { stay: _stay, ...question } = q
+  const answer = (kept: boolean, rule: string): LineAnswer => ({ question, dates, kept, rule })
+  const usable = dates.every((d) => d.date !== undefined && d.date >= FIRST_PLAUSIBLE) && new Set(dates.map((d) => d.date)).size > 1
+  if (!usable) {
+    const note = `on the ${q.line} line: ${q.newer} is on a newer line; without release dates the default stays on ${q.line} (version: "^" follows new lines)`
+    return Either.right({ choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, `no usable release dates: stays on ${q.line} (none, before 2000 or all equal)`) })
+  }
+  const newest = latest.reduce((a, b) => ((b.date ?? 0) > (a.date ?? 0) ? b : a))
+  const [kept, began] = [newest.date ?? 0, first.date ?? 0]
+  const stay = (rule: string, note = `on the maintained ${q.line} line (newer: ${q.newer})`) => Either.right({ choice: q.stay, kept: { newer: q.newer, note }, answer: answer(true, rule) })
+  const days = (millis: number) => `${Math.floor(millis / DAY)} day${Math.floor(millis / DAY) === 1 ? "" : "s"}`
+  // Released after the newer line began, or with it: the project still ships the current line.
+  if (kept > began) return stay(`kept: ${newest.tag} released after ${q.first}, the first release above ${q.line}`)
+  if (kept > began - ALONGSIDE) return stay(`kept: ${newest.tag} released alongside ${q.first} (${days(began - kept)} before it), the first release above ${q.line}`)
+  // A line that has just begun says nothing yet of the one before it (a clock behind the dates tells no age).
+  if (facts.now >= began && facts.now - began < SETTLING) {
+    const note = `on the ${q.line} line: ${q.newer} is on a newer line begun ${days(facts.now - began)} ago; the default waits ${days(SETTLING)} to see whether ${q.line} is still patched`
+    return stay(`waits: ${q.first} is ${days(facts.now - began)} old, under ${days(SETTLING)}: too soon to tell whether ${q.line} is maintained`, note)
+  }
+  return Either.right({ choice, answer: answer(false, `moved on: no ${q.line} release with or after ${q.first}, ${days(facts.now - began)} ago`) })
+}
+
+/** The last answer per choice, with the facts it was reached on: the targets that share a choice share its answer. */
+const answered = new WeakMap<Choice, { readonly tags: ReadonlyArray<TagInfo>; readonly facts: Facts; readonly decided: Either.Either<LineDecision, Need> }>()
+
+/**
+ * Decides between the current line and the newer one, or names the release date it lacks. Pure;
+ * the answer of a choice on the same tags and facts is reused.
+ */
+export const decideLine = (choice: Choice, tags: ReadonlyArray<TagInfo>, facts: Facts): Either.Either<LineDecision, Need> => {
+  if (choice.line === undefined) return Either.right({ choice })
+  const last = answered.get(choice)
+  if (last !== undefined && last.tags === tags && last.facts === facts) return last.decided
+  const decided = decideLineOnce(choice, tags, facts)
+  answered.set(choice, { tags, facts, decided })
+  return decided
+}
