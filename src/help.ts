@@ -61,6 +61,16 @@ spec.imageWatcher.defaultPolicy of its pipeline; the default is version: "auto")
   semver: RANGE       strict SemVer, as Flux reads it.
   alphabetical: asc|desc, numerical: asc|desc, newest: true
 
+Formats (a target's format): image (default: the field holds name:tag[@digest]), tag, digest;
+  kustomize (filePath a kustomization.yaml, no field: the images: entry of the image, matched by
+  newName or name, gets newTag); helm (field names a values map: registry/repository must be the
+  image, its tag is written).
+
+Write-back (spec.imageWatcher.gitRepos): a plain push to the branch, or to pushBranch; with
+  pullRequest (github, gitlab, gitea, forgejo; tokenFile), each change set goes to a branch of its
+  own and a pull or merge request. A request closed unmerged declines its tag; a newer tag
+  supersedes it. --dry-run lists the requests it would open or close.
+
 Gates (spec.imageWatcher.gates in the Piped config; minAge on targets too):
   a candidate too new (minAge) or not signed by the cosign key is passed over for the
   best one that passes, or the target stays; the report says why ("held: 1.3.0 too new
