@@ -1,6 +1,6 @@
 import { Clock, Effect, Either, Layer, Option } from "effect"
 import { blobOid, type Commit, makeCommit, mergedTree, withFile } from "./fakeObjects.ts"
-import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec } from "./repoTypes.ts"
+import type { Author, Blob, Checkout, CommitInput, Listed, PushResult, RepoSpec, TreeEntry } from "./repoTypes.ts"
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { chooseBase } from "./pushBranch.ts"
@@ -14,6 +14,12 @@ export { blobOid, type Commit } from "./fakeObjects.ts"
 export const OTHER_WRITER: Author = { name: "Other Writer", email: "other@example.com" }
 
 const DEFAULT_BRANCH = "main"
+
+/** A file a test writes to a fake remote: its text, or a symbolic link to `symlink`. */
+export type FakeFile = string | { readonly symlink: string }
+
+/** Both parents' links: makeCommit keeps those still in the tree. */
+const bothLinks = (ours: Commit, theirs: Commit) => new Set([...ours.links, ...theirs.links])
 
 /** Bytewise, as git sorts names. */
 const byName = (a: Listed, b: Listed) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))
@@ -33,10 +39,10 @@ export class Remotes {
   readonly clones = new Map<string, string>()
 
   /** Sets the branch to a single commit of these files, "Initial commit" by OTHER_WRITER at `seconds` (0 unless given). */
-  create(url: string, files: Record<string, string>, options: { branch?: string; seconds?: number } = {}): string {
+  create(url: string, files: Record<string, FakeFile>, options: { branch?: string; seconds?: number } = {}): string {
     const commit = makeCommit({
       parents: [],
-      tree: this.treeOf(files, new Map()),
+      ...this.treeOf(files, new Map(), new Set()),
       message: "Initial commit",
       author: OTHER_WRITER,
       seconds: options.seconds ?? 0
@@ -50,7 +56,7 @@ export class Remotes {
   /** Commits these changes on top of the branch tip as another writer (OTHER_WRITER unless given). Returns the commit. */
   commitAs(
     url: string,
-    files: Record<string, string>,
+    files: Record<string, FakeFile>,
     message: string,
     options: { branch?: string; author?: Author; seconds?: number } = {}
   ): string {
@@ -59,7 +65,7 @@ export class Remotes {
     const tip = history[history.length - 1]
     const commit = makeCommit({
       parents: tip === undefined ? [] : [tip.oid],
-      tree: this.treeOf(files, tip?.tree ?? new Map()),
+      ...this.treeOf(files, tip?.tree ?? new Map(), tip?.links ?? new Set()),
       message,
       author: options.author ?? OTHER_WRITER,
       seconds: options.seconds ?? 0
@@ -88,6 +94,7 @@ export class Remotes {
     const commit = makeCommit({
       parents: [ours.oid, theirs.oid],
       tree: mergedTree(base?.tree ?? new Map(), ours.tree, theirs.tree),
+      links: bothLinks(ours, theirs),
       message: `Merge branch '${from}'`,
       author: OTHER_WRITER,
       seconds: options.seconds ?? 0
@@ -185,14 +192,18 @@ export class Remotes {
     repo.set(branch, history)
   }
 
-  private treeOf(files: Record<string, string>, base: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  private treeOf(files: Record<string, FakeFile>, base: ReadonlyMap<string, string>, baseLinks: ReadonlySet<string>) {
     let tree = base
-    for (const [path, content] of Object.entries(files)) {
-      const valid = validFilePath(path)
-      if (Option.isNone(valid)) throw new Error(`invalid file path "${path}"`)
-      tree = withFile(tree, valid.value, content)
+    const links = new Set(baseLinks)
+    for (const [written, file] of Object.entries(files)) {
+      // Also a name no commit of ours may write (a line break), as another writer may.
+      const path = Option.getOrElse(validFilePath(written), () => written)
+      if (path === "" || path.split("/").some((part) => part === "" || part === "." || part === "..")) throw new Error(`invalid file path "${written}"`)
+      tree = withFile(tree, path, typeof file === "string" ? file : file.symlink)
+      if (typeof file === "string") links.delete(path)
+      else links.add(path)
     }
-    return tree
+    return { tree, links }
   }
 }
 
@@ -231,7 +242,13 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     if (Either.isLeft(checked)) return yield* fail("read", "config", `invalid file path "${checked.left}"`)
     const valid = checked.right
     const tree = tip()?.tree ?? new Map<string, string>()
-    return valid.map((path) => Option.map(Option.fromNullable(tree.get(path)), (text): Blob => ({ oid: blobOid(text), text, kind: "text", size: Buffer.byteLength(text) })))
+    const links = tip()?.links ?? new Set<string>()
+    return valid.map((path) =>
+      Option.map(Option.fromNullable(tree.get(path)), (text): Blob =>
+        links.has(path)
+          ? { oid: blobOid(text), text: "", kind: "symlink", size: Buffer.byteLength(text) }
+          : { oid: blobOid(text), text, kind: "text", size: Buffer.byteLength(text) })
+    )
   })
 
   const listFiles = Effect.fn("FakeGit.listFiles")(function*(path: string) {
@@ -246,6 +263,12 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     return listed.sort(byName)
   })
 
+  const listTree = Effect.sync(() => {
+    const at = tip()
+    const entries = [...at?.tree ?? []].map(([path, text]): TreeEntry => ({ path, oid: blobOid(text), kind: at?.links.has(path) === true ? "symlink" : "file" }))
+    return entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+  }).pipe(Effect.withSpan("FakeGit.listTree"))
+
   const commitAll = Effect.fn("FakeGit.commitAll")(function*(inputs: ReadonlyArray<CommitInput>) {
     const staged = stageBatch(inputs)
     if (Either.isLeft(staged)) return yield* fail("commit", "config", `invalid file path "${staged.left}"`)
@@ -254,7 +277,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     for (const { changes, input } of staged.right) {
       const parent = made[made.length - 1] ?? tip()
       const tree = changes.reduce((at, { content, path }) => withFile(at, path, content), parent?.tree ?? new Map<string, string>())
-      made.push(makeCommit({ parents: parent === undefined ? [] : [parent.oid], tree, message: input.message, author: input.author, seconds }))
+      made.push(makeCommit({ parents: parent === undefined ? [] : [parent.oid], tree, links: parent?.links, message: input.message, author: input.author, seconds }))
     }
     history = [...history, ...made]
     return made.map((commit) => commit.oid)
@@ -275,6 +298,7 @@ const open = Effect.fn("FakeGit.open")(function*(remotes: Remotes, spec: RepoSpe
     head: Effect.sync(() => tip()?.oid ?? ""),
     readFiles,
     listFiles,
+    listTree,
     commitAll,
     push,
     branches: fakeBranches(remotes, url, fail)

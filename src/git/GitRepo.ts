@@ -23,7 +23,8 @@ export type {
   MergeResult,
   OtherBranches,
   PushResult,
-  RepoSpec
+  RepoSpec,
+  TreeEntry
 } from "./repoTypes.ts"
 
 /** `git --version` of the system git, None when there is none that runs. */

@@ -2,13 +2,14 @@ import { FileSystem } from "@effect/platform"
 import { Clock, Effect, Either, Layer, Option, Ref } from "effect"
 import git, { Errors } from "isomorphic-git"
 import * as fs from "node:fs"
-import type { Checkout, CommitInput, Listed, RepoSpec } from "./repoTypes.ts"
+import type { Checkout, CommitInput, Listed, RepoSpec, TreeEntry } from "./repoTypes.ts"
 import { type FailWith, GitError, type GitErrorKind } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { isoSync } from "./isoSync.ts"
 import { isoFailureOf, isoKindOf, isoMessage } from "./isoFailures.ts"
 import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, tooLargeMessage } from "./isoPackLimit.ts"
 import { blobOf } from "./plumbing.ts"
+import { kindOfMode, perCommit, sortedByPath } from "./treeListing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
 import { stageBatch, validFilePath, validPath } from "./commitBatch.ts"
@@ -51,14 +52,49 @@ const healReused = (spec: RepoSpec, dir: string) =>
     return true
   })
 
-/** Reading at the commit `head` holds, in this process. */
-const inProcessReads = (options: {
+/** What reading in this process needs: the clone, head, and how a read fails. */
+interface InProcess {
   readonly dir: string
   readonly head: Ref.Ref<string>
   /** isomorphic-git's object cache, kept as long as the checkout. */
   readonly cache: object
   readonly fail: (kind: GitErrorKind, detail: string) => GitError
-}): Pick<Checkout, "readFiles" | "listFiles"> => {
+}
+
+/** Every file and link at head, read in this process: one readTree per directory, through isomorphic-git's cache. */
+const inProcessTree = (options: InProcess): Checkout["listTree"] => {
+  const { cache, dir, fail, head } = options
+  /** The files and links under the tree `oid`, their paths from `prefix`. */
+  const walk = async (oid: string, prefix: string, into: Array<TreeEntry>): Promise<void> => {
+    const { tree } = await git.readTree({ fs, cache, gitdir: dir, oid })
+    for (const entry of tree) {
+      const path = `${prefix}${entry.path}`
+      if (entry.type === "tree") await walk(entry.oid, `${path}/`, into)
+      const kind = entry.type === "blob" ? kindOfMode(entry.mode) : undefined
+      if (kind !== undefined) into.push({ path, oid: entry.oid, kind })
+    }
+  }
+
+  // A commit's tree never changes: kept while head stays at the same commit.
+  const listed = perCommit<ReadonlyArray<TreeEntry>>()
+  return Effect.gen(function*() {
+    const oid = yield* Ref.get(head)
+    const kept = listed.get(oid)
+    if (kept !== undefined) return kept
+    const entries = yield* Effect.tryPromise({
+      try: async () => {
+        const into: Array<TreeEntry> = []
+        await walk(oid, "", into)
+        return sortedByPath(into)
+      },
+      catch: (error) => fail(isoKindOf(error, "corrupt"), `cannot list the tree at ${oid}: ${isoMessage(error)}`)
+    })
+    return listed.set(oid, entries)
+  }).pipe(Effect.withSpan("GitRepo.listTree"))
+}
+
+/** Reading at the commit `head` holds, in this process. */
+const inProcessReads = (options: InProcess): Pick<Checkout, "readFiles" | "listFiles" | "listTree"> => {
   const { cache, dir, fail, head } = options
 
   /** The tree-entry mode of `filepath` at commit `oid` (readBlob does not say whether it is a symbolic link). */
@@ -115,7 +151,7 @@ const inProcessReads = (options: {
     Effect.flatMap(Ref.get(head), (oid) => Effect.forEach(paths, (path) => readFile(oid, path)))
   )
 
-  return { readFiles, listFiles }
+  return { readFiles, listFiles, listTree: inProcessTree(options) }
 }
 
 export interface IsoOptions {
@@ -193,7 +229,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
   const remote = { spec, dir, url, cache, auth: onAuth, http, fail, attempt, overNetwork }
   const sync = isoSync(remote, head)
 
-  const { listFiles, readFiles } = inProcessReads({ dir, head, cache, fail: (kind, detail) => fail("read", kind, detail) })
+  const { listFiles, listTree, readFiles } = inProcessReads({ dir, head, cache, fail: (kind, detail) => fail("read", kind, detail) })
 
   const writer = isoCommitWriter({ dir, cache, signer: spec.signer })
 
@@ -221,6 +257,7 @@ export const open = Effect.fn("GitRepo.openIsoGit")(function*(spec: RepoSpec, di
     head: Ref.get(head),
     readFiles,
     listFiles,
+    listTree,
     commitAll,
     push,
     branches: isoBranches(remote, writer, secrets)

@@ -1,10 +1,11 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
-import type { Checkout, CommitInput, RepoSpec } from "./repoTypes.ts"
+import type { Checkout, CommitInput, RepoSpec, TreeEntry } from "./repoTypes.ts"
 import { clearCrashLeftovers } from "./cloneRepair.ts"
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
+import { parseTreeListing, perCommit } from "./treeListing.ts"
 import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
 import { syncOf } from "./systemSync.ts"
@@ -175,7 +176,7 @@ type Modes = Map<string, string | undefined>
 const modeKey = (commit: string, path: string) => `${commit}\u0000${path}`
 
 /** Reading at the commit `head` holds. */
-const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, "readFiles" | "listFiles"> => {
+const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, "readFiles" | "listFiles" | "listTree"> => {
   const { dir, fail } = git
 
   /** All the files from one `git cat-file --batch`: one process however many files. */
@@ -216,7 +217,16 @@ const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, 
       .map((entry) => ({ name: entry.path.slice(prefix.length), oid: entry.oid }))
   })
 
-  return { readFiles, listFiles }
+  // One process for the whole tree, kept while head stays at the same commit.
+  const listed = perCommit<ReadonlyArray<TreeEntry>>()
+  const listTree = Effect.gen(function*() {
+    const oid = yield* Ref.get(head)
+    const kept = listed.get(oid)
+    if (kept !== undefined) return kept
+    return listed.set(oid, parseTreeListing(yield* git.gitIn("read", ["ls-tree", "-r", "-z", "--full-tree", oid])))
+  }).pipe(Effect.withSpan("GitRepo.listTree"))
+
+  return { readFiles, listFiles, listTree }
 }
 
 /**

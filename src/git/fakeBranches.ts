@@ -59,7 +59,8 @@ export const fakeBranches = (remotes: FakeRemote, url: string, fail: FailWith): 
     const merged = mergeTrees(tree(base), tree(ours), tree(theirs))
     if (merged.conflicts.length > 0) return { _tag: "Conflict", paths: merged.conflicts } satisfies MergeResult
     const seconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    const commit = makeCommit({ parents: [ours, theirs], tree: merged.tree, message, author, seconds })
+    const links = new Set([...lookup(ours)?.links ?? [], ...lookup(theirs)?.links ?? []])
+    const commit = makeCommit({ parents: [ours, theirs], tree: merged.tree, links, message, author, seconds })
     local.set(commit.oid, commit)
     return { _tag: "Merged", oid: commit.oid } satisfies MergeResult
   })
@@ -79,7 +80,7 @@ export const fakeBranches = (remotes: FakeRemote, url: string, fail: FailWith): 
       let tip = lookup(parent)
       for (const { changes, input } of staged.right) {
         const tree = changes.reduce((at, { content, path }) => withFile(at, path, content), tip?.tree ?? new Map<string, string>())
-        const commit = makeCommit({ parents: [tip?.oid ?? parent], tree, message: input.message, author: input.author, seconds })
+        const commit = makeCommit({ parents: [tip?.oid ?? parent], tree, links: tip?.links, message: input.message, author: input.author, seconds })
         local.set(commit.oid, commit)
         made.push(commit.oid)
         tip = commit

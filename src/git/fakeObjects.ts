@@ -7,8 +7,10 @@ export interface Commit {
   readonly oid: string
   /** The first parent first, as git lists them; none for a root commit. */
   readonly parents: ReadonlyArray<string>
-  /** Every file, by path from the root. */
+  /** Every file, by path from the root (a symbolic link's content is its target). */
   readonly tree: ReadonlyMap<string, string>
+  /** The paths of `tree` that are symbolic links. */
+  readonly links: ReadonlySet<string>
   /** As git keeps it: ending with a line break. */
   readonly message: string
   /** The first paragraph of the message on one line, as `git log --format=%s` shows it. */
@@ -31,8 +33,8 @@ export const blobOid = (content: string): string => {
   return sha1(`blob ${bytes.length}\0`, bytes)
 }
 
-/** git's id of the tree of these files (all mode 100644), entries in git's order. */
-const treeOid = (files: ReadonlyMap<string, string>): string => {
+/** git's id of the tree of these files (mode 100644, or 120000 for the links), entries in git's order. */
+const treeOid = (files: ReadonlyMap<string, string>, links: ReadonlySet<string>, prefix = ""): string => {
   const blobs = new Map<string, string>()
   const dirs = new Map<string, Map<string, string>>()
   for (const [path, content] of files) {
@@ -47,17 +49,18 @@ const treeOid = (files: ReadonlyMap<string, string>): string => {
   }
   // git orders a directory as if its name ended with "/".
   const entries = [
-    ...[...blobs].map(([name, oid]) => ({ name, key: name, mode: "100644", oid })),
-    ...[...dirs].map(([name, sub]) => ({ name, key: `${name}/`, mode: "40000", oid: treeOid(sub) }))
+    ...[...blobs].map(([name, oid]) => ({ name, key: name, mode: links.has(`${prefix}${name}`) ? "120000" : "100644", oid })),
+    ...[...dirs].map(([name, sub]) => ({ name, key: `${name}/`, mode: "40000", oid: treeOid(sub, links, `${prefix}${name}/`) }))
   ].sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
   const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, "hex")]))
   return sha1(`tree ${body.length}\0`, body)
 }
 
-/** The commit git would write: same tree, parents, identity, time and message, same oid. */
+/** The commit git would write: same tree, parents, identity, time and message, same oid. `links` may name paths no longer in `tree`. */
 export const makeCommit = (options: {
   readonly parents: ReadonlyArray<string>
   readonly tree: ReadonlyMap<string, string>
+  readonly links?: ReadonlySet<string> | undefined
   readonly message: string
   readonly author: Author
   readonly seconds: number
@@ -65,14 +68,15 @@ export const makeCommit = (options: {
   const message = options.message.endsWith("\n") ? options.message : `${options.message}\n`
   const author = { name: identPart(options.author.name), email: identPart(options.author.email) }
   const ident = `${author.name} <${author.email}> ${options.seconds} +0000`
+  const links = new Set([...(options.links ?? [])].filter((path) => options.tree.has(path)))
   const text = [
-    `tree ${treeOid(options.tree)}\n`,
+    `tree ${treeOid(options.tree, links)}\n`,
     ...options.parents.map((oid) => `parent ${oid}\n`),
     `author ${ident}\ncommitter ${ident}\n\n${message}`
   ].join("")
   const bytes = Buffer.from(text, "utf8")
   const subject = (message.split(/\n\s*\n/)[0] ?? "").split("\n").join(" ").trim()
-  return { oid: sha1(`commit ${bytes.length}\0`, bytes), parents: options.parents, tree: options.tree, message, subject, author, seconds: options.seconds }
+  return { oid: sha1(`commit ${bytes.length}\0`, bytes), parents: options.parents, tree: options.tree, links, message, subject, author, seconds: options.seconds }
 }
 
 /** The tree with `content` at `path`, in place of a file or a directory there or above it. */

@@ -53,6 +53,13 @@ export interface Listed {
   readonly oid: string
 }
 
+/** A file anywhere in the tree at head: its path from the root, its blob id, and whether it is a regular file (executable or not) or a symbolic link. */
+export interface TreeEntry {
+  readonly path: string
+  readonly oid: string
+  readonly kind: "file" | "symlink"
+}
+
 /** What a path at head holds: a regular file of UTF-8 text, a regular file of other bytes, or a symbolic link. */
 export type BlobKind = "text" | "binary" | "symlink"
 
@@ -118,6 +125,8 @@ export interface Checkout {
   readonly readFiles: (paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<Blob>>, GitError>
   /** The files directly under `dir` at head, with their blob ids; [] if there is no such directory. */
   readonly listFiles: (dir: string) => Effect.Effect<ReadonlyArray<Listed>, GitError>
+  /** Every regular file and symbolic link at head, recursively, with its blob id and kind; sorted by path (bytewise, as git sorts). Submodules are left out. */
+  readonly listTree: Effect.Effect<ReadonlyArray<TreeEntry>, GitError>
   /**
    * The commits one on top of the other, from head; head advances to the last. Returns their oids
    * in order. On failure head stays where it was.

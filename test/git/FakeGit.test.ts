@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { Effect, Option, TestClock, TestContext } from "effect"
+import { symlink } from "node:fs/promises"
 import { join } from "node:path"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import { GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
@@ -69,7 +70,8 @@ describe("FakeGit.Remotes", () => {
   test("commit ids are git's own for the same files, message, author and time", async () => {
     const url = urlOf("ids/same-as-git")
     const files = { ...FILES, "a.b": "1\n", "a/c": "2\n", "a-b/d": "3\n", "a0": "4\n", "ü/ö.yaml": "ä\n" }
-    const first = remotes.create(url, files, { seconds: 1_600_000_000 })
+    const links = { "a/link": "../a.b", "top-link": "a/c" }
+    const first = remotes.create(url, { ...files, ...Object.fromEntries(Object.entries(links).map(([path, to]) => [path, { symlink: to }])) }, { seconds: 1_600_000_000 })
     const second = remotes.commitAs(url, { "a/c": "changed\n", "a.b/e": "a file where a file was\n" }, "Second\n\nwith a body", {
       author: AUTHOR,
       seconds: 1_600_000_060
@@ -86,6 +88,7 @@ describe("FakeGit.Remotes", () => {
     })
     await git(["init", "--quiet", "--initial-branch=main", work])
     for (const [path, content] of Object.entries(files)) await Bun.write(join(work, path), content)
+    for (const [path, to] of Object.entries(links)) await symlink(to, join(work, path))
     await git(["add", "--all"], { cwd: work })
     await git(["commit", "--quiet", "-m", "Initial commit"], { cwd: work, env: at(1_600_000_000, FakeGit.OTHER_WRITER) })
     expect((await git(["rev-parse", "HEAD"], { cwd: work })).trim()).toBe(first)

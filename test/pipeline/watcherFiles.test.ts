@@ -44,6 +44,7 @@ const countingCheckout = (files: Record<string, { oid: string; text: string }>) 
       Effect.succeed(
         Object.entries(files).flatMap(([path, { oid }]): ReadonlyArray<Listed> => (path.startsWith(`${dir}/`) ? [{ name: path.slice(dir.length + 1), oid }] : []))
       ),
+    listTree: Effect.succeed([]),
     commitAll: () => Effect.succeed([]),
     push: Effect.succeed({ _tag: "Pushed" }),
     branches: {

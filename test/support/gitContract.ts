@@ -45,14 +45,17 @@ export interface LogEntry {
   readonly times: string
 }
 
+/** A file a test writes to a remote: its text, or a symbolic link to `symlink`. */
+export type SeedFile = string | { readonly symlink: string }
+
 /** The remote side of the contract: what a test does to a remote besides the code under test. */
 export interface ContractRemotes {
   /** Who `commitAs` commits as. */
   readonly otherWriter: Author
   /** A repository `name` whose branch `main` holds these files in one commit ("Initial commit"); returns its remote. */
-  readonly create: (name: string, files: Record<string, string>) => Promise<string>
+  readonly create: (name: string, files: Record<string, SeedFile>) => Promise<string>
   /** Commits these changes on `branch` (`main` unless given) as another writer; returns the commit. */
-  readonly commitAs: (name: string, files: Record<string, string>, message: string, branch?: string) => Promise<string>
+  readonly commitAs: (name: string, files: Record<string, SeedFile>, message: string, branch?: string) => Promise<string>
   /** Merges branch `from` into branch `into` as another writer; returns `into`'s new tip. */
   readonly merge: (name: string, from: string, into: string, how: "merge commit" | "fast-forward") => Promise<string>
   /** The branch's tip; undefined when there is no such branch. */
@@ -147,6 +150,50 @@ const scenarios: ReadonlyArray<{ readonly scenario: string; readonly run: (ctx: 
       expect(await sorted("")).toEqual(["README.md"])
       expect(await sorted("no/such/dir")).toEqual([])
       expect(await sorted("README.md")).toEqual([])
+    }
+  },
+  {
+    scenario: "lists every file and link of the tree at head, sorted by path, following head",
+    run: async ({ dir, name, open, remotes, spec }) => {
+      // The files of the contract's repository, and more: a link, odd names, a deep directory.
+      const more: Record<string, SeedFile> = {
+        "apps/link.yaml": { symlink: "foo/deployment.yaml" },
+        "apps/with space.yaml": "a: 1\n",
+        "apps/line\nbreak.yaml": "b: 2\n",
+        "a/b/c/d/e/deep.yaml": "c: 3\n",
+        "apps-first.yaml": "d: 4\n"
+      }
+      await remotes.commitAs(name, more, "More shapes")
+      const checkout = await open(spec, dir)
+      const listing = await exec(checkout.listTree)
+      const expected = [...Object.keys(FILES), ...Object.keys(more)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      expect(listing.map((entry) => entry.path)).toEqual(expected)
+      expect(listing.filter((entry) => entry.kind === "symlink").map((entry) => entry.path)).toEqual(["apps/link.yaml"])
+      for (const path of ["README.md", "apps/line\nbreak.yaml", "apps/link.yaml"]) {
+        expect(listing.find((entry) => entry.path === path)?.oid).toBe(await remotes.blobOid(name, path))
+      }
+
+      // After a commit, head's tree; after sync, the remote's again.
+      const base = await exec(checkout.head)
+      await exec(commitOne(checkout, { files: [{ path: "apps/new/added.yaml", content: "e: 5\n" }], message: "Add", author: AUTHOR }))
+      const committed = await exec(checkout.listTree)
+      expect(committed.map((entry) => entry.path)).toEqual([...expected, "apps/new/added.yaml"].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))))
+      expect(committed.find((entry) => entry.path === "apps/new/added.yaml")?.kind).toBe("file")
+      const theirs = await remotes.commitAs(name, { "apps/theirs.yaml": "f: 6\n" }, "Theirs")
+      expect(await exec(checkout.sync)).toBe(theirs)
+      expect(theirs).not.toBe(base)
+      const synced = await exec(checkout.listTree)
+      expect(synced.map((entry) => entry.path)).toEqual([...expected, "apps/theirs.yaml"].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))))
+      expect(synced.find((entry) => entry.path === "apps/link.yaml")?.kind).toBe("symlink")
+    }
+  },
+  {
+    scenario: "an empty tree lists nothing",
+    run: async ({ newDir, open, remotes, spec }) => {
+      const remote = await remotes.create(`contract/empty-${++counter}`, {})
+      const checkout = await open({ ...spec, remote }, newDir())
+      expect(await exec(checkout.listTree)).toEqual([])
+      expect(await exec(checkout.listFiles(""))).toEqual([])
     }
   },
   {

@@ -19,7 +19,7 @@ export interface TestGitServer {
    */
   createRepo(name: string, files: Record<string, FileContent>, options?: { branch?: string }): Promise<string>
   /** Commits these file changes to the branch as another writer (system git, temp clone) and pushes. Returns the new commit. */
-  commitAs(name: string, files: Record<string, string>, message: string, options?: { branch?: string }): Promise<string>
+  commitAs(name: string, files: Record<string, FileContent>, message: string, options?: { branch?: string }): Promise<string>
   /**
    * Merges branch `from` into branch `into` as another writer and pushes: a merge commit (`git
    * merge --no-ff`), or a fast-forward (`--ff-only`). Returns `into`'s new tip.
