@@ -1,0 +1,136 @@
+import { Either } from "effect"
+import { DOCKER_HUB, DOCKER_HUB_ALIASES, imageName, parseImageRef, withoutDefaultPort } from "./ImageRef.ts"
+import { expandBraces, MAX_ALTERNATIVES, MAX_PATTERN_LENGTH, matchSteps, segmentSteps, splitSegments, type Step } from "./globPattern.ts"
+
+/** A path or name as the matchers read it: its segments, each as code points. */
+type Segments = ReadonlyArray<ReadonlyArray<string>>
+
+const segmentsOf = (text: string): Segments => text.split("/").map((segment) => Array.from(segment))
+
+/** A matcher of whole segment lists for one brace-free pattern, from its segments. */
+const compileSegments = (
+  segments: ReadonlyArray<string>,
+  dotRule: boolean
+): Either.Either<(segments: Segments) => boolean, string> => {
+  const steps: Array<Step<ReadonlyArray<string>>> = []
+  for (const segment of segments) {
+    if (segment === "**") {
+      // Under the dot rule `**` crosses no directory whose name starts with a dot.
+      steps.push({ star: true, skip: (s) => !dotRule || s[0] !== "." })
+      continue
+    }
+    const compiled = segmentSteps(segment)
+    if (Either.isLeft(compiled)) return Either.left(compiled.left)
+    const { dot, steps: chars } = compiled.right
+    steps.push({ star: false, one: (s) => (!dotRule || dot || s[0] !== ".") && matchSteps(chars, s) })
+  }
+  return Either.right((path) => matchSteps(steps, path))
+}
+
+/** The refusal of a path pattern's segment: one that is empty, or a `.` or `..` step. */
+const badSegment = (segment: string): string | undefined =>
+  segment === ""
+    ? "it has an empty segment (// or a leading /)"
+    : segment === "."
+    ? "it has a . segment: write the path without it"
+    : segment === ".."
+    ? "it has a .. segment: patterns stay inside the repository"
+    : undefined
+
+/** One path pattern (without its `!`), as matchers of its brace alternatives. */
+const compilePathPattern = (pattern: string, budget: number): Either.Either<ReadonlyArray<(path: Segments) => boolean>, string> => {
+  if (pattern === "") return Either.left("it names no path")
+  if (pattern.startsWith("/") || /^[A-Za-z]:[\\/]/.test(pattern)) return Either.left("it is absolute: patterns are relative to the repository root")
+  const expanded = expandBraces(pattern, budget)
+  if (Either.isLeft(expanded)) return Either.left(expanded.left)
+  const matchers: Array<(path: Segments) => boolean> = []
+  for (const alternative of expanded.right) {
+    // "dir/" is everything under dir.
+    const split = splitSegments(alternative.endsWith("/") ? `${alternative}**` : alternative)
+    if (Either.isLeft(split)) return Either.left(split.left)
+    const bad = split.right.map(badSegment).find((reason) => reason !== undefined)
+    if (bad !== undefined) return Either.left(bad)
+    const matcher = compileSegments(split.right, true)
+    if (Either.isLeft(matcher)) return Either.left(matcher.left)
+    matchers.push(matcher.right)
+  }
+  return Either.right(matchers)
+}
+
+/**
+ * Path globs, relative to the repository root: `**` any number of directories, `*` any text
+ * within one segment, `?` one character, `[abc]`/`[a-z]`/`[!abc]` classes, `{a,b}` alternatives,
+ * `\` escapes the next character; `dir/` is `dir/**`. A pattern starting with `!` excludes: a path
+ * matches when it matches some include and no exclude, whatever their order. A segment starting
+ * with a dot is matched only by a pattern segment that starts with a literal dot (`*` and `**` do
+ * not match `.github`, `.github/**` does). A list of excludes alone is refused (it would match
+ * nothing). Matching takes at most pattern length × path length steps, whatever either holds.
+ */
+export const compileGlobs = (patterns: ReadonlyArray<string>): Either.Either<(path: string) => boolean, string> => {
+  const includes: Array<(path: Segments) => boolean> = []
+  const excludes: Array<(path: Segments) => boolean> = []
+  let budget = MAX_ALTERNATIVES
+  for (const written of patterns) {
+    const exclude = written.startsWith("!")
+    const compiled = written.length > MAX_PATTERN_LENGTH
+      ? Either.left(`it is longer than ${MAX_PATTERN_LENGTH} characters`)
+      : compilePathPattern(exclude ? written.slice(1) : written, budget)
+    if (Either.isLeft(compiled)) return Either.left(`invalid path glob ${JSON.stringify(written)}: ${compiled.left}`)
+    budget -= compiled.right.length
+    ;(exclude ? excludes : includes).push(...compiled.right)
+  }
+  if (includes.length === 0 && excludes.length > 0) {
+    return Either.left(`path globs ${JSON.stringify(patterns)} only exclude: add what to include (such as "**/*.yaml")`)
+  }
+  return Either.right((path) => {
+    const segments = segmentsOf(path)
+    return includes.some((match) => match(segments)) && !excludes.some((match) => match(segments))
+  })
+}
+
+/**
+ * An image pattern's segments as a normalised name's: the first segment is the registry host when
+ * more follow and it has a `.` or `:`, is `localhost` or is `**`; otherwise the pattern is a Docker
+ * Hub name (`nginx` is `docker.io/library/nginx`, `acme/*` is `docker.io/acme/*`).
+ */
+const normalisedImageSegments = (segments: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const [first = "", ...rest] = segments
+  if (rest.length === 0) return first === "**" ? [first] : [DOCKER_HUB, "library", first]
+  if (!(first.includes(".") || first.includes(":") || first === "localhost" || first === "**")) return [DOCKER_HUB, ...segments]
+  const host = withoutDefaultPort(first.toLowerCase())
+  return [DOCKER_HUB_ALIASES.includes(host) ? DOCKER_HUB : host, ...rest]
+}
+
+/**
+ * A glob over image names, compared on the normalised name (registry host and repository, docker's
+ * way: `nginx` is `docker.io/library/nginx`, `ghcr.io:443/x` is `ghcr.io/x`): `*` within one path
+ * segment, `**` across segments, `?`, classes and `{a,b}` as in path globs. The name tested may carry
+ * a tag or digest; one that is no image name matches nothing.
+ */
+export const imageGlob = (pattern: string): Either.Either<(image: string) => boolean, string> => {
+  const refuse = (reason: string) => Either.left(`invalid image glob ${JSON.stringify(pattern)}: ${reason}`)
+  if (pattern.length > MAX_PATTERN_LENGTH) return refuse(`it is longer than ${MAX_PATTERN_LENGTH} characters`)
+  const expanded = expandBraces(pattern, MAX_ALTERNATIVES)
+  if (Either.isLeft(expanded)) return refuse(expanded.left)
+  const matchers: Array<(name: Segments) => boolean> = []
+  for (const alternative of expanded.right) {
+    const split = splitSegments(alternative)
+    if (Either.isLeft(split)) return refuse(split.left)
+    if (split.right.some((segment) => segment === "")) return refuse("it has an empty segment")
+    if (alternative.includes("@") || split.right.slice(1).some((segment) => segment.includes(":"))) {
+      return refuse("write the image without tag or digest")
+    }
+    const matcher = compileSegments(normalisedImageSegments(split.right), false)
+    if (Either.isLeft(matcher)) return refuse(matcher.left)
+    matchers.push(matcher.right)
+  }
+  return Either.right((image) =>
+    Either.match(parseImageRef(image), {
+      onLeft: () => false,
+      onRight: (ref) => {
+        const name = segmentsOf(imageName(ref))
+        return matchers.some((match) => match(name))
+      }
+    })
+  )
+}
