@@ -64,6 +64,19 @@ const counted = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
 const nameOf = (settings: PullRequestSettings, number: number) => (settings.provider === "gitlab" ? `merge request !${number}` : `pull request #${number}`)
 const refOf = (settings: PullRequestSettings, number: number) => (settings.provider === "gitlab" ? `!${number}` : `#${number}`)
 
+/** The outcome of an update a request proposes: `opened` by this pass, or open since an earlier one. */
+const proposed = (settings: PullRequestSettings, request: ReviewRequest, branch: string, opened: boolean): Outcome => ({
+  _tag: "Proposed",
+  request: nameOf(settings, request.number),
+  url: request.url,
+  branch,
+  opened
+})
+
+/** Records changes as written into their targets: what a person may roll back below. */
+const recordWrittenChanges = (ctx: RequestContext, changes: ReadonlyArray<RequestChange>) =>
+  Effect.flatMap(LastWritten, (store) => store.record(ctx.dataDir, ctx.repoId, changes))
+
 const changesOf = (updates: ReadonlyArray<Update>): ReadonlyArray<RequestChange> =>
   updates.map((u) => ({ filePath: u.origin.target.filePath, field: u.origin.target.field, image: u.origin.target.image, tag: u.plan.newTag }))
 
@@ -143,7 +156,7 @@ const openOn = (stage: Stage, set: ChangeSet, branch: string): Effect.Effect<Set
         Effect.catchAll((e) => Effect.sync(() => void stage.lines.push(`${ctx.repoId}  auto-merge of ${nameOf(ctx.settings, request.number)} not enabled: ${e.message}`)))
       )
     }
-    return { outcome: () => ({ _tag: "Proposed", request: nameOf(ctx.settings, request.number), url: request.url, branch, opened: true }), live: true, request, branch }
+    return { outcome: () => proposed(ctx.settings, request, branch, true), live: true, request, branch }
   })
 
 /**
@@ -154,7 +167,7 @@ const keepCurrent = (stage: Stage, request: ReviewRequest): Effect.Effect<SetRes
   Effect.gen(function* () {
     const { checkout, ctx } = stage
     const name = nameOf(ctx.settings, request.number)
-    const result: SetResult = { outcome: () => ({ _tag: "Proposed", request: name, url: request.url, branch: request.branch, opened: false }), live: true, request, branch: request.branch }
+    const result: SetResult = { outcome: () => proposed(ctx.settings, request, request.branch, false), live: true, request, branch: request.branch }
     if (ctx.dryRun) return result
     const tip = yield* checkout.branches.fetch(request.branch)
     if (Option.isNone(tip)) return result
@@ -187,10 +200,10 @@ const proposeSet = (stage: Stage, set: ChangeSet, mine: ReadonlyArray<ReviewRequ
       const [latest] = yield* counted("list", forge.requestsFor(branch))
       if (latest === undefined || log.closed.get(latest.number) === "superseded") return yield* openOn(stage, set, branch)
       // Open, but not the runner's (no marker, or against another base): nothing the runner may touch.
-      if (latest.state === "open") return { outcome: () => ({ _tag: "Proposed", request: nameOf(ctx.settings, latest.number), url: latest.url, branch, opened: false }), live: false, branch }
+      if (latest.state === "open") return { outcome: () => proposed(ctx.settings, latest, branch, false), live: false, branch }
       if (latest.state === "merged") {
         // Merged, yet the base holds the old tag again: a person rolled it back.
-        if (!ctx.dryRun) yield* Effect.flatMap(LastWritten, (store) => store.record(ctx.dataDir, ctx.repoId, changesOf(set.updates)))
+        if (!ctx.dryRun) yield* recordWrittenChanges(ctx, changesOf(set.updates))
         return { outcome: (u) => ({ _tag: "Held", reason: { _tag: "RolledBack", below: u.plan.newTag } }), live: false, branch }
       }
       if (log.closed.get(latest.number) !== "replaced") return { outcome: () => ({ _tag: "Held", reason: { _tag: "Declined", request: refOf(ctx.settings, latest.number) } }), live: false, branch }
@@ -209,7 +222,7 @@ const noticeClosed = (stage: Stage, mine: ReadonlyArray<ReviewRequest>) =>
     for (const [number, entry] of [...log.open]) {
       if (open.has(number)) continue
       const found = (yield* counted("list", stage.forge.requestsFor(entry.branch))).find((r) => r.number === number)
-      if (found?.state === "merged") yield* Effect.flatMap(LastWritten, (store) => store.record(ctx.dataDir, ctx.repoId, entry.changes))
+      if (found?.state === "merged") yield* recordWrittenChanges(ctx, entry.changes)
       if (found?.state !== "open") log.open.delete(number)
     }
   })
