@@ -1,9 +1,10 @@
+import { expectPlan } from "../support/planExpect.ts"
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, helmField, kustomizeField, type Target } from "../../src/domain/Target.ts"
 import { NoCandidateFailure } from "../../src/domain/failures.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
-import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
+import { parseManifest } from "../../src/manifest/patch.ts"
 import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { targetConfig } from "../support/config.ts"
 
@@ -241,24 +242,7 @@ const run = (c: Case) => {
   return Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs))
 }
 
-const check = (c: Case) => {
-  const plan = run(c)
-  if (c.expect.startsWith("error: ")) {
-    expect(Either.isLeft(plan) ? plan.left.message : "no error").toContain(c.expect.slice(7))
-    return
-  }
-  const result = Either.getOrThrow(plan)
-  if (c.expect.startsWith("needs digest ")) {
-    expect(result).toEqual({ _tag: "NeedsDigest", tag: c.expect.slice(13) })
-    return
-  }
-  if (result._tag !== "Planned") throw new Error(`asked for the digest of ${result.tag}`)
-  if (c.expect === "same") {
-    expect(result.plan.edits.length).toBe(0)
-    return
-  }
-  expect(Either.getOrThrow(spliceScalars(c.text, result.plan.edits))).toBe(c.expect)
-}
+const check = (c: Case) => expectPlan(c.text, run(c), c.expect)
 
 describe("format: kustomize", () => {
   test.each(kustomizeCases.map((c) => [c.name, c] as const))("%s", (_name, c) => check(c))

@@ -1,9 +1,10 @@
+import { expectPlan } from "../support/planExpect.ts"
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
 import { NoCandidateFailure } from "../../src/domain/failures.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
-import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
+import { parseManifest } from "../../src/manifest/patch.ts"
 import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
@@ -97,23 +98,7 @@ describe("planTarget", () => {
       digestOf: (tag: string) => tags.find((x) => x.tag === tag)?.digest,
       pin: false
     }
-    const plan = Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs))
-    if (c.expect.startsWith("error: ")) {
-      expect(Either.isLeft(plan) ? plan.left.message : "no error").toContain(c.expect.slice(7))
-      return
-    }
-    const result = Either.getOrThrow(plan)
-    if (c.expect.startsWith("needs digest ")) {
-      expect(result).toEqual({ _tag: "NeedsDigest", tag: c.expect.slice(13) })
-      return
-    }
-    if (result._tag !== "Planned") throw new Error(`asked for the digest of ${result.tag}`)
-    const p = result.plan
-    if (c.expect === "same") {
-      expect(p.edits.length).toBe(0)
-      return
-    }
-    expect(Either.getOrThrow(spliceScalars(c.text, p.edits))).toBe(c.expect)
+    expectPlan(c.text, Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs)), c.expect)
   })
 })
 
