@@ -1,8 +1,8 @@
 import { Array as Arr, Duration, Either, ParseResult, Schema } from "effect"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
-import type { ConfigError, Issue, SourceDocument } from "./ConfigError.ts"
-import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
+import type { Issue, SourceDocument } from "./ConfigError.ts"
+import { ConfigError, decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { WatcherFile } from "./model.ts"
@@ -10,6 +10,8 @@ import { DEFAULT_EXCLUDE_TAGS, FIELD_FORMATS, helmField, kustomizeField } from "
 import { Policy, toPolicy } from "./policy.ts"
 import { Age } from "./gates.ts"
 import { API_VERSION } from "./PipedConfig.ts"
+import { decodeRule, DiscoverList } from "./discover.ts"
+import { type DiscoverRule, MAX_DISCOVER_RULES } from "../domain/DiscoverRule.ts"
 
 
 const checked = (check: (text: string) => string | undefined) =>
@@ -58,11 +60,17 @@ const WatcherDocument = Schema.Struct({
   apiVersion: oneOf(API_VERSION),
   kind: Schema.Literal("ImageWatcher"),
   // A bad default fails the document whole: its targets without a policy would run under the wrong one.
-  spec: Schema.Struct({ targets: opt(Schema.Array(Schema.Unknown)), defaultPolicy: opt(Policy), suspend: opt(Schema.Boolean) })
+  spec: Schema.Struct({
+    targets: opt(Schema.Array(Schema.Unknown)),
+    discover: opt(DiscoverList),
+    defaultPolicy: opt(Policy),
+    suspend: opt(Schema.Boolean)
+  })
 })
 
 interface Decoded {
   readonly targets: ReadonlyArray<DeclaredTarget>
+  readonly discover: ReadonlyArray<DiscoverRule>
   readonly rejected: ReadonlyArray<ConfigError>
 }
 
@@ -122,8 +130,10 @@ const decodeTargets = (path: string) => (doc: SourceDocument): Either.Either<Dec
     Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error))),
     Either.map(({ spec }) => {
       const fileDefault = toPolicy(spec.defaultPolicy)
-      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, fileDefault, spec.suspend === true, raw, index)))
-      return { targets, rejected: rejected.flat() }
+      const suspended = spec.suspend === true
+      const [rejected, targets] = Arr.separate((spec.targets ?? []).map((raw, index) => decodeTarget(path, doc, fileDefault, suspended, raw, index)))
+      const [refused, discover] = Arr.separate((spec.discover ?? []).map((raw, index) => decodeRule(path, doc, fileDefault, suspended, raw, index)))
+      return { targets, discover, rejected: [...rejected.flat(), ...refused.flat()] }
     })
   )
 
@@ -137,14 +147,25 @@ export interface PartialWatcherFile extends WatcherFile {
  * each rejected one. A file that is not valid YAML, or not an ImageWatcher, is an error whole.
  */
 export const decodeWatcherTargets = (path: string, text: string): Either.Either<PartialWatcherFile, ReadonlyArray<ConfigError>> =>
-  Either.map(decodeDocumentsOfKind(path, text, "ImageWatcher", decodeTargets(path)), (docs) => ({
-    path,
-    targets: docs.flatMap((d) => d.targets),
-    rejected: docs.flatMap((d) => d.rejected)
-  }))
+  Either.flatMap(decodeDocumentsOfKind(path, text, "ImageWatcher", decodeTargets(path)), (docs) => {
+    const discover = docs.flatMap((d) => d.discover)
+    // The cap holds for the file, whatever number of documents its rules are spread over.
+    if (discover.length > MAX_DISCOVER_RULES) {
+      const reason = `${discover.length} discover rules: at most ${MAX_DISCOVER_RULES} in a watcher file`
+      return Either.left([new ConfigError({ file: path, line: discover[MAX_DISCOVER_RULES]?.source.line, path: "spec.discover", reason })])
+    }
+    return Either.right({
+      path,
+      targets: docs.flatMap((d) => d.targets),
+      ...(discover.length === 0 ? {} : { discover }),
+      rejected: docs.flatMap((d) => d.rejected)
+    })
+  })
 
 /** Decodes an ImageWatcher file strictly: the targets of all its `kind: ImageWatcher` documents, or every error. */
 export const decodeWatcherFile = (path: string, text: string): Either.Either<WatcherFile, ReadonlyArray<ConfigError>> =>
   Either.flatMap(decodeWatcherTargets(path, text), (file) =>
-    file.rejected.length > 0 ? Either.left(file.rejected) : Either.right({ path, targets: file.targets })
+    file.rejected.length > 0
+      ? Either.left(file.rejected)
+      : Either.right({ path, targets: file.targets, ...(file.discover === undefined ? {} : { discover: file.discover }) })
   )

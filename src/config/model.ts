@@ -3,6 +3,7 @@ import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { SourceLocation } from "../domain/SourceLocation.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
+import type { DiscoverRule } from "../domain/DiscoverRule.ts"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
 
@@ -113,4 +114,6 @@ export interface WatcherFile {
   readonly path: string
   /** Their policies resolved as far as the file goes; the pipeline's default fills the rest at prepare. */
   readonly targets: ReadonlyArray<DeclaredTarget>
+  /** `spec.discover`: where more targets are found by scanning the repository's files; absent when none. */
+  readonly discover?: ReadonlyArray<DiscoverRule>
 }

@@ -4,6 +4,8 @@ import type { PolicySpec } from "../domain/PolicySpec.ts"
 import { type DeclaredTarget, FIELD_FORMATS } from "../domain/Target.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
+import type { FoundReference } from "../manifest/scan.ts"
+import type { DiscoverRule } from "../domain/DiscoverRule.ts"
 import { VERSION } from "../version.ts"
 
 /**
@@ -21,6 +23,12 @@ export interface ParseCache {
   /** Why a watcher file's blob failed, whole or target by target: a blob that failed once fails again, unparsed. */
   readonly watcherFailures: (path: string, oid: string) => ReadonlyArray<string> | undefined
   readonly keepWatcherFailures: (path: string, oid: string, reasons: ReadonlyArray<string>) => void
+  /** A watcher file's `spec.discover` rules, kept beside its targets. */
+  readonly watcherRules: (path: string, oid: string) => ReadonlyArray<DiscoverRule> | undefined
+  readonly keepWatcherRules: (path: string, oid: string, rules: ReadonlyArray<DiscoverRule>) => void
+  /** The image references a scanned blob holds (discovery), by blob id and path (the scan reads the file's name). */
+  readonly references: (oid: string, path: string) => ReadonlyArray<FoundReference> | undefined
+  readonly keepReferences: (oid: string, path: string, found: ReadonlyArray<FoundReference>) => void
   readonly hits: (oid: string, field: string) => ReadonlyArray<ScalarHit> | undefined
   readonly keepHits: (oid: string, field: string, hits: ReadonlyArray<ScalarHit>) => void
   /** What this pass used and learned, as the text to save; undefined when that is what was loaded. */
@@ -28,7 +36,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 6
+const FORMAT = 7
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -78,6 +86,30 @@ const targetOf = (value: unknown): DeclaredTarget | undefined => {
   }
 }
 
+const isStrings = (value: unknown): value is ReadonlyArray<string> => Array.isArray(value) && value.every(isString)
+
+/** A rule as `storedRule` writes it: what a target of it takes is read by targetOf. */
+const ruleOf = (value: unknown): DiscoverRule | undefined => {
+  if (!isRecord(value)) return undefined
+  const { paths, images, provider, ...rest } = value
+  const shared = targetOf({ image: "", provider: "", filePath: "", field: "", format: "image", ...rest })
+  if (shared === undefined || !isStrings(paths) || (images !== undefined && !isStrings(images)) || (provider !== undefined && !isString(provider))) {
+    return undefined
+  }
+  const { image: _i, provider: _p, filePath: _f, field: _d, format: _o, ...kept } = shared
+  return { ...kept, paths, ...(images === undefined ? {} : { images }), ...(provider === undefined ? {} : { provider }) }
+}
+
+const isReferenceFormat = oneOf(["image", "kustomize", "helm"] as const)
+
+const referenceOf = (value: unknown): FoundReference | undefined => {
+  if (!isRecord(value)) return undefined
+  const { format, field, document, image, reference, digestOnly, line } = value
+  const valid = isReferenceFormat(format) && (field === undefined || isString(field)) && isNumber(document) && isString(image) &&
+    isString(reference) && typeof digestOnly === "boolean" && isNumber(line)
+  return valid ? { format, ...(field === undefined ? {} : { field }), document, image, reference, digestOnly, line } : undefined
+}
+
 const hitOf = (value: unknown): ScalarHit | undefined => {
   if (!isRecord(value)) return undefined
   const { document, line, value: text, source, start, end, style, key, map, missing } = value
@@ -112,6 +144,8 @@ interface Saved {
   readonly watchers: Record<string, ReadonlyArray<DeclaredTarget>>
   readonly failed: Record<string, ReadonlyArray<string>>
   readonly hits: Record<string, ReadonlyArray<ScalarHit>>
+  readonly rules: Record<string, ReadonlyArray<DiscoverRule>>
+  readonly references: Record<string, ReadonlyArray<FoundReference>>
 }
 
 /** The entries of a saved cache, or none when it is missing, unreadable, from another version or not ours. */
@@ -127,17 +161,24 @@ const savedOf = (text: string | undefined): Saved | undefined => {
   const watchers = entriesOf(value["watchers"], targetOf)
   const failed = entriesOf(value["failed"], (reason) => (isString(reason) ? reason : undefined))
   const hits = entriesOf(value["hits"], hitOf)
-  return watchers === undefined || failed === undefined || hits === undefined ? undefined : { watchers, failed, hits }
+  const rules = entriesOf(value["rules"], ruleOf)
+  const references = entriesOf(value["references"], referenceOf)
+  return watchers === undefined || failed === undefined || hits === undefined || rules === undefined || references === undefined
+    ? undefined
+    : { watchers, failed, hits, rules, references }
 }
 
 /** A target as saved: its minimum age in milliseconds. */
-const storedTarget = ({ minAge, ...rest }: DeclaredTarget) => (minAge === undefined ? rest : { ...rest, minAge: Duration.toMillis(minAge) })
+const storedTarget = <A extends Pick<DeclaredTarget, "minAge">>({ minAge, ...rest }: A) =>
+  minAge === undefined ? rest : { ...rest, minAge: Duration.toMillis(minAge) }
 
 export const parseCache = (text: string | undefined): ParseCache => {
   const saved = savedOf(text)
   const watchers = new Map<string, ReadonlyArray<DeclaredTarget>>()
   const failed = new Map<string, ReadonlyArray<string>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
+  const rules = new Map<string, ReadonlyArray<DiscoverRule>>()
+  const references = new Map<string, ReadonlyArray<FoundReference>>()
   let learned = false
   const lookUp = <A>(from: Record<string, A> | undefined, into: Map<string, A>, key: string): A | undefined => {
     const found = into.get(key) ?? (from !== undefined && Object.hasOwn(from, key) ? from[key] : undefined)
@@ -155,6 +196,16 @@ export const parseCache = (text: string | undefined): ParseCache => {
       learned = true
       failed.set(`${path}\u0000${oid}`, reasons)
     },
+    watcherRules: (path, oid) => lookUp(saved?.rules, rules, `${path}\u0000${oid}`),
+    keepWatcherRules: (path, oid, kept) => {
+      learned = true
+      rules.set(`${path}\u0000${oid}`, kept)
+    },
+    references: (oid, path) => lookUp(saved?.references, references, `${oid}\u0000${path}`),
+    keepReferences: (oid, path, found) => {
+      learned = true
+      references.set(`${oid}\u0000${path}`, found)
+    },
     hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
     keepHits: (oid, field, found) => {
       learned = true
@@ -162,14 +213,17 @@ export const parseCache = (text: string | undefined): ParseCache => {
     },
     save: () => {
       const unchanged = !learned && saved !== undefined && watchers.size === Object.keys(saved.watchers).length &&
-        failed.size === Object.keys(saved.failed).length && hits.size === Object.keys(saved.hits).length
+        failed.size === Object.keys(saved.failed).length && hits.size === Object.keys(saved.hits).length &&
+        rules.size === Object.keys(saved.rules).length && references.size === Object.keys(saved.references).length
       return unchanged
         ? undefined
         : JSON.stringify({
             version: KEY,
             watchers: Object.fromEntries([...watchers].map(([key, targets]) => [key, targets.map(storedTarget)])),
             failed: Object.fromEntries(failed),
-            hits: Object.fromEntries(hits)
+            hits: Object.fromEntries(hits),
+            rules: Object.fromEntries([...rules].map(([key, kept]) => [key, kept.map(storedTarget)])),
+            references: Object.fromEntries(references)
           })
     }
   }

@@ -48,17 +48,21 @@ const decodeBlob = (path: string, blob: Blob, cache: ParseCache): Loaded => {
   const decoded = decodeWatcherTargets(path, blob.text)
   if (Either.isLeft(decoded)) return whole(decoded.left.map((e) => e.display).join("; "))
   const failures = decoded.right.rejected.map((e) => e.display)
-  cache.keepWatcherTargets(path, blob.oid, decoded.right.targets)
+  const { targets, discover } = decoded.right
+  cache.keepWatcherTargets(path, blob.oid, targets)
+  if (discover !== undefined) cache.keepWatcherRules(path, blob.oid, discover)
   if (failures.length > 0) cache.keepWatcherFailures(path, blob.oid, failures)
-  return { file: { path, targets: decoded.right.targets }, failures }
+  return { file: { path, targets, ...(discover === undefined ? {} : { discover }) }, failures }
 }
 
 /** What the cache knows of a watcher file's blob, if it has met it. */
 const cached = (cache: ParseCache, path: string, oid: string): Loaded | undefined => {
   const targets = cache.watcherTargets(path, oid)
   const failures = cache.watcherFailures(path, oid)
+  const discover = cache.watcherRules(path, oid)
   if (targets === undefined && failures === undefined) return undefined
-  return { ...(targets === undefined ? {} : { file: { path, targets } }), failures: failures ?? [] }
+  const file = targets === undefined ? {} : { file: { path, targets, ...(discover === undefined ? {} : { discover }) } }
+  return { ...file, failures: failures ?? [] }
 }
 
 /** Reads the repository's ImageWatcher files at the checkout's head; blobs the cache knows are neither read nor parsed again. */

@@ -200,7 +200,7 @@ describe("decodeWatcherFile: errors carry file, line and key path", () => {
   })
 
   test("an unknown key in spec", () => {
-    check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets, defaultPolicy, suspend)"]])
+    check("apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  target: []\n", [[4, "spec.target", "unknown key (allowed: targets, discover, defaultPolicy, suspend)"]])
   })
 })
 

@@ -1,0 +1,74 @@
+import { Duration, Either, ParseResult, Schema } from "effect"
+import { type DiscoverRule, MAX_DISCOVER_GLOBS, MAX_DISCOVER_RULES } from "../domain/DiscoverRule.ts"
+import { compileGlobs, imageGlob } from "../domain/glob.ts"
+import type { PolicySpec } from "../domain/PolicySpec.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../domain/Target.ts"
+import type { ConfigError, Issue, SourceDocument } from "./ConfigError.ts"
+import { decodeOptions, opt, schemaIssues } from "./ConfigError.ts"
+import { Age } from "./gates.ts"
+import { Policy, toPolicy } from "./policy.ts"
+
+const Globs = Schema.Array(Schema.String).pipe(
+  Schema.minItems(1),
+  Schema.maxItems(MAX_DISCOVER_GLOBS, { message: () => `at most ${MAX_DISCOVER_GLOBS} globs in a rule` })
+)
+
+const RuleSection = Schema.Struct({
+  paths: Globs,
+  images: opt(Globs),
+  provider: opt(Schema.NonEmptyString),
+  policy: opt(Policy),
+  filterTags: opt(Schema.Struct({ pattern: opt(Schema.String), extract: opt(Schema.String) })),
+  excludeTags: opt(Schema.Array(Schema.String)),
+  allowDowngrade: opt(Schema.Boolean),
+  minAge: opt(Age)
+})
+
+/** `spec.discover` itself: a list, capped, since each rule is matched against every file of the tree. */
+export const DiscoverList = Schema.Array(Schema.Unknown).pipe(
+  Schema.maxItems(MAX_DISCOVER_RULES, { message: () => `at most ${MAX_DISCOVER_RULES} discover rules in a watcher file` })
+)
+
+/** The globs that do not compile, at their own keys. */
+const globIssues = (rule: typeof RuleSection.Type, index: number): ReadonlyArray<Issue> => {
+  const at = ["spec", "discover", index]
+  const paths = compileGlobs(rule.paths)
+  const images = (rule.images ?? []).flatMap((pattern, i) =>
+    Either.match(imageGlob(pattern), { onLeft: (message) => [{ path: [...at, "images", i], message }], onRight: () => [] })
+  )
+  return [...(Either.isLeft(paths) ? [{ path: [...at, "paths"], message: paths.left }] : []), ...images]
+}
+
+/** One rule of `spec.discover`, or its errors at file, line and key: a bad rule fails alone. */
+export const decodeRule = (
+  path: string,
+  doc: SourceDocument,
+  fileDefault: PolicySpec | undefined,
+  fileSuspended: boolean,
+  raw: unknown,
+  index: number
+): Either.Either<DiscoverRule, ReadonlyArray<ConfigError>> =>
+  Schema.decodeUnknownEither(RuleSection, decodeOptions)(raw).pipe(
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(schemaIssues(error, ["spec", "discover", index]))),
+    Either.filterOrLeft(
+      (rule) => globIssues(rule, index).length === 0,
+      (rule) => doc.errors(globIssues(rule, index))
+    ),
+    Either.map((rule): DiscoverRule => {
+      const policy = toPolicy(rule.policy) ?? fileDefault
+      return {
+        paths: rule.paths,
+        ...(rule.images === undefined ? {} : { images: rule.images }),
+        ...(rule.provider === undefined ? {} : { provider: rule.provider }),
+        ...(policy === undefined ? {} : { policy }),
+        ...(rule.filterTags === undefined
+          ? {}
+          : { filterTags: { pattern: rule.filterTags.pattern ?? "", extract: rule.filterTags.extract ?? "" } }),
+        excludeTags: rule.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
+        allowDowngrade: rule.allowDowngrade ?? false,
+        ...(rule.minAge === undefined || Duration.isZero(rule.minAge) ? {} : { minAge: rule.minAge }),
+        ...(fileSuspended ? { suspended: "watcher file" as const } : {}),
+        source: { file: path, line: doc.lineOf(["spec", "discover", index]) }
+      }
+    })
+  )
