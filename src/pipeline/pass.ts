@@ -28,6 +28,7 @@ import { inDeclarationOrder, type Outcome, type PassReport, reportOf } from "./r
 import { proposeChanges } from "./requests.ts"
 import { WatchRouting } from "./WatchRouting.ts"
 import { loadWatcherFiles } from "./watchers.ts"
+import { discoverTargets } from "./discover.ts"
 
 export interface PassOptions {
   readonly dryRun: boolean
@@ -138,7 +139,9 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       scope: `${repo.repoId}/${f.path}`,
       failure: new ConfigFailure({ detail: f.reason })
     }))
-    const { prepared, refused } = prepareTargets(pipeline, repo, watchers.files)
+    const discovery = yield* discoverTargets(checkout, watchers.files, pipeline.providers, cache).pipe(stage(repo, "discover"))
+    const notes = discovery.notes.length === 0 ? {} : { notes: discovery.notes.map((note) => `${repo.repoId}  ${note}`) }
+    const { prepared, refused } = prepareTargets(pipeline, repo, discovery.files)
     // The daemon routes notifications of an image to the repositories that watch it.
     yield* (yield* WatchRouting).record(
       pipeline.name,
@@ -167,7 +170,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const decisions = [...refused, ...patched.decisions]
     const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" }), requests: ReadonlyArray<string> = []) =>
       recordDecisions(pipeline, decisions).pipe(
-        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, requests })
+        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, requests, ...notes })
       )
     // `runner explain` tells how tags were read: it asks the code host nothing.
     const pullRequest = options.explain === undefined ? watchedRepo?.pullRequest : undefined

@@ -65,6 +65,8 @@ export interface PassReport {
   readonly diffs: ReadonlyArray<string>
   /** What was done to pull or merge requests, or would be by a dry run: `config  opened #13 (image-updates/nginx-1.27.3)`. */
   readonly requests?: ReadonlyArray<string>
+  /** What the pass noticed without failing: `config  no provider for registry.example.com` (discovery). */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /** A decision as the report tells it; an update's outcome is what became of it: committed, or not (a dry run). */
@@ -114,12 +116,16 @@ const outcomeOf = (d: Decision, updated: (u: Update) => Outcome): Outcome => {
 export const inDeclarationOrder = (reports: ReadonlyArray<TargetReport>): ReadonlyArray<TargetReport> =>
   [...reports].sort((a, b) => (a.watcherFile < b.watcherFile ? -1 : a.watcherFile > b.watcherFile ? 1 : a.line - b.line))
 
-export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => ({
-  targets: reports.flatMap((r) => r.targets),
-  failures: reports.flatMap((r) => r.failures),
-  diffs: reports.flatMap((r) => r.diffs),
-  requests: reports.flatMap((r) => r.requests ?? [])
-})
+export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => {
+  const notes = reports.flatMap((r) => r.notes ?? [])
+  return {
+    targets: reports.flatMap((r) => r.targets),
+    failures: reports.flatMap((r) => r.failures),
+    diffs: reports.flatMap((r) => r.diffs),
+    requests: reports.flatMap((r) => r.requests ?? []),
+    ...(notes.length === 0 ? {} : { notes })
+  }
+}
 
 export const passFailed = (report: PassReport): boolean =>
   report.failures.length > 0 || report.targets.some((t) => t.outcome._tag === "Failed")
@@ -174,6 +180,7 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })
   for (const r of report.requests ?? []) lines.push({ text: oneLine(r) })
+  for (const n of report.notes ?? []) lines.push({ text: oneLine(n) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
   const extra = ([["held", count("Held")], ["left alone", count("LeftAlone")]] as const).flatMap(([what, n]) => (n === 0 ? [] : [`, ${n} ${what}`]))
