@@ -23,6 +23,8 @@ export interface ValidateCommand {
   readonly _tag: "Validate"
   readonly configs: ReadonlyArray<string>
   readonly watcherFiles: ReadonlyArray<string>
+  /** `--list-targets`: also print every target the watcher files declare or discover, in the current directory's tree. */
+  readonly listTargets?: true
 }
 
 export interface NotifyCommand {
@@ -93,7 +95,7 @@ const VALUE_FLAGS = [
   "--tag",
   "--digest"
 ]
-const SWITCHES = ["--once", "--dry-run", "--help", "-h", "--version"]
+const SWITCHES = ["--once", "--dry-run", "--help", "-h", "--version", "--list-targets"]
 
 const scan = (argv: ReadonlyArray<string>): Either.Either<Flags, UsageError> => {
   const values = new Map<string, Array<string>>()
@@ -150,11 +152,12 @@ export const parseArgs = (
     const dataDir = (yield* single(flags, "--data-dir")) ?? env["RUNNER_DATA_DIR"]
 
     if (sub === "validate") {
-      yield* allowOnly(flags, "validate", ["--config"])
-      if (configs.length === 0 && flags.positional.length === 0) {
+      yield* allowOnly(flags, "validate", ["--config", "--list-targets"])
+      const list = flags.switches.has("--list-targets")
+      if (configs.length === 0 && flags.positional.length === 0 && !list) {
         return yield* Either.left(new UsageError("validate needs --config FILE or watcher files to check"))
       }
-      return { _tag: "Validate", configs, watcherFiles: flags.positional } as const
+      return { _tag: "Validate", configs, watcherFiles: flags.positional, ...(list ? { listTargets: true as const } : {}) } as const
     }
     if (sub === "notify") {
       yield* allowOnly(flags, "notify", ["--config", "--provider", "--address", "--token-file", "--image", "--tag", "--digest", "--data-dir"])

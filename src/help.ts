@@ -9,7 +9,7 @@ Usage:
   runner [--config FILE|DIR]... [--once] [--dry-run] [--data-dir DIR]
          [--listen ADDR [--api-token-file FILE] [--webhook-secret-file FILE]]
          [--log-format text|json] [--log-level debug|info|warn|error]
-  runner validate --config FILE... [WATCHER_FILE...]
+  runner validate --config FILE... [--list-targets] [WATCHER_FILE...]
   runner explain --config FILE|DIR... [--data-dir DIR] IMAGE [FILE]
   runner notify --config FILE --provider NAME --image IMAGE --tag TAG [--digest DIGEST]
   runner notify --address URL --token-file FILE --image IMAGE --tag TAG [--digest DIGEST]
@@ -39,7 +39,10 @@ Options:
 Commands:
   validate            Check config files (and ImageWatcher files given as paths) without
                       touching any registry or repository: keys, paths and the gates' cosign
-                      key files. Exit 0 when all are valid, 2 otherwise.
+                      key files. Exit 0 when all are valid, 2 otherwise. --list-targets, run
+                      at a checkout's root: also the .pipe/ watcher files, then one line per
+                      target they declare or discover (spec.discover) in the working tree:
+                      FILE:LINE  PATH  FIELD  IMAGE  declared|discovered.
   explain             For the targets of IMAGE (in FILE only, if given): a dry pass that
                       shows how each listed tag was read (version, build, variant,
                       pre-release), which were candidates, which were passed over and why,

@@ -190,12 +190,25 @@ const explain = (cmd: ExplainCommand) =>
 const validate = (cmd: ValidateCommand) =>
   Effect.gen(function* () {
     const { validateFiles } = yield* Effect.promise(() => import("./validate.ts"))
-    const { errors, warnings } = yield* validateFiles(cmd.configs, cmd.watcherFiles)
+    const listing = cmd.listTargets === true ? yield* Effect.promise(() => import("./listTargets.ts")) : undefined
+    // Listing reads the current directory's .pipe/ watcher files too: they are validated first.
+    const pipe = listing === undefined ? [] : yield* listing.pipeWatcherFiles(".")
+    const watcherFiles = [...new Set([...pipe, ...cmd.watcherFiles])]
+    const { errors, warnings } = yield* validateFiles(cmd.configs, watcherFiles)
     if (errors.length > 0) {
       yield* err(errors.map((e) => `invalid: ${e}`).join("\n"))
       return UNUSABLE
     }
     for (const warning of warnings) yield* out(`warning: ${warning}\n`)
+    if (listing !== undefined) {
+      const listed = yield* Effect.either(listing.listTargets(cmd.configs, watcherFiles))
+      if (Either.isLeft(listed)) {
+        yield* err(`invalid: cannot list the targets: ${listed.left.message}`)
+        return UNUSABLE
+      }
+      for (const line of [...listed.right.targets, ...listed.right.notes.map((n) => `note: ${n}`)]) yield* out(`${line}\n`)
+      return OK
+    }
     yield* out(`valid: ${[...cmd.configs, ...cmd.watcherFiles].join(", ")}\n`)
     return OK
   })
