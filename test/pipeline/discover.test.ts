@@ -12,6 +12,8 @@ import { compileRules, discoveredTargets, providerForHost } from "../../src/pipe
 import { parseCache } from "../../src/pipeline/ParseCache.ts"
 import { MAX_MANIFEST_BYTES } from "../../src/pipeline/sizeLimit.ts"
 import { providerConfig } from "../support/config.ts"
+import { runOnce } from "../../src/pipeline/run.ts"
+import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
 
 const hub: ProviderConfig = { name: "hub", type: "DOCKER_HUB", interval: Duration.minutes(5), source: { file: "piped.yaml", line: 1 } }
 const anonymous = providerConfig({ name: "anonymous" })
@@ -143,5 +145,35 @@ describe("discoverTargets and the parse cache", () => {
     const listing = { readFiles: () => Effect.die("read"), listTree: Effect.die("listed") } as Pick<Checkout, "readFiles" | "listTree">
     const result = await Effect.runPromise(Effect.either(discoverTargets(listing as Checkout, [{ path: ".pipe/w.yaml", targets: [] }], [hub], parseCache(undefined))))
     expect(Either.isRight(result) && result.right.scanned).toBe(0)
+  })
+})
+
+describe("a watcher file's rules in the parse cache", () => {
+  test("kept beside its targets, through the saved text, with every setting", () => {
+    const cache = parseCache(undefined)
+    const kept: ReadonlyArray<DiscoverRule> = [
+      rule(["apps/**", "!apps/legacy/**"], { images: ["ghcr.io/acme/*"], provider: "ghcr", policy: { _tag: "semver", range: "^1" }, minAge: Duration.hours(1) }),
+      rule(["**/*.yaml"], { filterTags: { pattern: "^v", extract: "" }, suspended: "watcher file" }, 20)
+    ]
+    cache.keepWatcherTargets(".pipe/w.yaml", "oid", [])
+    cache.keepWatcherRules(".pipe/w.yaml", "oid", kept)
+    const next = parseCache(cache.save())
+    expect(next.watcherRules(".pipe/w.yaml", "oid")).toEqual(kept)
+    expect(next.watcherRules(".pipe/w.yaml", "other")).toBeUndefined()
+  })
+})
+
+describe("discovery from one pass to the next", () => {
+  test("a watcher file the parse cache knows still discovers: a new tag is written in the next pass", async () => {
+    const w = fakeWorld()
+    const watcher = "apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  discover:\n    - paths: [\"apps/**\"]\n      provider: registry\n"
+    w.remotes.create(REMOTE, { ".pipe/w.yaml": watcher, "apps/a.yaml": deployment("ghcr.io/acme/api:1.0.0") })
+    w.images.set("ghcr.io/acme/api", [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+    const pass = () => Effect.runPromise(runOnce([pipelineOf()], w.options).pipe(Effect.provide(w.layer)))
+    expect((await pass()).targets.map((t) => t.outcome._tag)).toEqual(["Updated"])
+    expect((await pass()).targets.map((t) => t.outcome._tag)).toEqual(["UpToDate"])
+    w.images.set("ghcr.io/acme/api", [{ tag: "1.0.0" }, { tag: "1.1.0" }, { tag: "1.2.0" }])
+    expect((await pass()).targets.map((t) => [t.field, t.outcome._tag])).toEqual([["spec.template.spec.containers[0].image", "Updated"]])
+    expect(w.remotes.readFile(REMOTE, "apps/a.yaml")).toBe(deployment("ghcr.io/acme/api:1.2.0"))
   })
 })
