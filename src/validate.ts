@@ -46,16 +46,18 @@ interface Declared {
   readonly gates: ReadonlyArray<GateConfig>
 }
 
+const unknownProvider = (name: string, providers: ReadonlyArray<ProviderConfig>) => {
+  const known = [...new Set(providers.map((p) => p.name))].join(", ")
+  return `provider ${JSON.stringify(name)} is not declared in the config (known: ${known || "none"})`
+}
+
 /**
  * What is wrong with a target's provider, with the configs at hand: none of them declares it, or
  * none of that name serves the image's host. Every pass would fail the target.
  */
 const providerFindings = (target: Target, providers: ReadonlyArray<ProviderConfig>): ReadonlyArray<string> => {
   const named = providers.filter((provider) => provider.name === target.provider)
-  if (named.length === 0) {
-    const known = [...new Set(providers.map((p) => p.name))].join(", ")
-    return [`provider ${JSON.stringify(target.provider)} is not declared in the config (known: ${known || "none"})`]
-  }
+  if (named.length === 0) return [unknownProvider(target.provider, providers)]
   const image = parseImageName(target.image)
   if (Either.isLeft(image) || named.some((provider) => serves(provider, image.right.registry))) return []
   return named.map((provider) => notServedMessage(provider, image.right.written))
@@ -72,8 +74,14 @@ const watcherFindings = (file: string, declared: Declared | undefined) =>
     if (Either.isLeft(text)) return [`${file}: cannot read: ${text.left.message}`]
     const decoded = decodeWatcherFile(file, text.right)
     if (Either.isLeft(decoded)) return decoded.left.map((e) => e.display)
+    // A rule's provider is looked up by name like a target's; its images are known only once found.
+    const rules = (decoded.right.discover ?? []).flatMap((rule) =>
+      declared === undefined || rule.provider === undefined || declared.providers.some((p) => p.name === rule.provider)
+        ? []
+        : [`${rule.source.file}:${rule.source.line}: ${unknownProvider(rule.provider, declared.providers)}`]
+    )
     // Which pipeline runs the file is not known here: its default is checked with the config.
-    return decoded.right.targets.map((declared) => resolveTarget(declared, undefined)).flatMap((target) => {
+    return rules.concat(decoded.right.targets.map((declared) => resolveTarget(declared, undefined)).flatMap((target) => {
       const at = `${target.source.file}:${target.source.line}`
       const compiled = compileTarget(target)
       const problems = Either.isLeft(compiled) ? [compiled.left] : []
@@ -82,7 +90,7 @@ const watcherFindings = (file: string, declared: Declared | undefined) =>
         declared === undefined || Either.isLeft(compiled) ? undefined : unpinnableProblem(gatesFor(declared.gates, target, compiled.right.image), target)
       if (unpinnable !== undefined) problems.push(unpinnable)
       return problems.map((problem) => `${at}: ${problem}`)
-    })
+    }))
   })
 
 /**

@@ -45,6 +45,15 @@ describe("runner validate", () => {
     expect(found.errors).toEqual([`${unknown}:5: provider "nowhere" is not declared in the config (known: registry)`])
   })
 
+  test("a discover rule naming a provider the config does not declare is an error; one naming none is not", async () => {
+    const { dir, config } = setup()
+    const rules = (provider: string) =>
+      `apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  discover:\n    - paths: ["apps/**"]\n    - paths: ["**"]\n      ${provider}\n`
+    const good = writeFile(dir, "rules-good.yaml", rules("images: [nginx]"))
+    const bad = writeFile(dir, "rules-bad.yaml", rules("provider: nowhere"))
+    expect((await validate([config], [good, bad])).errors).toEqual([`${bad}:6: provider "nowhere" is not declared in the config (known: registry)`])
+  })
+
   test("without a config, a watcher file's providers cannot be checked", async () => {
     const { watcher } = setup()
     expect((await validate([], [watcher("nowhere")])).errors).toEqual([])
