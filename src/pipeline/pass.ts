@@ -140,7 +140,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       failure: new ConfigFailure({ detail: f.reason })
     }))
     const discovery = yield* discoverTargets(checkout, watchers.files, pipeline.providers, cache).pipe(stage(repo, "discover"))
-    const notes = discovery.notes.length === 0 ? {} : { notes: discovery.notes.map((note) => `${repo.repoId}  ${note}`) }
+    const noticed = discovery.notes.map((note) => `${repo.repoId}  ${note}`)
     const { prepared, refused } = prepareTargets(pipeline, repo, discovery.files)
     // The daemon routes notifications of an image to the repositories that watch it.
     yield* (yield* WatchRouting).record(
@@ -168,10 +168,12 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     )
     const patched = yield* patchAll(files, decided, options.dryRun).pipe(stage(repo, "patch"))
     const decisions = [...refused, ...patched.decisions]
-    const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" }), requests: ReadonlyArray<string> = []) =>
-      recordDecisions(pipeline, decisions).pipe(
-        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, requests, ...notes })
+    const done = (updated: (u: Update) => Outcome = () => ({ _tag: "WouldUpdate" }), requests: ReadonlyArray<string> = []) => {
+      const notes = [...noticed, ...requests]
+      return recordDecisions(pipeline, decisions).pipe(
+        Effect.as<PassReport>({ targets: inDeclarationOrder(decisions.map((d) => reportOf(d, updated))), failures, diffs: patched.diffs, ...(notes.length === 0 ? {} : { notes }) })
       )
+    }
     // `runner explain` tells how tags were read: it asks the code host nothing.
     const pullRequest = options.explain === undefined ? watchedRepo?.pullRequest : undefined
     if (pullRequest !== undefined) {

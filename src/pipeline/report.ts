@@ -63,9 +63,10 @@ export interface PassReport {
   readonly failures: ReadonlyArray<ScopeFailure>
   /** Unified diffs of what would be committed (dry runs). */
   readonly diffs: ReadonlyArray<string>
-  /** What was done to pull or merge requests, or would be by a dry run: `config  opened #13 (image-updates/nginx-1.27.3)`. */
-  readonly requests?: ReadonlyArray<string>
-  /** What the pass noticed without failing: `config  no provider for registry.example.com` (discovery). */
+  /**
+   * What the pass did or noticed beside its targets, without failing: what was done to pull or
+   * merge requests (or would be, by a dry run), `config  no provider for registry.example.com`.
+   */
   readonly notes?: ReadonlyArray<string>
 }
 
@@ -122,7 +123,6 @@ export const mergeReports = (reports: ReadonlyArray<PassReport>): PassReport => 
     targets: reports.flatMap((r) => r.targets),
     failures: reports.flatMap((r) => r.failures),
     diffs: reports.flatMap((r) => r.diffs),
-    requests: reports.flatMap((r) => r.requests ?? []),
     ...(notes.length === 0 ? {} : { notes })
   }
 }
@@ -179,7 +179,6 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })
-  for (const r of report.requests ?? []) lines.push({ text: oneLine(r) })
   for (const n of report.notes ?? []) lines.push({ text: oneLine(n) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
   const failed = count("Failed") + report.failures.length
