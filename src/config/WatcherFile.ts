@@ -1,4 +1,4 @@
-import { Array as Arr, Duration, Either, ParseResult, Schema } from "effect"
+import { Array as Arr, Either, ParseResult, Schema } from "effect"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { Issue, SourceDocument } from "./ConfigError.ts"
@@ -6,8 +6,8 @@ import { ConfigError, decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIs
 import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { WatcherFile } from "./model.ts"
-import { DEFAULT_EXCLUDE_TAGS, FIELD_FORMATS, helmField, kustomizeField } from "../domain/Target.ts"
-import { Policy, toPolicy } from "./policy.ts"
+import { FIELD_FORMATS, helmField, kustomizeField } from "../domain/Target.ts"
+import { Policy, selectionOf, toPolicy } from "./policy.ts"
 import { Age } from "./gates.ts"
 import { API_VERSION } from "./PipedConfig.ts"
 import { decodeRule, DiscoverList } from "./discover.ts"
@@ -105,19 +105,12 @@ const decodeTarget = (
       () => doc.errors(fieldIssues(raw, index))
     ),
     Either.map((target): DeclaredTarget => {
-      const policy = toPolicy(target.policy) ?? fileDefault
       return {
         image: target.image.trim(),
         provider: target.provider,
         filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
         field: writtenField(target.format, target.image.trim(), target.field),
-        ...(policy === undefined ? {} : { policy }),
-        ...(target.filterTags === undefined
-          ? {}
-          : { filterTags: { pattern: target.filterTags.pattern ?? "", extract: target.filterTags.extract ?? "" } }),
-        excludeTags: target.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
-        allowDowngrade: target.allowDowngrade ?? false,
-        ...(target.minAge === undefined || Duration.isZero(target.minAge) ? {} : { minAge: target.minAge }),
+        ...selectionOf(target, fileDefault),
         format: target.format ?? "image",
         ...(fileSuspended ? { suspended: "watcher file" as const } : target.suspend === true ? { suspended: "target" as const } : {}),
         source: { file: path, line: doc.lineOf(["spec", "targets", index]) }

@@ -1,12 +1,11 @@
-import { Duration, Either, ParseResult, Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
 import { type DiscoverRule, MAX_DISCOVER_GLOBS, MAX_DISCOVER_RULES } from "../domain/DiscoverRule.ts"
 import { compileGlobs, imageGlob } from "../domain/glob.ts"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
-import { DEFAULT_EXCLUDE_TAGS } from "../domain/Target.ts"
 import type { ConfigError, Issue, SourceDocument } from "./ConfigError.ts"
 import { decodeOptions, opt, schemaIssues } from "./ConfigError.ts"
 import { Age } from "./gates.ts"
-import { Policy, toPolicy } from "./policy.ts"
+import { Policy, selectionOf } from "./policy.ts"
 
 const Globs = Schema.Array(Schema.String).pipe(
   Schema.minItems(1),
@@ -55,18 +54,11 @@ export const decodeRule = (
       (rule) => doc.errors(globIssues(rule, index))
     ),
     Either.map((rule): DiscoverRule => {
-      const policy = toPolicy(rule.policy) ?? fileDefault
       return {
         paths: rule.paths,
         ...(rule.images === undefined ? {} : { images: rule.images }),
         ...(rule.provider === undefined ? {} : { provider: rule.provider }),
-        ...(policy === undefined ? {} : { policy }),
-        ...(rule.filterTags === undefined
-          ? {}
-          : { filterTags: { pattern: rule.filterTags.pattern ?? "", extract: rule.filterTags.extract ?? "" } }),
-        excludeTags: rule.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
-        allowDowngrade: rule.allowDowngrade ?? false,
-        ...(rule.minAge === undefined || Duration.isZero(rule.minAge) ? {} : { minAge: rule.minAge }),
+        ...selectionOf(rule, fileDefault),
         ...(fileSuspended ? { suspended: "watcher file" as const } : {}),
         source: { file: path, line: doc.lineOf(["spec", "discover", index]) }
       }

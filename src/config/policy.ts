@@ -1,5 +1,6 @@
-import { Schema } from "effect"
+import { Duration, Schema } from "effect"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
+import { DEFAULT_EXCLUDE_TAGS } from "../domain/Target.ts"
 import { validVersionRange } from "../policy/version.ts"
 import { oneOf, opt, showValue } from "./ConfigError.ts"
 
@@ -42,4 +43,25 @@ export const toPolicy = (policy: typeof Policy.Type | undefined): PolicySpec | u
   if (policy?.semver !== undefined) return { _tag: "semver", range: policy.semver }
   if (policy?.version !== undefined) return { _tag: "version", range: policy.version }
   return undefined
+}
+
+/** What a target or a discover rule writes of how tags are chosen, as decoded. */
+interface SelectionSection {
+  readonly policy?: typeof Policy.Type | undefined
+  readonly filterTags?: { readonly pattern?: string | undefined; readonly extract?: string | undefined } | undefined
+  readonly excludeTags?: ReadonlyArray<string> | undefined
+  readonly allowDowngrade?: boolean | undefined
+  readonly minAge?: Duration.Duration | undefined
+}
+
+/** How tags are chosen, defaults applied: the section's policy, else its file's; no zero minimum age. */
+export const selectionOf = (section: SelectionSection, fileDefault: PolicySpec | undefined) => {
+  const policy = toPolicy(section.policy) ?? fileDefault
+  return {
+    ...(policy === undefined ? {} : { policy }),
+    ...(section.filterTags === undefined ? {} : { filterTags: { pattern: section.filterTags.pattern ?? "", extract: section.filterTags.extract ?? "" } }),
+    excludeTags: section.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
+    allowDowngrade: section.allowDowngrade ?? false,
+    ...(section.minAge === undefined || Duration.isZero(section.minAge) ? {} : { minAge: section.minAge })
+  }
 }
