@@ -5,7 +5,7 @@
  *
  *   bun bench/bench.ts [--quick] [--only NAME[,NAME]] [--runs N] [--out FILE] [--runner BINARY]
  *
- * `--only` runs some scenarios alone: startup, quiet, dated, scale, large, update, requests, bucket.
+ * `--only` runs some scenarios alone: startup, quiet, dated, scale, large, update, requests, bucket, discover.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -16,6 +16,7 @@ import { ensureBuilt, RUNNER } from "../test/support/runner.ts"
 import { inParallel, pad, PUSH_CONCURRENCY, pushTags } from "./fixtures.ts"
 import { whereTimeGoes } from "./breakdown.ts"
 import { datedPasses } from "./dated.ts"
+import { discoverPasses } from "./discover.ts"
 import { largeRepository } from "./large.ts"
 import { requireGnuTime, type Sample } from "./measure.ts"
 import { BINARY, CURRENT, log, ONLY, OUT, quick, RUNS, selected, SIZE, TAGS, TARGETS_PER_IMAGE } from "./options.ts"
@@ -52,7 +53,7 @@ const scenarios = async (registry: TestRegistry, server: TestGitServer, work: st
   const extra: Record<string, unknown> = {}
   const lines: Array<string> = []
   const images = Array.from({ length: SIZE.images }, (_, i) => `bench/img-${pad(i, 3)}`)
-  if (selected("quiet") || selected("large") || selected("update")) {
+  if (selected("quiet") || selected("large") || selected("update") || selected("discover")) {
     log(`pushing ${images.length} images x ${TAGS.length} tags`)
     await inParallel(images, PUSH_CONCURRENCY, (r) => pushTags(registry, r, TAGS))
   }
@@ -87,6 +88,7 @@ const scenarios = async (registry: TestRegistry, server: TestGitServer, work: st
     log("token-bucket registry")
     await bucket()
   }
+  if (selected("discover")) lines.push(...(await discoverPasses(registry, server, work, images)))
   return { extra, lines }
 }
 

@@ -6,7 +6,7 @@
 import { RUNNER } from "../test/support/runner.ts"
 
 /** The scenarios, by the short names `--only` takes. */
-export const SCENARIOS = ["startup", "quiet", "dated", "scale", "large", "update", "requests", "bucket"] as const
+export const SCENARIOS = ["startup", "quiet", "dated", "scale", "large", "update", "requests", "bucket", "discover"] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 const argv = process.argv.slice(2)
@@ -37,8 +37,8 @@ export const selected = (scenario: Scenario) => ONLY.has(scenario)
 
 /** The issue's scenario, or a quarter of it with `--quick`. */
 export const SIZE = quick
-  ? { images: 50, files: 25, extraFiles: 75, updated: 25, scaleImages: 500, largeFiles: 5_000, largeCommits: 1_000, startups: 7 }
-  : { images: 200, files: 100, extraFiles: 300, updated: 100, scaleImages: 2_000, largeFiles: 20_000, largeCommits: 5_000, startups: 15 }
+  ? { images: 50, files: 25, extraFiles: 75, updated: 25, scaleImages: 500, largeFiles: 5_000, largeCommits: 1_000, startups: 7, discoverFiles: 250 }
+  : { images: 200, files: 100, extraFiles: 300, updated: 100, scaleImages: 2_000, largeFiles: 20_000, largeCommits: 5_000, startups: 15, discoverFiles: 1_000 }
 /** The scale scenario across repositories: 250 images of 4 targets per repository, a quarter as many repositories with `--quick`. */
 export const MANY = quick ? { images: 1_250, repos: 5, targetsPerImage: 4 } : { images: 5_000, repos: 20, targetsPerImage: 4 }
 export const TARGETS_PER_IMAGE = 5
