@@ -7,6 +7,11 @@ type Segments = ReadonlyArray<ReadonlyArray<string>>
 
 const segmentsOf = (text: string): Segments => text.split("/").map((segment) => Array.from(segment))
 
+/** Names whose match a pattern's segment keeps: past it, names are matched again each time. */
+const MAX_KNOWN_NAMES = 4096
+/** Paths whose match a compiled list of globs keeps. */
+const MAX_KNOWN_PATHS = 65_536
+
 /** A matcher of whole segment lists for one brace-free pattern, from its segments. */
 const compileSegments = (
   segments: ReadonlyArray<string>,
@@ -22,7 +27,17 @@ const compileSegments = (
     const compiled = segmentSteps(segment)
     if (Either.isLeft(compiled)) return Either.left(compiled.left)
     const { dot, steps: chars } = compiled.right
-    steps.push({ star: false, one: (s) => (!dotRule || dot || s[0] !== ".") && matchSteps(chars, s) })
+    // A tree repeats its names (every deployment.yaml): each is matched once per pattern.
+    const known = new Map<string, boolean>()
+    const one = (s: ReadonlyArray<string>) => {
+      const name = s.join("")
+      const seen = known.get(name)
+      if (seen !== undefined) return seen
+      const ok = (!dotRule || dot || s[0] !== ".") && matchSteps(chars, s)
+      if (known.size < MAX_KNOWN_NAMES) known.set(name, ok)
+      return ok
+    }
+    steps.push({ star: false, one })
   }
   return Either.right((path) => matchSteps(steps, path))
 }
@@ -82,9 +97,15 @@ export const compileGlobs = (patterns: ReadonlyArray<string>): Either.Either<(pa
   if (includes.length === 0 && excludes.length > 0) {
     return Either.left(`path globs ${JSON.stringify(patterns)} only exclude: add what to include (such as "**/*.yaml")`)
   }
+  // The same paths are asked again in a pass (which rule takes a file): each is matched once.
+  const known = new Map<string, boolean>()
   return Either.right((path) => {
+    const seen = known.get(path)
+    if (seen !== undefined) return seen
     const segments = segmentsOf(path)
-    return includes.some((match) => match(segments)) && !excludes.some((match) => match(segments))
+    const ok = includes.some((match) => match(segments)) && !excludes.some((match) => match(segments))
+    if (known.size < MAX_KNOWN_PATHS) known.set(path, ok)
+    return ok
   })
 }
 

@@ -36,7 +36,7 @@ export const discoverTargets = Effect.fn("pipeline.discoverTargets")(function* (
   if (rules.length === 0) return { files, discovered: [], notes: [], scanned: 0 }
   // Regular files only: a link's text is another path. A name git's batch read cannot take is passed over.
   const matched = (yield* checkout.listTree).filter(
-    (entry) => entry.kind === "file" && Option.isSome(validFilePath(entry.path)) && rules.some((rule) => rule.path(entry.path))
+    (entry) => entry.kind === "file" && rules.some((rule) => rule.path(entry.path)) && Option.isSome(validFilePath(entry.path))
   )
   const found = new Map<string, ReadonlyArray<FoundReference>>()
   const unknown: Array<string> = []

@@ -106,11 +106,20 @@ export const discoveredTargets = (
   const taken = new Set(files.flatMap((file) => file.targets.map(placeKey)))
   const unserved = new Set<string>()
   const byFile = new Map<string, Array<DeclaredTarget>>()
+  // Many references name the same few images: each is parsed once.
+  const images = new Map<string, ReturnType<typeof parseImageRef>>()
+  const parse = (image: string) => {
+    const known = images.get(image)
+    if (known !== undefined) return known
+    const parsed = parseImageRef(image)
+    images.set(image, parsed)
+    return parsed
+  }
   for (const compiled of rules) {
     for (const [filePath, refs] of found) {
       if (!compiled.path(filePath)) continue
       for (const ref of refs) {
-        const parsed = parseImageRef(ref.image)
+        const parsed = parse(ref.image)
         if (ref.digestOnly || Either.isLeft(parsed) || !compiled.image(ref.image)) continue
         const key = placeKey({ filePath, field: fieldOf(ref), format: ref.format, image: ref.image })
         // One target per place: a field found in several documents is written in each by the one target.
