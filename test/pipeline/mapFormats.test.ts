@@ -1,11 +1,7 @@
-import { expectPlan } from "../support/planExpect.ts"
+import { expectPlan, planOn } from "../support/planExpect.ts"
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, helmField, kustomizeField, type Target } from "../../src/domain/Target.ts"
-import { NoCandidateFailure } from "../../src/domain/failures.ts"
-import type { TagInfo } from "../../src/domain/TagInfo.ts"
-import { parseManifest } from "../../src/manifest/patch.ts"
-import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { targetConfig } from "../support/config.ts"
 
 const A = `sha256:${"a".repeat(64)}`
@@ -229,18 +225,13 @@ const helmCases: ReadonlyArray<Case> = [
   }
 ]
 
-const run = (c: Case) => {
-  const t = targetConfig({ provider: "p", filePath: "f.yaml", policy: { _tag: "semver", range: "*" }, excludeTags: DEFAULT_EXCLUDE_TAGS, ...c.target })
-  const compiled = Either.getOrThrow(compileTarget(t))
-  const tags: ReadonlyArray<TagInfo> = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
-  const manifest = Either.getOrThrow(parseManifest(c.text))
-  const inputs = {
-    choose: (current: string | undefined) => compiled.selector.select(tags, current).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message }))),
-    digestOf: (tag: string) => tags.find((x) => x.tag === tag)?.digest,
-    pin: c.pin === true
-  }
-  return Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs))
-}
+const run = (c: Case) =>
+  planOn(
+    targetConfig({ provider: "p", filePath: "f.yaml", policy: { _tag: "semver", range: "*" }, excludeTags: DEFAULT_EXCLUDE_TAGS, ...c.target }),
+    c.text,
+    c.tags.map((x) => (typeof x === "string" ? { tag: x } : x)),
+    c.pin === true
+  )
 
 const check = (c: Case) => expectPlan(c.text, run(c), c.expect)
 

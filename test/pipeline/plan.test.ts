@@ -1,11 +1,6 @@
-import { expectPlan } from "../support/planExpect.ts"
+import { expectPlan, planOn } from "../support/planExpect.ts"
 import { describe, expect, test } from "bun:test"
-import { Either } from "effect"
 import { DEFAULT_EXCLUDE_TAGS, type Target } from "../../src/domain/Target.ts"
-import { NoCandidateFailure } from "../../src/domain/failures.ts"
-import type { TagInfo } from "../../src/domain/TagInfo.ts"
-import { parseManifest } from "../../src/manifest/patch.ts"
-import { compileTarget, fieldHits, planTarget } from "../../src/pipeline/plan.ts"
 import { selectWatcherFiles } from "../../src/pipeline/watchers.ts"
 import { unifiedDiff } from "../../src/pipeline/unifiedDiff.ts"
 import { targetConfig } from "../support/config.ts"
@@ -89,16 +84,8 @@ const cases: ReadonlyArray<Case> = [
 
 describe("planTarget", () => {
   test.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
-    const t = target(c.target ?? {})
-    const compiled = Either.getOrThrow(compileTarget(t))
-    const tags: ReadonlyArray<TagInfo> = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
-    const manifest = Either.getOrThrow(parseManifest(c.text))
-    const inputs = {
-      choose: (current: string | undefined) => compiled.selector.select(tags, current).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message }))),
-      digestOf: (tag: string) => tags.find((x) => x.tag === tag)?.digest,
-      pin: false
-    }
-    expectPlan(c.text, Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs)), c.expect)
+    const tags = c.tags.map((x) => (typeof x === "string" ? { tag: x } : x))
+    expectPlan(c.text, planOn(target(c.target ?? {}), c.text, tags, false), c.expect)
   })
 })
 

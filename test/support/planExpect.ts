@@ -1,7 +1,22 @@
 import { expect } from "bun:test"
 import { Either } from "effect"
-import { spliceScalars } from "../../src/manifest/patch.ts"
-import type { PlanResult } from "../../src/pipeline/plan.ts"
+import { NoCandidateFailure } from "../../src/domain/failures.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
+import type { Target } from "../../src/domain/Target.ts"
+import { parseManifest, spliceScalars } from "../../src/manifest/patch.ts"
+import { compileTarget, fieldHits, type PlanResult, planTarget } from "../../src/pipeline/plan.ts"
+
+/** A target planned on a file's text and a listing, its candidates chosen by its own selector. */
+export const planOn = (t: Target, text: string, tags: ReadonlyArray<TagInfo>, pin: boolean) => {
+  const compiled = Either.getOrThrow(compileTarget(t))
+  const manifest = Either.getOrThrow(parseManifest(text))
+  const inputs = {
+    choose: (current: string | undefined) => compiled.selector.select(tags, current).pipe(Either.mapLeft((e) => new NoCandidateFailure({ detail: e.message }))),
+    digestOf: (tag: string) => tags.find((x) => x.tag === tag)?.digest,
+    pin
+  }
+  return Either.flatMap(fieldHits(manifest, compiled), (hits) => planTarget(hits, t, compiled.image, inputs))
+}
 
 /**
  * Checks a planned target against a table's `expect`: `error: <part of its message>`, `needs
