@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Cause, Chunk, Duration, Effect, Either, Metric, Option, Stream } from "effect"
-import type { Pipeline, PullRequestSettings, RepositoryConfig } from "../config/model.ts"
+import type { Pipeline, PullRequestSettings, RepositoryConfig, WatchedRepo } from "../config/model.ts"
 import { ConfigFailure, failureReason, GitFailure, InternalFailure, type ScopeFailureCause } from "../domain/failures.ts"
 import { messageOf } from "../domain/foreignText.ts"
 import { type GitAccess, workDir } from "../git/access.ts"
@@ -8,7 +8,6 @@ import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
 import { mentions } from "../domain/messageTemplate.ts"
-import { forgeOf } from "../forge/forgeOf.ts"
 import { changeSetsOf, requestCommits } from "./changeSets.ts"
 import { commitChanges, planCommits } from "./commit.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
@@ -177,7 +176,9 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     // `runner explain` tells how tags were read: it asks the code host nothing.
     const pullRequest = options.explain === undefined ? watchedRepo?.pullRequest : undefined
     if (pullRequest !== undefined) {
-      const { outcomes, lines } = yield* propose(pipeline, repo, pullRequest, checkout, { files, prepared, written: patched.written }, options).pipe(stage(repo, "propose"))
+      const { outcomes, lines } = yield* propose(pipeline, repo, watchedRepo, pullRequest, checkout, { files, prepared, written: patched.written }, options).pipe(
+        stage(repo, "propose")
+      )
       return yield* done((u) => outcomes.get(u) ?? { _tag: "WouldUpdate" }, lines)
     }
     if (options.dryRun || patched.written.length === 0) return yield* done()
@@ -229,13 +230,13 @@ const digestsFor = (written: ReadonlyArray<Written>, templates: ReadonlyArray<st
 const propose = (
   pipeline: Pipeline,
   repo: RepositoryConfig,
+  watchedRepo: WatchedRepo | undefined,
   settings: PullRequestSettings,
   checkout: Checkout,
   pass: { readonly files: ReadonlyArray<FileTargets>; readonly prepared: ReadonlyArray<Prepared>; readonly written: ReadonlyArray<Written> },
   options: PassOptions
 ) =>
   Effect.gen(function* () {
-    const watchedRepo = pipeline.watchedRepos.find((w) => w.repoId === repo.repoId)
     const sources = new Map(pass.files.flatMap((f) => (f.file === undefined ? [] : [[f.path, f.file] as const])))
     const targets = new Map<string, number>()
     for (const p of pass.prepared) targets.set(p.target.image, (targets.get(p.target.image) ?? 0) + 1)
@@ -251,7 +252,9 @@ const propose = (
       dataDir: options.dataDir,
       dryRun: options.dryRun
     }
-    const proposed = yield* proposeChanges(checkout, forgeOf(settings), sets.flatMap((s) => (Either.isRight(s) ? [s.right] : [])), ctx)
+    // The code hosts' clients are loaded only by the runners that open requests.
+    const forge = Effect.flatMap(Effect.promise(() => import("../forge/forgeOf.ts")), ({ forgeOf }) => forgeOf(settings))
+    const proposed = yield* proposeChanges(checkout, forge, sets.flatMap((s) => (Either.isRight(s) ? [s.right] : [])), ctx)
     const outcomes = new Map(proposed.outcomes)
     for (const s of sets) if (Either.isLeft(s)) for (const u of s.left.updates) outcomes.set(u, { _tag: "Failed", failure: new ConfigFailure({ detail: s.left.problem }) })
     return { outcomes, lines: proposed.lines }
