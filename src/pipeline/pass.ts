@@ -8,6 +8,7 @@ import { holdCloneLock } from "../git/cloneLock.ts"
 import { type Checkout, type GitError, GitRepo } from "../git/GitRepo.ts"
 import { gitOperationSeconds, pushRetries, targetFailures, targetUpdatesTotal } from "../metrics.ts"
 import { mentions } from "../domain/messageTemplate.ts"
+import { forgeOf } from "../forge/forgeOf.ts"
 import { changeSetsOf, requestCommits } from "./changeSets.ts"
 import { commitChanges, planCommits } from "./commit.ts"
 import { loadParseCache, type ParseCache, saveParseCache } from "./ParseCache.ts"
@@ -252,9 +253,7 @@ const propose = (
       dataDir: options.dataDir,
       dryRun: options.dryRun
     }
-    // The code hosts' clients are loaded only by the runners that open requests.
-    const forge = Effect.flatMap(Effect.promise(() => import("../forge/forgeOf.ts")), ({ forgeOf }) => forgeOf(settings))
-    const proposed = yield* proposeChanges(checkout, forge, sets.flatMap((s) => (Either.isRight(s) ? [s.right] : [])), ctx)
+    const proposed = yield* proposeChanges(checkout, forgeOf(settings), sets.flatMap((s) => (Either.isRight(s) ? [s.right] : [])), ctx)
     const outcomes = new Map(proposed.outcomes)
     for (const s of sets) if (Either.isLeft(s)) for (const u of s.left.updates) outcomes.set(u, { _tag: "Failed", failure: new ConfigFailure({ detail: s.left.problem }) })
     return { outcomes, lines: proposed.lines }
