@@ -12,7 +12,7 @@ import { inParallel, pad, PUSH_CONCURRENCY } from "./fixtures.ts"
 import { median, type Sample } from "./measure.ts"
 import { log, SIZE, TARGETS_PER_IMAGE } from "./options.ts"
 import { quietPasses, repeat, runPass, watchedRepo } from "./passes.ts"
-import type { Figure } from "./report.ts"
+import { type Figure, percent } from "./report.ts"
 
 /** Releases in the order they came out, a day apart: the 1.9 line got a patch after 1.10.0. */
 const RELEASES = ["1.8.0", "1.9.0", "1.10.0", "1.9.1"]
@@ -26,8 +26,6 @@ const due = (dataDir: string) => {
   for (const images of Object.values(kept.providers)) for (const image of Object.values(images)) for (const tag of Object.values(image.tags)) tag.checked = 0
   writeFileSync(file, JSON.stringify(kept))
 }
-
-const percent = (a: number, b: number) => `${a >= b ? "+" : ""}${((a / b - 1) * 100).toFixed(0)}%`
 
 /** The same Piped config with `defaultPolicy: {version: "~"}`: the same decisions, with no release date asked. */
 const undatedConfig = (config: string) => {

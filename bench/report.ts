@@ -17,6 +17,9 @@ export interface Figure {
 
 export const figures: Array<Figure> = []
 
+/** How much `a` is over (or under) `b`, as a signed whole percentage. */
+export const percent = (a: number, b: number) => `${a >= b ? "+" : ""}${((a / b - 1) * 100).toFixed(0)}%`
+
 /** Adds the medians of `runner` and `boundMs` to the figures, logs and returns them. */
 export const record = (scenario: string, bound: string, goal: string, runner: ReadonlyArray<Sample>, boundMs: ReadonlyArray<number>): Figure => {
   const figure: Figure = {
