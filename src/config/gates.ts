@@ -1,5 +1,5 @@
 import { Duration, Either, ParseResult, Schema } from "effect"
-import { compileImageGlob } from "../domain/imageGlob.ts"
+import { imageGlob } from "../domain/glob.ts"
 import { compileRe2 } from "../policy/re2.ts"
 import { opt, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
@@ -21,7 +21,7 @@ export const Age = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSel
 
 const checked = (check: (text: string) => string | undefined) => Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
 
-const Glob = checked((text) => Either.match(compileImageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
+const Glob = checked((text) => Either.match(imageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
 const Pattern = checked((text) => Either.match(compileRe2(text), { onLeft: (why) => why, onRight: () => undefined }))
 
 /** True when `^` starts the pattern and an unescaped `$` ends it. */

@@ -141,7 +141,11 @@ export const imageGlob = (pattern: string): Either.Either<(image: string) => boo
     if (alternative.includes("@") || split.right.slice(1).some((segment) => segment.includes(":"))) {
       return refuse("write the image without tag or digest")
     }
-    const matcher = compileSegments(normalisedImageSegments(split.right), false)
+    if (/\s/.test(alternative)) return refuse("it has white space")
+    const segments = normalisedImageSegments(split.right)
+    // Image paths are lowercase: a pattern with capitals would silently match nothing.
+    if (segments.slice(1).some((segment) => segment !== segment.toLowerCase())) return refuse("image paths are lowercase")
+    const matcher = compileSegments(segments, false)
     if (Either.isLeft(matcher)) return refuse(matcher.left)
     matchers.push(matcher.right)
   }

@@ -1,7 +1,7 @@
 import { Duration, Either } from "effect"
 import type { Target } from "../domain/Target.ts"
 import type { CosignGate, GateConfig } from "../config/model.ts"
-import { compileImageGlob } from "../domain/imageGlob.ts"
+import { imageGlob } from "../domain/glob.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { memoizeString } from "../memo.ts"
 
@@ -18,7 +18,7 @@ export interface AppliedGates {
 }
 
 // The config loader refused invalid globs, so a failure here matches nothing.
-const globOf = memoizeString((pattern) => Either.getOrElse(compileImageGlob(pattern), () => () => false))
+const globOf = memoizeString((pattern) => Either.getOrElse(imageGlob(pattern), () => () => false))
 
 const larger = (a: Duration.Duration | undefined, b: Duration.Duration | undefined) =>
   a === undefined ? b : b === undefined ? a : Duration.max(a, b)
