@@ -1,5 +1,6 @@
 import { Duration, Either, ParseResult, Schema } from "effect"
 import { imageGlob } from "../domain/glob.ts"
+import { canonicalPlatform, platformProblem } from "../domain/platform.ts"
 import { compileRe2 } from "../policy/re2.ts"
 import { opt, showValue } from "./ConfigError.ts"
 import { parseGoDuration } from "./duration.ts"
@@ -72,14 +73,17 @@ const CosignSection = Schema.Struct({
   })
 )
 
+const Platform = checked(platformProblem)
+
 export const GateSection = Schema.Struct({
   images: Schema.Array(Glob).pipe(Schema.minItems(1, { message: () => "list at least one image glob" })),
   minAge: opt(Age),
   cosign: opt(CosignSection),
-  pinDigest: opt(Schema.Boolean)
+  pinDigest: opt(Schema.Boolean),
+  platforms: opt(Schema.Array(Platform).pipe(Schema.minItems(1, { message: () => "list at least one platform, such as linux/amd64" })))
 }).pipe(
   Schema.filter((gate) =>
-    gate.minAge === undefined && gate.cosign === undefined ? "a gate needs minAge, cosign or both" : undefined
+    gate.minAge === undefined && gate.cosign === undefined && gate.platforms === undefined ? "a gate needs minAge, cosign or platforms" : undefined
   )
 )
 
@@ -92,6 +96,7 @@ export const toGates = (
     images: gate.images,
     ...(gate.minAge === undefined || Duration.isZero(gate.minAge) ? {} : { minAge: gate.minAge }),
     ...(gate.cosign === undefined ? {} : { cosign: gate.cosign }),
+    ...(gate.platforms === undefined ? {} : { platforms: [...new Set(gate.platforms.map(canonicalPlatform))] }),
     pinDigest: gate.pinDigest ?? gate.cosign !== undefined,
     source: sourceOf(index)
   }))

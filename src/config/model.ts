@@ -89,6 +89,8 @@ export interface GateConfig {
   readonly images: ReadonlyArray<string>
   readonly minAge?: Duration.Duration
   readonly cosign?: CosignGate
+  /** Platforms (`linux/arm64`, canonical: see domain/platform.ts) a candidate must have an image for. */
+  readonly platforms?: ReadonlyArray<string>
   /** Write `tag@digest` of what was verified. */
   readonly pinDigest: boolean
   readonly source: SourceLocation

@@ -11,6 +11,10 @@ export interface AppliedGates {
   readonly minAge: Duration.Duration | undefined
   /** Every matching gate's signature rule: a candidate must satisfy them all. */
   readonly cosign: ReadonlyArray<{ readonly cosign: CosignGate; readonly where: string }>
+  /** Every platform a matching gate names (canonical spelling, each once): a candidate must have an image for each. */
+  readonly platforms: ReadonlyArray<string>
+  /** Where the first gate naming platforms is declared, for messages. */
+  readonly platformsBy: string | undefined
   /** Write `tag@digest` of what was verified. */
   readonly pinDigest: boolean
   /** Where the first gate that pins the digest is declared (`piped.yaml:30`), for messages. */
@@ -29,16 +33,19 @@ export const gatesFor = (gates: ReadonlyArray<GateConfig>, target: Target, image
   const matching = gates.filter((gate) => gate.images.some((pattern) => globOf(pattern)(name)))
   const where = (gate: GateConfig) => `${gate.source.file}:${gate.source.line}`
   const pinning = matching.find((gate) => gate.cosign !== undefined && gate.pinDigest)
+  const naming = matching.find((gate) => gate.platforms !== undefined)
   return {
     minAge: matching.reduce((age, gate) => larger(age, gate.minAge), target.minAge),
     cosign: matching.flatMap((gate) => (gate.cosign === undefined ? [] : [{ cosign: gate.cosign, where: where(gate) }])),
+    platforms: [...new Set(matching.flatMap((gate) => gate.platforms ?? []))],
+    platformsBy: naming === undefined ? undefined : where(naming),
     pinDigest: pinning !== undefined,
     pinnedBy: pinning === undefined ? undefined : where(pinning)
   }
 }
 
 /** True when nothing is asked of the candidates. */
-export const noGates = (applied: AppliedGates): boolean => applied.minAge === undefined && applied.cosign.length === 0
+export const noGates = (applied: AppliedGates): boolean => applied.minAge === undefined && applied.cosign.length === 0 && applied.platforms.length === 0
 
 /**
  * Why a target cannot take a gate's pinned digest: its field holds the tag alone (`format: tag`),

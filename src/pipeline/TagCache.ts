@@ -3,6 +3,7 @@ import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { makeKeptCache, notKept } from "../keptCache.ts"
+import { readPlatforms } from "../registry/platforms.ts"
 import { TagSource, type TagSourceError } from "../registry/TagSource.ts"
 import { type KeptDates, makeKeptDates, makeKeptDatesIn } from "./keptDates.ts"
 
@@ -12,6 +13,9 @@ export const listingKey = (provider: ProviderConfig, image: ImageRef): string =>
 
 /** The id of a provider's answer about an image and maybe a tag. */
 const idOf = (provider: ProviderConfig, image: ImageRef, tag = ""): string => `${listingKey(provider, image)}\u0000${tag}`
+
+/** Platform sets kept, by image and digest: a digest's platforms never change, so they are kept until this many push them out. */
+const MAX_PLATFORM_SETS = 10_000
 
 /** Per-tag lookups of one image at once; the registry client's rate limiter paces them per host. */
 const LOOKUP_CONCURRENCY = 4
@@ -64,6 +68,8 @@ export class TagCache extends Context.Tag("TagCache")<
     readonly invalidate: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<void>
     /** The registry's push times of an image's tags where the provider tells them apart from the listing (Docker Hub). */
     readonly pushTimes: (provider: ProviderConfig, image: ImageRef) => Effect.Effect<ReadonlyMap<string, Date>, TagSourceError>
+    /** The platforms of the manifest behind a digest (see registry/platforms.ts), kept by digest for the life of the process. */
+    readonly platforms: (provider: ProviderConfig, image: ImageRef, digest: string) => Effect.Effect<ReadonlySet<string>, TagSourceError>
   }
 >() {
   /** Creation dates kept for the life of the process. */
@@ -80,6 +86,8 @@ const make = (dates: KeptDates) =>
     const digests = yield* providerCache<string>()
     const times = yield* providerCache<Option.Option<Date>>()
     const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
+    // A failure is not kept: the next pass asks again.
+    const platformSets = yield* makeKeptCache<ReadonlySet<string>, TagSourceError>({ keptFor: () => Infinity, max: MAX_PLATFORM_SETS })
     const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag))
     const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
       Effect.flatMap(dates.freshOf(provider, image, keptFor(provider.interval)), (fresh) => {
@@ -114,6 +122,8 @@ const make = (dates: KeptDates) =>
       get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
       pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
       digest,
+      platforms: (provider, image, digest) =>
+        platformSets.get(`${imageName(image)}\u0000${digest}`, () => readPlatforms(source, provider, image, digest)),
       // A tag pushed again points at a new digest: forget those too.
       invalidate: (provider, image) => {
         // The listing's key ends where its tags' keys go on: `${listingKey}\u0000${tag}`.

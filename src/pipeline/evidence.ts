@@ -77,6 +77,8 @@ export interface Facts {
   readonly digests: ReadonlyMap<string, Either.Either<string, RegistryCause>>
   /** By `signatureKey`: the verdict (Left: why the signatures do not verify), or why the key or trusted root cannot be used at all. */
   readonly signatures: ReadonlyMap<string, Either.Either<Either.Either<void, string>, UnusableTrust>>
+  /** By manifest digest: the platforms its images are for (canonical spelling), or why the registry could not say. */
+  readonly platforms: ReadonlyMap<string, Either.Either<ReadonlySet<string>, RegistryCause>>
 }
 
 /** Everything decisions about one (provider, image) need, gathered by `resolve`. */
@@ -95,6 +97,8 @@ export type Need =
   | { readonly _tag: "Created"; readonly tags: ReadonlyArray<string> }
   | { readonly _tag: "Digest"; readonly tag: string }
   | { readonly _tag: "Signature"; readonly digest: string; readonly rule: CosignRule }
+  /** The platforms of the manifest (or index) behind a digest. */
+  | { readonly _tag: "Platforms"; readonly digest: string }
 
 /** A signature verdict's place in `Facts.signatures`: one per gate rule and digest. */
 export const signatureKey = (rule: CosignRule, digest: string): string => `${rule.where}\u0000${digest}`
@@ -110,6 +114,8 @@ export const needKey = (need: Need): string => {
       return `Digest\u0000${need.tag}`
     case "Signature":
       return `signature\u0000${signatureKey(need.rule, need.digest)}`
+    case "Platforms":
+      return `Platforms\u0000${need.digest}`
   }
 }
 
@@ -119,5 +125,6 @@ export const noFacts = (now: number): Facts => ({
   pushTimes: undefined,
   created: new Map(),
   digests: new Map(),
-  signatures: new Map()
+  signatures: new Map(),
+  platforms: new Map()
 })

@@ -5,7 +5,8 @@
  */
 import { Duration, Either } from "effect"
 import type { CosignGate } from "../config/model.ts"
-import { ConfigFailure, type TargetFailure } from "../domain/failures.ts"
+import { ConfigFailure, type RegistryCause, type TargetFailure } from "../domain/failures.ts"
+import { missingPlatforms } from "../domain/platform.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { noGates, unpinnableProblem } from "../gates/match.ts"
 import { type Choice, type CosignRule, type Facts, type Need, signatureKey, type Subject } from "./evidence.ts"
@@ -42,7 +43,7 @@ export interface Gated {
 /** Why the walk stopped short: a fact to look up, or a failure of the target. */
 export type Halt = Need | TargetFailure
 
-const NEEDS: ReadonlySet<string> = new Set<Need["_tag"]>(["PushTimes", "Created", "Digest", "Signature"])
+const NEEDS: ReadonlySet<string> = new Set<Need["_tag"]>(["PushTimes", "Created", "Digest", "Signature", "Platforms"])
 export const isNeed = (halt: Halt): halt is Need => NEEDS.has(halt._tag)
 
 type Verdict = { readonly _tag: "Pass"; readonly digest: string | undefined } | ({ readonly _tag: "Fail"; readonly result: "held" | "skipped" } & PassedOver)
@@ -86,10 +87,21 @@ const signerName = (cosign: CosignGate): string =>
     ? (cosign.publicKeyFile.split("/").pop() ?? cosign.publicKeyFile)
     : `${cosign.identity?.issuer ?? ""} ${cosign.identity?.subject ?? cosign.identity?.subjectPattern ?? ""}`
 
-/** One candidate against the applied gates: age first (free), then each signature rule in turn. */
+/** What a candidate's platforms say of the gates' list: nothing when it has them all, else why it is held. */
+const platformVerdict = (tag: string, required: ReadonlyArray<string>, known: Either.Either<ReadonlySet<string>, RegistryCause>): Verdict | undefined => {
+  if (Either.isLeft(known)) {
+    return { _tag: "Fail", result: "held", note: `held: ${tag} platforms cannot be read (${known.left.message})`, kind: "platforms unreadable" }
+  }
+  const missing = missingPlatforms(required, known.right)
+  if (missing.length === 0) return undefined
+  const kind = `without a ${missing.join(" or ")} image`
+  return { _tag: "Fail", result: "held", note: `held: ${tag} has no ${missing.join(" or ")} image`, kind }
+}
+
+/** One candidate against the applied gates: age first (free), then its platforms, then each signature rule in turn. */
 const check = (subject: Subject, info: TagInfo, history: boolean, facts: Facts): Either.Either<Verdict, Halt> =>
   Either.gen(function* () {
-    const { minAge, cosign } = subject.gates
+    const { minAge, cosign, platforms } = subject.gates
     if (minAge !== undefined) {
       const { at, clock } = yield* publishedAt(subject, info, history, facts)
       const age = facts.now - at
@@ -99,12 +111,22 @@ const check = (subject: Subject, info: TagInfo, history: boolean, facts: Facts):
         return { _tag: "Fail", result: "held", note, kind: `too new (needs ${needs})` } satisfies Verdict
       }
     }
-    if (cosign.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
+    if (cosign.length === 0 && platforms.length === 0) return { _tag: "Pass", digest: undefined } satisfies Verdict
     const digest = facts.digests.get(info.tag)
     if (digest === undefined) return yield* Either.left({ _tag: "Digest", tag: info.tag } satisfies Need)
+    if (Either.isLeft(digest) && platforms.length > 0) {
+      const note = `held: ${info.tag} has no digest to read its platforms by (${digest.left.message})`
+      return { _tag: "Fail", result: "held", note, kind: "without a digest to read platforms by" } satisfies Verdict
+    }
     if (Either.isLeft(digest)) {
       const note = `skipped: ${info.tag} has no digest to verify (${digest.left.message})`
       return { _tag: "Fail", result: "skipped", note, kind: "without a digest to verify" } satisfies Verdict
+    }
+    if (platforms.length > 0) {
+      const known = facts.platforms.get(digest.right)
+      if (known === undefined) return yield* Either.left({ _tag: "Platforms", digest: digest.right } satisfies Need)
+      const lacking = platformVerdict(info.tag, platforms, known)
+      if (lacking !== undefined) return lacking
     }
     for (const rule of cosign) {
       const verified = yield* verdictOf(facts, rule, digest.right)
@@ -113,7 +135,8 @@ const check = (subject: Subject, info: TagInfo, history: boolean, facts: Facts):
         return { _tag: "Fail", result: "skipped", note: `skipped: ${info.tag} ${kind} (${verified.left})`, kind } satisfies Verdict
       }
     }
-    return { _tag: "Pass", digest: digest.right } satisfies Verdict
+    // The digest is what a pinned field takes: only one whose signatures verified.
+    return { _tag: "Pass", digest: cosign.length === 0 ? undefined : digest.right } satisfies Verdict
   })
 
 const verdictOf = (facts: Facts, rule: CosignRule, digest: string): Either.Either<Either.Either<void, string>, Halt> => {
@@ -130,6 +153,11 @@ export const gateProblem = (subject: Subject): ConfigFailure | undefined => {
   if (gates.cosign.length > 0 && p.provider.type === "STORE") {
     return new ConfigFailure({
       detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
+    })
+  }
+  if (gates.platforms.length > 0 && p.provider.type === "STORE") {
+    return new ConfigFailure({
+      detail: `gate ${gates.platformsBy ?? ""} asks for platforms (${gates.platforms.join(", ")}), but provider ${p.provider.name} is a tag store: there is no registry to read them from`
     })
   }
   return undefined

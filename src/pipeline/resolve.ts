@@ -113,6 +113,7 @@ const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArra
     const created = new Map(facts.created)
     const digests = new Map(facts.digests)
     const signatures = new Map(facts.signatures)
+    const platforms = new Map(facts.platforms)
     let pushTimes = facts.pushTimes
     const answer = (need: Need): Effect.Effect<void, never, TagCache | Signatures> => {
       switch (need._tag) {
@@ -131,10 +132,12 @@ const lookUp = (provider: ProviderConfig, image: ImageRef, listing: ReadonlyArra
           return cache.digest(provider, image, need.tag).pipe(Effect.either, Effect.map((digest) => void digests.set(need.tag, digest)))
         case "Signature":
           return verify(provider, image, need.digest, need.rule).pipe(Effect.map((verdict) => void signatures.set(signatureKey(need.rule, need.digest), verdict)))
+        case "Platforms":
+          return cache.platforms(provider, image, need.digest).pipe(Effect.either, Effect.map((known) => void platforms.set(need.digest, known)))
       }
     }
     yield* Effect.forEach(needs, answer, { concurrency: needs.length > 1 ? LOOKUP_CONCURRENCY : 1, discard: true })
-    return { ...facts, created, digests, signatures, pushTimes } satisfies Facts
+    return { ...facts, created, digests, signatures, platforms, pushTimes } satisfies Facts
   })
 
 /** What resolve shares across a repository's pass. */

@@ -88,9 +88,12 @@ export const tagInfos = (list: typeof TagList.Type, provider: ProviderType): Rea
   return (list.tags ?? []).map((tag): TagInfo => ({ tag, ...known.get(tag) }))
 }
 
+/** The platform of an index entry or an image config: `os`, `architecture` and maybe `variant` (arm/v7). */
+const PlatformFields = { architecture: Schema.optional(Schema.String), os: Schema.optional(Schema.String), variant: Schema.optional(Schema.String) }
+
 const Descriptor = Schema.Struct({
   digest: Schema.String,
-  platform: Schema.optional(Schema.Struct({ architecture: Schema.optional(Schema.String), os: Schema.optional(Schema.String) })),
+  platform: Schema.optional(Schema.Struct(PlatformFields)),
 })
 
 /** Either an index (`manifests`) or an image manifest (`config`); both shapes share one decoder. */
@@ -101,6 +104,9 @@ export const Manifest = Schema.Struct({
 
 /** The part of an image's config blob that says when it was built. */
 export const ImageConfig = Schema.Struct({ created: Schema.optional(Schema.String) })
+
+/** The part of an image's config blob that says which platform it is for. */
+export const PlatformConfig = Schema.Struct(PlatformFields)
 
 /** The platform an index resolves to: linux/amd64 when present, else the first entry. */
 export const pickPlatform = (manifests: ReadonlyArray<typeof Descriptor.Type>): Option.Option<string> =>

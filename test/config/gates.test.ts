@@ -62,6 +62,12 @@ describe("gates that decode", () => {
     expect(Either.getOrThrow(result)[0]?.gates[0]?.cosign?.identity?.issuer).toBe("https://token.actions.githubusercontent.com")
   })
 
+  test("platforms: read in their canonical spelling (arm64's default variant v8 dropped), each once", () => {
+    const result = decodePipedConfigs("piped.yaml", withGates(`      - images: ["ghcr.io/**"]\n        platforms: [linux/amd64, linux/arm64/v8, linux/arm64, linux/arm/v7]\n`))
+    const gate = Either.getOrThrow(result)[0]?.gates[0]
+    expect([gate?.platforms, gate?.pinDigest]).toEqual([["linux/amd64", "linux/arm64", "linux/arm/v7"], false])
+  })
+
   test("no gates by default", () => {
     expect(Either.getOrThrow(decodePipedConfigs("p.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec: {}\n"))[0]?.gates).toEqual([])
   })
@@ -69,7 +75,11 @@ describe("gates that decode", () => {
 
 describe("gate errors name the file, line and key", () => {
   test.each([
-    ["a gate that asks for nothing", `      - images: ["a/*"]\n`, "spec.imageWatcher.gates[0]", "a gate needs minAge, cosign or both"],
+    ["a gate that asks for nothing", `      - images: ["a/*"]\n`, "spec.imageWatcher.gates[0]", "a gate needs minAge, cosign or platforms"],
+    ["a platform without its architecture", `      - images: ["a/*"]\n        platforms: [linux/amd64, linux]\n`, "spec.imageWatcher.gates[0].platforms[1]", "expected a platform as os/arch"],
+    ["a platform in capitals", `      - images: ["a/*"]\n        platforms: [Linux/AMD64]\n`, "spec.imageWatcher.gates[0].platforms[0]", "in lowercase"],
+    ["a platform with too many parts", `      - images: ["a/*"]\n        platforms: [linux/arm/v7/x]\n`, "spec.imageWatcher.gates[0].platforms[0]", "os/arch/variant"],
+    ["an empty platforms list", `      - images: ["a/*"]\n        platforms: []\n`, "spec.imageWatcher.gates[0].platforms", "list at least one platform"],
     ["no images", `      - minAge: 1h\n`, "spec.imageWatcher.gates[0].images", "is missing"],
     ["an empty images list", `      - images: []\n        minAge: 1h\n`, "spec.imageWatcher.gates[0].images", "list at least one image glob"],
     ["a bad glob", `      - images: ["ghcr.io/a**b"]\n        minAge: 1h\n`, "spec.imageWatcher.gates[0].images[0]", "invalid image glob"],

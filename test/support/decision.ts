@@ -62,6 +62,8 @@ export interface FactsRow {
   readonly digests?: Readonly<Record<string, string | { readonly error: string }>>
   /** Verdicts by the index of the rule among the target's applied gates (0 unless told). */
   readonly signatures?: ReadonlyArray<{ readonly rule?: number; readonly digest: string; readonly verdict: "signed" | { readonly unsigned: string } | { readonly unusable: string } }>
+  /** By digest: the platforms its manifest has images for, or the registry's words when reading them failed. */
+  readonly platforms?: Readonly<Record<string, ReadonlyArray<string> | { readonly error: string }>>
 }
 
 export interface SubjectRow {
@@ -113,6 +115,7 @@ const factsOf = (subject: Subject, row: FactsRow): Facts => ({
   pushTimes: row.pushTimes === undefined ? undefined : row.pushTimes === "none" ? Option.none() : Option.some(byAgo(row.pushTimes, (ago) => new Date(NOW - ago))),
   created: byAgo(row.created ?? {}, (ago) => (ago === "unknown" ? undefined : new Date(NOW - ago))),
   digests: byAgo(row.digests ?? {}, (d) => (typeof d === "string" ? Either.right(d) : Either.left({ _tag: "RegistryError" as const, reason: "NotFound", message: d.error }))),
+  platforms: byAgo(row.platforms ?? {}, (p) => ("error" in p ? Either.left({ _tag: "RegistryError" as const, reason: "Server", message: p.error }) : Either.right(new Set(p)))),
   signatures: new Map(
     (row.signatures ?? []).map(({ rule, digest, verdict }) => {
       const applied = subject.gates.cosign[rule ?? 0]
@@ -173,6 +176,8 @@ export const renderNeed = (need: Need): string => {
       return `Needs Digest ${need.tag}`
     case "Signature":
       return `Needs Signature ${need.digest} (gate ${need.rule.where})`
+    case "Platforms":
+      return `Needs Platforms ${need.digest}`
   }
 }
 
