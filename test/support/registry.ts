@@ -18,11 +18,27 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   readonly host: string
   /** Pushes a tiny OCI image (config blob + layer-less manifest) under repo:tag; returns the manifest digest. */
-  pushImage(repository: string, tag: string, options?: { created?: string }): Promise<string>
+  pushImage(repository: string, tag: string, options?: { created?: string; platform?: TestPlatform }): Promise<string>
+  /**
+   * Pushes one image per platform (their configs saying os/architecture/variant), then an index
+   * naming them with `platform` fields under repo:tag: an OCI image index, or a Docker manifest
+   * list with Docker image manifests (`docker`). Returns the index's digest.
+   */
+  pushIndex(repository: string, tag: string, platforms: ReadonlyArray<TestPlatform>, options?: { docker?: boolean }): Promise<string>
   /** With `tokenAuth`: the path and query of every request the token service received, in order. */
   readonly tokenRequests: ReadonlyArray<string>
   stop(): Promise<void>
 }
+
+/** An image's platform as its config and an index entry state it. */
+export interface TestPlatform {
+  readonly os: string
+  readonly architecture: string
+  readonly variant?: string
+}
+
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 export interface RegistryOptions {
   /** The registry POSTs its `notifications` envelope (pushes, pulls) to this URL after each event. */
@@ -293,18 +309,9 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     return {}
   }
 
-  let pushed = 0
-  const pushImage = async (repository: string, tag: string, pushOptions?: { created?: string }): Promise<string> => {
+  const putBlob = async (repository: string, content: string): Promise<string> => {
     const auth = authFor(repository)
-    const config = JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      // Unless a test dates it, an image is built in push order, a week apart in 2024: release
-      // dates the default policy's line rule reads as a project that moved on long ago.
-      created: pushOptions?.created ?? new Date(Date.UTC(2024, 0, 1) + pushed++ * 7 * 86_400_000).toISOString(),
-      rootfs: { type: "layers", diff_ids: [] },
-    })
-    const configDigest = sha256(config)
+    const digest = sha256(content)
     const start = await localFetch(`${url}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: auth })
     await start.arrayBuffer()
     const location = start.headers.get("location")
@@ -312,36 +319,69 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
       throw new Error(`blob upload to ${repository} not started: ${start.status}`)
     }
     const uploadUrl = new URL(location, url)
-    uploadUrl.searchParams.set("digest", configDigest)
+    uploadUrl.searchParams.set("digest", digest)
     const put = await localFetch(uploadUrl, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/octet-stream" },
-      body: config,
+      body: content,
     })
     const putBody = await put.text()
-    if (put.status !== 201) throw new Error(`config blob upload to ${repository} failed: ${put.status} ${putBody}`)
+    if (put.status !== 201) throw new Error(`blob upload to ${repository} failed: ${put.status} ${putBody}`)
+    return digest
+  }
 
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: configDigest,
-        size: Buffer.byteLength(config),
-      },
-      layers: [],
-    })
-    const res = await localFetch(`${url}/v2/${repository}/manifests/${tag}`, {
+  const putManifest = async (repository: string, reference: string, mediaType: string, manifest: string): Promise<string> => {
+    const res = await localFetch(`${url}/v2/${repository}/manifests/${reference}`, {
       method: "PUT",
-      headers: { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      headers: { ...authFor(repository), "content-type": mediaType },
       body: manifest,
     })
     const resBody = await res.text()
-    if (res.status !== 201) throw new Error(`manifest ${repository}:${tag} not accepted: ${res.status} ${resBody}`)
+    if (res.status !== 201) throw new Error(`manifest ${repository}:${reference} not accepted: ${res.status} ${resBody}`)
     return sha256(manifest)
   }
 
-  return { url, host, pushImage, tokenRequests: tokens?.requests ?? [], stop }
+  let pushed = 0
+  /** An image's manifest (not pushed yet) over its config blob (pushed). */
+  const imageManifest = async (repository: string, options: { created?: string; platform?: TestPlatform; docker?: boolean }) => {
+    const platform = options.platform ?? { os: "linux", architecture: "amd64" }
+    const config = JSON.stringify({
+      ...platform,
+      // Unless a test dates it, an image is built in push order, a week apart in 2024: release
+      // dates the default policy's line rule reads as a project that moved on long ago.
+      created: options.created ?? new Date(Date.UTC(2024, 0, 1) + pushed++ * 7 * 86_400_000).toISOString(),
+      rootfs: { type: "layers", diff_ids: [] },
+    })
+    const configDigest = await putBlob(repository, config)
+    const mediaType = options.docker === true ? DOCKER_MANIFEST : OCI_MANIFEST
+    const configType = options.docker === true ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json"
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: configType, digest: configDigest, size: Buffer.byteLength(config) },
+      layers: [],
+    })
+    return { mediaType, manifest }
+  }
+
+  const pushImage = async (repository: string, tag: string, pushOptions: { created?: string; platform?: TestPlatform } = {}): Promise<string> => {
+    const { mediaType, manifest } = await imageManifest(repository, pushOptions)
+    return putManifest(repository, tag, mediaType, manifest)
+  }
+
+  const pushIndex = async (repository: string, tag: string, platforms: ReadonlyArray<TestPlatform>, options: { docker?: boolean } = {}): Promise<string> => {
+    const docker = options.docker === true
+    const manifests = []
+    for (const platform of platforms) {
+      const { mediaType, manifest } = await imageManifest(repository, { platform, docker })
+      const digest = await putManifest(repository, sha256(manifest), mediaType, manifest)
+      manifests.push({ mediaType, digest, size: Buffer.byteLength(manifest), platform })
+    }
+    const mediaType = docker ? "application/vnd.docker.distribution.manifest.list.v2+json" : "application/vnd.oci.image.index.v1+json"
+    return putManifest(repository, tag, mediaType, JSON.stringify({ schemaVersion: 2, mediaType, manifests }))
+  }
+
+  return { url, host, pushImage, pushIndex, tokenRequests: tokens?.requests ?? [], stop }
 }
 
 /** Starts `docker-registry serve` on a free loopback port; retries if the port was taken meanwhile. */
@@ -378,6 +418,8 @@ export interface PagingProxyOptions {
   readonly retryAfter?: string
   /** A fixed `Link` header sent with every tag-list page instead of the computed one. */
   readonly link?: string
+  /** Statuses answered to every GET of a manifest by these references (digests or tags) instead of forwarding it. */
+  readonly manifestFaults?: ReadonlyMap<string, number>
 }
 
 const readBody = (req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> =>
@@ -409,6 +451,7 @@ const sendUpstream = (res: ServerResponse, upstream: Response, body: Uint8Array,
 }
 
 const tagListPath = /^\/v2\/(.+)\/tags\/list$/
+const manifestPath = /^\/v2\/.+\/manifests\/([^/]+)$/
 
 /**
  * A proxy in front of `target` that answers tag lists in pages of `pageSize` (tags sorted) with
@@ -429,6 +472,13 @@ export const startPagingProxy = async (
     const upstreamUrl = new URL(incoming.pathname, target.url)
     const listing = tagListPath.exec(incoming.pathname)
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req)
+
+    const manifestFault = options.manifestFaults?.get(manifestPath.exec(incoming.pathname)?.[1] ?? "")
+    if (manifestFault !== undefined && req.method === "GET") {
+      res.writeHead(manifestFault, { "content-type": "application/json" })
+      res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: `injected ${manifestFault}` }] }))
+      return
+    }
 
     if (listing !== null && req.method === "GET") {
       const fault = faults.shift()
