@@ -75,10 +75,11 @@ Write-back (spec.imageWatcher.gitRepos): a plain push to the branch, or to pushB
   supersedes it. --dry-run lists the requests it would open or close.
 
 Gates (spec.imageWatcher.gates in the Piped config; minAge on targets too):
-  a candidate too new (minAge) or not signed by the cosign key is passed over for the
-  best one that passes, or the target stays; the report says why ("held: 1.3.0 too new
-  (first seen 3m ago, needs 24h)", "skipped: 1.3.0 not signed by cosign.pub"). Held
-  targets are not failures. Keyless cosign trusts identity.subject (exactly) or
+  a candidate too new (minAge), without an image for each of the gate's platforms
+  (platforms: [linux/amd64, linux/arm64]) or not signed by the cosign key is passed over
+  for the best one that passes, or the target stays; the report says why ("held: 1.3.0
+  too new (first seen 3m ago, needs 24h)", "held: 1.3.0 has no linux/arm64 image",
+  "skipped: 1.3.0 not signed by cosign.pub"). Held targets are not failures. Keyless cosign trusts identity.subject (exactly) or
   identity.subjectPattern (RE2 written anchored, "^https://github.com/org/repo/.+@refs/heads/main$",
   matched whole). A field of the tag alone (format: tag) cannot carry the verified digest:
   its cosign gate needs pinDigest: false, and the report then says "digest not pinned".
