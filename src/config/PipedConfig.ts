@@ -5,6 +5,7 @@ import { parseGoDuration } from "./duration.ts"
 import { branchNameProblem } from "../domain/refName.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
+import { NotificationsSection, RouteSection, toNotificationRoutes } from "./notifications.ts"
 import { Policy, toPolicy } from "./policy.ts"
 import { PullRequestSection, toPullRequest } from "./pullRequest.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
@@ -144,7 +145,8 @@ const WatcherMapSection = Schema.Struct({
   checkInterval: opt(Interval),
   gitRepos: opt(Schema.Array(GitRepoSection)),
   gates: opt(Schema.Array(GateSection)),
-  defaultPolicy: opt(Policy)
+  defaultPolicy: opt(Policy),
+  notifications: opt(Schema.Array(RouteSection))
 })
 
 const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
@@ -156,7 +158,8 @@ const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
         git: opt(GitSection),
         repositories: opt(Schema.Array(RepositorySection)),
         imageProviders: opt(Schema.Array(ProviderSection)),
-        imageWatcher: opt(imageWatcher)
+        imageWatcher: opt(imageWatcher),
+        notifications: opt(NotificationsSection)
       },
       // The rest of Piped's spec is none of our business.
       Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -169,12 +172,13 @@ const ShippedDocument = pipedDocument(WatcherMapSection)
 const RfcDocument = pipedDocument(Schema.Array(GitRepoSection))
 
 interface PipedDocument {
-  readonly spec: Pick<typeof ShippedDocument.Type["spec"], "git" | "repositories" | "imageProviders">
+  readonly spec: Pick<typeof ShippedDocument.Type["spec"], "git" | "repositories" | "imageProviders" | "notifications">
   readonly checkInterval: Duration.Duration | undefined
   readonly gitRepos: ReadonlyArray<typeof GitRepoSection.Type>
   readonly gitRepoPath: (index: number) => KeyPath
   readonly gates: ReadonlyArray<typeof GateSection.Type>
   readonly defaultPolicy: typeof Policy.Type | undefined
+  readonly notifications: ReadonlyArray<typeof RouteSection.Type>
 }
 
 const isRfcForm = (value: unknown): boolean =>
@@ -189,7 +193,8 @@ const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResu
       gitRepos: spec.imageWatcher ?? [],
       gitRepoPath: (index: number) => ["spec", "imageWatcher", index],
       gates: [],
-      defaultPolicy: undefined
+      defaultPolicy: undefined,
+      notifications: []
     }))
     : Either.map(Schema.decodeUnknownEither(ShippedDocument, decodeOptions)(value), ({ spec }) => ({
       spec,
@@ -197,7 +202,8 @@ const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResu
       gitRepos: spec.imageWatcher?.gitRepos ?? [],
       gitRepoPath: (index: number) => ["spec", "imageWatcher", "gitRepos", index],
       gates: spec.imageWatcher?.gates ?? [],
-      defaultPolicy: spec.imageWatcher?.defaultPolicy
+      defaultPolicy: spec.imageWatcher?.defaultPolicy,
+      notifications: spec.imageWatcher?.notifications ?? []
     }))
 
 const stripPipeDir = (name: string): string => name.replace(/^(\.\/)?\.pipe\//, "")
@@ -281,6 +287,10 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     }
   })
   const { watchedRepos, issues: repoIssues } = toWatchedRepos(parsed, repositories, git)
+  const routes = toNotificationRoutes(spec.notifications?.receivers ?? [], parsed.notifications, (index) => ({
+    file,
+    line: doc.lineOf(["spec", "imageWatcher", "notifications", index])
+  }))
   const exclusive = (file: "sshKeyFile" | "passwordFile", inline: "sshKeyData" | "password"): Array<Issue> =>
     spec.git?.[file] !== undefined && spec.git[inline] !== undefined
       ? [{ path: ["spec", "git", inline], message: `${file} and ${inline} are exclusive; set one of them` }]
@@ -294,13 +304,25 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
     ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...parsed.gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
-    ...repoIssues
+    ...repoIssues,
+    ...(Either.isLeft(routes) ? routes.left : [])
   ]
   if (issues.length > 0) return Either.left(issues)
   const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL
   const gates = toGates(parsed.gates, (index) => ({ file, line: doc.lineOf(["spec", "imageWatcher", "gates", index]) }))
   const defaultPolicy = toPolicy(parsed.defaultPolicy)
-  return Either.right({ file, git, repositories, providers, checkInterval, watchedRepos, gates, ...(defaultPolicy === undefined ? {} : { defaultPolicy }) })
+  const notifications = Either.getOrElse(routes, () => [])
+  return Either.right({
+    file,
+    git,
+    repositories,
+    providers,
+    checkInterval,
+    watchedRepos,
+    gates,
+    ...(defaultPolicy === undefined ? {} : { defaultPolicy }),
+    ...(notifications.length === 0 ? {} : { notifications })
+  })
 }
 
 const decodePipedDocument = (file: string) => (doc: SourceDocument): Either.Either<Decoded, ReadonlyArray<ConfigError>> =>

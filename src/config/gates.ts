@@ -22,7 +22,7 @@ export const Age = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSel
 
 const checked = (check: (text: string) => string | undefined) => Schema.NonEmptyString.pipe(Schema.filter((text) => check(text)))
 
-const Glob = checked((text) => Either.match(imageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
+export const Glob = checked((text) => Either.match(imageGlob(text), { onLeft: (why) => why, onRight: () => undefined }))
 const Pattern = checked((text) => Either.match(compileRe2(text), { onLeft: (why) => why, onRight: () => undefined }))
 
 /** True when `^` starts the pattern and an unescaped `$` ends it. */

@@ -11,7 +11,7 @@ const SshHost = Name.pipe(Schema.filter((host) => /^[^\s"'#\\]+$/.test(host) || 
  * A secret Piped writes base64-encoded in its config (`sshKeyData`, `password`), decoded. Line
  * breaks are allowed, as `base64` wraps its output; errors never show the value.
  */
-const Base64Secret = Schema.transformOrFail(Schema.String, Schema.RedactedFromSelf(Schema.String), {
+export const Base64Secret = Schema.transformOrFail(Schema.String, Schema.RedactedFromSelf(Schema.String), {
   strict: true,
   decode: (input, _, ast) =>
     Either.match(Encoding.decodeBase64String(input.replace(/\s+/g, "")), {

@@ -109,6 +109,43 @@ export interface Pipeline {
   readonly gates: ReadonlyArray<GateConfig>
   /** `spec.imageWatcher.defaultPolicy`: what a target gets when neither it nor its watcher file names a policy. */
   readonly defaultPolicy?: PolicySpec
+  /** `spec.imageWatcher.notifications`, each with the Piped receiver it names; absent: nothing is sent. */
+  readonly notifications?: ReadonlyArray<NotificationRoute>
+}
+
+/** What a pass may tell a receiver: a change written, a tag held, a first failure, the success after one. */
+export const NOTIFICATION_EVENTS = ["updated", "held", "failed", "recovered"] as const
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number]
+
+/** A secret given inline in the config, or a file read at each use (so that it may rotate). */
+export type SecretSource =
+  | { readonly _tag: "Inline"; readonly value: Redacted.Redacted<string> }
+  | { readonly _tag: "File"; readonly file: string }
+
+/** One of Piped's `spec.notifications.receivers`, as far as the runner sends to it. */
+export type Receiver =
+  /** Slack's incoming webhook: the URL is the credential. */
+  | { readonly _tag: "SlackHook"; readonly name: string; readonly hookURL: Redacted.Redacted<string>; readonly mentions: ReadonlyArray<string> }
+  /** Slack's `chat.postMessage` with a bot token into `channelID`. */
+  | { readonly _tag: "SlackApi"; readonly name: string; readonly token: SecretSource; readonly channelID: string; readonly mentions: ReadonlyArray<string> }
+  /** A POST of the event as JSON, with the header `signatureKey` carrying the signature, as Piped sends it. */
+  | {
+    readonly _tag: "Webhook"
+    readonly name: string
+    readonly url: Redacted.Redacted<string>
+    readonly signatureKey: string
+    readonly signature?: SecretSource
+  }
+
+/** A route of `spec.imageWatcher.notifications`: which events of which repositories and images go to a receiver. */
+export interface NotificationRoute {
+  readonly receiver: Receiver
+  readonly events: ReadonlyArray<NotificationEvent>
+  /** repoIds; absent: every repository. */
+  readonly repos?: ReadonlyArray<string>
+  /** Image globs (domain/imageGlob.ts), checked at load; absent: every image. */
+  readonly images?: ReadonlyArray<string>
+  readonly source: SourceLocation
 }
 
 export interface WatcherFile {

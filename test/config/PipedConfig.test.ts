@@ -456,7 +456,7 @@ const invalid: ReadonlyArray<ErrorCase> = [
         include: [a.yaml]
 `),
     errors: [
-      [5, "spec.imageWatcher.interval", "unknown key (allowed: checkInterval, gitRepos, gates, defaultPolicy)"],
+      [5, "spec.imageWatcher.interval", "unknown key (allowed: checkInterval, gitRepos, gates, defaultPolicy, notifications)"],
       [8, "spec.imageWatcher.gitRepos[0].include", "unknown key"]
     ]
   },
