@@ -24,7 +24,7 @@ import { prepareTargets } from "./prepare.ts"
 import { resolve } from "./resolve.ts"
 import { listingKey, TagCache } from "./TagCache.ts"
 import { gitFailure, pushCommits, retryOnRejectedPush } from "./push.ts"
-import { inDeclarationOrder, type Outcome, type PassReport, reportOf } from "./report.ts"
+import { inDeclarationOrder, type Outcome, type PassReport, reportOf, repositoryScope } from "./report.ts"
 import { proposeChanges } from "./requests.ts"
 import { WatchRouting } from "./WatchRouting.ts"
 import { loadWatcherFiles } from "./watchers.ts"
@@ -136,6 +136,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
     const watchers = yield* loadWatcherFiles(checkout, watchedRepo, cache).pipe(stage(repo, "watchers"))
     const failures = watchers.failures.map((f) => ({
       pipeline: pipeline.name,
+      repoId: repo.repoId,
       scope: `${repo.repoId}/${f.path}`,
       failure: new ConfigFailure({ detail: f.reason })
     }))
@@ -291,7 +292,7 @@ export const repoPass = (pipeline: Pipeline, repo: RepositoryConfig, options: Pa
 
 const scopeFailureOf = (pipeline: Pipeline, repo: RepositoryConfig, failure: ScopeFailureCause): PassReport => ({
   targets: [],
-  failures: [{ pipeline: pipeline.name, scope: `repository ${repo.repoId}`, failure }],
+  failures: [{ pipeline: pipeline.name, repoId: repo.repoId, scope: repositoryScope(repo.repoId), failure }],
   diffs: []
 })
 

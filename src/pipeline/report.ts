@@ -54,9 +54,14 @@ export interface TargetReport {
 /** A failure above the level of one target: a repository, a watcher file, a whole pipeline. */
 export interface ScopeFailure {
   readonly pipeline: string
+  /** The repository the scope is, or is in. */
+  readonly repoId: string
   readonly scope: string
   readonly failure: ScopeFailureCause
 }
+
+/** The scope of a failure of a whole repository, as the report names it. */
+export const repositoryScope = (repoId: string): string => `repository ${repoId}`
 
 export interface PassReport {
   readonly targets: ReadonlyArray<TargetReport>

@@ -28,7 +28,7 @@ const registryFailure = new RegistryFailure({
 
 const report: PassReport = {
   targets: [target({ _tag: "Failed", failure: registryFailure })],
-  failures: [{ pipeline: "p", scope: "app", failure: new GitFailure({ operation: "fetch", kind: "other", detail: forged }) }],
+  failures: [{ pipeline: "p", repoId: "app", scope: "app", failure: new GitFailure({ operation: "fetch", kind: "other", detail: forged }) }],
   diffs: [],
 }
 
