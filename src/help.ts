@@ -19,6 +19,7 @@ Options:
   --config FILE|DIR   Piped config file (kind: Piped), or a directory of them; repeatable.
                       Each kind: Piped document is one pipeline.        [env RUNNER_CONFIG, comma-separated]
   --once              One pass over every pipeline, print a report on stdout, exit. [env RUNNER_ONCE=true]
+                      Notifications still queued then get at most 5 seconds more.
   --dry-run           Everything but commit and push; print the unified diff instead.  [env RUNNER_DRY_RUN=true]
   --data-dir DIR      Working copies and the tag store, kept between runs.
                       Default: $XDG_CACHE_HOME/runner or ~/.cache/runner.           [env RUNNER_DATA_DIR]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { Path } from "@effect/platform"
+import { FetchHttpClient, Path } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import {
@@ -31,6 +31,7 @@ import { Triggers } from "./pipeline/Triggers.ts"
 import { Readiness } from "./pipeline/Readiness.ts"
 import { WatchRouting } from "./pipeline/WatchRouting.ts"
 import { LastWritten } from "./pipeline/LastWritten.ts"
+import { Notifier } from "./notifications/Notifier.ts"
 import { Pauses } from "./pipeline/Pauses.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
@@ -102,9 +103,12 @@ const tagSources = (dataDir: string) =>
     Layer.provideMerge(RegistryHttp.layer)
   )
 
-/** What a pass needs: registries, tag stores, git, and the daemon's routing of notifications and readiness. */
+/**
+ * What a pass needs: registries, tag stores, git, the daemon's routing of notifications and
+ * readiness, and the notifications a pass sends to Piped's receivers.
+ */
 const passServices = (dataDir: string) =>
-  Layer.merge(TagCache.layerKeeping(dataDir), Signatures.layer).pipe(
+  Layer.mergeAll(TagCache.layerKeeping(dataDir), Signatures.layer, Notifier.layer({ dataDir }).pipe(Layer.provide(FetchHttpClient.layer))).pipe(
     Layer.provideMerge(tagSources(dataDir)),
     Layer.provideMerge(Layer.mergeAll(GitRepo.layer, WatchRouting.layer, Readiness.layer, Triggers.layer, LastWritten.layer, Pauses.layer))
   )

@@ -118,3 +118,13 @@ export const buildInfo = Metric.gauge("runner_build_info", { description: "The r
 
 /** Read at each scrape. */
 export const residentMemory = Metric.gauge("process_resident_memory_bytes", { description: "Resident memory size in bytes." })
+
+/** What became of a notification's delivery, by `outcome`: sent, retried (each try again), failed (given up). */
+export const NOTIFICATION_OUTCOMES = ["sent", "retried", "failed"] as const
+
+/** Notifications to a receiver (Piped's `spec.notifications.receivers` name) by event and outcome. */
+export const notificationsTotal = counterBy("runner_notifications_total", "Notifications delivered to receivers, by event and outcome.", [
+  "receiver",
+  "event",
+  "outcome"
+])

@@ -9,6 +9,8 @@ import {
   gitOperationSeconds,
   imagesWatched,
   lastPassSuccess,
+  NOTIFICATION_OUTCOMES,
+  notificationsTotal,
   passDuration,
   passesTotal,
   passOverrun,
@@ -83,6 +85,11 @@ export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
       yield* Metric.value(ofPipeline(lastPassSuccess, pipeline))
       yield* Metric.set(ofPipeline(passOverrun, pipeline), 0)
       yield* Metric.value(ofPipeline(targetUpdatesTotal, pipeline))
+      for (const route of pipeline.notifications ?? []) {
+        for (const event of route.events) {
+          for (const outcome of NOTIFICATION_OUTCOMES) yield* Metric.value(notificationsTotal({ receiver: route.receiver.name, event, outcome }))
+        }
+      }
       for (const { repoId: repo } of pipeline.repositories) {
         for (const reason of FAILURE_REASONS) yield* Metric.value(targetFailures({ pipeline: pipeline.name, repo, reason }))
         for (const state of TARGET_STATES) yield* Metric.value(targetsByState({ pipeline: pipeline.name, repo, state }))

@@ -2,6 +2,7 @@ import { Chunk, Duration, Effect, Either, Fiber, FiberSet, Schedule, Stream } fr
 import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
 import { gitAccess } from "../git/access.ts"
+import { notifyPass, ONCE_SETTLE, settleNotifications } from "../notifications/Notifier.ts"
 import { targetFields } from "./events.ts"
 import { collectAll, withYoungCollected } from "./heap.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
@@ -30,12 +31,17 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
     Effect.timed,
     Effect.tap(([took, report]) => recordPass(pipeline, report, took)),
     Effect.map(([, report]) => report),
+    // Queued only: a receiver that is slow or down never holds the pass up.
+    Effect.tap((report) => notifyPass(pipeline, report, options.dryRun, repoIds)),
     Effect.withSpan("pipeline.pass", { attributes: { pipeline: pipeline.name } })
   )
 
-/** `--once`: a single pass over every pipeline. */
+/** `--once`: a single pass over every pipeline, then a few seconds at most for its notifications. */
 export const runOnce = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions) =>
-  Effect.forEach(pipelines, (p) => pipelinePass(p, options), { concurrency: "unbounded" }).pipe(Effect.map(mergeReports))
+  Effect.forEach(pipelines, (p) => pipelinePass(p, options), { concurrency: "unbounded" }).pipe(
+    Effect.map(mergeReports),
+    Effect.tap(() => settleNotifications(ONCE_SETTLE))
+  )
 
 const logPass = (pipeline: Pipeline, report: PassReport) => {
   // With --dry-run, the diffs a pass would have committed come first, as with --once.
