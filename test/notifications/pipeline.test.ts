@@ -37,17 +37,18 @@ const routeTo = (url: string): NotificationRoute => ({
 })
 
 describe("notifications of whole passes", () => {
-  test("an update pushed by --once is told before it returns; a dry run tells nothing", async () => {
+  test("an update pushed by --once is told before it returns; a dry run tells nothing, not even a failure", async () => {
     const hook = await webhook()
     const w = fakeWorld()
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, ".pipe/w.yaml": WATCHER })
-    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+    w.images.set(IMAGE, [])
     const pipeline = { ...pipelineOf(), notifications: [routeTo(hook.url)] }
     const notifier = Notifier.layer({ dataDir: w.options.dataDir, retry: Schedule.stop }).pipe(Layer.provide(FetchHttpClient.layer))
     const once = (dryRun: boolean) => Effect.runPromise(runOnce([pipeline], { ...w.options, dryRun }).pipe(Effect.provide(notifier), Effect.provide(w.layer)))
     const dry = await once(true)
-    expect(dry.targets.map((t) => t.outcome._tag)).toEqual(["WouldUpdate"])
+    expect(dry.targets.map((t) => t.outcome._tag)).toEqual(["Failed"])
     expect(hook.events).toEqual([])
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
     const report = await once(false)
     expect(report.targets.map((t) => t.outcome._tag)).toEqual(["Updated"])
     expect(hook.events.map((e) => [e["event"], e["image"], e["from"], e["to"], e["file"]])).toEqual([["updated", IMAGE, "1.0.0", "1.1.0", "app.yaml"]])
