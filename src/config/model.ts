@@ -143,7 +143,7 @@ export interface NotificationRoute {
   readonly events: ReadonlyArray<NotificationEvent>
   /** repoIds; absent: every repository. */
   readonly repos?: ReadonlyArray<string>
-  /** Image globs (domain/imageGlob.ts), checked at load; absent: every image. */
+  /** Image globs (domain/glob.ts), checked at load; absent: every image. */
   readonly images?: ReadonlyArray<string>
   readonly source: SourceLocation
 }

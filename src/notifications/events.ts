@@ -7,8 +7,8 @@ import { Either } from "effect"
 import type { NotificationEvent, NotificationRoute } from "../config/model.ts"
 import { remoteLocation } from "../config/pullRequest.ts"
 import { oneLine } from "../domain/foreignText.ts"
-import { imageName, parseImageRef } from "../domain/ImageRef.ts"
-import { compileImageGlob } from "../domain/imageGlob.ts"
+import { imageGlob } from "../domain/glob.ts"
+import { memoizeString } from "../memo.ts"
 import { holdText } from "../pipeline/holds.ts"
 import { type PassReport, repositoryScope, type TargetReport } from "../pipeline/report.ts"
 
@@ -149,8 +149,9 @@ export const routesOf = (notice: Notice, routes: ReadonlyArray<NotificationRoute
     if (!route.events.includes(notice.event)) return false
     if (route.repos !== undefined && !route.repos.includes(notice.repo)) return false
     if (route.images === undefined) return true
-    const ref = notice.image === undefined ? undefined : Either.getOrUndefined(parseImageRef(notice.image))
-    if (ref === undefined) return false
-    const name = imageName(ref)
-    return route.images.some((glob) => Either.match(compileImageGlob(glob), { onLeft: () => false, onRight: (matches) => matches(name) }))
+    const image = notice.image
+    return image !== undefined && route.images.some((glob) => globOf(glob)(image))
   })
+
+// The config loader refused invalid globs, so a failure here matches nothing.
+const globOf = memoizeString((pattern) => Either.getOrElse(imageGlob(pattern), () => () => false))
