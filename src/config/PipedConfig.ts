@@ -1,8 +1,9 @@
 import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
-import { parseGoDuration } from "./duration.ts"
+import { DEFAULT_LISTING_INTERVAL, parseGoDuration } from "./duration.ts"
 import { branchNameProblem } from "../domain/refName.ts"
+import { ChartRegistrySection, ChartRepositorySection, toChartSources } from "./charts.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
 import { NotificationsSection, RouteSection, toNotificationRoutes } from "./notifications.ts"
@@ -14,7 +15,7 @@ import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
 import type { GitConfig, Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
-const DEFAULT_INTERVAL = Duration.minutes(5)
+const DEFAULT_INTERVAL = DEFAULT_LISTING_INTERVAL
 
 const Text = Schema.String
 const Name = Schema.NonEmptyString
@@ -158,6 +159,8 @@ const pipedDocument = <W extends Schema.Schema.Any>(imageWatcher: W) =>
         git: opt(GitSection),
         repositories: opt(Schema.Array(RepositorySection)),
         imageProviders: opt(Schema.Array(ProviderSection)),
+        chartRepositories: opt(Schema.Array(ChartRepositorySection)),
+        chartRegistries: opt(Schema.Array(ChartRegistrySection)),
         imageWatcher: opt(imageWatcher),
         notifications: opt(NotificationsSection)
       },
@@ -172,7 +175,7 @@ const ShippedDocument = pipedDocument(WatcherMapSection)
 const RfcDocument = pipedDocument(Schema.Array(GitRepoSection))
 
 interface PipedDocument {
-  readonly spec: Pick<typeof ShippedDocument.Type["spec"], "git" | "repositories" | "imageProviders" | "notifications">
+  readonly spec: Pick<typeof ShippedDocument.Type["spec"], "git" | "repositories" | "imageProviders" | "notifications" | "chartRepositories" | "chartRegistries">
   readonly checkInterval: Duration.Duration | undefined
   readonly gitRepos: ReadonlyArray<typeof GitRepoSection.Type>
   readonly gitRepoPath: (index: number) => KeyPath
@@ -291,6 +294,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     file,
     line: doc.lineOf(["spec", "imageWatcher", "notifications", index])
   }))
+  const charts = toChartSources(spec, (path) => ({ file, line: doc.lineOf(path) }))
   const exclusive = (file: "sshKeyFile" | "passwordFile", inline: "sshKeyData" | "password"): Array<Issue> =>
     spec.git?.[file] !== undefined && spec.git[inline] !== undefined
       ? [{ path: ["spec", "git", inline], message: `${file} and ${inline} are exclusive; set one of them` }]
@@ -305,9 +309,10 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
     ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...parsed.gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
     ...repoIssues,
-    ...(Either.isLeft(routes) ? routes.left : [])
+    ...(Either.isLeft(routes) ? routes.left : []),
+    ...(Either.isLeft(charts) ? charts.left : [])
   ]
-  if (issues.length > 0) return Either.left(issues)
+  if (issues.length > 0 || Either.isLeft(charts)) return Either.left(issues)
   const checkInterval = parsed.checkInterval ?? DEFAULT_INTERVAL
   const gates = toGates(parsed.gates, (index) => ({ file, line: doc.lineOf(["spec", "imageWatcher", "gates", index]) }))
   const defaultPolicy = toPolicy(parsed.defaultPolicy)
@@ -317,6 +322,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     git,
     repositories,
     providers,
+    ...charts.right,
     checkInterval,
     watchedRepos,
     gates,

@@ -11,6 +11,9 @@ const nanosPerUnit: Readonly<Record<string, bigint>> = {
   h: 3_600_000_000_000n
 }
 
+/** How often a source is listed when its config names no interval: a provider's, a chart repository's. */
+export const DEFAULT_LISTING_INTERVAL = Duration.minutes(5)
+
 const maxNanos = 2n ** 63n - 1n
 const component = /(\d*)(?:\.(\d*))?([^\d.]+)/y
 

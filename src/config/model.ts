@@ -4,6 +4,7 @@ import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import type { SourceLocation } from "../domain/SourceLocation.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { DiscoverRule } from "../domain/DiscoverRule.ts"
+import type { ChartRegistry, ChartRepository } from "../domain/ChartSource.ts"
 
 /** The normalised configuration the pipeline runs on, whatever spelling the files used. */
 
@@ -103,6 +104,10 @@ export interface Pipeline {
   readonly git: GitConfig
   readonly repositories: ReadonlyArray<RepositoryConfig>
   readonly providers: ReadonlyArray<ProviderConfig>
+  /** `spec.chartRepositories`: HTTP ones by their unique name; GIT ones only so that naming one fails clearly. */
+  readonly chartRepositories: ReadonlyArray<ChartRepository>
+  /** `spec.chartRegistries`: credentials for `oci://` chart repositories, by unique address. */
+  readonly chartRegistries: ReadonlyArray<ChartRegistry>
   readonly checkInterval: Duration.Duration
   /** Options per repository; a repository not listed here is watched with all its watcher files. */
   readonly watchedRepos: ReadonlyArray<WatchedRepo>

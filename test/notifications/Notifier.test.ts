@@ -55,6 +55,8 @@ const pipelineWith = (routes: ReadonlyArray<NotificationRoute>): Pipeline => ({
   git: { username: "piped", email: "p@example.com" },
   repositories: [{ repoId: "config", remote: "https://github.com/acme/config.git", branch: "main", source: { file: "piped.yaml", line: 5 } }],
   providers: [],
+  chartRepositories: [],
+  chartRegistries: [],
   checkInterval: Duration.minutes(5),
   watchedRepos: [],
   gates: [],

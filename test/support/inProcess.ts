@@ -50,6 +50,8 @@ export const pipelineOf = (
   git: { username: "piped", email: "pipecd.dev@gmail.com" },
   repositories: [{ repoId: "config", remote: REMOTE, branch: "main", source: { file: "piped.yaml", line: 5 } }],
   providers: options.providers ?? [providerConfig({ name: "registry" })],
+  chartRepositories: [],
+  chartRegistries: [],
   checkInterval: options.checkInterval ?? Duration.minutes(5),
   watchedRepos: options.watchedRepos ?? [],
   gates: options.gates ?? []
