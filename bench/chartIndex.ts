@@ -1,0 +1,23 @@
+/**
+ * Reading a 20 MB index.yaml (430 charts × 60 versions by default) in helm's layout (like Bitnami's): time and peak RSS of the line
+ * scanner, in a process of its own. Run: node_modules/.bin/bun bench/chartIndex.ts [charts] [versions]
+ */
+import { Either } from "effect"
+import { readIndex } from "../src/charts/readIndex.ts"
+import { bigIndex } from "../test/support/chartIndex.ts"
+
+const charts = Number(process.argv[2] ?? 430)
+const versions = Number(process.argv[3] ?? 60)
+const body = new TextEncoder().encode(bigIndex(charts, versions))
+Bun.gc(true)
+const before = process.memoryUsage.rss()
+let peak = before
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 2)
+const started = performance.now()
+const result = readIndex(body)
+const elapsed = performance.now() - started
+peak = Math.max(peak, process.memoryUsage.rss())
+clearInterval(sampler)
+const count = Either.isRight(result) ? [...result.right.values()].reduce((n, v) => n + v.length, 0) : result.left
+const mb = (n: number) => (n / 1e6).toFixed(1)
+process.stdout.write(`index ${mb(body.byteLength)} MB, ${charts} charts × ${versions} versions = ${count} read in ${elapsed.toFixed(0)} ms; RSS ${mb(before)} MB before (index bytes held), peak ${mb(peak)} MB (+${mb(peak - before)})\n`)
