@@ -1,4 +1,4 @@
-import { Logger } from "effect"
+import { type LogLevel, Logger } from "effect"
 
 // What JSON.stringify and logfmt's quoting leave raw: controls in unquoted logfmt values, DEL, the C1
 // controls (NEL among them), the line and paragraph separators, and the bidi embeddings and overrides.
@@ -31,3 +31,47 @@ export const jsonLinesLogger = Logger.map(Logger.structuredLogger, (log) =>
 
 /** logfmt (`key=value`, values with spaces quoted), one line per entry whatever the values hold. */
 export const textLinesLogger = Logger.map(Logger.logfmtLogger, escapeLogLine)
+
+/**
+ * The syslog priority of a log level, as journald reads it from a `<N>` line prefix (sd-daemon(3)):
+ * `journalctl -p warning` then shows warnings and errors, and nothing that merely went well.
+ */
+export const syslogPriority = (level: LogLevel.LogLevel): number => {
+  switch (level._tag) {
+    case "Fatal":
+      return 2
+    case "Error":
+      return 3
+    case "Warning":
+      return 4
+    case "Info":
+      return 6
+    default:
+      return 7
+  }
+}
+
+/** Every line of `text` with the `<N>` prefix of `priority`. */
+export const withPriority = (priority: number, text: string): string =>
+  text
+    .split("\n")
+    .map((line) => `<${priority}>${line}`)
+    .join("\n")
+
+/**
+ * A line logger whose lines start with their level's syslog priority. journald strips the prefix
+ * (SyslogLevelPrefix=, on by default) and keeps it as the entry's PRIORITY, so a JSON line stays
+ * plain JSON in the entry's MESSAGE.
+ */
+export const withSyslogPrefix = <Message>(logger: Logger.Logger<Message, string>): Logger.Logger<Message, string> =>
+  Logger.make((options) => withPriority(syslogPriority(options.logLevel), logger.log(options)))
+
+/**
+ * Whether stderr is the journal: systemd sets JOURNAL_STREAM to the `device:inode` of the stream it
+ * connects, and a child whose stderr went elsewhere inherits the variable, so both must match
+ * (systemd.exec(5)).
+ */
+export const stderrIsJournal = (journalStream: string | undefined, stderr: { readonly dev: bigint; readonly ino: bigint }): boolean => {
+  const match = /^(\d+):(\d+)$/.exec(journalStream ?? "")
+  return match !== null && match[1] === String(stderr.dev) && match[2] === String(stderr.ino)
+}

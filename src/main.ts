@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { FetchHttpClient, Path } from "@effect/platform"
+import { fstatSync } from "node:fs"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Effect, Either, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import {
@@ -23,7 +24,7 @@ import { imageName, isValidTag, parseImageName, parseImageRef } from "./domain/I
 import { Signatures } from "./gates/Signatures.ts"
 import { GitRepo } from "./git/GitRepo.ts"
 import { RegistryHttp } from "./http/RegistryHttp.ts"
-import { jsonLinesLogger, textLinesLogger } from "./logging.ts"
+import { jsonLinesLogger, stderrIsJournal, textLinesLogger, withPriority, withSyslogPrefix } from "./logging.ts"
 import { TagCache } from "./pipeline/TagCache.ts"
 import { explainOutput, formatReport, passFailed } from "./pipeline/report.ts"
 import { reloadedConfigs, runForever, runOnce, STOP_GRACE } from "./pipeline/run.ts"
@@ -42,8 +43,22 @@ import { HELP } from "./help.ts"
 import { readTokenFile } from "./secretFile.ts"
 import { VERSION } from "./version.ts"
 
+/** Under systemd with stderr to the journal, every stderr line carries its syslog priority. */
+const journal = (() => {
+  try {
+    return stderrIsJournal(process.env["JOURNAL_STREAM"], fstatSync(2, { bigint: true }))
+  } catch {
+    return false // no stderr at all
+  }
+})()
+
 const out = (text: string) => Effect.sync(() => process.stdout.write(text))
-const err = (text: string) => Effect.sync(() => process.stderr.write(text.endsWith("\n") ? text : text + "\n"))
+/** What went wrong, for a person: an error, for journald too. */
+const err = (text: string) =>
+  Effect.sync(() => {
+    const lines = text.endsWith("\n") ? text.slice(0, -1) : text
+    process.stderr.write(`${journal ? withPriority(3, lines) : lines}\n`)
+  })
 
 /** `--data-dir`, or the default under the user's cache directory. */
 const dataDirOf = (given: string | undefined): string => {
@@ -59,10 +74,15 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
   error: LogLevel.Error
 }
 
+const linesLogger = (format: LogFormat) => {
+  const lines = format === "json" ? jsonLinesLogger : textLinesLogger
+  return journal ? withSyslogPrefix(lines) : lines
+}
+
 /** Logs go to stderr, so stdout carries only the report and diffs. */
 const loggerLayer = (format: LogFormat, level: LogLevelName) =>
   Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(format === "json" ? jsonLinesLogger : textLinesLogger)),
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(linesLogger(format))),
     Logger.minimumLogLevel(levels[level])
   )
 
