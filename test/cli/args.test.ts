@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { readFileSync } from "node:fs"
 import { parseArgs } from "../../src/args.ts"
-import { VERSION } from "../../src/version.ts"
+import { PACKAGE_VERSION } from "../../src/version.ts"
 
 type Env = Record<string, string>
 
@@ -68,5 +68,5 @@ describe("parseArgs", () => {
 })
 
 test("the version matches package.json", () => {
-  expect(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version).toBe(VERSION)
+  expect(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version).toBe(PACKAGE_VERSION)
 })

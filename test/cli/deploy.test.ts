@@ -9,9 +9,10 @@ import { Either } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
-import { outfileFor } from "../../build.ts"
+import { outfileFor, versionOf } from "../../build.ts"
 import { parseArgs } from "../../src/args.ts"
 import { UNUSABLE } from "../../src/exitCodes.ts"
+import { PACKAGE_VERSION } from "../../src/version.ts"
 import { parseListen } from "../../src/server/listen.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
@@ -267,3 +268,35 @@ test("build.ts: output names, .exe for Windows", () => {
   expect(outfileFor("bun-windows-x64", false)).toBe("dist/runner-windows-x64.exe")
   expect(outfileFor("bun-linux-arm64", false)).toBe("dist/runner-linux-arm64")
 })
+
+const sha = "94dfee3cd705929fd68ba0fcc3fa6a5215b34154"
+
+test.each([
+  ["the commit of a clean checkout", undefined, { sha, dirty: false }, "0.1.0+94dfee3cd705"],
+  ["uncommitted changes", undefined, { sha, dirty: true }, "0.1.0+94dfee3cd705.dirty"],
+  ["RUNNER_VERSION (a container build, no .git)", "0.2.0+94dfee3cd705", undefined, "0.2.0+94dfee3cd705"],
+  ["RUNNER_VERSION over the checkout's commit", "v0.2.0", { sha, dirty: false }, "v0.2.0"],
+  ["an empty RUNNER_VERSION is unset", "", { sha, dirty: false }, "0.1.0+94dfee3cd705"],
+  ["no checkout, no RUNNER_VERSION", undefined, undefined, "0.1.0"],
+  ["a space (it goes into a header and a label)", "0.2.0 beta", undefined, "error"],
+  ["a quote", '0.2.0"', undefined, "error"]
+] as const)("build.ts: the version, %s", (_name, given, commit, expected) => {
+  const version = (() => {
+    try {
+      return versionOf(given, "0.1.0", commit)
+    } catch {
+      return "error"
+    }
+  })()
+  expect(version).toBe(expected)
+})
+
+test("build.ts: the executable reports the commit it was built from", () => {
+  const root = Bun.fileURLToPath(repoFile(""))
+  const built = Bun.spawnSync([process.execPath, "build.ts"], { cwd: root, env: { ...process.env, RUNNER_VERSION: "" } })
+  expect(built.exitCode).toBe(0)
+  const head = Bun.spawnSync(["git", "rev-parse", "HEAD"], { cwd: root }).stdout.toString().trim()
+  expect(head).toMatch(/^[0-9a-f]{40}$/)
+  const version = Bun.spawnSync([join(root, "dist/runner"), "--version"]).stdout.toString()
+  expect(version).toMatch(new RegExp(`^runner ${PACKAGE_VERSION.replaceAll(".", "\\.")}\\+${head.slice(0, 12)}(\\.dirty)?\n$`))
+}, 120_000)

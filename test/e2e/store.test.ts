@@ -9,7 +9,7 @@ import { startGitServer, type TestGitServer } from "../support/gitServer.ts"
 import { storeProvider, writePipedConfig } from "../support/config.ts"
 import { exec, RUNNER, runRunner, tempDir, writeFile } from "../support/runner.ts"
 import { useServers } from "../support/servers.ts"
-import { VERSION } from "../../src/version.ts"
+import { PACKAGE_VERSION } from "../../src/version.ts"
 
 let git: TestGitServer
 
@@ -117,7 +117,8 @@ describe("command line", () => {
 
   test("--version and --help", async () => {
     const version = await runRunner(["--version"])
-    expect(version.stdout).toBe(`runner ${VERSION}\n`)
+    // The build names its commit (test/cli/deploy.test.ts checks which).
+    expect(version.stdout).toMatch(new RegExp(`^runner ${PACKAGE_VERSION.replaceAll(".", "\\.")}\\+[0-9a-f]{12}(\\.dirty)?\n$`))
     const help = await runRunner(["--help"])
     expect(help.code).toBe(0)
     for (const word of ["--once", "--dry-run", "--data-dir", "validate", "notify", "Exit codes"]) expect(help.stdout).toContain(word)
