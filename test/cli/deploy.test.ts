@@ -148,15 +148,15 @@ test("the Kubernetes sidecar: the restricted Pod Security Standard, memory above
   expect(bytes(runner.resources.limits.memory)).toBeGreaterThan(bytes(runner.resources.requests.memory))
 })
 
-test("the image: base images pinned by digest, a user whose home is the data dir, a small build context", () => {
+test("the image: base images pinned by digest by default, a user whose home is the data dir, a small build context", () => {
   const dockerfile = read("Dockerfile")
   const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1] ?? "")
-  expect(froms.length).toBeGreaterThan(0)
-  for (const from of froms) expect(from).toMatch(/@(sha256:[0-9a-f]{64}|\$\{\w+\})$/)
-  // Digest build arguments have no default: an unpinned build fails.
+  expect(froms.length).toBe(2)
+  // Each base image is a build argument whose default is NAME:TAG@sha256:DIGEST: a build with no
+  // arguments is pinned, and one argument moves it.
   for (const from of froms) {
-    const arg = /@\$\{(\w+)\}$/.exec(from)?.[1]
-    if (arg !== undefined) expect(dockerfile).toMatch(new RegExp(`^ARG ${arg}$`, "m"))
+    const arg = /^\$\{(\w+)\}$/.exec(from)?.[1] ?? "?"
+    expect(dockerfile).toMatch(new RegExp(`^ARG ${arg}=[a-z0-9./-]+:[\\w.-]+@sha256:[0-9a-f]{64}$`, "m"))
   }
   expect(dockerfile).toMatch(/useradd [^\n]*--uid 65532 [^\n]*--home-dir \/var\/cache\/runner /)
   expect(dockerfile).toMatch(/^ENV HOME=\/var\/cache\/runner\b/m)
@@ -173,6 +173,58 @@ test("the image: base images pinned by digest, a user whose home is the data dir
   const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? "").split(/\s+/))
   const allowed = ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""))
   expect(copied.sort()).toEqual(allowed.sort())
+})
+
+/** The Dockerfile's instructions, continuation lines joined. */
+const instructions = () =>
+  read("Dockerfile")
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+
+test("the image: the build installs production dependencies only, with the base image's bun", () => {
+  const runs = instructions().filter((l) => l.startsWith("RUN "))
+  const install = runs.filter((l) => /\b(bun|npm) (install|ci)\b/.test(l))
+  expect(install.length).toBe(1)
+  expect(install[0]).toMatch(/bun install --frozen-lockfile --production --ignore-scripts/)
+  // bun, typescript and deno are development dependencies: a production install leaves them out.
+  const pkg = JSON.parse(readFileSync(repoFile("package.json"), "utf8"))
+  for (const tool of ["bun", "typescript", "deno"]) expect(Object.keys(pkg.devDependencies)).toContain(tool)
+  expect(runs.some((l) => /\bbun build\.ts\b/.test(l))).toBe(true)
+})
+
+test("the image: a proxy's CA and an npm mirror as build arguments, OCI labels, the version with its commit", () => {
+  const lines = instructions()
+  const args = new Set(lines.flatMap((l) => /^ARG (\w+)/.exec(l)?.[1] ?? []))
+  const runs = lines.filter((l) => l.startsWith("RUN ")).join("\n")
+  for (const arg of ["EXTRA_CA_CERT", "NPM_REGISTRY", "RUNNER_VERSION", "REVISION", "CREATED", "SOURCE"]) expect(args.has(arg)).toBe(true)
+  expect(runs).toMatch(/NPM_CONFIG_REGISTRY="\$\{NPM_REGISTRY\}"[^\n]*bun install/)
+  expect(lines).toContain("ENV NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem")
+  expect(runs).toMatch(/"\$\{EXTRA_CA_CERT\}" > \/usr\/local\/share\/ca-certificates\/[\w-]+\.crt && update-ca-certificates/)
+  // The context has no .git: build.ts takes the version from RUNNER_VERSION.
+  expect(runs).toMatch(/RUNNER_VERSION="\$\{RUNNER_VERSION\}" bun build\.ts/)
+  const label = lines.find((l) => l.startsWith("LABEL ")) ?? ""
+  const labels = new Map([...label.matchAll(/(org\.opencontainers\.image\.[\w.]+)="([^"]*)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""]))
+  expect(labels.get("org.opencontainers.image.version")).toBe("${RUNNER_VERSION}")
+  expect(labels.get("org.opencontainers.image.revision")).toBe("${REVISION}")
+  expect(labels.get("org.opencontainers.image.created")).toBe("${CREATED}")
+  expect(labels.get("org.opencontainers.image.source")).toBe("${SOURCE}")
+  for (const name of ["title", "licenses", "description"]) expect(labels.get(`org.opencontainers.image.${name}`)).toMatch(/\S/)
+})
+
+test("the image: the build commands in the files' headers name the Dockerfile, the context and its arguments", () => {
+  const args = new Set(instructions().flatMap((l) => /^ARG (\w+)/.exec(l)?.[1] ?? []))
+  const headers = ["Dockerfile", "kubernetes/piped-with-runner.yaml"].map(read)
+  const commands = headers.flatMap((text) =>
+    [...text.replace(/\\\n#\s*/g, " ").matchAll(/docker build (.+)$/gm)].map((m) => (m[1] ?? "").trim().split(/\s+/))
+  )
+  expect(commands.length).toBe(headers.length)
+  for (const command of commands) {
+    expect(command[command.indexOf("-f") + 1]).toBe("deploy/Dockerfile")
+    // Run from the repository root: the context is "." and the only positional argument, last.
+    expect(command.at(-1)).toBe(".")
+    for (const [i, word] of command.entries()) if (word === "--build-arg") expect(args.has((command[i + 1] ?? "").split("=")[0] ?? "")).toBe(true)
+  }
 })
 
 const unit = () => read("systemd/runner.service")
