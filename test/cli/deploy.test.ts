@@ -214,7 +214,7 @@ test("the image: a proxy's CA and an npm mirror as build arguments, OCI labels, 
 
 test("the image: the build commands in the files' headers name the Dockerfile, the context and its arguments", () => {
   const args = new Set(instructions().flatMap((l) => /^ARG (\w+)/.exec(l)?.[1] ?? []))
-  const headers = ["Dockerfile", "kubernetes/piped-with-runner.yaml"].map(read)
+  const headers = ["Dockerfile", "kubernetes/piped-with-runner.yaml", "kubernetes/piped-chart/kustomization.yaml"].map(read)
   const commands = headers.flatMap((text) =>
     [...text.replace(/\\\n#\s*/g, " ").matchAll(/docker build (.+)$/gm)].map((m) => (m[1] ?? "").trim().split(/\s+/))
   )

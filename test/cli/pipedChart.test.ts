@@ -1,0 +1,196 @@
+/**
+ * deploy/kubernetes/piped-chart/ adds the runner to the Deployment of PipeCD's Piped chart: the
+ * chart's Deployment as `helm template` renders it (fixtures/piped-chart-deployment.yaml) goes
+ * through the directory's Helm post-renderer (kubectl kustomize), and what comes out runs the
+ * runner with arguments it accepts, on the chart's config and secret, meets the restricted Pod
+ * Security Standard, and matches the Kubernetes API's schema. Without kubectl these tests skip.
+ */
+import { describe, expect, test } from "bun:test"
+import { Either } from "effect"
+import { readFileSync } from "node:fs"
+import { parseAllDocuments } from "yaml"
+import { parseArgs } from "../../src/args.ts"
+import { parseListen } from "../../src/server/listen.ts"
+import { schemaErrors } from "../support/kubernetesTypes.ts"
+
+const repoFile = (path: string) => Bun.fileURLToPath(new URL(`../../${path}`, import.meta.url))
+const chartDeployment = readFileSync(new URL("fixtures/piped-chart-deployment.yaml", import.meta.url), "utf8")
+
+/**
+ * The fixture as the chart renders it for `release`: everything is named `<release>-piped`, or
+ * the release's name when it holds "piped" (the fixture's release is "piped"). The container
+ * keeps its name, piped, whatever the release.
+ */
+const rendered = (release: string) => {
+  if (release === "piped") return chartDeployment
+  const full = release.includes("piped") ? release : `${release}-piped`
+  return chartDeployment
+    .replace(/^ {2}name: piped$/m, `  name: ${full}`)
+    .replace(/(app\.kubernetes\.io\/instance:) piped$/gm, `$1 ${release}`)
+    .replace(/(serviceAccountName|secretName): piped$/gm, `$1: ${full}`)
+    .replace(/(configMap:\n\s+name:) piped$/m, `$1 ${full}`)
+}
+
+interface SecurityContext {
+  readonly runAsNonRoot?: boolean
+  readonly runAsUser?: number
+  readonly readOnlyRootFilesystem?: boolean
+  readonly allowPrivilegeEscalation?: boolean
+  readonly privileged?: boolean
+  readonly capabilities?: { readonly drop?: ReadonlyArray<string>; readonly add?: ReadonlyArray<string> }
+  readonly seccompProfile?: { readonly type: string }
+}
+interface Container {
+  readonly name: string
+  readonly args: ReadonlyArray<string>
+  readonly ports?: ReadonlyArray<{ readonly name: string; readonly containerPort: number }>
+  readonly volumeMounts: ReadonlyArray<{ readonly name: string; readonly mountPath: string }>
+  readonly livenessProbe?: { readonly httpGet: { readonly path: string } }
+  readonly readinessProbe?: { readonly httpGet: { readonly path: string } }
+  readonly securityContext?: SecurityContext
+}
+interface Volume {
+  readonly name: string
+  readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ readonly key: string; readonly path: string }> }
+  readonly configMap?: { readonly name: string }
+  readonly persistentVolumeClaim?: { readonly claimName: string }
+  readonly [type: string]: unknown
+}
+interface Manifest {
+  readonly kind: string
+  readonly metadata: { readonly name: string }
+  readonly data?: unknown
+  readonly spec: {
+    readonly accessModes?: ReadonlyArray<string>
+    readonly selector?: Record<string, unknown>
+    readonly ports?: ReadonlyArray<{ readonly targetPort: string }>
+    readonly template: {
+      readonly metadata: { readonly labels: Record<string, string> }
+      readonly spec: { readonly containers: ReadonlyArray<Container>; readonly volumes: ReadonlyArray<Volume>; readonly securityContext?: SecurityContext }
+    }
+  }
+}
+
+const docsOf = (yaml: string): ReadonlyArray<Manifest> => parseAllDocuments(yaml).map((d) => d.toJS())
+
+const outputs = new Map<string, ReadonlyArray<Manifest>>()
+
+/** The Helm post-renderer of the directory, fed `input` on stdin (once per input: kubectl takes a second). */
+const postRender = (input: string) => {
+  const done = outputs.get(input)
+  if (done !== undefined) return done
+  const run = Bun.spawnSync([repoFile("deploy/kubernetes/piped-chart/post-render.sh")], { stdin: new TextEncoder().encode(input) })
+  if (run.exitCode !== 0) throw new Error(`post-render.sh failed: ${run.stderr.toString()}`)
+  const docs = docsOf(run.stdout.toString())
+  outputs.set(input, docs)
+  return docs
+}
+
+const podOf = (docs: ReadonlyArray<Manifest>) => {
+  const deployments = docs.filter((d) => d.kind === "Deployment")
+  expect(deployments.length).toBe(1)
+  const [deployment] = deployments
+  if (deployment === undefined) throw new Error("no Deployment")
+  const container = (name: string) => {
+    const found = deployment.spec.template.spec.containers.find((c) => c.name === name)
+    if (found === undefined) throw new Error(`no container ${name}`)
+    return found
+  }
+  return { deployment, pod: deployment.spec.template, container }
+}
+
+/** What the restricted Pod Security Standard (v1.30) asks that a container or its pod does not give. */
+const restrictedViolations = (pod: Manifest["spec"]["template"]): ReadonlyArray<string> => {
+  const allowedVolumes = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"])
+  const problems = pod.spec.volumes.flatMap((v) => Object.keys(v).filter((k) => k !== "name" && !allowedVolumes.has(k)).map((k) => `volume ${v.name}: ${k}`))
+  for (const c of pod.spec.containers) {
+    const sc = c.securityContext ?? {}
+    const seccomp = sc.seccompProfile?.type ?? pod.spec.securityContext?.seccompProfile?.type
+    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push(`${c.name}: seccompProfile`)
+    if ((sc.runAsNonRoot ?? pod.spec.securityContext?.runAsNonRoot) !== true) problems.push(`${c.name}: runAsNonRoot`)
+    if ((sc.runAsUser ?? pod.spec.securityContext?.runAsUser) === 0) problems.push(`${c.name}: runAsUser 0`)
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${c.name}: allowPrivilegeEscalation`)
+    if (sc.privileged === true) problems.push(`${c.name}: privileged`)
+    if (!(sc.capabilities?.drop ?? []).includes("ALL")) problems.push(`${c.name}: capabilities.drop ALL`)
+    for (const cap of sc.capabilities?.add ?? []) if (cap !== "NET_BIND_SERVICE") problems.push(`${c.name}: capabilities.add ${cap}`)
+  }
+  return problems
+}
+
+const runCommand = (argv: ReadonlyArray<string>) => {
+  const parsed = Either.getOrThrow(parseArgs(argv, {}))
+  if (parsed._tag !== "Run") throw new Error(`not a run command: ${parsed._tag}`)
+  expect(parsed.once).toBe(false)
+  expect(Either.isRight(parseListen(parsed.listen ?? ""))).toBe(true)
+  return parsed
+}
+
+const kubectl = Bun.which("kubectl")
+
+test("the chart alone does not meet the restricted Pod Security Standard: the patch is what does", () => {
+  const { pod } = podOf(docsOf(rendered("piped")))
+  expect(restrictedViolations(pod)).toEqual(["piped: seccompProfile", "piped: allowPrivilegeEscalation", "piped: capabilities.drop ALL"])
+  expect(schemaErrors(docsOf(rendered("dev")))).toEqual([])
+}, 30_000)
+
+describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %s through the post-renderer", (release) => {
+  const full = release.includes("piped") ? release : `${release}-piped`
+
+  test("the runner reads the chart's config file and only its own keys of the chart's Secret", () => {
+    const docs = postRender(rendered(release))
+    const { deployment, pod, container } = podOf(docs)
+    expect(deployment.metadata.name).toBe(full)
+    const [piped, runner] = [container("piped"), container("runner")]
+    // Piped's container is the chart's, arguments and mounts unchanged.
+    const chart = podOf(docsOf(rendered(release)))
+    expect(piped.args).toEqual(chart.container("piped").args)
+    expect(piped.volumeMounts).toEqual(chart.container("piped").volumeMounts)
+    const cmd = runCommand(runner.args)
+    // The same file Piped reads, through the chart's own volume and ConfigMap.
+    expect(cmd.configs).toEqual([piped.args.find((a) => a.startsWith("--config-file="))?.slice("--config-file=".length) ?? "?"])
+    const volumes = new Map(pod.spec.volumes.map((v) => [v.name, v]))
+    const mountOf = (c: Container, path: string) => c.volumeMounts.find((m) => path.startsWith(`${m.mountPath}/`) || path === m.mountPath)
+    expect(volumes.get(mountOf(runner, cmd.configs[0] ?? "?")?.name ?? "?")?.configMap?.name).toBe(full)
+    // The chart's Secret at the chart's path, but only the keys the sidecar's config names.
+    const pipedSecret = piped.volumeMounts.find((m) => m.name === "piped-secret")
+    const runnerSecret = volumes.get(mountOf(runner, pipedSecret?.mountPath ?? "?")?.name ?? "?")
+    expect(runnerSecret?.name).not.toBe("piped-secret")
+    expect(runnerSecret?.secret?.secretName).toBe(full)
+    const named = [...readFileSync(repoFile("pipelines/sidecar.yaml"), "utf8").matchAll(/^\s*(\w+):\s*\/etc\/piped-secret\/(\S+)/gm)]
+      .filter((m) => m[1] !== "pipedKeyFile")
+      .map((m) => m[2] ?? "")
+    expect((runnerSecret?.secret?.items ?? []).map((i) => i.path).sort()).toEqual(named.sort())
+    // The API token: a Secret of its own, which the output does not carry (no placeholder to overwrite it).
+    expect(volumes.get(mountOf(runner, cmd.apiTokenFile ?? "?")?.name ?? "?")?.secret?.secretName).toBe("piped-runner-api-token")
+    for (const d of docs) expect(d.kind).not.toBe("Secret")
+  })
+
+  test("probes on /healthz and /readyz, the data dir on a claim of the output, a Service on the chart's pods", () => {
+    const docs = postRender(rendered(release))
+    const { deployment, pod, container } = podOf(docs)
+    const runner = container("runner")
+    expect(runner.livenessProbe?.httpGet.path).toBe("/healthz")
+    expect(runner.readinessProbe?.httpGet.path).toBe("/readyz")
+    const dataDir = runCommand(runner.args).dataDir
+    const claim = pod.spec.volumes.find((v) => v.name === runner.volumeMounts.find((m) => m.mountPath === dataDir)?.name)?.persistentVolumeClaim?.claimName
+    expect(docs.find((d) => d.kind === "PersistentVolumeClaim" && d.metadata.name === claim)?.spec.accessModes).toEqual(["ReadWriteOnce"])
+    const service = docs.find((d) => d.kind === "Service")
+    expect(service?.spec.selector).toEqual(deployment.spec.selector?.["matchLabels"] as Record<string, unknown>)
+    expect(service?.spec.selector).toEqual(pod.metadata.labels)
+    expect(runner.ports?.map((p) => p.name)).toContain(service?.spec.ports?.[0]?.targetPort)
+  })
+
+  test("the restricted Pod Security Standard for both containers, and the API's schema", () => {
+    const docs = postRender(rendered(release))
+    const { pod, container } = podOf(docs)
+    expect(restrictedViolations(pod)).toEqual([])
+    expect(container("runner").securityContext).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true })
+    expect(schemaErrors(docs)).toEqual([])
+  }, 30_000)
+})
+
+test("the sidecar example (piped-with-runner.yaml) matches the API's schema too", () => {
+  const docs = docsOf(readFileSync(repoFile("deploy/kubernetes/piped-with-runner.yaml"), "utf8"))
+  expect(schemaErrors(docs)).toEqual([])
+  expect(restrictedViolations(podOf(docs).pod)).toEqual([])
+}, 30_000)
