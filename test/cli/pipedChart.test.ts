@@ -7,11 +7,13 @@
  */
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
-import { readFileSync } from "node:fs"
+import { cpSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
 import { parseArgs } from "../../src/args.ts"
 import { parseListen } from "../../src/server/listen.ts"
 import { schemaErrors } from "../support/kubernetesTypes.ts"
+import { tempDir } from "../support/tempDirs.ts"
 
 const repoFile = (path: string) => Bun.fileURLToPath(new URL(`../../${path}`, import.meta.url))
 const chartDeployment = readFileSync(new URL("fixtures/piped-chart-deployment.yaml", import.meta.url), "utf8")
@@ -187,6 +189,36 @@ describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %
     expect(container("runner").securityContext).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true })
     expect(schemaErrors(docs)).toEqual([])
   }, 30_000)
+})
+
+/** The chart under launcher.configFromGitRepo: no piped-config mount or volume (templates/deployment.yaml's conditions). */
+const fromGitRepo = (yaml: string) =>
+  yaml.replace(/\n {12}- name: piped-config\n {14}mountPath: \/etc\/piped-config\n {14}readOnly: true/, "").replace(/\n {8}- name: piped-config\n {10}configMap:\n {12}name: \S+/, "")
+
+test.skipIf(kubectl === null)("launcher.configFromGitRepo: the commented patch gives the runner its config from a ConfigMap of its own", () => {
+  const chart = fromGitRepo(rendered("dev"))
+  const before = podOf(docsOf(chart))
+  expect(before.pod.spec.volumes.map((v) => v.name)).toEqual(["piped-secret"])
+  expect(before.container("piped").volumeMounts.map((m) => m.name)).toEqual(["piped-secret"])
+  // The directory's Kustomization with its commented lines for this case taken in.
+  const dir = tempDir("runner-chart-")
+  cpSync(repoFile("deploy/kubernetes/piped-chart"), dir, { recursive: true })
+  const kustomization = readFileSync(join(dir, "kustomization.yaml"), "utf8")
+  const uncommented = kustomization.replace(/^ {2}# (- path: config-from-git\.yaml\n) {2}# (.+\n) {2}# (.+\n) {2}# (.+\n)/m, "  $1  $2  $3  $4")
+  expect(uncommented).not.toBe(kustomization)
+  writeFileSync(join(dir, "kustomization.yaml"), uncommented)
+  writeFileSync(join(dir, "chart.yaml"), chart)
+  const run = Bun.spawnSync(["kubectl", "kustomize", dir])
+  expect(run.stderr.toString()).toBe("")
+  const { pod, container } = podOf(docsOf(run.stdout.toString()))
+  const volumes = new Map(pod.spec.volumes.map((v) => [v.name, v]))
+  // Every mount of the runner has its volume; Piped's container still mounts no config.
+  for (const m of container("runner").volumeMounts) expect(volumes.has(m.name)).toBe(true)
+  const config = runCommand(container("runner").args).configs[0] ?? "?"
+  const mount = container("runner").volumeMounts.find((m) => config.startsWith(`${m.mountPath}/`))
+  expect(volumes.get(mount?.name ?? "?")?.configMap?.name).toBe("piped-runner-config")
+  expect(config.endsWith("/piped-config.yaml")).toBe(true)
+  expect(container("piped").volumeMounts.map((m) => m.name)).toEqual(["piped-secret"])
 })
 
 test("the sidecar example (piped-with-runner.yaml) matches the API's schema too", () => {

@@ -5,7 +5,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$here/kustomization.yaml" "$here/runner-patch.yaml" "$here/runner.yaml" "$work/"
+cp "$here/kustomization.yaml" "$here/runner-patch.yaml" "$here/config-from-git.yaml" "$here/runner.yaml" "$work/"
 cat > "$work/chart.yaml"
 if command -v kubectl >/dev/null 2>&1; then
   kubectl kustomize "$work"
