@@ -46,7 +46,7 @@ const providerCache = <A>() =>
   }))
 
 /**
- * The fetch stage. Each image is listed at most once per its provider's interval however many
+ * The fetch stage. Each image is listed at most once per its provider's interval (a tag store: at every ask) however many
  * targets, files and repositories watch it; concurrent requests for one image share one call.
  * Digests of pinned tags are kept the same way; creation dates by digest (keptDates.ts).
  */
@@ -88,7 +88,10 @@ const make = (dates: KeptDates) =>
     const pushes = yield* providerCache<ReadonlyMap<string, Date>>()
     // A failure is not kept: the next pass asks again.
     const platformSets = yield* makeKeptCache<ReadonlySet<string>, TagSourceError>({ keptFor: () => Infinity, max: MAX_PLATFORM_SETS })
-    const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag))
+    // A tag store is a local file that `runner notify --config` may rewrite at any time, behind
+    // the daemon's back: it is read at every ask (one small read), so no kept answer hides a new tag.
+    const digest = (provider: ProviderConfig, image: ImageRef, tag: string) =>
+      provider.type === "STORE" ? source.digest(provider, image, tag) : digests.get(provider, idOf(provider, image, tag), () => source.digest(provider, image, tag))
     const withCreated = (provider: ProviderConfig, image: ImageRef, tags: ReadonlyArray<TagInfo>, wanted: ReadonlyArray<TagInfo>) =>
       Effect.flatMap(dates.freshOf(provider, image, keptFor(provider.interval)), (fresh) => {
         // Dates kept fresh answer at once; only the others are looked up, a few at a time.
@@ -119,7 +122,7 @@ const make = (dates: KeptDates) =>
     return {
       withCreated,
       keepDates: dates.keep,
-      get: (provider, image) => listings.get(provider, idOf(provider, image), () => source.list(provider, image)),
+      get: (provider, image) => (provider.type === "STORE" ? source.list(provider, image) : listings.get(provider, idOf(provider, image), () => source.list(provider, image))),
       pushTimes: (provider, image) => pushes.get(provider, idOf(provider, image), () => source.pushTimes(provider, image)),
       digest,
       platforms: (provider, image, digest) =>

@@ -165,6 +165,20 @@ describe("service mode", () => {
     checkLogs(d.stderr(), [API_TOKEN])
   }, 60_000)
 
+  test("a tag written into the store by runner notify --config reaches the running daemon at its next pass", async () => {
+    // Checked every second, while the provider's listing is kept for an hour: only a changed store file shows the tag.
+    const s = await setup("storefile", { image: "nginx", provider: "ci", providers: storeProvider("ci", "1h"), checkInterval: "1s" })
+    const d = await start(s, { api: false })
+    try {
+      await ready(d)
+      const notify = await runRunner(["notify", "--config", s.config, "--provider", "ci", "--image", "nginx", "--tag", "1.6.0", "--data-dir", s.dataDir])
+      expect(notify.code).toBe(0)
+      await until(fileHas("storefile", "nginx:1.6.0"), 10_000)
+    } finally {
+      expect(await stop(d)).toBe(0)
+    }
+  }, 60_000)
+
   test("wrong or missing tokens get 401 and change nothing", async () => {
     const s = await storeSetup("tokens")
     const d = await start(s)
