@@ -9,6 +9,7 @@ import { residentMemory } from "../metrics.ts"
 import { recordOverruns } from "../pipeline/passMetrics.ts"
 import { OVERRUN_INTERVALS, Readiness } from "../pipeline/Readiness.ts"
 import { oneLine } from "../domain/foreignText.ts"
+import { dataDirUnwritable } from "./dataDirProbe.ts"
 import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { type Pause, pausedImageName, Pauses } from "../pipeline/Pauses.ts"
@@ -192,8 +193,10 @@ const webhook = (options: ServeOptions, deliveries: RecentDeliveries) =>
  * `OVERRUN_INTERVALS` check intervals without completing one: a stuck pass takes the runner out
  * of rotation (and shows in `runner_pass_overrun`) instead of leaving it ready and doing nothing.
  */
-export const readiness = (pipelineCount: number) =>
+export const readiness = (pipelineCount: number, dataDir: string) =>
   Effect.gen(function* () {
+    const unwritable = yield* dataDirUnwritable(dataDir)
+    if (Option.isSome(unwritable)) return { ready: false, reason: `not ready: ${unwritable.value}` }
     const passes = yield* Readiness
     const done = yield* passes.completedPipelines
     if (done < pipelineCount) return { ready: false, reason: `not ready: ${done} of ${pipelineCount} pipelines have completed a pass` }
@@ -203,8 +206,8 @@ export const readiness = (pipelineCount: number) =>
     return { ready: false, reason: oneLine(`not ready: passes overrun their schedule ${OVERRUN_INTERVALS} times over: ${late.join(", ")}`) }
   })
 
-const readyz = (pipelineCount: number) =>
-  Effect.map(readiness(pipelineCount), ({ ready, reason }) => HttpServerResponse.text(`${reason}\n`, { status: ready ? 200 : 503 }))
+const readyz = (pipelineCount: number, dataDir: string) =>
+  Effect.map(readiness(pipelineCount, dataDir), ({ ready, reason }) => HttpServerResponse.text(`${reason}\n`, { status: ready ? 200 : 503 }))
 
 /**
  * The runner's own metrics and the process's memory; effect's runtime counters (fibers started,
@@ -229,7 +232,7 @@ export interface ServeOptions {
   /** `--webhook-secret-file`: GitHub deliveries may prove themselves by their signature instead of the token. */
   readonly githubSignature: Option.Option<SignatureCheck>
   readonly pipelineCount: number
-  /** Where pauses are kept. */
+  /** Where pauses are kept; readiness checks that it takes writes. */
   readonly dataDir: string
 }
 
@@ -245,7 +248,7 @@ const api = <R>(token: ServeOptions["token"], handler: Effect.Effect<HttpServerR
 const router = (options: ServeOptions, deliveries: RecentDeliveries) =>
   HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", HttpServerResponse.text("ok\n")),
-    HttpRouter.get("/readyz", readyz(options.pipelineCount)),
+    HttpRouter.get("/readyz", readyz(options.pipelineCount, options.dataDir)),
     HttpRouter.get("/metrics", metrics),
     HttpRouter.post("/api/v1/images", api(options.token, images)),
     HttpRouter.post("/api/v1/targets/pause", api(options.token, pauses(options.dataDir, true))),

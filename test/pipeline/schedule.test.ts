@@ -5,6 +5,7 @@
  * passes the fakes report, never for real time.
  */
 import { describe, expect, test } from "bun:test"
+import { renameSync, writeFileSync } from "node:fs"
 import { Chunk, Deferred, Duration, Effect, Fiber, Layer, Option, TestClock, TestContext } from "effect"
 import { runForever } from "../../src/pipeline/run.ts"
 import { providerConfig } from "../support/config.ts"
@@ -79,6 +80,30 @@ describe("runForever on a virtual clock", () => {
     )
   }, 30_000)
 
+  test("/readyz fails with the reason while the data dir takes no writes, and recovers when it does again", async () => {
+    const w = fakeWorld()
+    seeded(w)
+    const dataDir = w.options.dataDir
+    await run(
+      w,
+      Effect.gen(function* () {
+        const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options))
+        yield* w.nextPass
+        expect(yield* readiness(1, dataDir)).toEqual({ ready: true, reason: "ready" })
+        // A file where the directory was: every write under it fails, whoever the process runs as.
+        renameSync(dataDir, `${dataDir}.aside`)
+        writeFileSync(dataDir, "")
+        const broken = yield* readiness(1, dataDir)
+        expect(broken.ready).toBe(false)
+        expect(broken.reason).toStartWith(`not ready: data dir ${dataDir} is not writable: `)
+        renameSync(dataDir, `${dataDir}.file`)
+        renameSync(`${dataDir}.aside`, dataDir)
+        expect(yield* readiness(1, dataDir)).toEqual({ ready: true, reason: "ready" })
+        yield* stopDaemon(daemon)
+      })
+    )
+  }, 30_000)
+
   test("a pass that overruns ten intervals makes /readyz fail with a reason and sets runner_pass_overrun, until a pass completes", async () => {
     const images = new Map([[IMAGE, [{ tag: "1.0.0" }]]])
     const held = holdable(TagSource.layerTest(images))
@@ -93,7 +118,7 @@ describe("runForever on a virtual clock", () => {
         const daemon = yield* Effect.forkDaemon(runForever([overrunning], w.options))
         yield* w.nextPass
         expect(yield* passes.completedPipelines).toBe(1)
-        expect(yield* readiness(1)).toEqual({ ready: true, reason: "ready" })
+        expect(yield* readiness(1, w.options.dataDir)).toEqual({ ready: true, reason: "ready" })
         expect(yield* gauge).toBe("0")
         // The next tick's pass hangs in its listing.
         const stuck = yield* held.holdNext
@@ -101,17 +126,17 @@ describe("runForever on a virtual clock", () => {
         yield* Deferred.await(stuck.entered)
         // Ten intervals since the last pass completed: late, not yet overrunning.
         yield* TestClock.adjust(Duration.minutes(9))
-        expect((yield* readiness(1)).ready).toBe(true)
+        expect((yield* readiness(1, w.options.dataDir)).ready).toBe(true)
         expect(yield* gauge).toBe("0")
         yield* TestClock.adjust(Duration.seconds(1))
-        const late = yield* readiness(1)
+        const late = yield* readiness(1, w.options.dataDir)
         expect(late.ready).toBe(false)
         expect(late.reason).toStartWith("not ready: passes overrun their schedule 10 times over: overrun.yaml (no pass completed for 10m 1s")
         expect(yield* gauge).toBe("1")
         yield* stuck.release
         // The held pass completes, and then the one the ticks gathered meanwhile.
         yield* w.nextPass
-        expect((yield* readiness(1)).ready).toBe(true)
+        expect((yield* readiness(1, w.options.dataDir)).ready).toBe(true)
         expect(yield* gauge).toBe("0")
         yield* w.nextPass
         yield* stopDaemon(daemon)
