@@ -19,12 +19,16 @@ const REPO_CONCURRENCY = 4
  * with the pipeline's git credentials read once for them all. A failing repository never stops the others.
  */
 export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?: ReadonlySet<string>) =>
-  Effect.flatMap(gitAccess(pipeline.git, options.dataDir, pipeline.repositories), (access) =>
-    Effect.forEach(
-      pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)),
-      (repo) => repoPass(pipeline, repo, options, access).pipe(Effect.tap((report) => recordTargets(pipeline, repo, report))),
-      { concurrency: REPO_CONCURRENCY }
-    )
+  Effect.flatMap(passedRepositories(pipeline, repoIds), (repositories) =>
+    repositories.length === 0
+      ? Effect.succeed([])
+      : Effect.flatMap(gitAccess(pipeline.git, options.dataDir, pipeline.repositories), (access) =>
+          Effect.forEach(
+            repositories,
+            (repo) => repoPass(pipeline, repo, options, access).pipe(Effect.tap((report) => recordTargets(pipeline, repo, report))),
+            { concurrency: REPO_CONCURRENCY }
+          )
+        )
   ).pipe(
     Effect.map(mergeReports),
     withYoungCollected,
@@ -35,6 +39,15 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
     Effect.tap((report) => notifyPass(pipeline, report, options.dryRun, repoIds)),
     Effect.withSpan("pipeline.pass", { attributes: { pipeline: pipeline.name } })
   )
+
+/**
+ * The repositories a pass goes through. Without image providers there is no tag to compare a
+ * field with, so no repository is cloned at all.
+ */
+const passedRepositories = (pipeline: Pipeline, repoIds: ReadonlySet<string> | undefined) =>
+  pipeline.providers.length === 0
+    ? Effect.as(Effect.logWarning("no imageProviders in the config: nothing to compare with, no repository is cloned").pipe(Effect.annotateLogs({ pipeline: pipeline.name })), [])
+    : Effect.succeed(pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)))
 
 /** `--once`: a single pass over every pipeline, then a few seconds at most for its notifications. */
 export const runOnce = (pipelines: ReadonlyArray<Pipeline>, options: PassOptions) =>

@@ -22,6 +22,13 @@ const pass = (w: ReturnType<typeof fakeWorld>, options: Partial<typeof w.options
   Effect.runPromise(runOnce([pipelineOf()], { ...w.options, ...options }).pipe(Effect.provide(w.layer)))
 
 describe("a repository's pass, in process", () => {
+  test("a pipeline without image providers clones no repository: there is nothing to compare with", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const report = await Effect.runPromise(runOnce([pipelineOf({ providers: [] })], w.options).pipe(Effect.provide(w.layer)))
+    expect(w.remotes.clones.size).toBe(0)
+    expect(report).toEqual({ targets: [], failures: [], diffs: [] })
+  })
+
   test("another writer pushes first: their commit stays, ours lands on top", async () => {
     const w = world("1.0.0", ["1.0.0", "1.1.0"])
     w.remotes.beforeNextPush(() => w.remotes.commitAs(REMOTE, { "other.yaml": "x: 2\n" }, "Another change"))
