@@ -37,7 +37,7 @@ import { Pauses } from "./pipeline/Pauses.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
-import { parseListen } from "./server/listen.ts"
+import { listenFailure, parseListen } from "./server/listen.ts"
 import { exitCodeOf, FAILED, OK, UNUSABLE } from "./exitCodes.ts"
 import { HELP } from "./help.ts"
 import { readTokenFile } from "./secretFile.ts"
@@ -177,7 +177,7 @@ const run = (cmd: RunCommand) =>
       }).pipe(Layer.provide(Notices.layer(dataDir, loaded.value.length)), Layer.provideMerge(services))
       const served = yield* daemon.pipe(Effect.provide(server), Effect.either)
       if (Either.isLeft(served)) {
-        yield* err(`runner: cannot listen on ${cmd.listen}: ${served.left.message}`)
+        yield* err(`runner: cannot listen on ${cmd.listen}: ${listenFailure(served.left.cause)}`)
         return UNUSABLE
       }
       return OK

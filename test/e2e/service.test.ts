@@ -179,6 +179,18 @@ describe("service mode", () => {
     }
   }, 60_000)
 
+  test("--listen on an address in use fails at once with that cause, and exit code 2", async () => {
+    const s = await storeSetup("inuse")
+    const { silent, port } = await silentServer()
+    try {
+      const result = await runRunner(["--config", s.config, "--data-dir", s.dataDir, "--listen", `127.0.0.1:${port}`], { timeoutMs: 20_000 })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain(`runner: cannot listen on 127.0.0.1:${port}: address in use (EADDRINUSE)`)
+    } finally {
+      silent.close()
+    }
+  }, 30_000)
+
   test("wrong or missing tokens get 401 and change nothing", async () => {
     const s = await storeSetup("tokens")
     const d = await start(s)

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Either, Redacted, Schema } from "effect"
 import { decodeBody, tokenMatches } from "../../src/server/Http.ts"
-import { parseListen } from "../../src/server/listen.ts"
+import { listenFailure, parseListen } from "../../src/server/listen.ts"
 import { decodeWebhook } from "../../src/server/webhooks.ts"
 
 const listen: ReadonlyArray<readonly [string, { host: string | undefined; port: number } | string]> = [
@@ -20,6 +20,21 @@ describe("parseListen", () => {
     const parsed = parseListen(text)
     if (typeof expected === "string") expect(Either.isLeft(parsed) ? parsed.left : "parsed").toContain(expected)
     else expect(Either.getOrThrow(parsed)).toEqual(expected)
+  })
+})
+
+describe("listenFailure: the cause an operator can act on", () => {
+  const systemError = (code: string, message: string) => Object.assign(new Error(message), { code })
+  test.each([
+    ["in use", systemError("EADDRINUSE", "listen EADDRINUSE: address already in use 127.0.0.1:80"), "address in use (EADDRINUSE)"],
+    ["a low port", systemError("EACCES", "listen EACCES: permission denied 0.0.0.0:80"), "permission denied (EACCES)"],
+    ["another host's address", systemError("EADDRNOTAVAIL", "listen EADDRNOTAVAIL"), "address not available on this host (EADDRNOTAVAIL)"],
+    ["an unknown code keeps its message", systemError("EWHATEVER", "something odd"), "something odd"],
+    ["an unknown code without message", systemError("EWHATEVER", ""), "EWHATEVER"],
+    ["no code", new Error("boom"), "boom"],
+    ["not an error", undefined, "unknown cause"]
+  ] as const)("%s", (_name, cause, expected) => {
+    expect(listenFailure(cause)).toBe(expected)
   })
 })
 
