@@ -11,7 +11,7 @@ import { boundedHttp, DEFAULT_MAX_PACK_BYTES, largePack, largePackText, tooLarge
 import { blobOf } from "./plumbing.ts"
 import { kindOfMode, perCommit, sortedByPath } from "./treeListing.ts"
 import { workRefOf } from "./pushBranch.ts"
-import { clearCrashLeftovers, corruptLooseObjects } from "./cloneRepair.ts"
+import { clearCrashLeftovers, clearSampleHooks, corruptLooseObjects } from "./cloneRepair.ts"
 import { stageBatch, validFilePath, validPath } from "./commitBatch.ts"
 import { isoCommitWriter } from "./isoCommits.ts"
 import { isoBranches, isoPush } from "./isoBranches.ts"
@@ -39,6 +39,7 @@ const healReused = (spec: RepoSpec, dir: string) =>
     const annotate = Effect.annotateLogs({ repoId: spec.repoId, dir })
     const leftovers = yield* clearCrashLeftovers(dir)
     if (leftovers.length > 0) yield* Effect.logWarning(`removed files left by a crash: ${leftovers.join(", ")}`).pipe(annotate)
+    yield* clearSampleHooks(dir)
     const corrupt = yield* corruptLooseObjects(dir)
     if (corrupt.length > 0) {
       yield* Effect.logWarning(`corrupt objects ${corrupt.slice(0, 3).join(", ")}: cloning again`).pipe(annotate)

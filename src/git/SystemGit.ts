@@ -1,7 +1,7 @@
 import { Command, CommandExecutor, FileSystem } from "@effect/platform"
 import { Chunk, Clock, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import type { Checkout, CommitInput, RepoSpec, TreeEntry } from "./repoTypes.ts"
-import { clearCrashLeftovers } from "./cloneRepair.ts"
+import { clearCrashLeftovers, clearSampleHooks } from "./cloneRepair.ts"
 import { type FailWith, GitError } from "./GitError.ts"
 import { GitRepoTag } from "./GitRepoTag.ts"
 import { fastImportScript, parseCatFileBatch, parseLsTree } from "./plumbing.ts"
@@ -161,7 +161,8 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
     yield* files.remove(dir, { recursive: true, force: true }).pipe(
       Effect.mapError((error) => fail("clone", "other", `cannot clear ${dir}: ${error.message}`))
     )
-    const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", dir])
+    // No template: its sample hooks and description would sit unused in every clone.
+    const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", "--template=", dir])
     if (init.exitCode !== 0) return yield* fail("clone", kindOfGitOutput(init.stderr), `git init failed in ${dir}: ${init.stderr.trim()}`)
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
     // Fetches name their refspecs; this one is for the built-in client, should it take the clone over.
@@ -301,6 +302,7 @@ export const open = Effect.fn("GitRepo.openSystemGit")(function*(spec: RepoSpec,
     if (leftovers.length > 0) {
       yield* Effect.logWarning(`removed files left by a crash: ${leftovers.join(", ")}`).pipe(Effect.annotateLogs({ repoId: spec.repoId, dir }))
     }
+    yield* clearSampleHooks(dir)
   }
 
   const head = yield* Ref.make("")

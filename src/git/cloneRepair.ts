@@ -47,6 +47,19 @@ export const clearCrashLeftovers = (dir: string): Effect.Effect<ReadonlyArray<st
     return stale
   })
 
+/**
+ * Removes the sample hooks (`hooks/*.sample`) that `git init` copied from its template into a
+ * clone made before clones were initialised without one: nothing runs them, and every clone
+ * carried them on the data dir's disk. Returns the paths removed.
+ */
+export const clearSampleHooks = (dir: string): Effect.Effect<ReadonlyArray<string>, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const samples = (yield* listing(fs, `${dir}/hooks`)).filter((name) => name.endsWith(".sample")).map((name) => `${dir}/hooks/${name}`)
+    for (const file of samples) yield* fs.remove(file, { force: true }).pipe(Effect.ignore)
+    return samples
+  })
+
 /** Whether a loose object file inflates to an object whose SHA-1 is its name (SHA-256 clones are not checked). */
 const isSoundObject = (oid: string, bytes: Uint8Array): boolean => {
   try {

@@ -90,6 +90,19 @@ describe.each(["builtin", "system"] as const)("%s backend", (backend) => {
     expect(existsSync(join(dir, "HEAD"))).toBe(true)
   }, 30_000)
 
+  test("a clone keeps no sample hooks: none are made, and an older clone's are removed at the next pass", async () => {
+    const { dir, spec } = await newRepo()
+    expect(await pass(backend, spec, dir, "one\n")).toEqual({ _tag: "Pushed" })
+    const samples = async () => (existsSync(join(dir, "hooks")) ? (await readdir(join(dir, "hooks"))).filter((name) => name.endsWith(".sample")) : [])
+    expect(await samples()).toEqual([])
+    // As `git init` with its default template left them in clones made before.
+    await mkdir(join(dir, "hooks"), { recursive: true })
+    await writeFile(join(dir, "hooks", "pre-commit.sample"), "#!/bin/sh\n")
+    await writeFile(join(dir, "hooks", "update.sample"), "#!/bin/sh\n")
+    expect(await pass(backend, spec, dir, "two\n")).toEqual({ _tag: "Pushed" })
+    expect(await samples()).toEqual([])
+  }, 30_000)
+
   test("the other backend's clone is taken over: fetch, commit and push", async () => {
     const { dir, name, spec } = await newRepo()
     const other = backend === "builtin" ? "system" : "builtin"
