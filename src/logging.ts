@@ -29,8 +29,11 @@ export const jsonLinesLogger = Logger.map(Logger.structuredLogger, (log) =>
   )
 )
 
-/** logfmt (`key=value`, values with spaces quoted), one line per entry whatever the values hold. */
-export const textLinesLogger = Logger.map(Logger.logfmtLogger, escapeLogLine)
+/**
+ * logfmt (`key=value`, values with spaces quoted), one line per entry whatever the values hold.
+ * effect's `fiber=#N` (its first field after the level) is left out: a fiber number tells an operator nothing.
+ */
+export const textLinesLogger = Logger.map(Logger.logfmtLogger, (line) => escapeLogLine(line.replace(/ fiber=#\d+/, "")))
 
 /**
  * The syslog priority of a log level, as journald reads it from a `<N>` line prefix (sd-daemon(3)):

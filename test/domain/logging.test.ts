@@ -86,3 +86,8 @@ describe("journald's priority prefix", () => {
     expect(stderrIsJournal(value, { dev: 8n, ino: 1234n })).toBe(expected)
   })
 })
+
+test("text lines carry no fiber number, only what an operator reads", () => {
+  const [line = ""] = logged(textLinesLogger, "message", "nginx")
+  expect(line).toMatch(/^timestamp=\S+ level=WARN message=message image=nginx$/)
+})
