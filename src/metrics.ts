@@ -1,4 +1,4 @@
-import { Metric, MetricBoundaries, MetricKey, MetricLabel } from "effect"
+import { FiberRef, Metric, MetricBoundaries, MetricKey, MetricLabel } from "effect"
 import { memoize } from "./memo.ts"
 
 /**
@@ -33,13 +33,35 @@ export const targetUpdatesTotal = Metric.counter("runner_target_updates_total", 
   description: "Targets updated and pushed."
 })
 
-/** Registry HTTP requests of a provider that got `code` (HTTP status, or `error` when none came back). */
-export const registryRequests = counterBy("runner_registry_requests_total", "HTTP requests sent to registries.", ["provider", "code"])
+/**
+ * The pipeline whose pass runs on this fiber, for metrics counted below the pass (registry
+ * requests); empty outside a pass. A listing shared by concurrent asks runs on the first asker's
+ * fiber, and listings are never shared across pipelines (each declares its own providers).
+ */
+export const currentPipeline = FiberRef.unsafeMake("")
 
-/** Unix time of the last pass that had no failure. */
+/** Registry HTTP requests of a provider that got `code` (HTTP status, or `error` when none came back), by pipeline. */
+export const registryRequests = counterBy("runner_registry_requests_total", "HTTP requests sent to registries, by provider, status code and pipeline.", [
+  "provider",
+  "code",
+  "pipeline"
+])
+
+/** Unix time of the last completed pass of a pipeline, whatever its targets' outcomes: a stuck or dead schedule stops it. */
 export const lastPassSuccess = Metric.gauge("runner_last_pass_success_timestamp_seconds", {
-  description: "Unix time of the last pass without failures."
+  description: "Unix time of the last completed pass of the pipeline, whether or not some of its targets failed."
 })
+
+/** Targets of a pipeline that failed in its last pass (a repository or watcher file that failed whole counts as one). */
+export const failingTargets = Metric.gauge("runner_failing_targets", {
+  description: "Targets of the pipeline that failed in its last completed pass."
+})
+
+/** SIGHUP reloads by `outcome`: success (the new config took over) or failure (the running one stays). */
+export const configReloads = counterBy("runner_config_reloads_total", "Config reloads on SIGHUP, by outcome.", ["outcome"])
+
+/** When the process started, in Unix seconds. */
+export const processStartTime = Metric.gauge("process_start_time_seconds", { description: "Start time of the process since unix epoch in seconds." })
 
 /** The buckets of the durations measured in seconds: 50 ms to about 100 s. */
 const SECONDS_BUCKETS = MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 12 })

@@ -1,8 +1,8 @@
-import { Context, Data, Duration, Effect, Either, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { Context, Data, Duration, Effect, Either, FiberRef, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { authorizationSecrets, messageOf } from "../domain/foreignText.ts"
 import { type RegistryError, registryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
-import { registryRequests } from "../metrics.ts"
+import { currentPipeline, registryRequests } from "../metrics.ts"
 import { ACCEPT_ENCODING, readBody, UnreadableBody } from "./body.ts"
 import { type HostLookup, makeLinkLocalGuard, systemLookup } from "./linkLocal.ts"
 import { type Feedback, type HostLimiter, makeRateLimiters, parseQuota, type RateLimit } from "./RateLimiter.ts"
@@ -222,7 +222,8 @@ const make = (timeout: Duration.Duration, resolve: HostLookup) => Effect.gen(fun
   const limiters = yield* makeRateLimiters
   const linkLocalGuard = yield* makeLinkLocalGuard(resolve)
 
-  const count = (target: Target, code: string) => Metric.increment(registryRequests({ provider: target.provider, code }))
+  const count = (target: Target, code: string) =>
+    Effect.flatMap(FiberRef.get(currentPipeline), (pipeline) => Metric.increment(registryRequests({ provider: target.provider, code, pipeline })))
 
   /** One request to one URL: waits for the host's limiter, times out, classifies 429 and 5xx as transient. */
   const once = (target: Target, request: Outgoing): Effect.Effect<Reply, Transient> =>

@@ -1,4 +1,4 @@
-import { Clock, Context, Duration, Effect, Layer, Ref } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Ref } from "effect"
 
 /**
  * A pipeline whose schedule is this many intervals behind is overrunning: its pass has been
@@ -17,6 +17,8 @@ export interface PassLag {
 
 interface Schedule {
   readonly interval: Duration.Duration
+  /** The repositories the pipeline watches, whose series /metrics shows. */
+  readonly repos: ReadonlySet<string>
   /** Monotonic nanoseconds of the last completed pass, or of the schedule's start before the first. */
   readonly progress: bigint
 }
@@ -37,7 +39,15 @@ export class Readiness extends Context.Tag("Readiness")<
     /** How many distinct pipelines have completed a pass. */
     readonly completedPipelines: Effect.Effect<number>
     /** The pipelines the schedule now runs (a reload replaces them), each counted from now. */
-    readonly scheduled: (pipelines: ReadonlyArray<{ readonly name: string; readonly checkInterval: Duration.Duration }>) => Effect.Effect<void>
+    readonly scheduled: (
+      pipelines: ReadonlyArray<{
+        readonly name: string
+        readonly checkInterval: Duration.Duration
+        readonly repositories?: ReadonlyArray<{ readonly repoId: string }>
+      }>
+    ) => Effect.Effect<void>
+    /** The repositories of each scheduled pipeline, by its name; None before the schedule starts. */
+    readonly watched: Effect.Effect<Option.Option<ReadonlyMap<string, ReadonlySet<string>>>>
     /** Each scheduled pipeline's time since its last completed pass (or since it was scheduled). */
     readonly lags: Effect.Effect<ReadonlyArray<PassLag>>
   }
@@ -60,8 +70,16 @@ export class Readiness extends Context.Tag("Readiness")<
         completedPipelines: Ref.get(state).pipe(Effect.map((s) => s.passed.size)),
         scheduled: (pipelines) =>
           Effect.flatMap(now, (at) =>
-            Ref.update(state, (s) => ({ ...s, schedules: new Map(pipelines.map((p) => [p.name, { interval: p.checkInterval, progress: at }])) }))
+            Ref.update(state, (s) => ({
+              ...s,
+              schedules: new Map(
+                pipelines.map((p) => [p.name, { interval: p.checkInterval, repos: new Set((p.repositories ?? []).map((r) => r.repoId)), progress: at }])
+              )
+            }))
           ),
+        watched: Effect.map(Ref.get(state), (s) =>
+          s.schedules.size === 0 ? Option.none() : Option.some(new Map([...s.schedules].map(([name, schedule]) => [name, schedule.repos])))
+        ),
         lags: Effect.flatMap(now, (at) =>
           Effect.map(Ref.get(state), (s) =>
             [...s.schedules].map(([pipeline, { interval, progress }]) => {

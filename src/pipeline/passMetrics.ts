@@ -4,6 +4,8 @@ import type { Pipeline, RepositoryConfig } from "../config/model.ts"
 import { FAILURE_REASONS } from "../domain/failures.ts"
 import {
   buildInfo,
+  configReloads,
+  failingTargets,
   gateDecisions,
   GIT_OPERATIONS,
   gitOperationSeconds,
@@ -14,6 +16,7 @@ import {
   passDuration,
   passesTotal,
   passOverrun,
+  processStartTime,
   pushRetries,
   targetFailures,
   targetsByState,
@@ -34,7 +37,9 @@ export const recordPass = (pipeline: Pipeline, report: PassReport, took: Duratio
     const failed = passFailed(report)
     yield* Metric.increment(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", failed ? "failure" : "success"))
     yield* Metric.update(ofPipeline(passDuration, pipeline), Duration.toSeconds(took))
-    if (!failed) yield* Metric.set(ofPipeline(lastPassSuccess, pipeline), (yield* Clock.currentTimeMillis) / 1000)
+    // The pass completed: the schedule is alive whatever its targets' fate, which the failing gauge tells apart.
+    yield* Metric.set(ofPipeline(lastPassSuccess, pipeline), (yield* Clock.currentTimeMillis) / 1000)
+    yield* Metric.set(ofPipeline(failingTargets, pipeline), report.targets.filter((t) => t.outcome._tag === "Failed").length + report.failures.length)
     yield* Metric.set(imagesWatched, yield* (yield* WatchRouting).watchedImages)
   })
 
@@ -77,12 +82,16 @@ const recordTargetStates = (pipeline: Pipeline, repo: RepositoryConfig, report: 
 export const registerSeries = (pipelines: ReadonlyArray<Pipeline>) =>
   Effect.gen(function* () {
     yield* Metric.set(Metric.tagged(buildInfo, "version", VERSION), 1)
+    // The runtime's own start, not the first pass's: what Prometheus clients export under this name.
+    yield* Metric.set(processStartTime, Math.round(performance.timeOrigin) / 1000)
+    for (const outcome of ["success", "failure"]) yield* Metric.value(configReloads({ outcome }))
     yield* Metric.value(imagesWatched)
     yield* Metric.value(pushRetries)
     yield* Effect.forEach(GIT_OPERATIONS, (operation) => Metric.value(gitOperationSeconds(operation)), { discard: true })
     for (const pipeline of pipelines) {
       for (const result of ["success", "failure"]) yield* Metric.value(Metric.tagged(ofPipeline(passesTotal, pipeline), "result", result))
       yield* Metric.value(ofPipeline(lastPassSuccess, pipeline))
+      yield* Metric.value(ofPipeline(failingTargets, pipeline))
       yield* Metric.set(ofPipeline(passOverrun, pipeline), 0)
       yield* Metric.value(ofPipeline(targetUpdatesTotal, pipeline))
       for (const route of pipeline.notifications ?? []) {

@@ -1,7 +1,8 @@
-import { Chunk, Duration, Effect, Either, Fiber, FiberSet, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, FiberSet, Metric, Schedule, Stream } from "effect"
 import type { ConfigErrors } from "../config/load.ts"
 import type { Pipeline } from "../config/model.ts"
 import { gitAccess } from "../git/access.ts"
+import { configReloads, currentPipeline } from "../metrics.ts"
 import { notifyPass, ONCE_SETTLE, settleNotifications } from "../notifications/Notifier.ts"
 import { targetFields } from "./events.ts"
 import { collectAll, withYoungCollected } from "./heap.ts"
@@ -37,6 +38,7 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
     Effect.map(([, report]) => report),
     // Queued only: a receiver that is slow or down never holds the pass up.
     Effect.tap((report) => notifyPass(pipeline, report, options.dryRun, repoIds)),
+    Effect.locally(currentPipeline, pipeline.name),
     Effect.withSpan("pipeline.pass", { attributes: { pipeline: pipeline.name } })
   )
 
@@ -181,8 +183,14 @@ export const reloadedConfigs = <R>(signals: Stream.Stream<void>, load: Effect.Ef
                     Effect.annotateLogs({ file: e.file, ...(e.line === undefined ? {} : { line: e.line }), key: e.path })
                   ),
                 { discard: true }
-              ).pipe(Effect.zipRight(Effect.logWarning("config reload refused: the running config stays"))),
-            onRight: (loaded) => Effect.logInfo(`config reloaded: ${loaded.length} pipeline(s), passing now`)
+              ).pipe(
+                Effect.zipRight(Effect.logWarning("config reload refused: the running config stays")),
+                Effect.zipRight(Metric.increment(configReloads({ outcome: "failure" })))
+              ),
+            onRight: (loaded) =>
+              Metric.increment(configReloads({ outcome: "success" })).pipe(
+                Effect.zipRight(Effect.logInfo(`config reloaded: ${loaded.length} pipeline(s), passing now`))
+              )
           })
         )
       )

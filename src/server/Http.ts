@@ -10,6 +10,7 @@ import { recordOverruns } from "../pipeline/passMetrics.ts"
 import { OVERRUN_INTERVALS, Readiness } from "../pipeline/Readiness.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { dataDirUnwritable } from "./dataDirProbe.ts"
+import { isLiveSeries } from "./liveSeries.ts"
 import { GITHUB_DELIVERY_HEADER, type RecentDeliveries, recentDeliveries } from "./deliveries.ts"
 import { Notices, type NoticeResult } from "./Notices.ts"
 import { type Pause, pausedImageName, Pauses } from "../pipeline/Pauses.ts"
@@ -215,8 +216,12 @@ const readyz = (pipelineCount: number, dataDir: string) =>
  */
 export const metricsText = Effect.sync(() => process.memoryUsage.rss()).pipe(
   Effect.flatMap((rss) => Metric.set(residentMemory, rss)),
-  Effect.zipRight(Metric.snapshot),
-  Effect.map((snapshot) => renderPrometheus(snapshot.filter((m) => /^(runner|process)_/.test(m.metricKey.name))))
+  // Without a schedule (no daemon) every series is shown.
+  Effect.zipRight(Effect.all([Metric.snapshot, Effect.flatMap(Effect.serviceOption(Readiness), Option.match({ onNone: () => Effect.succeedNone, onSome: (r) => r.watched }))])),
+  Effect.map(([snapshot, watched]) => {
+    const live = Option.match(watched, { onNone: () => () => true, onSome: isLiveSeries })
+    return renderPrometheus(snapshot.filter((m) => /^(runner|process)_/.test(m.metricKey.name) && live(m.metricKey)))
+  })
 )
 
 /** What a scrape reads: the overruns as they stand, then every metric. */

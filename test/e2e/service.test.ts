@@ -109,7 +109,7 @@ describe("service mode", () => {
       await until(async () => (await metric(d, /^runner_passes_total\{pipeline="[^"]*piped.yaml",result="success"\} (\d+)$/m)) >= 2, 5_000)
       const metrics = await (await fetch(`${d.url}/metrics`)).text()
       expect(metrics).toContain("# TYPE runner_passes_total counter")
-      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
+      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200",pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBeGreaterThanOrEqual(2)
       expect(await metric(d, /^runner_last_pass_success_timestamp_seconds\{pipeline="[^"]*piped.yaml"\} ([\d.]+)$/m)).toBeGreaterThan(Date.now() / 1000 - 60)
       expect(metrics).toMatch(/^runner_pass_duration_seconds_count\{pipeline="[^"]*piped.yaml"\} \d+$/m)
       // The API is off without a token file.
@@ -243,13 +243,13 @@ describe("service mode", () => {
     const d = await start(s, { port: notifyingPort })
     try {
       await ready(d)
-      const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)
+      const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200",pipeline="[^"]*piped.yaml"\} (\d+)$/m)
       await notifying.pushImage("hooked/app", "1.1.0")
       await until(fileHas("hooked", `${image}:1.1.0`), 10_000)
       const [last] = await git.log("hooked")
       expect(last?.subject).toBe(`Update ${image}:1.0.0 in app.yaml to 1.1.0`)
       // The notification, not the interval, made the runner list the tags again.
-      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThan(listed)
+      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200",pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBeGreaterThan(listed)
     } finally {
       expect(await stop(d)).toBe(0)
     }

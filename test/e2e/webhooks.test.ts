@@ -64,7 +64,7 @@ describe("GitHub webhook signatures", () => {
     const d = await startDaemon(["--config", config, "--data-dir", `${dir}/data`, "--log-format", "json", "--webhook-secret-file", secretFile])
     try {
       await until(async () => (await fetch(`${d.url}/readyz`)).status === 200, 15_000)
-      const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)
+      const listed = await metric(d, /^runner_registry_requests_total\{provider="reg",code="200",pipeline="[^"]*piped.yaml"\} (\d+)$/m)
       await registry.pushImage("org/sig-app", "1.1.0")
       const body = packageEvent("org", "sig-app", "1.1.0")
 
@@ -91,7 +91,7 @@ describe("GitHub webhook signatures", () => {
       const [last] = await git.log("signed")
       expect(last?.subject).toBe(`Update ${image}:1.0.0 in app.yaml to 1.1.0`)
       // The delivery, not the one hour interval, made the runner list the tags again.
-      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200"\} (\d+)$/m)).toBeGreaterThan(listed)
+      expect(await metric(d, /^runner_registry_requests_total\{provider="reg",code="200",pipeline="[^"]*piped.yaml"\} (\d+)$/m)).toBeGreaterThan(listed)
       // Without --api-token-file the other kinds and the image API stay off.
       const dockerhub = JSON.stringify({ push_data: { tag: "1.2.0" }, repository: { repo_name: "org/sig-app" } })
       expect((await fetch(`${d.url}/api/v1/webhooks/dockerhub`, { method: "POST", body: dockerhub })).status).toBe(404)

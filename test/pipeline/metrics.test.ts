@@ -3,7 +3,7 @@
  * an alert reads exists from start-up at 0, and a pass sets targets by state and counts failures.
  */
 import { describe, expect, test } from "bun:test"
-import { Deferred, Duration, Effect, TestContext } from "effect"
+import { Deferred, Duration, Effect, TestClock, TestContext } from "effect"
 import { FAILURE_REASONS } from "../../src/domain/failures.ts"
 import { TARGET_STATES } from "../../src/pipeline/events.ts"
 import { runForever } from "../../src/pipeline/run.ts"
@@ -12,6 +12,7 @@ import { VERSION } from "../../src/version.ts"
 import { fakeWorld, hangingTagSource, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 
 const IMAGE = "gcr.io/org/app"
+const PASSED_AT = Date.UTC(2026, 0, 2, 3, 4, 5)
 
 /** The value of the series written exactly so, NaN when there is none. */
 const valueOf = (text: string, series: string) => {
@@ -43,6 +44,12 @@ describe("/metrics", () => {
     for (const result of ["success", "failure"]) expect(valueOf(text, `runner_passes_total{pipeline="startup",result="${result}"}`)).toBe(0)
     expect(valueOf(text, 'runner_target_updates_total{pipeline="startup"}')).toBe(0)
     expect(valueOf(text, 'runner_last_pass_success_timestamp_seconds{pipeline="startup"}')).toBe(0)
+    expect(valueOf(text, 'runner_failing_targets{pipeline="startup"}')).toBe(0)
+    for (const outcome of ["success", "failure"]) expect(valueOf(text, `runner_config_reloads_total{outcome="${outcome}"}`)).toBe(0)
+    expect(text).toContain("# TYPE process_start_time_seconds gauge")
+    const started = valueOf(text, "process_start_time_seconds")
+    expect(started).toBeLessThanOrEqual(performance.timeOrigin / 1000 + 1)
+    expect(started).toBeGreaterThan(performance.timeOrigin / 1000 - 600)
     expect(valueOf(text, `runner_build_info{version="${VERSION}"}`)).toBe(1)
     for (const operation of ["clone", "fetch", "push"]) expect(text).toContain(`runner_git_operation_seconds_count{operation="${operation}"} `)
     expect(text).toMatch(/^runner_images_watched \d+$/m)
@@ -61,6 +68,7 @@ describe("/metrics", () => {
     const [before, text] = await Effect.runPromise(
       Effect.gen(function* () {
         const before = yield* metricsText
+        yield* TestClock.setTime(PASSED_AT)
         const daemon = yield* Effect.forkDaemon(runForever([pipeline], w.options))
         yield* w.nextPass
         yield* stopDaemon(daemon)
@@ -77,6 +85,10 @@ describe("/metrics", () => {
     expect(valueOf(text, `runner_target_failures_total{${at},reason="config"}`)).toBe(1)
     expect(valueOf(text, `runner_target_failures_total{${at},reason="push"}`)).toBe(0)
     expect({ clone: gitOperations("clone"), push: gitOperations("push") }).toEqual({ clone: 1, push: 1 })
+    // The pass completed, though one of its targets failed: the schedule is alive, and the failure is counted apart.
+    expect(valueOf(text, 'runner_last_pass_success_timestamp_seconds{pipeline="passed"}')).toBe(PASSED_AT / 1000)
+    expect(text).toContain("# HELP runner_last_pass_success_timestamp_seconds Unix time of the last completed pass of the pipeline, whether or not some of its targets failed.")
+    expect(valueOf(text, 'runner_failing_targets{pipeline="passed"}')).toBe(1)
     // The target of an unknown provider is watched through nothing.
     expect(valueOf(text, "runner_images_watched")).toBe(1)
   }, 30_000)

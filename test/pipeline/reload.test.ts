@@ -7,6 +7,7 @@ import { Deferred, Effect, Exit, FiberId, Layer, Logger, LogLevel, Queue, Stream
 import { loadPipelines } from "../../src/config/load.ts"
 import { jsonLinesLogger } from "../../src/logging.ts"
 import { reloadedConfigs, runForever } from "../../src/pipeline/run.ts"
+import { metricsText } from "../../src/server/Http.ts"
 import { ociProvider, writePipedConfig } from "../support/config.ts"
 import { fakeWorld, pipelineOf, REMOTE, stopDaemon, WATCHER } from "../support/inProcess.ts"
 import { writeFile } from "../support/runner.ts"
@@ -86,6 +87,42 @@ describe("reloading the config", () => {
         yield* stopDaemon(daemon)
       }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
     )
+  }, 30_000)
+})
+
+describe("reloads in /metrics", () => {
+  test("reloads are counted by outcome, and the series of a repository a reload removed leave /metrics", async () => {
+    const w = seeded()
+    const dir = tempDir("runner-reload-metrics-")
+    const file = writePipedConfig(dir, { repoId: "config", remote: REMOTE, providers: ociProvider("registry", "https://gcr.io"), imageWatcher: "  imageWatcher:\n    checkInterval: 1h\n" })
+    const reloads = (text: string, outcome: string) => Number(new RegExp(`^runner_config_reloads_total\\{outcome="${outcome}"\\} (\\d+)$`, "m").exec(text)?.[1])
+    const log = captured()
+    const [before, after] = await Effect.runPromise(
+      Effect.gen(function* () {
+        const initial = yield* loadPipelines([file])
+        const signals = yield* Queue.unbounded<void>()
+        const daemon = yield* Effect.forkDaemon(runForever(initial, w.options, undefined, reloadedConfigs(Stream.fromQueue(signals), loadPipelines([file]))))
+        yield* w.nextPass
+        const before = yield* metricsText
+        writeFile(dir, "piped.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec: [\n")
+        yield* Queue.offer(signals, undefined)
+        yield* log.logged((l) => l["message"] === "config reload refused: the running config stays")
+        // The same remote under another name: the repository `config` is no longer watched.
+        writePipedConfig(dir, { repoId: "renamed", remote: REMOTE, providers: ociProvider("registry", "https://gcr.io"), imageWatcher: "  imageWatcher:\n    checkInterval: 1h\n" })
+        yield* Queue.offer(signals, undefined)
+        yield* w.nextPass
+        const after = yield* metricsText
+        yield* stopDaemon(daemon)
+        return [before, after] as const
+      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    // Counted process-wide, other tests' reloads included: this test's are the difference.
+    expect(reloads(after, "failure") - reloads(before, "failure")).toBe(1)
+    expect(reloads(after, "success") - reloads(before, "success")).toBe(1)
+    const pipeline = file
+    expect(before).toContain(`runner_targets{pipeline="${pipeline}",repo="config",state="updated"} 1`)
+    expect(after).not.toContain('repo="config"')
+    expect(after).toContain(`runner_targets{pipeline="${pipeline}",repo="renamed",state="up_to_date"} 1`)
   }, 30_000)
 })
 
