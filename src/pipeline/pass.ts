@@ -138,6 +138,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       pipeline: pipeline.name,
       repoId: repo.repoId,
       scope: `${repo.repoId}/${f.path}`,
+      file: f.path,
       failure: new ConfigFailure({ detail: f.reason })
     }))
     const discovery = yield* discoverTargets(checkout, watchers.files, pipeline.providers, cache).pipe(stage(repo, "discover"))

@@ -58,6 +58,8 @@ export interface ScopeFailure {
   readonly repoId: string
   readonly scope: string
   readonly failure: ScopeFailureCause
+  /** The watcher file that failed, as its repository names it: a log event's `file`. */
+  readonly file?: string
 }
 
 /** The scope of a failure of a whole repository, as the report names it. */

@@ -8,7 +8,7 @@ import { targetFields } from "./events.ts"
 import { collectAll, withYoungCollected } from "./heap.ts"
 import { repoPass, type PassOptions } from "./pass.ts"
 import { recordPass, recordTargets, registerSeries } from "./passMetrics.ts"
-import { mergeReports, passFailed, type PassReport, reportLines } from "./report.ts"
+import { mergeReports, passFailed, type PassReport, reportLines, type ScopeFailure } from "./report.ts"
 import { coalesced, type RepoSelection, Triggers } from "./Triggers.ts"
 import { Readiness } from "./Readiness.ts"
 
@@ -71,7 +71,7 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
         // whether the next pass may succeed by itself (rate limits, timeouts) or needs a person.
         ({ failure, text }, i) => {
           const target = report.targets[i]
-          const fields = target !== undefined ? targetFields(target) : failure === undefined ? {} : { ...failure, outcome: "failed" }
+          const fields = target !== undefined ? targetFields(target) : failure === undefined ? {} : { ...scopeFields(report.failures[i - report.targets.length]), ...failure, outcome: "failed" }
           return log(text).pipe(Effect.annotateLogs(fields))
         },
         { discard: true }
@@ -80,6 +80,12 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
     Effect.annotateLogs({ pipeline: pipeline.name })
   )
 }
+
+/** The repository and watcher file a failure above the targets' level names, as a log event's fields. */
+const scopeFields = (scope: ScopeFailure | undefined) => ({
+  ...(scope === undefined ? {} : { repo: scope.repoId }),
+  ...(scope?.file === undefined ? {} : { file: scope.file })
+})
 
 /** How long a stopping daemon waits for the pass in flight before abandoning it. */
 export const STOP_GRACE = Duration.seconds(20)

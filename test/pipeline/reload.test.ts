@@ -130,7 +130,12 @@ describe("logging a pass", () => {
   test("each target's outcome is one JSON event with its own fields", async () => {
     const w = fakeWorld()
     const watcher = `${WATCHER}    - {image: gcr.io/org/db, provider: nowhere, filePath: db.yaml, field: spec.image}\n`
-    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.0.0\n`, "db.yaml": "spec:\n  image: gcr.io/org/db:2.0.0\n", ".pipe/w.yaml": watcher })
+    w.remotes.create(REMOTE, {
+      "app.yaml": `image: ${IMAGE}:1.0.0\n`,
+      "db.yaml": "spec:\n  image: gcr.io/org/db:2.0.0\n",
+      ".pipe/w.yaml": watcher,
+      ".pipe/broken.yaml": "spec: [\n"
+    })
     w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
     const log = captured()
     await Effect.runPromise(
@@ -174,5 +179,24 @@ describe("logging a pass", () => {
       transient: false,
       level: "warn"
     })
+    // A watcher file that failed whole names its repository and file, as a target's event does.
+    const broken = log.lines.find((l) => String(l["message"]).startsWith("config/.pipe/broken.yaml  failed: "))
+    expect(broken).toMatchObject({ pipeline: "piped.yaml", repo: "config", file: ".pipe/broken.yaml", outcome: "failed", reason: "config" })
+  }, 30_000)
+
+  test("a repository that failed whole is one event with its repo", async () => {
+    const w = seeded()
+    w.remotes.refusePushes(REMOTE, "pre-receive hook declined")
+    const log = captured()
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
+        yield* w.nextPass
+        yield* stopDaemon(daemon)
+      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    const failed = log.lines.find((l) => String(l["message"]).startsWith("repository config  failed: "))
+    expect(failed).toMatchObject({ pipeline: "piped.yaml", repo: "config", outcome: "failed", reason: "push" })
+    expect(failed?.["file"]).toBeUndefined()
   }, 30_000)
 })
