@@ -71,8 +71,10 @@ const logPass = (pipeline: Pipeline, report: PassReport) => {
         // whether the next pass may succeed by itself (rate limits, timeouts) or needs a person.
         ({ failure, text }, i) => {
           const target = report.targets[i]
+          // Nothing to do is the usual answer of every pass: it would drown what changed.
+          const logLine = target?.outcome._tag === "UpToDate" || target?.outcome._tag === "Ahead" ? Effect.logDebug : log
           const fields = target !== undefined ? targetFields(target) : failure === undefined ? {} : { ...scopeFields(report.failures[i - report.targets.length]), ...failure, outcome: "failed" }
-          return log(text).pipe(Effect.annotateLogs(fields))
+          return logLine(text).pipe(Effect.annotateLogs(fields))
         },
         { discard: true }
       )

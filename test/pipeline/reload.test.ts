@@ -184,6 +184,24 @@ describe("logging a pass", () => {
     expect(broken).toMatchObject({ pipeline: "piped.yaml", repo: "config", file: ".pipe/broken.yaml", outcome: "failed", reason: "config" })
   }, 30_000)
 
+  test("an up-to-date target is logged at debug level, at every pass", async () => {
+    const w = fakeWorld()
+    w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.1.0\n`, ".pipe/w.yaml": WATCHER })
+    w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
+    const log = captured()
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
+        yield* w.nextPass
+        yield* stopDaemon(daemon)
+      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+    )
+    const events = log.lines.filter((l) => l["image"] === IMAGE && l["outcome"] !== undefined)
+    expect(events.map((l) => [l["outcome"], l["level"]])).toEqual([["up_to_date", "debug"]])
+    // The pass's summary still says what happened, at info.
+    expect(log.lines.find((l) => String(l["message"]).startsWith("1 targets: "))?.["level"]).toBe("info")
+  }, 30_000)
+
   test("a repository that failed whole is one event with its repo", async () => {
     const w = seeded()
     w.remotes.refusePushes(REMOTE, "pre-receive hook declined")
