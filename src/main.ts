@@ -86,15 +86,25 @@ const loggerLayer = (format: LogFormat, level: LogLevelName) =>
     Logger.minimumLogLevel(levels[level])
   )
 
-const showConfigErrors = (errors: ReadonlyArray<ConfigError>) =>
-  err(errors.map((e) => `config error: ${e.display}`).join("\n"))
+/**
+ * Config errors as lines of text, or under `--log-format json` as log events with their `file`,
+ * `line` and `key`, as a reload's are: a collector that reads JSON lines would drop plain text.
+ */
+const showConfigErrors = (errors: ReadonlyArray<ConfigError>, format: LogFormat) =>
+  format === "json"
+    ? Effect.forEach(
+        errors,
+        (e) => Effect.logError(`config error: ${e.display}`).pipe(Effect.annotateLogs({ file: e.file, ...(e.line === undefined ? {} : { line: e.line }), key: e.path })),
+        { discard: true }
+      )
+    : err(errors.map((e) => `config error: ${e.display}`).join("\n"))
 
 /** The pipelines of `configs`, or None once their errors are shown. */
-const loadOrReport = (configs: ReadonlyArray<string>) =>
+const loadOrReport = (configs: ReadonlyArray<string>, format: LogFormat = "text") =>
   Effect.either(loadPipelines(configs)).pipe(
     Effect.flatMap(
       Either.match({
-        onLeft: (invalid) => Effect.as(showConfigErrors(invalid.errors), Option.none<ReadonlyArray<Pipeline>>()),
+        onLeft: (invalid) => Effect.as(showConfigErrors(invalid.errors, format), Option.none<ReadonlyArray<Pipeline>>()),
         onRight: (pipelines) => Effect.succeed(Option.some(pipelines))
       })
     )
@@ -155,7 +165,7 @@ const run = (cmd: RunCommand) =>
       yield* err(`runner: ${secrets.left}`)
       return UNUSABLE
     }
-    const loaded = yield* loadOrReport(cmd.configs)
+    const loaded = yield* loadOrReport(cmd.configs, cmd.logFormat)
     if (Option.isNone(loaded)) return UNUSABLE
     const dataDir = dataDirOf(cmd.dataDir)
     const options = { dryRun: cmd.dryRun, dataDir }
@@ -196,7 +206,7 @@ const explain = (cmd: ExplainCommand) =>
       yield* err(`runner explain: ${image.left}`)
       return UNUSABLE
     }
-    const loaded = yield* loadOrReport(cmd.configs)
+    const loaded = yield* loadOrReport(cmd.configs, cmd.logFormat)
     if (Option.isNone(loaded)) return UNUSABLE
     const wanted = imageName(image.right)
     const asked = (target: Pick<Target, "image" | "filePath">) =>

@@ -115,6 +115,22 @@ describe("command line", () => {
     expect(result.code).toBe(0)
   })
 
+  test("config errors at start-up are JSON events under --log-format json, plain lines otherwise", async () => {
+    const dir = tempDir("runner-config-errors-")
+    const config = writeFile(dir, "piped.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: Piped\nspec:\n  imageWatcher:\n    checkInterval: soon\n")
+    for (const mode of [["--once"], []]) {
+      const json = await runRunner([...mode, "--config", config, "--data-dir", `${dir}/data`, "--log-format", "json"])
+      expect(json.code).toBe(2)
+      const events = json.stderr.trim().split("\n").map((line) => JSON.parse(line))
+      expect(events.length).toBeGreaterThan(0)
+      expect(events.some((e) => e.level === "error" && e.file === config && e.key === "spec.imageWatcher.checkInterval" && e.line === 5)).toBe(true)
+      expect(events.every((e) => String(e.message).startsWith("config error: ") || e.level !== "error")).toBe(true)
+    }
+    const text = await runRunner(["--once", "--config", config, "--data-dir", `${dir}/data`])
+    expect(text.code).toBe(2)
+    expect(text.stderr).toStartWith(`config error: ${config}:5`)
+  })
+
   test("--version and --help", async () => {
     const version = await runRunner(["--version"])
     // The build names its commit (test/cli/deploy.test.ts checks which).
