@@ -47,7 +47,7 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
  * field with, so no repository is cloned at all.
  */
 const passedRepositories = (pipeline: Pipeline, repoIds: ReadonlySet<string> | undefined) =>
-  pipeline.providers.length === 0
+  pipeline.providers.length === 0 && pipeline.repositories.length > 0
     ? Effect.as(Effect.logWarning("no imageProviders in the config: nothing to compare with, no repository is cloned").pipe(Effect.annotateLogs({ pipeline: pipeline.name })), [])
     : Effect.succeed(pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)))
 
