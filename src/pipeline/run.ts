@@ -97,7 +97,8 @@ const STOP_POLL = Duration.millis(100)
  * Service mode: the schedule stage. Each pipeline passes at once, then every `checkInterval`;
  * a notification (Triggers) passes over the repositories that watch the notified image at once.
  * What arrives while a pass runs is gathered into the next pass, whatever the number of notifications.
- * Tag listings are refreshed at most once per provider interval by the fetch stage's cache.
+ * Registry tag listings are refreshed at most once per provider interval by the fetch stage's cache;
+ * a tag store is read at every pass.
  * Passes of one pipeline never overlap: they share its working copies.
  *
  * Each config `reloads` brings takes over from the running one: its pipelines' schedules start
