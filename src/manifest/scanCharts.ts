@@ -225,14 +225,13 @@ const argoSource = (ctx: ScanContext, source: unknown, path: Path): ReadonlyArra
   return chart === undefined || origin === undefined ? [] : versionAt(ctx, source, path, { kind: "argocd", chart, ...origin }, "targetRevision")
 }
 
-/** An Argo CD Application's `spec.source` and every entry of `spec.sources`. */
+/** An Argo CD Application's `spec.sources`, or its `spec.source` (which Argo CD ignores when `sources` has any). */
 const argoCharts = (ctx: ScanContext, object: YAMLMap, prefix: Path): ReadonlyArray<FoundChart> => {
   const spec = mapAt(ctx.text, object, ["spec"])
   const sources = valueAt(ctx.text, spec, "sources")
-  return [
-    ...argoSource(ctx, valueAt(ctx.text, spec, "source"), [...prefix, "spec", "source"]),
-    ...(isSeq(sources) ? sources.items.flatMap((source, i) => argoSource(ctx, source, [...prefix, "spec", "sources", i])) : [])
-  ]
+  return isSeq(sources) && sources.items.length > 0
+    ? sources.items.flatMap((source, i) => argoSource(ctx, source, [...prefix, "spec", "sources", i]))
+    : argoSource(ctx, valueAt(ctx.text, spec, "source"), [...prefix, "spec", "source"])
 }
 
 /** `namespace/name`, or the name alone. */

@@ -149,12 +149,17 @@ const argocd: ReadonlyArray<Case> = [
       chart("argocd", "prometheus", ["https://prometheus-community.github.io/helm-charts", "url"], "spec.sources[0].targetRevision", "15.7.1", 11),
       chart("argocd", "grafana", ["registry.example.com:5000/charts", "oci"], "spec.sources[2].targetRevision", ">=7.0.0 <8.0.0", 20)
     ]],
+  ["spec.source is Argo CD's only while spec.sources is empty", "both.yaml",
+    `${argoApp("  source: {chart: ignored, repoURL: 'https://c.example.com', targetRevision: 1.0.0}\n  sources:\n    - {chart: used, repoURL: 'https://c.example.com', targetRevision: 2.0.0}\n")}---\n${
+      argoApp("  source: {chart: single, repoURL: 'https://c.example.com', targetRevision: 3.0.0}\n  sources: []\n")
+    }`,
+    [
+      chart("argocd", "used", ["https://c.example.com", "url"], "spec.sources[0].targetRevision", "2.0.0", 10),
+      chart("argocd", "single", ["https://c.example.com", "url"], "spec.source.targetRevision", "3.0.0", 22, 1)
+    ]],
   ["git sources, git addresses with a chart, templated and empty revisions: passed over", "apps.yaml",
-    argoApp(`  source:
-    repoURL: https://github.com/argoproj/argocd-example-apps.git
-    targetRevision: HEAD
-    path: guestbook
-  sources:
+    argoApp("  source:\n    repoURL: https://github.com/argoproj/argocd-example-apps.git\n    targetRevision: HEAD\n    path: guestbook\n") + "---\n" +
+    argoApp(`  sources:
     - {repoURL: 'git@github.com:org/charts.git', chart: x, targetRevision: 1.0.0}
     - {repoURL: 'ssh://git@github.com/org/charts.git', chart: x, targetRevision: 1.0.0}
     - {repoURL: 'https://charts.example.com', chart: x, targetRevision: '{{ .Values.version }}'}
