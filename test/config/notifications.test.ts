@@ -94,7 +94,7 @@ describe("notification errors", () => {
       "a bad image glob",
       receivers,
       "      - {receiver: dev-slack, images: ['ghcr.io/**x']}\n",
-      [`piped.yaml:18: spec.imageWatcher.notifications[0].images[0]: invalid image glob "ghcr.io/**x": each segment is a name, a name with *, or ** alone`]
+      [`piped.yaml:18: spec.imageWatcher.notifications[0].images[0]: invalid image glob "ghcr.io/**x": ** must be a whole segment (a/**/b), not part of one`]
     ],
     [
       "a secret of the wrong type, not shown",
