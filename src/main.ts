@@ -110,6 +110,10 @@ const loadOrReport = (configs: ReadonlyArray<string>, format: LogFormat = "text"
     )
   )
 
+/** What the configs hold that the runner skips; a pass runs the rest. */
+const logConfigWarnings = (pipelines: ReadonlyArray<Pipeline>) =>
+  Effect.forEach(pipelines.flatMap((pipeline) => pipeline.warnings ?? []), (warning) => Effect.logWarning(`config: ${warning}`), { discard: true })
+
 const readOptional = (flag: string, file: string | undefined) => (file === undefined ? Effect.succeed(undefined) : readTokenFile(flag, file))
 
 /**
@@ -167,6 +171,7 @@ const run = (cmd: RunCommand) =>
     }
     const loaded = yield* loadOrReport(cmd.configs, cmd.logFormat)
     if (Option.isNone(loaded)) return UNUSABLE
+    yield* logConfigWarnings(loaded.value)
     const dataDir = dataDirOf(cmd.dataDir)
     const options = { dryRun: cmd.dryRun, dataDir }
     const services = passServices(dataDir)

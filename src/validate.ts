@@ -20,13 +20,16 @@ export interface Findings {
   readonly warnings: ReadonlyArray<string>
 }
 
-/** A pipeline's default policy, checked once where it is written rather than on every target it would reach. */
+/**
+ * A pipeline's default policy, checked once where it is written rather than on every target it would
+ * reach; and what its config holds that the runner skips.
+ */
 const defaultPolicyFindings = (pipeline: Pipeline): Findings => {
   const policy = pipeline.defaultPolicy
   const compiled = policy === undefined ? undefined : compileSelector({ policy, excludeTags: [], allowDowngrade: false })
   return {
     errors: compiled === undefined || Either.isRight(compiled) ? [] : [`${pipeline.file}: spec.imageWatcher.defaultPolicy: ${compiled.left}`],
-    warnings: []
+    warnings: pipeline.warnings ?? []
   }
 }
 

@@ -129,9 +129,27 @@ const ProviderSection = Schema.Struct({
   })
 )
 
-const RepositorySection = Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) })
+/**
+ * PipeCD documents `repoID`; Piped reads keys case-insensitively, so both spellings are taken and
+ * become `repoId` before the section is decoded. Both at once would leave the choice to chance.
+ */
+const AcceptRepoID = Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
+  strict: true,
+  decode: (input, _, ast) => {
+    if (typeof input !== "object" || input === null || Array.isArray(input) || !("repoID" in input)) return ParseResult.succeed(input)
+    const { repoID, ...rest } = input
+    return "repoId" in rest
+      ? ParseResult.fail(new ParseResult.Pointer("repoID", input, new ParseResult.Type(ast, repoID, "repoId and repoID are the same key; give one of them")))
+      : ParseResult.succeed({ ...rest, repoId: repoID })
+  },
+  encode: ParseResult.succeed
+})
 
-const GitRepoSection = Schema.Struct({
+const withRepoID = <S extends Schema.Schema.AnyNoContext>(section: S) => Schema.compose(AcceptRepoID, section, { strict: false })
+
+const RepositorySection = withRepoID(Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) }))
+
+const GitRepoSection = withRepoID(Schema.Struct({
   repoId: Name,
   commitMessage: opt(MessageTemplate),
   group: opt(oneOf("target", "file", "pass")),
@@ -140,7 +158,7 @@ const GitRepoSection = Schema.Struct({
   excludes: opt(Schema.Array(Text)),
   suspend: opt(Schema.Boolean),
   pullRequest: opt(PullRequestSection)
-})
+}))
 
 const WatcherMapSection = Schema.Struct({
   checkInterval: opt(Interval),
@@ -236,13 +254,18 @@ const toWatchedRepos = (
   parsed: PipedDocument,
   repositories: ReadonlyArray<RepositoryConfig>,
   git: GitConfig
-): { readonly watchedRepos: ReadonlyArray<WatchedRepo>; readonly issues: ReadonlyArray<Issue> } => {
+): { readonly watchedRepos: ReadonlyArray<WatchedRepo>; readonly issues: ReadonlyArray<Issue>; readonly unknown: ReadonlyArray<Issue> } => {
   const issues: Array<Issue> = []
-  const watchedRepos = parsed.gitRepos.map((repo, index): WatchedRepo => {
+  // Piped ran the rest when an entry named no repository: the entry is skipped with a warning.
+  const unknown: Array<Issue> = []
+  const watchedRepos = parsed.gitRepos.flatMap((repo, index): Array<WatchedRepo> => {
     const at = parsed.gitRepoPath(index)
     const repository = repositories.find((r) => r.repoId === repo.repoId)
-    if (repository === undefined) issues.push({ path: [...at, "repoId"], message: `no repository "${repo.repoId}" in spec.repositories` })
-    if (repo.pushBranch !== undefined && repo.pushBranch === repository?.branch) {
+    if (repository === undefined) {
+      unknown.push({ path: [...at, "repoId"], message: `no repository "${repo.repoId}" in spec.repositories; this entry is skipped` })
+      return []
+    }
+    if (repo.pushBranch !== undefined && repo.pushBranch === repository.branch) {
       issues.push({ path: [...at, "pushBranch"], message: `pushBranch is the repository's branch "${repository.branch}"; leave it out to push there` })
     }
     if (repo.pullRequest !== undefined && repo.pushBranch !== undefined) {
@@ -251,11 +274,9 @@ const toWatchedRepos = (
         message: "pullRequest and pushBranch are exclusive: keep pullRequest to open a request per change set, or pushBranch to push every change to one branch"
       })
     }
-    const pullRequest = repo.pullRequest === undefined || repository === undefined
-      ? undefined
-      : toPullRequest(repo.pullRequest, repository, git, [...at, "pullRequest"])
+    const pullRequest = repo.pullRequest === undefined ? undefined : toPullRequest(repo.pullRequest, repository, git, [...at, "pullRequest"])
     if (pullRequest !== undefined && Either.isLeft(pullRequest)) issues.push(...pullRequest.left)
-    return {
+    return [{
       repoId: repo.repoId,
       // The shipped config wrote commitMessage: "" for "use the default message".
       ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
@@ -265,9 +286,9 @@ const toWatchedRepos = (
       excludes: (repo.excludes ?? []).map(stripPipeDir),
       ...(repo.suspend === true ? { suspend: true } : {}),
       ...(pullRequest !== undefined && Either.isRight(pullRequest) ? { pullRequest: pullRequest.right } : {})
-    }
+    }]
   })
-  return { watchedRepos, issues }
+  return { watchedRepos, issues, unknown }
 }
 
 const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): Either.Either<Decoded, ReadonlyArray<Issue>> => {
@@ -289,7 +310,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
       source: { file, line: doc.lineOf(["spec", "imageProviders", index]) }
     }
   })
-  const { watchedRepos, issues: repoIssues } = toWatchedRepos(parsed, repositories, git)
+  const { watchedRepos, issues: repoIssues, unknown } = toWatchedRepos(parsed, repositories, git)
   const routes = toNotificationRoutes(spec.notifications?.receivers ?? [], parsed.notifications, (index) => ({
     file,
     line: doc.lineOf(["spec", "imageWatcher", "notifications", index])
@@ -307,7 +328,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
       : []),
     ...duplicates(repositories, (r) => r.repoId, (i) => ["spec", "repositories", i, "repoId"], "repoId", doc.lineOf),
     ...duplicates(providers, (p) => p.name, (i) => ["spec", "imageProviders", i, "name"], "image provider name", doc.lineOf),
-    ...duplicates(watchedRepos, (r) => r.repoId, (i) => [...parsed.gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
+    ...duplicates(parsed.gitRepos, (r) => r.repoId, (i) => [...parsed.gitRepoPath(i), "repoId"], "imageWatcher repoId", doc.lineOf),
     ...repoIssues,
     ...(Either.isLeft(routes) ? routes.left : []),
     ...(Either.isLeft(charts) ? charts.left : [])
@@ -327,7 +348,8 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
     watchedRepos,
     gates,
     ...(defaultPolicy === undefined ? {} : { defaultPolicy }),
-    ...(notifications.length === 0 ? {} : { notifications })
+    ...(notifications.length === 0 ? {} : { notifications }),
+    ...(unknown.length === 0 ? {} : { warnings: doc.errors(unknown).map((warning) => warning.display) })
   })
 }
 

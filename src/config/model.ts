@@ -116,6 +116,8 @@ export interface Pipeline {
   readonly defaultPolicy?: PolicySpec
   /** `spec.imageWatcher.notifications`, each with the Piped receiver it names; absent: nothing is sent. */
   readonly notifications?: ReadonlyArray<NotificationRoute>
+  /** What Piped accepted but the runner skips (`file:line: key: why`); absent when none. */
+  readonly warnings?: ReadonlyArray<string>
 }
 
 /** What a pass may tell a receiver: a change written, a tag held, a first failure, the success after one. */

@@ -198,6 +198,7 @@ export const reloadedConfigs = <R>(signals: Stream.Stream<void>, load: Effect.Ef
               ),
             onRight: (loaded) =>
               Metric.increment(configReloads({ outcome: "success" })).pipe(
+                Effect.zipRight(Effect.forEach(loaded.flatMap((pipeline) => pipeline.warnings ?? []), (warning) => Effect.logWarning(`config: ${warning}`), { discard: true })),
                 Effect.zipRight(Effect.logInfo(`config reloaded: ${loaded.length} pipeline(s), passing now`))
               )
           })

@@ -69,6 +69,13 @@ describe("runner validate", () => {
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
 
+  test("a gitRepos entry naming no repository is a warning at its line, not an error", async () => {
+    const { config } = setup(undefined, "  imageWatcher:\n    gitRepos:\n      - repoId: config\n      - repoID: elsewhere\n")
+    const found = await validate([config], [])
+    expect(found.errors).toEqual([])
+    expect(found.warnings).toEqual([expect.stringMatching(/:\d+: spec\.imageWatcher\.gitRepos\[1\]\.repoId: no repository "elsewhere" in spec\.repositories; this entry is skipped$/)])
+  })
+
   test("a pullRequest that cannot work is an error at its file, line and key", async () => {
     const pullRequest = (keys: string) => `  imageWatcher:\n    gitRepos:\n      - repoId: config\n        pullRequest:\n          tokenFile: /etc/piped-secret/token\n${keys}`
     const good = setup(undefined, pullRequest("          provider: gitea\n"))

@@ -429,23 +429,45 @@ const invalid: ReadonlyArray<ErrorCase> = [
     errors: [[7, "spec.repositories[1].repoId", `duplicate repoId "foo"`]]
   },
   {
-    name: "gitRepos naming an unknown repository (shipped form)",
+    name: "repoId and repoID in one repository",
     text: piped(`  repositories:
+    - repoId: foo
+      repoID: foo
+      remote: a
+`),
+    errors: [[6, "spec.repositories[0].repoID", "repoId and repoID are the same key; give one of them"]]
+  },
+  {
+    name: "repoId and repoID in one gitRepos entry, and in one RFC imageWatcher entry",
+    text: `${piped(`  repositories:
     - repoId: foo
       remote: a
   imageWatcher:
     gitRepos:
-      - repoId: foo
-      - repoId: bar
-`),
-    errors: [[10, "spec.imageWatcher.gitRepos[1].repoId", `no repository "bar" in spec.repositories`]]
+      - repoID: foo
+        repoId: foo
+`)}---
+${piped(`  imageWatcher:
+    - repoId: foo
+      repoID: bar
+`)}`,
+    errors: [
+      [9, "spec.imageWatcher.gitRepos[0].repoID", "give one of them"],
+      [17, "spec.imageWatcher[0].repoID", "give one of them"]
+    ]
   },
   {
-    name: "imageWatcher naming an unknown repository (RFC form)",
-    text: piped(`  imageWatcher:
-    - repoId: bar
+    name: "neither repoId nor repoID",
+    text: piped(`  repositories:
+    - remote: a
+  imageWatcher:
+    gitRepos:
+      - includes: [a.yaml]
 `),
-    errors: [[5, "spec.imageWatcher[0].repoId", `no repository "bar"`]]
+    errors: [
+      [5, "spec.repositories[0].repoId", "required key is missing"],
+      [8, "spec.imageWatcher.gitRepos[0].repoId", "required key is missing"]
+    ]
   },
   {
     name: "unknown key in imageWatcher and in a gitRepos item",
@@ -551,6 +573,78 @@ const invalid: ReadonlyArray<ErrorCase> = [
     ]
   }
 ]
+
+describe("repoID, PipeCD's documented spelling, is taken wherever repoId is", () => {
+  test.each([
+    ["shipped form", `  repositories:
+    - repoID: foo
+      remote: a
+  imageWatcher:
+    gitRepos:
+      - repoID: foo
+        includes: [a.yaml]
+`],
+    ["RFC form", `  repositories:
+    - repoID: foo
+      remote: a
+  imageWatcher:
+    - repoID: foo
+      includes: [a.yaml]
+`],
+    ["mixed spellings", `  repositories:
+    - repoId: foo
+      remote: a
+  imageWatcher:
+    - repoID: foo
+      includes: [a.yaml]
+`]
+  ])("%s", (_, body) => {
+    const pipeline = only(piped(body))
+    expect(pipeline.repositories.map(({ repoId, remote }) => ({ repoId, remote }))).toEqual([{ repoId: "foo", remote: "a" }])
+    expect(pipeline.watchedRepos).toEqual([{ repoId: "foo", includes: ["a.yaml"], excludes: [] }])
+    expect(pipeline.warnings).toBeUndefined()
+  })
+})
+
+describe("a gitRepos entry naming no repository is skipped with a warning, as Piped ran the rest", () => {
+  test.each([
+    {
+      name: "shipped form",
+      body: `  repositories:
+    - repoId: foo
+      remote: a
+  imageWatcher:
+    gitRepos:
+      - repoId: foo
+      - repoId: bar
+`,
+      watched: ["foo"],
+      warnings: [`conf/piped.yaml:10: spec.imageWatcher.gitRepos[1].repoId: no repository "bar" in spec.repositories; this entry is skipped`]
+    },
+    {
+      name: "RFC form, repoID spelling",
+      body: `  imageWatcher:
+    - repoID: bar
+`,
+      watched: [],
+      warnings: [`conf/piped.yaml:5: spec.imageWatcher[0].repoId: no repository "bar" in spec.repositories; this entry is skipped`]
+    },
+    {
+      name: "a pullRequest of a skipped entry is not checked against a repository",
+      body: `  imageWatcher:
+    - repoId: bar
+      pullRequest: {provider: github, tokenFile: /t}
+`,
+      watched: [],
+      warnings: [`conf/piped.yaml:5: spec.imageWatcher[0].repoId: no repository "bar" in spec.repositories; this entry is skipped`]
+    }
+  ])("$name", ({ body, watched, warnings }) => {
+    const result = decodePipedConfigs("conf/piped.yaml", piped(body))
+    if (Either.isLeft(result)) throw new Error(result.left.map((e) => e.display).join("\n"))
+    expect(result.right.map((p) => p.watchedRepos.map((w) => w.repoId))).toEqual([watched])
+    expect(result.right.map((p) => p.warnings)).toEqual([warnings])
+  })
+})
 
 describe("decodePipedConfigs: errors carry file, line and key path", () => {
   test.each(invalid)("$name", ({ text, errors }) => {
