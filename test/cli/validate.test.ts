@@ -69,6 +69,12 @@ describe("runner validate", () => {
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
 
+  test("the example watcher file is valid against the example config whose providers it names", async () => {
+    const example = (name: string) => new URL(`../../pipelines/${name}`, import.meta.url).pathname
+    const found = await validate([example("rfc-example.yaml")], [example("imagewatcher-example.yaml")])
+    expect(found.errors).toEqual([])
+  })
+
   test("a gitRepos entry naming no repository is a warning at its line, not an error", async () => {
     const { config } = setup(undefined, "  imageWatcher:\n    gitRepos:\n      - repoId: config\n      - repoID: elsewhere\n")
     const found = await validate([config], [])

@@ -114,7 +114,7 @@ describe("decodeWatcherFile: valid targets", () => {
     expect(Either.isRight(result) && result.right.targets.map((t) => [t.provider, resolveTarget(t, undefined).policy._tag, t.format])).toEqual([
       ["my-gcr", "version", "image"],
       ["my-dockerhub", "numerical", "image"],
-      ["ghcr", "semver", "tag"]
+      ["my-gcr", "semver", "tag"]
     ])
   })
 })
