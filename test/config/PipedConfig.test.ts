@@ -641,7 +641,7 @@ describe("a gitRepos entry naming no repository is skipped with a warning, as Pi
   ])("$name", ({ body, watched, warnings }) => {
     const result = decodePipedConfigs("conf/piped.yaml", piped(body))
     if (Either.isLeft(result)) throw new Error(result.left.map((e) => e.display).join("\n"))
-    expect(result.right.map((p) => p.watchedRepos.map((w) => w.repoId))).toEqual([watched])
+    expect(result.right.map((p) => p.watchedRepos.map((w) => w.repoId))).toEqual([[...watched]])
     expect(result.right.map((p) => p.warnings)).toEqual([warnings])
   })
 })
