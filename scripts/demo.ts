@@ -2,8 +2,9 @@
  * The main job end to end on the embedded default, with no network: a local bare git
  * repository as the remote, and the built-in tag store as the image provider.
  *
- *   npm run demo              (runs the source with bun)
- *   npm run demo -- dist/runner   (runs a compiled binary)
+ *   npm run demo              (builds dist/runner and runs it)
+ *   bun scripts/demo.ts       (runs the source with bun)
+ *   bun scripts/demo.ts PATH  (runs the binary at PATH)
  */
 import { $ } from "bun"
 import { mkdtempSync, writeFileSync } from "node:fs"
@@ -89,3 +90,10 @@ await $`git --git-dir ${remote} log -1 --stat -p --format=${"commit %H%nAuthor: 
 step("a second pass finds nothing to do")
 await $`${runner} --once --config ${config} --data-dir ${data}`.nothrow()
 console.log(`\n(demo files are in ${dir})`)
+if (process.argv[2] !== undefined) {
+  const binary = process.argv[2]
+  console.log(`\nThe runner you just watched is ${binary}, one self-contained executable. Try:
+  ${binary} --help
+  ${binary} validate --config ${config}
+  ${binary} --once --dry-run --config ${config} --data-dir ${data}`)
+}
