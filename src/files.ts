@@ -1,4 +1,5 @@
 import type { FileSystem } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import { Effect } from "effect"
 
 /**
@@ -14,3 +15,35 @@ export const writeFileWhole = (fs: FileSystem.FileSystem, file: string, text: st
       Effect.tapError(() => fs.remove(temporary, { force: true }).pipe(Effect.ignore))
     )
   })
+
+// What people say of the errno codes a file read meets; the rest keep the system's words.
+const problemOfCode: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  ELOOP: "too many levels of symbolic links",
+  ENAMETOOLONG: "the name is too long",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files",
+  EIO: "input/output error"
+}
+
+/**
+ * Why a file could not be read or written, in a few words ("no such file", "permission denied"):
+ * the caller names the file and the setting once, so neither the path again nor the platform's
+ * error tags and module names belong in it.
+ */
+export const fileProblem = (error: PlatformError): string => {
+  const description = error.description ?? ""
+  const code = /^(E[A-Z]+)\b/.exec(description)?.[1]
+  const known = code === undefined ? undefined : problemOfCode[code]
+  if (known !== undefined) return known
+  if (error._tag === "SystemError" && error.reason === "NotFound") return "no such file"
+  if (error._tag === "SystemError" && error.reason === "PermissionDenied") return "permission denied"
+  // `ECODE: words, syscall 'path'`: the words only.
+  const words = description.replace(/^E[A-Z]+:\s*/, "").replace(/,\s*\w+\s+'.*'$/, "").trim()
+  if (words !== "") return words
+  return error._tag === "SystemError" ? error.reason : "invalid argument"
+}

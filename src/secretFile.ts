@@ -1,5 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Redacted } from "effect"
+import { fileProblem } from "./files.ts"
 
 /**
  * A token file's content, trimmed, as a `Redacted`, read at each use so that a rotated token takes
@@ -9,7 +10,7 @@ import { Effect, Redacted } from "effect"
 export const readTokenFile = (what: string, file: string): Effect.Effect<Redacted.Redacted<string>, string, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `${what} ${file}: cannot read: ${e.message}`))
+    const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => `${what} ${file}: cannot read: ${fileProblem(e)}`))
     const token = text.trim()
     return token === "" ? yield* Effect.fail(`${what} ${file}: the file is empty`) : Redacted.make(token)
   })

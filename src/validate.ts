@@ -14,6 +14,7 @@ import { gatesFor, unpinnableProblem } from "./gates/match.ts"
 import { checkSigningKey } from "./git/signing.ts"
 import { compileTarget } from "./pipeline/plan.ts"
 import { compileSelector } from "./policy/select.ts"
+import { fileProblem } from "./files.ts"
 
 export interface Findings {
   readonly errors: ReadonlyArray<string>
@@ -74,7 +75,7 @@ const providerFindings = (target: Target, providers: ReadonlyArray<ProviderConfi
 const watcherFindings = (file: string, declared: Declared | undefined) =>
   Effect.gen(function* () {
     const text = yield* Effect.either((yield* FileSystem.FileSystem).readFileString(file))
-    if (Either.isLeft(text)) return [`${file}: cannot read: ${text.left.message}`]
+    if (Either.isLeft(text)) return [`${file}: cannot read: ${fileProblem(text.left)}`]
     const decoded = decodeWatcherFile(file, text.right)
     if (Either.isLeft(decoded)) return decoded.left.map((e) => e.display)
     // A rule's provider is looked up by name like a target's; its images are known only once found.

@@ -5,6 +5,7 @@ import type { Pipeline } from "../config/model.ts"
 import { parseCredentialsFile } from "./aws.ts"
 import { parseDockerConfig } from "./files.ts"
 import { checkServiceAccountKey } from "./gcp.ts"
+import { fileProblem } from "../files.ts"
 
 /** The files a provider reads credentials or certificates from, by config key. */
 export const credentialFiles = (provider: ProviderConfig): ReadonlyArray<readonly [string, string]> => {
@@ -39,7 +40,7 @@ export const checkProviderCredentials = (
     for (const [key, file] of credentialFiles(provider)) {
       const text = yield* Effect.either(fs.readFileString(file))
       if (Either.isLeft(text)) {
-        warnings.push(`${at}: cannot read ${key} ${file}: ${text.left.message}`)
+        warnings.push(`${at}: cannot read ${key} ${file}: ${fileProblem(text.left)}`)
         continue
       }
       // Only the shape is reported: these files hold secrets.
@@ -72,13 +73,13 @@ export const checkGitFiles = (
       const file = pipeline.git[key]
       if (file === undefined) continue
       const read = yield* Effect.either(fs.access(file, { readable: true }))
-      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read spec.git.${key} ${file}: ${read.left.message}`)
+      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read spec.git.${key} ${file}: ${fileProblem(read.left)}`)
     }
     for (const repo of pipeline.watchedRepos) {
       const file = repo.pullRequest?.tokenFile
       if (file === undefined) continue
       const read = yield* Effect.either(fs.access(file, { readable: true }))
-      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read the pullRequest tokenFile ${file} of ${repo.repoId}: ${read.left.message}`)
+      if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read the pullRequest tokenFile ${file} of ${repo.repoId}: ${fileProblem(read.left)}`)
     }
     return { errors: [], warnings }
   })

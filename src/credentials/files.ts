@@ -6,6 +6,7 @@ import { DOCKER_HUB, DOCKER_HUB_ALIASES, type ImageRef } from "../domain/ImageRe
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import { decodeJsonText } from "../json.ts"
 import { decodeBasicPair, type RegistryCredentials } from "./RegistryCredentials.ts"
+import { fileProblem } from "../files.ts"
 
 /** A file a provider names, read at every use so that a rotated secret takes effect without a restart. */
 export const readProviderFile = (
@@ -15,7 +16,7 @@ export const readProviderFile = (
   file: string,
 ): Effect.Effect<string, RegistryError, FileSystem.FileSystem> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(
-    Effect.mapError((e) => providerError(provider, image)("Config", `cannot read ${key} ${file}: ${e.message}`)),
+    Effect.mapError((e) => providerError(provider, image)("Config", `cannot read ${key} ${file}: ${fileProblem(e)}`)),
   )
 
 /**

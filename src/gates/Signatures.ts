@@ -11,6 +11,7 @@ import type { Identity, KeylessFailure, TrustedRoot } from "./keyless.ts"
 /** sigstore's verifier, loaded by the first keyless check: most runners never pay its start-up. */
 const loadKeyless = Effect.promise(() => import("./keyless.ts"))
 import { bundleLayers, bundleReferrers, MAX_BUNDLE_BYTES, referrersTag } from "./referrers.ts"
+import { fileProblem } from "../files.ts"
 
 /** Signature layers fetched per digest: cosign appends one per signing, and a few is what real images carry. */
 const MAX_LAYERS = 20
@@ -150,7 +151,7 @@ export class Signatures extends Context.Tag("Signatures")<
       const verify = (provider: ProviderConfig, image: ImageRef, digest: string, keyFile: string) =>
         Effect.gen(function* () {
           // Read at every check, so a rotated key takes effect without a restart.
-          const pem = yield* fs.readFileString(keyFile).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the cosign key ${keyFile}: ${e.message}` })))
+          const pem = yield* fs.readFileString(keyFile).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the cosign key ${keyFile}: ${fileProblem(e)}` })))
           const key = parsePublicKey(pem)
           if (Either.isLeft(key)) return yield* new UnusableTrust({ detail: `the cosign key ${keyFile} is not usable: ${key.left}` })
           const id = `${imageName(image)}\u0000${digest}\u0000${createHash("sha256").update(pem).digest("hex")}`
@@ -175,7 +176,7 @@ export class Signatures extends Context.Tag("Signatures")<
         Effect.gen(function* () {
           const file = gate.trustedRootFile
           // Read at every check, so an updated root (new CA, rotated log key) takes effect without a restart.
-          const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the trusted root ${file}: ${e.message}` })))
+          const json = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UnusableTrust({ detail: `cannot read the trusted root ${file}: ${fileProblem(e)}` })))
           const hash = createHash("sha256").update(json).digest("hex")
           const { issuer, subject, subjectPattern } = gate.identity
           const signer = subject === undefined ? `~${subjectPattern ?? ""}` : `=${subject}`

@@ -2,6 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import type { Pipeline } from "../config/model.ts"
 import { parsePublicKey } from "./cosign.ts"
+import { fileProblem } from "../files.ts"
 
 /**
  * `runner validate`'s checks of the gates' files, as it checks credential files: a file that
@@ -22,7 +23,7 @@ export const checkGateFiles = (
       if (file === undefined) continue
       const text = yield* Effect.either(fs.readFileString(file))
       if (Either.isLeft(text)) {
-        warnings.push(`${where}: cannot read ${file}: ${text.left.message}`)
+        warnings.push(`${where}: cannot read ${file}: ${fileProblem(text.left)}`)
         continue
       }
       if (gate.cosign?.publicKeyFile !== undefined) {

@@ -8,6 +8,7 @@ import type { RepoSpec } from "./repoTypes.ts"
 import { isSshRemote } from "./remote.ts"
 import { loadSigner } from "./signing.ts"
 import { sshSettings } from "./sshConfig.ts"
+import { fileProblem } from "../files.ts"
 
 /** How a pipeline's repositories are reached, as `GitRepo.open` takes it. */
 export type GitAccess = Pick<RepoSpec, "password" | "username" | "sshKeyFile" | "ssh" | "signer">
@@ -25,7 +26,7 @@ const writeKey = (secret: Redacted.Redacted<string>, dataDir: string) =>
     // OpenSSH refuses a key whose last line has no line break.
     yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 }).pipe(
       Effect.zipRight(writeFileWhole(fs, file, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 })),
-      Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${e.message}`)
+      Effect.mapError((e) => `cannot write the key of spec.git.sshKeyData: ${fileProblem(e)}`)
     )
     return file
   })
@@ -47,7 +48,7 @@ export const gitAccess = (
     const fs = yield* FileSystem.FileSystem
     const fromFile = git.passwordFile === undefined
       ? undefined
-      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile: ${e.message}`))
+      : yield* fs.readFileString(git.passwordFile).pipe(Effect.mapError((e) => `cannot read spec.git.passwordFile ${git.passwordFile}: ${fileProblem(e)}`))
     const password = fromFile === undefined ? Option.fromNullable(git.password) : Option.some(Redacted.make(fromFile.trim()))
     // One user for both sources of the password, as Piped sends it; hosts that check only the token
     // (GitHub, GitLab) take any non-empty name, and the URL's own user still wins.

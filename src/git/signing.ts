@@ -6,6 +6,7 @@ import type { Author, Signer, SigningFormat } from "./repoTypes.ts"
 import { identPart } from "./commitBatch.ts"
 import { type KeyProblem, parseOpenSshKey, sshsig } from "./sshsig.ts"
 import { messageOf } from "../domain/foreignText.ts"
+import { fileProblem } from "../files.ts"
 
 export type { Signer, SigningFormat } from "./repoTypes.ts"
 
@@ -70,7 +71,7 @@ export const loadSigner = (file: string, format: SigningFormat): Effect.Effect<S
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(file).pipe(
-      Effect.mapError((e) => `cannot read ${KEY} ${file}: ${e.message}`),
+      Effect.mapError((e) => `cannot read ${KEY} ${file}: ${fileProblem(e)}`),
       Effect.map(Redacted.make)
     )
     return yield* signerOf(text, format).pipe(Effect.mapError((reason) => `${KEY} ${file}: ${reason}`))
@@ -89,7 +90,7 @@ export const checkSigningKey = (
     if (file === undefined) return { errors: [], warnings: [] }
     const fs = yield* FileSystem.FileSystem
     const text = yield* Effect.either(fs.readFileString(file))
-    if (Either.isLeft(text)) return { errors: [], warnings: [`${pipeline.file}: cannot read ${KEY} ${file}: ${text.left.message}`] }
+    if (Either.isLeft(text)) return { errors: [], warnings: [`${pipeline.file}: cannot read ${KEY} ${file}: ${fileProblem(text.left)}`] }
     const signer = yield* Effect.either(signerOf(Redacted.make(text.right), pipeline.git.signingFormat ?? "ssh"))
     return { errors: Either.isLeft(signer) ? [`${pipeline.file}: ${KEY} ${file}: ${signer.left}`] : [], warnings: [] }
   })

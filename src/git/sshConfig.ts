@@ -3,6 +3,7 @@ import { createHash } from "node:crypto"
 import { Effect, Either, Option } from "effect"
 import type { GitConfig } from "../config/model.ts"
 import { writeFileWhole } from "../files.ts"
+import { fileProblem } from "../files.ts"
 
 /** How git's ssh reaches and trusts a host: what SystemGit runs ssh with. */
 export interface SshSettings {
@@ -83,19 +84,19 @@ export const sshSettings = (
     const path = yield* Path.Path
     const dir = path.resolve(dataDir, "ssh")
     yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 }).pipe(
-      Effect.mapError((e) => `cannot create ${dir} for ssh: ${e.message}`)
+      Effect.mapError((e) => `cannot create ${dir} for ssh: ${fileProblem(e)}`)
     )
     const strict = git.knownHostsFile !== undefined
     const knownHostsFile = git.knownHostsFile === undefined ? path.join(dir, "known_hosts") : path.resolve(git.knownHostsFile)
     if (strict) {
       // ssh would take an unreadable file for an empty one and blame every host.
       yield* fs.readFileString(knownHostsFile).pipe(
-        Effect.mapError((e) => `cannot read spec.git.knownHostsFile ${knownHostsFile}: ${e.message}`)
+        Effect.mapError((e) => `cannot read spec.git.knownHostsFile ${knownHostsFile}: ${fileProblem(e)}`)
       )
     } else {
       // Appending nothing creates the file, private, without emptying one another pass has filled.
       yield* fs.writeFile(knownHostsFile, new Uint8Array(), { flag: "a", mode: 0o600 }).pipe(
-        Effect.mapError((e) => `cannot create ${knownHostsFile}: ${e.message}`)
+        Effect.mapError((e) => `cannot create ${knownHostsFile}: ${fileProblem(e)}`)
       )
     }
     const text = yield* sshConfigText({
@@ -108,7 +109,7 @@ export const sshSettings = (
     const configFile = path.join(dir, `config-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`)
     if (!(yield* fs.exists(configFile).pipe(Effect.orElseSucceed(() => false)))) {
       yield* writeFileWhole(fs, configFile, text, { mode: 0o600 }).pipe(
-        Effect.mapError((e) => `cannot write ${configFile}: ${e.message}`)
+        Effect.mapError((e) => `cannot write ${configFile}: ${fileProblem(e)}`)
       )
     }
     return { configFile, knownHostsFile, strict }
