@@ -10,7 +10,7 @@ import { workRefOf } from "./pushBranch.ts"
 import { writeSignedCommits } from "./signedCommits.ts"
 import { syncOf } from "./systemSync.ts"
 import { stageBatch, validFilePaths, validPath } from "./commitBatch.ts"
-import { authFailureOf, kindOfGitOutput } from "./gitOutput.ts"
+import { authFailureOf, kindOfGitOutput, gitOutputLines } from "./gitOutput.ts"
 import { pushRefspec } from "./systemPush.ts"
 import { systemBranches } from "./systemBranches.ts"
 import { isHttpRemote, networkBound, REMOTE } from "./remote.ts"
@@ -135,7 +135,7 @@ const gitOf = (spec: RepoSpec, dir: string, executor: CommandExecutor.CommandExe
       Effect.flatMap((out) =>
         out.exitCode === 0
           ? Effect.succeed(out.stdout)
-          : Effect.fail(fail(operation, kindOfGitOutput(out.stderr), `git ${args[0] ?? ""} failed for ${remote}: ${out.stderr.trim()}`))
+          : Effect.fail(fail(operation, kindOfGitOutput(out.stderr), `git ${args[0] ?? ""} failed for ${remote}: ${gitOutputLines(out.stderr)}`))
       )
     )
 
@@ -163,7 +163,7 @@ const initialize = (git: Git, files: FileSystem.FileSystem) =>
     )
     // No template: its sample hooks and description would sit unused in every clone.
     const init = yield* git.exec("clone", ["-c", `init.defaultBranch=${spec.branch}`, "init", "--bare", "--quiet", "--template=", dir])
-    if (init.exitCode !== 0) return yield* fail("clone", kindOfGitOutput(init.stderr), `git init failed in ${dir}: ${init.stderr.trim()}`)
+    if (init.exitCode !== 0) return yield* fail("clone", kindOfGitOutput(init.stderr), `git init failed in ${dir}: ${gitOutputLines(init.stderr)}`)
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.url`, git.url])
     // Fetches name their refspecs; this one is for the built-in client, should it take the clone over.
     yield* git.gitIn("clone", ["config", `remote.${REMOTE}.fetch`, `+refs/heads/*:refs/remotes/${REMOTE}/*`])
@@ -201,7 +201,7 @@ const readsOf = (git: Git, head: Ref.Ref<string>, known: Modes): Pick<Checkout, 
     const answers = out.exitCode === 0 ? parseCatFileBatch(out.raw, valid.length, (i) => modes.get(valid[i] ?? "")) : undefined
     if (answers === undefined) {
       // A batch git answered in full but that does not parse is a clone that does not read back.
-      return yield* fail("read", out.exitCode === 0 ? "corrupt" : kindOfGitOutput(out.stderr), `git cat-file failed in ${dir}: ${out.stderr.trim()}`)
+      return yield* fail("read", out.exitCode === 0 ? "corrupt" : kindOfGitOutput(out.stderr), `git cat-file failed in ${dir}: ${gitOutputLines(out.stderr)}`)
     }
     return answers
   })

@@ -46,3 +46,41 @@ export const authFailureOf = (text: string, remote: string, spec: RepoSpec): Opt
 /** A server's pkt-line `ERR` answer (git's way to refuse a request), the text after `ERR`; None without one. */
 export const serverErrOf = (text: string): Option.Option<string> =>
   Option.fromNullable(/(?:^|[^A-Za-z])ERR ([^\n"]*)/.exec(text)?.[1]?.trim())
+
+// Lines git prints around a failure that say nothing of it (prefixes already gone): advice,
+// progress, the frame of a push.
+const noise: ReadonlyArray<RegExp> = [
+  /^hint:/i,
+  /^Please make sure you have the correct access rights$/i,
+  /^and the repository exists\.?$/i,
+  /^To \S+$/,
+  /^Done$/,
+  /^(remote: )?(Enumerating|Counting|Compressing|Writing|Receiving|Resolving|Total|Delta compression|Unpacking|Processing)\b/i,
+  /^failed to push some refs to /i,
+  /^remote:$/
+]
+
+/** A porcelain ref line, `!<TAB>src:dst<TAB>[remote rejected] (why)`, as `dst [remote rejected] (why)`. */
+const refLine = (line: string): string => line.replace(/^[!=*+ -]\t\S*?:(\S+)\t/, "$1 ")
+
+const sshRefusal = /REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for|No user exists for uid/
+
+/** Said when git cannot talk to the remote at all; a line that says why is worth more. */
+const generic = /^Could not read from remote repository\.?$/i
+
+/**
+ * git's output cut to the lines that say what went wrong, on one line ("; " between them): no
+ * advice, progress or carriage returns, no `fatal: `/`error: ` prefixes, each line once, at most
+ * `max` of them.
+ */
+export const gitOutputLines = (output: string, max = 4): string => {
+  // ssh's refusals of a host key or a user span lines that guardHostKeys reads whole, then says in one sentence.
+  if (sshRefusal.test(output)) return output.trim()
+  const lines = output
+    .split(/\r\n|\r|\n/)
+    .map((line) => refLine(line.trim()).replace(/\s+/g, " ").replace(/^(fatal|error): /i, ""))
+    .filter((line) => line !== "" && !noise.some((pattern) => pattern.test(line)))
+  const unique = [...new Set(lines)]
+  const said = unique.some((line) => !generic.test(line)) ? unique.filter((line) => !generic.test(line)) : unique
+  return said.length > max ? [...said.slice(0, max), `(${said.length - max} more lines)`].join("; ") : said.join("; ")
+}

@@ -3,7 +3,7 @@ import { Clock, Effect, Either, Option } from "effect"
 import type { FailWith, GitError } from "./GitError.ts"
 import type { Author, CommitInput, MergeResult, OtherBranches, RepoSpec } from "./repoTypes.ts"
 import { stageBatch } from "./commitBatch.ts"
-import { kindOfGitOutput } from "./gitOutput.ts"
+import { kindOfGitOutput, gitOutputLines } from "./gitOutput.ts"
 import { inputProblem, isOid, mergeBaseWithin, noMergeBaseDetail } from "./otherBranches.ts"
 import { fastImportScript, parseLsTree } from "./plumbing.ts"
 import { type networkBound, REMOTE } from "./remote.ts"
@@ -113,7 +113,7 @@ const mergeTree = (git: BranchGit, ours: string, theirs: string) =>
     if (/usage: git merge-tree|unknown option/.test(out.stderr)) {
       return yield* git.fail("commit", "config", "merging a request branch needs git 2.38 or newer (git merge-tree --write-tree)")
     }
-    return yield* git.fail("commit", kindOfGitOutput(out.stderr), `git merge-tree failed in ${git.dir}: ${out.stderr.trim()}`)
+    return yield* git.fail("commit", kindOfGitOutput(out.stderr), `git merge-tree failed in ${git.dir}: ${gitOutputLines(out.stderr)}`)
   })
 
 const mergeOf = (
@@ -128,7 +128,7 @@ const mergeOf = (
       find: Effect.flatMap(git.exec("commit", [`--git-dir=${git.dir}`, "merge-base", ours, theirs]), (out) =>
         out.exitCode === 0 ? Effect.succeed(Option.some(out.stdout.trim()))
         : out.exitCode === 1 ? Effect.succeed(Option.none())
-        : Effect.fail(git.fail("commit", kindOfGitOutput(out.stderr), `git merge-base failed in ${git.dir}: ${out.stderr.trim()}`))),
+        : Effect.fail(git.fail("commit", kindOfGitOutput(out.stderr), `git merge-base failed in ${git.dir}: ${gitOutputLines(out.stderr)}`))),
       shallow: isShallow(git, files),
       // Deepening goes down from the tips fetched: the watched branch's and the request branches'.
       deepen: (commits) =>

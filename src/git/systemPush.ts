@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import type { FailWith, GitError } from "./GitError.ts"
 import type { PushResult } from "./repoTypes.ts"
-import { isRaceRejection, kindOfGitOutput } from "./gitOutput.ts"
+import { isRaceRejection, kindOfGitOutput, gitOutputLines } from "./gitOutput.ts"
 import { type networkBound, REMOTE } from "./remote.ts"
 import { scrub } from "./remoteCredentials.ts"
 
@@ -41,5 +41,5 @@ export const pushRefspec = (
       const reason = /\(([^)]*)\)\s*$/.exec(refLine)?.[1] ?? "rejected"
       return { _tag: "Rejected", reason: scrub(reason, secrets) } satisfies PushResult
     }
-    return yield* git.fail("push", kindOfGitOutput(report), `git push to ${remote} failed: ${report.trim()}`)
+    return yield* git.fail("push", kindOfGitOutput(report), `git push to ${remote} failed: ${gitOutputLines(report)}`)
   })

@@ -3,7 +3,7 @@ import { Effect, Option, Ref } from "effect"
 import type { FailWith, GitError } from "./GitError.ts"
 import type { RepoSpec } from "./repoTypes.ts"
 import { chooseBase, type Containment } from "./pushBranch.ts"
-import { kindOfGitOutput } from "./gitOutput.ts"
+import { kindOfGitOutput, gitOutputLines } from "./gitOutput.ts"
 import { type networkBound, REMOTE } from "./remote.ts"
 
 
@@ -33,7 +33,7 @@ const resolveRef = (git: SyncGit, operation: Operation, ref: string) =>
 const gitIn = (git: SyncGit, operation: Operation, args: ReadonlyArray<string>) =>
   git.exec(operation, [`--git-dir=${git.dir}`, ...args]).pipe(
     Effect.flatMap((out) =>
-      out.exitCode === 0 ? Effect.succeed(out.stdout) : Effect.fail(git.fail(operation, kindOfGitOutput(out.stderr), `git ${args[0] ?? ""} failed in ${git.dir}: ${out.stderr.trim()}`))
+      out.exitCode === 0 ? Effect.succeed(out.stdout) : Effect.fail(git.fail(operation, kindOfGitOutput(out.stderr), `git ${args[0] ?? ""} failed in ${git.dir}: ${gitOutputLines(out.stderr)}`))
     )
   )
 
@@ -46,7 +46,7 @@ const containmentOf = (git: SyncGit, files: FileSystem.FileSystem, push: string,
   Effect.gen(function*() {
     const ancestor = yield* git.exec("fetch", [`--git-dir=${git.dir}`, "merge-base", "--is-ancestor", push, branch])
     if (ancestor.exitCode === 0) return "contained" satisfies Containment
-    if (ancestor.exitCode !== 1) return yield* git.fail("fetch", kindOfGitOutput(ancestor.stderr), `git merge-base failed in ${git.dir}: ${ancestor.stderr.trim()}`)
+    if (ancestor.exitCode !== 1) return yield* git.fail("fetch", kindOfGitOutput(ancestor.stderr), `git merge-base failed in ${git.dir}: ${gitOutputLines(ancestor.stderr)}`)
     const shallow = yield* files.readFileString(`${git.dir}/shallow`).pipe(Effect.orElseSucceed(() => ""))
     const boundary = new Set(shallow.split("\n").filter((line) => line !== ""))
     if (boundary.size === 0) return "apart" satisfies Containment
@@ -95,7 +95,7 @@ export const syncOf = (git: SyncGit, files: FileSystem.FileSystem, head: Ref.Ref
         const missing = out.stderr.split("\n").flatMap((line) => /couldn't find remote ref (\S+)\s*$/.exec(line)?.[1] ?? [])
         if (withPushBranch && missing.length > 0 && missing.every((ref) => ref === `refs/heads/${pushBranch}`)) return false
         if (missing.length > 0) return yield* fail(operation, "notFound", `branch "${spec.branch}" not found at ${remote}`)
-        if (out.exitCode !== 0) return yield* fail(operation, kindOfGitOutput(out.stderr), `git fetch failed for ${remote}: ${out.stderr.trim()}`)
+        if (out.exitCode !== 0) return yield* fail(operation, kindOfGitOutput(out.stderr), `git fetch failed for ${remote}: ${gitOutputLines(out.stderr)}`)
         return true
       })
     /** The branch alone, when the push branch is gone: its remote-tracking ref goes with it. */

@@ -1,9 +1,43 @@
 import { describe, expect, test } from "bun:test"
 import { Errors } from "isomorphic-git"
 import type { GitErrorKind } from "../../src/git/GitError.ts"
-import { kindOfGitOutput } from "../../src/git/gitOutput.ts"
+import { gitOutputLines, kindOfGitOutput } from "../../src/git/gitOutput.ts"
 import { isoKindOf } from "../../src/git/isoFailures.ts"
 import { PackTooLarge } from "../../src/git/isoPackLimit.ts"
+
+describe("gitOutputLines: git's output cut to what went wrong, on one line", () => {
+  test.each<readonly [string, string, string]>([
+    [
+      "a clone of a path that is no repository",
+      "fatal: '/nonexistent/repo.git' does not appear to be a git repository\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n",
+      "'/nonexistent/repo.git' does not appear to be a git repository"
+    ],
+    [
+      "a push a hook refused (porcelain stdout, then stderr)",
+      "To ../r.git\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\n\nremote: protected: pushes to main need a review        \nerror: failed to push some refs to '../r.git'\n",
+      "refs/heads/main [remote rejected] (pre-receive hook declined); remote: protected: pushes to main need a review"
+    ],
+    [
+      "progress with carriage returns and CRLF endings",
+      "remote: Counting objects: 50% (1/2)\rremote: Counting objects: 100% (2/2), done.\r\nfatal: the remote end hung up unexpectedly\r\nfatal: early EOF\r\n",
+      "the remote end hung up unexpectedly; early EOF"
+    ],
+    ["only the generic line", "fatal: Could not read from remote repository.\n", "Could not read from remote repository."],
+    ["advice is left out", "hint: Updates were rejected because the tip of your current branch is behind\nerror: some refs failed\n", "some refs failed"],
+    ["a line said twice is said once", "fatal: x\nfatal: x\n", "x"],
+    ["at most four lines", "a\nb\nc\nd\ne\nf\n", "a; b; c; d; (2 more lines)"],
+    ["nothing", "", ""]
+  ])("%s", (_name, output, expected) => {
+    const cut = gitOutputLines(output)
+    expect(cut).toBe(expected)
+    expect(cut).not.toMatch(/[\r\n]|\\[rn]/)
+  })
+
+  test("ssh's refusal of a host key is left whole, for the host key guard to read and say in one sentence", () => {
+    const banner = "@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key for [127.0.0.1]:2222 has changed\nOffending ED25519 key in /data/known_hosts:1\nfatal: Could not read from remote repository.\n"
+    expect(gitOutputLines(banner)).toBe(banner.trim())
+  })
+})
 
 describe("kindOfGitOutput: system git's own words, read where the error is made", () => {
   test.each<readonly [string, string, GitErrorKind]>([
