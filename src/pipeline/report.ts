@@ -62,6 +62,9 @@ export interface ScopeFailure {
   readonly file?: string
 }
 
+/** What failed as a whole, counted apart from targets in the summary line. */
+export const levelOf = (failure: ScopeFailure): "repository" | "watcher file" => (failure.file === undefined ? "repository" : "watcher file")
+
 /** The scope of a failure of a whole repository, as the report names it. */
 export const repositoryScope = (repoId: string): string => `repository ${repoId}`
 
@@ -188,14 +191,26 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })
   for (const n of report.notes ?? []) lines.push({ text: oneLine(n) })
   const count = (tag: Outcome["_tag"]) => report.targets.filter((t) => t.outcome._tag === tag).length
-  const failed = count("Failed") + report.failures.length
   const extra = ([["held", count("Held")], ["left alone", count("LeftAlone")]] as const).flatMap(([what, n]) => (n === 0 ? [] : [`, ${n} ${what}`]))
   lines.push({
     text:
       `${report.targets.length} targets: ${count("Updated")} updated, ${count("Proposed") === 0 ? "" : `${count("Proposed")} proposed, `}${count("WouldUpdate")} would update, ` +
-      `${count("UpToDate") + count("Ahead")} up to date, ${failed} failed${extra.join("")}`
+      `${count("UpToDate") + count("Ahead")} up to date, ${count("Failed")} failed${extra.join("")}${scopeCounts(report.failures)}`
   })
   return lines
+}
+
+/**
+ * `; 1 repository failed, 2 watcher files failed`: what failed whole holds targets nobody counted,
+ * so it is said apart from them; nothing when all was read.
+ */
+const scopeCounts = (failures: ReadonlyArray<ScopeFailure>): string => {
+  const said = (["repository", "watcher file"] as const).flatMap((level) => {
+    const n = failures.filter((f) => levelOf(f) === level).length
+    const plural = level === "repository" ? "repositories" : "watcher files"
+    return n === 0 ? [] : [`${n} ${n === 1 ? level : plural} failed`]
+  })
+  return said.length === 0 ? "" : `; ${said.join(", ")}`
 }
 
 /** The human report printed by `--once`. */

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test"
 import { oneLine } from "../../src/domain/foreignText.ts"
 import { ConfigFailure, GitFailure, RegistryFailure } from "../../src/domain/failures.ts"
-import { formatReport, type PassReport, reportLines, type TargetReport } from "../../src/pipeline/report.ts"
+import { formatReport, type PassReport, reportLines, type ScopeFailure, type TargetReport } from "../../src/pipeline/report.ts"
 
 const forged = "boom\napp  deploy.yaml  spec.image  evil/app  1.0 -> 9.9  updated (deadbee)\u001b[2J\u001b]0;owned\u0007"
 
@@ -44,7 +44,7 @@ describe("the report with a hostile server's message", () => {
     expect(first).toContain("failed: provider hostile: server error (500): boom\\napp  deploy.yaml")
     expect(first).toContain("updated (deadbee)\\x1b[2J\\x1b]0;owned\\x07")
     expect(second).toStartWith("app  failed: boom\\napp")
-    expect(reportLines(report).at(-1)?.text).toBe("1 targets: 0 updated, 0 would update, 0 up to date, 2 failed")
+    expect(reportLines(report).at(-1)?.text).toBe("1 targets: 0 updated, 0 would update, 0 up to date, 1 failed; 1 repository failed")
   })
 
   test("a watcher file's own text is rendered the same way", () => {
@@ -54,6 +54,31 @@ describe("the report with a hostile server's message", () => {
       diffs: [],
     })
     expect(line?.text).toContain("failed: field\\r\\nx\\u202etxt.exe")
+  })
+})
+
+describe("the summary line counts what failed whole apart from targets", () => {
+  const gitFailure = new GitFailure({ operation: "clone", kind: "notFound", detail: "no such repository" })
+  const failure = (level: "repository" | "watcher file"): ScopeFailure => ({
+    pipeline: "p",
+    repoId: "app",
+    scope: "app",
+    ...(level === "watcher file" ? { file: ".pipe/images.yaml" } : {}),
+    failure: gitFailure
+  })
+  const upToDate = target({ _tag: "UpToDate" })
+  test.each<readonly [string, ReadonlyArray<TargetReport>, ReadonlyArray<ScopeFailure>, string]>([
+    ["nothing failed", [upToDate], [], "1 targets: 0 updated, 0 would update, 1 up to date, 0 failed"],
+    ["a repository that could not be cloned", [], [failure("repository")], "0 targets: 0 updated, 0 would update, 0 up to date, 0 failed; 1 repository failed"],
+    [
+      "two repositories and a watcher file beside a failed target",
+      [upToDate, target({ _tag: "Failed", failure: registryFailure })],
+      [failure("repository"), failure("watcher file"), failure("repository")],
+      "2 targets: 0 updated, 0 would update, 1 up to date, 1 failed; 2 repositories failed, 1 watcher file failed"
+    ],
+    ["watcher files only", [upToDate], [failure("watcher file"), failure("watcher file")], "1 targets: 0 updated, 0 would update, 1 up to date, 0 failed; 2 watcher files failed"]
+  ])("%s", (_, targets, failures, summary) => {
+    expect(reportLines({ targets, failures, diffs: [] }).at(-1)?.text).toBe(summary)
   })
 })
 
