@@ -47,3 +47,16 @@ export const fileProblem = (error: PlatformError): string => {
   if (words !== "") return words
   return error._tag === "SystemError" ? error.reason : "invalid argument"
 }
+
+/**
+ * A warning when a file holding a secret may be read by its group or by others (`mode & 0o077`),
+ * for `runner validate`; undefined when it is private, or cannot be looked at (said elsewhere).
+ */
+export const looseModeWarning = (fs: FileSystem.FileSystem, file: string): Effect.Effect<string | undefined> =>
+  fs.stat(file).pipe(
+    Effect.map((info) => {
+      const mode = info.mode & 0o777
+      return (mode & 0o077) === 0 ? undefined : `${file} is open to group or others (mode ${mode.toString(8).padStart(4, "0")}); a secret belongs in a file only its owner reads: chmod 600`
+    }),
+    Effect.orElseSucceed(() => undefined)
+  )

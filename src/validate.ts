@@ -11,6 +11,7 @@ import { notServedMessage, serves } from "./credentials/servedHosts.ts"
 import { parseImageName } from "./domain/ImageRef.ts"
 import { checkGateFiles } from "./gates/check.ts"
 import { gatesFor, unpinnableProblem } from "./gates/match.ts"
+import { checkKnownHostsFile } from "./git/hostKeys.ts"
 import { checkSigningKey } from "./git/signing.ts"
 import { compileTarget } from "./pipeline/plan.ts"
 import { compileSelector } from "./policy/select.ts"
@@ -39,7 +40,7 @@ const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
     const found: Array<Findings> = pipelines.map(defaultPolicyFindings)
     for (const provider of pipelines.flatMap((pipeline) => pipeline.providers)) found.push(yield* checkProviderCredentials(provider))
     for (const pipeline of pipelines) {
-      found.push(yield* checkGitFiles(pipeline), yield* checkGateFiles(pipeline), yield* checkSigningKey(pipeline))
+      found.push(yield* checkGitFiles(pipeline), yield* checkKnownHostsFile(pipeline), yield* checkGateFiles(pipeline), yield* checkSigningKey(pipeline))
     }
     return found
   })

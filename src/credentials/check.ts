@@ -5,7 +5,7 @@ import type { Pipeline } from "../config/model.ts"
 import { parseCredentialsFile } from "./aws.ts"
 import { parseDockerConfig } from "./files.ts"
 import { checkServiceAccountKey } from "./gcp.ts"
-import { fileProblem } from "../files.ts"
+import { fileProblem, looseModeWarning } from "../files.ts"
 
 /** The files a provider reads credentials or certificates from, by config key. */
 export const credentialFiles = (provider: ProviderConfig): ReadonlyArray<readonly [string, string]> => {
@@ -43,6 +43,8 @@ export const checkProviderCredentials = (
         warnings.push(`${at}: cannot read ${key} ${file}: ${fileProblem(text.left)}`)
         continue
       }
+      const loose = yield* looseModeWarning(fs, file)
+      if (loose !== undefined) warnings.push(`${at}: ${key} ${loose}`)
       // Only the shape is reported: these files hold secrets.
       if (key === "dockerConfigFile" && Either.isLeft(parseDockerConfig(text.right))) {
         errors.push(`${at}: ${key} ${file} is not a Docker config.json or .dockerconfigjson`)
@@ -73,13 +75,17 @@ export const checkGitFiles = (
       const file = pipeline.git[key]
       if (file === undefined) continue
       const read = yield* Effect.either(fs.access(file, { readable: true }))
+      const loose = Either.isLeft(read) ? undefined : yield* looseModeWarning(fs, file)
       if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read spec.git.${key} ${file}: ${fileProblem(read.left)}`)
+      else if (loose !== undefined) warnings.push(`${pipeline.file}: spec.git.${key} ${loose}`)
     }
     for (const repo of pipeline.watchedRepos) {
       const file = repo.pullRequest?.tokenFile
       if (file === undefined) continue
       const read = yield* Effect.either(fs.access(file, { readable: true }))
+      const loose = Either.isLeft(read) ? undefined : yield* looseModeWarning(fs, file)
       if (Either.isLeft(read)) warnings.push(`${pipeline.file}: cannot read the pullRequest tokenFile ${file} of ${repo.repoId}: ${fileProblem(read.left)}`)
+      else if (loose !== undefined) warnings.push(`${pipeline.file}: the pullRequest tokenFile of ${repo.repoId}: ${loose}`)
     }
     return { errors: [], warnings }
   })

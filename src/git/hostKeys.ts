@@ -1,6 +1,7 @@
 import { Command, type CommandExecutor, FileSystem } from "@effect/platform"
 import { createHash } from "node:crypto"
 import { Duration, Effect, Either, Encoding, Option } from "effect"
+import { fileProblem } from "../files.ts"
 import { GitError } from "./GitError.ts"
 import type { Checkout, RepoSpec } from "./repoTypes.ts"
 import { isSshRemote } from "./remote.ts"
@@ -25,6 +26,41 @@ export const parseKnownHost = (line: string): Option.Option<KnownHost> => {
 
 export const parseKnownHosts = (text: string): ReadonlyArray<KnownHost> =>
   text.split("\n").flatMap((line) => Option.toArray(parseKnownHost(line)))
+
+/** What is wrong with the lines of a known-hosts file, each as `line N: why`; none for a usable file. */
+export const knownHostsProblems = (text: string): ReadonlyArray<string> =>
+  text.split(/\r?\n/).flatMap((raw, index) => {
+    const line = raw.trim()
+    if (line === "" || line.startsWith("#")) return []
+    const entry = parseKnownHost(line)
+    const at = `line ${index + 1}`
+    if (Option.isNone(entry)) return [`${at}: expected "HOSTS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it`]
+    const { type, key } = entry.value
+    if (!/^(ssh-|ecdsa-|sk-)/.test(type)) return [`${at}: "${type.slice(0, 40)}" is not an ssh key type (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ...)`]
+    return Option.isNone(fingerprint(key)) ? [`${at}: the key is not base64`] : []
+  })
+
+/**
+ * `runner validate`'s check of `spec.git.knownHostsFile`, the only keys ssh will trust: a file that
+ * cannot be read here is a warning (it may exist only where the runner runs), lines ssh cannot use
+ * are errors, and a file without a key a warning, since it refuses every host.
+ */
+export const checkKnownHostsFile = (
+  pipeline: { readonly file: string; readonly git: { readonly knownHostsFile?: string } }
+): Effect.Effect<{ readonly errors: ReadonlyArray<string>; readonly warnings: ReadonlyArray<string> }, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const file = pipeline.git.knownHostsFile
+    if (file === undefined) return { errors: [], warnings: [] }
+    const fs = yield* FileSystem.FileSystem
+    const at = `${pipeline.file}: spec.git.knownHostsFile ${file}`
+    const text = yield* Effect.either(fs.readFileString(file))
+    if (Either.isLeft(text)) return { errors: [], warnings: [`${pipeline.file}: cannot read spec.git.knownHostsFile ${file}: ${fileProblem(text.left)}`] }
+    const problems = knownHostsProblems(text.right)
+    if (problems.length > 0) return { errors: problems.map((problem) => `${at}: ${problem}`), warnings: [] }
+    return parseKnownHosts(text.right).length === 0
+      ? { errors: [], warnings: [`${at}: holds no host key, so every ssh host is refused`] }
+      : { errors: [], warnings: [] }
+  })
 
 /** `SHA256:<unpadded base64>` of a key, as `ssh-keygen -l` prints it; None when the key is no base64. */
 export const fingerprint = (key: string): Option.Option<string> =>

@@ -6,7 +6,7 @@ import type { Author, Signer, SigningFormat } from "./repoTypes.ts"
 import { identPart } from "./commitBatch.ts"
 import { type KeyProblem, parseOpenSshKey, sshsig } from "./sshsig.ts"
 import { messageOf } from "../domain/foreignText.ts"
-import { fileProblem } from "../files.ts"
+import { fileProblem, looseModeWarning } from "../files.ts"
 
 export type { Signer, SigningFormat } from "./repoTypes.ts"
 
@@ -92,7 +92,11 @@ export const checkSigningKey = (
     const text = yield* Effect.either(fs.readFileString(file))
     if (Either.isLeft(text)) return { errors: [], warnings: [`${pipeline.file}: cannot read ${KEY} ${file}: ${fileProblem(text.left)}`] }
     const signer = yield* Effect.either(signerOf(Redacted.make(text.right), pipeline.git.signingFormat ?? "ssh"))
-    return { errors: Either.isLeft(signer) ? [`${pipeline.file}: ${KEY} ${file}: ${signer.left}`] : [], warnings: [] }
+    const loose = yield* looseModeWarning(fs, file)
+    return {
+      errors: Either.isLeft(signer) ? [`${pipeline.file}: ${KEY} ${file}: ${signer.left}`] : [],
+      warnings: loose === undefined ? [] : [`${pipeline.file}: ${KEY} ${loose}`]
+    }
   })
 
 /** A commit the runner writes: its parents (two for a merge), the same author and committer. */

@@ -65,7 +65,7 @@ describe("runner validate", () => {
     expect(found.errors).toEqual([])
     expect(found.warnings).toEqual([expect.stringContaining(`${config}: cannot read spec.git.${key} /nonexistent/secret`)])
     // A file that is there is no warning.
-    const present = setup(`    username: piped\n    ${key}: ${writeFile(dir, "secret", "s3cret\n")}\n`)
+    const present = setup(`    username: piped\n    ${key}: ${writeFile(dir, "secret", "s3cret\n", 0o600)}\n`)
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
 
@@ -80,6 +80,67 @@ describe("runner validate", () => {
     const found = await validate([config], [])
     expect(found.errors).toEqual([])
     expect(found.warnings).toEqual([expect.stringMatching(/:\d+: spec\.imageWatcher\.gitRepos\[1\]\.repoId: no repository "elsewhere" in spec\.repositories; this entry is skipped$/)])
+  })
+
+  describe("spec.git.knownHostsFile, the only host keys ssh trusts", () => {
+    const key = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    test.each<readonly [string, string | undefined, ReadonlyArray<string>, ReadonlyArray<string>]>([
+      ["a usable file", `# keys of the git host
+[git.test]:2222 ssh-ed25519 ${key}
+|1|c2FsdA==|aGFzaA== ecdsa-sha2-nistp256 ${key}
+@cert-authority *.test ssh-rsa ${key}
+`, [], []],
+      ["a file that is not there", undefined, [], ["cannot read spec.git.knownHostsFile KH: no such file"]],
+      ["a line without a key", `git.test ssh-ed25519 ${key}
+git.test ssh-ed25519
+`, ["spec.git.knownHostsFile KH: line 2: expected \"HOSTS KEY-TYPE BASE64-KEY\", as ssh-keyscan prints it"], []],
+      ["a key type ssh does not know", `git.test ed25519 ${key}
+`, ["spec.git.knownHostsFile KH: line 1: \"ed25519\" is not an ssh key type (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, ...)"], []],
+      ["a key that is not base64", "git.test ssh-ed25519 not*base64\n", ["spec.git.knownHostsFile KH: line 1: the key is not base64"], []],
+      ["only comments", "# nothing yet\n\n", [], ["spec.git.knownHostsFile KH: holds no host key, so every ssh host is refused"]]
+    ])("%s", async (_, text, errors, warnings) => {
+      const dir = tempDir("runner-validate-")
+      const file = text === undefined ? `${dir}/absent` : writeFile(dir, "known_hosts", text)
+      const { config } = setup(`    username: piped\n    knownHostsFile: ${file}\n`)
+      const found = await validate([config], [])
+      const expand = (lines: ReadonlyArray<string>) => lines.map((line) => `${config}: ${line.replace("KH", file)}`)
+      expect(found.errors).toEqual(expand(errors))
+      expect(found.warnings).toEqual(expand(warnings))
+    })
+  })
+
+  describe("a secret file its group or others may read is a warning", () => {
+    test.each<readonly [string, number, boolean]>([
+      ["owner only (0600)", 0o600, false],
+      ["owner read-only (0400)", 0o400, false],
+      ["group-readable (0640)", 0o640, true],
+      ["world-readable (0644)", 0o644, true],
+      ["others only (0604)", 0o604, true]
+    ])("%s", async (_, mode, warned) => {
+      const dir = tempDir("runner-validate-")
+      const secret = (name: string) => writeFile(dir, name, "s3cret\n", mode)
+      const [password, key, token] = [secret("password"), secret("ssh-key"), secret("token")]
+      const config = writePipedConfig(dir, {
+        repoId: "config",
+        remote: "https://git.test/org/config.git",
+        providers: ociProvider("registry", "https://gcr.io", { config: ["username: ci", `passwordFile: ${secret("registry-password")}`] }),
+        git: `    username: piped\n    passwordFile: ${password}\n    sshKeyFile: ${key}\n`,
+        imageWatcher: `  imageWatcher:\n    gitRepos:\n      - repoId: config\n        pullRequest:\n          provider: gitea\n          tokenFile: ${token}\n`
+      })
+      const found = await validate([config], [])
+      expect(found.errors).toEqual([])
+      const shown = `(mode ${mode.toString(8).padStart(4, "0")}); a secret belongs in a file only its owner reads: chmod 600`
+      expect(found.warnings).toEqual(
+        warned
+          ? [
+            expect.stringMatching(new RegExp(`provider registry: passwordFile ${dir}/registry-password is open to group or others`)),
+            `${config}: spec.git.passwordFile ${password} is open to group or others ${shown}`,
+            `${config}: spec.git.sshKeyFile ${key} is open to group or others ${shown}`,
+            `${config}: the pullRequest tokenFile of config: ${token} is open to group or others ${shown}`
+          ]
+          : []
+      )
+    })
   })
 
   test("a pullRequest that cannot work is an error at its file, line and key", async () => {
@@ -100,7 +161,7 @@ describe("runner validate", () => {
     const found = await validate([missing.config], [])
     expect(found.errors).toEqual([])
     expect(found.warnings).toEqual([expect.stringContaining(`${missing.config}: cannot read the pullRequest tokenFile /nonexistent/token of config`)])
-    const present = setup(undefined, pullRequest(writeFile(missing.dir, "token", "t0ken\n")))
+    const present = setup(undefined, pullRequest(writeFile(missing.dir, "token", "t0ken\n", 0o600)))
     expect((await validate([present.config], [])).warnings).toEqual([])
   })
 

@@ -31,8 +31,8 @@ describe("checkProviderCredentials", () => {
 
   test("well-formed files pass", async () => {
     const dir = tempDir("check-credentials-")
-    const key = writeFile(dir, "sa.json", JSON.stringify({ type: "service_account", client_email: "ci@proj.iam.gserviceaccount.com" }))
-    const docker = writeFile(dir, "config.json", JSON.stringify({ auths: { "quay.io": { auth: btoa("robot:tok") } } }))
+    const key = writeFile(dir, "sa.json", JSON.stringify({ type: "service_account", client_email: "ci@proj.iam.gserviceaccount.com" }), 0o600)
+    const docker = writeFile(dir, "config.json", JSON.stringify({ auths: { "quay.io": { auth: btoa("robot:tok") } } }), 0o600)
     const results = await Promise.all([
       check(providerConfig({ ...at, type: "GCR", serviceAccountFile: key })),
       check(providerConfig({ ...at, dockerConfigFile: docker })),

@@ -6,7 +6,7 @@ import { NodeContext } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { SERVER_HOOK_TIMEOUT } from "../support/hooks.ts"
 import { ConfigProvider, Effect, Redacted } from "effect"
-import { readFile, writeFile } from "node:fs/promises"
+import { chmod, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { GitRepo, type RepoSpec } from "../../src/git/GitRepo.ts"
 import { checkSigningKey, loadSigner, type Signer, signerOf, type SigningFormat } from "../../src/git/signing.ts"
@@ -195,6 +195,8 @@ describe("key files the runner refuses", () => {
       const pipeline = { ...base, git: { ...base.git, signingKeyFile: file, signingFormat: format } }
       return Effect.runPromise(checkSigningKey(pipeline).pipe(Effect.provide(NodeContext.layer)))
     }
+    // A private key is private: validate warns of one its group or others may read.
+    await Promise.all([keys.key.ssh, keys.key.openpgp].map((file) => chmod(file, 0o600)))
     expect(await check(keys.key.ssh, "ssh")).toEqual({ errors: [], warnings: [] })
     expect(await check(keys.key.openpgp, "openpgp")).toEqual({ errors: [], warnings: [] })
     const locked = await check(keys.locked.ssh, "ssh")

@@ -42,8 +42,9 @@ export const runRunner = (args: ReadonlyArray<string>, options: { env?: Record<s
 
 export { tempDir } from "./tempDirs.ts"
 
-export const writeFile = (dir: string, name: string, text: string): string => {
+/** Writes `text` to `dir/name`; a secret is given `mode` 0o600, as runner validate expects of one. */
+export const writeFile = (dir: string, name: string, text: string, mode?: number): string => {
   const path = join(dir, name)
-  writeFileSync(path, text)
+  writeFileSync(path, text, mode === undefined ? {} : { mode })
   return path
 }
