@@ -1,7 +1,7 @@
 import { Array as Arr, Data, Either, ParseResult, Schema } from "effect"
 import { messageOf } from "../domain/foreignText.ts"
 import type { Document, ParsedNode } from "yaml"
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml"
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from "yaml"
 import { duplicateKeyOffset } from "../manifest/uniqueKeys.ts"
 
 /** A problem in a configuration file, located by file, line and key path. */
@@ -89,6 +89,30 @@ const locate = (doc: Document.Parsed<ParsedNode>, counter: LineCounter) => (path
 
 const byLine = (a: ConfigError, b: ConfigError) => (a.line ?? 0) - (b.line ?? 0)
 
+/**
+ * `semver: *` is an alias to YAML, while what was meant is the text `*`: the words of a YAML error
+ * at an alias (`offset`), with how to write the value instead.
+ */
+export const aliasMessage = (text: string, offset: number): string => {
+  const token = /^\*[^\s,\]}]*/.exec(text.slice(offset))?.[0] ?? "*"
+  const before = text.slice(text.lastIndexOf("\n", offset - 1) + 1, offset)
+  const key = /([\w$.-]+):\s*$/.exec(before)?.[1]
+  const quoted = JSON.stringify(token)
+  return `a value that starts with * is an alias (a reference to an &anchor) in YAML; quote it: ${key === undefined ? quoted : `${key}: ${quoted}`}`
+}
+
+/** Where the document's first alias is, for an alias that YAML could parse but not resolve. */
+const firstAliasOffset = (doc: Document.Parsed<ParsedNode>): number | undefined => {
+  let offset: number | undefined
+  visit(doc, {
+    Alias: (_, node) => {
+      if (isAlias(node)) offset = node.range?.[0]
+      return visit.BREAK
+    }
+  })
+  return offset
+}
+
 /** Parses every non-empty YAML document of `text`; syntax errors are reported with their lines. */
 const readYamlDocuments = (
   file: string,
@@ -100,7 +124,9 @@ const readYamlDocuments = (
   const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false })
   const syntaxErrors = docs.flatMap((doc) => {
     const repeated = doc.errors.length === 0 ? duplicateKeyOffset(doc) : undefined
-    const errors = repeated === undefined ? doc.errors.map((e) => ({ at: e.pos[0], message: e.message })) : [{ at: repeated, message: "Map keys must be unique" }]
+    const errors = repeated === undefined
+      ? doc.errors.map((e) => ({ at: e.pos[0], message: e.code === "BAD_ALIAS" ? aliasMessage(text, e.pos[0]) : e.message }))
+      : [{ at: repeated, message: "Map keys must be unique" }]
     return errors.map((e) => new ConfigError({ file, line: counter.linePos(e.at).line, path: "", reason: `invalid YAML: ${e.message}` }))
   })
   if (syntaxErrors.length > 0) return Either.left(syntaxErrors)
@@ -114,6 +140,10 @@ const readYamlDocuments = (
     } catch (cause) {
       // toJS throws on alias abuse (e.g. too many alias expansions), which the parser does not flag
       const reason = messageOf(cause)
+      const alias = reason.startsWith("Unresolved alias") ? firstAliasOffset(doc) : undefined
+      if (alias !== undefined) {
+        return Either.left([new ConfigError({ file, line: counter.linePos(alias).line, path: "", reason: `invalid YAML: ${aliasMessage(text, alias)}` })])
+      }
       return Either.left([new ConfigError({ file, line: lineOf([]), path: "", reason: `invalid YAML: ${reason}` })])
     }
     sources.push({

@@ -260,3 +260,22 @@ describe("decodeWatcherFile: repeated keys, found in linear time", () => {
     expect(decoded.left.map((e) => [e.line, e.reason])).toEqual([[50_007, "invalid YAML: Map keys must be unique"]])
   })
 })
+
+describe("decodeWatcherFile: a bare * is a YAML alias, and the error says how to quote it", () => {
+  const target = (policyLines: string) => `${header}    - image: a\n      provider: p\n      filePath: f.yaml\n      field: image\n${policyLines}`
+  const hint = (written: string) => `invalid YAML: a value that starts with * is an alias (a reference to an &anchor) in YAML; quote it: ${written}`
+  test.each([
+    ["a block map", target("      policy:\n        semver: *\n"), 10, hint('semver: "*"')],
+    ["a flow map", target("      policy: { semver: * }\n"), 9, hint('semver: "*"')],
+    ["a flow list", target("      policy: { version: \"^\" }\n      excludeTags: [*]\n"), 10, hint('"*"')],
+    ["an alias to no anchor", target("      policy:\n        semver: *1.x\n"), 10, hint('semver: "*1.x"')]
+  ])("%s", (_name, text, line, reason) => {
+    const decoded = decodeWatcherFile(FILE, text)
+    if (Either.isRight(decoded)) throw new Error("expected an error")
+    expect(decoded.left.map((e) => [e.line, e.reason])).toEqual([[line, reason]])
+  })
+
+  test("a quoted * is a range like any other", () => {
+    expect(Either.isRight(decodeWatcherFile(FILE, target("      policy:\n        semver: \"*\"\n")))).toBe(true)
+  })
+})
