@@ -115,9 +115,13 @@ describe("pullRequest errors name their key", () => {
     expect(errorsOf(text)).toEqual([[`${PATH}.tokenFile`, "required key is missing"]])
   })
 
-  test("an entry naming no repository says that, not the pullRequest's own trouble", () => {
+  test("an entry naming no repository is skipped with a warning that says so, not the pullRequest's own trouble", () => {
     const text = config("/srv/git/config.git", "          provider: github\n").replace("      - repoId: config\n        pullRequest", "      - repoId: other\n        pullRequest")
-    expect(errorsOf(text)).toEqual([["spec.imageWatcher.gitRepos[0].repoId", 'no repository "other" in spec.repositories']])
+    const result = decodePipedConfigs("piped.yaml", text)
+    if (Either.isLeft(result)) throw new Error(result.left.map((e) => e.display).join("\n"))
+    expect(result.right.map((p) => [p.watchedRepos, p.warnings])).toEqual([
+      [[], [expect.stringContaining('spec.imageWatcher.gitRepos[0].repoId: no repository "other" in spec.repositories; this entry is skipped')]]
+    ])
   })
 
   test("an error line points at the pullRequest key", () => {
