@@ -2,17 +2,15 @@ import { Duration, Either, ParseResult, Schema, type SchemaAST } from "effect"
 import type { ConfigError, Issue, KeyPath, SourceDocument } from "./ConfigError.ts"
 import { decodeDocumentsOfKind, decodeOptions, oneOf, opt, schemaIssues, showValue } from "./ConfigError.ts"
 import { DEFAULT_LISTING_INTERVAL, parseGoDuration } from "./duration.ts"
-import { branchNameProblem } from "../domain/refName.ts"
 import { ChartRegistrySection, ChartRepositorySection, toChartSources } from "./charts.ts"
 import { GateSection, toGates } from "./gates.ts"
 import { GitSection, toGitConfig } from "./git.ts"
 import { NotificationsSection, RouteSection, toNotificationRoutes } from "./notifications.ts"
 import { Policy, toPolicy } from "./policy.ts"
-import { PullRequestSection, toPullRequest } from "./pullRequest.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
-import { MessageTemplate } from "./templates.ts"
+import { GitRepoSection, RepositorySection, toWatchedRepos } from "./repos.ts"
 import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
-import type { GitConfig, Pipeline, RepositoryConfig, WatchedRepo } from "./model.ts"
+import type { Pipeline, RepositoryConfig } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
 const DEFAULT_INTERVAL = DEFAULT_LISTING_INTERVAL
@@ -129,37 +127,6 @@ const ProviderSection = Schema.Struct({
   })
 )
 
-/**
- * PipeCD documents `repoID`; Piped reads keys case-insensitively, so both spellings are taken and
- * become `repoId` before the section is decoded. Both at once would leave the choice to chance.
- */
-const AcceptRepoID = Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
-  strict: true,
-  decode: (input, _, ast) => {
-    if (typeof input !== "object" || input === null || Array.isArray(input) || !("repoID" in input)) return ParseResult.succeed(input)
-    const { repoID, ...rest } = input
-    return "repoId" in rest
-      ? ParseResult.fail(new ParseResult.Pointer("repoID", input, new ParseResult.Type(ast, repoID, "repoId and repoID are the same key; give one of them")))
-      : ParseResult.succeed({ ...rest, repoId: repoID })
-  },
-  encode: ParseResult.succeed
-})
-
-const withRepoID = <S extends Schema.Schema.AnyNoContext>(section: S) => Schema.compose(AcceptRepoID, section, { strict: false })
-
-const RepositorySection = withRepoID(Schema.Struct({ repoId: Name, remote: Name, branch: opt(Name) }))
-
-const GitRepoSection = withRepoID(Schema.Struct({
-  repoId: Name,
-  commitMessage: opt(MessageTemplate),
-  group: opt(oneOf("target", "file", "pass")),
-  pushBranch: opt(Name.pipe(Schema.filter((name) => branchNameProblem(name)))),
-  includes: opt(Schema.Array(Text)),
-  excludes: opt(Schema.Array(Text)),
-  suspend: opt(Schema.Boolean),
-  pullRequest: opt(PullRequestSection)
-}))
-
 const WatcherMapSection = Schema.Struct({
   checkInterval: opt(Interval),
   gitRepos: opt(Schema.Array(GitRepoSection)),
@@ -227,7 +194,6 @@ const decodeStructure = (value: unknown): Either.Either<PipedDocument, ParseResu
       notifications: spec.imageWatcher?.notifications ?? []
     }))
 
-const stripPipeDir = (name: string): string => name.replace(/^(\.\/)?\.pipe\//, "")
 
 const duplicates = <T>(
   items: ReadonlyArray<T>,
@@ -249,48 +215,6 @@ const duplicates = <T>(
 
 type Decoded = Omit<Pipeline, "name">
 
-/** The `gitRepos` entries, each checked against the repository it names. */
-const toWatchedRepos = (
-  parsed: PipedDocument,
-  repositories: ReadonlyArray<RepositoryConfig>,
-  git: GitConfig
-): { readonly watchedRepos: ReadonlyArray<WatchedRepo>; readonly issues: ReadonlyArray<Issue>; readonly unknown: ReadonlyArray<Issue> } => {
-  const issues: Array<Issue> = []
-  // Piped ran the rest when an entry named no repository: the entry is skipped with a warning.
-  const unknown: Array<Issue> = []
-  const watchedRepos = parsed.gitRepos.flatMap((repo, index): Array<WatchedRepo> => {
-    const at = parsed.gitRepoPath(index)
-    const repository = repositories.find((r) => r.repoId === repo.repoId)
-    if (repository === undefined) {
-      unknown.push({ path: [...at, "repoId"], message: `no repository "${repo.repoId}" in spec.repositories; this entry is skipped` })
-      return []
-    }
-    if (repo.pushBranch !== undefined && repo.pushBranch === repository.branch) {
-      issues.push({ path: [...at, "pushBranch"], message: `pushBranch is the repository's branch "${repository.branch}"; leave it out to push there` })
-    }
-    if (repo.pullRequest !== undefined && repo.pushBranch !== undefined) {
-      issues.push({
-        path: [...at, "pullRequest"],
-        message: "pullRequest and pushBranch are exclusive: keep pullRequest to open a request per change set, or pushBranch to push every change to one branch"
-      })
-    }
-    const pullRequest = repo.pullRequest === undefined ? undefined : toPullRequest(repo.pullRequest, repository, git, [...at, "pullRequest"])
-    if (pullRequest !== undefined && Either.isLeft(pullRequest)) issues.push(...pullRequest.left)
-    return [{
-      repoId: repo.repoId,
-      // The shipped config wrote commitMessage: "" for "use the default message".
-      ...(repo.commitMessage === undefined || repo.commitMessage === "" ? {} : { commitMessage: repo.commitMessage }),
-      ...(repo.group === undefined ? {} : { group: repo.group }),
-      ...(repo.pushBranch === undefined ? {} : { pushBranch: repo.pushBranch }),
-      includes: (repo.includes ?? []).map(stripPipeDir),
-      excludes: (repo.excludes ?? []).map(stripPipeDir),
-      ...(repo.suspend === true ? { suspend: true } : {}),
-      ...(pullRequest !== undefined && Either.isRight(pullRequest) ? { pullRequest: pullRequest.right } : {})
-    }]
-  })
-  return { watchedRepos, issues, unknown }
-}
-
 const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): Either.Either<Decoded, ReadonlyArray<Issue>> => {
   const spec = parsed.spec
   const git = toGitConfig(spec.git)
@@ -310,7 +234,7 @@ const toPipeline = (file: string, doc: SourceDocument, parsed: PipedDocument): E
       source: { file, line: doc.lineOf(["spec", "imageProviders", index]) }
     }
   })
-  const { watchedRepos, issues: repoIssues, unknown } = toWatchedRepos(parsed, repositories, git)
+  const { watchedRepos, issues: repoIssues, unknown } = toWatchedRepos(parsed.gitRepos, parsed.gitRepoPath, repositories, git)
   const routes = toNotificationRoutes(spec.notifications?.receivers ?? [], parsed.notifications, (index) => ({
     file,
     line: doc.lineOf(["spec", "imageWatcher", "notifications", index])
