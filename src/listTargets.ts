@@ -8,6 +8,7 @@ import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
 import type { WatcherFile } from "./config/model.ts"
 import { decodeWatcherFile } from "./config/WatcherFile.ts"
+import { chartLabel } from "./domain/chartTarget.ts"
 import type { DeclaredTarget } from "./domain/Target.ts"
 import type { FoundReference } from "./manifest/scan.ts"
 import { referencesIn } from "./pipeline/discover.ts"
@@ -50,7 +51,7 @@ const scanFile = (root: string, relative: string) =>
   }).pipe(Effect.orElseSucceed((): ReadonlyArray<FoundReference> => []))
 
 const lineOf = (target: DeclaredTarget, how: "declared" | "discovered") =>
-  `${target.source.file}:${target.source.line}  ${target.filePath}  ${target.field}  ${target.image}  ${how}`
+  `${target.source.file}:${target.source.line}  ${target.filePath}  ${target.field}  ${target.chart === undefined ? target.image : chartLabel(target.chart, target.provider)}  ${how}`
 
 /**
  * One line per target of the watcher files (which validation has found valid), declared first,

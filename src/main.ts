@@ -35,6 +35,7 @@ import { LastWritten } from "./pipeline/LastWritten.ts"
 import { Notifier } from "./notifications/Notifier.ts"
 import { Pauses } from "./pipeline/Pauses.ts"
 import { RegistryClient } from "./registry/RegistryClient.ts"
+import { ChartIndex } from "./charts/ChartIndex.ts"
 import { TagSource, storeDir } from "./registry/TagSource.ts"
 import { TagStore } from "./registry/TagStore.ts"
 import { listenFailure, parseListen } from "./server/listen.ts"
@@ -128,12 +129,13 @@ const hangups = Stream.async<void>((emit) => {
 
 /**
  * How tags are read: the providers' listers over the registry client, the credentials and ECR's
- * API, all on one RegistryHttp, so that registry and cloud calls to a host share its limiter.
+ * API, and the chart repositories' indexes, all on one RegistryHttp, so that registry, chart and
+ * cloud calls to a host share its limiter.
  */
 const tagSources = (dataDir: string) =>
   TagSource.layer(dataDir).pipe(
     Layer.provideMerge(Credentials.layer),
-    Layer.provideMerge(Layer.mergeAll(EcrApi.layer, RegistryClient.layer, TagStore.layer)),
+    Layer.provideMerge(Layer.mergeAll(EcrApi.layer, RegistryClient.layer, TagStore.layer, ChartIndex.layer(dataDir))),
     Layer.provideMerge(RegistryHttp.layer)
   )
 

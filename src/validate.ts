@@ -2,6 +2,8 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
+import type { ChartRepository } from "./domain/ChartSource.ts"
+import { resolveChartTarget } from "./domain/chartTarget.ts"
 import type { ProviderConfig } from "./domain/ProviderConfig.ts"
 import { resolveTarget, type Target } from "./domain/Target.ts"
 import type { GateConfig, Pipeline } from "./config/model.ts"
@@ -48,7 +50,15 @@ const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
 /** What the configs declare that watcher files are checked against; undefined without a config. */
 interface Declared {
   readonly providers: ReadonlyArray<ProviderConfig>
+  readonly chartRepositories: ReadonlyArray<ChartRepository>
   readonly gates: ReadonlyArray<GateConfig>
+}
+
+/** A chart target with its chart's image name, as a pass gives it; or why no pass can read its versions. */
+const withChartImage = (target: Target, declared: Declared | undefined): Either.Either<Target, string> => {
+  const { chart } = target
+  if (chart === undefined || declared === undefined) return Either.right(target)
+  return Either.map(resolveChartTarget({ ...target, chart }, declared.chartRepositories), (resolved) => resolved.target)
 }
 
 const unknownProvider = (name: string, providers: ReadonlyArray<ProviderConfig>) => {
@@ -86,11 +96,14 @@ const watcherFindings = (file: string, declared: Declared | undefined) =>
         : [`${rule.source.file}:${rule.source.line}: ${unknownProvider(rule.provider, declared.providers)}`]
     )
     // Which pipeline runs the file is not known here: its default is checked with the config.
-    return rules.concat(decoded.right.targets.map((declared) => resolveTarget(declared, undefined)).flatMap((target) => {
-      const at = `${target.source.file}:${target.source.line}`
+    return rules.concat(decoded.right.targets.map((declared) => resolveTarget(declared, undefined)).flatMap((resolved) => {
+      const at = `${resolved.source.file}:${resolved.source.line}`
+      const sourced = withChartImage(resolved, declared)
+      if (Either.isLeft(sourced)) return [`${at}: ${sourced.left}`]
+      const target = sourced.right
       const compiled = compileTarget(target)
       const problems = Either.isLeft(compiled) ? [compiled.left] : []
-      if (declared !== undefined) problems.push(...providerFindings(target, declared.providers))
+      if (declared !== undefined && target.chart === undefined) problems.push(...providerFindings(target, declared.providers))
       const unpinnable =
         declared === undefined || Either.isLeft(compiled) ? undefined : unpinnableProblem(gatesFor(declared.gates, target, compiled.right.image), target)
       if (unpinnable !== undefined) problems.push(unpinnable)
@@ -111,7 +124,11 @@ export const validateFiles = (configs: ReadonlyArray<string>, watcherFiles: Read
       const loaded = yield* Effect.either(loadPipelines(configs))
       if (Either.isLeft(loaded)) errors.push(...loaded.left.errors.map((e) => e.display))
       else {
-        declared = { providers: loaded.right.flatMap((pipeline) => pipeline.providers), gates: loaded.right.flatMap((pipeline) => pipeline.gates) }
+        declared = {
+          providers: loaded.right.flatMap((pipeline) => pipeline.providers),
+          chartRepositories: loaded.right.flatMap((pipeline) => pipeline.chartRepositories),
+          gates: loaded.right.flatMap((pipeline) => pipeline.gates)
+        }
         for (const found of yield* configFindings(loaded.right)) {
           errors.push(...found.errors)
           warnings.push(...found.warnings)

@@ -9,7 +9,7 @@ import { NotificationsSection, RouteSection, toNotificationRoutes } from "./noti
 import { Policy, toPolicy } from "./policy.ts"
 import { MaxTags, RateLimitSchema, registryAddress, registrySettings } from "./registrySettings.ts"
 import { GitRepoSection, RepositorySection, toWatchedRepos } from "./repos.ts"
-import type { ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
+import type { DeclaredProvider, ProviderConfig, ProviderType } from "../domain/ProviderConfig.ts"
 import type { Pipeline, RepositoryConfig } from "./model.ts"
 
 export const API_VERSION = "pipecd.dev/v1beta1"
@@ -82,7 +82,7 @@ const providerConfigSchemas = {
 
 /** A provider's own settings, per type: the variant without what the section around `config` gives. */
 type SettingsOf<P> = P extends ProviderConfig ? Omit<P, "name" | "interval" | "source"> : never
-type ProviderSettings = SettingsOf<ProviderConfig>
+type ProviderSettings = SettingsOf<DeclaredProvider>
 
 const decodeProviderSettings = (
   type: ProviderType,

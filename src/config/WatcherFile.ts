@@ -1,4 +1,5 @@
 import { Array as Arr, Either, ParseResult, Schema } from "effect"
+import { CHART_NAME } from "../domain/chartTarget.ts"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { Issue, SourceDocument } from "./ConfigError.ts"
@@ -40,8 +41,16 @@ const normaliseRepoPath = (path: string): Either.Either<string, string> => {
 
 const RepoPath = checked((text) => Either.match(normaliseRepoPath(text), { onLeft: (why) => why, onRight: () => undefined }))
 
+/** A Helm chart's name, one path component of an image name (see CHART_NAME). */
+const ChartName = checked((text) =>
+  CHART_NAME.test(text) ? undefined : `expected a chart name: lower-case letters and digits, with -, _ or . between them, got ${showValue(text)}`
+)
+
+// `image` or `chart` (exactly one), and `repository` only to refuse it: see sourceIssues.
 const TargetSection = Schema.Struct({
-  image: ImageName,
+  image: opt(ImageName),
+  chart: opt(ChartName),
+  repository: opt(Schema.Unknown),
   provider: Schema.NonEmptyString,
   filePath: RepoPath,
   // Required unless the format is kustomize, which finds its entry by image: see fieldIssues.
@@ -86,6 +95,49 @@ const fieldIssues = (raw: unknown, index: number): ReadonlyArray<Issue> => {
   return kustomize || given ? [] : [{ path, message: "required key is missing" }]
 }
 
+const has = (raw: object, key: string): boolean => Object.hasOwn(raw, key) && Reflect.get(raw, key) !== undefined
+
+/**
+ * What a target watches: an image, or a chart (`chart` with an HTTP chart repository as `provider`,
+ * and a field that holds the version alone). Charts in OCI registries (`repository: oci://…`) are
+ * refused until they are read.
+ */
+const sourceIssues = (raw: unknown, index: number): ReadonlyArray<Issue> => {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return []
+  const at = (key: string) => ["spec", "targets", index, key]
+  const [image, chart, repository] = [has(raw, "image"), has(raw, "chart"), has(raw, "repository")]
+  const issues: Array<Issue> = []
+  if (image && chart) issues.push({ path: at("chart"), message: "a target watches an image or a chart, not both: remove image or chart" })
+  if (!image && !chart) issues.push({ path: at("image"), message: "required key is missing (or chart, for a Helm chart's versions)" })
+  if (repository) {
+    const oci = "repository" in raw && typeof raw.repository === "string" && raw.repository.startsWith("oci://")
+    issues.push({
+      path: at("repository"),
+      message: oci
+        ? "charts in OCI registries (repository: oci://…) are not supported yet; name an HTTP chart repository of spec.chartRepositories as provider"
+        : "repository is for a chart in an OCI registry (oci://…, not supported yet); an HTTP chart repository is named by provider"
+    })
+  }
+  const format = "format" in raw ? raw.format : undefined
+  if (chart && format !== undefined && format !== "tag") {
+    issues.push({ path: at("format"), message: `a chart target's field holds the version alone: format must be tag (its default), got ${showValue(String(format))}` })
+  }
+  return issues
+}
+
+const KEY_ORDER: ReadonlyArray<PropertyKey | undefined> = Object.keys(TargetSection.fields)
+
+/** A target's problems in the order of its keys, whichever check found them. */
+const inKeyOrder = (issues: ReadonlyArray<Issue>): ReadonlyArray<Issue> => {
+  const rank = (issue: Issue) => {
+    const at = KEY_ORDER.indexOf(issue.path[3])
+    return at < 0 ? KEY_ORDER.length : at
+  }
+  return [...issues].sort((a, b) => rank(a) - rank(b))
+}
+
+const keyIssues = (raw: unknown, index: number): ReadonlyArray<Issue> => [...fieldIssues(raw, index), ...sourceIssues(raw, index)]
+
 /** The field a target is known and reported by: the scalar it writes. */
 const writtenField = (format: string | undefined, image: string, field: string | undefined): string =>
   format === "kustomize" ? kustomizeField(image) : format === "helm" ? helmField(field ?? "") : (field ?? "")
@@ -99,19 +151,22 @@ const decodeTarget = (
   index: number
 ): Either.Either<DeclaredTarget, ReadonlyArray<ConfigError>> =>
   Schema.decodeUnknownEither(TargetSection, decodeOptions)(raw).pipe(
-    Either.mapLeft((error: ParseResult.ParseError) => doc.errors([...schemaIssues(error, ["spec", "targets", index]), ...fieldIssues(raw, index)])),
+    Either.mapLeft((error: ParseResult.ParseError) => doc.errors(inKeyOrder([...schemaIssues(error, ["spec", "targets", index]), ...keyIssues(raw, index)]))),
     Either.filterOrLeft(
-      () => fieldIssues(raw, index).length === 0,
-      () => doc.errors(fieldIssues(raw, index))
+      () => keyIssues(raw, index).length === 0,
+      () => doc.errors(inKeyOrder(keyIssues(raw, index)))
     ),
     Either.map((target): DeclaredTarget => {
+      // Until prepare finds its repository, a chart target is known by its chart's name.
+      const image = (target.image ?? target.chart ?? "").trim()
       return {
-        image: target.image.trim(),
+        image,
+        ...(target.chart === undefined ? {} : { chart: target.chart }),
         provider: target.provider,
         filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
-        field: writtenField(target.format, target.image.trim(), target.field),
+        field: writtenField(target.format, image, target.field),
         ...selectionOf(target, fileDefault),
-        format: target.format ?? "image",
+        format: target.format ?? (target.chart === undefined ? "image" : "tag"),
         ...(fileSuspended ? { suspended: "watcher file" as const } : target.suspend === true ? { suspended: "target" as const } : {}),
         source: { file: path, line: doc.lineOf(["spec", "targets", index]) }
       }

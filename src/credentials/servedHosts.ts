@@ -44,6 +44,8 @@ export const servedHosts = (provider: ProviderConfig): ReadonlyArray<string> => 
         return ecrHosts(provider)
       case "OCI":
       case "STORE":
+      // A chart repository's index is read with its own credentials, never a registry's.
+      case "HELM":
         return []
     }
   })()

@@ -1,4 +1,5 @@
 import type { Duration } from "effect"
+import type { HttpChartRepository } from "./ChartSource.ts"
 import type { SourceLocation } from "./SourceLocation.ts"
 
 /** What every provider has, whatever its type. */
@@ -72,11 +73,23 @@ export interface StoreProvider extends ProviderBase {
   readonly path?: string
 }
 
-/** A registry provider of the Piped config, decoded: one variant per type, each with only its own settings. */
-export type ProviderConfig = OciProvider | DockerHubProvider | GcrProvider | EcrProvider | StoreProvider
+/**
+ * An HTTP chart repository of Piped's `spec.chartRepositories`, as the provider of a `chart:`
+ * target: its versions are read from the repository's `index.yaml`. Built at prepare, never declared.
+ */
+export interface HelmProvider extends ProviderBase {
+  readonly type: "HELM"
+  readonly repository: HttpChartRepository
+}
 
-/** The registry kinds a provider can be. */
-export type ProviderType = ProviderConfig["type"]
+/** A registry provider of the Piped config, decoded, or a chart repository: one variant per type, each with only its own settings. */
+export type ProviderConfig = OciProvider | DockerHubProvider | GcrProvider | EcrProvider | StoreProvider | HelmProvider
+
+/** A provider the Piped config declares under `imageWatcher.providers`: any but a chart repository. */
+export type DeclaredProvider = Exclude<ProviderConfig, HelmProvider>
+
+/** The registry kinds a declared provider can be. */
+export type ProviderType = DeclaredProvider["type"]
 
 /** The providers that reach their registries through an operator's address, hosts, TLS and rate settings. */
 export type RegistryProvider = OciProvider | GcrProvider | EcrProvider

@@ -25,9 +25,19 @@ export const DEFAULT_POLICY: PolicySpec = { _tag: "version", range: "auto" }
 
 export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
 
-/** One image field a watcher file asks to keep up to date, decoded and normalised. */
+/**
+ * One image field a watcher file asks to keep up to date, decoded and normalised; or one chart
+ * version field (`chart`), whose `provider` names an HTTP chart repository of the Piped config.
+ */
 export interface Target {
+  /**
+   * The image whose tags the field takes. A chart target is known by the image name of its chart
+   * in its repository (`charts.example.com/stable/nginx`), which prepare gives it; until then it
+   * is the chart's name.
+   */
   readonly image: string
+  /** The chart whose versions a chart target's field takes; absent for an image target. */
+  readonly chart?: string
   readonly provider: string
   readonly filePath: string
   readonly field: string

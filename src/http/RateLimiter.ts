@@ -25,9 +25,9 @@ export { type Feedback, parseQuota, type Quota, type RateLimit } from "./allowan
  */
 export const DEFAULT_RATE_LIMIT: RateLimit = {}
 
-/** What a provider's requests to a host may do: its `rateLimit` (a store has none), bounded by its interval. */
+/** What a provider's requests to a host may do: its `rateLimit` (a store and a chart repository have none), bounded by its interval. */
 export const rateLimitOf = (provider: ProviderConfig): RateLimit => ({
-  ...((provider.type === "STORE" ? undefined : provider.rateLimit) ?? DEFAULT_RATE_LIMIT),
+  ...((provider.type === "STORE" || provider.type === "HELM" ? undefined : provider.rateLimit) ?? DEFAULT_RATE_LIMIT),
   interval: provider.interval,
 })
 

@@ -150,14 +150,16 @@ export const gateProblem = (subject: Subject): ConfigFailure | undefined => {
   const { gates, prepared: p } = subject
   const unpinnable = unpinnableProblem(gates, p.target)
   if (unpinnable !== undefined) return new ConfigFailure({ detail: unpinnable })
-  if (gates.cosign.length > 0 && p.provider.type === "STORE") {
+  const registryless =
+    p.provider.type === "STORE" ? "a tag store" : p.provider.type === "HELM" ? "a chart repository" : undefined
+  if (gates.cosign.length > 0 && registryless !== undefined) {
     return new ConfigFailure({
-      detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is a tag store: there is no registry to read them from`
+      detail: `gate ${gates.cosign[0]?.where ?? ""} asks for cosign signatures, but provider ${p.provider.name} is ${registryless}: there is no registry to read them from`
     })
   }
-  if (gates.platforms.length > 0 && p.provider.type === "STORE") {
+  if (gates.platforms.length > 0 && registryless !== undefined) {
     return new ConfigFailure({
-      detail: `gate ${gates.platformsBy ?? ""} asks for platforms (${gates.platforms.join(", ")}), but provider ${p.provider.name} is a tag store: there is no registry to read them from`
+      detail: `gate ${gates.platformsBy ?? ""} asks for platforms (${gates.platforms.join(", ")}), but provider ${p.provider.name} is ${registryless}: there is no registry to read them from`
     })
   }
   return undefined

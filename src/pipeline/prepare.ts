@@ -1,10 +1,23 @@
 import { Either } from "effect"
 import type { Pipeline, RepositoryConfig, WatcherFile } from "../config/model.ts"
 import { ConfigFailure } from "../domain/failures.ts"
-import { resolveTarget } from "../domain/Target.ts"
+import { resolveChartTarget } from "../domain/chartTarget.ts"
+import type { ProviderConfig } from "../domain/ProviderConfig.ts"
+import { resolveTarget, type Target } from "../domain/Target.ts"
 import { compileTarget } from "./plan.ts"
 import { type Decision, failed } from "./decide.ts"
 import type { Prepared } from "./evidence.ts"
+
+/** A target with the provider it names: a declared one, or for a chart target its chart repository's. */
+const withProvider = (
+  pipeline: Pipeline,
+  target: Target
+): Either.Either<{ readonly target: Target; readonly provider: ProviderConfig }, { readonly target: Target; readonly problem: string }> => {
+  const { chart } = target
+  if (chart !== undefined) return Either.mapLeft(resolveChartTarget({ ...target, chart }, pipeline.chartRepositories), (problem) => ({ target, problem }))
+  const provider = pipeline.providers.find((p) => p.name === target.provider)
+  return provider === undefined ? Either.left({ target, problem: `unknown provider ${JSON.stringify(target.provider)}` }) : Either.right({ target, provider })
+}
 
 /**
  * The preparation of targets: everything that can be refused before a registry is called. A
@@ -21,13 +34,12 @@ export const prepareTargets = (
   const refused: Array<Decision> = []
   for (const file of files) {
     for (const declared of file.targets) {
-      const target = resolveTarget(declared, pipeline.defaultPolicy)
+      const sourced = withProvider(pipeline, resolveTarget(declared, pipeline.defaultPolicy))
+      const target = Either.isRight(sourced) ? sourced.right.target : sourced.left.target
       const origin = { pipeline, repo, watcherFile: file.path, target }
-      const provider = pipeline.providers.find((p) => p.name === target.provider)
       const compiled = compileTarget(target)
-      const problem =
-        provider === undefined ? `unknown provider ${JSON.stringify(target.provider)}` : Either.isLeft(compiled) ? compiled.left : undefined
-      if (provider !== undefined && Either.isRight(compiled)) prepared.push({ ...compiled.right, ...origin, provider })
+      const problem = Either.isLeft(sourced) ? sourced.left.problem : Either.isLeft(compiled) ? compiled.left : undefined
+      if (Either.isRight(sourced) && Either.isRight(compiled)) prepared.push({ ...compiled.right, ...origin, provider: sourced.right.provider })
       else {
         const detail = `${target.source.file}:${target.source.line}: ${problem ?? ""}`
         refused.push(failed(origin, new ConfigFailure({ detail })))

@@ -1,4 +1,5 @@
 /** What a pass did, target by target: the `--once` report and the daemon's log lines. */
+import { chartLabel } from "../domain/chartTarget.ts"
 import { oneLine } from "../domain/foreignText.ts"
 import { type FailureReason, failureReason, isTransient, type ScopeFailureCause, type TargetFailure } from "../domain/failures.ts"
 import { formatExplanation } from "../policy/explain.ts"
@@ -34,6 +35,8 @@ export interface TargetReport {
   readonly filePath: string
   readonly field: string
   readonly image: string
+  /** Of a chart target, how the text report names it in place of its image: `chart nginx (bitnami)`. */
+  readonly chart?: string
   readonly current: string | undefined
   readonly chosen: string | undefined
   readonly listed: number | undefined
@@ -97,6 +100,7 @@ export const reportOf = (d: Decision, updated: (u: Update) => Outcome): TargetRe
     filePath: target.filePath,
     field: target.field,
     image: target.image,
+    ...(target.chart === undefined ? {} : { chart: chartLabel(target.chart, target.provider) }),
     current: d.current,
     chosen: d.chosen,
     listed: d.listed,
@@ -185,7 +189,7 @@ export const reportLines = (report: PassReport): ReadonlyArray<ReportLine> => {
     const gated = t.gateNotes === undefined ? "" : `; ${t.gateNotes.join("; ")}`
     const signed = t.signature === undefined || t.outcome._tag === "Failed" ? "" : ` (${t.signature})`
     const kept = t.releaseLine === undefined ? "" : ` ${t.releaseLine}`
-    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.image}  ${move}  ${describe(t.outcome)}${kept}${signed}${gated}${tagCounts(t)}`)
+    const text = oneLine(`${t.repoId}  ${t.filePath}  ${t.field}  ${t.chart ?? t.image}  ${move}  ${describe(t.outcome)}${kept}${signed}${gated}${tagCounts(t)}`)
     lines.push(t.outcome._tag === "Failed" ? { text, failure: familyOf(t.outcome.failure) } : { text })
   }
   for (const f of report.failures) lines.push({ text: oneLine(`${f.scope}  failed: ${f.failure.message}`), failure: familyOf(f.failure) })

@@ -1,11 +1,13 @@
 import { Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
-import type { DockerHubProvider, ProviderConfig, StoreProvider } from "../domain/ProviderConfig.ts"
+import { ChartIndex } from "../charts/ChartIndex.ts"
+import type { DockerHubProvider, HelmProvider, ProviderConfig, StoreProvider } from "../domain/ProviderConfig.ts"
 import { Credentials } from "../credentials/Credentials.ts"
 import { EcrApi } from "../credentials/EcrApi.ts"
 import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { Dated, TagInfo } from "../domain/TagInfo.ts"
+import { listChartVersions } from "./ChartTags.ts"
 import { listEcrTags } from "./EcrTags.ts"
 import { resolveEndpoint } from "./endpoint.ts"
 import { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -29,6 +31,17 @@ export const tellsPushTimes = (provider: ProviderConfig): provider is DockerHubP
 /** Where a STORE provider keeps its tags. */
 export const storeDir = (provider: StoreProvider, dataDir: string, path: Path.Path): string =>
   provider.path ?? path.join(dataDir, "store", provider.name)
+
+/** A tag store or a chart repository: no registry behind it to read manifests, blobs or signatures from. */
+const isRegistryless = (provider: ProviderConfig): provider is StoreProvider | HelmProvider => provider.type === "STORE" || provider.type === "HELM"
+
+const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
+  providerError(provider, image)(
+    "Config",
+    provider.type === "HELM"
+      ? `provider ${provider.name} is a chart repository: its index.yaml lists versions, there is no registry to read digests, manifests or signatures from`
+      : `provider ${provider.name} is a tag store: there is no registry to read signatures from`
+  )
 
 /**
  * Lists the tags of an image through the provider that watches it. The functions on this path run
@@ -66,10 +79,12 @@ export class TagSource extends Context.Tag("TagSource")<
         const http = yield* RegistryHttp
         const registry = yield* RegistryClient
         const store = yield* TagStore
+        const charts = yield* ChartIndex
 
         const endpoint = (provider: ProviderConfig, image: ImageRef) => resolveEndpoint(credentials, provider, image)
 
         const digest = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
+          if (provider.type === "HELM") return yield* noRegistry(provider, image)
           if (provider.type !== "STORE") return yield* registry.manifestDigest(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           if (registered?.digest !== undefined) return registered.digest
@@ -80,17 +95,21 @@ export class TagSource extends Context.Tag("TagSource")<
         })
 
         const created = (provider: ProviderConfig, image: ImageRef, tag: string) => Effect.gen(function* () {
+          // The index is all a chart repository tells of its versions: one it does not date is undated.
+          if (provider.type === "HELM") return { digest: Option.none(), created: Option.none() } satisfies Dated
           if (provider.type !== "STORE") return yield* registry.imageCreated(yield* endpoint(provider, image), tag)
           const registered = (yield* store.list(storeDir(provider, dataDir, path), image)).find((t) => t.tag === tag)
           return { digest: Option.none(), created: Option.fromNullable(registered?.created) } satisfies Dated
         })
 
-        const distribution: Lister = (provider, image) =>
+        const distribution = (provider: Exclude<ProviderConfig, { readonly type: "STORE" | "HELM" | "ECR" }>, image: ImageRef) =>
           Effect.flatMap(endpoint(provider, image), (e) => registry.listTags(e, { provider: provider.type, maxTags: maxTagsOf(provider) }))
         const list: Lister = (provider, image) => {
           switch (provider.type) {
             case "STORE":
               return Effect.flatMap(store.list(storeDir(provider, dataDir, path), image), (tags) => withinLimit(provider, image, tags))
+            case "HELM":
+              return listChartVersions(charts, provider, image)
             case "ECR":
               // DescribeImages lists tags with their push times, which the v2 tag list does not.
               return listEcrTags(ecr, provider, image)
@@ -100,14 +119,12 @@ export class TagSource extends Context.Tag("TagSource")<
               return distribution(provider, image)
           }
         }
-        const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
-          providerError(provider, image)("Config", `provider ${provider.name} is a tag store: there is no registry to read signatures from`)
         const manifest = (provider: ProviderConfig, image: ImageRef, reference: string) =>
-          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.manifest(e, reference))
+          isRegistryless(provider) ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.manifest(e, reference))
         const blob = (provider: ProviderConfig, image: ImageRef, digest: string) =>
-          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.blob(e, digest))
+          isRegistryless(provider) ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.blob(e, digest))
         const referrers = (provider: ProviderConfig, image: ImageRef, digest: string) =>
-          provider.type === "STORE" ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
+          isRegistryless(provider) ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
         const pushTimes = (provider: ProviderConfig, image: ImageRef) =>
           tellsPushTimes(provider) ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
         return { list, digest, created, manifest, blob, referrers, pushTimes }
@@ -117,7 +134,8 @@ export class TagSource extends Context.Tag("TagSource")<
   /**
    * An in-memory registry for tests that need no network: the tags of each image by its
    * normalised name (`docker.io/library/nginx`), read at every call, so a test can push a tag
-   * between passes. An image it does not know is not found, as a registry answers.
+   * between passes. An image it does not know is not found, as a registry answers. A chart
+   * repository's versions are those of the ChartIndex provided to the layer.
    */
   static readonly layerTest = (images: Map<string, ReadonlyArray<TagInfo>>) => {
     const lookup = (provider: ProviderConfig, image: ImageRef) => {
@@ -131,12 +149,18 @@ export class TagSource extends Context.Tag("TagSource")<
         const found = tags.find((t) => t.tag === tag)
         return found === undefined ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
       })
-    return Layer.succeed(TagSource, {
+    // A chart repository's versions come from the ChartIndex given to this layer (ChartIndex.layerFake), if any.
+    return Layer.effect(TagSource, Effect.map(Effect.serviceOption(ChartIndex), (charts): TagSource["Type"] => ({
       // Listed as a registry lists them: names, and the push time where the registry tells it (ECR, GCR).
       list: (provider, image) =>
-        Effect.flatMap(lookup(provider, image), (tags) =>
-          withinLimit(provider, image, tags.map(({ pushed, tag }) => (pushed === undefined ? { tag } : { tag, pushed }))),
-        ),
+        provider.type === "HELM"
+          ? Option.match(charts, {
+              onNone: () => providerError(provider, image)("Config", "no ChartIndex given to the in-memory registry"),
+              onSome: (index) => listChartVersions(index, provider, image)
+            })
+          : Effect.flatMap(lookup(provider, image), (tags) =>
+              withinLimit(provider, image, tags.map(({ pushed, tag }) => (pushed === undefined ? { tag } : { tag, pushed }))),
+            ),
       digest: (provider, image, tag) =>
         Effect.flatMap(tagOf(provider, image, tag), (t) =>
           t.digest === undefined ? providerError(provider, image)("NotFound", `no digest for ${tag}`) : Effect.succeed(t.digest)
@@ -156,6 +180,6 @@ export class TagSource extends Context.Tag("TagSource")<
       referrers: (provider, image) => Effect.as(lookup(provider, image), Option.none()),
       // Push times the fake knows are in its listing already.
       pushTimes: (provider, image) => Effect.as(lookup(provider, image), new Map<string, Date>())
-    })
+    })))
   }
 }

@@ -50,6 +50,9 @@ export const endpointFor = (provider: ProviderConfig, image: ImageRef): Either.E
   if (provider.type === "STORE") {
     return Either.left(configError(`provider ${provider.name} is a tag store, not a registry`))
   }
+  if (provider.type === "HELM") {
+    return Either.left(configError(`provider ${provider.name} is a chart repository, not a registry`))
+  }
   if (provider.type === "DOCKER_HUB" && image.registry !== DOCKER_HUB) {
     return Either.left(
       configError(`provider ${provider.name} is DOCKER_HUB but image ${image.written} is not on docker.io; use an OCI provider`),

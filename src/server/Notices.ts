@@ -88,8 +88,9 @@ export class Notices extends Context.Tag("Notices")<
         const pushed = Effect.fn("Notices.pushed")(function* (image: ImageRef) {
           const exact = yield* routing.find(image)
           const watches = exact.length > 0 ? exact : yield* routing.findByRepository(image.repository)
-          // A push into a registry cannot feed a tag store: those only hold what CI registered.
-          const polled = watches.filter((w) => w.provider.type !== "STORE")
+          // A push into a registry cannot feed a tag store: those only hold what CI registered; nor
+          // does it say anything of a chart repository's index.yaml.
+          const polled = watches.filter((w) => w.provider.type !== "STORE" && w.provider.type !== "HELM")
           if (polled.length === 0) return yield* notWatched(image)
           return yield* check(image, polled, [])
         })

@@ -130,7 +130,7 @@ const invalid: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [n
     [[9, "spec.targets[0].policy.version", `invalid version range "latest": use "auto", "~", "^", "*" or a semver range`]]
   ],
   ["an unknown policy", "policy: { latest: true }", [[9, "spec.targets[0].policy.latest", "unknown key"]]],
-  ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, provider"]]],
+  ["an unknown key", "tagPattern: x", [[9, "spec.targets[0].tagPattern", "unknown key (allowed: image, chart, repository, provider"]]],
   ["an unknown format", "format: name", [[9, "spec.targets[0].format", "expected one of image, tag, digest, kustomize, helm"]]],
   ["allowDowngrade not a boolean", "allowDowngrade: yes", [[9, "spec.targets[0].allowDowngrade", "expected true or false"]]],
   ["unknown key in filterTags", "filterTags: { regex: x }", [[9, "spec.targets[0].filterTags.regex", "unknown key"]]],
@@ -277,5 +277,55 @@ describe("decodeWatcherFile: a bare * is a YAML alias, and the error says how to
 
   test("a quoted * is a range like any other", () => {
     expect(Either.isRight(decodeWatcherFile(FILE, target("      policy:\n        semver: \"*\"\n")))).toBe(true)
+  })
+})
+
+describe("decodeWatcherFile: chart targets", () => {
+  const chart = (keys: string) => `${header}    - ${keys.split("\n").filter((l) => l !== "").join("\n      ")}\n`
+  const base = "chart: nginx\nprovider: bitnami\nfilePath: Chart.yaml\nfield: dependencies[0].version"
+
+  test.each([
+    ["the defaults: format tag, known by the chart's name until prepare", base, {}],
+    ["format: tag given", `${base}\nformat: tag`, {}],
+    ["a name with dots, underscores and dashes", base.replace("nginx", "ingress-nginx_v2.x"), { image: "ingress-nginx_v2.x", chart: "ingress-nginx_v2.x" }]
+  ] as const)("%s", (_, keys, changed) => {
+    expect(decodeOne(chart(keys))).toEqual({
+      image: "nginx",
+      chart: "nginx",
+      provider: "bitnami",
+      filePath: "Chart.yaml",
+      field: "dependencies[0].version",
+      excludeTags: DEFAULT_EXCLUDE_TAGS,
+      allowDowngrade: false,
+      format: "tag",
+      source: { file: FILE, line: 5 },
+      ...changed
+    })
+  })
+
+  const refused: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [number, string, string]>]> = [
+    ["image and chart", `image: nginx\n${base}`, [[6, "spec.targets[0].chart", "a target watches an image or a chart, not both"]]],
+    ["neither image nor chart", "provider: bitnami\nfilePath: Chart.yaml\nfield: version", [[5, "spec.targets[0].image", "required key is missing (or chart, for a Helm chart's versions)"]]],
+    ["a chart name with a slash", base.replace("nginx", "bitnami/nginx"), [[5, "spec.targets[0].chart", `expected a chart name: lower-case letters and digits, with -, _ or . between them, got "bitnami/nginx"`]]],
+    ["a chart name in upper case", base.replace("nginx", "Nginx"), [[5, "spec.targets[0].chart", "expected a chart name"]]],
+    ["a chart name ending in a dash", base.replace("nginx", "nginx-"), [[5, "spec.targets[0].chart", "expected a chart name"]]],
+    ["a chart name with a tag", base.replace("nginx", "nginx:1.2.0"), [[5, "spec.targets[0].chart", "expected a chart name"]]],
+    ["format: image", `${base}\nformat: image`, [[9, "spec.targets[0].format", `a chart target's field holds the version alone: format must be tag (its default), got "image"`]]],
+    ["format: helm", `${base}\nformat: helm`, [[9, "spec.targets[0].format", "format must be tag"]]],
+    ["without field", base.replace("\nfield: dependencies[0].version", ""), [[5, "spec.targets[0].field", "required key is missing"]]],
+    [
+      "an OCI chart: not supported yet",
+      `${base}\nrepository: oci://registry.example.com/charts`,
+      [[9, "spec.targets[0].repository", "charts in OCI registries (repository: oci://…) are not supported yet"]]
+    ],
+    ["repository that is not oci://", `${base}\nrepository: https://charts.example.com`, [[9, "spec.targets[0].repository", "repository is for a chart in an OCI registry"]]],
+    ["repository on an image target", "image: nginx\nprovider: hub\nfilePath: a.yaml\nfield: image\nrepository: oci://r.example.com/x", [[9, "spec.targets[0].repository", "not supported yet"]]]
+  ]
+
+  test.each(refused)("%s", (_, keys, expected) => {
+    const result = decodeWatcherFile(FILE, chart(keys))
+    if (Either.isRight(result)) throw new Error("expected errors")
+    expect(result.left.map((e) => [e.line, e.path])).toEqual(expected.map(([line, path]) => [line, path]))
+    result.left.forEach((e, i) => expect(e.reason).toContain(expected[i]?.[2] ?? "?"))
   })
 })

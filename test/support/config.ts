@@ -1,6 +1,6 @@
 /** Piped configs and ImageWatcher files for integration tests, written the way users write them, and decoded pieces of them. */
 import { Duration } from "effect"
-import type { EcrProvider, ProviderConfig } from "../../src/domain/ProviderConfig.ts"
+import type { DeclaredProvider, EcrProvider, ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { DEFAULT_POLICY, type Target } from "../../src/domain/Target.ts"
 import { writeFile } from "./runner.ts"
 
@@ -74,7 +74,7 @@ ${targets
 `
 
 /** A decoded OCI provider as the pipeline sees it, with `fields` changed. */
-export const providerConfig = (fields: Partial<ProviderConfig>): ProviderConfig => ({
+export const providerConfig = (fields: Partial<DeclaredProvider>): ProviderConfig => ({
   name: "p",
   type: "OCI",
   interval: Duration.minutes(5),

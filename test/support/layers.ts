@@ -3,6 +3,7 @@ import { Credentials } from "../../src/credentials/Credentials.ts"
 import { EcrApi } from "../../src/credentials/EcrApi.ts"
 import { RegistryHttp } from "../../src/http/RegistryHttp.ts"
 import { RegistryClient } from "../../src/registry/RegistryClient.ts"
+import { ChartIndex } from "../../src/charts/ChartIndex.ts"
 import { TagSource } from "../../src/registry/TagSource.ts"
 import { TagStore } from "../../src/registry/TagStore.ts"
 
@@ -16,6 +17,6 @@ export const registryClientLayer = RegistryClient.layer.pipe(Layer.provideMerge(
 export const tagSourcesLayer = (dataDir: string) =>
   TagSource.layer(dataDir).pipe(
     Layer.provideMerge(Credentials.layer),
-    Layer.provideMerge(Layer.mergeAll(EcrApi.layer, RegistryClient.layer, TagStore.layer)),
+    Layer.provideMerge(Layer.mergeAll(EcrApi.layer, RegistryClient.layer, TagStore.layer, ChartIndex.layer(dataDir))),
     Layer.provideMerge(RegistryHttp.layer)
   )
