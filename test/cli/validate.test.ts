@@ -54,6 +54,23 @@ describe("runner validate", () => {
     expect((await validate([config], [good, bad])).errors).toEqual([`${bad}:6: provider "nowhere" is not declared in the config (known: registry)`])
   })
 
+  test("a chart target naming a chart repository the config does not declare, or a git one, is an error; an HTTP one is fine", async () => {
+    const dir = tempDir("runner-validate-")
+    const config = writePipedConfig(dir, {
+      repoId: "config",
+      remote: "https://git.test/org/config.git",
+      providers: ociProvider("registry", "https://gcr.io"),
+      spec: "  chartRepositories:\n    - name: bitnami\n      address: https://charts.example.com/stable\n    - name: in-git\n      type: GIT\n      gitRemote: https://git.example.com/charts.git\n"
+    })
+    const chart = (provider: string) =>
+      writeFile(dir, `chart-${provider}.yaml`, watcherFile([{ chart: "nginx", provider, filePath: "Chart.yaml", field: "dependencies[0].version" }]))
+    const [good, unknown, git] = [chart("bitnami"), chart("registry"), chart("in-git")]
+    expect((await validate([config], [good, unknown, git])).errors).toEqual([
+      `${unknown}:5: no chart repository "registry" in spec.chartRepositories`,
+      `${git}:5: chart repository in-git is a git repository: chart versions are not tags`
+    ])
+  })
+
   test("without a config, a watcher file's providers cannot be checked", async () => {
     const { watcher } = setup()
     expect((await validate([], [watcher("nowhere")])).errors).toEqual([])
