@@ -1,6 +1,6 @@
 /** A repository's pass in process, on the fake git remote and registry: races, refusals, dry runs, typed failures. */
 import { describe, expect, test } from "bun:test"
-import { Effect, Layer, Logger, LogLevel } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { failureReason } from "../../src/domain/failures.ts"
 import * as FakeGit from "../../src/git/FakeGit.ts"
 import { GitRepo, type Listed, type RepoSpec } from "../../src/git/GitRepo.ts"
@@ -27,6 +27,16 @@ describe("a repository's pass, in process", () => {
     const report = await Effect.runPromise(runOnce([pipelineOf({ providers: [] })], w.options).pipe(Effect.provide(w.layer)))
     expect(w.remotes.clones.size).toBe(0)
     expect(report).toEqual({ targets: [], failures: [], diffs: [] })
+  })
+
+  test("a pipeline with chart repositories alone passes its repositories: chart targets compare with them", async () => {
+    const w = world("1.0.0", ["1.0.0", "1.1.0"])
+    const charts = {
+      providers: [],
+      chartRepositories: [{ type: "HTTP" as const, name: "charts", address: "https://charts.example.com", insecure: false, interval: Duration.minutes(5), source: { file: "piped.yaml", line: 1 } }]
+    }
+    await Effect.runPromise(runOnce([{ ...pipelineOf(charts), ...charts }], w.options).pipe(Effect.provide(w.layer)))
+    expect(w.remotes.clones.size).toBe(1)
   })
 
   test("another writer pushes first: their commit stays, ours lands on top", async () => {
