@@ -1,20 +1,10 @@
 import { Data } from "effect"
-import type { RegistryErrorReason } from "../domain/RegistryError.ts"
+import { reasonText as registryReasonText, type RegistryErrorReason } from "../domain/RegistryError.ts"
 
 /** `Index`: the repository's index.yaml is not one we can read (too big, not YAML, not an index). */
 export type ChartErrorReason = RegistryErrorReason | "Index"
 
-const reasonText: Record<ChartErrorReason, string> = {
-  Auth: "authentication failed",
-  NotFound: "not found",
-  RateLimited: "rate limited",
-  Transport: "request failed",
-  Server: "server error",
-  Protocol: "unexpected response",
-  Config: "invalid configuration",
-  Limit: "over the limit",
-  Index: "unreadable index.yaml"
-}
+const reasonText: Record<ChartErrorReason, string> = { ...registryReasonText, Index: "unreadable index.yaml" }
 
 /** A failure reading a chart repository, by its configured name (and the chart asked for). Never holds its password. */
 export class ChartError extends Data.TaggedError("ChartError")<{

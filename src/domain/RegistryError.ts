@@ -3,7 +3,8 @@ import { scrubSecrets } from "./foreignText.ts"
 
 export type RegistryErrorReason = "Auth" | "NotFound" | "RateLimited" | "Transport" | "Server" | "Protocol" | "Config" | "Limit"
 
-const reasonText: Record<RegistryErrorReason, string> = {
+/** How each reason reads in a message. */
+export const reasonText: Record<RegistryErrorReason, string> = {
   Auth: "authentication failed",
   NotFound: "not found",
   RateLimited: "rate limited",

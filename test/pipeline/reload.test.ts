@@ -34,6 +34,19 @@ const captured = () => {
   return { lines, logged, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.All)) }
 }
 
+/** What a daemon logs in its first pass over the fake world, then stopped. */
+const daemonLogOfOnePass = async (w: ReturnType<typeof fakeWorld>) => {
+  const log = captured()
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
+      yield* w.nextPass
+      yield* stopDaemon(daemon)
+    }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
+  )
+  return log
+}
+
 /** A Piped config of the fake remote, hourly, with one provider of this name. */
 const config = (dir: string, provider: string) =>
   writePipedConfig(dir, {
@@ -137,14 +150,7 @@ describe("logging a pass", () => {
       ".pipe/broken.yaml": "spec: [\n"
     })
     w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
-    const log = captured()
-    await Effect.runPromise(
-      Effect.gen(function* () {
-        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
-        yield* w.nextPass
-        yield* stopDaemon(daemon)
-      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
-    )
+    const log = await daemonLogOfOnePass(w)
     // Newest first: the runner's commit.
     const commit = w.remotes.log(REMOTE)[0]?.oid
     expect(commit).toMatch(/^[0-9a-f]{40}$/)
@@ -188,14 +194,7 @@ describe("logging a pass", () => {
     const w = fakeWorld()
     w.remotes.create(REMOTE, { "app.yaml": `image: ${IMAGE}:1.1.0\n`, ".pipe/w.yaml": WATCHER })
     w.images.set(IMAGE, [{ tag: "1.0.0" }, { tag: "1.1.0" }])
-    const log = captured()
-    await Effect.runPromise(
-      Effect.gen(function* () {
-        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
-        yield* w.nextPass
-        yield* stopDaemon(daemon)
-      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
-    )
+    const log = await daemonLogOfOnePass(w)
     const events = log.lines.filter((l) => l["image"] === IMAGE && l["outcome"] !== undefined)
     expect(events.map((l) => [l["outcome"], l["level"]])).toEqual([["up_to_date", "debug"]])
     // The pass's summary still says what happened, at info.
@@ -205,14 +204,7 @@ describe("logging a pass", () => {
   test("a repository that failed whole is one event with its repo", async () => {
     const w = seeded()
     w.remotes.refusePushes(REMOTE, "pre-receive hook declined")
-    const log = captured()
-    await Effect.runPromise(
-      Effect.gen(function* () {
-        const daemon = yield* Effect.forkDaemon(runForever([pipelineOf()], w.options))
-        yield* w.nextPass
-        yield* stopDaemon(daemon)
-      }).pipe(Effect.provide(log.layer), Effect.provide(w.layer), Effect.provide(TestContext.TestContext))
-    )
+    const log = await daemonLogOfOnePass(w)
     const failed = log.lines.find((l) => String(l["message"]).startsWith("repository config  failed: "))
     expect(failed).toMatchObject({ pipeline: "piped.yaml", repo: "config", outcome: "failed", reason: "push" })
     expect(failed?.["file"]).toBeUndefined()
