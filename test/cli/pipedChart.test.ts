@@ -1,18 +1,21 @@
 /**
  * deploy/kubernetes/piped-chart/ adds the runner to the Deployment of PipeCD's Piped chart: the
  * chart's Deployment as `helm template` renders it (fixtures/piped-chart-deployment.yaml) goes
- * through the directory's Helm post-renderer (kubectl kustomize), and what comes out runs the
- * runner with arguments it accepts, on the chart's config and secret, meets the restricted Pod
- * Security Standard, and matches the Kubernetes API's schema. Without kubectl these tests skip.
+ * through the directory's Kustomization, and what comes out runs the runner with arguments it
+ * accepts, on the chart's config and secret, meets the restricted Pod Security Standard, and
+ * matches the Kubernetes API's schema. The checks read the output of kustomizeLite (which needs
+ * no kubectl: CI has none); where kubectl exists, the Helm post-renderer (kubectl kustomize) must
+ * give the same objects. RUNNER_TEST_NO_KUBECTL=1 runs the tests as where kubectl is missing.
  */
 import { describe, expect, test } from "bun:test"
 import { Either } from "effect"
 import { cpSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { parseAllDocuments } from "yaml"
+import { parseAllDocuments, stringify } from "yaml"
 import { parseArgs } from "../../src/args.ts"
 import { parseListen } from "../../src/server/listen.ts"
 import { schemaErrors } from "../support/kubernetesTypes.ts"
+import { byKindAndName, kustomizeLite } from "../support/kustomizeLite.ts"
 import { tempDir } from "../support/tempDirs.ts"
 
 const repoFile = (path: string) => Bun.fileURLToPath(new URL(`../../${path}`, import.meta.url))
@@ -75,17 +78,53 @@ interface Manifest {
 
 const docsOf = (yaml: string): ReadonlyArray<Manifest> => parseAllDocuments(yaml).map((d) => d.toJS())
 
-const outputs = new Map<string, ReadonlyArray<Manifest>>()
+/** The chart under launcher.configFromGitRepo: no piped-config mount or volume (templates/deployment.yaml's conditions). */
+const fromGitRepo = (yaml: string) =>
+  yaml.replace(/\n {12}- name: piped-config\n {14}mountPath: \/etc\/piped-config\n {14}readOnly: true/, "").replace(/\n {8}- name: piped-config\n {10}configMap:\n {12}name: \S+/, "")
 
-/** The Helm post-renderer of the directory, fed `input` on stdin (once per input: kubectl takes a second). */
-const postRender = (input: string) => {
-  const done = outputs.get(input)
+/** The directory's Kustomization with its commented lines for launcher.configFromGitRepo taken in. */
+const withConfigFromGit = (kustomization: string) => {
+  const uncommented = kustomization.replace(/^ {2}# (- path: config-from-git\.yaml\n) {2}# (.+\n) {2}# (.+\n) {2}# (.+\n)/m, "  $1  $2  $3  $4")
+  expect(uncommented).not.toBe(kustomization)
+  return uncommented
+}
+
+/** What goes through the Kustomization: the chart's output, and for configFromGitRepo the kustomization edited as its comment says. */
+const cases = {
+  piped: { chart: rendered("piped"), configFromGit: false },
+  dev: { chart: rendered("dev"), configFromGit: false },
+  "dev with launcher.configFromGitRepo": { chart: fromGitRepo(rendered("dev")), configFromGit: true }
+} as const
+type Case = keyof typeof cases
+
+/** The directory as post-render.sh lays it out: a copy of deploy/kubernetes/piped-chart/ with the chart's output as chart.yaml. */
+const workDir = (name: Case) => {
+  const dir = tempDir("runner-chart-")
+  cpSync(repoFile("deploy/kubernetes/piped-chart"), dir, { recursive: true })
+  if (cases[name].configFromGit) writeFileSync(join(dir, "kustomization.yaml"), withConfigFromGit(readFileSync(join(dir, "kustomization.yaml"), "utf8")))
+  writeFileSync(join(dir, "chart.yaml"), cases[name].chart)
+  return dir
+}
+
+const outputs = new Map<Case, ReadonlyArray<Manifest>>()
+
+/** The Kustomization's output for a case, by kustomizeLite (once per case). */
+const render = (name: Case): ReadonlyArray<Manifest> => {
+  const done = outputs.get(name)
   if (done !== undefined) return done
-  const run = Bun.spawnSync([repoFile("deploy/kubernetes/piped-chart/post-render.sh")], { stdin: new TextEncoder().encode(input) })
-  if (run.exitCode !== 0) throw new Error(`post-render.sh failed: ${run.stderr.toString()}`)
-  const docs = docsOf(run.stdout.toString())
-  outputs.set(input, docs)
+  // Written and read back as YAML, as the post-renderer's output is.
+  const docs = docsOf(kustomizeLite(workDir(name)).map((d) => stringify(d)).join("---\n"))
+  outputs.set(name, docs)
   return docs
+}
+
+/** The same by kubectl, with what it said on stderr: the Helm post-renderer itself, or `kubectl kustomize` of the edited directory. */
+const renderByKubectl = (name: Case) => {
+  const run = cases[name].configFromGit
+    ? Bun.spawnSync(["kubectl", "kustomize", workDir(name)])
+    : Bun.spawnSync([repoFile("deploy/kubernetes/piped-chart/post-render.sh")], { stdin: new TextEncoder().encode(cases[name].chart) })
+  if (run.exitCode !== 0) throw new Error(`kubectl kustomize failed: ${run.stderr.toString()}`)
+  return { docs: docsOf(run.stdout.toString()), stderr: run.stderr.toString() }
 }
 
 const podOf = (docs: ReadonlyArray<Manifest>) => {
@@ -127,7 +166,15 @@ const runCommand = (argv: ReadonlyArray<string>) => {
   return parsed
 }
 
-const kubectl = Bun.which("kubectl")
+const kubectl = process.env["RUNNER_TEST_NO_KUBECTL"] === "1" ? null : Bun.which("kubectl")
+
+describe.skipIf(kubectl === null).each(Object.keys(cases) as ReadonlyArray<Case>)("the chart of %s", (name) => {
+  test("kubectl kustomize gives the same objects as kustomizeLite, on which the checks run", () => {
+    const { docs, stderr } = renderByKubectl(name)
+    expect(stderr).toBe("")
+    expect(byKindAndName(docs)).toStrictEqual(byKindAndName(render(name)))
+  })
+})
 
 test("the chart alone does not meet the restricted Pod Security Standard: the patch is what does", () => {
   const { pod } = podOf(docsOf(rendered("piped")))
@@ -135,11 +182,11 @@ test("the chart alone does not meet the restricted Pod Security Standard: the pa
   expect(schemaErrors(docsOf(rendered("dev")))).toEqual([])
 }, 30_000)
 
-describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %s through the post-renderer", (release) => {
+describe.each(["piped", "dev"] as const)("the chart of release %s through the Kustomization", (release) => {
   const full = release.includes("piped") ? release : `${release}-piped`
 
   test("the runner reads the chart's config file and only its own keys of the chart's Secret", () => {
-    const docs = postRender(rendered(release))
+    const docs = render(release)
     const { deployment, pod, container } = podOf(docs)
     expect(deployment.metadata.name).toBe(full)
     const [piped, runner] = [container("piped"), container("runner")]
@@ -168,7 +215,7 @@ describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %
   })
 
   test("probes on /healthz and /readyz, the data dir on a claim of the output, a Service on the chart's pods", () => {
-    const docs = postRender(rendered(release))
+    const docs = render(release)
     const { deployment, pod, container } = podOf(docs)
     const runner = container("runner")
     expect(runner.livenessProbe?.httpGet.path).toBe("/healthz")
@@ -183,7 +230,7 @@ describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %
   })
 
   test("the restricted Pod Security Standard for both containers, and the API's schema", () => {
-    const docs = postRender(rendered(release))
+    const docs = render(release)
     const { pod, container } = podOf(docs)
     expect(restrictedViolations(pod)).toEqual([])
     expect(container("runner").securityContext).toMatchObject({ runAsUser: 65532, readOnlyRootFilesystem: true })
@@ -191,26 +238,11 @@ describe.skipIf(kubectl === null).each(["piped", "dev"])("the chart of release %
   }, 30_000)
 })
 
-/** The chart under launcher.configFromGitRepo: no piped-config mount or volume (templates/deployment.yaml's conditions). */
-const fromGitRepo = (yaml: string) =>
-  yaml.replace(/\n {12}- name: piped-config\n {14}mountPath: \/etc\/piped-config\n {14}readOnly: true/, "").replace(/\n {8}- name: piped-config\n {10}configMap:\n {12}name: \S+/, "")
-
-test.skipIf(kubectl === null)("launcher.configFromGitRepo: the commented patch gives the runner its config from a ConfigMap of its own", () => {
-  const chart = fromGitRepo(rendered("dev"))
-  const before = podOf(docsOf(chart))
+test("launcher.configFromGitRepo: the commented patch gives the runner its config from a ConfigMap of its own", () => {
+  const before = podOf(docsOf(cases["dev with launcher.configFromGitRepo"].chart))
   expect(before.pod.spec.volumes.map((v) => v.name)).toEqual(["piped-secret"])
   expect(before.container("piped").volumeMounts.map((m) => m.name)).toEqual(["piped-secret"])
-  // The directory's Kustomization with its commented lines for this case taken in.
-  const dir = tempDir("runner-chart-")
-  cpSync(repoFile("deploy/kubernetes/piped-chart"), dir, { recursive: true })
-  const kustomization = readFileSync(join(dir, "kustomization.yaml"), "utf8")
-  const uncommented = kustomization.replace(/^ {2}# (- path: config-from-git\.yaml\n) {2}# (.+\n) {2}# (.+\n) {2}# (.+\n)/m, "  $1  $2  $3  $4")
-  expect(uncommented).not.toBe(kustomization)
-  writeFileSync(join(dir, "kustomization.yaml"), uncommented)
-  writeFileSync(join(dir, "chart.yaml"), chart)
-  const run = Bun.spawnSync(["kubectl", "kustomize", dir])
-  expect(run.stderr.toString()).toBe("")
-  const { pod, container } = podOf(docsOf(run.stdout.toString()))
+  const { pod, container } = podOf(render("dev with launcher.configFromGitRepo"))
   const volumes = new Map(pod.spec.volumes.map((v) => [v.name, v]))
   // Every mount of the runner has its volume; Piped's container still mounts no config.
   for (const m of container("runner").volumeMounts) expect(volumes.has(m.name)).toBe(true)
