@@ -2,8 +2,7 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { loadPipelines } from "./config/load.ts"
-import type { ChartRepository } from "./domain/ChartSource.ts"
-import { resolveChartTarget } from "./domain/chartTarget.ts"
+import type { ChartRegistry, ChartRepository } from "./domain/ChartSource.ts"
 import type { ProviderConfig } from "./domain/ProviderConfig.ts"
 import { resolveTarget, type Target } from "./domain/Target.ts"
 import type { GateConfig, Pipeline } from "./config/model.ts"
@@ -15,6 +14,7 @@ import { checkGateFiles } from "./gates/check.ts"
 import { gatesFor, unpinnableProblem } from "./gates/match.ts"
 import { checkKnownHostsFile } from "./git/hostKeys.ts"
 import { checkSigningKey } from "./git/signing.ts"
+import { resolveChartSource } from "./pipeline/chartSources.ts"
 import { compileTarget } from "./pipeline/plan.ts"
 import { compileSelector } from "./policy/select.ts"
 import { fileProblem } from "./files.ts"
@@ -51,6 +51,7 @@ const configFindings = (pipelines: ReadonlyArray<Pipeline>) =>
 interface Declared {
   readonly providers: ReadonlyArray<ProviderConfig>
   readonly chartRepositories: ReadonlyArray<ChartRepository>
+  readonly chartRegistries: ReadonlyArray<ChartRegistry>
   readonly gates: ReadonlyArray<GateConfig>
 }
 
@@ -58,7 +59,7 @@ interface Declared {
 const withChartImage = (target: Target, declared: Declared | undefined): Either.Either<Target, string> => {
   const { chart } = target
   if (chart === undefined || declared === undefined) return Either.right(target)
-  return Either.map(resolveChartTarget({ ...target, chart }, declared.chartRepositories), (resolved) => resolved.target)
+  return Either.map(resolveChartSource({ ...target, chart }, declared), (resolved) => resolved.target)
 }
 
 const unknownProvider = (name: string, providers: ReadonlyArray<ProviderConfig>) => {
@@ -127,6 +128,7 @@ export const validateFiles = (configs: ReadonlyArray<string>, watcherFiles: Read
         declared = {
           providers: loaded.right.flatMap((pipeline) => pipeline.providers),
           chartRepositories: loaded.right.flatMap((pipeline) => pipeline.chartRepositories),
+          chartRegistries: loaded.right.flatMap((pipeline) => pipeline.chartRegistries),
           gates: loaded.right.flatMap((pipeline) => pipeline.gates)
         }
         for (const found of yield* configFindings(loaded.right)) {

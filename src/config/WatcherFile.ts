@@ -1,5 +1,6 @@
 import { Array as Arr, Either, ParseResult, Schema } from "effect"
 import { CHART_NAME } from "../domain/chartTarget.ts"
+import { parseOciRepository } from "../domain/ociChart.ts"
 import { parseImageName } from "../domain/ImageRef.ts"
 import { repoPathParts } from "../domain/repoPath.ts"
 import type { Issue, SourceDocument } from "./ConfigError.ts"
@@ -46,12 +47,15 @@ const ChartName = checked((text) =>
   CHART_NAME.test(text) ? undefined : `expected a chart name: lower-case letters and digits, with -, _ or . between them, got ${showValue(text)}`
 )
 
-// `image` or `chart` (exactly one), and `repository` only to refuse it: see sourceIssues.
+/** `oci://HOST[:PORT]/PATH`: a chart's registry and the path its image is under. */
+const OciRepository = checked((text) => Either.match(parseOciRepository(text), { onLeft: (why) => why, onRight: () => undefined }))
+
+// `image` or `chart` (exactly one); `provider`, or for a chart `repository` instead: see sourceIssues.
 const TargetSection = Schema.Struct({
   image: opt(ImageName),
   chart: opt(ChartName),
-  repository: opt(Schema.Unknown),
-  provider: Schema.NonEmptyString,
+  repository: opt(OciRepository),
+  provider: opt(Schema.NonEmptyString),
   filePath: RepoPath,
   // Required unless the format is kustomize, which finds its entry by image: see fieldIssues.
   field: opt(Schema.NonEmptyString),
@@ -99,24 +103,24 @@ const has = (raw: object, key: string): boolean => Object.hasOwn(raw, key) && Re
 
 /**
  * What a target watches: an image, or a chart (`chart` with an HTTP chart repository as `provider`,
- * and a field that holds the version alone). Charts in OCI registries (`repository: oci://…`) are
- * refused until they are read.
+ * or an OCI registry's `repository: oci://…`, and a field that holds the version alone). A chart in
+ * an OCI registry takes its credentials by its address from the operator's chartRegistries or
+ * imageProviders: a provider named beside it would only be a second, conflicting answer.
  */
 const sourceIssues = (raw: unknown, index: number): ReadonlyArray<Issue> => {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return []
   const at = (key: string) => ["spec", "targets", index, key]
-  const [image, chart, repository] = [has(raw, "image"), has(raw, "chart"), has(raw, "repository")]
+  const [image, chart, repository, provider] = [has(raw, "image"), has(raw, "chart"), has(raw, "repository"), has(raw, "provider")]
   const issues: Array<Issue> = []
   if (image && chart) issues.push({ path: at("chart"), message: "a target watches an image or a chart, not both: remove image or chart" })
   if (!image && !chart) issues.push({ path: at("image"), message: "required key is missing (or chart, for a Helm chart's versions)" })
-  if (repository) {
-    const oci = "repository" in raw && typeof raw.repository === "string" && raw.repository.startsWith("oci://")
-    issues.push({
-      path: at("repository"),
-      message: oci
-        ? "charts in OCI registries (repository: oci://…) are not supported yet; name an HTTP chart repository of spec.chartRepositories as provider"
-        : "repository is for a chart in an OCI registry (oci://…, not supported yet); an HTTP chart repository is named by provider"
-    })
+  if (repository && !chart) {
+    issues.push({ path: at("repository"), message: "repository (oci://…) is where a chart is: it goes with chart, not image" })
+  } else if (repository && provider && "repository" in raw && typeof raw.repository === "string" && raw.repository.startsWith("oci://")) {
+    issues.push({ path: at("provider"), message: "a chart in an OCI registry (repository: oci://…) takes no provider: its credentials come from spec.chartRegistries or imageProviders by its address" })
+  }
+  if (!provider && !(chart && repository)) {
+    issues.push({ path: at("provider"), message: chart ? "required key is missing (or repository: oci://…, for a chart in an OCI registry)" : "required key is missing" })
   }
   const format = "format" in raw ? raw.format : undefined
   if (chart && format !== undefined && format !== "tag") {
@@ -159,10 +163,12 @@ const decodeTarget = (
     Either.map((target): DeclaredTarget => {
       // Until prepare finds its repository, a chart target is known by its chart's name.
       const image = (target.image ?? target.chart ?? "").trim()
+      const repository = target.repository === undefined ? undefined : Either.getOrUndefined(parseOciRepository(target.repository))
       return {
         image,
         ...(target.chart === undefined ? {} : { chart: target.chart }),
-        provider: target.provider,
+        ...(repository === undefined ? {} : { repository }),
+        provider: target.provider ?? `oci://${repository ?? ""}`,
         filePath: Either.getOrElse(normaliseRepoPath(target.filePath), () => target.filePath),
         field: writtenField(target.format, image, target.field),
         ...selectionOf(target, fileDefault),

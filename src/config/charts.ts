@@ -1,6 +1,7 @@
 import { Either, Redacted, Schema } from "effect"
 import { type AddressProblem, parseRegistryAddress } from "../domain/address.ts"
 import type { ChartRegistry, ChartRepository } from "../domain/ChartSource.ts"
+import { normaliseRegistryAddress } from "../domain/ociChart.ts"
 import type { SourceLocation } from "../domain/SourceLocation.ts"
 import { type Issue, type KeyPath, oneOf, opt } from "./ConfigError.ts"
 import { DEFAULT_LISTING_INTERVAL } from "./duration.ts"
@@ -39,13 +40,6 @@ const addressProblems: Record<AddressProblem, string> = {
   QueryOrFragment: "the address must not have a query or fragment"
 }
 
-/** `host[:port]` with an optional path, as `helm registry login` takes it; `oci://` is allowed in front. */
-const registryAddressPattern = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9._-]+)*$/
-
-const normaliseRegistryAddress = (text: string): string | undefined => {
-  const address = text.trim().toLowerCase().replace(/^oci:\/\//, "").replace(/\/+$/, "")
-  return registryAddressPattern.test(address) ? address : undefined
-}
 
 type Located = (path: KeyPath) => SourceLocation
 
@@ -97,6 +91,7 @@ const toRegistry = (entry: typeof ChartRegistrySection.Type, at: KeyPath, locate
     address,
     ...(entry.username === undefined || entry.username === "" ? {} : { username: entry.username }),
     ...secretOf(entry.password),
+    interval: DEFAULT_LISTING_INTERVAL,
     source: located(at)
   })
 }

@@ -115,13 +115,15 @@ const dockerConfigCredentials = (provider: ProviderConfig, image: ImageRef, file
     return entry._tag === "Stored" ? Option.some(entry.credentials) : Option.some(yield* runHelper(provider, image, entry.helper, entry.serverUrl))
   })
 
-/** OCI and Docker Hub: username and passwordFile, or a Docker config file and its helpers; none is anonymous. */
+/** OCI and Docker Hub: username and passwordFile (a chart registry's: inline password), or a Docker config file and its helpers; none is anonymous. */
 export const fileCredentials = (
   provider: ProviderConfig,
   image: ImageRef,
 ): Effect.Effect<Option.Option<RegistryCredentials>, RegistryError, FileSystem.FileSystem | CommandExecutor.CommandExecutor> => {
   const fail = providerError(provider, image)
-  const { username, passwordFile, dockerConfigFile } = fileCredentialsOf(provider)
+  const { username, password, passwordFile, dockerConfigFile } = fileCredentialsOf(provider)
+  // Only a chart registry's provider carries its password inline: there is no file to read again.
+  if (username !== undefined && password !== undefined) return Effect.succeedSome({ username, password })
   if (username !== undefined && passwordFile !== undefined) {
     return Effect.map(readProviderFile(provider, image, "passwordFile", passwordFile), (text) =>
       Option.some({ username, password: Redacted.make(text.trim()) }),

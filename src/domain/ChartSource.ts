@@ -36,5 +36,7 @@ export interface ChartRegistry {
   readonly address: string
   readonly username?: string
   readonly password?: Redacted.Redacted<string>
+  /** How long a listing of one of its charts answers. */
+  readonly interval: Duration.Duration
   readonly source: SourceLocation
 }

@@ -1,4 +1,4 @@
-import type { Duration } from "effect"
+import type { Duration, Redacted } from "effect"
 import type { HttpChartRepository } from "./ChartSource.ts"
 import type { SourceLocation } from "./SourceLocation.ts"
 
@@ -11,6 +11,8 @@ interface ProviderBase {
   readonly maxTags?: number
   /** Where the provider was declared, for messages. */
   readonly source: SourceLocation
+  /** Its tags are a chart's versions in an OCI registry, `+` stored as `_` (see domain/ociChart.ts); set at prepare, never declared. */
+  readonly chartTags?: true
 }
 
 /** Requests in flight, and an optional per-second ceiling with its burst, towards each registry host a provider talks to. */
@@ -36,6 +38,8 @@ interface RegistryReach {
 export interface FileCredentials {
   readonly username?: string
   readonly passwordFile?: string
+  /** Inline, only from a chart registry of `spec.chartRegistries` (see chartRegistryProvider); never declared under imageProviders. */
+  readonly password?: Redacted.Redacted<string>
   readonly dockerConfigFile?: string
 }
 

@@ -27,7 +27,8 @@ export const DEFAULT_EXCLUDE_TAGS: ReadonlyArray<string> = ["^.*\\.sig$"]
 
 /**
  * One image field a watcher file asks to keep up to date, decoded and normalised; or one chart
- * version field (`chart`), whose `provider` names an HTTP chart repository of the Piped config.
+ * version field (`chart`), whose `provider` names an HTTP chart repository of the Piped config, or
+ * whose `repository` is an OCI registry's.
  */
 export interface Target {
   /**
@@ -38,6 +39,11 @@ export interface Target {
   readonly image: string
   /** The chart whose versions a chart target's field takes; absent for an image target. */
   readonly chart?: string
+  /**
+   * Of a chart in an OCI registry: `host[:port]/path` of its `repository: oci://…`, under which its
+   * image is `<repository>/<chart>`; its `provider` is then `oci://<repository>`, a label.
+   */
+  readonly repository?: string
   readonly provider: string
   readonly filePath: string
   readonly field: string

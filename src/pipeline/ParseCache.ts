@@ -65,7 +65,7 @@ const policyOf = (value: unknown): PolicySpec | undefined => {
 
 const targetOf = (value: unknown): DeclaredTarget | undefined => {
   if (!isRecord(value)) return undefined
-  const { image, chart, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source, suspended } = value
+  const { image, chart, repository, provider, filePath, field, filterTags, excludeTags, allowDowngrade, minAge, format, source, suspended } = value
   // A target without a policy of its own or its file's takes its pipeline's default at prepare.
   const given = Object.hasOwn(value, "policy")
   const policy = given ? policyOf(value["policy"]) : undefined
@@ -74,11 +74,13 @@ const targetOf = (value: unknown): DeclaredTarget | undefined => {
     Array.isArray(excludeTags) && excludeTags.every(isString) && typeof allowDowngrade === "boolean" && isFormat(format) &&
     isRecord(source) && isString(source["file"]) && isNumber(source["line"]) &&
     (filterTags === undefined || (isRecord(filterTags) && isString(filterTags["pattern"]) && isString(filterTags["extract"]))) &&
-    (minAge === undefined || isNumber(minAge)) && (suspended === undefined || isSuspended(suspended)) && (chart === undefined || isString(chart))
+    (minAge === undefined || isNumber(minAge)) && (suspended === undefined || isSuspended(suspended)) && (chart === undefined || isString(chart)) &&
+    (repository === undefined || isString(repository))
   if (!valid) return undefined
   return {
     image, provider, filePath, field, excludeTags, allowDowngrade, format,
     ...(chart === undefined ? {} : { chart }),
+    ...(repository === undefined ? {} : { repository }),
     ...(policy === undefined ? {} : { policy }),
     source: { file: source["file"] as string, line: source["line"] as number },
     ...(filterTags === undefined ? {} : { filterTags: { pattern: filterTags["pattern"] as string, extract: filterTags["extract"] as string } }),

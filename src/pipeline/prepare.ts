@@ -1,20 +1,20 @@
 import { Either } from "effect"
 import type { Pipeline, RepositoryConfig, WatcherFile } from "../config/model.ts"
 import { ConfigFailure } from "../domain/failures.ts"
-import { resolveChartTarget } from "../domain/chartTarget.ts"
 import type { ProviderConfig } from "../domain/ProviderConfig.ts"
 import { resolveTarget, type Target } from "../domain/Target.ts"
+import { resolveChartSource } from "./chartSources.ts"
 import { compileTarget } from "./plan.ts"
 import { type Decision, failed } from "./decide.ts"
 import type { Prepared } from "./evidence.ts"
 
-/** A target with the provider it names: a declared one, or for a chart target its chart repository's. */
+/** A target with the provider it names: a declared one, or for a chart target its chart repository's or registry's. */
 const withProvider = (
   pipeline: Pipeline,
   target: Target
 ): Either.Either<{ readonly target: Target; readonly provider: ProviderConfig }, { readonly target: Target; readonly problem: string }> => {
   const { chart } = target
-  if (chart !== undefined) return Either.mapLeft(resolveChartTarget({ ...target, chart }, pipeline.chartRepositories), (problem) => ({ target, problem }))
+  if (chart !== undefined) return Either.mapLeft(resolveChartSource({ ...target, chart }, pipeline), (problem) => ({ target, problem }))
   const provider = pipeline.providers.find((p) => p.name === target.provider)
   return provider === undefined ? Either.left({ target, problem: `unknown provider ${JSON.stringify(target.provider)}` }) : Either.right({ target, provider })
 }

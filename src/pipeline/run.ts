@@ -43,12 +43,12 @@ export const pipelinePass = (pipeline: Pipeline, options: PassOptions, repoIds?:
   )
 
 /**
- * The repositories a pass goes through. Without image providers or chart repositories there is
+ * The repositories a pass goes through. Without image providers or chart repositories or registries there is
  * no tag or version to compare a field with, so no repository is cloned at all.
  */
 const passedRepositories = (pipeline: Pipeline, repoIds: ReadonlySet<string> | undefined) =>
-  pipeline.providers.length === 0 && !pipeline.chartRepositories.some((r) => r.type === "HTTP") && pipeline.repositories.length > 0
-    ? Effect.as(Effect.logWarning("no imageProviders or HTTP chartRepositories in the config: nothing to compare with, no repository is cloned").pipe(Effect.annotateLogs({ pipeline: pipeline.name })), [])
+  pipeline.providers.length === 0 && !pipeline.chartRepositories.some((r) => r.type === "HTTP") && pipeline.chartRegistries.length === 0 && pipeline.repositories.length > 0
+    ? Effect.as(Effect.logWarning("no imageProviders, HTTP chartRepositories or chartRegistries in the config: nothing to compare with, no repository is cloned").pipe(Effect.annotateLogs({ pipeline: pipeline.name })), [])
     : Effect.succeed(pipeline.repositories.filter((repo) => repoIds === undefined || repoIds.has(repo.repoId)))
 
 /** `--once`: a single pass over every pipeline, then a few seconds at most for its notifications. */

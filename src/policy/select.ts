@@ -1,6 +1,7 @@
 import { Data, Either } from "effect"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
 import { isValidTag } from "../domain/ImageRef.ts"
+import { isValidChartVersion } from "../domain/ociChart.ts"
 import type { TagInfo } from "../domain/TagInfo.ts"
 import { memoize } from "../memo.ts"
 import { compileRe2, expandTemplate, type Re2 } from "./re2.ts"
@@ -67,6 +68,8 @@ export interface SelectorSpec {
   readonly filterTags?: { readonly pattern: string; readonly extract: string }
   readonly excludeTags: ReadonlyArray<string>
   readonly allowDowngrade: boolean
+  /** Set for a chart target: its versions may carry `+` (build metadata), which its OCI tag stores as `_`. */
+  readonly chart?: string
 }
 
 export interface Selector {
@@ -112,6 +115,7 @@ interface Filters {
   readonly filter: Re2 | undefined
   readonly valueOf: (tag: string) => string | undefined
   readonly allowDowngrade: boolean
+  readonly validTag: (tag: string) => boolean
 }
 
 interface Ranked<R> {
@@ -121,7 +125,7 @@ interface Ranked<R> {
 
 /** Why a tag is dropped before its value is even extracted, or undefined when it is not. */
 const dropped = (filters: Filters, tag: string): string | undefined => {
-  if (!isValidTag(tag)) return "not a valid tag"
+  if (!filters.validTag(tag)) return "not a valid tag"
   if (referrerTag.test(tag)) return "a signature or attestation"
   const excluded = filters.excludes.find((re) => re.test(tag))
   return excluded === undefined ? undefined : `excluded by ${excluded.source}`
@@ -294,11 +298,8 @@ const selectorOf = <R>(policy: TagPolicy<R>, filters: Filters): Selector => {
 }
 
 /** Checks every regex and range of a target before any registry is called. Targets by the thousand share a handful of specs. */
-export const compileSelector: (spec: SelectorSpec) => Either.Either<Selector, string> = memoize(
-  (spec) => compile(spec),
-  (spec) => JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade]),
-  1_000
-)
+export const compileSelector: (spec: SelectorSpec) => Either.Either<Selector, string> = memoize((spec) => compile(spec), (spec) =>
+  JSON.stringify([spec.policy, spec.filterTags, spec.excludeTags, spec.allowDowngrade, spec.chart !== undefined]), 1_000)
 
 const selectorFor = (policy: PolicySpec, filters: Filters): Either.Either<Selector, string> => {
   switch (policy._tag) {
@@ -335,6 +336,7 @@ const compile = (spec: SelectorSpec): Either.Either<Selector, string> =>
       excludes,
       filter,
       allowDowngrade: spec.allowDowngrade,
+      validTag: spec.chart === undefined ? isValidTag : isValidChartVersion,
       valueOf: (tag) => {
         if (filter === undefined) return tag
         // Without a template a yes or no will do, which costs re2js less than its groups.

@@ -8,6 +8,7 @@ import { type ImageRef, imageName } from "../domain/ImageRef.ts"
 import { providerError, type RegistryError } from "../domain/RegistryError.ts"
 import type { Dated, TagInfo } from "../domain/TagInfo.ts"
 import { listChartVersions } from "./ChartTags.ts"
+import { chartVersionOf, ociTagOf } from "../domain/ociChart.ts"
 import { listEcrTags } from "./EcrTags.ts"
 import { resolveEndpoint } from "./endpoint.ts"
 import { RegistryHttp } from "../http/RegistryHttp.ts"
@@ -42,6 +43,29 @@ const noRegistry = (provider: ProviderConfig, image: ImageRef) =>
       ? `provider ${provider.name} is a chart repository: its index.yaml lists versions, there is no registry to read digests, manifests or signatures from`
       : `provider ${provider.name} is a tag store: there is no registry to read signatures from`
   )
+
+type Source = TagSource["Type"]
+
+/**
+ * A source whose providers of charts in OCI registries (`chartTags`) read tags as chart versions:
+ * a listed `_` is the `+` Helm stored it for, and what is looked up by version asks for its tag.
+ * Everything above this sees versions only.
+ */
+const readingChartVersions = (source: Source): Source => {
+  const tagOf = (provider: ProviderConfig, tag: string) => (provider.chartTags === true ? ociTagOf(tag) : tag)
+  return {
+    ...source,
+    list: (provider, image) =>
+      provider.chartTags === true ? Effect.map(source.list(provider, image), (tags) => tags.map((t) => ({ ...t, tag: chartVersionOf(t.tag) }))) : source.list(provider, image),
+    digest: (provider, image, tag) => source.digest(provider, image, tagOf(provider, tag)),
+    created: (provider, image, tag) => source.created(provider, image, tagOf(provider, tag)),
+    manifest: (provider, image, reference) => source.manifest(provider, image, tagOf(provider, reference)),
+    pushTimes: (provider, image) =>
+      provider.chartTags === true
+        ? Effect.map(source.pushTimes(provider, image), (times) => new Map([...times].map(([tag, at]) => [chartVersionOf(tag), at])))
+        : source.pushTimes(provider, image)
+  }
+}
 
 /**
  * Lists the tags of an image through the provider that watches it. The functions on this path run
@@ -127,7 +151,7 @@ export class TagSource extends Context.Tag("TagSource")<
           isRegistryless(provider) ? noRegistry(provider, image) : Effect.flatMap(endpoint(provider, image), (e) => registry.referrers(e, digest))
         const pushTimes = (provider: ProviderConfig, image: ImageRef) =>
           tellsPushTimes(provider) ? Effect.provideService(hubPushTimes(provider, image), RegistryHttp, http) : Effect.succeed(new Map<string, Date>())
-        return { list, digest, created, manifest, blob, referrers, pushTimes }
+        return readingChartVersions({ list, digest, created, manifest, blob, referrers, pushTimes })
       })
     )
 
@@ -150,7 +174,7 @@ export class TagSource extends Context.Tag("TagSource")<
         return found === undefined ? providerError(provider, image)("NotFound", `manifest unknown: ${tag}`, 404) : Effect.succeed(found)
       })
     // A chart repository's versions come from the ChartIndex given to this layer (ChartIndex.layerFake), if any.
-    return Layer.effect(TagSource, Effect.map(Effect.serviceOption(ChartIndex), (charts): TagSource["Type"] => ({
+    return Layer.effect(TagSource, Effect.map(Effect.serviceOption(ChartIndex), (charts): TagSource["Type"] => readingChartVersions({
       // Listed as a registry lists them: names, and the push time where the registry tells it (ECR, GCR).
       list: (provider, image) =>
         provider.type === "HELM"

@@ -283,11 +283,17 @@ describe("decodeWatcherFile: a bare * is a YAML alias, and the error says how to
 describe("decodeWatcherFile: chart targets", () => {
   const chart = (keys: string) => `${header}    - ${keys.split("\n").filter((l) => l !== "").join("\n      ")}\n`
   const base = "chart: nginx\nprovider: bitnami\nfilePath: Chart.yaml\nfield: dependencies[0].version"
+  /** A chart in an OCI registry, its repository's address to follow. */
+  const oci = "chart: nginx\nfilePath: Chart.yaml\nfield: dependencies[0].version\nrepository: oci://"
 
   test.each([
     ["the defaults: format tag, known by the chart's name until prepare", base, {}],
     ["format: tag given", `${base}\nformat: tag`, {}],
-    ["a name with dots, underscores and dashes", base.replace("nginx", "ingress-nginx_v2.x"), { image: "ingress-nginx_v2.x", chart: "ingress-nginx_v2.x" }]
+    ["a name with dots, underscores and dashes", base.replace("nginx", "ingress-nginx_v2.x"), { image: "ingress-nginx_v2.x", chart: "ingress-nginx_v2.x" }],
+    ["an OCI chart: no provider, its repository's address as its label", `${oci}registry.example.com:5000/charts`, { repository: "registry.example.com:5000/charts", provider: "oci://registry.example.com:5000/charts" }],
+    ["an OCI address in lower case, without trailing slash", `${oci}Registry.Example.com/Team/Charts/`, { repository: "registry.example.com/team/charts", provider: "oci://registry.example.com/team/charts" }],
+    ["an OCI registry without path", `${oci}registry.example.com`, { repository: "registry.example.com", provider: "oci://registry.example.com" }],
+    ["localhost needs no dot", `${oci}localhost/charts`, { repository: "localhost/charts", provider: "oci://localhost/charts" }]
   ] as const)("%s", (_, keys, changed) => {
     expect(decodeOne(chart(keys))).toEqual({
       image: "nginx",
@@ -313,13 +319,14 @@ describe("decodeWatcherFile: chart targets", () => {
     ["format: image", `${base}\nformat: image`, [[9, "spec.targets[0].format", `a chart target's field holds the version alone: format must be tag (its default), got "image"`]]],
     ["format: helm", `${base}\nformat: helm`, [[9, "spec.targets[0].format", "format must be tag"]]],
     ["without field", base.replace("\nfield: dependencies[0].version", ""), [[5, "spec.targets[0].field", "required key is missing"]]],
-    [
-      "an OCI chart: not supported yet",
-      `${base}\nrepository: oci://registry.example.com/charts`,
-      [[9, "spec.targets[0].repository", "charts in OCI registries (repository: oci://…) are not supported yet"]]
-    ],
-    ["repository that is not oci://", `${base}\nrepository: https://charts.example.com`, [[9, "spec.targets[0].repository", "repository is for a chart in an OCI registry"]]],
-    ["repository on an image target", "image: nginx\nprovider: hub\nfilePath: a.yaml\nfield: image\nrepository: oci://r.example.com/x", [[9, "spec.targets[0].repository", "not supported yet"]]]
+    ["an OCI chart with a provider", `${base}\nrepository: oci://registry.example.com/charts`, [[6, "spec.targets[0].provider", "takes no provider: its credentials come from spec.chartRegistries or imageProviders"]]],
+    ["a chart with neither provider nor repository", "chart: nginx\nfilePath: Chart.yaml\nfield: version", [[5, "spec.targets[0].provider", "required key is missing (or repository: oci://…, for a chart in an OCI registry)"]]],
+    ["repository that is not oci://", `${base}\nrepository: https://charts.example.com`, [[9, "spec.targets[0].repository", "expected oci://HOST[:PORT]/PATH (an HTTP chart repository is named by provider)"]]],
+    ["repository on an image target", "image: nginx\nprovider: hub\nfilePath: a.yaml\nfield: image\nrepository: oci://r.example.com/x", [[9, "spec.targets[0].repository", "it goes with chart, not image"]]],
+    ["an OCI host without dot or port", `${oci}registry/charts`, [[8, "spec.targets[0].repository", "registry host registry has no dot: give it a domain or a port"]]],
+    ["credentials in the repository", `${oci}bot:pw@registry.example.com/charts`, [[8, "spec.targets[0].repository", "expected oci://HOST[:PORT]/PATH with a lower-case host and path, without credentials"]]],
+    ["a tag in the repository", `${oci}registry.example.com/charts:1.0`, [[8, "spec.targets[0].repository", "expected oci://HOST[:PORT]/PATH"]]],
+    ["a port beyond five digits", `${oci}registry.example.com:123456/charts`, [[8, "spec.targets[0].repository", "expected oci://HOST[:PORT]/PATH"]]]
   ]
 
   test.each(refused)("%s", (_, keys, expected) => {

@@ -12,6 +12,8 @@ interface Case {
   readonly filterTags?: { pattern: string; extract: string }
   readonly excludeTags?: ReadonlyArray<string>
   readonly allowDowngrade?: boolean
+  /** A chart target's versions: `+` allowed, its OCI tag's `_`. */
+  readonly chart?: string
   /** `update X`, `uptodate X`, `ahead X`, `unranked X`, or `none`. */
   readonly expect: string
 }
@@ -65,6 +67,8 @@ const cases: ReadonlyArray<Case> = [
   { name: "precision: 1.2.0 over 1.2 when both exist", tags: ["1.2", "1.2.0", "1.1.9"], current: "1.1.9", expect: "update 1.2.0" },
   { name: "precision: current 1.2 moves to 1.2.0", tags: ["1.2", "1.2.0"], current: "1.2", expect: "update 1.2.0" },
   { name: "`+` is not allowed in tags", tags: ["1.0.0+build.1", "1.0.1+build.0"], current: "1.0.0", expect: "none" },
+  { name: "a chart's versions may carry + (an OCI tag's _)", chart: "nginx", tags: ["1.0.0+build.1", "1.0.1+build.0"], current: "1.0.0", expect: "update 1.0.1+build.0" },
+  { name: "a chart's versions are still valid tags but for +", chart: "nginx", tags: ["1.0.1+build/0", "1.0.0"], current: "1.0.0", expect: "uptodate 1.0.0" },
   { name: "leading zeros are not versions", tags: ["01.2.3", "1.2.4"], current: "1.2.3", expect: "update 1.2.4" },
   { name: "four parts are not semver", tags: ["1.2.3.4", "1.2.4"], current: "1.2.3", expect: "update 1.2.4" },
   { name: "date-like tags are versions only when they fit", tags: ["20240101", "1.0.0"], current: "1.0.0", expect: "update 20240101" },
@@ -120,7 +124,8 @@ const run = (c: Case): string => {
     policy: c.policy ?? semver("*"),
     excludeTags: c.excludeTags ?? DEFAULT_EXCLUDE_TAGS,
     allowDowngrade: c.allowDowngrade ?? false,
-    ...(c.filterTags === undefined ? {} : { filterTags: c.filterTags })
+    ...(c.filterTags === undefined ? {} : { filterTags: c.filterTags }),
+    ...(c.chart === undefined ? {} : { chart: c.chart })
   }
   const selector = Either.getOrThrow(compileSelector(spec))
   const result = selector.select(c.tags.map((tag) => ({ tag })), c.current)

@@ -71,6 +71,20 @@ const contract = (name: string, subject: Subject) =>
       expect(Either.isLeft(listed) && listed.left._tag === "RegistryError" ? listed.left.reason : listed).toBe("NotFound")
     })
 
+    test("a chart's tags (chartTags) are read as versions: _ listed as +, a version looked up by its tag", async () => {
+      const digest = await subject.push("contract/chart", "1.0.0_build.1", "2024-04-01T00:00:00Z")
+      await subject.push("contract/chart", "1.0.0", "2024-01-01T00:00:00Z")
+      const chart = { ...subject.provider(), chartTags: true as const }
+      const listed = await run((s) => s.list(chart, image("contract/chart")))
+      expect(Either.map(listed, (tags) => tags.map((t) => t.tag).sort())).toEqual(Either.right(["1.0.0", "1.0.0+build.1"]))
+      expect(await run((s) => s.digest(chart, image("contract/chart"), "1.0.0+build.1"))).toEqual(Either.right(digest))
+      const created = await run((s) => s.created(chart, image("contract/chart"), "1.0.0+build.1"))
+      expect(Either.map(created, (d) => d.created)).toEqual(Either.right(Option.some(new Date("2024-04-01T00:00:00Z"))))
+      // An image provider's tags are names: nothing is read into them.
+      const plain = await run((s) => s.list(subject.provider(), image("contract/chart")))
+      expect(Either.map(plain, (tags) => tags.map((t) => t.tag).sort())).toEqual(Either.right(["1.0.0", "1.0.0_build.1"]))
+    })
+
     test("an unknown tag has no digest", async () => {
       await subject.push("contract/notag", "1.0.0", "2024-01-01T00:00:00Z")
       const digest = await run((s) => s.digest(subject.provider(), image("contract/notag"), "9.9.9"))
