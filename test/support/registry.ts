@@ -25,6 +25,12 @@ export interface TestRegistry {
    * list with Docker image manifests (`docker`). Returns the index's digest.
    */
   pushIndex(repository: string, tag: string, platforms: ReadonlyArray<TestPlatform>, options?: { docker?: boolean }): Promise<string>
+  /**
+   * Pushes a Helm chart as `helm push` does: a config blob of media type
+   * `application/vnd.cncf.helm.config.v1+json` (Chart.yaml as JSON), one chart layer, tagged by
+   * its version with `+` stored as `_`. Returns the manifest digest.
+   */
+  pushChart(repository: string, version: string): Promise<string>
   /** With `tokenAuth`: the path and query of every request the token service received, in order. */
   readonly tokenRequests: ReadonlyArray<string>
   stop(): Promise<void>
@@ -381,7 +387,24 @@ const launch = async (options: RegistryOptions): Promise<TestRegistry> => {
     return putManifest(repository, tag, mediaType, JSON.stringify({ schemaVersion: 2, mediaType, manifests }))
   }
 
-  return { url, host, pushImage, pushIndex, tokenRequests: tokens?.requests ?? [], stop }
+  const pushChart = async (repository: string, version: string): Promise<string> => {
+    const name = repository.split("/").pop() ?? repository
+    const config = JSON.stringify({ name, version, apiVersion: "v2", description: "a test chart" })
+    const configDigest = await putBlob(repository, config)
+    // Not a real archive: nothing on the runner's path reads a chart's content.
+    const layer = `chart ${name} ${version}`
+    const layerDigest = await putBlob(repository, layer)
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest: configDigest, size: Buffer.byteLength(config) },
+      layers: [{ mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", digest: layerDigest, size: Buffer.byteLength(layer) }],
+      annotations: { "org.opencontainers.image.title": name, "org.opencontainers.image.version": version },
+    })
+    return putManifest(repository, version.replaceAll("+", "_"), OCI_MANIFEST, manifest)
+  }
+
+  return { url, host, pushImage, pushIndex, pushChart, tokenRequests: tokens?.requests ?? [], stop }
 }
 
 /** Starts `docker-registry serve` on a free loopback port; retries if the port was taken meanwhile. */
