@@ -71,6 +71,20 @@ describe("runner validate", () => {
     ])
   })
 
+  test("a chart in an OCI registry: served by a chart registry or an image provider by its address, else an error", async () => {
+    const dir = tempDir("runner-validate-")
+    const config = writePipedConfig(dir, {
+      repoId: "config",
+      remote: "https://git.test/org/config.git",
+      providers: ociProvider("registry", "https://registry.example.com"),
+      spec: "  chartRegistries:\n    - type: OCI\n      address: ghcr.io/org\n      username: bot\n      password: s3cret\n"
+    })
+    const chart = (name: string, repository: string) =>
+      writeFile(dir, `oci-${name}.yaml`, watcherFile([{ chart: "nginx", repository, filePath: "Chart.yaml", field: "dependencies[0].version" }]))
+    const files = [chart("registry", "oci://ghcr.io/org/charts"), chart("provider", "oci://registry.example.com/charts"), chart("none", "oci://quay.io/org")]
+    expect((await validate([config], files)).errors).toEqual([`${files[2]}:5: no chart registry or image provider serves quay.io (spec.chartRegistries, imageProviders)`])
+  })
+
   test("without a config, a watcher file's providers cannot be checked", async () => {
     const { watcher } = setup()
     expect((await validate([], [watcher("nowhere")])).errors).toEqual([])
