@@ -1,6 +1,6 @@
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Option, ParseResult, Schema } from "effect"
 import { type DiscoverRule, MAX_DISCOVER_GLOBS, MAX_DISCOVER_RULES } from "../domain/DiscoverRule.ts"
-import { compileGlobs, imageGlob } from "../domain/glob.ts"
+import { chartGlobs, compileGlobs, imageGlob } from "../domain/glob.ts"
 import type { PolicySpec } from "../domain/PolicySpec.ts"
 import type { ConfigError, Issue, SourceDocument } from "./ConfigError.ts"
 import { decodeOptions, opt, schemaIssues } from "./ConfigError.ts"
@@ -15,6 +15,7 @@ const Globs = Schema.Array(Schema.String).pipe(
 const RuleSection = Schema.Struct({
   paths: Globs,
   images: opt(Globs),
+  charts: opt(Globs),
   provider: opt(Schema.NonEmptyString),
   policy: opt(Policy),
   filterTags: opt(Schema.Struct({ pattern: opt(Schema.String), extract: opt(Schema.String) })),
@@ -35,7 +36,13 @@ const globIssues = (rule: typeof RuleSection.Type, index: number): ReadonlyArray
   const images = (rule.images ?? []).flatMap((pattern, i) =>
     Either.match(imageGlob(pattern), { onLeft: (message) => [{ path: [...at, "images", i], message }], onRight: () => [] })
   )
-  return [...(Either.isLeft(paths) ? [{ path: [...at, "paths"], message: paths.left }] : []), ...images]
+  const each = (rule.charts ?? []).flatMap((pattern, i) =>
+    Either.match(chartGlobs([pattern]), { onLeft: (message) => [{ path: [...at, "charts", i], message }], onRight: () => [] })
+  )
+  // Good one by one, they may still spend more brace alternatives together than a rule may.
+  const together = each.length === 0 && rule.charts !== undefined ? Either.getLeft(chartGlobs(rule.charts)) : Option.none()
+  const charts = Option.match(together, { onNone: () => each, onSome: (message) => [{ path: [...at, "charts"], message }] })
+  return [...(Either.isLeft(paths) ? [{ path: [...at, "paths"], message: paths.left }] : []), ...images, ...charts]
 }
 
 /** One rule of `spec.discover`, or its errors at file, line and key: a bad rule fails alone. */
@@ -57,6 +64,7 @@ export const decodeRule = (
       return {
         paths: rule.paths,
         ...(rule.images === undefined ? {} : { images: rule.images }),
+        ...(rule.charts === undefined ? {} : { charts: rule.charts }),
         ...(rule.provider === undefined ? {} : { provider: rule.provider }),
         ...selectionOf(rule, fileDefault),
         ...(fileSuspended ? { suspended: "watcher file" as const } : {}),

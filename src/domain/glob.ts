@@ -159,3 +159,42 @@ export const imageGlob = (pattern: string): Either.Either<(image: string) => boo
     })
   )
 }
+
+/** One chart-name pattern (without its `!`), as matchers of its brace alternatives. */
+const compileChartPattern = (pattern: string, budget: number): Either.Either<ReadonlyArray<(name: ReadonlyArray<string>) => boolean>, string> => {
+  if (pattern === "") return Either.left("it names no chart")
+  if (/\s/.test(pattern)) return Either.left("it has white space")
+  const expanded = expandBraces(pattern, budget)
+  if (Either.isLeft(expanded)) return Either.left(expanded.left)
+  const matchers: Array<(name: ReadonlyArray<string>) => boolean> = []
+  for (const alternative of expanded.right) {
+    if (alternative.includes("/")) return Either.left("a chart name has no /: match the name alone")
+    const steps = segmentSteps(alternative)
+    if (Either.isLeft(steps)) return Either.left(steps.left)
+    matchers.push((name) => matchSteps(steps.right.steps, name))
+  }
+  return Either.right(matchers)
+}
+
+/**
+ * Globs over chart names (`nginx`, `ingress-*`, `{redis,valkey}`), as in one segment of a path
+ * glob. A pattern starting with `!` excludes; a list of excludes alone keeps every other chart.
+ */
+export const chartGlobs = (patterns: ReadonlyArray<string>): Either.Either<(chart: string) => boolean, string> => {
+  const includes: Array<(name: ReadonlyArray<string>) => boolean> = []
+  const excludes: Array<(name: ReadonlyArray<string>) => boolean> = []
+  let budget = MAX_ALTERNATIVES
+  for (const written of patterns) {
+    const exclude = written.startsWith("!")
+    const compiled = written.length > MAX_PATTERN_LENGTH
+      ? Either.left(`it is longer than ${MAX_PATTERN_LENGTH} characters`)
+      : compileChartPattern(exclude ? written.slice(1) : written, budget)
+    if (Either.isLeft(compiled)) return Either.left(`invalid chart glob ${JSON.stringify(written)}: ${compiled.left}`)
+    budget -= compiled.right.length
+    ;(exclude ? excludes : includes).push(...compiled.right)
+  }
+  return Either.right((chart) => {
+    const name = Array.from(chart)
+    return (includes.length === 0 || includes.some((match) => match(name))) && !excludes.some((match) => match(name))
+  })
+}

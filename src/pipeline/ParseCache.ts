@@ -5,6 +5,8 @@ import { type DeclaredTarget, FIELD_FORMATS } from "../domain/Target.ts"
 import { writeFileWhole } from "../files.ts"
 import type { ScalarHit } from "../manifest/patch.ts"
 import type { FoundReference } from "../manifest/scan.ts"
+import type { FoundChart, FoundFluxRepository } from "../manifest/scanCharts.ts"
+import type { FileScan } from "../manifest/scanFile.ts"
 import type { DiscoverRule } from "../domain/DiscoverRule.ts"
 import { VERSION } from "../version.ts"
 
@@ -26,9 +28,9 @@ export interface ParseCache {
   /** A watcher file's `spec.discover` rules, kept beside its targets. */
   readonly watcherRules: (path: string, oid: string) => ReadonlyArray<DiscoverRule> | undefined
   readonly keepWatcherRules: (path: string, oid: string, rules: ReadonlyArray<DiscoverRule>) => void
-  /** The image references a scanned blob holds (discovery), by blob id and path (the scan reads the file's name). */
-  readonly references: (oid: string, path: string) => ReadonlyArray<FoundReference> | undefined
-  readonly keepReferences: (oid: string, path: string, found: ReadonlyArray<FoundReference>) => void
+  /** What a scanned blob holds for discovery (images, charts, Flux HelmRepositories), by blob id and path (the scan reads the file's name). */
+  readonly scan: (oid: string, path: string) => FileScan | undefined
+  readonly keepScan: (oid: string, path: string, found: FileScan) => void
   readonly hits: (oid: string, field: string) => ReadonlyArray<ScalarHit> | undefined
   readonly keepHits: (oid: string, field: string, hits: ReadonlyArray<ScalarHit>) => void
   /** What this pass used and learned, as the text to save; undefined when that is what was loaded. */
@@ -36,7 +38,7 @@ export interface ParseCache {
 }
 
 /** Raised whenever what a parse keeps changes shape or meaning, so that no older entry is trusted. */
-const FORMAT = 7
+const FORMAT = 8
 const KEY = `${VERSION}/${FORMAT}`
 
 type Json = Record<string, unknown>
@@ -94,13 +96,19 @@ const isStrings = (value: unknown): value is ReadonlyArray<string> => Array.isAr
 /** A rule as `storedRule` writes it: what a target of it takes is read by targetOf. */
 const ruleOf = (value: unknown): DiscoverRule | undefined => {
   if (!isRecord(value)) return undefined
-  const { paths, images, provider, ...rest } = value
+  const { paths, images, charts, provider, ...rest } = value
   const shared = targetOf({ image: "", provider: "", filePath: "", field: "", format: "image", ...rest })
-  if (shared === undefined || !isStrings(paths) || (images !== undefined && !isStrings(images)) || (provider !== undefined && !isString(provider))) {
-    return undefined
-  }
+  const valid = shared !== undefined && isStrings(paths) && (images === undefined || isStrings(images)) && (charts === undefined || isStrings(charts)) &&
+    (provider === undefined || isString(provider))
+  if (!valid) return undefined
   const { image: _i, provider: _p, filePath: _f, field: _d, format: _o, ...kept } = shared
-  return { ...kept, paths, ...(images === undefined ? {} : { images }), ...(provider === undefined ? {} : { provider }) }
+  return {
+    ...kept,
+    paths,
+    ...(images === undefined ? {} : { images }),
+    ...(charts === undefined ? {} : { charts }),
+    ...(provider === undefined ? {} : { provider })
+  }
 }
 
 const isReferenceFormat = oneOf(["image", "kustomize", "helm"] as const)
@@ -112,6 +120,54 @@ const referenceOf = (value: unknown): FoundReference | undefined => {
     isString(reference) && typeof digestOnly === "boolean" && isNumber(line)
   return valid ? { format, ...(field === undefined ? {} : { field }), document, image, reference, digestOnly, line } : undefined
 }
+
+const isChartKind = oneOf(["pipecd", "chart-dependency", "argocd", "flux"] as const)
+const isRepositoryKind = oneOf(["url", "oci", "name", "flux-source"] as const)
+
+const chartOf = (value: unknown): FoundChart | undefined => {
+  if (!isRecord(value)) return undefined
+  const { kind, chart, repository, repositoryKind, field, document, version, ranged, line } = value
+  const valid = isChartKind(kind) && isString(chart) && isString(repository) && isRepositoryKind(repositoryKind) && isString(field) &&
+    isNumber(document) && isString(version) && typeof ranged === "boolean" && isNumber(line)
+  return valid ? { kind, chart, repository, repositoryKind, field, document, version, ranged, line } : undefined
+}
+
+const isRepositoryType = oneOf(["default", "oci"] as const)
+
+const fluxRepositoryOf = (value: unknown): FoundFluxRepository | undefined => {
+  if (!isRecord(value)) return undefined
+  const { name, namespace, ref, url, type, document, line } = value
+  const valid = isString(name) && (namespace === undefined || isString(namespace)) && isString(ref) && isString(url) && isRepositoryType(type) &&
+    isNumber(document) && isNumber(line)
+  return valid ? { name, ...(namespace === undefined ? {} : { namespace }), ref, url, type, document, line } : undefined
+}
+
+/** A list read by `entry`, or undefined when it, or one of its items, is not what `save` writes. */
+const listOf = <A>(value: unknown, entry: (value: unknown) => A | undefined): ReadonlyArray<A> | undefined => {
+  if (!Array.isArray(value)) return undefined
+  const read: Array<A> = []
+  for (const item of value) {
+    const one = entry(item)
+    if (one === undefined) return undefined
+    read.push(one)
+  }
+  return read
+}
+
+/** A blob's scan as saved: each list left out when empty, as most files hold no charts. */
+const scanOf = (value: unknown): FileScan | undefined => {
+  if (!isRecord(value)) return undefined
+  const references = listOf(value["references"] ?? [], referenceOf)
+  const charts = listOf(value["charts"] ?? [], chartOf)
+  const repositories = listOf(value["repositories"] ?? [], fluxRepositoryOf)
+  return references === undefined || charts === undefined || repositories === undefined ? undefined : { references, charts, repositories }
+}
+
+const storedScan = ({ references, charts, repositories }: FileScan) => ({
+  ...(references.length === 0 ? {} : { references }),
+  ...(charts.length === 0 ? {} : { charts }),
+  ...(repositories.length === 0 ? {} : { repositories })
+})
 
 const hitOf = (value: unknown): ScalarHit | undefined => {
   if (!isRecord(value)) return undefined
@@ -127,28 +183,27 @@ const hitOf = (value: unknown): ScalarHit | undefined => {
 }
 
 /** Every entry of `value` read by `entry`, or undefined when one of them cannot be. */
-const entriesOf = <A>(value: unknown, entry: (value: unknown) => A | undefined): Record<string, ReadonlyArray<A>> | undefined => {
+const recordOf = <A>(value: unknown, entry: (value: unknown) => A | undefined): Record<string, A> | undefined => {
   if (!isRecord(value)) return undefined
-  const out: Record<string, ReadonlyArray<A>> = {}
-  for (const [key, list] of Object.entries(value)) {
-    if (!Array.isArray(list)) return undefined
-    const read: Array<A> = []
-    for (const item of list) {
-      const one = entry(item)
-      if (one === undefined) return undefined
-      read.push(one)
-    }
-    out[key] = read
+  const out: Record<string, A> = {}
+  for (const [key, item] of Object.entries(value)) {
+    const one = entry(item)
+    if (one === undefined) return undefined
+    out[key] = one
   }
   return out
 }
+
+/** Every entry of `value`, a list each, read item by item by `entry`. */
+const entriesOf = <A>(value: unknown, entry: (value: unknown) => A | undefined): Record<string, ReadonlyArray<A>> | undefined =>
+  recordOf(value, (list) => listOf(list, entry))
 
 interface Saved {
   readonly watchers: Record<string, ReadonlyArray<DeclaredTarget>>
   readonly failed: Record<string, ReadonlyArray<string>>
   readonly hits: Record<string, ReadonlyArray<ScalarHit>>
   readonly rules: Record<string, ReadonlyArray<DiscoverRule>>
-  readonly references: Record<string, ReadonlyArray<FoundReference>>
+  readonly scans: Record<string, FileScan>
 }
 
 /** The entries of a saved cache, or none when it is missing, unreadable, from another version or not ours. */
@@ -165,10 +220,10 @@ const savedOf = (text: string | undefined): Saved | undefined => {
   const failed = entriesOf(value["failed"], (reason) => (isString(reason) ? reason : undefined))
   const hits = entriesOf(value["hits"], hitOf)
   const rules = entriesOf(value["rules"], ruleOf)
-  const references = entriesOf(value["references"], referenceOf)
-  return watchers === undefined || failed === undefined || hits === undefined || rules === undefined || references === undefined
+  const scans = recordOf(value["scans"], scanOf)
+  return watchers === undefined || failed === undefined || hits === undefined || rules === undefined || scans === undefined
     ? undefined
-    : { watchers, failed, hits, rules, references }
+    : { watchers, failed, hits, rules, scans }
 }
 
 /** A target as saved: its minimum age in milliseconds. */
@@ -181,7 +236,7 @@ export const parseCache = (text: string | undefined): ParseCache => {
   const failed = new Map<string, ReadonlyArray<string>>()
   const hits = new Map<string, ReadonlyArray<ScalarHit>>()
   const rules = new Map<string, ReadonlyArray<DiscoverRule>>()
-  const references = new Map<string, ReadonlyArray<FoundReference>>()
+  const scans = new Map<string, FileScan>()
   let learned = false
   const lookUp = <A>(from: Record<string, A> | undefined, into: Map<string, A>, key: string): A | undefined => {
     const found = into.get(key) ?? (from !== undefined && Object.hasOwn(from, key) ? from[key] : undefined)
@@ -204,10 +259,10 @@ export const parseCache = (text: string | undefined): ParseCache => {
       learned = true
       rules.set(`${path}\u0000${oid}`, kept)
     },
-    references: (oid, path) => lookUp(saved?.references, references, `${oid}\u0000${path}`),
-    keepReferences: (oid, path, found) => {
+    scan: (oid, path) => lookUp(saved?.scans, scans, `${oid}\u0000${path}`),
+    keepScan: (oid, path, found) => {
       learned = true
-      references.set(`${oid}\u0000${path}`, found)
+      scans.set(`${oid}\u0000${path}`, found)
     },
     hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
     keepHits: (oid, field, found) => {
@@ -217,7 +272,7 @@ export const parseCache = (text: string | undefined): ParseCache => {
     save: () => {
       const unchanged = !learned && saved !== undefined && watchers.size === Object.keys(saved.watchers).length &&
         failed.size === Object.keys(saved.failed).length && hits.size === Object.keys(saved.hits).length &&
-        rules.size === Object.keys(saved.rules).length && references.size === Object.keys(saved.references).length
+        rules.size === Object.keys(saved.rules).length && scans.size === Object.keys(saved.scans).length
       return unchanged
         ? undefined
         : JSON.stringify({
@@ -226,7 +281,7 @@ export const parseCache = (text: string | undefined): ParseCache => {
             failed: Object.fromEntries(failed),
             hits: Object.fromEntries(hits),
             rules: Object.fromEntries([...rules].map(([key, kept]) => [key, kept.map(storedTarget)])),
-            references: Object.fromEntries(references)
+            scans: Object.fromEntries([...scans].map(([key, scan]) => [key, storedScan(scan)]))
           })
     }
   }

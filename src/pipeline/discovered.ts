@@ -1,17 +1,23 @@
 /**
- * What discovery makes of the references it found: targets beside the declared ones, explicit
- * targets first, each (file, field) once; and the registries no provider serves, listed once.
+ * What discovery makes of the references and chart versions it found: targets beside the declared
+ * ones, explicit targets first, each (file, field) once; and the registries no provider serves and
+ * the chart sources no chart repository matches, listed once.
  * Pure: the pass and `runner validate --list-targets` read the files their own way.
  */
 import { Either } from "effect"
 import type { WatcherFile } from "../config/model.ts"
+import type { ChartRepository } from "../domain/ChartSource.ts"
+import { CHART_NAME } from "../domain/chartTarget.ts"
 import type { DiscoverRule } from "../domain/DiscoverRule.ts"
-import { compileGlobs, imageGlob } from "../domain/glob.ts"
+import { chartGlobs, compileGlobs, imageGlob } from "../domain/glob.ts"
 import { DOCKER_HUB, imageName, parseImageRef, withoutDefaultPort } from "../domain/ImageRef.ts"
 import { isRegistryProvider, type ProviderConfig } from "../domain/ProviderConfig.ts"
 import { type DeclaredTarget, helmField, kustomizeField } from "../domain/Target.ts"
 import { formatFieldPath, parseFieldPath } from "../manifest/FieldPath.ts"
 import type { FoundReference } from "../manifest/scan.ts"
+import type { FoundFluxRepository } from "../manifest/scanCharts.ts"
+import type { FileScan } from "../manifest/scanFile.ts"
+import { chartRepositoryFor, chartTargetOf } from "./discoveredCharts.ts"
 
 /** A rule with its globs compiled; one whose globs no longer compile (a cache from elsewhere) matches nothing. */
 export interface CompiledRule {
@@ -19,6 +25,7 @@ export interface CompiledRule {
   readonly watcherFile: string
   readonly path: (path: string) => boolean
   readonly image: (image: string) => boolean
+  readonly chart: (chart: string) => boolean
 }
 
 export const compileRules = (files: ReadonlyArray<WatcherFile>): ReadonlyArray<CompiledRule> =>
@@ -29,7 +36,8 @@ export const compileRules = (files: ReadonlyArray<WatcherFile>): ReadonlyArray<C
         rule,
         watcherFile: file.path,
         path: Either.getOrElse(compileGlobs(rule.paths), () => () => false),
-        image: rule.images === undefined ? () => true : (image) => images.some((match) => match(image))
+        image: rule.images === undefined ? () => true : (image) => images.some((match) => match(image)),
+        chart: rule.charts === undefined ? () => true : Either.getOrElse(chartGlobs(rule.charts), () => () => false)
       }
     })
   )
@@ -88,24 +96,91 @@ export interface Discovery {
   readonly files: ReadonlyArray<WatcherFile>
   /** The targets found, in the files' and rules' order, for listings. */
   readonly discovered: ReadonlyArray<DeclaredTarget>
-  /** `no provider for HOST`, once per host, sorted. */
+  /** `no provider for HOST`, and why a chart has no chart repository, once each, sorted. */
   readonly notes: ReadonlyArray<string>
 }
 
+/** What a pass of the rules shares: the places taken so far and the notes, added to as targets are made. */
+interface Found {
+  readonly taken: Set<string>
+  readonly notes: Set<string>
+  readonly providers: ReadonlyArray<ProviderConfig>
+  readonly chartRepositories: ReadonlyArray<ChartRepository>
+  readonly flux: ReadonlyArray<FoundFluxRepository>
+  readonly parse: (image: string) => ReturnType<typeof parseImageRef>
+}
+
+/** The image targets of one file for one rule: not pinned by digest alone, within its images, at a place not taken. */
+const imageTargets = (compiled: CompiledRule, filePath: string, refs: ReadonlyArray<FoundReference>, found: Found): ReadonlyArray<DeclaredTarget> =>
+  refs.flatMap((ref) => {
+    const parsed = found.parse(ref.image)
+    if (ref.digestOnly || Either.isLeft(parsed) || !compiled.image(ref.image)) return []
+    const key = placeKey({ filePath, field: fieldOf(ref), format: ref.format, image: ref.image })
+    // One target per place: a field found in several documents is written in each by the one target.
+    if (found.taken.has(key)) return []
+    const provider = compiled.rule.provider ?? providerForHost(found.providers, parsed.right.registry)?.name
+    if (provider === undefined) {
+      found.notes.add(`no provider for ${parsed.right.registry}`)
+      return []
+    }
+    found.taken.add(key)
+    return [targetOf(compiled, filePath, ref, provider)]
+  })
+
 /**
- * Targets of what each rule's files hold (`found`: path to references, for the paths the rules
+ * The fields of a file that hold different charts (or one chart from different sources) in its
+ * documents, with the charts they hold. A version field carries no chart name, so one target at
+ * such a field would write one chart's version into another's.
+ */
+const mixedFields = (charts: FileScan["charts"]): ReadonlyMap<string, string> => {
+  const byField = new Map<string, Map<string, string>>()
+  for (const chart of charts) {
+    const sources = byField.get(chart.field) ?? new Map<string, string>()
+    sources.set(`${chart.chart}\u0000${chart.repositoryKind}\u0000${chart.repository}`, chart.chart)
+    byField.set(chart.field, sources)
+  }
+  return new Map([...byField].flatMap(([field, sources]) => (sources.size > 1 ? [[field, [...new Set(sources.values())].sort().join(", ").slice(0, 200)] as const] : [])))
+}
+
+/**
+ * The chart targets of one file for one rule: a pinned version (a range is Helm's to resolve), a
+ * chart name that can be one (the file is untrusted), within the rule's charts, at a place not taken.
+ */
+const chartTargets = (compiled: CompiledRule, filePath: string, charts: FileScan["charts"], found: Found): ReadonlyArray<DeclaredTarget> => {
+  const mixed = mixedFields(charts)
+  return charts.flatMap((chart) => {
+    if (chart.ranged || !CHART_NAME.test(chart.chart) || !compiled.chart(chart.chart)) return []
+    const key = placeKey({ filePath, field: chart.field, format: "tag", image: chart.chart })
+    if (found.taken.has(key)) return []
+    const others = mixed.get(chart.field)
+    if (others !== undefined) {
+      found.notes.add(`${filePath} ${chart.field}: different charts in several documents (${others}), not discovered: a target writes its field in every document`)
+      return []
+    }
+    const repository = chartRepositoryFor(chart, found.chartRepositories, found.flux)
+    if (Either.isLeft(repository)) {
+      found.notes.add(repository.left)
+      return []
+    }
+    found.taken.add(key)
+    return [chartTargetOf(compiled.rule, filePath, chart, repository.right)]
+  })
+}
+
+/**
+ * Targets of what each rule's files hold (`scans`: path to what was found, for the paths the rules
  * matched). Declared targets win over discovered ones at the same place, an earlier rule over a
- * later one; a reference pinned only by digest, or outside the rule's images, is no target.
+ * later one; a reference pinned only by digest, or outside the rule's images, is no target, nor a
+ * ranged chart version or one outside the rule's charts. A Flux release's HelmRepository is looked
+ * for in every file the rules matched.
  */
 export const discoveredTargets = (
   files: ReadonlyArray<WatcherFile>,
   rules: ReadonlyArray<CompiledRule>,
-  found: ReadonlyMap<string, ReadonlyArray<FoundReference>>,
-  providers: ReadonlyArray<ProviderConfig>
+  scans: ReadonlyMap<string, FileScan>,
+  providers: ReadonlyArray<ProviderConfig>,
+  chartRepositories: ReadonlyArray<ChartRepository> = []
 ): Discovery => {
-  const taken = new Set(files.flatMap((file) => file.targets.map(placeKey)))
-  const unserved = new Set<string>()
-  const byFile = new Map<string, Array<DeclaredTarget>>()
   // Many references name the same few images: each is parsed once.
   const images = new Map<string, ReturnType<typeof parseImageRef>>()
   const parse = (image: string) => {
@@ -115,34 +190,31 @@ export const discoveredTargets = (
     images.set(image, parsed)
     return parsed
   }
+  const found: Found = {
+    taken: new Set(files.flatMap((file) => file.targets.map(placeKey))),
+    notes: new Set(),
+    providers,
+    chartRepositories,
+    flux: [...scans.values()].flatMap((scan) => scan.repositories),
+    parse
+  }
+  const byFile = new Map<string, Array<DeclaredTarget>>()
   for (const compiled of rules) {
-    for (const [filePath, refs] of found) {
+    for (const [filePath, scan] of scans) {
       if (!compiled.path(filePath)) continue
-      for (const ref of refs) {
-        const parsed = parse(ref.image)
-        if (ref.digestOnly || Either.isLeft(parsed) || !compiled.image(ref.image)) continue
-        const key = placeKey({ filePath, field: fieldOf(ref), format: ref.format, image: ref.image })
-        // One target per place: a field found in several documents is written in each by the one target.
-        if (taken.has(key)) continue
-        const provider = compiled.rule.provider ?? providerForHost(providers, parsed.right.registry)?.name
-        if (provider === undefined) {
-          unserved.add(parsed.right.registry)
-          continue
-        }
-        const target = targetOf(compiled, filePath, ref, provider)
-        taken.add(key)
-        const list = byFile.get(compiled.watcherFile) ?? []
-        list.push(target)
-        byFile.set(compiled.watcherFile, list)
-      }
+      const list = byFile.get(compiled.watcherFile) ?? []
+      // One at a time: a spread into push() puts every element on the stack.
+      for (const target of imageTargets(compiled, filePath, scan.references, found)) list.push(target)
+      for (const target of chartTargets(compiled, filePath, scan.charts, found)) list.push(target)
+      byFile.set(compiled.watcherFile, list)
     }
   }
   return {
     files: files.map((file) => {
       const more = byFile.get(file.path)
-      return more === undefined ? file : { ...file, targets: [...file.targets, ...more] }
+      return more === undefined || more.length === 0 ? file : { ...file, targets: [...file.targets, ...more] }
     }),
     discovered: files.flatMap((file) => byFile.get(file.path) ?? []),
-    notes: [...unserved].sort().map((host) => `no provider for ${host}`)
+    notes: [...found.notes].sort()
   }
 }

@@ -141,7 +141,7 @@ const attempt = (pipeline: Pipeline, repo: RepositoryConfig, checkout: Checkout,
       file: f.path,
       failure: new ConfigFailure({ detail: f.reason })
     }))
-    const discovery = yield* discoverTargets(checkout, watchers.files, pipeline.providers, cache).pipe(stage(repo, "discover"))
+    const discovery = yield* discoverTargets(checkout, watchers.files, pipeline, cache).pipe(stage(repo, "discover"))
     const noticed = discovery.notes.map((note) => `${repo.repoId}  ${note}`)
     const { prepared, refused } = prepareTargets(pipeline, repo, discovery.files)
     // The daemon routes notifications of an image to the repositories that watch it.

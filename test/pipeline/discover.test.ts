@@ -7,6 +7,7 @@ import type { ProviderConfig } from "../../src/domain/ProviderConfig.ts"
 import { DEFAULT_EXCLUDE_TAGS, type DeclaredTarget } from "../../src/domain/Target.ts"
 import type { Blob, Checkout, TreeEntry } from "../../src/git/GitRepo.ts"
 import type { FoundReference } from "../../src/manifest/scan.ts"
+import { EMPTY_SCAN } from "../../src/manifest/scanFile.ts"
 import { discoverTargets } from "../../src/pipeline/discover.ts"
 import { compileRules, discoveredTargets, providerForHost } from "../../src/pipeline/discovered.ts"
 import { parseCache } from "../../src/pipeline/ParseCache.ts"
@@ -88,7 +89,8 @@ describe("discoveredTargets: one target per place, declared first", () => {
   ]
   test.each(cases)("$name", ({ targets = [], rules, found, expected, notes = [] }) => {
     const files: ReadonlyArray<WatcherFile> = [{ path: ".pipe/w.yaml", targets, discover: rules }]
-    const discovery = discoveredTargets(files, compileRules(files), new Map(Object.entries(found)), [hub, ghcr])
+    const scans = new Map(Object.entries(found).map(([path, references]) => [path, { ...EMPTY_SCAN, references }]))
+    const discovery = discoveredTargets(files, compileRules(files), scans, [hub, ghcr])
     expect(discovery.discovered.map((t) => `${t.filePath} ${t.field} ${t.image} ${t.provider} ${t.source.line}`)).toEqual([...expected])
     expect(discovery.files[0]?.targets.length).toBe(targets.length + expected.length)
     expect(discovery.notes).toEqual([...notes])
@@ -124,7 +126,7 @@ describe("discoverTargets and the parse cache", () => {
   test("a second pass over the same tree reads and scans nothing; a changed blob is scanned alone", async () => {
     const first = countingCheckout(tree)
     const cache = parseCache(undefined)
-    const run = (checkout: Checkout, kept = cache) => Effect.runPromise(discoverTargets(checkout, files, [hub], kept))
+    const run = (checkout: Checkout, kept = cache) => Effect.runPromise(discoverTargets(checkout, files, { providers: [hub], chartRepositories: [] }, kept))
     const one = await run(first.checkout)
     // The link is not read; the file too large is read, and kept as holding nothing.
     expect([one.scanned, [...first.reads].sort()]).toEqual([3, ["apps/a.yaml", "apps/b.yaml", "apps/huge.yaml"]])
@@ -143,7 +145,7 @@ describe("discoverTargets and the parse cache", () => {
 
   test("without rules the tree is not listed", async () => {
     const listing = { readFiles: () => Effect.die("read"), listTree: Effect.die("listed") } as Pick<Checkout, "readFiles" | "listTree">
-    const result = await Effect.runPromise(Effect.either(discoverTargets(listing as Checkout, [{ path: ".pipe/w.yaml", targets: [] }], [hub], parseCache(undefined))))
+    const result = await Effect.runPromise(Effect.either(discoverTargets(listing as Checkout, [{ path: ".pipe/w.yaml", targets: [] }], { providers: [hub], chartRepositories: [] }, parseCache(undefined))))
     expect(Either.isRight(result) && result.right.scanned).toBe(0)
   })
 })

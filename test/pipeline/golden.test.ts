@@ -3,17 +3,23 @@
  * `original/` (the repository, `.pipe/` included), `tags.yaml` (each image's tags: names, or
  * `{tag, digest}`), `expected/` (the repository after one pass), `commits.txt` (the subjects of the
  * new commits, oldest first), optionally `report.txt` (the `--once` report, commit ids left out),
- * `messages.txt` (the whole messages of the new commits, oldest first, separated by `---` lines)
- * and `repo.yaml` (the repository's `gitRepos` options: `commitMessage`, `group`).
+ * `messages.txt` (the whole messages of the new commits, oldest first, separated by `---` lines),
+ * `repo.yaml` (the repository's `gitRepos` options: `commitMessage`, `group`) and `charts.yaml`
+ * (HTTP chart repositories by name: `address`, and `charts` with each chart's versions).
  */
 import { describe, expect, test } from "bun:test"
-import { Effect } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
+import { ChartIndex } from "../../src/charts/ChartIndex.ts"
+import type { ChartVersion } from "../../src/charts/indexScan.ts"
 import type { WatchedRepo } from "../../src/config/model.ts"
+import type { ChartRepository } from "../../src/domain/ChartSource.ts"
+import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
+import { TagSource } from "../../src/registry/TagSource.ts"
 import { fakeWorld, pipelineOf, REMOTE } from "../support/inProcess.ts"
 
 const GOLDEN = join(import.meta.dir, "golden")
@@ -37,16 +43,34 @@ const tagsOf = (text: string) =>
     ])
   )
 
+/** The chart repositories of `charts.yaml`, for the pipeline, and their versions, for ChartIndex's fake. */
+const chartsOf = (text: string) => {
+  const written = parse(text) as Record<string, { address: string; charts: Record<string, ReadonlyArray<string>> }>
+  const repositories: ReadonlyArray<ChartRepository> = Object.entries(written).map(([name, { address }]) => ({
+    type: "HTTP", name, address, insecure: false, interval: Duration.minutes(5), source: { file: "piped.yaml", line: 1 }
+  }))
+  const versions = Object.fromEntries(
+    Object.entries(written).map(([name, { charts }]) => [
+      name,
+      Object.fromEntries(Object.entries(charts).map(([chart, list]) => [chart, list.map((version): ChartVersion => ({ version }))]))
+    ])
+  )
+  return { repositories, versions }
+}
+
 describe("golden repositories", () => {
   test.each(readdirSync(GOLDEN).sort())("%s", async (name) => {
     const dir = join(GOLDEN, name)
-    const world = fakeWorld()
+    const charts = existsSync(join(dir, "charts.yaml")) ? chartsOf(readFileSync(join(dir, "charts.yaml"), "utf8")) : { repositories: [], versions: {} }
+    const images = new Map<string, ReadonlyArray<TagInfo>>()
+    const world = fakeWorld(TagSource.layerTest(images).pipe(Layer.provide(ChartIndex.layerFake(charts.versions))))
     world.remotes.create(REMOTE, readTree(join(dir, "original")))
-    for (const [image, tags] of tagsOf(readFileSync(join(dir, "tags.yaml"), "utf8"))) world.images.set(image, tags)
+    for (const [image, tags] of tagsOf(readFileSync(join(dir, "tags.yaml"), "utf8"))) images.set(image, tags)
 
     const options = existsSync(join(dir, "repo.yaml")) ? (parse(readFileSync(join(dir, "repo.yaml"), "utf8")) as Partial<WatchedRepo>) : undefined
     const watchedRepos = options === undefined ? [] : [{ repoId: "config", includes: [], excludes: [], ...options }]
-    const report = await Effect.runPromise(runOnce([pipelineOf({ watchedRepos })], world.options).pipe(Effect.provide(world.layer)))
+    const pipeline = { ...pipelineOf({ watchedRepos }), chartRepositories: charts.repositories }
+    const report = await Effect.runPromise(runOnce([pipeline], world.options).pipe(Effect.provide(world.layer)))
 
     expect(world.remotes.log(REMOTE).slice(0, -1).map((c) => c.subject).reverse()).toEqual(
       readFileSync(join(dir, "commits.txt"), "utf8").split("\n").filter((line) => line !== "")
