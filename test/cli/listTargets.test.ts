@@ -61,6 +61,21 @@ describe("runner validate --list-targets", () => {
     })
   })
 
+  test("discovered chart versions are listed by chart and repository; a chart no repository serves is a note", async () => {
+    const { root } = checkout()
+    mkdirSync(join(root, "charts/app"), { recursive: true })
+    writeFile(root, "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - {name: nginx, version: 15.1.0, repository: \"@bitnami\"}\n  - {name: redis, version: 17.3.0, repository: \"https://charts.other.example\"}\n")
+    const config = writePipedConfig(join(root, "config"), {
+      repoId: "config",
+      remote: "https://git.test/org/config.git",
+      providers: ociProvider("ghcr", "https://ghcr.io"),
+      spec: "  chartRepositories:\n    - name: bitnami\n      address: https://charts.example.com/bitnami\n"
+    })
+    const listed = await run(listTargets([config], [".pipe/w.yaml"], root))
+    expect(listed.targets).toContain(".pipe/w.yaml:10  charts/app/Chart.yaml  dependencies[0].version  chart nginx (bitnami)  discovered")
+    expect(listed.notes).toContain("no chart repository for https://charts.other.example")
+  })
+
   test("without a config no provider is known: every discovered image is a note", async () => {
     const { root } = checkout()
     const listed = await run(listTargets([], [".pipe/w.yaml"], root))

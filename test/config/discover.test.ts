@@ -23,6 +23,12 @@ describe("spec.discover: valid rules", () => {
     expect(only?.source).toEqual({ file: FILE, line: 5 })
   })
 
+  test("charts: globs over chart names, kept apart from images", () => {
+    const result = decodeWatcherFile(FILE, rule(`["**/Chart.yaml"]`, `charts: ["ingress-*", "!ingress-legacy"]`))
+    const [only] = Either.isRight(result) ? (result.right.discover ?? []) : []
+    expect([only?.charts, only?.images]).toEqual([["ingress-*", "!ingress-legacy"], undefined])
+  })
+
   test("the defaults: the file's policy and suspension, the default excludes", () => {
     const text = `apiVersion: pipecd.dev/v1beta1\nkind: ImageWatcher\nspec:\n  suspend: true\n  defaultPolicy: { numerical: asc }\n  discover:\n    - paths: ["**/*.yaml"]\n`
     const result = decodeWatcherFile(FILE, text)
@@ -47,6 +53,10 @@ describe("spec.discover: errors name file, line and key", () => {
     ["excludes alone", `["!apps/**"]`, "", [5, "spec.discover[0].paths", "only exclude"]],
     ["no paths", `[]`, "", [5, "spec.discover[0].paths", "at least 1"]],
     ["a bad image glob", `["**"]`, `images: ["ghcr.io/acme/api:1.0"]`, [6, "spec.discover[0].images[0]", "without tag or digest"]],
+    ["a chart glob with a path", `["**"]`, `charts: [nginx, "bitnami/nginx"]`, [6, "spec.discover[0].charts[1]", "a chart name has no /"]],
+    ["no chart globs", `["**"]`, `charts: []`, [6, "spec.discover[0].charts", "at least 1"]],
+    ["too many chart globs", `["**"]`, `charts: ${many(MAX_DISCOVER_GLOBS + 1, (i) => `"c${i}"`)}`, [6, "spec.discover[0].charts", `at most ${MAX_DISCOVER_GLOBS}`]],
+    ["chart globs spending too many alternatives together", `["**"]`, `charts: ${many(2, () => `"{${Array.from({ length: 200 }, (_, i) => `c${i}`).join(",")}}"`)}`, [6, "spec.discover[0].charts", "alternatives"]],
     ["too many path globs", many(MAX_DISCOVER_GLOBS + 1, (i) => `"a${i}/*"`), "", [5, "spec.discover[0].paths", `at most ${MAX_DISCOVER_GLOBS}`]],
     ["an unknown key", `["**"]`, "field: x", [6, "spec.discover[0].field", "unknown key"]]
   ] as const)("%s", (_, paths, extra, [line, path, reason]) => {
