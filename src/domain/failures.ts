@@ -54,7 +54,9 @@ export class ConfigFailure extends Data.TaggedError("ConfigFailure")<{ readonly 
 /** A provider could not list or look up the image's tags. */
 export class RegistryFailure extends Data.TaggedError("RegistryFailure")<{ readonly provider: string; readonly cause: RegistryCause }> {
   override get message() {
-    return `provider ${this.provider}: ${this.cause.message}`
+    // A registry's error names its provider already: once is enough.
+    const message = this.cause.message
+    return message.startsWith(`provider ${this.provider}, `) ? message : `provider ${this.provider}: ${message}`
   }
 }
 

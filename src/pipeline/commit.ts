@@ -17,11 +17,17 @@ export interface PlannedCommit {
 /** The new tag's digest looked up for a change whose field pins none, for `{{digest}}`. */
 export type DigestOf = (update: Update) => string | undefined
 
-/** One change's line: the repository's template rendered, or the message PipeCD's watcher wrote. */
-const changeLine = (template: Template | undefined, repoId: string, digestOf: DigestOf, { decision }: Written): string =>
-  template === undefined
-    ? `Update ${decision.plan.oldImage} in ${decision.origin.target.filePath} to ${decision.plan.newValue}`
-    : renderTemplate(template, messageValues(decision.plan, decision.origin.target, repoId, digestOf(decision)))
+/**
+ * One change's line: the repository's template rendered, or the message PipeCD's watcher wrote;
+ * a chart's names the chart, not the image name its versions are listed under.
+ */
+const changeLine = (template: Template | undefined, repoId: string, digestOf: DigestOf, { decision }: Written): string => {
+  const { plan, origin } = decision
+  if (template !== undefined) return renderTemplate(template, messageValues(plan, origin.target, repoId, digestOf(decision)))
+  return origin.target.chart === undefined
+    ? `Update ${plan.oldImage} in ${origin.target.filePath} to ${plan.newValue}`
+    : `Update chart ${origin.target.chart} ${plan.oldTag} in ${origin.target.filePath} to ${plan.newValue}`
+}
 
 /** The last content of each file the changes write, in the order the files were first changed. */
 const finalFiles = (changes: ReadonlyArray<Written>): ReadonlyArray<FileChange> => {

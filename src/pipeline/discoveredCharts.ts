@@ -4,6 +4,7 @@
  */
 import { Either } from "effect"
 import type { ChartRepository, HttpChartRepository } from "../domain/ChartSource.ts"
+import { parseOciRepository } from "../domain/ociChart.ts"
 import type { DiscoverRule } from "../domain/DiscoverRule.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { FoundChart, FoundFluxRepository } from "../manifest/scanCharts.ts"
@@ -14,8 +15,6 @@ const MAX_SHOWN = 200
 const shown = (text: string): string => (text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text)
 
 const unmatched = (source: string): string => `no chart repository for ${shown(source)}`
-
-const ociNote = (chart: string): string => `chart ${shown(chart)}: OCI charts not discovered yet`
 
 /** An address as compared with a repository's: the URL's own spelling (host in lower case, no default port), no trailing slash. */
 const addressKey = (address: string): string => (URL.canParse(address) ? new URL(address).href : address).replace(/\/+$/, "")
@@ -52,35 +51,48 @@ export const fluxSourceOf = (ref: string, found: ReadonlyArray<FoundFluxReposito
     : Either.left(`HelmRepository ${shown(ref)}: several in the repository with other urls; give the release's sourceRef a namespace`)
 }
 
+/** Where a found chart's versions come from: an HTTP chart repository, or an OCI registry's address (`host[:port]/path`). */
+export type ChartSourceOf = { readonly _tag: "Http"; readonly repository: HttpChartRepository } | { readonly _tag: "Oci"; readonly address: string }
+
+const http = (repository: Either.Either<HttpChartRepository, string>) => Either.map(repository, (r): ChartSourceOf => ({ _tag: "Http", repository: r }))
+
+/** An OCI repository as written (`oci://host/path`, or as Argo CD writes it, without the scheme). */
+const oci = (written: string): Either.Either<ChartSourceOf, string> =>
+  Either.match(parseOciRepository(written.startsWith("oci://") ? written : `oci://${written}`), {
+    onLeft: (why) => Either.left(`chart repository ${shown(written)}: ${why}`),
+    onRight: (address) => Either.right({ _tag: "Oci", address })
+  })
+
 /**
- * The HTTP chart repository a found chart's versions come from: a repository NAME of
- * `spec.chartRepositories`, a URL equal to one's address, or the Flux HelmRepository of the same
- * repository whose url is; else the note that says why none (an OCI repository: not yet).
+ * Where a found chart's versions come from: a repository NAME of `spec.chartRepositories`, a URL
+ * equal to one's address, an OCI registry's address (whose credentials, if any, prepare finds by
+ * that address in the operator's config), or the Flux HelmRepository of the same repository whose
+ * url is one of those; else the note that says why none.
  */
 export const chartRepositoryFor = (
   found: Pick<FoundChart, "chart" | "repository" | "repositoryKind">,
   repositories: ReadonlyArray<ChartRepository>,
   flux: ReadonlyArray<FoundFluxRepository>
-): Either.Either<HttpChartRepository, string> => {
+): Either.Either<ChartSourceOf, string> => {
   switch (found.repositoryKind) {
     case "name":
-      return byName(found.repository, repositories)
+      return http(byName(found.repository, repositories))
     case "url":
-      return byAddress(found.repository, repositories)
+      return http(byAddress(found.repository, repositories))
     case "oci":
-      return Either.left(ociNote(found.chart))
+      return oci(found.repository)
     case "flux-source":
       return Either.flatMap(fluxSourceOf(found.repository, flux), (source) =>
-        source.type === "oci" ? Either.left(ociNote(found.chart)) : byAddress(source.url, repositories)
+        source.type === "oci" ? oci(source.url) : http(byAddress(source.url, repositories))
       )
   }
 }
 
 /** The target of a chart version a rule found: its field as found, the version alone (format tag), the rule's selection. */
-export const chartTargetOf = (rule: DiscoverRule, filePath: string, found: FoundChart, repository: HttpChartRepository): DeclaredTarget => ({
+export const chartTargetOf = (rule: DiscoverRule, filePath: string, found: FoundChart, source: ChartSourceOf): DeclaredTarget => ({
   image: found.chart,
   chart: found.chart,
-  provider: repository.name,
+  ...(source._tag === "Http" ? { provider: source.repository.name } : { provider: `oci://${source.address}`, repository: source.address }),
   filePath,
   field: found.field,
   format: "tag",

@@ -67,3 +67,13 @@ describe("git failures by kind", () => {
     expect(GIT_ERROR_KINDS.filter((kind) => isTransient(git("fetch", kind)))).toEqual(["network", "race", "other"])
   })
 })
+
+describe("a registry failure's message names its provider once", () => {
+  test.each([
+    ["a registry's error, which names it", "provider p, registry r.example, repository a: not found (404): x", "provider p, registry r.example, repository a: not found (404): x"],
+    ["a tag store's, which does not", "tag store /d: unreadable", "provider p: tag store /d: unreadable"],
+    ["another provider's name is not this one's", "provider pp, registry r: x", "provider p: provider pp, registry r: x"]
+  ])("%s", (_, cause, expected) => {
+    expect(new RegistryFailure({ provider: "p", cause: { _tag: "RegistryError", message: cause } }).message).toBe(expected)
+  })
+})

@@ -49,7 +49,7 @@ describe("chart targets through the binary", () => {
     expect(first.stdout).toContain("charts1  Chart.yaml  dependencies[0].version  chart nginx (stable)  1.2.0 -> 1.10.0  updated")
     expect(await git.readFile("charts1", "Chart.yaml")).toBe(chartYaml("1.10.0"))
     const [commit] = await git.log("charts1")
-    expect(commit?.subject).toBe(`Update ${charts.url.replace("http://", "")}/private/nginx:1.2.0 in Chart.yaml to 1.10.0`)
+    expect(commit?.subject).toBe("Update chart nginx 1.2.0 in Chart.yaml to 1.10.0")
     expect(charts.indexRequests("/private").map((r) => r.status)).toEqual([200])
 
     const second = await run()

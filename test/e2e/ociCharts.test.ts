@@ -45,7 +45,7 @@ describe("charts in OCI registries through the binary", () => {
     expect(first.code).toBe(0)
     expect(await git.readFile("ocicharts1", "Chart.yaml")).toBe(chartYaml("1.10.0+build.5"))
     const [commit] = await git.log("ocicharts1")
-    expect(commit?.subject).toBe(`Update ${registry.host}/charts/nginx:1.2.0 in Chart.yaml to 1.10.0+build.5`)
+    expect(commit?.subject).toBe("Update chart nginx 1.2.0 in Chart.yaml to 1.10.0+build.5")
 
     const second = await run()
     expect(second.code).toBe(0)

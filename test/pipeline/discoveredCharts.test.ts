@@ -41,15 +41,17 @@ describe("chartRepositoryFor", () => {
     ["a URL with a trailing slash", "url", "https://charts.example.com/bitnami/", "bitnami"],
     ["a URL with the host in capitals", "url", "https://Charts.Example.com/bitnami", "bitnami"],
     ["a URL on a path below an address", "url", "https://charts.example.com/bitnami/sub", "no chart repository for https://charts.example.com/bitnami/sub"],
-    ["an OCI repository", "oci", "oci://registry.example.com/charts", "chart nginx: OCI charts not discovered yet"],
+    ["an OCI repository", "oci", "oci://registry.example.com/charts", "oci://registry.example.com/charts"],
+    ["an OCI repository as Argo CD writes it, without scheme", "oci", "Registry.example.com/charts/", "oci://registry.example.com/charts"],
+    ["an OCI repository whose host has no dot", "oci", "oci://registry/charts", "chart repository oci://registry/charts: registry host registry has no dot: give it a domain or a port, or it reads as a Docker Hub name"],
     ["a Flux source by namespace and name, its url an address", "flux-source", "flux-system/bitnami", "bitnami"],
     ["a Flux source of another namespace: another url", "flux-source", "team/bitnami", "no chart repository for https://other.example.com/bitnami"],
     ["a Flux source without namespace: the repository of that name has none", "flux-source", "apps/loose", "local"],
-    ["a Flux OCI source", "flux-source", "flux-system/podinfo", "chart nginx: OCI charts not discovered yet"],
+    ["a Flux OCI source", "flux-source", "flux-system/podinfo", "oci://ghcr.io/stefanprodan/charts"],
     ["a Flux source no file holds", "flux-source", "flux-system/missing", "no chart repository for HelmRepository flux-system/missing"]
   ] as const)("%s", (_, repositoryKind, repository, expected) => {
     const found = chartRepositoryFor({ chart: "nginx", repository, repositoryKind }, repositories, fluxRepositories)
-    expect(Either.match(found, { onLeft: (note) => note, onRight: (r) => r.name })).toBe(expected)
+    expect(Either.match(found, { onLeft: (note) => note, onRight: (r) => (r._tag === "Http" ? r.repository.name : `oci://${r.address}`) })).toBe(expected)
   })
 
   test("a note shows at most 200 characters of what the file wrote", () => {

@@ -15,7 +15,7 @@ import { parse } from "yaml"
 import { ChartIndex } from "../../src/charts/ChartIndex.ts"
 import type { ChartVersion } from "../../src/charts/indexScan.ts"
 import type { WatchedRepo } from "../../src/config/model.ts"
-import type { ChartRepository } from "../../src/domain/ChartSource.ts"
+import type { ChartRegistry, ChartRepository } from "../../src/domain/ChartSource.ts"
 import type { TagInfo } from "../../src/domain/TagInfo.ts"
 import { formatReport } from "../../src/pipeline/report.ts"
 import { runOnce } from "../../src/pipeline/run.ts"
@@ -43,25 +43,34 @@ const tagsOf = (text: string) =>
     ])
   )
 
-/** The chart repositories of `charts.yaml`, for the pipeline, and their versions, for ChartIndex's fake. */
+/**
+ * The chart sources of `charts.yaml`, for the pipeline: HTTP repositories by name with their
+ * versions, for ChartIndex's fake; and OCI chart registries, an entry whose address is
+ * `oci://…`, whose charts' tags are images' in `tags.yaml`.
+ */
 const chartsOf = (text: string) => {
-  const written = parse(text) as Record<string, { address: string; charts: Record<string, ReadonlyArray<string>> }>
-  const repositories: ReadonlyArray<ChartRepository> = Object.entries(written).map(([name, { address }]) => ({
-    type: "HTTP", name, address, insecure: false, interval: Duration.minutes(5), source: { file: "piped.yaml", line: 1 }
+  const written = Object.entries(parse(text) as Record<string, { address: string; charts?: Record<string, ReadonlyArray<string>> }>)
+  const source = { file: "piped.yaml", line: 1 }
+  const http = written.filter(([, { address }]) => !address.startsWith("oci://"))
+  const repositories: ReadonlyArray<ChartRepository> = http.map(([name, { address }]) => ({
+    type: "HTTP", name, address, insecure: false, interval: Duration.minutes(5), source
   }))
+  const registries: ReadonlyArray<ChartRegistry> = written
+    .filter(([, { address }]) => address.startsWith("oci://"))
+    .map(([, { address }]) => ({ type: "OCI", address: address.slice("oci://".length), interval: Duration.minutes(5), source }))
   const versions = Object.fromEntries(
-    Object.entries(written).map(([name, { charts }]) => [
+    http.map(([name, { charts }]) => [
       name,
-      Object.fromEntries(Object.entries(charts).map(([chart, list]) => [chart, list.map((version): ChartVersion => ({ version }))]))
+      Object.fromEntries(Object.entries(charts ?? {}).map(([chart, list]) => [chart, list.map((version): ChartVersion => ({ version }))]))
     ])
   )
-  return { repositories, versions }
+  return { repositories, registries, versions }
 }
 
 describe("golden repositories", () => {
   test.each(readdirSync(GOLDEN).sort())("%s", async (name) => {
     const dir = join(GOLDEN, name)
-    const charts = existsSync(join(dir, "charts.yaml")) ? chartsOf(readFileSync(join(dir, "charts.yaml"), "utf8")) : { repositories: [], versions: {} }
+    const charts = existsSync(join(dir, "charts.yaml")) ? chartsOf(readFileSync(join(dir, "charts.yaml"), "utf8")) : { repositories: [], registries: [], versions: {} }
     const images = new Map<string, ReadonlyArray<TagInfo>>()
     const world = fakeWorld(TagSource.layerTest(images).pipe(Layer.provide(ChartIndex.layerFake(charts.versions))))
     world.remotes.create(REMOTE, readTree(join(dir, "original")))
@@ -69,7 +78,7 @@ describe("golden repositories", () => {
 
     const options = existsSync(join(dir, "repo.yaml")) ? (parse(readFileSync(join(dir, "repo.yaml"), "utf8")) as Partial<WatchedRepo>) : undefined
     const watchedRepos = options === undefined ? [] : [{ repoId: "config", includes: [], excludes: [], ...options }]
-    const pipeline = { ...pipelineOf({ watchedRepos }), chartRepositories: charts.repositories }
+    const pipeline = { ...pipelineOf({ watchedRepos }), chartRepositories: charts.repositories, chartRegistries: charts.registries }
     const report = await Effect.runPromise(runOnce([pipeline], world.options).pipe(Effect.provide(world.layer)))
 
     expect(world.remotes.log(REMOTE).slice(0, -1).map((c) => c.subject).reverse()).toEqual(

@@ -84,7 +84,7 @@ spec:
     const [big, small] = report.targets
     expect(big?.outcome._tag === "Failed" ? [failureReason(big.outcome.failure), big.outcome.failure.message] : big?.outcome._tag).toEqual([
       "registry",
-      `provider paged: provider paged, registry ${host}, repository team/big: over the operator's limit: more than 5 tags listed; raise maxTags of provider paged`,
+      `provider paged, registry ${host}, repository team/big: over the operator's limit: more than 5 tags listed; raise maxTags of provider paged`,
     ])
     expect(small?.outcome._tag).toBe("Updated")
     expect(w.remotes.readFile(REMOTE, "small.yaml")).toBe(`image: ${host}/team/small:1.1.0\n`)
