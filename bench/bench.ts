@@ -5,7 +5,7 @@
  *
  *   bun bench/bench.ts [--quick] [--only NAME[,NAME]] [--runs N] [--out FILE] [--runner BINARY]
  *
- * `--only` runs some scenarios alone: startup, quiet, dated, scale, large, update, requests, bucket, discover.
+ * `--only` runs some scenarios alone: startup, quiet, dated, scale, large, update, requests, bucket, discover, charts.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -89,6 +89,11 @@ const scenarios = async (registry: TestRegistry, server: TestGitServer, work: st
     await bucket()
   }
   if (selected("discover")) lines.push(...(await discoverPasses(registry, server, work, images)))
+  if (selected("charts")) {
+    log("charts: a 20 MB index.yaml, in a process of its own")
+    const read = Bun.spawnSync(["bun", join(import.meta.dir, "chartIndex.ts")], { stderr: "inherit" })
+    lines.push("", `chart repositories: ${read.stdout.toString().trim()}`)
+  }
   return { extra, lines }
 }
 

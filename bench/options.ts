@@ -6,7 +6,7 @@
 import { RUNNER } from "../test/support/runner.ts"
 
 /** The scenarios, by the short names `--only` takes. */
-export const SCENARIOS = ["startup", "quiet", "dated", "scale", "large", "update", "requests", "bucket", "discover"] as const
+export const SCENARIOS = ["startup", "quiet", "dated", "scale", "large", "update", "requests", "bucket", "discover", "charts"] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 const argv = process.argv.slice(2)
