@@ -20,8 +20,6 @@ export class ChartIndex extends Context.Tag("ChartIndex")<
   {
     /** Each version of `chart` as a tag: `created` from the index, `digest` the archive's (`sha256:…`); in the index's order. */
     readonly versions: (repository: ChartRepository, chart: string) => Effect.Effect<ReadonlyArray<TagInfo>, ChartError>
-    /** The names of the repository's charts. */
-    readonly charts: (repository: ChartRepository) => Effect.Effect<ReadonlyArray<string>, ChartError>
   }
 >() {
   static readonly layer = (dataDir: string, limits: IndexLimits = DEFAULT_INDEX_LIMITS): Layer.Layer<ChartIndex, never, RegistryHttp | FileSystem.FileSystem | Path.Path> =>
@@ -58,8 +56,7 @@ const serve = (indexOf: (repository: HttpChartRepository) => Effect.Effect<Chart
         return versions === undefined
           ? Effect.fail(new ChartError({ reason: "NotFound", repository: nameOf(repository), chart, detail: `no chart ${chart} in the repository's index.yaml` }))
           : Effect.succeed(versions.map(asTag))
-      }),
-    charts: (repository) => Effect.map(index(repository), (charts) => [...charts.keys()])
+      })
   }
 }
 

@@ -25,10 +25,6 @@ export const chartIndexContract = (name: string, setup: () => { readonly layer: 
       ])
     })
 
-    test("the repository's charts", async () => {
-      expect(Either.getOrThrow(await run((index, repository) => index.charts(repository)))).toEqual(["nginx", "redis"])
-    })
-
     test("a chart the index does not list is NotFound, naming repository and chart", async () => {
       const result = await run((index, repository) => index.versions(repository, "postgres"))
       expect(Either.isLeft(result) && [result.left.reason, result.left.chart, result.left.message.includes("no chart postgres")]).toEqual(["NotFound", "postgres", true])
