@@ -70,6 +70,16 @@ Formats (a target's format): image (default: the field holds name:tag[@digest]),
   newName or name, gets newTag); helm (field names a values map: registry/repository must be the
   image, its tag is written).
 
+Charts (a target with chart: NAME instead of image, format tag): provider names an HTTP
+  repository of spec.chartRepositories (its index.yaml, kept by ETag), or repository:
+  oci://HOST/PATH an OCI registry (credentials: spec.chartRegistries by address, else the image
+  provider serving the host). spec.discover finds images and chart versions (app.pipecd.yaml,
+  Chart.yaml, Argo CD Applications, Flux HelmReleases) in the files its paths match.
+
+Notifications (spec.imageWatcher.notifications: [{receiver, events, repos, images}]): updated,
+  held, failed (first time) and recovered go to Piped's own spec.notifications.receivers (Slack,
+  webhooks); what was told is kept in the data dir; deliveries are retried and never block a pass.
+
 Write-back (spec.imageWatcher.gitRepos): a plain push to the branch, or to pushBranch; with
   pullRequest (github, gitlab, gitea, forgejo; tokenFile), each change set goes to a branch of its
   own and a pull or merge request. A request closed unmerged declines its tag; a newer tag

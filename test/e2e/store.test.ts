@@ -137,7 +137,7 @@ describe("command line", () => {
     expect(version.stdout).toMatch(new RegExp(`^runner ${PACKAGE_VERSION.replaceAll(".", "\\.")}\\+[0-9a-f]{12}(\\.dirty)?\n$`))
     const help = await runRunner(["--help"])
     expect(help.code).toBe(0)
-    for (const word of ["--once", "--dry-run", "--data-dir", "validate", "notify", "Exit codes"]) expect(help.stdout).toContain(word)
+    for (const word of ["--once", "--dry-run", "--data-dir", "validate", "notify", "Exit codes", "spec.chartRepositories", "spec.imageWatcher.notifications", "platforms"]) expect(help.stdout).toContain(word)
   })
 
   test("validate checks config and watcher files without touching anything", async () => {
