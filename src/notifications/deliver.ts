@@ -41,7 +41,7 @@ const HEADLINES: Record<Notice["event"], string> = { updated: "Updated", held: "
 export const slackText = (n: Notice, mentions: ReadonlyArray<string>): string => {
   const e = (text: string) => slackEscape(oneLine(text))
   const move = n.to === undefined || n.to === n.from ? (n.from === undefined ? "" : ` ${e(n.from)}`) : ` ${e(n.from ?? "?")} → ${e(n.to)}`
-  const what = n.image === undefined ? e(n.scope ?? n.repo) : `${e(n.image)}${move}`
+  const what = n.image === undefined ? e(n.scope ?? n.repo) : `${e(n.chart ?? n.image)}${move}`
   const where = n.file === undefined ? ` (${e(n.pipeline)})` : ` in ${e(n.repo)}/${e(n.file)} (${e(n.field ?? "")})`
   const why = n.reason === undefined ? "" : `: ${e(n.reason)}`
   const link = n.url !== undefined ? ` <${e(n.url)}|${n.commit === undefined ? "request" : e(n.commit.slice(0, 7))}>` : n.commit === undefined ? "" : ` (${e(n.commit.slice(0, 7))})`
@@ -55,6 +55,7 @@ export const webhookBody = (n: TimedNotice) => ({
   pipeline: n.pipeline,
   repo: n.repo,
   image: n.image ?? null,
+  chart: n.chart ?? null,
   from: n.from ?? null,
   to: n.to ?? null,
   file: n.file ?? null,

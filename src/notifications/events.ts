@@ -18,6 +18,8 @@ export interface Notice {
   readonly pipeline: string
   readonly repo: string
   readonly image?: string
+  /** Of a chart target, how reports name it: `chart nginx (bitnami)`. */
+  readonly chart?: string
   readonly from?: string
   readonly to?: string
   readonly file?: string
@@ -78,6 +80,7 @@ const aboutTarget = (t: TargetReport) => ({
   pipeline: t.pipeline,
   repo: t.repoId,
   image: t.image,
+  ...(t.chart === undefined ? {} : { chart: t.chart }),
   ...(t.current === undefined ? {} : { from: t.current }),
   file: t.filePath,
   field: t.field

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test"
 import { ConfigFailure, GitFailure, NoCandidateFailure } from "../../src/domain/failures.ts"
 import { commitURL, type Notice, noticesOf, type PassScope, routesOf, type Subject } from "../../src/notifications/events.ts"
+import { slackText, webhookBody } from "../../src/notifications/deliver.ts"
 import type { NotificationRoute } from "../../src/config/model.ts"
 import { type Outcome, type PassReport, repositoryScope, type TargetReport } from "../../src/pipeline/report.ts"
 
@@ -137,4 +138,21 @@ describe("routesOf", () => {
     ["a failure in foo", notice({ event: "failed", repo: "foo", image: "nginx" }), ["everything", "failures", "foo", "library"]],
     ["a repository's failure: no image to match", notice({ event: "failed", scope: "repository config" }), ["everything", "failures"]]
   ])("%s", (_name, n, names) => expect(routesOf(n, routes).map((r) => r.receiver.name)).toEqual(names))
+})
+
+describe("a chart target is told by its chart, not the image name its versions are listed under", () => {
+  const chart = target(
+    { _tag: "Updated", commit: "0123456789abcdef" },
+    { image: "charts.example.com/bitnami/nginx", chart: "chart nginx (bitnami)", filePath: "Chart.yaml", field: "dependencies[0].version", chosen: "1.1.0" }
+  )
+  const scope: PassScope = { pipeline: "p", remoteOf: () => undefined }
+  const [notice] = noticesOf({ targets: [chart], failures: [], diffs: [] }, scope, new Map(), 0).notices
+
+  test("in Slack's text", () => {
+    expect(notice === undefined ? "" : slackText(notice, [])).toBe("*Updated* chart nginx (bitnami) 1.0.0 → 1.1.0 in config/Chart.yaml (dependencies[0].version) (0123456)")
+  })
+
+  test("in a webhook's body, beside the image name that gates and routes match", () => {
+    expect(notice === undefined ? {} : webhookBody({ ...notice, time: "t" })).toMatchObject({ image: "charts.example.com/bitnami/nginx", chart: "chart nginx (bitnami)" })
+  })
 })
