@@ -1,7 +1,7 @@
 /**
  * Notifications: Piped's own `spec.notifications.receivers` (Slack, webhooks), routed by
  * `spec.imageWatcher.notifications`. Read from the Piped config only: a receiver's URL and tokens
- * are the operator's, and never shown, in errors as anywhere else.
+ * are the operator's, and never shown, in errors or elsewhere.
  */
 import { Either, ParseResult, Redacted, Schema } from "effect"
 import type { Issue, KeyPath } from "./ConfigError.ts"

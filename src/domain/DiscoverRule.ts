@@ -20,3 +20,14 @@ export interface DiscoverRule extends Pick<DeclaredTarget, "policy" | "filterTag
   /** Absent: the provider serving the image's registry host. Charts take the chart repository they name instead. */
   readonly provider?: string
 }
+
+/** What a target a rule discovers takes of the rule: how its tags are chosen, its suspension, where the rule is. */
+export const ruleSelection = (rule: DiscoverRule): Pick<DeclaredTarget, "policy" | "filterTags" | "excludeTags" | "allowDowngrade" | "minAge" | "suspended" | "source"> => ({
+  ...(rule.policy === undefined ? {} : { policy: rule.policy }),
+  ...(rule.filterTags === undefined ? {} : { filterTags: rule.filterTags }),
+  excludeTags: rule.excludeTags,
+  allowDowngrade: rule.allowDowngrade,
+  ...(rule.minAge === undefined ? {} : { minAge: rule.minAge }),
+  ...(rule.suspended === undefined ? {} : { suspended: rule.suspended }),
+  source: rule.source
+})

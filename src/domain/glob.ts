@@ -78,22 +78,37 @@ const compilePathPattern = (pattern: string, budget: number): Either.Either<Read
  * `\` escapes the next character; `dir/` is `dir/**`. A pattern starting with `!` excludes: a path
  * matches when it matches some include and no exclude, whatever their order. A segment starting
  * with a dot is matched only by a pattern segment that starts with a literal dot (`*` and `**` do
- * not match `.github`, `.github/**` does). A list of excludes alone is refused (it would match
- * nothing). Matching takes at most pattern length × path length steps, whatever either holds.
+ * not match `.github`, `.github/**
+ * A list of globs compiled by `compile`, those starting with `!` as excludes; `{a,b}` alternatives
+ * count against one budget for the whole list.
  */
-export const compileGlobs = (patterns: ReadonlyArray<string>): Either.Either<(path: string) => boolean, string> => {
-  const includes: Array<(path: Segments) => boolean> = []
-  const excludes: Array<(path: Segments) => boolean> = []
+const compileList = <M>(
+  patterns: ReadonlyArray<string>,
+  what: string,
+  compile: (pattern: string, budget: number) => Either.Either<ReadonlyArray<M>, string>
+): Either.Either<{ readonly includes: ReadonlyArray<M>; readonly excludes: ReadonlyArray<M> }, string> => {
+  const includes: Array<M> = []
+  const excludes: Array<M> = []
   let budget = MAX_ALTERNATIVES
   for (const written of patterns) {
     const exclude = written.startsWith("!")
     const compiled = written.length > MAX_PATTERN_LENGTH
       ? Either.left(`it is longer than ${MAX_PATTERN_LENGTH} characters`)
-      : compilePathPattern(exclude ? written.slice(1) : written, budget)
-    if (Either.isLeft(compiled)) return Either.left(`invalid path glob ${JSON.stringify(written)}: ${compiled.left}`)
+      : compile(exclude ? written.slice(1) : written, budget)
+    if (Either.isLeft(compiled)) return Either.left(`invalid ${what} glob ${JSON.stringify(written)}: ${compiled.left}`)
     budget -= compiled.right.length
     ;(exclude ? excludes : includes).push(...compiled.right)
   }
+  return Either.right({ includes, excludes })
+}
+
+/**` does). A list of excludes alone is refused (it would match
+ * nothing). Matching takes at most pattern length × path length steps, whatever either holds.
+ */
+export const compileGlobs = (patterns: ReadonlyArray<string>): Either.Either<(path: string) => boolean, string> => {
+  const compiled = compileList(patterns, "path", compilePathPattern)
+  if (Either.isLeft(compiled)) return Either.left(compiled.left)
+  const { includes, excludes } = compiled.right
   if (includes.length === 0 && excludes.length > 0) {
     return Either.left(`path globs ${JSON.stringify(patterns)} only exclude: add what to include (such as "**/*.yaml")`)
   }
@@ -180,21 +195,8 @@ const compileChartPattern = (pattern: string, budget: number): Either.Either<Rea
  * Globs over chart names (`nginx`, `ingress-*`, `{redis,valkey}`), as in one segment of a path
  * glob. A pattern starting with `!` excludes; a list of excludes alone keeps every other chart.
  */
-export const chartGlobs = (patterns: ReadonlyArray<string>): Either.Either<(chart: string) => boolean, string> => {
-  const includes: Array<(name: ReadonlyArray<string>) => boolean> = []
-  const excludes: Array<(name: ReadonlyArray<string>) => boolean> = []
-  let budget = MAX_ALTERNATIVES
-  for (const written of patterns) {
-    const exclude = written.startsWith("!")
-    const compiled = written.length > MAX_PATTERN_LENGTH
-      ? Either.left(`it is longer than ${MAX_PATTERN_LENGTH} characters`)
-      : compileChartPattern(exclude ? written.slice(1) : written, budget)
-    if (Either.isLeft(compiled)) return Either.left(`invalid chart glob ${JSON.stringify(written)}: ${compiled.left}`)
-    budget -= compiled.right.length
-    ;(exclude ? excludes : includes).push(...compiled.right)
-  }
-  return Either.right((chart) => {
+export const chartGlobs = (patterns: ReadonlyArray<string>): Either.Either<(chart: string) => boolean, string> =>
+  Either.map(compileList(patterns, "chart", compileChartPattern), ({ includes, excludes }) => (chart: string) => {
     const name = Array.from(chart)
     return (includes.length === 0 || includes.some((match) => match(name))) && !excludes.some((match) => match(name))
   })
-}

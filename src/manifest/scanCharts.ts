@@ -225,7 +225,7 @@ const argoSource = (ctx: ScanContext, source: unknown, path: Path): ReadonlyArra
   return chart === undefined || origin === undefined ? [] : versionAt(ctx, source, path, { kind: "argocd", chart, ...origin }, "targetRevision")
 }
 
-/** An Argo CD Application's `spec.sources`, or its `spec.source` (which Argo CD ignores when `sources` has any). */
+/** An Argo CD Application's `spec.sources`, or its `spec.source` (which Argo CD ignores when `sources` is not empty). */
 const argoCharts = (ctx: ScanContext, object: YAMLMap, prefix: Path): ReadonlyArray<FoundChart> => {
   const spec = mapAt(ctx.text, object, ["spec"])
   const sources = valueAt(ctx.text, spec, "sources")

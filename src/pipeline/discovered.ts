@@ -8,7 +8,7 @@ import { Either } from "effect"
 import type { WatcherFile } from "../config/model.ts"
 import type { ChartRepository } from "../domain/ChartSource.ts"
 import { CHART_NAME } from "../domain/chartTarget.ts"
-import type { DiscoverRule } from "../domain/DiscoverRule.ts"
+import { type DiscoverRule, ruleSelection } from "../domain/DiscoverRule.ts"
 import { chartGlobs, compileGlobs, imageGlob } from "../domain/glob.ts"
 import { DOCKER_HUB, imageName, parseImageRef, withoutDefaultPort } from "../domain/ImageRef.ts"
 import { isRegistryProvider, type ProviderConfig } from "../domain/ProviderConfig.ts"
@@ -81,13 +81,7 @@ const targetOf = (compiled: CompiledRule, filePath: string, ref: FoundReference,
     filePath,
     field: fieldOf(ref),
     format: ref.format,
-    ...(rule.policy === undefined ? {} : { policy: rule.policy }),
-    ...(rule.filterTags === undefined ? {} : { filterTags: rule.filterTags }),
-    excludeTags: rule.excludeTags,
-    allowDowngrade: rule.allowDowngrade,
-    ...(rule.minAge === undefined ? {} : { minAge: rule.minAge }),
-    ...(rule.suspended === undefined ? {} : { suspended: rule.suspended }),
-    source: rule.source
+    ...ruleSelection(rule)
   }
 }
 

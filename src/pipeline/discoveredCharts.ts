@@ -5,7 +5,7 @@
 import { Either } from "effect"
 import type { ChartRepository, HttpChartRepository } from "../domain/ChartSource.ts"
 import { parseOciRepository } from "../domain/ociChart.ts"
-import type { DiscoverRule } from "../domain/DiscoverRule.ts"
+import { type DiscoverRule, ruleSelection } from "../domain/DiscoverRule.ts"
 import type { DeclaredTarget } from "../domain/Target.ts"
 import type { FoundChart, FoundFluxRepository } from "../manifest/scanCharts.ts"
 
@@ -96,11 +96,5 @@ export const chartTargetOf = (rule: DiscoverRule, filePath: string, found: Found
   filePath,
   field: found.field,
   format: "tag",
-  ...(rule.policy === undefined ? {} : { policy: rule.policy }),
-  ...(rule.filterTags === undefined ? {} : { filterTags: rule.filterTags }),
-  excludeTags: rule.excludeTags,
-  allowDowngrade: rule.allowDowngrade,
-  ...(rule.minAge === undefined ? {} : { minAge: rule.minAge }),
-  ...(rule.suspended === undefined ? {} : { suspended: rule.suspended }),
-  source: rule.source
+  ...ruleSelection(rule)
 })
