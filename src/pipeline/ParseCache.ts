@@ -243,32 +243,21 @@ export const parseCache = (text: string | undefined): ParseCache => {
     if (found !== undefined) into.set(key, found)
     return found
   }
+  const keep = <A>(into: Map<string, A>, key: string, value: A) => {
+    learned = true
+    into.set(key, value)
+  }
   return {
     watcherTargets: (path, oid) => lookUp(saved?.watchers, watchers, `${path}\u0000${oid}`),
-    keepWatcherTargets: (path, oid, targets) => {
-      learned = true
-      watchers.set(`${path}\u0000${oid}`, targets)
-    },
+    keepWatcherTargets: (path, oid, targets) => keep(watchers, `${path}\u0000${oid}`, targets),
     watcherFailures: (path, oid) => lookUp(saved?.failed, failed, `${path}\u0000${oid}`),
-    keepWatcherFailures: (path, oid, reasons) => {
-      learned = true
-      failed.set(`${path}\u0000${oid}`, reasons)
-    },
+    keepWatcherFailures: (path, oid, reasons) => keep(failed, `${path}\u0000${oid}`, reasons),
     watcherRules: (path, oid) => lookUp(saved?.rules, rules, `${path}\u0000${oid}`),
-    keepWatcherRules: (path, oid, kept) => {
-      learned = true
-      rules.set(`${path}\u0000${oid}`, kept)
-    },
+    keepWatcherRules: (path, oid, kept) => keep(rules, `${path}\u0000${oid}`, kept),
     scan: (oid, path) => lookUp(saved?.scans, scans, `${oid}\u0000${path}`),
-    keepScan: (oid, path, found) => {
-      learned = true
-      scans.set(`${oid}\u0000${path}`, found)
-    },
+    keepScan: (oid, path, found) => keep(scans, `${oid}\u0000${path}`, found),
     hits: (oid, field) => lookUp(saved?.hits, hits, `${oid}\u0000${field}`),
-    keepHits: (oid, field, found) => {
-      learned = true
-      hits.set(`${oid}\u0000${field}`, found)
-    },
+    keepHits: (oid, field, found) => keep(hits, `${oid}\u0000${field}`, found),
     save: () => {
       const unchanged = !learned && saved !== undefined && watchers.size === Object.keys(saved.watchers).length &&
         failed.size === Object.keys(saved.failed).length && hits.size === Object.keys(saved.hits).length &&
